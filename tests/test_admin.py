@@ -655,6 +655,11 @@ def test_a_removed_person_opens_nothing_and_their_records_stay(
     assert len(_rows(commune, usage, bob.user_id)) == 1
     [record] = _rows(commune, decisions, bob.user_id)
     assert record.question is None and record.question_sha256 == "ab" * 32
+    # Gone from the files too, while the server still has them open: not left in the
+    # write-ahead log, nor in the database's free space.
+    for name in ("commune.db", "commune.db-wal"):
+        path = commune.settings.home / name
+        assert not path.exists() or "déchetterie".encode() not in path.read_bytes(), name
     [row] = [r for r in audit_rows(commune, 0) if r[1] == "user-remove"]
     assert row[:3] == ("alice", "user-remove", "user bob")
     assert '"reason": "a quitté la mairie"' in row[3]

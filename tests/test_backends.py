@@ -1301,6 +1301,40 @@ class StoreKit:
             c.authenticate(bob_key)
         assert c.admin.sign_in("bob", new).user == "bob"
 
+    def test_what_the_charter_no_longer_keeps_is_gone_from_the_database(self, c, corpus):
+        """Retention, keep_question and a takedown, on every backend: the records past the
+        retention deleted, the texts a "hash" charter does not keep erased, and the cached
+        answers quoting a retired document deleted with it."""
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        from commune.store.schema import answer_cache, decisions
+
+        home = c.settings.home
+        text_charter = 'version = "1"\n[utility]\nretention_days = 30\nkeep_question = "text"\n'
+        (home / "charter.toml").write_text(text_charter, encoding="utf-8")
+        c.add([corpus], licence="etalab-2.0")
+        old = c.ask("Où mettre les emballages en plastique ?")
+        recent = c.ask("Quand passe le camion des encombrants ?")
+        with c.engine.begin() as conn:
+            conn.execute(
+                update(decisions)
+                .where(decisions.c.id == old.decision_id)
+                .values(created_at=decisions.c.created_at - timedelta(days=31))
+            )
+        (home / "charter.toml").write_text(
+            text_charter.replace('"text"', '"hash"').replace('"1"', '"2"'), encoding="utf-8"
+        )
+        assert c.purge_decisions() == 1
+        with c.engine.connect() as conn:
+            kept = dict(conn.execute(select(decisions.c.id, decisions.c.question)).all())
+            assert count(c, answer_cache) >= 1
+        assert kept == {recent.decision_id: None}
+        [cited, *_] = recent.sources
+        c.retire(cited.document_id, "l'adresse d'un habitant", category="personal-data")
+        assert count(c, answer_cache) == 0
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

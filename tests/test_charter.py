@@ -801,6 +801,61 @@ def test_records_past_their_retention_are_purged_and_the_purge_is_audited(home, 
         assert c.verify_audit().ok
 
 
+def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept(home, corpus):
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace('keep_question = "hash"', 'keep_question = "text"'))
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        a = c.ask("Où mettre les emballages en plastique ?")
+        write_charter(home)  # keep_question = "hash"
+        b = c.ask("Quand passe le camion ?")
+        # What the asker reads: only the hash is kept, their earlier question's included.
+        told = [d["reason"] for d in b.decisions if d["step"] == "responsibility"]
+        assert told == [
+            "ces décisions sont consignées et gardées 30 jours, avec l'empreinte de la "
+            "question seulement"
+        ]
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            kept = dict(conn.execute(select(decisions.c.id, decisions.c.question)).all())
+            entries = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == "purge decisions")
+            ).scalars()
+            erased = [json.loads(e)["questions_erased"] for e in entries]
+        assert kept == {a.decision_id: None, b.decision_id: None}
+        assert erased == [1]
+        wal = home / "commune.db-wal"  # nor left in the write-ahead log
+        assert not wal.exists() or "Où mettre les".encode() not in wal.read_bytes()
+        assert c.verify_audit().ok
+
+
+def test_a_backup_holds_no_record_past_the_retention_on_a_home_nobody_asked(home, corpus, tmp_path):
+    import sqlite3
+
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace('keep_question = "hash"', 'keep_question = "text"'))
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        c.ask("Où mettre les emballages en plastique ?")
+    with Commune(home) as c:  # the next day's process: nobody has asked since
+        with c.engine.begin() as conn:
+            conn.execute(
+                update(decisions).values(created_at=decisions.c.created_at - timedelta(days=31))
+            )
+        c.backup(tmp_path / "backup")
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 0
+    copied = sqlite3.connect(tmp_path / "backup" / "commune.db")
+    assert copied.execute("SELECT question FROM decisions").fetchall() == []
+    copied.close()
+    # A charter.toml that does not load stops no backup: the purge waits for it.
+    (home / "charter.toml").write_text("version = 3\n", encoding="utf-8")
+    with Commune(home) as c:
+        assert c.backup(tmp_path / "backup-2")
+
+
 # -- every route ---------------------------------------------------------------------------------
 
 

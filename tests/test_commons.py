@@ -603,6 +603,33 @@ def test_retired_documents_are_not_retrieved(commune, doc):
     assert commune.documents()[0]["status"] == "retired"
 
 
+def test_a_personal_data_takedown_takes_the_cached_answers_quoting_it_too(commune, tmp_path):
+    from sqlalchemy import select
+
+    from commune.store.schema import answer_cache
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(
+        "Arrêté de stationnement. Monsieur Zorglub Marchandeau habite 12 rue des Lilas.\n",
+        encoding="utf-8",
+    )
+    commune.add([p], licence="etalab-2.0")
+    commune.ask("Où habite Monsieur Zorglub Marchandeau ?")
+
+    def cached() -> list[str]:
+        with commune.engine.connect() as conn:
+            return list(conn.execute(select(answer_cache.c.answer)).scalars())
+
+    assert any("rue des Lilas" in a for a in cached())
+    [d] = commune.documents()
+    commune.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+    # Nothing else asked since: the address was kept in the cache until the next answer.
+    assert not any("rue des Lilas" in a for a in cached())
+    # Nor left in the write-ahead log (the document's own history is in the database).
+    wal = commune.settings.home / "commune.db-wal"
+    assert not wal.exists() or b"rue des Lilas" not in wal.read_bytes()
+
+
 def test_a_retired_document_comes_back_only_by_a_curators_approval(commune, doc):
     # Retiring may answer a takedown: adding the file again, changed, must not publish it in
     # silence; and a revision held before the retirement must say, when approved, what it does.

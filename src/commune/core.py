@@ -897,9 +897,21 @@ class Commune:
         )
 
     def backup(self, dest: Path) -> dict[str, Any]:
-        """A verified backup of the home into ``dest`` (store/backup.py), while it serves."""
+        """A verified backup of the home into ``dest`` (store/backup.py), while it serves.
+
+        The decision records past the charter's retention are purged first: the service
+        purges them only when it records a request, so a home nobody asked kept them, and
+        each night's backup copied them for another 14 days. The nightly backup now purges
+        a quiet home too. Nothing the purge meets stops the backup: an invalid charter.toml,
+        or a write lock held past the busy timeout; the purge waits for the next one."""
+        from sqlalchemy.exc import OperationalError
+
         from commune.store.backup import backup
 
+        try:
+            self.charters.purge(actor="charter")
+        except (CommuneError, OperationalError):
+            pass  # `commune check` and the server's log say what is wrong with the charter
         return backup(self.settings.database_url, self.settings.home, dest)
 
     def export_collection(
@@ -1112,6 +1124,7 @@ class Commune:
         from commune.commons.curation import retire
         from commune.errors import InvalidRequest
         from commune.govern.policy import TAKEDOWNS
+        from commune.store.db import scrub
 
         if not copies and category in TAKEDOWNS:
             # A takedown left a copy of the same file published, and so missed it: the
@@ -1127,6 +1140,7 @@ class Commune:
             # answers found no trace of the choice to keep it.
             kept = {} if copies else {"kept_copies": True}
             retired = retire(conn, document_id, reason, actor, category, copies=copies, **kept)
+        scrub(self.engine)  # the cached answers quoting it, out of the write-ahead log too
         self._refreshed()
         return retired
 

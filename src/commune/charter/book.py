@@ -131,9 +131,13 @@ class CharterBook:
 
     def purge(self, actor: str = "operator") -> int:
         """Purge now (`commune purge`), whenever the last one ran."""
+        from commune.store.db import scrub
+
         charter = self.charter  # before the transaction, as write() reads it
         with self.engine.begin() as conn:
-            return records.purge(conn, charter, actor=actor)
+            gone = records.purge(conn, charter, actor=actor)
+        scrub(self.engine)  # the purged records and erased texts, out of the log too
+        return gone
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

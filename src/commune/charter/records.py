@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
@@ -59,7 +59,10 @@ def write(
 
 
 def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
-    """Delete records older than the retention; the purge itself is audited."""
+    """Delete records older than the retention; the purge itself is audited. Under a
+    charter that keeps only the question's hash, the texts an earlier charter kept are
+    erased too: every asker is told "kept with only the question's hash" (steps.
+    responsibility), their own earlier questions included. Returns the records deleted."""
     from commune.store import audit
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
@@ -74,7 +77,12 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
         )
     }
     gone = conn.execute(delete(decisions).where(decisions.c.created_at < cutoff)).rowcount
-    if gone:
+    erased = 0
+    if charter.utility.keep_question != "text":
+        erased = conn.execute(
+            update(decisions).where(decisions.c.question.is_not(None)).values(question=None)
+        ).rowcount
+    if gone or erased:
         audit.append(
             conn,
             actor,
@@ -85,6 +93,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
             before=cutoff.isoformat(),
             retention_days=charter.utility.retention_days,
             charter=charter.sha256,
+            **({"questions_erased": erased} if erased else {}),
         )
     return int(gone or 0)
 

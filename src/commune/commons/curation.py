@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.accounts import check_reason
@@ -29,6 +29,7 @@ from commune.ingest.pipeline import OTHER_MEMBERS, for_contributor
 from commune.store import audit
 from commune.store import repository as repo
 from commune.store.schema import (
+    answer_cache,
     audit_log,
     chunks,
     collections,
@@ -1111,7 +1112,12 @@ def retire(
         category=category,
         **details,
     )
-    repo.bump_generation(conn, document_id)
+    generation = repo.bump_generation(conn, document_id)
+    # The answers cached before it quote its passages (a resident's address, for a
+    # personal-data takedown): none can be served on the new generation, but each stayed in
+    # the database, the retired text in it, until the next answer was cached, which on a
+    # quiet home may never come. They go with the retirement, in its transaction.
+    conn.execute(delete(answer_cache).where(answer_cache.c.generation != generation))
     return _retire_copies(conn, document_id, category, actor) if copies else []
 
 

@@ -287,8 +287,12 @@ class Admin:
         """Remove ``user`` from the cooperative (accounts.remove_user: what ends, what
         stays), as their member's admin or a cooperative admin, with the reason the audit
         log keeps. Returns what was done: keys revoked, sessions ended, and the like."""
+        from commune.store.db import scrub
+
         with self.engine.begin() as conn:
-            return accounts.remove_user(conn, actor, user.strip(), reason)
+            done = accounts.remove_user(conn, actor, user.strip(), reason)
+        scrub(self.engine)  # their erased questions, out of the write-ahead log too
+        return done
 
     def change_password(
         self, actor: Actor, current: str, new: str, *, revoke_keys: bool = False

@@ -27,7 +27,28 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # What is deleted is overwritten with zeros, not left in free pages: a purged question,
+    # a removed person's words or a taken-down text stayed readable in the file until the
+    # page was used again. Debian's SQLite does it by default; others' do not.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
+
+
+def scrub(engine: Engine) -> None:
+    """After an erasure has committed: the write-ahead log emptied into the database and
+    cut to nothing, so that the pages holding the erased text before (a question, a
+    taken-down passage) are not left in ``commune.db-wal`` until new writes cover them. Best
+    effort, at once: a reader still on an older snapshot keeps the log (waiting for it would
+    hold the request that erased), and new writes overwrite it. Nothing to do on PostgreSQL
+    (its VACUUM reclaims deleted rows)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.exec_driver_sql("PRAGMA busy_timeout=30000")
 
 
 def _no_nul(
