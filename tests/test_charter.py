@@ -866,6 +866,7 @@ def test_the_transparency_json_matches_the_data(home, corpus):
         commune.ask(q)
     commune.ask("Quand passe le camion ?", route="eval", use_cache=False)  # not a request
     scores(commune, "default", extractive=0.55)
+    commune.set_visibility("default", "public")  # its evaluations named on the public page
     client = TestClient(create_app(commune))
     data = client.get("/transparency.json").json()  # public by default: no key
     assert data["charter"]["version"] == "2026-12-01"
@@ -1207,6 +1208,7 @@ def test_the_public_transparency_page_counts_a_private_collections_evaluations_w
     commune.admin.add_member("Ville A", kind="town")
     commune.add([secret], collection="projet-piscine", licence="CC-BY-4.0", member="Ville A")
     commune.set_visibility("projet-piscine", "private", "Ville A")
+    commune.set_visibility("default", "public")  # a shared one is not named either (below)
     scores(commune, "default", extractive=0.55)
     scores(commune, "projet-piscine", extractive=0.9)
     client = TestClient(create_app(commune))
@@ -1215,6 +1217,47 @@ def test_the_public_transparency_page_counts_a_private_collections_evaluations_w
         assert data["private_evaluations"] == 1
     assert "projet-piscine" not in client.get("/transparency").text
     commune.close()
+
+
+def test_the_public_transparency_page_does_not_name_a_collection_shared_with_members_only(
+    home, corpus, tmp_path
+):
+    """Found reading /transparency.json signed out: a collection shared with the
+    cooperative's members only was named, with its evaluation scores and its "nothing
+    relevant" threshold, where its bill of materials names it to members only
+    (docs/transparency.md). Counted now, as a private one is; kept to members by the
+    charter, the page names it: each of its readers may read it."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    (home / "commune.toml").parent.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text('[answer.refusal_thresholds]\n"budget-interne" = 0.5\n')
+    commune = Commune(home)
+    commune.add([corpus], licence="etalab-2.0")
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "budget.md").write_text("# Budget\n\nLe budget de la piscine.\n", encoding="utf-8")
+    commune.add([inside], collection="budget-interne", licence="CC-BY-4.0")
+    commune.set_visibility("default", "public")
+    commune.set_visibility("budget-interne", "shared")
+    scores(commune, "default", extractive=0.55)
+    scores(commune, "budget-interne", extractive=0.9)
+    client = TestClient(create_app(commune))
+    for data in (client.get("/transparency.json").json(), commune.transparency()):
+        assert [e["collection"] for e in data["evaluations"]] == ["default"]
+        assert data["private_evaluations"] == 1
+        assert data["refusal"]["collections"] == {}
+        assert data["refusal"]["private_collections"] == 1
+    page = client.get("/transparency", headers={"Accept-Language": "fr"}).text
+    assert "budget-interne" not in page
+    assert "Et un seuil fixé pour 1 collection non publique." in page
+    commune.close()
+    write_charter(home, 'version = "members"\n[utility]\ntransparency_public = false\n')
+    with Commune(home) as commune:
+        data = commune.transparency()
+        assert [e["collection"] for e in data["evaluations"]] == ["budget-interne", "default"]
+        assert data["private_evaluations"] == 0
+        assert data["refusal"]["collections"] == {"budget-interne": 0.5}
 
 
 @pytest.mark.parametrize(

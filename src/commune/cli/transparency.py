@@ -200,7 +200,7 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         for name, t in refusal.get("collections", {}).items():
             click.echo(f"  in {name}: {t:.2f} (set for that collection)")
         if hidden := refusal.get("private_collections"):
-            named = plural("en", hidden, "{n} private collection", "{n} private collections")
+            named = plural("en", hidden, "{n} collection not public", "{n} collections not public")
             click.echo(f"  and one set for {named}")
     for e in data["evaluations"]:
         click.echo(
@@ -313,8 +313,8 @@ def french_transparency(data: dict[str, Any]) -> str:
                 + plural(
                     fr,
                     refusal["private_collections"],
-                    "{n} collection privée",
-                    "{n} collections privées",
+                    "{n} collection non publique",
+                    "{n} collections non publiques",
                 )
             )
     for e in data["evaluations"]:
