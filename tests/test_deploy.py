@@ -584,3 +584,30 @@ def test_the_guide_s_bulk_approval_approves_pages_read_again(
         assert commune.pending() == []
         [doc] = commune.documents("mairie")
         assert doc["status"] == "published"
+
+
+def test_the_repository_tracks_no_link_out_of_itself() -> None:
+    """Found reviewing a merge: a helper's clone committed its `.cache` link to
+    /work/main/.cache (".cache/" in .gitignore matches a folder, not a link), and checked out
+    in the main tree it replaced the model cache there with a link to itself. A tracked
+    symbolic link leads into the repository, or it is a machine's own and stays out."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-s"], capture_output=True, text=True, check=True
+    ).stdout
+    outside = []
+    for line in listed.splitlines():
+        mode, blob, _, name = line.split(maxsplit=3)
+        if mode != "120000":
+            continue
+        target = subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "blob", blob],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        resolved = os.path.normpath((ROOT / name).parent / target)
+        if os.path.isabs(target) or not resolved.startswith(str(ROOT) + os.sep):
+            outside.append(f"{name} -> {target}")
+    assert outside == [], outside
