@@ -1758,3 +1758,55 @@ def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, l
     with pytest.raises(ConfigError) as exc:
         load_charter(home)
     assert f"charter.toml, line {line}: utility.refuse" in str(exc.value), str(exc.value)
+
+
+def test_the_responsibility_step_says_the_answer_cache_keeps_the_questions_text(
+    home, corpus, monkeypatch
+):
+    """Found reading a reply under keep_question = "hash": « ces décisions sont consignées et
+    gardées 90 jours, avec l'empreinte de la question seulement », while the answer cache
+    kept the question's text (and its embedding) beside the answer, swept only when another
+    answer was kept: on a quiet server, for as long as none was. The step now says what the
+    cache keeps and how long, and the entries past their lifetime are swept within the hour."""
+    from datetime import UTC, datetime
+
+    from commune.answering import cache
+    from commune.core import Commune
+
+    question = "Où mettre les emballages en plastique ?"
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        fr = c.ask(question).decisions[3]["reason"]
+        assert fr.endswith(
+            "avec l'empreinte de la question seulement\u00a0; le cache des réponses en garde le "
+            "texte 24 heures au plus"
+        ), fr
+        # Served from the cache, the question is not kept again: the hash only.
+        again = c.ask(question).decisions[3]["reason"]
+        assert again.endswith("l'empreinte de la question seulement"), again
+        en = c.ask("When is the pool open?").decisions[3]["reason"]
+        assert en.endswith(
+            "only the question's hash; the answer cache keeps its text for up to 24 hours"
+        )
+        with c.engine.connect() as conn:
+            kept = [r.answer for r in conn.execute(select(answer_cache.c.answer))]
+        assert any(question in a for a in kept)  # what the step says, the cache holds
+        # Past the lifetime, the next request's look-up sweeps it, though no answer is kept.
+        with c.engine.begin() as conn:
+            conn.execute(update(answer_cache).values(created_at=datetime(2020, 1, 1, tzinfo=UTC)))
+        # An hour on (swept at most once an hour, on the request path, as the records are).
+        monkeypatch.setattr(cache, "SWEEP_EVERY_S", 0.0, raising=False)
+        # A request's look-up (a question whose answer is then not kept: a refusal later,
+        # a fallback) sweeps them.
+        assert c.ask_path.answers.exact("0" * 64, c.catalog().generation, 24) is None
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(answer_cache)).scalar() == 0
+    # No cache, or the text kept in the records anyway: nothing more to say.
+    write_charter(home, 'version = "2"\n[sobriety]\ncache = false\n')
+    with Commune(home) as c:
+        reason = c.ask(question).decisions[3]["reason"]
+        assert reason.endswith("avec l'empreinte de la question seulement"), reason
+    write_charter(home, 'version = "3"\n[utility]\nkeep_question = "text"\n')
+    with Commune(home) as c:
+        reason = c.ask("Où déposer le verre ?").decisions[3]["reason"]
+        assert reason.endswith("avec le texte de la question"), reason

@@ -135,6 +135,9 @@ class _Progress:
     decisions: list[steps.Step] = field(default_factory=list)
     # The charter answered otherwise than asked: said on the reply, on every face.
     notice: str | None = None
+    # Its answer may be kept in the answer cache, the question's text with it: said in the
+    # responsibility step.
+    cached: bool = False
 
 
 class AskPath:
@@ -214,6 +217,7 @@ class AskPath:
         # The snapshot's generation, not the database's: under the refresher (serve) the
         # snapshot may be a moment behind, and its answers must be cached as of it.
         slot = self._look_up(req, ids, declared, self.catalog().generation, charter)
+        run.cached = slot.key is not None and slot.hit is None
         latest = self.scoreboard.latest()
         sobriety = charter.sobriety
         # A way of answering must suffice for every collection in reach: the strictest floor.
@@ -588,7 +592,7 @@ class AskPath:
         this one's write lock)."""
         req = run.request
         done = [d for d in run.decisions if d.step != "redirect"]
-        done.append(steps.responsibility(run.charter, req.language))
+        done.append(steps.responsibility(run.charter, req.language, run.cached))
         done += [d for d in run.decisions if d.step == "redirect"]
         answer.decisions = [d.to_json() for d in done]
         answer.decision_id = self._record(run, done, outcome, answer.model, wh, conn)
