@@ -1810,3 +1810,25 @@ def test_the_responsibility_step_says_the_answer_cache_keeps_the_questions_text(
     with Commune(home) as c:
         reason = c.ask("Où déposer le verre ?").decisions[3]["reason"]
         assert reason.endswith("avec le texte de la question"), reason
+
+
+def test_v1_models_does_not_offer_a_model_the_per_request_cap_keeps_out(home):
+    """Found after /transparency learnt to weigh the per-request cap: under the example
+    charter (2 Wh a request), GET /v1/models still offered the uncalibrated local model, and a
+    client that chose it was answered by extraction (« tiny n'est pas encore étalonné »), where
+    /v1/models lists only what can answer (issue 24). Calibrated, it is offered."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace("quality_floor = 0.5", "request_wh_cap = 2.0"))
+    (home / "commune.toml").write_text(
+        '[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\nopenness = "open-weights"\n'
+        '[models.measured]\nbackend = "llamacpp"\npath = "m.gguf"\nopenness = "open-weights"\n'
+        "wh_per_1k_tokens = 0.5\n"
+    )
+    with Commune(home) as c:
+        key = {"Authorization": f"Bearer {make_key(c, 'ana', 'Ville A')}"}
+        client = TestClient(create_app(c), client=("127.0.0.1", 40000))
+        ids = [m["id"] for m in client.get("/v1/models", headers=key).json()["data"]]
+        assert "measured" in ids and "tiny" not in ids, ids
+        assert client.get("/v1/models/tiny", headers=key).status_code == 404

@@ -155,11 +155,15 @@ class ModelCatalogue:
 
     def admitted(self) -> list[ModelCard]:
         """The models the charter can let answer: those its sovereignty rules (openness,
-        jurisdiction) do not exclude for every request. Whether one answers a given request
-        still depends on its collections and energy (:func:`allowed`); one excluded here
-        never would, so /v1/models does not offer it (issue 24)."""
+        jurisdiction) and its per-request cap do not exclude for every request. Whether one
+        answers a given request still depends on its collections (:func:`allowed`); one
+        excluded here never would, so /v1/models does not offer it (issue 24)."""
         charter = self.charters.charter
-        return [c for c in self.cards() if allowed(c, charter, set(), "en")[0]]
+        # Weighed on an answer of [generation] max_tokens, as the redirect step weighs every
+        # request (answering/path.py) and /transparency each model: without the cap, an
+        # uncalibrated local model under request_wh_cap was offered, then never answered.
+        tokens = self.settings.generation.max_tokens
+        return [c for c in self.cards() if allowed(c, charter, set(), "en", tokens)[0]]
 
     def refresh(self) -> None:
         """Read the ledger again at the next look (a model was just calibrated)."""
