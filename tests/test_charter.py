@@ -1832,3 +1832,56 @@ def test_v1_models_does_not_offer_a_model_the_per_request_cap_keeps_out(home):
         ids = [m["id"] for m in client.get("/v1/models", headers=key).json()["data"]]
         assert "measured" in ids and "tiny" not in ids, ids
         assert client.get("/v1/models/tiny", headers=key).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("where", "said", "dit"),
+    [
+        (
+            "de",
+            "models.gpu.jurisdiction: 'de' is not a jurisdiction: an ISO 3166-1 alpha-2 code "
+            "in capitals (FR, DE…) or EU",
+            "models.gpu.jurisdiction\u00a0: 'de' n'est pas une juridiction\u00a0: un code ISO "
+            "3166-1 alpha-2 en majuscules (FR, DE…) ou EU",
+        ),
+        (
+            "UK",
+            "models.gpu.jurisdiction: 'UK' is not the ISO 3166-1 alpha-2 code: write GB",
+            "models.gpu.jurisdiction\u00a0: 'UK' n'est pas le code ISO 3166-1 alpha-2\u00a0: "
+            "écrivez GB",
+        ),
+    ],
+)
+def test_a_models_jurisdiction_is_written_as_the_charters(tmp_path, where, said, dit):
+    """Found after the charter learnt to refuse "fr" (b1fb7870): commune.toml still took
+    jurisdiction = "de" for an endpoint in Germany, then every answer refused the model as
+    « hébergé hors des juridictions admises (de ; admises : FR, EU) ». And "UK", two capitals,
+    passed both files while the ISO code is GB: a charter naming "GB" kept out an endpoint
+    written "UK", and Greece written "EL" was outside "EU"."""
+    from commune.config import load_settings
+    from commune.text.messages import localise
+
+    (tmp_path / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "http://x"\nmodel = "m"\n'
+        f'jurisdiction = "{where}"\n'
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path)
+    assert exc.value.message == said
+    assert localise(exc.value.message, "fr") == dit
+
+
+def test_a_charter_naming_uk_or_el_is_told_the_iso_code(home):
+    from commune.text.messages import localise
+
+    write_charter(home, 'version = "1"\n[sovereignty]\njurisdictions = ["FR", "UK"]\n')
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    said = str(exc.value)
+    assert "charter.toml, line 3: sovereignty.jurisdictions: 'UK' is not the ISO 3166-1 " in said
+    assert "write GB" in said
+    assert "'UK' n'est pas le code ISO 3166-1 alpha-2\u00a0: écrivez GB" in localise(said, "fr")
+    write_charter(home, 'version = "1"\n[sovereignty]\nlocal_jurisdiction = "EL"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    assert "'EL' is not the ISO 3166-1 alpha-2 code: write GR" in str(exc.value)
