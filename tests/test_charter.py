@@ -1885,3 +1885,42 @@ def test_a_charter_naming_uk_or_el_is_told_the_iso_code(home):
     with pytest.raises(ConfigError) as exc:
         load_charter(home)
     assert "'EL' is not the ISO 3166-1 alpha-2 code: write GR" in str(exc.value)
+
+
+def test_a_charter_edited_while_a_request_searches_does_not_judge_its_models(home, corpus):
+    """Found editing charter.toml under a running server: a request that began under a
+    charter whose server is in France (local_jurisdiction = "FR") and whose search ran while
+    the file moved it to "CH" had its local model refused by its own charter's rule, « tiny :
+    hébergé hors des juridictions admises (CH ; admises : FR) »: the redirect step made the
+    model cards under the charter in force and judged them under the request's. The request
+    now keeps its charter to the end; the next one is under the new."""
+    from commune.core import Commune
+
+    before = 'version = "1"\n[sovereignty]\njurisdictions = ["FR"]\n'
+    after = before.replace('"1"', '"2"') + 'local_jurisdiction = "CH"\n'
+    write_charter(home, before)
+    (home / "commune.toml").write_text(
+        '[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\nopenness = "open-weights"\n'
+        "wh_per_1k_tokens = 0.01\n"
+    )
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        scores(c, "default", extractive=0.1, tiny=0.9)
+        search = c.ask_path.searcher.search
+
+        def edited_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+            write_charter(home, after)
+            return search(*args, **kwargs)
+
+        c.ask_path.searcher.search = edited_meanwhile  # type: ignore[method-assign]
+        first = c.ask("Où mettre les emballages en plastique ?", use_cache=False)
+        c.ask_path.searcher.search = search  # type: ignore[method-assign]
+        redirect = first.decisions[-1]
+        assert "hébergé hors" not in redirect["reason"], redirect
+        assert "tiny" in redirect["reason"] and redirect["outcome"] == "generate", redirect
+        # The next request is under the new charter: the local model is outside it.
+        then = c.ask("Où mettre les emballages en plastique ?", use_cache=False).decisions[-1]
+        assert (
+            "tiny\u00a0: hébergé hors des juridictions admises (CH\u00a0; admises\u00a0: FR)"
+            in (then["reason"])
+        ), then

@@ -189,7 +189,9 @@ class AskPath:
         requested = None
         if req.mode == "generate":
             # An unknown model is an error, not a fallback.
-            requested = self.models.card(req.model or self.settings.generation.default_model)
+            requested = self.models.card(
+                req.model or self.settings.generation.default_model, charter
+            )
         elif req.model:
             # In auto too: the charter may quote and never read the name, but a misspelt one
             # asked for is the asker's slip, said now rather than met at the next generation.
@@ -264,7 +266,7 @@ class AskPath:
             hits = fuse(hits, theirs)
             excluded = [*excluded, *gathered.withheld, *left_out]
             peer_notices = gathered.notices
-        cards = self.models.cards()
+        cards = self.models.cards(charter)  # the request's: see ModelCatalogue.cards
         # The cap is compared with the tokens the answer may take: energy per output token
         # already carries the prompt's reading (EcoLogits' method, and the ledger's).
         estimated_tokens = self.settings.generation.max_tokens

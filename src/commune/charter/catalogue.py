@@ -139,8 +139,13 @@ class ModelCatalogue:
         self._cards: tuple[float, str, list[ModelCard] | None] = (0.0, "", None)
         self._lock = threading.Lock()
 
-    def cards(self) -> list[ModelCard]:
-        charter = self.charters.charter
+    def cards(self, charter: Charter | None = None) -> list[ModelCard]:
+        """The cards under ``charter`` (a request's, the one it began under; else the one in
+        force): a local model's card carries its local_jurisdiction. Read at the redirect
+        step, the charter in force, edited while the request searched, made the cards under
+        the new charter and judged them under the old (a local model refused as hosted
+        outside the old charter's jurisdictions)."""
+        charter = self.charters.charter if charter is None else charter
         with self._lock:
             stamp, under, cards = self._cards
         # Made again under an edited charter, however recent: a local model's card carries
@@ -170,9 +175,10 @@ class ModelCatalogue:
         with self._lock:
             self._cards = (0.0, "", None)
 
-    def card(self, name: str) -> ModelCard:
-        """A model's card; an unknown model is an error that names the configured ones."""
-        cards = {card.name: card for card in self.cards()}
+    def card(self, name: str, charter: Charter | None = None) -> ModelCard:
+        """A model's card (under ``charter``, as :meth:`cards`); an unknown model is an error
+        that names the configured ones."""
+        cards = {card.name: card for card in self.cards(charter)}
         if name not in cards:
             from commune.generate.registry import unknown_model
 
