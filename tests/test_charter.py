@@ -1251,6 +1251,7 @@ def test_the_public_transparency_page_does_not_name_a_collection_shared_with_mem
     page = client.get("/transparency", headers={"Accept-Language": "fr"}).text
     assert "budget-interne" not in page
     assert "Et un seuil fixé pour 1 collection non publique." in page
+    assert "1 évaluation d'une collection non publique est comptée, non montrée." in page
     commune.close()
     write_charter(home, 'version = "members"\n[utility]\ntransparency_public = false\n')
     with Commune(home) as commune:
@@ -1924,3 +1925,29 @@ def test_a_charter_edited_while_a_request_searches_does_not_judge_its_models(hom
             "tiny\u00a0: hébergé hors des juridictions admises (CH\u00a0; admises\u00a0: FR)"
             in (then["reason"])
         ), then
+
+
+def test_the_public_page_says_its_evaluations_are_counted_where_none_is_shown(home, corpus):
+    """Found once a shared collection's evaluations were kept off the public page: a home
+    whose every collection is shared, the default, read « Aucune évaluation à montrer pour
+    l'instant. » over evaluations it had, as if none had been run."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(home) as commune:
+        commune.add([corpus], licence="etalab-2.0")  # "default", shared
+        scores(commune, "default", extractive=0.55)
+        page = TestClient(create_app(commune)).get("/transparency").text
+    assert "1 évaluation d'une collection non publique est comptée, non montrée." in page
+    assert "Aucune évaluation" not in page
+    said = CliRunner().invoke(
+        cli, ["--home", str(home), "transparency"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert "1 évaluation d'une collection non publique\u00a0: comptée, non montrée" in said.output
+    said = CliRunner().invoke(
+        cli, ["--home", str(home), "transparency"], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert "1 evaluation of a collection not public: counted, not shown" in said.output

@@ -208,6 +208,15 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
             f"{e['correct']:.1%} correct over "
             + plural("en", e["questions"], "{n} question", "{n} questions")
         )
+    if hidden := data.get("private_evaluations"):
+        click.echo(
+            plural(
+                "en",
+                hidden,
+                "{n} evaluation of a collection not public: counted, not shown",
+                "{n} evaluations of collections not public: counted, not shown",
+            )
+        )
 
 
 def french_transparency(data: dict[str, Any]) -> str:
@@ -323,6 +332,15 @@ def french_transparency(data: dict[str, Any]) -> str:
             f"évaluation {e['collection']} {speech.outcome(e['mode'], fr)}{model}\u00a0: "
             f"{pct(e['correct'], fr)} de réponses justes sur "
             + plural(fr, e["questions"], "{n} question", "{n} questions")
+        )
+    if hidden := data.get("private_evaluations"):
+        lines.append(
+            plural(
+                fr,
+                hidden,
+                "{n} évaluation d'une collection non publique\u00a0: comptée, non montrée",
+                "{n} évaluations de collections non publiques\u00a0: comptées, non montrées",
+            )
         )
     return "\n".join(lines)
 
