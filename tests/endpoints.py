@@ -21,11 +21,20 @@ class ScriptedEndpoint:
         raw: str | None = None,
         usage: bool = True,
         status: int = 200,
+        cut: bool = False,
+        headers: dict[str, str] | None = None,
+        tls: tuple[str, str] | None = None,
+        delay: float = 0.0,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
         self.usage = usage  # False: no token counts, as servers that ignore include_usage
         self.status = status  # an error status: ``raw`` is its body
+        # True: the reply's words, then the connection closed, with no finish_reason and no
+        # [DONE], as when the server or a proxy between dies midway
+        self.cut = cut
+        self.headers = headers or {}  # sent besides Content-Type (a redirection's Location)
+        self.delay = delay  # seconds of silence before the response: a busy or stuck server
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -38,8 +47,14 @@ class ScriptedEndpoint:
                 endpoint.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )
+                if endpoint.delay:
+                    import time
+
+                    time.sleep(endpoint.delay)
                 self.send_response(endpoint.status)
                 self.send_header("Content-Type", "text/event-stream")
+                for name, value in endpoint.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if endpoint.raw is not None:
                     self.wfile.write(endpoint.raw.encode())
@@ -48,6 +63,8 @@ class ScriptedEndpoint:
                 for word in reply.split(" "):
                     event = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                if endpoint.cut:
+                    return
                 done: dict[str, Any] = {
                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]
                 }
@@ -56,7 +73,15 @@ class ScriptedEndpoint:
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        scheme = "http"
+        if tls is not None:  # (certificate, key) files: served over HTTPS
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/v1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commune.api.app import create_app
-from tests.conftest import EN, LOOPBACK
+from tests.conftest import EN, LOOPBACK, make_key
 
 
 @pytest.fixture
@@ -727,3 +727,244 @@ def test_a_database_out_of_reach_leaves_no_traceback_and_logs_the_503_it_answere
     assert r.headers["X-Request-ID"]
     [line] = [rec.getMessage() for rec in caplog.records if rec.name == "commune.requests"]
     assert json.loads(line)["status"] == 503, line
+
+
+def test_every_address_that_answers_get_answers_head_without_a_body(client):
+    """HEAD /healthz was 405 (FastAPI's routes take only the methods they name): an uptime
+    monitor checking with HEAD read the service as down, a link checker every page broken."""
+    get, head = client.get("/healthz"), client.head("/healthz")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == "application/json"
+    listed = client.head("/api/documents", params={"collection": "mairie"})
+    assert listed.status_code == 200 and listed.content == b""
+    assert client.head("/transparency.json").status_code == 200
+    # Refused as the GET would be, its headers kept: no key, a value out of range.
+    assert client.head("/api/collections", headers={"Authorization": ""}).status_code == 401
+    refused = client.head("/api/documents", params={"limit": 0})
+    assert refused.status_code == 400 and refused.content == b""
+    # A route that takes POST only still refuses it, naming HEAD; one that takes GET says
+    # that it takes HEAD too.
+    r = client.request("HEAD", "/api/search")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    r = client.put("/api/collections")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    assert r.json()["detail"].startswith("PUT is not accepted at /api/collections")
+    assert client.get("/docs").status_code == 200 and client.head("/docs").status_code == 200
+    # /mcp's GET is a session's stream: its HEAD is MCP's own 405 (docs/api.md says so).
+    assert client.head("/mcp").status_code == 405
+
+
+def test_the_apis_timestamps_carry_their_zone(client, commune):
+    """SQLite hands timestamps back without their zone: /api/documents said "added_at":
+    "2026-12-07T10:59:50.209994", which a browser's Date (and Python's fromisoformat) read as
+    the reader's own local time, an hour off in Paris; on PostgreSQL the same field had
+    "+00:00". Every one is now UTC, said so."""
+    from datetime import UTC, datetime, timedelta
+
+    def utc(text: str) -> datetime:
+        assert text.endswith("Z"), text  # one form in every response, as pydantic writes it
+        when = datetime.fromisoformat(text)
+        assert when.utcoffset() == timedelta(0), text
+        assert abs(datetime.now(UTC) - when) < timedelta(hours=1), text
+        return when
+
+    listed = client.get("/api/documents", params={"limit": 1}).json()[0]
+    utc(listed["added_at"]) and utc(listed["updated_at"])
+    r = client.post(
+        "/api/documents",
+        files={"files": ("marche.txt", b"Le march\xc3\xa9 a lieu le samedi matin.")},
+        data={"collection": "mairie", "licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200, r.text
+    utc(client.get("/api/contributions").json()["contributions"][0]["added_at"])
+    for entry in client.get("/transparency.json").json()["charter"]["history"]:
+        utc(entry["in_force_from"])
+
+
+def test_any_sites_page_may_read_the_public_data_and_nothing_that_needs_a_key(client, home):
+    """A town's site showing the cooperative's energy figures from its visitors' browsers
+    had every answer withheld from its script: no Access-Control-Allow-Origin."""
+    site = {"Origin": "https://www.ville-a.fr", "Authorization": ""}
+    for path in ("/transparency.json", "/healthz"):
+        r = client.get(path, headers=site)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    # Its refusals too: the script reads why, not "blocked by CORS policy".
+    r = client.get("/transparency/bom.json", headers=site)
+    assert r.status_code == 404 and r.headers["access-control-allow-origin"] == "*"
+    assert client.head("/transparency.json").headers["access-control-allow-origin"] == "*"
+    # What needs a key is no other site's page's to read.
+    r = client.get("/api/collections", headers={"Origin": "https://www.ville-a.fr"})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    r = client.post("/api/search", json={"query": "bac"}, headers=site)
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_transparency_kept_to_members_is_no_other_sites_to_read(home):
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "charter.toml").write_text('version = "1"\n[utility]\ntransparency_public = false\n')
+    with Commune(home) as commune:
+        secret = make_key(commune, "alice", "Ville A")
+        with TestClient(create_app(commune), headers={"Authorization": f"Bearer {secret}"}) as c:
+            r = c.get("/transparency.json", headers={"Origin": "https://www.ville-a.fr"})
+            assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+            assert c.get("/healthz").headers["access-control-allow-origin"] == "*"
+
+
+def test_a_collections_name_written_with_combining_accents_is_the_same_collection(client):
+    """ "marché" typed as e and a combining acute (macOS file names, text copied from some
+    PDFs) was told "no collection named 'marché' (known collections: …, marché, …)", and an
+    upload under it was refused for the accent alone ("not '́'")."""
+    composed, decomposed = "marché", "marche\u0301"
+    upload = {"files": ("samedi.txt", "Le marché a lieu le samedi matin.".encode())}
+    given = {"licence": "etalab-2.0"}
+    r = client.post("/api/documents", files=upload, data={"collection": composed, **given})
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/documents",
+        files={"files": ("dimanche.txt", "Le marché ferme le dimanche à midi.".encode())},
+        data={"collection": decomposed, **given},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text
+    assert [c["name"] for c in client.get("/api/collections").json()].count(composed) == 1
+    r = client.post("/api/documents", files=upload, data={"collection": decomposed, **given})
+    assert r.json()["files"][0]["status"] == "unchanged", r.text  # the same document
+    listed = client.get("/api/documents", params={"collection": decomposed})
+    assert listed.status_code == 200 and len(listed.json()) == 2, listed.text
+    hits = client.post("/api/search", json={"query": "marché samedi", "collection": decomposed})
+    assert hits.status_code == 200 and {h["collection"] for h in hits.json()} == {composed}
+
+
+def test_what_the_api_answers_is_what_its_openapi_description_declares(client, commune):
+    """Each answer's body checked against the schema /openapi.json gives for its route,
+    status and type. An upload none of whose files went in (400, each file's result) was
+    declared as a refusal's {"detail", "code"}, and /peer/catalogue's JSON-LD as
+    application/json: a client generated from the description failed on both."""
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    spec = client.get("/openapi.json").json()
+    registry = Registry().with_resource("urn:api", Resource(spec, DRAFT202012))
+
+    def conforms(r, route: str) -> None:
+        method = r.request.method.lower()
+        declared = spec["paths"][route][method]["responses"][str(r.status_code)]
+        media = r.headers["content-type"].split(";")[0]
+        assert media in declared.get("content", {}), (route, r.status_code, media)
+        schema = json.loads(
+            json.dumps(declared["content"][media].get("schema", {})).replace(
+                '"#/components', '"urn:api#/components'
+            )
+        )
+        validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        assert not [e.message for e in validator.iter_errors(r.json())], (route, r.text[:300])
+
+    upload = {"files": ("vide.txt", b"")}
+    conforms(
+        client.post("/api/documents", files=upload, data={"collection": "mairie"}), "/api/documents"
+    )
+    upload = {"files": ("samedi.txt", "Le marché a lieu le samedi.".encode())}
+    given = {"collection": "mairie", "licence": "etalab-2.0"}
+    conforms(client.post("/api/documents", files=upload, data=given), "/api/documents")
+    conforms(
+        client.post("/api/documents", files=upload, data={**given, "licence": "x"}),
+        "/api/documents",
+    )
+    conforms(client.get("/peer/catalogue"), "/peer/catalogue")
+    for r, route in (
+        (client.get("/api/documents", params={"limit": 2}), "/api/documents"),
+        (client.get("/api/documents", params={"limit": 0}), "/api/documents"),
+        (client.get("/api/collections"), "/api/collections"),
+        (client.get("/api/contributions"), "/api/contributions"),
+        (client.get("/api/usage"), "/api/usage"),
+        (client.post("/api/search", json={"query": "bac"}), "/api/search"),
+        (client.post("/api/search", json={"query": 1}), "/api/search"),
+        (client.get("/api/usage", params={"start": "x"}), "/api/usage"),
+        (client.post("/api/ask", json={"question": "Quand passe le camion ?"}), "/api/ask"),
+        (client.get("/transparency.json"), "/transparency.json"),
+        (client.get("/healthz"), "/healthz"),
+    ):
+        conforms(r, route)
+
+
+def test_the_description_declares_the_line_a_422_gives_and_a_faults_incident(client):
+    """A 422 carries code and message beside pydantic's list, and a 500 its incident: the
+    description declared neither (nor any 500), so a client generated from it had no
+    message to show a person, and no incident to give the operator."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    unprocessable = schemas["HTTPValidationError"]
+    assert {"code", "message"} <= set(unprocessable["properties"])
+    assert set(unprocessable["required"]) == {"detail", "code", "message"}
+    r = client.post("/api/ask", json={"question": 1})
+    assert r.status_code == 422 and set(unprocessable["required"]) <= set(r.json())
+    assert "incident" in schemas["ErrorBody"]["properties"]
+    fault = spec["paths"]["/api/ask"]["post"]["responses"]["500"]
+    assert fault["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+
+
+def test_a_collection_may_be_named_in_a_script_written_with_marks(client):
+    """Letters of any language: "हिन्दी" was refused for its vowel sign ("not 'ि'"), and
+    Arabic written with its vowels the same; a mark alone, with no letter, is still none."""
+    for name in ("हिन्दी", "عَرَبِيّ"):
+        r = client.post(
+            "/api/documents",
+            files={"files": ("note.txt", "La bibliothèque ouvre le mardi.".encode())},
+            data={"collection": name, "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 200, r.text
+        assert client.get("/api/documents", params={"collection": name}).status_code == 200
+    for name in ("\u0301marche", "marche \u0301", "marche-\u0301\u0301", "(\u20dd)"):
+        # A mark on no letter: alone, after a space or a dash, around a parenthesis.
+        r = client.post(
+            "/api/documents",
+            files={"files": ("note.txt", b"x")},
+            data={"collection": name, "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 400 and "letters, digits" in r.json()["detail"], name
+
+
+def test_a_listing_read_page_by_page_misses_no_document_that_another_left(client, commune):
+    """Paged by offset, a document retired between two pages moved every later one back a
+    place, and the first of the next page was never listed (a town's site mirroring the
+    commons lost it). ``after``, the last id of the page before, starts the next page where
+    that one ended, as MCP's listing does."""
+    bob = {"Authorization": f"Bearer {make_key(commune, 'bob', 'Ville A')}"}  # a reader
+    first = client.get("/api/documents", params={"limit": 2}, headers=bob).json()
+    everyone = [d["id"] for d in client.get("/api/documents", headers=bob).json()]
+    commune.retire(first[0]["id"], "données personnelles")
+    by_offset = client.get("/api/documents", params={"limit": 2, "offset": 2}, headers=bob)
+    assert by_offset.json()[0]["id"] == everyone[3]  # everyone[2] was skipped
+    r = client.get("/api/documents", params={"limit": 2, "after": first[-1]["id"]}, headers=bob)
+    assert [d["id"] for d in r.json()] == everyone[2:4]
+    r = client.get("/api/documents", params={"after": 2**63}, headers=bob)
+    assert r.status_code == 400 and r.json()["detail"].startswith("after must be 0..")
+    r = client.get("/api/documents", params={"after": -1}, headers={**bob, "Accept-Language": "fr"})
+    assert r.status_code == 400 and r.json()["detail"].startswith("after doit être entre 0 et")
+
+
+def test_the_description_declares_what_healthz_answers_when_the_database_is_out_of_reach(
+    commune,
+):
+    """A monitor generated from /openapi.json was told /healthz answers 200 only: its 503
+    while PostgreSQL is out of reach, and a fault's 500 with its incident, were declared
+    for every other route, not for the one a monitor reads."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    def gone() -> int:
+        raise OperationalError("SELECT 1", {}, psycopg.OperationalError("connection is bad"))
+
+    client = TestClient(create_app(commune), raise_server_exceptions=False, headers=EN)
+    declared = client.get("/openapi.json").json()["paths"]["/healthz"]["get"]["responses"]
+    commune.generation = gone  # type: ignore[method-assign]
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.json()["code"] == "database_unreachable"
+    for status in ("500", "503"):
+        schema = declared[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}, status

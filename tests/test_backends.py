@@ -1152,6 +1152,35 @@ class StoreKit:
         assert issued["second"].total == issued["first"].total
         assert issued["second"].issued == issued["first"].issued != ""
 
+    def test_times_are_given_in_utc_said_so_and_names_read_composed(self, c, tmp_path):
+        """One form on every database: SQLite hands timestamps back without a zone and
+        PostgreSQL with "+00:00", and the API and an export gave each as it came; a
+        collection's name written decomposed is the one stored composed."""
+        from datetime import datetime, timedelta
+
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+
+        page = tmp_path / "marche.txt"
+        page.write_text("Le marché a lieu le samedi matin.\n", "utf-8")
+        c.add([page], collection="marché", licence="CC0-1.0")
+        with TestClient(create_app(c, require_auth=False), base_url="http://127.0.0.1") as web:
+            r = web.get("/api/documents", params={"collection": "marche\u0301"})
+            assert r.status_code == 200, r.text
+            [listed] = r.json()
+        c.export_collection("marché", tmp_path / "dataset")
+        [line] = [
+            json.loads(raw)
+            for raw in (tmp_path / "dataset" / "documents.jsonl").read_text("utf-8").splitlines()
+        ]
+        for said in (listed["added_at"], listed["updated_at"], line["added_at"]):
+            assert said.endswith("Z"), said
+            assert datetime.fromisoformat(said).utcoffset() == timedelta(0), said
+        assert datetime.fromisoformat(line["added_at"]) == datetime.fromisoformat(
+            listed["added_at"]
+        )
+
     def test_two_first_exports_at_once_share_the_homes_identity(self, c, database_url, tmp_path):
         """Known gap: the home's identity and export key (meta) were read, then written if
         absent, in a plain transaction. Two first exports at once both found none, and the

@@ -1951,3 +1951,52 @@ def test_the_public_page_says_its_evaluations_are_counted_where_none_is_shown(ho
         cli, ["--home", str(home), "transparency"], env={"LANG": "en_GB.UTF-8"}
     )
     assert "1 evaluation of a collection not public: counted, not shown" in said.output
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "french"),
+    [
+        (
+            'version = "1"\n[retrieval]\nrrf_k = 5\n',
+            "retrieval: a table of commune.toml, not of charter.toml (move the [retrieval] "
+            "table into commune.toml)",
+            "(déplacez la table [retrieval] dans commune.toml)",
+        ),
+        (
+            'version = "1"\n[payouts]\nmonthly_eur = 500\n',
+            "line 3: payouts.monthly_eur: a setting of commune.toml's [payouts], not of "
+            "charter.toml (move monthly_eur into commune.toml's [payouts])",
+            "un réglage du [payouts] de commune.toml, pas de charter.toml (déplacez monthly_eur "
+            "dans le [payouts] de commune.toml)",
+        ),
+    ],
+)
+def test_a_setting_of_commune_toml_in_the_charter_says_where_it_goes(home, text, said, french):
+    """commune.toml's tables written in charter.toml ([limits], [retrieval], the fund's
+    [payouts] monthly_eur beside the charter's [payouts] weights) were refused as unknown keys,
+    with the charter's own keys listed, and the operator looked for a misspelling."""
+    from commune.text.messages import localise
+
+    write_charter(home, text)
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    assert str(exc.value).endswith(said), str(exc.value)
+    assert localise(str(exc.value), "fr").endswith(french), localise(str(exc.value), "fr")
+
+
+def test_the_charter_s_payout_weights_in_commune_toml_say_where_they_go(home):
+    """And the other way: the charter's [payouts] weights in commune.toml."""
+    from commune.config import load_settings
+    from commune.text.messages import localise
+
+    home.mkdir(exist_ok=True)
+    (home / "commune.toml").write_text("[payouts]\ncitations = 0.7\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(home)
+    assert (
+        exc.value.hint
+        == "citations is a weight of the charter: move it into charter.toml's [payouts]"
+    )
+    assert "citations est un poids de la charte\u00a0: déplacez-le" in localise(
+        str(exc.value), "fr"
+    )

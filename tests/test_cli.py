@@ -529,6 +529,73 @@ def test_a_file_name_in_another_encoding_fails_alone_and_the_batch_goes_on(run, 
     assert "its name is not UTF-8 text" in out.stderr and "caf\ufffd.txt" in out.stderr
 
 
+def test_a_folder_name_in_another_encoding_is_named_as_the_one_to_rename(run, home, tmp_path):
+    # Each file of a folder named in Latin-1 failed with "its name is not UTF-8 text; rename
+    # it": its own name was UTF-8, and renaming the files changed nothing.
+    folder = tmp_path / "docs"
+    (folder / "b").mkdir(parents=True)
+    (folder / "b" / "ok.txt").write_text("Le marché se tient le samedi.", encoding="utf-8")
+    latin1 = os.fsdecode(str(folder).encode() + b"/Proc\xe8s-verbaux")
+    os.mkdir(latin1)
+    with open(os.path.join(latin1, "pv.txt"), "w", encoding="utf-8") as fh:
+        fh.write("Le conseil municipal a voté le budget de la cantine.")
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert out.exit_code == 1, out.output
+    shown = f"{folder}/Proc\ufffds-verbaux"
+    assert (
+        f"erreur\u00a0: {shown}/pv.txt\u00a0: le nom de son dossier {shown} n'est pas du "
+        "texte UTF-8\u00a0; renommez le dossier (convmv -r -f latin1 -t utf8 --notest NOM)"
+    ) in out.stderr, out.stderr
+    assert "1 ajouté" in out.output and "1 en échec" in out.output
+    # The command's placeholder in the reader's language, for a file's own name too.
+    latin1 = os.fsdecode(str(folder).encode() + b"/b/caf\xe9.txt")
+    with open(latin1, "w", encoding="utf-8") as fh:
+        fh.write("Le café de la mairie ferme à midi.")
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert (
+        "son nom n'est pas du texte UTF-8\u00a0; renommez-le (convmv -f latin1 -t utf8 "
+        "--notest NOM), puis ajoutez-le de nouveau"
+    ) in out.stderr, out.stderr
+
+
+def test_an_exclude_path_outside_the_folder_added_is_refused_not_ignored(
+    home, tmp_path, monkeypatch
+):
+    # `commune add docs --exclude autres/brouillons` (a folder beside docs/, not in it): the
+    # pattern could match nothing, and every file of docs/ was added, with nothing said.
+    folder = tmp_path / "docs"
+    (folder / "brouillons").mkdir(parents=True)
+    (tmp_path / "autres" / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    monkeypatch.chdir(tmp_path)
+    add = ["--home", str(home), "add", "docs", "--licence", "etalab-2.0"]
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    out = fr.invoke(cli, [*add, "--exclude", "autres/brouillons"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip() == (
+        f"erreur\u00a0: --exclude autres/brouillons\u00a0: {tmp_path}/autres/brouillons n'est "
+        "pas dans docs, rien ne serait écarté, rien n'a été ajouté (nommez un fichier ou un "
+        "dossier qu'il contient, depuis le dossier courant ou par son chemin absolu, ou donnez "
+        "un motif ('*.tmp', 'brouillons'))"
+    ), out.stderr
+    absolute = fr.invoke(cli, [*add, "--exclude", str(tmp_path / "autres")])
+    assert absolute.exit_code == 2 and "n'est pas dans docs" in absolute.stderr
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        assert c.documents() == []
+    # A glob, a path within the folder (from here or from the folder), and the folder's
+    # path through a link to it still pass files over.
+    (tmp_path / "docs-lien").symlink_to(folder)
+    for pattern in ("*.tmp", "docs/brouillons", "brouillons", "docs-lien/brouillons"):
+        kept = fr.invoke(cli, [*add, "--exclude", pattern])
+        assert kept.exit_code == 0, (pattern, kept.output)
+    with Commune(home) as c:
+        assert [Path(d["source_uri"]).name for d in c.documents()] == ["pv.txt", "projet.txt"]
+
+
 def test_a_refused_add_leaves_no_collection_behind(run, home, corpus):
     from commune.core import Commune
 
@@ -1098,3 +1165,102 @@ def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made
         f"erreur\u00a0: le répertoire du service {made_home} a été supprimé"
     ), out.output
     assert not made_home.exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            '[retrieval]\nembedder = "use-multilingual"\n',
+            "retrieval.embedder in commune.toml: 'use-multilingual' is not an embedding model "
+            "(did you mean use-multilingual-v3?)",
+        ),
+        (
+            '[enrich]\nmodel = "e5"\n',
+            "enrich.model in commune.toml: 'e5' is not an embedding model (available: ",
+        ),
+        (
+            '[generation]\ndefault_model = "gpuu"\n[models.gpu]\nbackend = "openai"\n'
+            'base_url = "https://gpu.example/v1"\nmodel = "m"\n',
+            "generation.default_model in commune.toml: 'gpuu' names no [models.NAME] table "
+            "(did you mean gpu?)",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("made_home")
+def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_line(
+    run, home, toml, said
+):
+    """A misspelt [retrieval] embedder passed `commune check`, then `commune serve` stopped on
+    60 lines of traceback ("Application startup failed"); a misspelt default model or
+    enrichment model passed both, and the server ran to refuse every generated answer or
+    to enrich nothing. Now `check` fails on it and the server refuses to start, in one line
+    naming the key and what it was likely meant to be."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.errors import ConfigError
+
+    (home / "commune.toml").write_text(toml)
+    r = run("check")
+    assert r.exit_code == 1, r.output
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert line.startswith("FAILED") and said in line, line
+    with Commune(home) as c, pytest.raises(ConfigError) as err:
+        create_app(c)
+    assert said in str(err.value)
+    mcp = run("mcp", "--no-auth")
+    assert mcp.exit_code == 2 and mcp.output.startswith(f"error: {said}"), mcp.output
+
+
+@pytest.mark.usefixtures("made_home")
+def test_no_collections_names_the_collection_an_add_would_make(run, home, corpus):
+    """`commune collections` on a new home said an add makes "default", whatever
+    commune.toml's default_collection named; the add then made that other one."""
+    (home / "commune.toml").write_text('default_collection = "mairie"\n')
+    said = run("collections").output
+    assert said == (
+        "no collections: commune add PATH --licence LICENCE makes one (mairie, or "
+        "--collection NAME)\n"
+    ), said
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    assert run("collections").output.split()[0] == "mairie"
+
+
+def test_the_server_s_start_logs_no_line_per_alembic_plugin(tmp_path):
+    """`commune serve` logged seven "INFO alembic.runtime.plugins: setup plugin …" lines at
+    every start (journalctl -u commune), before the line that says it is ready."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from tests.conftest import make_home, wait_until
+
+    home = make_home(tmp_path / "home")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), "serve", "--no-auth"]
+            + ["--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def up() -> bool:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).close()
+                except OSError:
+                    return False
+                return True
+
+            wait_until(up, "commune serve", timeout=300, every=0.1)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    said = log.read_text()
+    assert "ready to answer" in said, said
+    assert "alembic.runtime.plugins" not in said, said

@@ -46,6 +46,22 @@ def test_config_file_is_read(tmp_path):
         ("[index]\nprobes = 0\n", "index.probes in commune.toml must be greater than 0, got 0"),
         ("[index]\napproximate_from_rows = -1\n", "must not be negative, got -1"),
         ("[index]\nlists = 9\n", "unknown key index.lists"),
+        # More than a peer's /peer/search gives: every peer refused every question (HTTP 422).
+        ("[peers]\nk = 30\n", "peers.k in commune.toml must be at most 20, got 30"),
+        # An empty default collection refused every add that named none, as a collection
+        # "named ' '"; a number was taken as its digits.
+        ("default_collection = ''\n", "default_collection in commune.toml must be a collection"),
+        ("default_collection = ' '\n", "must be a collection's name, got ' '"),
+        ("default_collection = 5\n", "must be a collection's name, got 5 (give one in quotes"),
+        # The catalogue's address, published to the peers as written.
+        ("[peers]\nurl = 'commune.coop-a.fr'\n", "peers.url in commune.toml must be an http://"),
+        ("[peers]\nurl = 'https://'\n", "or https:// address, got 'https://' (give the address"),
+        # Past what a cookie's age or a wait can hold: every sign-in, generated answer or
+        # read failed with a 500 or a traceback.
+        ("[web]\nsession_hours = 1e12\n", "web.session_hours in commune.toml must be at most 8784"),
+        ("[limits]\ngeneration_seconds = 1e300\n", "generation_seconds in commune.toml must be"),
+        ("[limits]\nmax_parse_seconds = 1e12\n", "max_parse_seconds in commune.toml must be at"),
+        ("[peers]\ntimeout_s = 1e12\n", "peers.timeout_s in commune.toml must be at most 3600"),
     ],
 )
 def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):
@@ -102,3 +118,104 @@ def test_a_charter_that_is_not_utf8_is_named(tmp_path):
     message = str(exc.value)
     assert str(tmp_path / "charter.toml") in message and "UTF-8" in message
     assert "line 2" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "hint", "french"),
+    [
+        # A typo: the name meant, not the list of every key to search.
+        (
+            "[retrieval]\nrrf_K = 5\n",
+            "did you mean retrieval.rrf_k?",
+            "vouliez-vous dire retrieval.rrf_k\u00a0?",
+        ),
+        ("[web]\nsession_hour = 3\n", "did you mean web.session_hours?", "web.session_hours"),
+        ("[retreival]\nrrf_k = 5\n", "did you mean [retrieval]?", "dire [retrieval]\u00a0?"),
+        ("database-url = 'sqlite:///x'\n", "did you mean database_url?", "dire database_url"),
+        (
+            "[models.gpu]\nbackend = 'openai'\nbase_url = 'https://g/v1'\nmodel = 'm'\n"
+            "api_key = 'secret'\n",
+            "did you mean models.gpu.api_key_env?",
+            "dire models.gpu.api_key_env\u00a0?",
+        ),
+        # A line under the wrong heading, or before any: where it goes.
+        (
+            "[limits]\nsession_hours = 3\n",
+            "session_hours is set in [web]: move that line under [web]",
+            "session_hours se règle dans [web]\u00a0: déplacez cette ligne sous [web]",
+        ),
+        (
+            "rrf_k = 5\n[retrieval]\ndense_weight = 1\n",
+            "rrf_k is set in [retrieval]: move that line under [retrieval]",
+            "rrf_k se règle dans [retrieval]",
+        ),
+        # A misspelt table's heading is a table, not a line out of place.
+        (
+            "[model.gpu]\nbackend = 'openai'\n",
+            "did you mean [models.NAME]?",
+            "vouliez-vous dire [models.NAME]\u00a0?",
+        ),
+        (
+            "model = 'e5-small'\n",
+            "model is set in [enrich] or [models.NAME]: move that line under [enrich]",
+            "dans [enrich] ou [models.NAME]\u00a0: déplacez",
+        ),
+        (
+            "[sobriety]\nenergy_budget_wh_per_month = 5\n",
+            "[sobriety] is a table of charter.toml, not of commune.toml: move it there",
+            "[sobriety] est une table de charter.toml, pas de commune.toml\u00a0: déplacez-la",
+        ),
+    ],
+)
+def test_an_unknown_key_says_what_it_was_likely_meant_to_be(tmp_path, toml, hint, french):
+    """A typo of a real key, or a line under the wrong table, was refused with the list of
+    every key known there (or only "unknown"), in which the operator had to find the one they
+    meant; now the line names it, or the table it goes under, in French too."""
+    from commune.text.messages import localise
+
+    (tmp_path / "commune.toml").write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert err.value.hint == hint
+    assert french in localise(str(err.value), "fr"), localise(str(err.value), "fr")
+
+
+def test_a_database_url_from_the_environment_that_is_no_url_is_one_line(home, monkeypatch):
+    """COMMUNE_DATABASE_URL, read where commune.toml names no database, was used as it was:
+    a value that is no URL stopped every command with SQLAlchemy's 60-line traceback
+    ("Could not parse SQLAlchemy URL"). Now one line names the variable and what to put in it,
+    without quoting the value (a URL holds a password), and the home is untouched."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    before = sorted(p.name for p in home.iterdir())
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", "commune:s3cret@db.example/commune")
+    for language, line in (
+        ("en_GB.UTF-8", "error: COMMUNE_DATABASE_URL must be a SQLAlchemy URL (such as "),
+        ("fr_FR.UTF-8", "erreur\u00a0: COMMUNE_DATABASE_URL doit être une URL SQLAlchemy ("),
+    ):
+        monkeypatch.setenv("LANG", language)
+        r = CliRunner().invoke(cli, ["--home", str(home), "check"], catch_exceptions=False)
+        assert r.exit_code == 2, r.output
+        assert r.output.startswith(line) and r.output.count("\n") == 1, r.output
+        assert "s3cret" not in r.output
+    assert sorted(p.name for p in home.iterdir()) == before
+    # commune.toml's own database_url is the one used: the variable is not read.
+    (home / "commune.toml").write_text(f"database_url = 'sqlite:///{home / 'commune.db'}'\n")
+    assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"
+
+
+def test_a_relative_sqlite_database_is_the_home_s(tmp_path, monkeypatch):
+    """database_url = "sqlite:///commune.db" was opened from the working directory: the
+    service (started in its home) and the operator's shell (anywhere else) opened two
+    databases. A relative SQLite path is now the home's, wherever the command runs."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text('database_url = "sqlite:///data/commune.db"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(home).database_url == f"sqlite:///{home / 'data' / 'commune.db'}"
+    (home / "commune.toml").write_text(f'database_url = "sqlite:///{tmp_path / "x.db"}"\n')
+    assert load_settings(home).database_url == f"sqlite:///{tmp_path / 'x.db'}"

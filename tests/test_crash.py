@@ -207,6 +207,29 @@ def test_ctrl_c_during_add_says_what_is_kept_and_the_same_command_finishes(
     check(home)
 
 
+def test_ctrl_c_during_add_is_said_in_english_all_through(home, tmp_path, monkeypatch):
+    # In English, the count of files was French: "interrupted after 3 of 5 fichiers".
+    import commune.ingest.batch as batch
+
+    folder = many_files(tmp_path, 5)
+    real, calls = batch.one_file, []
+
+    def ctrl_c_on_the_fourth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "one_file", ctrl_c_on_the_fourth)
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert r.exit_code == 130, r.output
+    assert r.output.strip().splitlines()[-1] == (
+        "interrupted after 3 of 5 files: 3 documents added or updated, kept; run the same "
+        "command again to finish"
+    ), r.output
+
+
 def test_ctrl_c_before_the_first_file_says_nothing_was_added(home, tmp_path, monkeypatch):
     """Ctrl-C while the models load, before any file is read, said "interrompu après 0
     fichier(s) sur 0", as if the folder held none."""

@@ -128,3 +128,41 @@ def test_an_error_keeps_both_its_hints_across_processes():
     back = pickle.loads(pickle.dumps(sent))
     assert str(back) == "too long (give a shorter --collection)"
     assert back.in_fields() == "too long (a shorter one)"
+
+
+def test_a_500_carries_its_request_id_and_the_sites_headers(commune, monkeypatch, caplog):
+    """An unexpected error's 500 was answered outside every middleware of ours (Starlette's
+    last resort), then raised again to the server: the one response an operator needs to
+    find in the request log came without its X-Request-ID, a web page's 500 without the
+    security headers, and uvicorn wrote a second traceback ("Exception in ASGI
+    application") under the incident's."""
+    import json
+
+    from commune.api.app import create_app
+
+    break_search(monkeypatch, RuntimeError("disk on fire"))
+    # raise_server_exceptions left on: an error raised again to the server fails here.
+    client = TestClient(create_app(commune, require_auth=False), headers=EN, base_url=LOOPBACK)
+    with caplog.at_level(logging.INFO, logger="commune.requests"):
+        r = client.post("/api/search", json={"query": "bac"})
+    assert r.status_code == 500 and r.json()["code"] == "internal_error"
+    logged = [
+        json.loads(rec.getMessage()) for rec in caplog.records if rec.name == "commune.requests"
+    ]
+    assert [(line["request_id"], line["status"]) for line in logged] == [
+        (r.headers["X-Request-ID"], 500)
+    ]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_incidents_log_line_names_its_request(client, monkeypatch, caplog):
+    """The incident number a person reports leads to the traceback; that line did not name
+    the request, so which person, member and route it was (the request log's line, by
+    X-Request-ID) could only be guessed from the time."""
+    break_search(monkeypatch, RuntimeError("disk on fire"))
+    with caplog.at_level(logging.ERROR, logger="commune.api"):
+        r = client.post("/api/search", json={"query": "bac"})
+    incident = r.json()["incident"]
+    [logged] = [rec for rec in caplog.records if incident in rec.getMessage()]
+    assert f"request {r.headers['X-Request-ID']}" in logged.getMessage()

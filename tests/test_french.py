@@ -431,6 +431,8 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
         "ok      audit      chaîne d'audit intacte (entrées\u00a0: 1)",
         "ok      charte     la charte par défaut (sans charter.toml)\u00a0: valide, version "
         "default",
+        "ok      réglages   chaque modèle que nomme commune.toml est ici (plongement et "
+        "génération)",
         "ok      index      aucune base de l'index n'a été construite à partir d'un autre état "
         "de la base",
     ]

@@ -103,6 +103,20 @@ def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2)
     assert message.endswith("(raise models.tiny.n_ctx in commune.toml)") and "{" not in message
 
 
+def test_a_model_path_from_the_home_directory_is_found(smollm2, tmp_path, monkeypatch):
+    """path = "~/models/m.gguf", as one writes it in a shell, was "model file not found:
+    ~/models/m.gguf": nothing expanded the "~"."""
+    (tmp_path / "user" / "models").mkdir(parents=True)
+    (tmp_path / "user" / "models" / "m.gguf").symlink_to(smollm2.path)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    (tmp_path / "commune.toml").write_text(
+        '[models.local]\nbackend = "llamacpp"\npath = "~/models/m.gguf"\nn_ctx = 512\n'
+    )
+    gen = get_generator(load_settings(tmp_path), "local")
+    done = gen.complete([{"role": "user", "content": "Say hello."}], max_tokens=4)
+    assert done.output_tokens > 0
+
+
 def test_missing_model_file_is_unavailable_with_a_hint(tmp_path):
     from commune.text.messages import localise
 
@@ -131,8 +145,30 @@ def test_openai_backend_against_the_real_llama_cpp_server(smollm2, monkeypatch):
 
 def test_unreachable_endpoint_is_unavailable():
     gen = OpenAICompatibleGenerator("down", "http://127.0.0.1:9/v1", "m", timeout=2)
-    with pytest.raises(GeneratorUnavailable, match="unreachable"):
+    with pytest.raises(GeneratorUnavailable) as info:
         gen.complete([{"role": "user", "content": "hi"}])
+    assert str(info.value).endswith(
+        "is unreachable (ConnectError) (check that the endpoint is running and "
+        "models.down.base_url is right)"
+    )
+
+
+def test_an_endpoint_silent_past_its_timeout_is_said_to_be_silent_not_unreachable():
+    """A server that took the request and sent nothing back (busy, stuck) was said to be
+    "unreachable (ReadTimeout) (check that the endpoint is running...)": it was."""
+    e = ScriptedEndpoint("Bonjour.", delay=1.5)  # a fake upstream, slow to answer
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", timeout=0.5)
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    from commune.text.messages import localise
+
+    assert localise(str(info.value), "fr") == (
+        f"le modèle gpu à l'adresse {e.url} n'a rien envoyé en 0.5 s (il est occupé ou "
+        "bloqué\u00a0: ses propres journaux disent pourquoi)"
+    )
 
 
 def test_a_model_writing_without_end_still_meets_the_time_limit():
@@ -192,6 +228,146 @@ def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
     message = str(info.value)
     assert f"answered HTTP 500{said} (its own logs say why)" in message
     assert "\n" not in message and "secret" not in message
+
+
+def test_a_model_failing_midway_is_named_beside_the_tokens_it_wrote(home, corpus):
+    """An endpoint that wrote words, then failed, fell back to extraction: the ledger row
+    held its tokens and its energy ("+ gpu: 7 output tokens x ...") under no model."""
+    from commune.core import Commune
+
+    raw = (
+        'data: {"choices": [{"index": 0, "delta": {"content": "Les emballages vont dans "}}]}'
+        '\n\ndata: {"error": {"message": "CUDA error", "code": 500}}\n\n'
+    )
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            "wh_per_1k_tokens = 0.3\n",
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            with c.engine.connect() as conn:
+                row = conn.exec_driver_sql(
+                    "select mode, model, output_tokens, fallback, energy_method from usage "
+                    "where mode != 'ingest'"
+                ).one()
+                decided = conn.exec_driver_sql("select outcome, model from decisions").one()
+    finally:
+        e.close()
+    assert a.mode == "extractive" and "CUDA error" in (a.notice or "")
+    mode, model, written, fallback, method = row
+    assert (mode, model, fallback) == ("extractive", "gpu", 1) and written > 0
+    assert f"gpu: {written} output tokens" in method
+    assert tuple(decided) == ("extractive", "gpu")
+
+
+# vLLM's error object until 0.10, not inside "error": its message was lost.
+VLLM_TOO_LONG = (
+    '{"object": "error", "message": "This model\'s maximum context length is 2048 tokens. '
+    'However, you requested 2400 tokens (2000 in the messages, 400 in the completion).", '
+    '"type": "BadRequestError", "param": null, "code": 400}'
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said", "step"),
+    [
+        (
+            400,
+            VLLM_TOO_LONG,
+            "HTTP 400\u00a0: This model's maximum context length is 2048 tokens.",
+            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
+            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+        ),
+        (
+            429,
+            '{"error": {"message": "Rate limit reached", "type": "rate_limit_error"}}',
+            "HTTP 429\u00a0: Rate limit reached",
+            "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
+        ),
+    ],
+)
+def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, said, step):
+    # The context too long said "answered HTTP 400 (its own logs say why)", and a rate limit
+    # sent the operator to the endpoint's logs: each now says what to do.
+    from commune.text.messages import localise
+
+    e = ScriptedEndpoint("", raw=body, status=status)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    french = localise(str(info.value), "fr")
+    assert said in french and french.endswith(f"({step})"), french
+
+
+def test_an_endpoint_redirecting_says_where_to(monkeypatch):
+    """An http:// base_url that the server (nginx) redirects to https:// was "a malformed
+    reply (check that the endpoint speaks the OpenAI chat completions API)"."""
+    from commune.text.messages import localise
+
+    monkeypatch.setenv("GPU_KEY", "sk-123")
+    e = ScriptedEndpoint(
+        "",
+        raw="<html>301 Moved Permanently</html>",
+        status=301,
+        headers={"Location": "https://gpu.example/v1/chat/completions"},
+    )
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m", "GPU_KEY")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}], language="fr")
+    finally:
+        e.close()
+    assert localise(str(info.value), "fr") == (
+        f"le modèle gpu à l'adresse {e.url} a répondu HTTP 301, une redirection vers "
+        "https://gpu.example/v1/chat/completions (donnez models.gpu.base_url = "
+        '"https://gpu.example/v1" dans commune.toml)'
+    )
+    assert len(e.requests) == 1  # not followed: the key goes to its base_url only
+
+
+def test_an_endpoint_whose_certificate_is_not_trusted_says_so(tmp_path, monkeypatch):
+    """A GPU server with a self-signed certificate (or one of the cooperative's own
+    authority) was "unreachable (ConnectError) (check that the endpoint is running)"."""
+    import shutil
+    import subprocess
+
+    from commune.text.messages import localise
+
+    if shutil.which("openssl") is None:
+        pytest.fail("the openssl command is needed for the certificate (apt install openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    e = ScriptedEndpoint("Bonjour.", tls=(str(cert), str(key)))  # a fake upstream, over HTTPS
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+        # What the note says to do works: the authority's certificate in SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        done = gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert localise(str(info.value), "fr") == (
+        f"le modèle gpu à l'adresse {e.url} présente un certificat TLS non reconnu "
+        "(self-signed certificate) (donnez au service le certificat de l'autorité qui l'a "
+        "signé\u00a0: SSL_CERT_FILE=/chemin/ca.pem dans son environnement)"
+    )
+    assert done.text.strip() == "Bonjour."
 
 
 def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
@@ -469,6 +645,85 @@ def test_missing_key_names_the_variable(monkeypatch):
         gen.complete([{"role": "user", "content": "hi"}])
 
 
+def test_a_key_pasted_with_a_stray_character_is_said_to_be_the_key(home, corpus, monkeypatch):
+    """A key pasted with a non-breaking space or an accent escaped as a UnicodeEncodeError:
+    `commune ask` said "a text given is not UTF-8" and the request failed; one ending in a
+    carriage return (a file written on Windows) was "unreachable: check that the endpoint
+    is running"."""
+    from commune.core import Commune
+
+    e = ScriptedEndpoint(cite_passage_about("bac jaune"))
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n'
+            'api_key_env = "GPU_KEY"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            monkeypatch.setenv("GPU_KEY", "sk-cl\u00e9\u00a0123")
+            broken = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            monkeypatch.setenv("GPU_KEY", " sk-123\r\n")
+            padded = c.ask("Où mettre les emballages ?", mode="generate", model="gpu")
+    finally:
+        e.close()
+    assert broken.mode == "extractive" and "bac jaune" in broken.text
+    assert broken.notice is not None and (
+        "la clé dans GPU_KEY n'est pas une clé d'API utilisable : elle contient un espace ou "
+        "un caractère hors ASCII (export GPU_KEY=... avec la clé seule)"
+    ) in broken.notice.replace("\u00a0", " "), broken.notice
+    assert "sk-" not in broken.notice  # the key is never shown
+    # Spaces around the key are not part of it: it is sent without them.
+    assert padded.mode == "generate", padded.notice
+    assert [r["headers"]["Authorization"] for r in e.requests] == ["Bearer sk-123"]
+
+
+@pytest.mark.parametrize(
+    "value", ["5", '"sk-proj-Ab3xYz9"', '"cmn_ab12cd34_Xyz9AbCd"', '"GPU KEY"', '""']
+)
+def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, value):
+    """api_key_env = 5 was a TypeError's traceback at the first generated answer; the key
+    itself put there was quoted to every asker in the answer's note ("export sk-...=...")."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        f"{ENDPOINT_CARD}api_key_env = {value}\n"
+    )
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli,
+        ["--home", str(home), "ask", "--mode", "generate", "--model", "gpu", "Où va le verre ?"],
+    )
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.output.replace("\u00a0", " ").startswith(
+        "erreur : models.gpu.api_key_env doit nommer une variable d'environnement (lettres, "
+        "chiffres, _ : COMMUNE_GPU_KEY) (mettez la clé elle-même dans cette variable, jamais "
+        "dans commune.toml)"
+    ), out.output
+    assert "sk-" not in out.output and "cmn_" not in out.output
+
+
+def test_a_password_in_base_url_is_refused_never_published(tmp_path):
+    """A user and password in base_url (a proxy's basic authentication) were shown to every
+    asker in the note of an answer given without the model, and on the public transparency
+    page (the model's hosting)."""
+    (tmp_path / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "https://coop:s3cret@gpu.example/v1"\n'
+        'model = "m"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert str(info.value) == (
+        "models.gpu.base_url must hold no user or password: it is shown in notes and on the "
+        "transparency page (put the key in the variable models.gpu.api_key_env names)"
+    )
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
@@ -480,6 +735,14 @@ def test_missing_key_names_the_variable(monkeypatch):
         (
             '[models.x]\nbackend = "openai"\nbase_url = "ftp://h"\nmodel = "m"\n',
             "must start with http",
+        ),
+        # Taken, then "model x at http: is unreachable", or "at http://h:99999/v1".
+        *(
+            (
+                f'[models.x]\nbackend = "openai"\nbase_url = "{url}"\nmodel = "m"\n',
+                f"models.x.base_url must name its server (https://host[:port]/v1), got '{url}'",
+            )
+            for url in ("http://", "https:///v1", "http://gpu host/v1", "http://h:99999/v1")
         ),
         ('[models.x]\nbackend = "llamacpp"\n', "path is required"),
         (
@@ -505,7 +768,7 @@ def test_missing_key_names_the_variable(monkeypatch):
 )
 def test_model_config_errors_name_the_key(tmp_path, toml, message):
     (tmp_path / "commune.toml").write_text(toml)
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(tmp_path)
 
 
@@ -589,9 +852,81 @@ def test_streamed_answer_arrives_in_verified_pieces(home, corpus):
         e.close()
 
 
+def test_a_stream_cut_before_its_end_is_said_and_not_kept(home, corpus):
+    """The endpoint (or a proxy before it) died after a sentence: the connection closed with
+    no finish_reason and no [DONE]. The sentence written was given as the whole answer,
+    with no notice, and kept in the cache as one; a sentence cut in two was said to be
+    "a sentence without citation"."""
+    from commune.core import Commune
+
+    def first_sentence(body):  # type: ignore[no-untyped-def]
+        return cite_passage_about("bac jaune")(body).split(". ")[0] + "."
+
+    e = ScriptedEndpoint(first_sentence, cut=True)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            again = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+    finally:
+        e.close()
+    # A part is not the answer: the extractive one is given, saying why.
+    assert a.mode == "extractive" and "bac jaune" in a.text, a.text
+    assert (
+        a.notice is not None
+        and ("le modèle gpu à l'adresse " + e.url + " s'est arrêté avant la fin de sa réponse")
+        in a.notice
+    ), a.notice
+    # Not kept as a whole answer: asked again, the model is asked again.
+    assert len(e.requests) == 2 and again.notice == a.notice
+
+
+def test_a_model_that_wrote_nothing_is_said_to_have_written_nothing(home, corpus):
+    """A reply with no text (the model stopped at once, or a reasoning model's thinking sent
+    apart from the content) was "the generated answer failed citation checks ()"."""
+    from commune.core import Commune
+
+    raw = (
+        'data: {"choices": [{"index": 0, "delta": {"role": "assistant"}, '
+        '"finish_reason": "stop"}], "usage": {"prompt_tokens": 100, "completion_tokens": 0}}'
+        "\n\ndata: [DONE]\n\n"
+    )
+    e = ScriptedEndpoint("", raw=raw)
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            fr = c.ask("Où vont les emballages ?", mode="generate", model="gpu")
+            en = c.ask("When does the pool open?", mode="generate", model="gpu")
+    finally:
+        e.close()
+    assert fr.mode == "extractive" and "bac jaune" in fr.text
+    assert fr.notice == "le modèle n'a rien écrit\u00a0; réponse extractive donnée à la place"
+    assert en.notice == "the model wrote nothing; extractive answer given instead"
+
+
+_END = '"finish_reason": "stop"}]'
+
+
 @pytest.mark.parametrize(
     "raw",
-    ["data: {not json\n\n", 'data: {"choices": "nope"}\n\n', 'data: ["a list"]\n\n'],
+    [
+        "data: {not json\n\n",
+        'data: {"choices": "nope"}\n\n',
+        'data: ["a list"]\n\n',
+        # Read after the protocol's checks, these escaped them: an AttributeError, a
+        # ValueError and a TypeError, the request's HTTP 500.
+        f'data: {{"choices": [{{"delta": {{"content": "Oui."}}, {_END}, "usage": "n/a"}}\n\n',
+        f'data: {{"choices": [{{"delta": {{}}, {_END}, "usage": {{"prompt_tokens": "many"}}}}\n\n',
+        f'data: {{"choices": [{{"delta": {{"content": 5}}, {_END}}}\n\n',
+    ],
 )
 def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw):
     # A malformed upstream reply raised ValueError, which the API turned into HTTP 400.

@@ -1257,3 +1257,326 @@ def test_a_spreadsheet_row_is_found_with_what_its_amounts_are(commune, tmp_path)
     hits = commune.search("prix du repas quotient familial de 4500 à 4599 €", k=5)
     [found] = [h for h in hits if "De 4500 à 4599 €" in h.text][:1]
     assert "Quotient familial : De 4500 à 4599 € | Prix du repas : 3,25 €" in found.text
+
+
+class _LocalRay:
+    """Ray as `commune add --ray` uses it, run in this process: its Ray Data job prepares
+    the files with the workers' own code (distributed._Preparer), a batch at a time."""
+
+    def __init__(self) -> None:
+        self.data = self
+        self.jobs = 0
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": 2.0}
+
+    def shutdown(self) -> None:
+        pass
+
+    def ActorPoolStrategy(self, size: int) -> int:  # noqa: N802 (Ray's name)
+        return size
+
+    def from_items(self, items):  # type: ignore[no-untyped-def]
+        self.jobs += 1
+        return _LocalDataset(items)
+
+
+class _LocalDataset:
+    def __init__(self, items) -> None:  # type: ignore[no-untyped-def]
+        self.items = items
+
+    def map_batches(self, cls, fn_constructor_kwargs, batch_size, **_):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        worker = cls(**fn_constructor_kwargs)
+
+        def rows():  # type: ignore[no-untyped-def]
+            for k in range(0, len(self.items), batch_size):
+                batch = self.items[k : k + batch_size]
+                out = worker(
+                    {
+                        "i": np.array([b["i"] for b in batch]),
+                        "name": np.array([b["name"] for b in batch]),
+                        "data": [b["data"] for b in batch],
+                    }
+                )
+                yield from (
+                    {"i": i, "result": r} for i, r in zip(out["i"], out["result"], strict=True)
+                )
+
+        return type("Rows", (), {"iter_rows": staticmethod(rows)})()
+
+
+def test_add_on_ray_sends_an_archive_in_windows_storing_each_before_reading_the_next(
+    tmp_path, monkeypatch
+):
+    # Every file of the folder was read into memory before the first was sent to the
+    # cluster: a town's archive of scanned PDFs (10 GB) filled the machine, and nothing was
+    # stored until all of it had been read. Now a window is stored before the next is read.
+    import commune.ingest.distributed as distributed
+    from commune.core import Commune
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(
+            f"# Note {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 20
+        )
+    ray, events = _LocalRay(), []
+    monkeypatch.setattr(distributed, "connect", lambda address: ray)
+    monkeypatch.setattr(
+        distributed, "WINDOW_BYTES", 1500, raising=False
+    )  # two files of 970 bytes a window
+    read, store = distributed.read_regular_file, distributed.store
+
+    def reading(path, *args):  # type: ignore[no-untyped-def]
+        events.append(("read", path.name))
+        return read(path, *args)
+
+    def storing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(("store", args[4].name))
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "read_regular_file", reading)
+    monkeypatch.setattr(distributed, "store", storing)
+    with Commune(tmp_path / "ray-home") as on_ray:
+        summary = on_ray.add([folder], licence="etalab-2.0", ray_address="127.0.0.1:6379")
+        assert (summary.added, summary.failed, ray.jobs) == (6, 0, 3)
+        assert events[:5] == [
+            ("read", "note-0.md"),
+            ("read", "note-1.md"),
+            ("store", "note-0.md"),
+            ("store", "note-1.md"),
+            ("read", "note-2.md"),
+        ]
+        with Commune(tmp_path / "local-home") as local:
+            local.add([folder], licence="etalab-2.0")
+
+            def passages(c):  # type: ignore[no-untyped-def]
+                return sorted((d["title"], d["chunks"]) for d in c.documents())
+
+            assert passages(on_ray) == passages(local)
+
+
+def test_a_folder_named_twice_through_a_link_to_it_is_read_once(commune, tmp_path):
+    # `commune add docs/ docs-link/` (a link to docs/): each file failed as "same source ...
+    # as ... in this batch; add it on its own with its own --source", and the add ended in
+    # status 1, though every file was stored.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.txt").write_text(f"Le conseil municipal a voté le point {i}.")
+    (tmp_path / "docs-link").symlink_to(folder)
+    summary = commune.add([folder, tmp_path / "docs-link"], licence="etalab-2.0")
+    assert (summary.added, summary.failed, summary.errors) == (3, 0, [])
+    again = commune.add(
+        [folder, tmp_path / "docs-link"], licence="etalab-2.0", source="https://mairie.example/pv"
+    )
+    assert (again.added, again.failed, again.errors) == (3, 0, [])
+
+
+def test_the_current_folder_added_with_a_source_gives_each_file_its_own_address(
+    commune, tmp_path, monkeypatch
+):
+    # `commune add . --source URL`: every file was given the address URL itself, and all but
+    # the first failed as "same source URL as ... in this batch".
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.txt").write_text(f"Le conseil municipal a voté le point {i}.")
+    monkeypatch.chdir(folder)
+    summary = commune.add(["."], licence="etalab-2.0", source="https://mairie.example/pv")
+    assert (summary.added, summary.failed, summary.errors) == (3, 0, [])
+    assert sorted(d["source_uri"] for d in commune.documents()) == [
+        f"https://mairie.example/pv/pv-{i}.txt" for i in range(3)
+    ]
+
+
+def test_exclude_given_as_a_path_from_here_passes_that_folder_over(commune, tmp_path, monkeypatch):
+    # `commune add archives --exclude archives/brouillons`: read only against each file's
+    # path within archives/, the pattern matched nothing, and the drafts were added, with
+    # nothing said.
+    folder = tmp_path / "archives"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (folder / "brouillons" / "notes.txt").write_text("Notes de séance, pas encore relues.")
+    monkeypatch.chdir(tmp_path)
+    summary = commune.add(["archives"], licence="etalab-2.0", exclude=["archives/brouillons"])
+    assert (summary.added, summary.excluded) == (1, 2)
+    assert [Path(d["source_uri"]).name for d in commune.documents()] == ["pv.txt"]
+    absolute = commune.add(
+        [folder], licence="etalab-2.0", exclude=[str(folder / "brouillons" / "projet.txt")]
+    )
+    assert (absolute.added, absolute.unchanged, absolute.excluded) == (1, 1, 1)
+
+
+def test_exclude_given_as_a_path_through_a_link_to_the_folder_passes_it_over(
+    commune, tmp_path, monkeypatch
+):
+    # `commune add docs-lien --exclude docs/brouillons` (docs-lien a link to docs/), or the
+    # other way round: the path named the drafts through the folder's other name, matched
+    # nothing, and the drafts were added with nothing said.
+    folder = tmp_path / "docs"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (tmp_path / "docs-lien").symlink_to(folder)
+    monkeypatch.chdir(tmp_path)
+    through = commune.add(["docs-lien"], licence="etalab-2.0", exclude=["docs/brouillons"])
+    assert (through.added, through.excluded) == (1, 1)
+    back = commune.add(["docs"], licence="etalab-2.0", exclude=["docs-lien/brouillons"])
+    assert (back.added, back.unchanged, back.excluded) == (0, 1, 1)
+    assert [Path(d["source_uri"]).name for d in commune.documents()] == ["pv.txt"]
+
+
+def test_an_exclude_name_found_in_the_current_folder_still_matches_it_everywhere(
+    commune, tmp_path, monkeypatch
+):
+    # `cd docs/2024 && commune add .. --exclude notes.txt`: the name was taken for the path
+    # of the notes.txt standing here, and only that one was passed over; those of 2023 and
+    # of docs/ itself, which the name matched before, were added.
+    folder = tmp_path / "docs"
+    for year in ("2023", "2024"):
+        (folder / year).mkdir(parents=True)
+        (folder / year / "pv.txt").write_text(f"Le conseil municipal a voté le budget {year}.")
+        (folder / year / "notes.txt").write_text(f"Notes de séance {year}, pas encore relues.")
+    (folder / "notes.txt").write_text("Notes de séance, pas encore relues.")
+    monkeypatch.chdir(folder / "2024")
+    summary = commune.add([".."], licence="etalab-2.0", exclude=["notes.txt"])
+    assert (summary.added, summary.excluded) == (2, 3)
+    assert sorted(Path(d["source_uri"]).name for d in commune.documents()) == ["pv.txt"] * 2
+
+
+def test_a_cluster_lost_in_a_later_window_says_the_documents_stored_are_kept(tmp_path, monkeypatch):
+    # The cluster lost at the second window of an add --ray (its head stopped): Ray's
+    # traceback, and no word that the first window's documents were stored, nor what to do.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    class Lost(_LocalRay):
+        def from_items(self, items):  # type: ignore[no-untyped-def]
+            if self.jobs == 1:
+                raise ConnectionError("the head node died\nmore of Ray's words")
+            return super().from_items(items)
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(
+            f"# Note {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 20
+        )
+    monkeypatch.setattr(distributed, "WINDOW_BYTES", 1500)  # two files a window
+    monkeypatch.setattr(distributed, "connect", lambda address: Lost())
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip().splitlines()[-1] == (
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 a échoué, les 2 documents ajoutés ou mis "
+        "à jour avant sont gardés\u00a0: the head node died (voyez `ray status`, puis relancez "
+        "la même commande pour finir\u00a0: les fichiers déjà enregistrés sont passés)"
+    ), out.stderr
+    with Commune(home) as c:
+        assert len(c.documents()) == 2
+    monkeypatch.setattr(distributed, "connect", lambda address: _LocalRay())
+    again = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert again.exit_code == 0, again.output
+    assert "4 ajoutés, 0 mis à jour, 2 inchangés, 0 en échec" in again.output, again.output
+
+
+def test_a_folder_added_under_a_url_gives_each_file_a_link_that_leads_to_it(commune, tmp_path):
+    # `commune add docs --source 'https://mairie.example/docs/?v=1'`: each file's path was
+    # written as it is after the query ("...?v=1/compte rendu #3 été?.txt"): its link on the
+    # document's page stopped at the "#" or the "?", and spaces and accents stood in a URL.
+    folder = tmp_path / "docs"
+    (folder / "sous dossier").mkdir(parents=True)
+    (folder / "sous dossier" / "compte rendu #3 été?.txt").write_text(
+        "Compte rendu numéro trois du conseil municipal."
+    )
+    (folder / "100%.txt").write_text("Le budget est voté à cent pour cent.")
+    (folder / "a\\b.txt").write_text("Un nom venu de Windows, avec sa barre oblique inverse.")
+    summary = commune.add([folder], licence="etalab-2.0", source="https://mairie.example/docs/?v=1")
+    assert (summary.added, summary.failed) == (3, 0), summary.errors
+    assert sorted(d["source_uri"] for d in commune.documents()) == [
+        "https://mairie.example/docs/100%25.txt?v=1",
+        "https://mairie.example/docs/a%5Cb.txt?v=1",
+        "https://mairie.example/docs/sous%20dossier/compte%20rendu%20%233%20%C3%A9t%C3%A9%3F.txt?v=1",
+    ]
+    # A base that is no link (a urn:) is joined as it was.
+    other = commune.add([folder], licence="etalab-2.0", source="urn:mairie:docs", collection="b")
+    assert other.added == 3
+    assert "urn:mairie:docs/sous dossier/compte rendu #3 été?.txt" in [
+        d["source_uri"] for d in commune.documents(collection="b")
+    ]
+
+
+def test_a_file_added_under_its_address_as_written_before_stays_one_document(commune, tmp_path):
+    # A file added before links were percent-encoded kept its address as written: added
+    # again, it is the same document (unchanged), not a second one beside it.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "compte rendu.txt").write_text("Compte rendu du conseil municipal.")
+    commune.add(
+        [folder / "compte rendu.txt"],
+        licence="etalab-2.0",
+        source="https://mairie.example/docs/compte rendu.txt",
+    )
+    again = commune.add([folder], licence="etalab-2.0", source="https://mairie.example/docs")
+    assert (again.added, again.unchanged) == (0, 1)
+    assert [d["source_uri"] for d in commune.documents()] == [
+        "https://mairie.example/docs/compte rendu.txt"
+    ]
+
+
+def test_add_on_ray_counts_the_cluster_s_cpus_again_at_each_window(tmp_path, monkeypatch):
+    # The CPUs were counted once, at the first window: a worker node that left during a long
+    # add left later windows asking for a pool of actors the cluster could not start, and
+    # Ray Data waits for them forever, the add silent. Each window now counts them again,
+    # and, none left, stops in one line saying what the windows before stored.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    class Leaving(_LocalRay):
+        def __init__(self, cpus: list[float]) -> None:
+            super().__init__()
+            self.cpus, self.pools = cpus, []
+
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": self.cpus[min(self.jobs, len(self.cpus) - 1)]}
+
+        def ActorPoolStrategy(self, size: int) -> int:  # noqa: N802 (Ray's name)
+            self.pools.append(size)
+            return size
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(24):
+        text = f"# Note {i:02d}\n\nLe conseil municipal délibère sur le point {i:02d}."
+        (folder / f"note-{i:02d}.md").write_text(text)
+    size = (folder / "note-00.md").stat().st_size
+    monkeypatch.setattr(distributed, "WINDOW_BYTES", 8 * size)  # three windows of 8 files
+    monkeypatch.setattr(distributed, "JOIN_SECONDS", 0.0)
+    ray = Leaving([2.0, 2.0, 1.0])
+    monkeypatch.setattr(distributed, "connect", lambda address: ray)
+    with Commune(tmp_path / "h1") as c:
+        assert c.add([folder], licence="etalab-2.0", ray_address="127.0.0.1:6379").added == 24
+    assert ray.pools == [2, 2, 1]
+    gone = Leaving([2.0, 2.0, 0.0])
+    monkeypatch.setattr(distributed, "connect", lambda address: gone)
+    add = ["--home", str(tmp_path / "h2"), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert out.exit_code == 2, out.output
+    said = out.stderr.strip().splitlines()[-1]
+    assert said.startswith(
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 n'a aucun processeur pour "
+        "travailler\u00a0: aucun nœud de calcul ne l'a rejoint en 0 s, les 16 documents "
+        "ajoutés ou mis à jour avant sont gardés (démarrez-en un avec `ray start --address "
+        "127.0.0.1:6379`"
+    ), said

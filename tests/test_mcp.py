@@ -1347,7 +1347,7 @@ def test_an_agent_reads_a_documents_dates_in_iso_8601_as_the_api_gives_them(coop
     """get_document's dates came as Python writes them ("2026-12-07 03:57:55.424384"),
     where the HTTP API gives the same document's in ISO 8601 ("2026-12-07T03:57:55.424384"):
     an agent holding both read two values, and a parser expecting ISO 8601's T missed it."""
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from fastapi.testclient import TestClient
 
@@ -1369,7 +1369,8 @@ def test_an_agent_reads_a_documents_dates_in_iso_8601_as_the_api_gives_them(coop
     part = asyncio.run(run())
     for name in ("added_at", "updated_at"):
         assert part[name] == listed[name] and "T" in part[name], (part[name], listed[name])
-        assert datetime.fromisoformat(part[name]).isoformat() == part[name]
+        # In UTC, said so ("…Z"), as the API's (tests/test_api.py: their zone).
+        assert datetime.fromisoformat(part[name]).utcoffset() == timedelta(0), part[name]
 
 
 def test_a_prompt_asked_for_is_refused_in_one_line_naming_the_tools(commune, monkeypatch, caplog):

@@ -181,3 +181,103 @@ def test_made_up_methods_are_one_label(home):  # type: ignore[no-untyped-def]
         dict(labels)["method"] for name, labels in samples if name == "commune_http_requests_total"
     }
     assert methods == {"GET", "other"}, methods
+
+
+def test_a_head_is_counted_under_the_route_it_reached(home):  # type: ignore[no-untyped-def]
+    """HEAD is answered as GET (api/middleware.HeadAsGet), on a copy of the request: the
+    route the router found stayed on the copy, and every HEAD /healthz of an uptime monitor
+    was counted as "unmatched", the scanners' 404s, not under /healthz."""
+    with _client(_app(home, "[metrics]\nenabled = true\n")) as client:
+        for _ in range(3):
+            assert client.head("/healthz").status_code == 200
+        assert client.head("/nowhere").status_code == 404
+        samples = _samples(client.get("/metrics").text)
+    counted = "commune_http_requests_total"
+    assert _value(samples, counted, route="/healthz", method="HEAD", status="200") == 3
+    assert _value(samples, counted, route="unmatched", method="HEAD", status="404") == 1
+
+
+def test_a_request_refused_before_its_route_is_counted_under_it(home):  # type: ignore[no-untyped-def]
+    """A request the middleware answered before the router (a missing key's 401, an
+    overload's 503, a body too large) and a HEAD (served as a GET on a copy of the request)
+    were all counted as "unmatched", with the scanners' 404s: an operator could not tell
+    which route was refused or probed. They are counted under their route's template."""
+    with _client(_app(home, "[metrics]\nenabled = true\n[limits]\nmax_body_kb = 1\n")) as client:
+        assert client.post("/api/ask", json={"question": "Piscine ?"}).status_code == 401
+        assert client.post("/api/ask/", json={"question": "Piscine ?"}).status_code == 401
+        assert client.head("/healthz").status_code == 200
+        assert client.post("/api/search", content=b"x" * 4096).status_code == 413
+        assert client.get("/wp-login.php").status_code == 404
+        samples = _samples(client.get("/metrics").text)
+    total = "commune_http_requests_total"
+    assert _value(samples, total, route="/api/ask", method="POST", status="401") == 2
+    assert _value(samples, total, route="/healthz", method="HEAD", status="200") == 1
+    assert _value(samples, total, route="/api/search", method="POST", status="413") == 1
+    assert _value(samples, total, route="unmatched", method="GET", status="404") == 1
+
+
+def test_purged_decision_records_do_not_turn_the_answers_counter_back(home, tmp_path):  # type: ignore[no-untyped-def]
+    """commune_answers_total was the decision records' count, and the hourly purge of those
+    past the charter's retention took it down: Prometheus reads any fall as a reset, so
+    each purge made increase() and rate() count every answer ever given again. The purged
+    records are counted, by outcome, in the purge's audit entry, and stay in the total."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from commune.store.schema import decisions
+
+    app = _app(home, "[metrics]\nenabled = true\n")
+    commune = app.state.commune
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "collecte.md").write_text(
+        "# Collecte\n\nLe camion des ordures ménagères passe le mardi matin.\n", encoding="utf-8"
+    )
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    for question in ("Quand passe le camion des ordures ?", "Le camion passe quel jour ?"):
+        commune.ask(question, use_cache=False)
+
+    def answers() -> float:
+        with _client(app) as client:
+            samples = _samples(client.get("/metrics").text)
+        return sum(v for (name, _), v in samples.items() if name == "commune_answers_total")
+
+    before = answers()
+    assert before == 2
+    with commune.engine.begin() as conn:
+        [first, _] = conn.execute(select(decisions.c.id, decisions.c.created_at)).all()
+        retention = timedelta(days=commune.charter.utility.retention_days + 1)
+        conn.execute(
+            update(decisions)
+            .where(decisions.c.id == first.id)
+            .values(created_at=first.created_at - retention)
+        )
+    assert commune.purge_decisions() == 1
+    assert answers() == before
+    commune.ask("Quand passe le camion des ordures ?", use_cache=False)
+    assert answers() == before + 1
+    assert commune.verify_audit().ok
+
+
+def test_guessing_keys_on_mcp_is_counted_as_failed_sign_ins(home):  # type: ignore[no-untyped-def]
+    """A wrong key on GET /mcp (a session's stream: no body, so the API's gate leaves it to
+    the MCP endpoint) past [web] failed_sign_ins_per_minute got its 429, but
+    commune_quota_refusals_total did not count it: the sample alert on sign-in guessing
+    stayed quiet for a guesser who used that address."""
+    toml = "[metrics]\nenabled = true\n[web]\nfailed_sign_ins_per_minute = 2\n"
+    with _client(_app(home, toml)) as client:
+        codes = [
+            client.get(
+                "/mcp",
+                headers={
+                    "Authorization": f"Bearer cmn_abcd1234_wrong{i}",
+                    "Accept": "text/event-stream",
+                },
+            ).status_code
+            for i in range(4)
+        ]
+        samples = _samples(client.get("/metrics").text)
+    assert codes[0] == 401 and codes[-1] == 429, codes
+    refused = _value(samples, "commune_quota_refusals_total", quota="failed sign-ins")
+    assert refused == codes.count(429), samples

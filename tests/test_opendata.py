@@ -216,6 +216,37 @@ def test_an_imported_document_serves_the_revision_its_dataset_publishes(commune,
         ]
 
 
+def test_an_exports_dates_are_in_utc_and_say_so(commune, tmp_path):
+    """documents.jsonl gave SQLite's dates without a zone ("2024-01-01T00:00:00"), which a
+    re-user's tools (a browser's Date, pandas, Python's fromisoformat) read as their own local
+    time, an hour off in Paris, and PostgreSQL's with "+00:00": the same collection's export
+    differed by its database. Both now write UTC, said so, as the API does."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from commune.store.schema import documents, revisions
+
+    page = tmp_path / "horaires.md"
+    for n in (1, 2):
+        page.write_text(f"# Horaires v{n}\n\nLa piscine ouvre à {n + 8} heures.\n", "utf-8")
+        commune.add([page], collection="c", licence="CC-BY-4.0", source="https://ex.org/h")
+    with commune.engine.begin() as conn:
+        for n in (1, 2):
+            when = datetime(2024, n, 1, 7, 30, tzinfo=UTC)
+            conn.execute(update(revisions).where(revisions.c.number == n).values(created_at=when))
+        conn.execute(update(documents).values(added_at=datetime(2024, 1, 1, 7, 30, tzinfo=UTC)))
+    commune.export_collection("c", tmp_path / "dataset")
+    [line] = [
+        json.loads(raw)
+        for raw in (tmp_path / "dataset" / "documents.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert line["added_at"] == "2024-01-01T07:30:00Z"
+    assert line["retrieved_at"] == "2024-02-01T07:30:00Z"
+    assert [h["retrieved_at"] for h in line["history"]] == ["2024-01-01T07:30:00Z"]
+    assert validate_export(tmp_path / "dataset") == []
+
+
 def test_round_trip_keeps_dates_and_history(commune, tmp_path):
     # Issue 23: import gave every document today's date and one revision.
     from datetime import UTC, datetime
@@ -858,6 +889,30 @@ def test_a_passage_found_beside_a_hit_gives_a_reader_its_files_name_not_its_path
         question, commune.search(question, collection="c")[0], set(), 3
     )
     assert str(tmp_path) in mine[0].source  # the operator's own view keeps the path
+
+
+def test_a_collection_named_with_a_combining_accent_is_exported_and_imported(commune, tmp_path):
+    """Searches and listings read "marché" typed with a combining accent as the collection
+    "marché"; `commune export` said "no collection named 'marché'", and an import under it
+    added the documents but looked for what the dataset retired in no collection: the
+    document taken down upstream stayed published here."""
+    decomposed = "marche\u0301"
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "samedi.md").write_text("# Samedi\n\nLe marché a lieu le samedi.\n", "utf-8")
+    (pages / "dupont.md").write_text("# Plainte\n\nM. Jean Dupont, 12 rue des Lilas.\n", "utf-8")
+    commune.add([pages], collection="marché", licence="etalab-2.0", source="https://ex.org/m")
+    commune.export_collection(decomposed, tmp_path / "older")
+    assert len((tmp_path / "older" / "documents.jsonl").read_text("utf-8").splitlines()) == 2
+    [plainte] = [d["id"] for d in commune.documents() if d["title"] == "Plainte"]
+    commune.retire(plainte, "demande de M. Dupont", category="personal-data")
+    commune.export_collection("marché", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "marché")
+        other.import_dataset(tmp_path / "newer", decomposed)
+        published = [d["title"] for d in other.documents() if d["status"] == "published"]
+        assert published == ["Samedi"]
+        assert [c["name"] for c in other.collections()] == ["marché"]
 
 
 def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune, tmp_path):
@@ -1585,3 +1640,21 @@ def test_an_export_is_on_the_disk_before_it_is_marked_whole(commune, exported, m
     commune.export_collection("mairie", exported)
     assert unsynced == []
     assert (exported / "documents.jsonl").exists()
+
+
+def test_an_export_names_the_files_of_a_folder_added_under_a_url_as_they_were_named(
+    commune, tmp_path
+):
+    # A folder added under a URL gives each file its path percent-encoded, before the
+    # base's query: exported, "procès-verbal.txt" became files/1-proc-C3-A8s-verbal.txt,
+    # its name read from the encoded address.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "procès-verbal du conseil.txt").write_text("Le conseil municipal a voté le budget.")
+    commune.add(
+        [folder], collection="mairie", licence="etalab-2.0", source="https://x.example/d/?v=1"
+    )
+    result = commune.export_collection("mairie", tmp_path / "dataset")
+    assert sorted(p.name for p in (result.directory / "files").iterdir()) == [
+        "1-procès-verbal-du-conseil.txt"
+    ]

@@ -134,6 +134,12 @@ def test_debug_keeps_the_traceback(home, monkeypatch):
     monkeypatch.setenv("COMMUNE_DEBUG", "1")
     out = CliRunner().invoke(cli, ["--home", str(home), "check"])
     assert isinstance(out.exception, OSError)
+    # Turned off as --debug's variable reads it: "false" in a unit's Environment= gave the
+    # tracebacks it meant to turn off.
+    for off in ("false", "no", "off", "0"):
+        monkeypatch.setenv("COMMUNE_DEBUG", off)
+        out = CliRunner().invoke(cli, ["--home", str(home), "check"])
+        assert out.exit_code == 2 and out.output.count("\n") == 1, (off, out.output)
 
 
 # -- a full disk ---------------------------------------------------------------------------------

@@ -303,15 +303,15 @@ def test_a_silent_or_stopped_peer_is_named_and_the_others_still_answer(pair, tmp
     ok(c, "peer", "add", "coop-gone", f"http://127.0.0.1:{gone_port}", "--key", "cmn_x_y")
     with Commune(c) as commune:
         answer = commune.ask("Which library lends films?", mode="extractive", peers=True)
-    assert "peer coop-gone did not answer" in (answer.notice or ""), answer.notice
+    assert "peer coop-gone could not be reached" in (answer.notice or ""), answer.notice
     assert answer.found and answer.sources[0].title == "Library"
     # Searched with a few keywords, the notices are the asker's language, as an answer's
     # (found by an exploratory test: `search --peers` said them in English in French).
     with Commune(c) as commune:
         _, _, notices = commune.federated_search("médiathèque films", asker_language="fr")
-        assert notices and notices[0].startswith("le pair coop-gone n'a pas répondu"), notices
+        assert notices and notices[0].startswith("le pair coop-gone est injoignable"), notices
         _, _, notices = commune.federated_search("library films", asker_language="fr")
-        assert notices[0].startswith("le pair coop-gone n'a pas répondu"), notices
+        assert notices[0].startswith("le pair coop-gone est injoignable"), notices
 
 
 def test_a_peer_retirement_reaches_the_titles_kept_here_without_a_question(pair, tmp_path):

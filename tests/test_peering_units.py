@@ -4,8 +4,10 @@ is a notice, peer passages never reach an external model, and the small input ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +125,142 @@ def _passage(n: int, **over: Any) -> dict[str, Any]:
         "source": f"https://b.example/{n}",
         "collection": "open-b",
         "text": "The recycling centre is open.",
+        "licence": "CC-BY-4.0",
         "policy": {"non_commercial": False, "share_alike": False, "tdm_reserved": False},
         **over,
     }
+
+
+def test_a_peer_passage_without_a_licence_this_home_can_read_is_withheld(home, monkeypatch):
+    """A peer's passage sent with no licence, or "All rights reserved", was cited (licence
+    unknown) and quoted even to a member that declared a commercial use: this home publishes
+    no document of its own without a licence it can read. It is withheld, with the reason."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence=None, title="Sans licence"),
+        _passage(2, licence="All rights reserved", title="Tous droits"),
+        _passage(3, licence="CC-BY-4.0", title="Ouvert"),
+        _passage(4, licence="LicenseRef-coop-b", title="La sienne"),  # read at its strictest
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    assert run(home, "member", "add", "Boutique", "--declared-use", "commercial").exit_code == 0
+    assert run(home, "user", "add", "bob", "--member", "Boutique").exit_code == 0
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.title for h in got.hits) == ["La sienne", "Ouvert"]
+        assert [(w["title"], w["reason"]) for w in got.withheld] == [
+            (
+                "Sans licence",
+                "its licence (none given) is not an SPDX expression this cooperative can "
+                "read, so its terms cannot be followed (via coop-b)",
+            ),
+            (
+                "Tous droits",
+                "its licence (All rights reserved) is not an SPDX expression this "
+                "cooperative can read, so its terms cannot be followed (via coop-b)",
+            ),
+        ]
+        french = c.federation.gather("déchetterie", c.actor(None), "fr")
+        assert french.withheld[0]["reason"] == (
+            "sa licence (aucune) n'est pas une expression SPDX que cette coopérative sait "
+            "lire\u00a0: ses conditions ne peuvent pas être suivies (via coop-b)"
+        )
+        # A commercial member is never answered from them (nor from the peer's own licence).
+        answer = c.ask(
+            "When is the recycling centre open?",
+            mode="extractive",
+            peers=True,
+            actor=c.actor("bob"),
+        )
+        assert [s.title for s in answer.sources if s.origin] == ["Ouvert"]
+        assert {"Sans licence", "Tous droits", "La sienne"} <= {e["title"] for e in answer.excluded}
+        # A malformed expression failed the asker's whole answer, in license-expression's
+        # ExpressionError where its licence was read: it is withheld like the others.
+        hits[:] = [_passage(5, licence="MIT AND", title="Mal formée")]
+        answer = c.ask("When is the recycling centre open?", mode="extractive", peers=True)
+        assert [e["title"] for e in answer.excluded] == ["Mal formée"], answer.excluded
+
+
+def test_a_peer_passage_under_terms_this_home_does_not_know_is_withheld(home, monkeypatch):
+    """A peer's passage under a valid SPDX licence whose terms are not in this home's table
+    ("CC-BY-NC-2.0", which a peer of another version may know) was quoted to a member that
+    declared a commercial use, nothing here saying non-commercial: this home publishes none
+    of its own under such terms (a curator gives them one it knows). It is withheld, saying
+    so; a known licence written otherwise (lowercase, the deprecated "GPL-2.0+") is kept."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence="CC-BY-NC-2.0", title="Marché"),
+        _passage(2, licence="cc-by-4.0", title="Minuscules"),
+        _passage(3, licence="GPL-2.0+", title="Ancien nom"),
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    assert run(home, "member", "add", "Boutique", "--declared-use", "commercial").exit_code == 0
+    assert run(home, "user", "add", "bob", "--member", "Boutique").exit_code == 0
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.title for h in got.hits) == ["Ancien nom", "Minuscules"]
+        assert [(w["title"], w["reason"]) for w in got.withheld] == [
+            (
+                "Marché",
+                "the terms of its licence (CC-BY-NC-2.0) are not in this cooperative's "
+                "licence table, so they cannot be followed (via coop-b)",
+            )
+        ]
+        french = c.federation.gather("déchetterie", c.actor(None), "fr")
+        assert french.withheld[0]["reason"] == (
+            "les conditions de sa licence (CC-BY-NC-2.0) ne sont pas dans la table des "
+            "licences de cette coopérative\u00a0: elles ne peuvent pas être suivies (via coop-b)"
+        )
+        answer = c.ask(
+            "When is the recycling centre open?",
+            mode="extractive",
+            peers=True,
+            actor=c.actor("bob"),
+        )
+        assert "Marché" not in [s.title for s in answer.sources], answer.sources
+        assert "Marché" in [e["title"] for e in answer.excluded]
+
+
+def test_a_peers_licence_is_written_as_this_home_writes_it(home, tmp_path, monkeypatch):
+    """A peer's "cc-by-sa-4.0" (SPDX ids are case-insensitive) or "GPL-2.0+" (deprecated)
+    was cited as sent, beside this home's documents written in their SPDX form: one licence
+    was named twice in an answer's share-alike note ("CC-BY-SA-4.0, cc-by-sa-4.0")."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    hits = [
+        _passage(1, licence="cc-by-sa-4.0", text="The recycling centre opens at 9 am."),
+        _passage(2, licence="GPL-2.0+", title="Ancien nom"),
+    ]
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": hits}})
+    (tmp_path / "centre.md").write_text(
+        "# Recycling centre\n\nThe recycling centre of Ville A closes at 6 pm.\n",
+        encoding="utf-8",
+    )
+    added = run(home, "add", str(tmp_path / "centre.md"), "--licence", "CC-BY-SA-4.0")
+    assert added.exit_code == 0, added.output
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        got = c.federation.gather("recycling centre", c.actor(None), "en")
+        assert sorted(h.licence for h in got.hits) == ["CC-BY-SA-4.0", "GPL-2.0-or-later"]
+        answer = c.ask(
+            "When does the recycling centre open and close?", mode="extractive", peers=True
+        )
+    cited = {(s.licence, bool(s.origin)) for s in answer.sources}
+    assert {("CC-BY-SA-4.0", False), ("CC-BY-SA-4.0", True)} <= cited, answer.sources
+    assert {s.licence for s in answer.sources} <= {"CC-BY-SA-4.0", "GPL-2.0-or-later"}
+    [note] = [n for n in answer.licence_notes if "share-alike sources" in n]
+    assert note.startswith("This answer builds on share-alike sources (CC-BY-SA-4.0"), note
+    assert "cc-by-sa" not in note and "GPL-2.0+" not in note, note
 
 
 def test_a_peer_reply_this_version_cannot_read_is_a_notice(home, monkeypatch):
@@ -677,6 +812,47 @@ def test_a_peer_documents_title_is_forgotten_once_the_peer_says_it_retired_it(ho
         assert "Dupont" not in shown.output and retired in shown.output
 
 
+def test_peer_forget_counts_the_titles_not_the_answers_that_cited_them(home):
+    """One retired document cited by three answers: `commune peer forget` said "coop-b: 3
+    titles forgotten", one per answer's row, for the one title it forgot."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    class Peer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            reply = b'{"retired": [7]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Commune(home) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{server.server_address[1]}", key="cmn_a_b")
+            one = {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+                   "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1}  # fmt: skip
+            for _ in range(3):  # three answers cited it
+                with c.engine.begin() as conn:
+                    citations.record_peer_sources(conn, "api/ask", [one], c.actor(None))
+        first = run(home, "peer", "forget", lang="en_GB.UTF-8")
+        again = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert first.stdout == "coop-b: 1 title forgotten\n"
+    assert again.stdout == "coop-b\u00a0: 0 titre oublié\n"
+
+
 def test_a_peers_answer_citing_two_passages_of_one_contributor_is_one_answer(home, tmp_path):
     """A peer's citation report is one answer of theirs: one citing two of a contributor's
     passages read "answers 2" on the contributor's line of `commune credits` (its rows had
@@ -765,3 +941,471 @@ def test_a_peer_is_told_of_its_passage_cited_only_once_the_answer_is_recorded(ho
             kept = conn.execute(peer_citations.select()).all()
     assert [s.origin["peer"] for s in answer.sources] == ["coop-b"]
     assert told == [("coop-b", {1: 1})] and len(kept) == 1
+
+
+@contextlib.contextmanager
+def _failing_peers() -> Iterator[tuple[str, str]]:
+    """(the address of a server answering each POST with the status its path begins with,
+    as a peer that refuses does; an address where nothing listens)."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            status = int(self.path.strip("/").split("/")[0])
+            body = json.dumps({"detail": "cette clé d'API a été révoquée"}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as gone:  # nothing listens there any more
+        gone.bind(("127.0.0.1", 0))
+        gone_port = gone.getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", f"http://127.0.0.1:{gone_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_peer_that_fails_is_said_in_the_askers_words(home):
+    """A peer down was said "did not answer (ConnectError)", the connection's English class
+    name, to a French member too; a revoked key was said in the peer's reply to its own
+    members ("demandez une nouvelle clé à l'administrateur de votre membre"), which the
+    member asking here took for their own key. Each failure is now said as what it is."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone), Commune(home) as c:
+        key = "cmn_1234abcd_secretpart"
+        c.add_peer("a-gone", gone, key=key)
+        for status in (401, 404, 429, 500):
+            c.add_peer(f"b-{status}", f"{url}/{status}", key=key)
+        english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+        french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+    assert english == [
+        "peer a-gone could not be reached (connection refused or address not found): "
+        "answered without it",
+        "peer b-401 refused this cooperative's key (HTTP 401, revoked or wrong; its operator "
+        "can issue a new one): answered without it",
+        "peer b-404 offers no peer search at its address (HTTP 404: a wrong address, or an "
+        "older version): answered without it",
+        "peer b-429 refused the question, this cooperative's quota there being spent "
+        "(HTTP 429): answered without it",
+        "peer b-500 failed (HTTP 500): answered without it",
+    ]
+    assert french[:2] == [
+        "le pair a-gone est injoignable (connexion refusée ou adresse introuvable)\u00a0: "
+        "réponse sans lui",
+        "le pair b-401 a refusé la clé de cette coopérative (HTTP 401, révoquée ou "
+        "erronée\u00a0; son opérateur peut en délivrer une nouvelle)\u00a0: réponse sans lui",
+    ]
+    assert all("réponse sans lui" in n and "revoked" not in n for n in french), french
+
+
+def test_a_peer_refusing_a_wrong_key_once_too_often_is_not_said_over_quota(home):
+    """Past twenty wrong keys a minute a peer answers 429 ("rate_limited", http/signins.py),
+    not 401: a key the peer revoked was said "refused the question, this cooperative's quota
+    there being spent" from the twenty-first question on, and its operator looked at the
+    quotas. A quota spent ("quota_exceeded") is still said so."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            code = self.path.strip("/").split("/")[0]  # as api/errors.py names a 429
+            body = json.dumps({"detail": "too many failed API keys", "code": code}).encode()
+            self.send_response(429)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "60")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with Commune(home) as c:
+            c.add_peer("a-key", f"{url}/rate_limited", key="cmn_1234abcd_secretpart")
+            c.add_peer("b-quota", f"{url}/quota_exceeded", key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+        forget = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer a-key refused this cooperative's key, too many times to check it again for now "
+        "(HTTP 429, revoked or wrong; its operator can issue a new one): answered without it",
+        "peer b-quota refused the question, this cooperative's quota there being spent "
+        "(HTTP 429): answered without it",
+    ]
+    assert french[0] == (
+        "le pair a-key a refusé la clé de cette coopérative, trop de fois pour la vérifier de "
+        "nouveau pour l'instant (HTTP 429, révoquée ou erronée\u00a0; son opérateur peut en "
+        "délivrer une nouvelle)\u00a0: réponse sans lui"
+    )
+    # No "run it again later" for the key: no later run changes it.
+    assert forget.stderr.splitlines()[0] == (
+        "peer a-key refused this cooperative's key, too many times to check it again for now "
+        "(HTTP 429, revoked or wrong; its operator can issue a new one)"
+    )
+
+
+def test_a_peer_whose_certificate_is_refused_is_not_said_to_be_down(home, tmp_path):
+    """A peer served over https:// with a certificate this home cannot verify (self-signed
+    here; expired, or made out to another name) was said "could not be reached (connection
+    refused or address not found)": its operator looked for a server down, not for a
+    certificate to renew."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    if shutil.which("openssl") is None:
+        pytest.fail("the openssl command is needed for the certificate (apt install openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class Empty(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"hits": []}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Commune(home) as c:
+            url = f"https://127.0.0.1:{server.server_address[1]}"
+            c.add_peer("coop-b", url, key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "the certificate of peer coop-b could not be verified (expired, self-signed or made "
+        "out to another name): answered without it"
+    ]
+    assert french == [
+        "le certificat du pair coop-b n'a pas pu être vérifié (expiré, auto-signé ou établi "
+        "pour un autre nom)\u00a0: réponse sans lui"
+    ]
+
+
+def test_a_french_answers_notices_are_joined_in_french(home):
+    """Two peers silent: a French answer's notice read "… : réponse sans lui; le pair …", an
+    English semicolon between French clauses."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone), Commune(home) as c:
+        c.add_peer("a-gone", gone, key="cmn_1234abcd_secretpart")
+        c.add_peer("b-500", f"{url}/500", key="cmn_1234abcd_secretpart")
+        french = c.ask("Quand la déchetterie est-elle ouverte ?", mode="extractive", peers=True)
+        english = c.ask("When is the recycling centre open?", mode="extractive", peers=True)
+    assert french.notice == (
+        "le pair a-gone est injoignable (connexion refusée ou adresse introuvable)\u00a0: "
+        "réponse sans lui\u00a0; le pair b-500 a échoué (HTTP 500)\u00a0: réponse sans lui"
+    )
+    assert english.notice == (
+        "peer a-gone could not be reached (connection refused or address not found): "
+        "answered without it; peer b-500 failed (HTTP 500): answered without it"
+    )
+
+
+def test_a_peer_refuses_in_the_language_the_asking_member_reads(home, tmp_path):
+    """A French member asking "tarif" was told the peer's refusal in English ("Prices are
+    not given here. (charter rule 'tarifs': 'tarif')"): the peer guessed the language of one
+    word. The asking home now sends the language its member reads, and the peer uses it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    (home / "charter.toml").write_text(
+        'version = "2"\n[[utility.refuse]]\nname = "tarifs"\nwords = ["tarif"]\n'
+        'message_fr = "Les tarifs ne sont pas donnés ici."\n'
+        'message_en = "Prices are not given here."\n',
+        encoding="utf-8",
+    )
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        assert c.peer_search("tarif", actor=peer)["refused"].startswith("Prices are not")
+        refused = c.peer_search("tarif", actor=peer, language="fr")["refused"]
+        assert refused.startswith("Les tarifs ne sont pas donnés ici."), refused
+        # Not one of this home's languages: the query's own, as before.
+        assert c.peer_search("tarif", actor=peer, language="xx")["refused"].startswith("Prices")
+
+    bodies: list[dict[str, Any]] = []
+
+    class Peer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            reply = json.dumps({"hits": [], "refused": "Les tarifs ne sont pas donnés ici."})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply.encode())))
+            self.end_headers()
+            self.wfile.write(reply.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    asking = tmp_path / "asking"
+    try:
+        with Commune(asking) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{server.server_address[1]}", key="cmn_a_b")
+            c.federation.gather("tarif", c.actor(None), "fr")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert bodies == [{"query": "tarif", "k": 5, "language": "fr"}]
+
+
+def test_the_openai_faces_content_names_the_peer_a_source_came_through(home, monkeypatch):
+    """Under `[peers] federate = true`, /v1/chat/completions listed a peer cooperative's
+    passage at the end of its content as "[1] Doc 1, https://b.example/1 (CC-BY-4.0)", as if
+    this home's: the content is all LangChain and many clients keep. It ends "— via coop-b",
+    as the CLI's and the web's sources do."""
+    from fastapi.testclient import TestClient
+
+    from commune.answering import federation
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import EN, make_key
+
+    theirs = _passage(1, text="The recycling centre of Ville B is open on Saturday mornings.")
+    monkeypatch.setattr(federation, "ask_all", lambda *a: {"coop-b": {"hits": [theirs]}})
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    home.mkdir()
+    (home / "commune.toml").write_text("[peers]\nfederate = true\n", encoding="utf-8")
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"} | EN) as api:
+            question = "When is the recycling centre open?"
+            r = api.post(
+                "/v1/chat/completions",
+                json={"model": "extractive", "messages": [{"role": "user", "content": question}]},
+            )
+    assert r.status_code == 200, r.text
+    content = r.json()["choices"][0]["message"]["content"]
+    assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
+
+
+def test_peer_forget_says_why_a_peer_gave_nothing_and_whether_to_run_it_again(home):
+    """`commune peer forget` said "coop-b: no answer (ConnectError: [Errno 111] Connection
+    refused); run it again later", in English in a French line, and told to run it again
+    later a peer that had refused the key, which no later run changes."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone):
+        with Commune(home) as c:
+            c.add_peer("a-gone", gone, key="cmn_1234abcd_secretpart")
+            c.add_peer("b-401", f"{url}/401", key="cmn_1234abcd_secretpart")
+        french = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+        english = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    assert french.exit_code == english.exit_code == 1
+    assert french.stderr.splitlines() == [
+        "le pair a-gone est injoignable (connexion refusée ou adresse introuvable)\u00a0; "
+        "relancez plus tard",
+        "le pair b-401 a refusé la clé de cette coopérative (HTTP 401, révoquée ou "
+        "erronée\u00a0; son opérateur peut en délivrer une nouvelle)",
+    ]
+    assert english.stderr.splitlines() == [
+        "peer a-gone could not be reached (connection refused or address not found); "
+        "run it again later",
+        "peer b-401 refused this cooperative's key (HTTP 401, revoked or wrong; its operator "
+        "can issue a new one)",
+    ]
+
+
+def test_peer_forget_does_not_say_a_peer_without_the_retired_route_has_no_search(home):
+    """`commune peer forget` asks POST /peer/retired; a peer older than that route (HTTP 404)
+    was said to offer "no peer search at its address", though its search answered every
+    question: its operator looked for a wrong address."""
+    from commune.core import Commune
+
+    with _failing_peers() as (url, gone):
+        with Commune(home) as c:
+            c.add_peer("b-404", f"{url}/404", key="cmn_1234abcd_secretpart")
+        french = run(home, "peer", "forget", lang="fr_FR.UTF-8")
+        english = run(home, "peer", "forget", lang="en_GB.UTF-8")
+    assert french.exit_code == english.exit_code == 1
+    assert english.stderr.splitlines() == [
+        "peer b-404 does not say at its address which documents it retired (HTTP 404: a "
+        "wrong address, or an older version)"
+    ]
+    assert french.stderr.splitlines() == [
+        "le pair b-404 ne dit pas à son adresse quels documents il a retirés (HTTP "
+        "404\u00a0: adresse erronée, ou version plus ancienne)"
+    ]
+
+
+def test_a_question_limited_to_one_collection_asks_no_peer(home, tmp_path, monkeypatch):
+    """`commune ask --collection mine` answers "from this collection only": with `[peers]
+    federate = true` (or `--peers`) it was answered from a peer's collection instead, its
+    passage cited "via coop-b". Limited to a collection, a question asks no peer; asked of
+    both at once, it is refused, saying what to drop."""
+    from commune.answering import federation
+    from commune.core import Commune
+
+    asked: list[str] = []
+    theirs = _passage(1, text="The recycling centre of Ville B is open on Saturday mornings.")
+
+    def ask_all(peers: Any, query: str, *rest: Any) -> dict[str, Any]:
+        asked.append(query)
+        return {"coop-b": {"hits": [theirs]}}
+
+    monkeypatch.setattr(federation, "ask_all", ask_all)
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    home.mkdir()
+    (home / "commune.toml").write_text("[peers]\nfederate = true\n", encoding="utf-8")
+    (tmp_path / "library.md").write_text(
+        "# Library\n\nThe library of Ville A lends books for three weeks.\n", encoding="utf-8"
+    )
+    assert run(home, "add", str(tmp_path / "library.md"), "--collection", "mine").exit_code == 0
+    question = "When is the recycling centre open?"
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        answer = c.ask(question, collection="mine", mode="extractive")
+        assert asked == [] and all(s.origin is None for s in answer.sources), answer.sources
+        answer = c.ask(question, mode="extractive")  # not limited: the peers are asked
+        assert asked == [question] and [s.origin["peer"] for s in answer.sources if s.origin]
+    for args in (("ask", question), ("search", "recycling centre")):
+        french = run(home, *args, "--peers", "--collection", "mine", lang="fr_FR.UTF-8")
+        assert french.exit_code != 0 and "Traceback" not in french.output
+        assert french.stderr.strip().splitlines() == [
+            "erreur\u00a0: une question limitée à la collection 'mine' n'interroge aucun "
+            "pair (retirez --peers pour interroger cette collection seule, ou --collection "
+            "pour interroger aussi les pairs)"
+        ], french.stderr
+    assert asked == [question]
+
+
+def test_a_federated_search_limited_to_a_collection_says_what_its_route_takes(home):
+    """POST /api/search/federated with "collection" was refused saying "drop peers to ask
+    that collection alone", a field the route has none of: its caller searches that
+    collection alone on /api/search."""
+    from fastapi.testclient import TestClient
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_key
+
+    with Commune(home) as c:
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"}) as api:
+            said = {
+                language: api.post(
+                    "/api/search/federated",
+                    json={"query": "recycling centre", "collection": "mine"},
+                    headers={"Accept-Language": language},
+                )
+                for language in ("en", "fr")
+            }
+    assert said["en"].status_code == said["fr"].status_code == 400
+    assert said["en"].json()["detail"] == (
+        "a question limited to the collection 'mine' asks no peer cooperative (search that "
+        "collection alone with /api/search, or drop collection to search the peers too)"
+    )
+    assert said["fr"].json()["detail"] == (
+        "une question limitée à la collection 'mine' n'interroge aucun pair (cherchez dans "
+        "cette collection seule avec /api/search, ou retirez collection pour chercher aussi "
+        "chez les pairs)"
+    )
+
+
+def test_a_peers_share_alike_clause_is_named_in_the_readers_language() -> None:
+    """A French answer citing a peer's collection shared share-alike said « (CC-BY-SA-4.0,
+    coop-b: share-alike) » in the middle of its French note."""
+    from types import SimpleNamespace
+
+    from commune.answering.licensing import finish_licensing
+
+    origin = {"peer": "coop-b", "policy": {"share_alike": True}}
+    for language, expected in (
+        ("fr", "(CC-BY-SA-4.0, coop-b\u00a0: partage à l'identique)\u00a0: ce que vous"),
+        ("en", "(CC-BY-SA-4.0, coop-b: share-alike): whatever you"),
+    ):
+        source = SimpleNamespace(
+            title="Marché", publisher=None, contributor=None, licence="CC-BY-SA-4.0", source="m"
+        )
+        source.origin = origin
+        answer = SimpleNamespace(language=language, sources=[source])
+        finish_licensing(answer, [])
+        [note] = answer.licence_notes
+        assert expected in note, note
+
+
+def test_asked_for_the_peers_with_none_registered_the_answer_says_so(home, tmp_path):
+    """`commune ask --peers` (or "peers": true, or a federated search) on a home that had
+    registered no peer answered from its own collections without a word of the peers: its
+    operator, trying peering out, could not tell a peer that gave nothing from no peer."""
+    from commune.core import Commune
+
+    (tmp_path / "library.md").write_text(
+        "# Library\n\nThe library of Ville A lends books for three weeks.\n", encoding="utf-8"
+    )
+    assert run(home, "add", str(tmp_path / "library.md"), "--collection", "mine").exit_code == 0
+    with Commune(home) as c:
+        asked = c.ask("How long does the library lend books?", mode="extractive", peers=True)
+        plain = c.ask("How long does the library lend books?", mode="extractive")
+    assert asked.notice == (
+        "no peer cooperative is registered here (commune peer add): answered from this "
+        "cooperative's collections alone"
+    )
+    assert plain.notice is None  # not asked for: nothing to say
+    french = run(home, "search", "bibliothèque", "--peers", lang="fr_FR.UTF-8")
+    assert french.exit_code == 0, french.output
+    assert french.stderr == (
+        "note\u00a0: aucune coopérative pair n'est enregistrée ici (commune peer add)\u00a0: "
+        "réponse à partir des seules collections de cette coopérative\n"
+    )
+
+
+def test_a_collection_named_with_a_combining_accent_is_shared_as_it_is_listed(commune, tmp_path):
+    """Searches and listings read "marché" typed with a combining accent (a name pasted from
+    a macOS file name) as the collection "marché"; `commune visibility` with it was told "no
+    collection named 'marché'", and `commune share` "no collection named 'marché' (known
+    collections: marché)"."""
+    decomposed = "marche\u0301"
+    page = tmp_path / "samedi.md"
+    page.write_text("# Samedi\n\nLe marché a lieu le samedi.\n", encoding="utf-8")
+    commune.add([page], collection="marché", licence="etalab-2.0")
+    commune.set_visibility(decomposed, "public")
+    assert [(c["name"], c["visibility"]) for c in commune.collections()] == [("marché", "public")]
+    commune.share(decomposed)
+    assert [s["collection"] for s in commune.shares()] == ["marché"]
+    commune.unshare(decomposed)
+    assert commune.shares() == []

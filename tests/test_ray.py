@@ -53,11 +53,12 @@ _PROBE = """
 import json, sys, time
 import ray
 ray.init(address=sys.argv[1], log_to_driver=False, logging_level=40)
-want, deadline = int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+want, cpus_wanted = int(sys.argv[2]), int(sys.argv[3])
+deadline = time.monotonic() + float(sys.argv[4])
 while True:
     alive = [n for n in ray.nodes() if n["Alive"]]
     cpus = sum(n["Resources"].get("CPU", 0) for n in alive)
-    if (len(alive) >= want and cpus >= want) or time.monotonic() > deadline:
+    if (len(alive) >= want and cpus >= cpus_wanted) or time.monotonic() > deadline:
         break
     time.sleep(0.5)
 print(json.dumps({"nodes": len(alive), "cpus": cpus}))
@@ -74,7 +75,8 @@ class Cluster:
     in its own session: stopping them ends this cluster's processes and no other Ray's
     (`ray stop` would end every Ray on the machine)."""
 
-    def __init__(self, logs: Path) -> None:
+    def __init__(self, logs: Path, head_cpus: int = 1) -> None:
+        self.head_cpus = head_cpus
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -85,7 +87,8 @@ class Cluster:
         self.nodes: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def _start(self, name: str, *args: str) -> None:
-        common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
+        cpus = self.head_cpus if "--head" in args else 1
+        common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", "--disable-usage-stats"]
         with open(self.logs / f"{name}.log", "wb") as log:  # Ray's chatter, kept off the output
             proc = subprocess.Popen(
                 [RAY, "start", "--block", f"--temp-dir={self.temp}", *common, *args],
@@ -103,15 +106,18 @@ class Cluster:
                 raise NotReady(f"the {name} node exited with status {proc.returncode}")
 
     def _wait_for(self, nodes: int) -> None:
-        """Until ``nodes`` nodes are alive with one CPU each, as the cluster itself sees it.
+        """Until ``nodes`` nodes are alive, a worker with one CPU and the head with its own,
+        as the cluster itself sees it.
         A node that exits ends the wait at once: Ray gives a starting node 30 s to register,
         which a loaded machine can miss, and waiting out the join timeout after that would
         only delay the next attempt by minutes."""
         # A file, not a pipe (a full pipe would block the probe); one per wait.
         errors = self.logs / f"probe-{nodes}.log"
+        cpus = nodes - 1 + self.head_cpus  # each worker has one
         with open(errors, "wb") as log:
             probe = subprocess.Popen(
-                [sys.executable, "-c", _PROBE, self.address, str(nodes), str(JOIN_TIMEOUT_S)],
+                [sys.executable, "-c", _PROBE, self.address, str(nodes), str(cpus)]
+                + [str(JOIN_TIMEOUT_S)],
                 env=env(),
                 stdout=subprocess.PIPE,
                 stderr=log,
@@ -135,10 +141,17 @@ class Cluster:
             stderr = errors.read_text(errors="replace").strip()
             raise NotReady(f"cannot connect to the head: {stderr[-500:]}")
         seen = json.loads(lines[-1])
-        if seen["nodes"] < nodes or seen["cpus"] < nodes:
-            raise NotReady(f"{seen['nodes']} node(s) and {seen['cpus']} CPU(s), {nodes} wanted")
+        if seen["nodes"] < nodes or seen["cpus"] < cpus:
+            raise NotReady(
+                f"{seen['nodes']} node(s) and {seen['cpus']} CPU(s), {nodes} and {cpus} wanted"
+            )
 
     def start(self) -> None:
+        self.start_head()
+        self._start("worker", f"--address={self.address}")
+        self._wait_for(nodes=2)
+
+    def start_head(self) -> None:
         self._start("head", "--head", f"--port={self.port}", "--include-dashboard=false")
 
         def head_listens() -> bool:
@@ -156,8 +169,6 @@ class Cluster:
         # The head registered before the worker starts: a worker starting beside a head
         # still bringing up its own node missed Ray's 30 s to register, twice in two runs.
         self._wait_for(nodes=1)
-        self._start("worker", f"--address={self.address}")
-        self._wait_for(nodes=2)
 
     def stop(self) -> None:
         for _, proc in reversed(self.nodes):  # the worker first, then the head
@@ -316,3 +327,41 @@ def test_an_unreachable_cluster_is_one_line_that_says_what_to_do(corpus, tmp_pat
     )
     assert out.exit_code == 2
     assert "cannot reach the Ray cluster" in out.output and "ray start --head" in out.output
+
+
+def test_a_cluster_with_no_worker_is_one_line_not_a_hang(corpus, tmp_path):
+    """A head started to coordinate only (``--num-cpus=0``) has no CPU until a worker joins:
+    the add waited for one forever, silent. It now waits a while, then says what to do."""
+    c = Cluster(tmp_path, head_cpus=0)
+    try:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                c.start_head()
+                break
+            except NotReady:
+                if attempt == ATTEMPTS:
+                    raise
+                c.stop()
+                c = Cluster(tmp_path, head_cpus=0)
+                time.sleep(20)
+        # The wait shortened from two minutes: the same code, a test's patience.
+        run = (
+            "import sys, commune.ingest.distributed as d; d.JOIN_SECONDS = 3; "
+            "from commune.cli import cli; sys.exit(cli())"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", run, "--home", str(tmp_path / "h"), "add", str(corpus)]
+            + ["--licence", "etalab-2.0", "--ray", c.address],
+            env={**env(), "LANGUAGE": "fr"},
+            capture_output=True,
+            text=True,
+            timeout=300,  # a hang guard: without the wait's end, it never returned
+        )
+    finally:
+        c.stop()
+    assert out.returncode == 2, out.stderr
+    assert (
+        f"le cluster Ray à {c.address} n'a aucun processeur pour travailler" in out.stderr
+        and f"ray start --address {c.address}" in out.stderr
+    ), out.stderr
+    assert "Traceback" not in out.stderr

@@ -5,6 +5,38 @@ import pytest
 from commune.store.db import open_database, table_names
 
 
+def test_a_database_a_later_version_upgraded_is_refused_in_one_line(home, tmp_path):
+    """Going back to an older version without restoring the backup taken before the upgrade
+    (docs/operations.md, section 4) left a database whose schema that version does not know:
+    every command stopped on alembic's traceback ("Can't locate revision identified by").
+    Now one line says a later version upgraded it and what to do, and nothing is changed."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    with sqlite3.connect(home / "commune.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    before = (home / "commune.db").read_bytes()
+    for language, said in (
+        (
+            "en_GB.UTF-8",
+            f"error: the database sqlite:///{home / 'commune.db'} was upgraded by a later "
+            "version of Commune (its schema is 0099; this version's is 0021) (install that "
+            "version again, or restore the backup taken before the upgrade with commune "
+            "restore DIR --force, as docs/operations.md says in section 4)\n",
+        ),
+        ("fr_FR.UTF-8", "a été mise à niveau par une version plus récente de Commune"),
+    ):
+        r = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+        assert r.exit_code == 2, r.output
+        assert said in r.output and r.output.count("\n") == 1, r.output
+    assert (home / "commune.db").read_bytes() == before
+
+
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = open_database(url)
@@ -255,6 +287,25 @@ def test_an_original_a_power_cut_left_empty_is_found_and_made_whole_by_adding_ag
     [originals] = [c for c in commune.check().checks if c.name == "originals"]
     assert not originals.ok and originals.detail.startswith("1 revision has no original file")
     assert commune.add([corpus / "pool.txt"], licence="etalab-2.0").unchanged == 1
+    assert original.read_bytes() == (corpus / "pool.txt").read_bytes()
+    assert all(c.ok for c in commune.check().checks)
+
+
+def test_an_original_left_empty_is_made_whole_by_adding_again_with_ray_too(commune, corpus, home):
+    # The operator who loads with `add --ray` adds again with --ray: every file unchanged,
+    # read here and never sent to the cluster (none is reached), and the empty original
+    # stayed empty, `commune check` failing after the very command it asked for.
+    from sqlalchemy import select
+
+    from commune.store.schema import revisions
+
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    with commune.engine.connect() as conn:
+        digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+    original = home / "blobs" / digest[:2] / digest
+    original.write_bytes(b"")
+    again = commune.add([corpus / "pool.txt"], licence="etalab-2.0", ray_address="127.0.0.1:1")
+    assert again.unchanged == 1 and not again.failed
     assert original.read_bytes() == (corpus / "pool.txt").read_bytes()
     assert all(c.ok for c in commune.check().checks)
 

@@ -251,3 +251,28 @@ def test_a_form_too_large_leads_back_to_the_page_it_is_on(home):
             r = alice.client.post(f"https://testserver{sent}", data=long, headers=headers)
             assert r.status_code == 413, (sent, r.status_code)
             assert f'<a href="{back}">Back to the form</a>' in r.text, (sent, r.text)
+
+
+def test_a_sign_in_over_plain_http_from_another_machine_says_why_it_cannot_work(app):  # noqa: F811
+    """`commune serve --host 0.0.0.0` opened by its address over plain HTTP: the browser keeps
+    none of the Secure cookies, so every form came back without its CSRF cookie, and the
+    sign-in said "this form has expired, reload the page and send it again", a loop with no
+    way out. Now it says the address is plain HTTP and what to do; nothing is done."""
+    from fastapi.testclient import TestClient
+
+    plain = TestClient(app, base_url="http://192.0.2.2:8000", follow_redirects=False)
+    page = plain.get("/signin").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    plain.cookies.clear()  # as a browser does with a Secure cookie over plain HTTP
+    r = plain.post("/signin", data={"csrf": token, "user": "alice", "password": "x", "next": "/"})
+    assert r.status_code == 403
+    said = "Votre navigateur n&#39;a pas gardé les cookies de ce site\u00a0: cette adresse est en "
+    assert said in r.text, r.text
+    assert "HTTP en clair" in r.text and "Ouvrez cette adresse en https://" in r.text, r.text
+    assert "a expiré" not in r.text
+    # Over HTTPS, a form without its cookie is the usual refusal.
+    https = TestClient(app, base_url="https://commune.example.org", follow_redirects=False)
+    https.get("/signin")
+    https.cookies.clear()
+    r = https.post("/signin", data={"csrf": token, "user": "alice", "password": "x", "next": "/"})
+    assert r.status_code == 403 and "a expiré" in r.text

@@ -7,13 +7,15 @@ else ``./commune-data``.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
 import os
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,11 @@ def jurisdiction_problem(code: object) -> str | None:
     if code in NOT_ISO:
         return f"{code!r} is not the ISO 3166-1 alpha-2 code: write {NOT_ISO[code]}"
     return None
+
+
+# The database where commune.toml names none; else SQLite in the home.
+DATABASE_URL_ENV = "COMMUNE_DATABASE_URL"
+DATABASE_URL_HINT = "such as postgresql+psycopg://user:password@host/db"
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -279,6 +286,19 @@ class PeerSettings:
     # Passages asked of each peer per question.
     k: int = 5
 
+    def __post_init__(self) -> None:
+        # Published as the catalogue's address (/peer/catalogue): "commune.coop-a.fr" without
+        # its scheme, or a word, gave peers an address they could not reach, in silence.
+        if self.url and not (
+            self.url.startswith(("http://", "https://")) and len(self.url.split("://", 1)[1]) > 0
+        ):
+            raise ConfigError(
+                f"peers.url in {CONFIG_FILE} must be an http:// or https:// address, got "
+                f"{self.url!r}",
+                "give the address peers reach this cooperative at, such as "
+                "https://commune.example.org",
+            )
+
 
 @dataclass(frozen=True)
 class ModelSettings:
@@ -342,6 +362,19 @@ _MODEL_KEYS = {
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
 
+def _names_a_server(url: str) -> bool:
+    """Whether an http(s) address has a host, a port in range if any, and no space: without
+    them every answer found the endpoint "unreachable", checked at nothing that was wrong."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- read to be checked: out of range raises ValueError
+    except ValueError:
+        return False
+    return bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
 def _model(name: str, raw: Any) -> ModelSettings:
     where = f"models.{name} in {CONFIG_FILE}"
     if not isinstance(raw, dict):
@@ -351,18 +384,49 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(f"{where}: backend must be 'llamacpp' or 'openai', got {backend!r}")
     for key in raw:
         if key not in _MODEL_KEYS[backend]:
+            meant = near(key, _MODEL_KEYS[backend])
             allowed = ", ".join(sorted(_MODEL_KEYS[backend]))
+            hint = f"did you mean models.{name}.{meant}?" if meant else None
             raise ConfigError(
                 f"unknown key models.{name}.{key} in {CONFIG_FILE}",
-                f"a {backend} model takes: {allowed}",
+                hint or f"a {backend} model takes: {allowed}",
             )
     for key in _MODEL_REQUIRED[backend]:
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise ConfigError(f"{where}: {key} is required for a {backend} model")
+    if backend == "llamacpp":
+        # "~/models/m.gguf", as a shell takes it: nothing else expands the "~".
+        raw = {**raw, "path": str(Path(raw["path"]).expanduser())}
+    env = raw.get("api_key_env")
+    if env is not None and not (
+        isinstance(env, str)
+        and env.isascii()
+        and env.isidentifier()
+        and not env.startswith("cmn_")  # a Commune's own key (a peer's gateway), not a name
+    ):
+        # Never quoted: the key itself, put here instead of its variable's name, would be
+        # shown to whoever reads the error (and, met at answering, to every asker).
+        raise ConfigError(
+            f"models.{name}.api_key_env must name an environment variable (letters, digits, "
+            "_: COMMUNE_GPU_KEY)",
+            "put the key itself in that variable, never in commune.toml",
+        )
     base = raw.get("base_url")
     if base is not None and not base.startswith(("http://", "https://")):
         raise ConfigError(
             f"models.{name}.base_url must start with http:// or https://, got {base!r}"
+        )
+    if base is not None and "@" in base.split("://", 1)[-1].split("/", 1)[0]:
+        # Not quoted: the password is the point. httpx would send it as basic
+        # authentication, but the address is shown to askers and on the public page.
+        raise ConfigError(
+            f"models.{name}.base_url must hold no user or password: it is shown in notes and "
+            "on the transparency page",
+            f"put the key in the variable models.{name}.api_key_env names",
+        )
+    if base is not None and not _names_a_server(base):
+        raise ConfigError(
+            f"models.{name}.base_url must name its server (https://host[:port]/v1), got {base!r}"
         )
     # Compared as written with the charter's jurisdictions: "de" or "Germany" was taken, then
     # every answer refused the model as hosted outside them ("de ; admises : FR, EU").
@@ -524,6 +588,17 @@ _AT_MOST = {
     "cooperative.price_eur_per_kwh": 10**6,
     "energy.idle_watts": 10**6,
     "energy.watts_per_core": 10**3,
+    # What a peer's /peer/search gives at most (answering/peer_desk.MAX_K): asked for more,
+    # every peer refused every question (HTTP 422), and each answer came without them.
+    "peers.k": 20,
+    # Times past any use, which the machine's clocks cannot wait for: session_hours = 1e12
+    # answered every sign-in with a 500 (a cookie's age past a C int), a limit in seconds
+    # past threading's longest wait (about 292 years) failed every generated answer or read
+    # file. A session outliving a year outlives its purpose; 0 is "no limit" for the others.
+    "web.session_hours": 24 * 366,
+    "limits.generation_seconds": 24 * 3600,
+    "limits.max_parse_seconds": 24 * 3600,
+    "peers.timeout_s": 3600,
 }
 _CHOICES = {
     "cooperative.rule": ("usage", "equal", "mix"),
@@ -540,6 +615,85 @@ def _one_word(value: str) -> bool:
     return value.isprintable() and not any(ch.isspace() for ch in value)
 
 
+# The tables of charter.toml (charter/rules.py), which an operator may write here; and its
+# [payouts] table's weights, beside this file's [payouts] monthly_eur.
+_CHARTER_TABLES = ("sovereignty", "sobriety", "utility")
+_CHARTER_WEIGHTS = ("citations", "documents", "reviews")
+
+
+def own_tables() -> set[str]:
+    """The tables of commune.toml, which an operator may write in charter.toml."""
+    return {*_SECTIONS, "models"}
+
+
+def fields_of(cls: type) -> list[str]:
+    """The names of a settings table's keys."""
+    return [f.name for f in fields(cls)]
+
+
+def near(key: str, names: Iterable[str], *, exact: bool = False) -> str | None:
+    """The name ``key`` was likely meant to be: the same but for case or dashes ("rrf_K",
+    "database-url"), else unless ``exact``, one a letter or two away ("retreival",
+    "session_hour")."""
+    by_lower = {n.lower(): n for n in names}
+    typed = key.lower().replace("-", "_")
+    if typed in by_lower:
+        return by_lower[typed]
+    if exact:
+        return None
+    found = difflib.get_close_matches(typed, list(by_lower), n=1, cutoff=0.75)
+    return by_lower[found[0]] if found else None
+
+
+def _tables_of(key: str) -> list[str]:
+    """The tables where ``key`` is a setting: a line written under the wrong heading (or
+    before any) is told where it goes, not only that it is unknown."""
+    tables = [f"[{name}]" for name, cls in _SECTIONS.items() if key in fields_of(cls)]
+    if any(key in keys for keys in _MODEL_KEYS.values()) and key != "backend":
+        tables.append("[models.NAME]")
+    return tables
+
+
+def _unknown_key(
+    key: str, section: str | None, here: Iterable[str], *, table: bool = False
+) -> ConfigError:
+    """The error for ``key``, unknown in ``section`` (None: the top of the file), with what
+    to do: the name it was likely meant to be, the table it belongs to, or the names known
+    there. A typo was refused with the list of every key, in which the operator had to find
+    the one they meant; a line under the wrong heading, as if the key did not exist."""
+    where = f"{section}.{key}" if section else key
+    message = f"unknown key {where} in {CONFIG_FILE}"
+    if section is None and key in _CHARTER_TABLES:
+        return ConfigError(
+            message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
+        )
+    if section == "payouts" and key in _CHARTER_WEIGHTS:
+        return ConfigError(
+            message, f"{key} is a weight of the charter: move it into charter.toml's [payouts]"
+        )
+    meant = near(key, here, exact=True)
+    # A table's heading ([model.gpu]) is a misspelt table, not a setting out of place.
+    tables = [] if table else [t for t in _tables_of(key) if t != f"[{section}]"]
+    if meant is None and tables:
+        return ConfigError(
+            message, f"{key} is set in {' or '.join(tables)}: move that line under {tables[0]}"
+        )
+    meant = meant or near(key, here)
+    if meant is None and section is None and near(key, _SECTIONS):
+        meant = f"[{near(key, _SECTIONS)}]"
+    if meant is not None:
+        wanted = f"{section}.{meant}" if section else meant
+        return ConfigError(
+            message, f"did you mean {'[models.NAME]' if wanted == 'models' else wanted}?"
+        )
+    if section is None:
+        known = "database_url, default_collection, " + ", ".join(
+            f"[{name}]" for name in (*_SECTIONS, "models.NAME")
+        )
+        return ConfigError(message, f"known: {known}")
+    return ConfigError(message, f"known keys: {', '.join(sorted(here))}")
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
@@ -547,8 +701,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
     values = {}
     for key, value in raw.items():
         if not hasattr(defaults, key):
-            known = ", ".join(sorted(defaults.__dataclass_fields__))
-            raise ConfigError(f"unknown key {name}.{key} in {CONFIG_FILE}", f"known keys: {known}")
+            raise _unknown_key(key, name, fields_of(cls))
         expected = type(getattr(defaults, key))
         if expected is dict:  # a table of shares by name ([answer.refusal_thresholds])
             values[key] = _shares(f"{name}.{key}", value)
@@ -665,20 +818,47 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             kwargs[key] = _section(key, _SECTIONS[key], value)
         elif key == "database_url":
             if not isinstance(value, str) or "://" not in value:
-                raise ConfigError(f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL")
+                raise ConfigError(
+                    f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL", DATABASE_URL_HINT
+                )
             kwargs[key] = value
         elif key == "models":
             if not isinstance(value, dict):
                 raise ConfigError(f"[models] in {CONFIG_FILE} must be a table of tables")
             kwargs[key] = {name: _model(name, spec) for name, spec in value.items()}
         elif key == "default_collection":
-            kwargs[key] = str(value)
+            # Where an add that names no collection goes. A number was taken as its digits,
+            # and an empty name refused every such add as a collection "named ' '", to an
+            # operator who had named none.
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(
+                    f"default_collection in {CONFIG_FILE} must be a collection's name, got "
+                    f"{value!r}",
+                    'give one in quotes, such as "default", or remove the line',
+                )
+            kwargs[key] = value
         else:
-            raise ConfigError(
-                f"unknown key {key} in {CONFIG_FILE}",
-                "known: database_url, default_collection, [retrieval], [index], [enrich], "
-                "[chunking], [generation], [answer], [energy], [cooperative], [payouts], [peers], "
-                "[charter], [limits], [web], [metrics], [models.NAME]",
+            raise _unknown_key(
+                key,
+                None,
+                ("database_url", "default_collection", "models"),
+                table=isinstance(value, dict),
             )
-    url = kwargs.pop("database_url", None) or os.environ.get("COMMUNE_DATABASE_URL")
+    url = kwargs.pop("database_url", None)
+    if not url and os.environ.get(DATABASE_URL_ENV):
+        # Read where commune.toml names no database. Its value is not quoted back: a URL
+        # holds a password.
+        url = os.environ[DATABASE_URL_ENV]
+        if "://" not in url:
+            raise ConfigError(
+                f"{DATABASE_URL_ENV} must be a SQLAlchemy URL",
+                f"{DATABASE_URL_HINT}; or unset it for the SQLite database in the home",
+            )
+    if url and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # A relative SQLite file was opened from the working directory: the service (run in
+        # its home) and the operator's shell (anywhere else) opened two databases, and the
+        # shell's commands refused the home or made a new one where they stood.
+        file = url.removeprefix("sqlite:///").partition("?")[0]
+        if file and file != ":memory:":
+            url = f"sqlite:///{path / url.removeprefix('sqlite:///')}"
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

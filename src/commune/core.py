@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from commune.answering.retrieve import Hit
 from commune.config import RetrievalSettings, Settings, load_settings
-from commune.errors import CommuneError, NotFound
+from commune.errors import CommuneError, ConfigError, NotFound
 from commune.govern.policy import OPERATOR, Actor
 from commune.ingest.pipeline import FileOutcome, IngestSummary
 from commune.store import repository as repo
@@ -435,8 +435,11 @@ class Commune:
         limit: int = 100,
         offset: int = 0,
         actor: Actor = OPERATOR,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
-        return self.library.documents(collection, limit=limit, offset=offset, actor=actor)
+        return self.library.documents(
+            collection, limit=limit, offset=offset, actor=actor, after=after
+        )
 
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)
@@ -749,9 +752,57 @@ class Commune:
             )
         )
 
+    def unknown_names(self) -> list[ConfigError]:
+        """The names in commune.toml that only the registries know and that name nothing
+        here: ``[retrieval] embedder`` and ``[enrich] model`` (embedding models), and
+        ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package)."""
+        from commune.config import near
+        from commune.embed.registry import available
+        from commune.generate.registry import SMOLLM2, model_specs
+
+        found = []
+        embedders = available()
+        for key, name in (
+            ("retrieval.embedder", self.settings.retrieval.embedder),
+            ("enrich.model", self.settings.enrich.model),
+        ):
+            if name and name not in embedders:
+                meant = near(name, embedders)
+                found.append(
+                    ConfigError(
+                        f"{key} in commune.toml: {name!r} is not an embedding model",
+                        f"did you mean {meant}?" if meant else f"available: {', '.join(embedders)}",
+                    )
+                )
+        default = self.settings.generation.default_model
+        configured = model_specs(self.settings)
+        # The smoke model is the default: without its package, answers stay extractive and
+        # `--mode generate` says how to install it; that is no mistake in the file.
+        if default != SMOLLM2 and default not in configured:
+            meant = near(default, configured)
+            found.append(
+                ConfigError(
+                    f"generation.default_model in commune.toml: {default!r} names no "
+                    "[models.NAME] table",
+                    f"did you mean {meant}?"
+                    if meant
+                    else f"add [models.{default}], or fix the name",
+                )
+            )
+        return found
+
+    def check_settings(self) -> None:
+        """Refuse, with its key and what to do, a name in commune.toml that names nothing
+        here: a server started with a misspelt embedder stopped on 60 lines of traceback
+        ("Application startup failed"), and one with a misspelt default model ran, to refuse
+        every generated answer."""
+        for error in self.unknown_names():
+            raise error
+
     def check(self) -> Report:
-        """Is the home whole (store/check.py), and is its charter one that answers can run
-        under (charter/rules.py)? Nothing is changed."""
+        """Is the home whole (store/check.py), is its charter one that answers can run
+        under (charter/rules.py), and does commune.toml name only models that are here?
+        Nothing is changed."""
         from commune.charter.rules import check_charter
         from commune.store.check import check
 
@@ -759,6 +810,13 @@ class Commune:
             self.engine, embedder=self.settings.retrieval.embedder, home=self.settings.home
         )
         report.checks.append(check_charter(self.settings.home))
+        strays = self.unknown_names()
+        report.add(
+            "settings",
+            not strays,
+            "; ".join(str(e) for e in strays)
+            or "every model commune.toml names is here (embedders and generators)",
+        )
         self._charter_left_behind(report)
         self._index_of_another_database(report)
         named = sorted(self.settings.answer.refusal_thresholds)
@@ -1546,15 +1604,18 @@ class Commune:
         with self.engine.begin() as conn:
             remove(conn, name, actor)
 
-    def peer_search(self, query: str, *, actor: Actor, k: int = 5) -> dict[str, Any]:
-        """A peer's search of the collections shared outward (the serving side)."""
+    def peer_search(
+        self, query: str, *, actor: Actor, k: int = 5, language: str | None = None
+    ) -> dict[str, Any]:
+        """A peer's search of the collections shared outward (the serving side), its
+        reasons in ``language``, the asking member's (the query's own when not given)."""
         from commune.answering.search import check_length
         from commune.errors import InvalidRequest
 
         if not query.strip():
             raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
-        return self.peer_desk.search(query, actor, k=k)
+        return self.peer_desk.search(query, actor, k=k, language=language)
 
     def peer_retired(self, *, actor: Actor) -> list[int]:
         """The documents the peer ``actor``'s answers cited that this home retired since."""
@@ -1563,13 +1624,16 @@ class Commune:
         with self.engine.connect() as conn:
             return retired_for_peer(conn, actor)
 
-    def forget_retired_titles(self, *, actor: Actor = OPERATOR) -> dict[str, int | str]:
+    def forget_retired_titles(
+        self, *, actor: Actor = OPERATOR, language: str = "en"
+    ) -> dict[str, int | str]:
         """Ask each registered peer which of its documents cited here it retired since, and
         blank their titles now, not at the next question that reaches it: (peer -> titles
-        forgotten, or why it did not say)."""
-        from commune.answering.federation import ask_retired
+        forgotten, or why it did not say, in ``language``, and whether to try again later)."""
+        from commune.answering.federation import ask_retired, unanswered
         from commune.commons.peering.citations import forget_titles
         from commune.commons.peering.registry import may
+        from commune.text.say import prose
 
         may(actor)
         done: dict[str, int | str] = {}
@@ -1577,7 +1641,13 @@ class Commune:
             try:
                 retired = ask_retired(peer, self.settings.peers.timeout_s)
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
-                done[peer.name] = type(exc).__name__ if not str(exc) else str(exc)
+                # Said as a question's notice says it: "(ConnectError)" said nothing, and
+                # "run it again later" did not help a peer that refused the key.
+                why, again = unanswered(
+                    peer.name, exc, language, self.settings.peers.timeout_s, retired=True
+                )
+                later = prose(language, " ; relancez plus tard", "; run it again later")
+                done[peer.name] = why + (later if again else "")
                 continue
             with self.engine.begin() as conn:
                 done[peer.name] = forget_titles(conn, peer.name, retired)
@@ -1603,8 +1673,11 @@ class Commune:
         The reasons and notices are in the query's language, as an answer's are: the asker's
         (``asker_language``, the face's) for a query of a few keywords."""
         from commune.answering.federation import fuse
+        from commune.answering.path import limited_to_one_collection
         from commune.text.lang import question_language
 
+        if collection:
+            raise limited_to_one_collection(collection, searching=True)
         local = self.search(query, collection=collection, k=k, actor=actor, record=record)
         got = self.federation.gather(query, actor, question_language(query, asker_language))
         return fuse(local, got.hits, rescore=True)[:k], got.withheld, got.notices

@@ -3,19 +3,28 @@ energy, the size of the commons and its generation.
 
 Read at each scrape from the tables where the work was recorded, never counted again in
 memory: every process of a deployment then reports the same totals, and a restart loses
-none. One caveat, said where it is shown (docs/operations.md): decision records are purged
-after the charter's retention, so the answers' counts may fall back, which Prometheus reads
-as a counter reset."""
+none. Decision records are purged after the charter's retention: the answers' counts add
+those each purge counted (``purged``), so that they never fall back."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
 from commune.account.ledger import ingestion_by_mode
 from commune.store import repository as repo
-from commune.store.schema import INGESTION, INGESTION_MODES, chunks, decisions, documents, usage
+from commune.store.audit import PURGE_DECISIONS
+from commune.store.schema import (
+    INGESTION,
+    INGESTION_MODES,
+    audit_log,
+    chunks,
+    decisions,
+    documents,
+    usage,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ def observe(conn: Connection) -> Observed:
             select(decisions.c.outcome, func.count().label("n")).group_by(decisions.c.outcome)
         )
     }
+    for outcome, n in purged(conn).items():
+        answers[outcome] = answers.get(outcome, 0) + n
     ledger = conn.execute(
         select(
             func.count(usage.c.id),
@@ -71,3 +82,19 @@ def observe(conn: Connection) -> Observed:
         ingestion_wh={m: ingested.get(m, (0.0, 0.0))[0] for m in INGESTION_MODES},
         ingestion_gco2e={m: ingested.get(m, (0.0, 0.0))[1] for m in INGESTION_MODES},
     )
+
+
+def purged(conn: Connection) -> dict[str, int]:
+    """Decision records purged past the charter's retention, by outcome, as each purge's
+    audit entry counted them (charter/records.purge). Left out of the answers' counts, the
+    hourly purge took them down, which Prometheus reads as a reset: increase() and rate()
+    then counted every answer ever given again. Purges from before the count by outcome
+    (their entry has the total only) are not known by outcome: they stay out, as they were."""
+    found: dict[str, int] = {}
+    entries = select(audit_log.c.details).where(audit_log.c.action == PURGE_DECISIONS)
+    for (details,) in conn.execute(entries):
+        counted = json.loads(details).get("by_outcome")
+        if isinstance(counted, dict):
+            for outcome, n in counted.items():
+                found[str(outcome)] = found.get(str(outcome), 0) + int(n)
+    return found

@@ -1002,7 +1002,10 @@ def stream_generated(
                 f"{localise(str(exc), lang)}",
                 f"model unavailable, extractive answer given instead: {exc}",
             )
-            yield from instead(notice=why, **(tokens() if written else {}))
+            # Tokens it wrote before failing are its own: the ledger row and the decision
+            # record name it beside them, as when its answer fails the checks or the clock.
+            spent = {"model": generator.name, **tokens()} if written else {}
+            yield from instead(notice=why, **spent)
             return
     counted = tokens()
     tokens_in, tokens_out = counted["input_tokens"], counted["output_tokens"]
@@ -1020,6 +1023,14 @@ def stream_generated(
             f"the generated answer failed citation checks ({problems}); "
             "extractive answer given instead",
         )
+        if not over_tokens and not "".join(written).strip():
+            # Nothing to check (it stopped at once, or a reasoning model sent its thinking
+            # apart from the content): "failed citation checks ()" said what did not happen.
+            why = say(
+                lang,
+                "le modèle n'a rien écrit\u00a0; réponse extractive donnée à la place",
+                "the model wrote nothing; extractive answer given instead",
+            )
         yield from instead(
             model=model,
             input_tokens=tokens_in,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from commune.ingest.chunking import split_sentences
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "«": '"', "»": '"', "“": '"'})
 _CITATIONS = re.compile(r"\s*\[\d{1,3}\]")
+_INNER_CITATIONS = re.compile(r"\s*(?:\[\d{1,3}\]\s*)+[,;]?(?=\s*\w)")
 
 
 def normalize(text: str) -> str:
@@ -402,6 +404,10 @@ ALIGN_WINDOW = 12
 ALIGN_MIN = 0.3
 ALIGN_NEAR = 0.7
 _DIGIT_TERM = re.compile(r"\d")
+_ANAPHORA = re.compile(
+    r"(?:Il|Elle|Ils|Elles|Celui-ci|Celle-ci|Ceux-ci|Celles-ci|Ce|Cet|Cette|Ces"
+    r"|It|They|He|She|This|These|That|Those)(?!\w)"
+)
 _SPAN_WORD = re.compile(r"\S+")
 
 
@@ -411,20 +417,49 @@ def _content(text: str, language: str) -> set[str]:
     return {t for t in analyze(text, language) if not _DIGIT_TERM.search(t)}
 
 
-def _around(text: str, start: int, end: int) -> str:
-    """The words of ``text`` from ALIGN_WINDOW before ``start`` to ALIGN_WINDOW after ``end``,
-    within the clause that holds them ("X; Y": Y's words say nothing of X's values)."""
-    cuts = [0, *(x for m in _CLAUSES.finditer(text) for x in (m.start(), m.end())), len(text)]
-    low = max([c for c in cuts[1::2] if c <= start] or [0])
-    high = min([c for c in cuts[2::2] if c >= end] or [len(text)])
-    clause = text[low:high]
-    start, end = start - low, end - low
-    spans = [(m.start(), m.end()) for m in _SPAN_WORD.finditer(clause)]
-    first = next((i for i, (_, b) in enumerate(spans) if b > start), len(spans))
-    last = max((i for i, (a, _) in enumerate(spans) if a < end), default=first)
-    a = spans[max(first - ALIGN_WINDOW, 0)][0] if spans else 0
-    b = spans[min(last + ALIGN_WINDOW, len(spans) - 1)][1] if spans else len(clause)
-    return clause[a:b]
+class _Around:
+    """The words of a sentence around each of its values: from ALIGN_WINDOW before to
+    ALIGN_WINDOW after, within the clause that holds them ("X; Y": Y's words say nothing of
+    X's values). Clauses and words are found once and searched by bisection: a sentence
+    quoting a table may hold thousands of values."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        cuts = [(m.start(), m.end()) for m in _CLAUSES.finditer(text)]
+        self.cut_starts = [a for a, _ in cuts]
+        self.cut_ends = [b for _, b in cuts]
+        words = [(m.start(), m.end()) for m in _SPAN_WORD.finditer(text)]
+        self.starts = [a for a, _ in words]
+        self.ends = [b for _, b in words]
+
+    def __call__(self, start: int, end: int) -> str:
+        i = bisect_right(self.cut_ends, start)
+        low = self.cut_ends[i - 1] if i else 0
+        i = bisect_left(self.cut_starts, end)
+        high = self.cut_starts[i] if i < len(self.cut_starts) else len(self.text)
+        # The clause's words, the first and last the value touches, then the window.
+        lo, hi = bisect_right(self.ends, low), bisect_left(self.starts, high) - 1
+        first, last = bisect_right(self.ends, start), bisect_left(self.starts, end) - 1
+        if lo > hi or first > last:
+            return self.text[low:high]
+        a, b = max(first - ALIGN_WINDOW, lo), min(last + ALIGN_WINDOW, hi)
+        return self.text[max(self.starts[a], low) : min(self.ends[b], high)]
+
+
+def _statements(passage: str) -> list[str]:
+    """The passage's sentences, a label joined to what it labels: "Example 6.1. Entry format
+    in /etc/apt/sources.list" is cut after "6.1." (a capital follows), and "2. Data Link: ..."
+    after "2.", but the number is the label's, and a sentence naming "example 6.1" restates
+    the words it labels."""
+    out: list[str] = []
+    label = ""
+    for piece in split_sentences(passage):
+        if _NUMBER.search(piece) and len(piece.split()) <= 2:
+            label = f"{label} {piece}".strip()
+            continue
+        out.append(f"{label} {piece}".strip())
+        label = ""
+    return [*out, label] if label else out
 
 
 def _moved(
@@ -432,21 +467,55 @@ def _moved(
 ) -> list[tuple[str, str]]:
     """(kind, value) of each number or name held by the passages but not by the sentences
     its neighbouring words restate."""
-    sentences = [s for p in passages for s in split_sentences(p)]
+    by_passage = [_statements(p) for p in passages]
+    sentences = [s for p in by_passage for s in p]
     if not sentences:
         return []
     terms = [_content(s, language) for s in sentences]
+    lowered = [s.lower() for s in sentences]
+    # A passage sentence that opens on a pronoun ("Il détecte les disques.") is about a name of
+    # the one before ("Le BIOS ..."): a sentence that writes that name in the pronoun's place,
+    # before any word of the one it restates ("Le BIOS détecte les disques."), says what it says.
+    antecedent: list[str | None] = []
+    for p in by_passage:
+        before = None
+        for s in p:
+            antecedent.append(before if _ANAPHORA.match(s) else None)
+            before = s.lower()
+    # Each passage sentence's numbers (a day or a year of a date counts), read once and only
+    # when asked: a long passage's sentences are read once, not once per value of the sentence.
+    held: dict[int, set[str]] = {}
 
-    def near(start: int, end: int) -> str | None:
-        mine = _content(_around(text, start, end), language)
+    def values_of(i: int) -> set[str]:
+        if i not in held:
+            found = {v for n in numbers(sentences[i]) for v in n.values}
+            for d in dates(sentences[i], language)[0]:
+                found |= {str(part) for part in (d.year, d.day) if part is not None}
+            held[i] = found
+        return held[i]
+
+    around = _Around(text)
+    lower = text.lower()
+
+    def near(start: int, end: int) -> list[int] | None:
+        mine = _content(around(start, end), language)
         if not mine:
             return None
         shares = [len(mine & theirs) / len(mine) for theirs in terms]
         best = max(shares)
         if best < ALIGN_MIN:
             return None
-        return " ".join(
-            s for s, share in zip(sentences, shares, strict=True) if share >= ALIGN_NEAR * best
+        return [i for i, share in enumerate(shares) if share >= ALIGN_NEAR * best]
+
+    def holds(name: re.Pattern[str], i: int, start: int) -> bool:
+        """Whether passage sentence ``i`` holds the name the sentence writes at ``start``."""
+        if name.search(lowered[i]):
+            return True
+        earlier = antecedent[i]
+        return (
+            earlier is not None
+            and name.search(earlier) is not None
+            and not (_content(text[:start], language) & terms[i])
         )
 
     out: list[tuple[str, str]] = []
@@ -457,18 +526,17 @@ def _moved(
         found = near(m.start(), m.end())
         if found is None:
             continue
-        values = {v for n in numbers(found) for v in n.values}
-        for d in dates(found, language)[0]:
-            values |= {str(part) for part in (d.year, d.day) if part is not None}
-        if not (_values(m.group(1)) & values):
+        if not any(_values(m.group(1)) & values_of(i) for i in found):
             out.append(("number", m.group(1)))
     for name in dict.fromkeys(entities(text, spans)):
         if name in flagged:
             continue
-        pattern = rf"(?<![\w]){re.escape(name.lower())}(?![\w])"
+        pattern = re.compile(rf"(?<![\w]){re.escape(name.lower())}(?![\w])")
         # Each place the sentence names it: "/etc/" beside "/etc/selinux/" is another value.
-        places = [near(m.start(), m.end()) for m in re.finditer(pattern, text.lower())]
-        if places and all(f is not None and not _contains(f, name) for f in places):
+        places = [(m.start(), near(m.start(), m.end())) for m in pattern.finditer(lower)]
+        if places and all(
+            f is not None and not any(holds(pattern, i, start) for i in f) for start, f in places
+        ):
             out.append(("name", name))
     return out
 
@@ -481,8 +549,12 @@ class Contradiction:
     value: str  # as the sentence writes it ("30", "12 mars", "MSA"; "added" or "dropped")
     where: str  # the cited passages, "[2]" or "[1][3]"
     detail: str = ""
+    # A number or a name the passages hold, beside other words than the sentence's (_moved).
+    elsewhere: bool = False
 
     def __str__(self) -> str:
+        if self.elsewhere:
+            return f"{self.kind} {self.value} said of something else in {self.where}"
         if self.kind == "negation":
             what = "adds a negation" if self.value == "added" else "drops the negation"
             return f"{what} of {self.where}"
@@ -529,8 +601,11 @@ def contradictions(
         if not _contains(source, name):
             found.append(Contradiction("name", name, where))
     flagged = {c.value for c in found} | {c.value.split(" ")[0] for c in found}
-    for kind, value in _moved(text, [normalize(p) for p in passages], language, flagged):
-        found.append(Contradiction(kind, value, where, " (said of something else)"))
+    # A citation within the sentence closes what rests on it ("X [1], Y [2]."): Y's words say
+    # nothing of X's values.
+    parts = normalize(_INNER_CITATIONS.sub(" ; ", sentence))
+    for kind, value in _moved(parts, [normalize(p) for p in passages], language, flagged):
+        found.append(Contradiction(kind, value, where, elsewhere=True))
     for i, clause in _unsupported_clauses(text, source, language):
         found.append(Contradiction("clause", str(i), where, f" ({clause[:40]}...)"))
     flipped = _negation_changed(text, [normalize(p) for p in passages], language)

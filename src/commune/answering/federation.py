@@ -34,10 +34,10 @@ from commune.commons.peering.policy import Policy, permits
 from commune.config import PeerSettings
 from commune.embed import Embedder
 from commune.govern.members import profile
-from commune.govern.policy import Actor
+from commune.govern.policy import Actor, Decision
 from commune.text.analysis import analyze
 from commune.text.numbers import number
-from commune.text.say import prose
+from commune.text.say import prose, say
 
 log = logging.getLogger("commune.peers")
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al., 2009)
@@ -53,7 +53,30 @@ class Gathered:
 
 
 class PeerUnavailable(Exception):
-    """A peer answered otherwise than with passages (down, refused the key, over quota)."""
+    """A peer answered otherwise than with passages (down, refused the key, over quota).
+
+    ``why``: what the asker is told (Federation._silent), one of "unreachable" (nothing
+    listens at its address), "certificate" (its TLS certificate was refused), "broken" (the
+    connection broke off), "status" (an HTTP error: ``status``) and "unreadable" (not a
+    reply this version reads). The message is the technical detail, for the log. ``code``:
+    the error's code in the peer's reply ("rate_limited", "quota_exceeded"), if any."""
+
+    def __init__(
+        self, detail: str, why: str = "unreadable", status: int = 0, code: str = ""
+    ) -> None:
+        super().__init__(detail)
+        self.why = why
+        self.status = status
+        self.code = code
+
+
+def _refused(status: int, data: Any) -> PeerUnavailable:
+    """A peer's reply with an HTTP error ``status``, its JSON body ``data`` (or None)."""
+    detail = code = ""
+    if isinstance(data, dict):
+        detail = str(data.get("detail") or data.get("error") or "")[:200]
+        code = str(data.get("code") or "")[:50]
+    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code)
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
@@ -87,21 +110,44 @@ def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[i
             return reply.status_code, bytes(data)
     except httpx.TimeoutException:
         raise TimeoutError from None
+    except httpx.ConnectError as exc:
+        # A certificate refused is a connection error too, but nothing like a peer down: its
+        # operator, or this home's, has a certificate to renew or an address to correct.
+        why = "certificate" if _refused_certificate(exc) else "unreachable"
+        raise PeerUnavailable(f"ConnectError: {exc}", why) from None
     except httpx.HTTPError as exc:
-        raise PeerUnavailable(type(exc).__name__) from None
+        raise PeerUnavailable(f"{type(exc).__name__}: {exc}", "broken") from None
 
 
-def _ask(peer: registry.Peer, query: str, k: int, timeout_s: float) -> dict[str, Any]:
-    status, body = _post(f"{peer.url}/peer/search", peer.key, {"query": query, "k": k}, timeout_s)
+def _refused_certificate(exc: BaseException) -> bool:
+    """Did the TLS handshake refuse the peer's certificate (expired, self-signed, another
+    name's)? httpx says it as a ConnectError, the ssl module's error among its causes."""
+    import ssl
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _ask(
+    peer: registry.Peer, query: str, k: int, timeout_s: float, language: str | None = None
+) -> dict[str, Any]:
+    # The language the asker reads: the peer says its refusals and reasons in it. Guessed
+    # from a few words there, "tarif" was read as English and refused in English in a
+    # French answer. A peer of an older version ignores it.
+    asked: dict[str, Any] = {"query": query, "k": k}
+    if language:
+        asked["language"] = language
+    status, body = _post(f"{peer.url}/peer/search", peer.key, asked, timeout_s)
     try:
         data = json.loads(body)
     except ValueError:
         data = None
     if status != 200:
-        detail = ""
-        if isinstance(data, dict):
-            detail = str(data.get("detail") or data.get("error") or "")[:200]
-        raise PeerUnavailable(f"HTTP {status} {detail}".strip())
+        raise _refused(status, data)
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise PeerUnavailable("not a Commune peer reply")
     return data
@@ -116,14 +162,18 @@ def _in_daemon(target: Callable[[], None], name: str) -> threading.Thread:
 
 
 def ask_all(
-    peers: list[registry.Peer], query: str, k: int, timeout_s: float
+    peers: list[registry.Peer],
+    query: str,
+    k: int,
+    timeout_s: float,
+    language: str | None = None,
 ) -> dict[str, dict[str, Any] | BaseException]:
     """Each peer's reply, or why there is none; never more than ``timeout_s`` in all."""
     out: dict[str, dict[str, Any] | BaseException] = {}
 
     def one(peer: registry.Peer) -> None:
         try:
-            out[peer.name] = _ask(peer, query, k, timeout_s)
+            out[peer.name] = _ask(peer, query, k, timeout_s, language)
         except Exception as exc:  # whatever went wrong is that peer's notice
             out[peer.name] = exc
 
@@ -171,10 +221,21 @@ class Federation:
         peers = self.peers()
         got = Gathered()
         if not peers:
+            # Asked for the peers (--peers, "peers": true, a federated search) with none
+            # registered, the answer said nothing of them.
+            got.notices.append(
+                prose(
+                    language,
+                    "aucune coopérative pair n'est enregistrée ici (commune peer add) : "
+                    "réponse à partir des seules collections de cette coopérative",
+                    "no peer cooperative is registered here (commune peer add): answered "
+                    "from this cooperative's collections alone",
+                )
+            )
             return got
         with self.engine.connect() as conn:
             kind, use = profile(conn, actor.member_id)
-        replies = ask_all(peers, question, self.settings.k, self.settings.timeout_s)
+        replies = ask_all(peers, question, self.settings.k, self.settings.timeout_s, language)
         lists: list[list[Hit]] = []
         ids = _Ids()
         for peer in peers:
@@ -194,15 +255,7 @@ class Federation:
                 kept, withheld, notices = self._read(peer, reply, kind, use, language, ids)
             except Exception as exc:
                 log.warning("peer %s sent a reply this version cannot read: %r", peer.name, exc)
-                got.notices.append(
-                    prose(
-                        language,
-                        f"le pair {peer.name} a envoyé une réponse que cette version ne sait "
-                        "pas lire : réponse sans lui",
-                        f"peer {peer.name} sent a reply this version cannot read: answered "
-                        "without it",
-                    )
-                )
+                got.notices.append(_unreadable(peer.name, language))
                 continue
             lists.append(kept)
             got.notices += notices
@@ -248,7 +301,7 @@ class Federation:
             if not isinstance(data, dict):
                 raise TypeError(f"a passage is an object, got {type(data).__name__}")
             hit, policy = self._hit(peer, reply, data, ids)
-            decision = permits(policy, kind, use, language)
+            decision = permits(policy, kind, use, language) and _licensed(hit.licence, language)
             if decision:
                 kept.append(hit)
             else:
@@ -295,21 +348,13 @@ class Federation:
         return kept, withheld, notices
 
     def _silent(self, name: str, error: BaseException, language: str) -> str:
-        if isinstance(error, TimeoutError):
-            limit = self.settings.timeout_s
-            seconds = number(limit, 0 if limit == int(limit) else 1, language)
-            return prose(
-                language,
-                f"le pair {name} n'a pas répondu en {seconds} s : réponse sans lui",
-                f"peer {name} did not answer in {seconds} s: answered without it",
-            )
-        return prose(
-            language,
-            "le pair {name} n'a pas répondu ({error}) : réponse sans lui",
-            "peer {name} did not answer ({error}): answered without it",
-            name=name,
-            error=error,  # the connection's or the peer's own words: not respaced
-        )
+        """Why the answer comes without the peer ``name``, in the asker's words: the
+        connection's own words ("ConnectError") said nothing to a member, in English to a
+        French one, and a revoked key was said in the peer's reply to its own members
+        ("ask your member's administrator for a new key"), which the asker took for theirs."""
+        limit = self.settings.timeout_s if isinstance(error, TimeoutError) else 0.0
+        said, _ = unanswered(name, error, language, limit)
+        return said + prose(language, " : réponse sans lui", ": answered without it")
 
     def _hit(
         self, peer: registry.Peer, reply: dict[str, Any], data: dict[str, Any], ids: _Ids
@@ -338,7 +383,7 @@ class Federation:
             source=str(data["source"])[:2000],
             section=str(data.get("section") or "")[:500],
             score=0.0,
-            licence=_text(data.get("licence")),
+            licence=_canonical(_text(data.get("licence"))),
             text=str(data["text"])[:MAX_TEXT],
             collection=f"{peer.name}:{collection}",
             language=str(data.get("language") or "en")[:10],
@@ -447,6 +492,117 @@ def _tell(
             threading.Thread(target=_report, args=(peers[name], counts, timeout_s)).start()
 
 
+def _unreadable(name: str, language: str) -> str:
+    return prose(
+        language,
+        f"le pair {name} a envoyé une réponse que cette version ne sait pas lire : réponse "
+        "sans lui",
+        f"peer {name} sent a reply this version cannot read: answered without it",
+    )
+
+
+def unanswered(
+    name: str, error: BaseException, language: str, timeout_s: float, *, retired: bool = False
+) -> tuple[str, bool]:
+    """Why the peer ``name`` gave nothing, as one clause in ``language`` ("peer coop-b could
+    not be reached (…)"), and whether asking again later may help (not for a refused key).
+
+    ``retired``: it was asked which documents it retired (``POST /peer/retired``, `commune
+    peer forget`), not searched: a peer older than that route, whose search answers, was
+    said to offer "no peer search at its address"."""
+    if isinstance(error, TimeoutError):
+        seconds = number(timeout_s, 0 if timeout_s == int(timeout_s) else 1, language)
+        return prose(
+            language,
+            f"le pair {name} n'a pas répondu en {seconds} s",
+            f"peer {name} did not answer in {seconds} s",
+        ), True
+    if not isinstance(error, PeerUnavailable):
+        return prose(
+            language,
+            "le pair {name} n'a pas répondu ({error})",
+            "peer {name} did not answer ({error})",
+            name=name,
+            error=error,  # the connection's or the peer's own words: not respaced
+        ), True
+    status = error.status
+    if error.why == "unreachable":
+        return prose(
+            language,
+            f"le pair {name} est injoignable (connexion refusée ou adresse introuvable)",
+            f"peer {name} could not be reached (connection refused or address not found)",
+        ), True
+    if error.why == "certificate":
+        return prose(
+            language,
+            f"le certificat du pair {name} n'a pas pu être vérifié (expiré, auto-signé ou "
+            "établi pour un autre nom)",
+            f"the certificate of peer {name} could not be verified (expired, self-signed or "
+            "made out to another name)",
+        ), True
+    if error.why == "broken":
+        return prose(
+            language,
+            f"le pair {name} a interrompu sa réponse",
+            f"peer {name} broke off its reply",
+        ), True
+    if error.why != "status":
+        return prose(
+            language,
+            f"le pair {name} a envoyé une réponse que cette version ne sait pas lire",
+            f"peer {name} sent a reply this version cannot read",
+        ), False
+    if status in (401, 403):
+        return prose(
+            language,
+            f"le pair {name} a refusé la clé de cette coopérative (HTTP {status}, révoquée "
+            "ou erronée ; son opérateur peut en délivrer une nouvelle)",
+            f"peer {name} refused this cooperative's key (HTTP {status}, revoked or wrong; "
+            "its operator can issue a new one)",
+        ), False
+    if status == 429 and error.code == "rate_limited":
+        # Not a quota: past twenty wrong keys a minute, a peer answers a wrong key 429 instead
+        # of 401 (http/signins.py). A revoked key was said to be a quota spent after twenty
+        # questions, and its operator looked at the quotas.
+        return prose(
+            language,
+            f"le pair {name} a refusé la clé de cette coopérative, trop de fois pour la "
+            f"vérifier de nouveau pour l'instant (HTTP {status}, révoquée ou erronée ; son "
+            "opérateur peut en délivrer une nouvelle)",
+            f"peer {name} refused this cooperative's key, too many times to check it again "
+            f"for now (HTTP {status}, revoked or wrong; its operator can issue a new one)",
+        ), False
+    if status == 429:
+        return prose(
+            language,
+            f"le pair {name} a refusé la question, le quota de cette coopérative chez lui "
+            "étant épuisé (HTTP 429)",
+            f"peer {name} refused the question, this cooperative's quota there being spent "
+            "(HTTP 429)",
+        ), True
+    if status in (404, 405) and retired:
+        return prose(
+            language,
+            f"le pair {name} ne dit pas à son adresse quels documents il a retirés (HTTP "
+            f"{status} : adresse erronée, ou version plus ancienne)",
+            f"peer {name} does not say at its address which documents it retired (HTTP "
+            f"{status}: a wrong address, or an older version)",
+        ), False
+    if status in (404, 405):
+        return prose(
+            language,
+            f"le pair {name} n'offre pas de recherche entre pairs à son adresse (HTTP "
+            f"{status} : adresse erronée, ou version plus ancienne)",
+            f"peer {name} offers no peer search at its address (HTTP {status}: a wrong "
+            "address, or an older version)",
+        ), False
+    return prose(
+        language,
+        f"le pair {name} a échoué (HTTP {status})",
+        f"peer {name} failed (HTTP {status})",
+    ), True
+
+
 def _nobody() -> None:
     """No peer to tell."""
 
@@ -460,8 +616,10 @@ def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
         data = json.loads(body)
     except ValueError:
         data = None
-    if status != 200 or not isinstance(data, dict):
-        raise PeerUnavailable(f"HTTP {status}")
+    if status != 200:
+        raise _refused(status, data)
+    if not isinstance(data, dict):
+        raise PeerUnavailable(f"HTTP {status}", "status", status)
     return data.get("retired")
 
 
@@ -480,6 +638,65 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
             log.warning("peer %s did not take the citations: %r", peer.name, exc)
 
     _in_daemon(send, f"commune-peer-report-{peer.name}").join(timeout_s)
+
+
+def _licensed(licence: str | None, language: str) -> Decision:
+    """May a peer's passage under ``licence`` be used here at all? This home publishes no
+    document without a licence it can read (an SPDX expression, or a cooperative's own
+    ``LicenseRef-…``, read at its strictest); a peer's passage sent with none, or with "All
+    rights reserved", had no terms to follow: it was cited, and quoted to a member that
+    declared a commercial use, as if it were free.
+
+    Readable is not enough: its terms must be ones this home knows (govern/licences.TERMS),
+    as it publishes none of its own documents under other terms (a curator gives them one it
+    knows). A peer of another version may know more: its "CC-BY-NC-2.0", valid SPDX, was
+    quoted to a member that declared a commercial use, nothing here saying non-commercial."""
+    from commune.errors import CommuneError
+    from commune.govern.licences import normalise, terms_for_use
+
+    try:
+        normalise(licence or "")
+    except CommuneError:
+        return Decision(
+            False,
+            prose(
+                language,
+                "sa licence ({licence}) n'est pas une expression SPDX que cette coopérative "
+                "sait lire : ses conditions ne peuvent pas être suivies",
+                "its licence ({licence}) is not an SPDX expression this cooperative can read, "
+                "so its terms cannot be followed",
+                licence=licence or say(language, "aucune", "none given"),
+            ),
+        )
+    if terms_for_use(licence) is None:
+        return Decision(
+            False,
+            prose(
+                language,
+                "les conditions de sa licence ({licence}) ne sont pas dans la table des "
+                "licences de cette coopérative : elles ne peuvent pas être suivies",
+                "the terms of its licence ({licence}) are not in this cooperative's licence "
+                "table, so they cannot be followed",
+                licence=licence,
+            ),
+        )
+    return Decision(True, say(language, "sa licence est lisible", "its licence can be read"))
+
+
+def _canonical(licence: str | None) -> str | None:
+    """A peer's licence as this home writes it (its SPDX form: "CC-BY-SA-4.0" for a peer's
+    "cc-by-sa-4.0", "GPL-2.0-or-later" for "GPL-2.0+"), as its own documents' are: written
+    as sent, one licence was named twice in an answer's share-alike note ("CC-BY-SA-4.0,
+    cc-by-sa-4.0"). One this home cannot read stays as sent: it is withheld (_licensed)."""
+    from commune.errors import CommuneError
+    from commune.govern.licences import normalise
+
+    if not licence:
+        return licence
+    try:
+        return normalise(licence)
+    except CommuneError:
+        return licence
 
 
 def _text(value: Any) -> str | None:

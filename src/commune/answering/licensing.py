@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commune.govern.licences import attribution_text, terms_for_use
-from commune.text.say import prose
+from commune.text.say import prose, say
 
 
 def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
@@ -27,7 +27,15 @@ def finish_licensing(answer: Any, excluded: list[dict[str, Any]]) -> None:
             # A peer's passage is cited with its origin, and under its collection's policy.
             source.attribution += f" — via {origin['peer']}"
             if origin.get("policy", {}).get("share_alike"):
-                share_alike.append(f"{origin['peer']}: share-alike")
+                # The clause's name in the reader's words, as the rest of the note
+                # (French readers were given "coop-b: share-alike").
+                share_alike.append(
+                    say(
+                        lang,
+                        f"{origin['peer']} : partage à l'identique",
+                        f"{origin['peer']}: share-alike",
+                    )
+                )
         terms = terms_for_use(source.licence)
         if terms is not None and terms.share_alike:
             share_alike.append(source.licence)

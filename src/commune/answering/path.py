@@ -43,7 +43,7 @@ from commune.generate.base import Generator
 from commune.govern.policy import OPERATOR, Actor
 from commune.identity import running_code
 from commune.text.lang import question_language
-from commune.text.say import say
+from commune.text.say import prose, say
 
 if TYPE_CHECKING:
     from commune.answering.federation import Federation
@@ -67,6 +67,30 @@ class GeneratorSource(Protocol):
     """Where the path gets the model it chose (generate/registry.Generators, or a double)."""
 
     def get(self, name: str | None = None) -> Generator: ...
+
+
+def _joined(language: str, *notices: str | None) -> str:
+    """An answer's notices, one after the other: French puts a no-break space before its
+    semicolon ("réponse sans lui; le pair coop-c…" read as English between French clauses)."""
+    return prose(language, " ; ", "; ").join(n for n in notices if n)
+
+
+def limited_to_one_collection(collection: str, *, searching: bool = False) -> InvalidRequest:
+    """Asked of one of this home's collections and of the peer cooperatives at once: the
+    collection answered from the peers' collections too, though the asker had said it alone.
+
+    ``searching``: a federated search, whose route has no "peers" field to drop: the API's
+    caller was told "drop peers", and searches that collection alone on /api/search."""
+    return InvalidRequest(
+        f"a question limited to the collection {collection!r} asks no peer cooperative",
+        "drop --peers to ask that collection alone, or --collection to ask the peers too",
+        field_hint=(
+            "search that collection alone with /api/search, or drop collection to search "
+            "the peers too"
+            if searching
+            else "drop peers to ask that collection alone, or collection to ask the peers too"
+        ),
+    )
 
 
 @dataclass
@@ -107,6 +131,8 @@ class AskRequest:
                 "drop --model, or use --mode generate",
                 field_hint="drop model, or give mode generate",  # the API's and MCP's fields
             )
+        if self.collection and self.peers:
+            raise limited_to_one_collection(self.collection)
 
 
 @dataclass
@@ -199,8 +225,13 @@ class AskPath:
         run = _Progress(req, self.metering.meter(), charter)
         federated = (
             self.federation is not None
+            # A question limited to one of this home's collections is answered from it
+            # alone: with [peers] federate, it was answered from the peers' collections too.
+            and not req.collection
             and (self.settings.peers.federate if req.peers is None else req.peers)
-            and bool(self.federation.peers())  # none registered: the cache still serves
+            # None registered: under [peers] federate the cache still serves; asked for by
+            # the question (--peers), it is told that there is no peer to ask.
+            and (req.peers is True or bool(self.federation.peers()))
         )
         if federated:
             # Not from the cache, nor kept in it: the peers' passages, and whether a peer
@@ -291,7 +322,7 @@ class AskPath:
         run.decisions.append(redirect)
         run.notice = steps.override_notice(req.language, req.mode, requested, chosen, redirect)
         if peer_notices:
-            run.notice = "; ".join(n for n in (run.notice, *peer_notices) if n)
+            run.notice = _joined(req.language, run.notice, *peer_notices)
         yield from self._answer(run, hits, excluded, chosen, slot)
 
     # -- the cache -----------------------------------------------------------------------------
@@ -454,7 +485,7 @@ class AskPath:
             for event in events:
                 if isinstance(event, Answer):
                     if run.notice is not None:  # the override first, then any fallback's
-                        event.notice = "; ".join(n for n in (run.notice, event.notice) if n)
+                        event.notice = _joined(req.language, run.notice, event.notice)
                     tell_peers: Callable[[], None] | None = None
                     with self._recording() as conn:
                         energy = self.metering.record_usage(

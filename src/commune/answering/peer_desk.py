@@ -29,10 +29,10 @@ from commune.config import Settings
 from commune.govern.licences import attribution_text
 from commune.govern.members import peer_use
 from commune.govern.policy import Actor
-from commune.text.lang import detect
+from commune.text.lang import SUPPORTED, detect
 
 ROUTE = "peer/search"
-MAX_K = 20
+MAX_K = 20  # commune.toml's [peers] k is at most this (config._AT_MOST): peers ask no more
 
 
 class PeerDesk:
@@ -62,10 +62,15 @@ class PeerDesk:
         peers = self.settings.peers
         return {"cooperative": peers.name or self.settings.home.name, "url": peers.url}
 
-    def search(self, query: str, actor: Actor, k: int = 5) -> dict[str, Any]:
+    def search(
+        self, query: str, actor: Actor, k: int = 5, language: str | None = None
+    ) -> dict[str, Any]:
+        """``language``: the one the asking member reads (the asking home knows it), for the
+        refusals and reasons sent back; none, or not one of ours: the query's own."""
         use = self._peer(actor)
         k = max(1, min(k, MAX_K))
-        language = detect(query, default="en")
+        if language not in SUPPORTED:
+            language = detect(query, default="en")
         step = screen(self.charters.charter, self.metering, actor, query, language, use)
         if step.outcome == "refused":
             record_refusal(self.metering, ROUTE, actor)  # before admission: no place to free

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -21,7 +22,7 @@ from starlette.types import Scope
 from commune import __version__
 from commune.api import metrics, middleware, openai
 from commune.api.docs import offline_docs, openai_refuses_with_400
-from commune.api.errors import OPENAI_REFUSALS, REFUSALS, install_error_handlers
+from commune.api.errors import OPENAI_REFUSALS, REFUSALS, Incidents, install_error_handlers
 from commune.api.gate import keys_first
 from commune.api.routes import documents, health, peering, people, search, transparency, usage
 from commune.api.unicode import valid_unicode
@@ -50,7 +51,11 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     offline_docs(app)
     openai_refuses_with_400(app)
     failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
-    middleware.slash_optional(app)  # innermost: what is outside it sees the route served
+    # Innermost: an unexpected error's 500 goes out through the request log, the security
+    # headers and the metrics as any answer does.
+    app.add_middleware(Incidents)
+    middleware.head_as_get(app)  # everything outside it sees the HEAD
+    middleware.slash_optional(app)  # what is outside it sees the route served
     # Added first, so that they sit inside the request log: refusals are logged too. The
     # body's limit and the key's check come before anything reads the body.
     app.add_middleware(
@@ -61,6 +66,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:
         middleware.loopback_only(app)
+    middleware.open_data(app, partial(_public, commune))
     middleware.security_headers(app)
     middleware.request_log(app)
     metrics.install(app, commune)  # inside the forwarded rewrite: it sees the real client
@@ -70,8 +76,12 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     app.state.require_auth = require_auth
     app.state.failed_sign_ins = failures  # one count for the API, /mcp and the sign-in page
     commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
+    commune.check_settings()  # and a model commune.toml names that is not here
 
-    app.include_router(health.router)
+    # No key, no quota: what /healthz may answer besides its 200 is a fault (500, with its
+    # incident) or a database out of reach (503), which a monitor generated from the
+    # description must read as such.
+    app.include_router(health.router, responses={s: REFUSALS[s] for s in (500, 503)})
     for routes in (search, documents, usage, people, openai, peering):
         refusals = OPENAI_REFUSALS if routes is openai else REFUSALS
         app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=refusals)
@@ -82,6 +92,14 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     install_web(app, commune)  # the web application (commune/web/), on the same library calls
     _lifespan(app, commune, mcp_lifespan)
     return app
+
+
+def _public(commune: Commune, path: str) -> bool:
+    """Whether anyone may read ``path`` without a key: /healthz, and the transparency data
+    unless the charter keeps it to members (``transparency_public = false``)."""
+    if path == "/healthz":
+        return True
+    return path in transparency.ADDRESSES and commune.charter.utility.transparency_public
 
 
 # The routes that take files: their body may reach [limits] max_upload_mb; every other body

@@ -47,6 +47,28 @@ def openai_refuses_with_400(app: FastAPI) -> None:
             if path.startswith("/v1/"):
                 for operation in operations.values():
                     operation.get("responses", {}).pop("422", None)
+        _unprocessable_says_why(spec["components"]["schemas"])
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _unprocessable_says_why(schemas: dict[str, Any]) -> None:
+    """FastAPI's 422 as Commune answers it (api/errors.py): pydantic's list, and beside it
+    the code and the line to show a person, which the description left out. A client
+    generated from it had no ``message`` to show, the one field the docs say to show."""
+    declared = schemas.get("HTTPValidationError")
+    if declared is None:  # no route validates anything
+        return
+    declared["properties"]["code"] = {
+        "type": "string",
+        "title": "Code",
+        "description": "invalid_request, as every refusal of the request's values.",
+    }
+    declared["properties"]["message"] = {
+        "type": "string",
+        "title": "Message",
+        "description": "One line naming each wrong field, in the caller's language: "
+        "French, or English when Accept-Language prefers it.",
+    }
+    declared["required"] = ["detail", "code", "message"]

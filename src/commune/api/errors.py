@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commune.api.bodies import unreadable
 from commune.api.validation import numbers_as_written, one_line, param_of, what_is_wrong
@@ -60,6 +61,11 @@ class ErrorBody(BaseModel):
         "without Retry-After: PostgreSQL refuses the server's login, a setting the operator "
         "must fix)."
     )
+    incident: str | None = Field(
+        None,
+        description="For a fault of the server's (500, 409, a 503 of the database): the "
+        "number the operator's log line names, to give them.",
+    )
 
 
 class OpenAIError(BaseModel):
@@ -101,6 +107,10 @@ def _refusals(body: type[BaseModel], bad_body: str) -> dict[int | str, dict[str,
         409: refusal("Another request wrote the same thing at the same moment: retry."),
         429: refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
         503: refusal("The server is answering as many requests as it may: retry in a second."),
+        500: refusal(
+            "A fault of ours (internal_error) or of the server's machine (disk_full, …): "
+            "incident names the operator's log line."
+        ),
     }
 
 
@@ -199,6 +209,10 @@ STATUS_OF = {"conflict": 409, "database_unreachable": 503, "database_refused": 5
 
 async def _incident(request: Request, exc: Exception) -> Response:
     where = f"on {request.method} {request.url.path}"
+    # The request log's line of the same request (api/middleware.request_log): who asked.
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        where += f" (request {request_id})"
     failed = incident(exc, language_of(request), where)
     # Two writers met on one name (or PostgreSQL broke a deadlock): the request wrote nothing
     # and may be sent again, which 409 says to a client's retry logic; a 500 says "a bug".
@@ -207,6 +221,38 @@ async def _incident(request: Request, exc: Exception) -> Response:
     return error_response(
         request, status, failed.message, headers, code=failed.code, incident=failed.number
     )
+
+
+class Incidents:
+    """An unexpected error answered inside our middleware, as every other refusal is. Left to
+    Starlette's handler for Exception, it was answered outside them all, then raised again to
+    the server: the 500, the one response an operator looks up in the request log, came
+    without its X-Request-ID and a page's without the security headers, and uvicorn wrote a
+    second traceback ("Exception in ASGI application") under the incident's. Added first,
+    this sits innermost; an error once the response has started (a stream's) is the
+    stream's to tell (http/sse.py), and goes on to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            response = await _incident(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 # The machine-facing routes, and the API's documents: their errors stay JSON whatever the
@@ -227,6 +273,10 @@ async def _framework(request: Request, exc: Exception) -> Response:
     "Not Found"}, in English."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     headers = getattr(exc, "headers", None)
+    allow = (headers or {}).get("Allow", "")
+    # A route that takes GET takes HEAD too (api/middleware.HeadAsGet): Allow says so.
+    if status == 405 and "GET" in allow.split(", ") and "HEAD" not in allow.split(", "):
+        headers = {**(headers or {}), "Allow": f"{allow}, HEAD"}
     page_for = getattr(request.app.state, "page_for", None)
     if status in (404, 405) and page_for is not None and _from_a_browser(request):
         # A mistyped address, or a form's address opened again (GET /ask): a page in the

@@ -796,6 +796,9 @@ def http_routes(
                         identify, commune, failures, host, key_in(request.headers)
                     )
             except QuotaExceeded as exc:  # wrong keys count here as on the API
+                # and in /metrics' refusals, as the API's gate counts them (api/gate.py): a
+                # GET's stream is not gated there, and guessing on it went uncounted.
+                request.state.quota_refused = exc.quota
                 refused = error_response(
                     request, 429, str(exc), {"Retry-After": str(exc.retry_after)}
                 )

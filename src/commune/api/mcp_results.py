@@ -20,6 +20,7 @@ from datetime import date, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from commune.text.energy import summary
 from commune.text.numbers import plural
@@ -114,11 +115,12 @@ def plain(value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
-    # A date in ISO 8601, as the HTTP API gives the same document's ("2026-12-07T03:57:55"):
-    # str() wrote "2026-12-07 03:57:55", which an agent comparing the two, or a parser
-    # expecting ISO 8601's T, read as another value. Anything else (a Decimal) as its text.
+    # A date in ISO 8601, written as the HTTP API's responses write the same document's
+    # (pydantic's encoder: "2026-12-07T03:57:55Z"): str() wrote "2026-12-07 03:57:55", which
+    # an agent comparing the two, or a parser expecting ISO 8601's T, read as another value.
+    # Anything else (a Decimal) as its text.
     if isinstance(value, date | time):  # a datetime is a date
-        return value.isoformat()
+        return str(to_jsonable_python(value))
     return str(value)
 
 

@@ -15,14 +15,17 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.middleware.base import RequestResponseEndpoint
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
+from commune.api import middleware
 from commune.api.errors import error_response
 from commune.config import MetricsSettings
 from commune.core import Commune
@@ -133,9 +136,50 @@ def _method(request: Request) -> str:
 def _route(request: Request) -> str:
     """The matched route's template (/documents/{doc_id}, not /documents/42): a label per
     address would grow without end. Anything unmatched (scanners' 404s) is one label."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
+    path = getattr(request.scope.get("route"), "path", None) or _route_of(request.scope)
     return path if isinstance(path, str) else "unmatched"
+
+
+def _route_of(scope: Scope) -> str | None:
+    """The template of the route a request was for, when the router never marked it: one
+    the middleware answered before the router (a missing key's 401, an overload's 503, a
+    body too large), or a HEAD, routed as a GET on a copy of its scope
+    (api/middleware.HeadAsGet). They were all counted as "unmatched", with the scanners'
+    404s, and which route was refused did not show. Found as the router would: a full match
+    first, else one by path alone (a method the route does not take)."""
+    app = scope.get("app")
+    if app is None:
+        return None
+    method = "GET" if scope["method"] == "HEAD" else scope["method"]
+    path = middleware.served(scope["path"])
+    partial = None
+    for prefix, route in _leaves(getattr(app, "routes", []), ""):
+        if not path.startswith(prefix):
+            continue
+        probe = {**scope, "path": path[len(prefix) :], "root_path": "", "method": method}
+        match, _ = route.matches(probe)
+        template = getattr(route, "path", None)
+        if not isinstance(template, str):
+            continue
+        if match is Match.FULL:
+            return prefix + template
+        if match is Match.PARTIAL and partial is None:
+            partial = prefix + template
+    return partial
+
+
+def _leaves(routes: Iterable[BaseRoute], prefix: str) -> Iterator[tuple[str, BaseRoute]]:
+    """The routes that answer, with the prefix they were included under: FastAPI keeps a
+    router included with ``include_router`` as one entry that matches without saying which
+    of its routes did."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            inner = prefix + str(getattr(context, "prefix", ""))
+            yield from _leaves(getattr(included, "routes", []), inner)
+        else:
+            yield prefix, route
 
 
 class _Recorded:
@@ -153,8 +197,8 @@ class _Recorded:
         seen = self.commune.observed()
         answers = CounterMetricFamily(
             "commune_answers",
-            "Questions by the charter's outcome (decision records: purged after the charter's "
-            "retention, which reads as a counter reset)",
+            "Questions by the charter's outcome (decision records, those purged after the "
+            "charter's retention included)",
             labels=["outcome"],
         )
         for outcome, n in sorted(seen["answers"].items()):

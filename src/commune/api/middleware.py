@@ -7,12 +7,14 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.base import RequestResponseEndpoint
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commune.api.errors import error_response
 
@@ -36,7 +38,8 @@ def heavy(scope: Scope) -> bool:
     path = scope["path"]
     if scope["method"] == "POST":
         return bool(path.startswith(HEAVY))
-    if scope["method"] == "GET" and path == "/commons":  # a search, when it has a query
+    # A search, when it has a query (HEAD: the same work as the GET).
+    if scope["method"] in ("GET", "HEAD") and path == "/commons":
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         return any(v.strip() for v in query.get("q", []))
     return False
@@ -121,6 +124,87 @@ class SlashOptional:
         if scope["type"] == "http":
             scope["path"] = served(scope.get("path", ""))
         await self.app(scope, receive, send)
+
+
+def head_as_get(app: FastAPI) -> None:
+    """Answer HEAD wherever GET is answered: the same status and headers, no body."""
+    app.add_middleware(HeadAsGet)
+
+
+class HeadAsGet:
+    """HTTP asks every server that takes GET to take HEAD (RFC 9110, 9.3.2), and Starlette's
+    own routes do; FastAPI's take only the methods they name. HEAD /healthz was a 405, which
+    an uptime monitor checking with HEAD (UptimeRobot's default, ``curl -I``) read as the
+    service down, and a link checker as every page broken. The request goes to its route
+    as a GET, the same work, key and quota, and only its status and headers go back (its
+    Content-Length the GET's); what is outside it (the key's gate, the request log, /metrics)
+    sees the HEAD. /mcp keeps its own route's answer: its GET is a session's stream.
+
+    The route reached is written back on the request's own scope, as the router writes it
+    on a GET's: /metrics labels a request by it, and counted every HEAD as "unmatched"."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or scope["path"] == "/mcp":
+            await self.app(scope, receive, send)
+            return
+        sent = False
+        as_get = {**scope, "method": "GET"}  # a copy: the server itself still sees a HEAD
+
+        async def headers_only(message: Message) -> None:
+            nonlocal sent
+            if message["type"] == "http.response.start" and "route" in as_get:
+                scope["route"] = as_get["route"]
+            if message["type"] == "http.response.body":
+                if sent:
+                    return  # the rest of a streamed body
+                sent = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:  # a fault's 500 is answered outside, by Starlette's last handler
+            if "route" in as_get:
+                scope["route"] = as_get["route"]
+
+
+def open_data(app: FastAPI, public: Callable[[str], bool]) -> None:
+    """Let any site's page read the addresses ``public(path)`` names (the public data)."""
+    app.add_middleware(OpenData, public=public)
+
+
+class OpenData:
+    """``Access-Control-Allow-Origin: *`` on what anyone may read without a key: /healthz,
+    and the transparency data while the charter makes it public. A town's site showing the
+    cooperative's energy figures, or a status badge, fetches them from its visitors'
+    browsers, which withheld every answer from its script (no CORS header: "blocked by CORS
+    policy"), the refusals (a 404 before `commune bom` has run) as the data. Nothing of the
+    visitor's travels with such a request (no credentials are allowed with "*"), and what
+    needs a key is left as it was: no other site's page reads it."""
+
+    def __init__(self, app: ASGIApp, public: Callable[[str], bool]) -> None:
+        self.app = app
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or not self.public(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        async def readable(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Access-Control-Allow-Origin"] = "*"
+            await send(message)
+
+        await self.app(scope, receive, readable)
 
 
 def served(path: str) -> str:

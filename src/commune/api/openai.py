@@ -372,7 +372,10 @@ def _appendix(answer: Answer, replaced: Substitution | None, cited: str | None =
             continue
         where = " — ".join(x for x in (s.title, s.section) if x)
         licence = f" ({s.licence})" if s.licence else ""
-        lines.append(f"[{s.n}] {where}, {s.source}{licence}")
+        # A peer cooperative's passage says whose it is, as every other face does: the
+        # content is all many clients keep, and it named the source as if this home's.
+        via = f" — via {s.origin['peer']}" if s.origin else ""
+        lines.append(f"[{s.n}] {where}, {s.source}{licence}{via}")
     parts = []
     # The labels keep an ordinary space before their colon, unlike the pages' French
     # (text/typography.py): clients split the content on "\n\nSources :\n" and "Note : ",

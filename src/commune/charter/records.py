@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
-from commune.store.repository import new_id, now
+from commune.store.repository import new_id, now, utc_text
 from commune.store.schema import charters, decisions
 
 
@@ -63,14 +63,25 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     from commune.store import audit
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
+    # What /metrics counts as answers given (account/observed.py) is the records kept plus
+    # those purged, by outcome: the purge's own count keeps that total from falling back.
+    by_outcome = {
+        str(outcome): int(n)
+        for outcome, n in conn.execute(
+            select(decisions.c.outcome, func.count())
+            .where(decisions.c.created_at < cutoff)
+            .group_by(decisions.c.outcome)
+        )
+    }
     gone = conn.execute(delete(decisions).where(decisions.c.created_at < cutoff)).rowcount
     if gone:
         audit.append(
             conn,
             actor,
-            "purge decisions",
+            audit.PURGE_DECISIONS,
             "decision records",
             deleted=gone,
+            by_outcome=by_outcome,
             before=cutoff.isoformat(),
             retention_days=charter.utility.retention_days,
             charter=charter.sha256,
@@ -134,7 +145,7 @@ def history(conn: Connection) -> list[dict[str, Any]]:
         )
     ).all()
     return [
-        {"version": r.version, "sha256": r.sha256, "in_force_from": r.in_force_from.isoformat()}
+        {"version": r.version, "sha256": r.sha256, "in_force_from": utc_text(r.in_force_from)}
         for r in rows
     ]
 

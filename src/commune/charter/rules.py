@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from commune.commons.payouts import Weights
-from commune.config import OPENNESS, config_file_present, jurisdiction_problem, read_config_text
+from commune.config import (
+    OPENNESS,
+    config_file_present,
+    jurisdiction_problem,
+    own_tables,
+    read_config_text,
+)
 from commune.errors import ConfigError
 from commune.store.check import Check
 
@@ -381,6 +387,14 @@ def _payouts(r: _Reader, raw: Any) -> Weights:
     """The payout weights: all three, since a table that left one out would leave the reader
     guessing whether it kept its default or was meant to be 0."""
     t = "payouts"
+    if isinstance(raw, dict) and "monthly_eur" in raw:
+        # commune.toml's [payouts] holds the fund; this one, how it is split.
+        r.fail(
+            t,
+            "monthly_eur",
+            "a setting of commune.toml's [payouts], not of charter.toml",
+            hint="move monthly_eur into commune.toml's [payouts]",
+        )
     raw = r.table(raw, t, set(Weights.__dataclass_fields__))
     values: dict[str, float] = {}
     for key in Weights.__dataclass_fields__:
@@ -439,6 +453,15 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
             # "the asking side's charter", and an operator put it here, to be told only that
             # the key was unknown.
             r.fail("", key, "a table of commune.toml, not of charter.toml", hint=MOVE_CHARTER)
+        if key not in known and key in own_tables():
+            # [retrieval], [limits], [models.NAME]… written here: "unknown" and the charter's
+            # keys sent the operator looking for a misspelling.
+            r.fail(
+                "",
+                key,
+                "a table of commune.toml, not of charter.toml",
+                hint=f"move the [{key}] table into commune.toml",
+            )
         if key not in known:
             r.fail("", key, f"unknown key; known: {', '.join(sorted(known))}")
     if "version" not in raw:

@@ -5,6 +5,7 @@ page (web/templates/transparency.html) all show this one report."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Integer, case, cast, func, select
@@ -13,6 +14,7 @@ from commune.charter import records, scores
 from commune.charter.catalogue import ModelCard, allowed
 from commune.charter.rules import Charter
 from commune.index.enrich import coverage
+from commune.store.repository import utc_text
 from commune.store.schema import INGESTION, INGESTION_MODES, usage
 
 # Evaluation questions and calibration runs (`commune model calibrate`) are asked by nobody:
@@ -185,7 +187,12 @@ def report(
             "sovereignty_map": "/transparency/sovereignty.json",
         },
         "evaluations": [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            {
+                k: utc_text(v)
+                if isinstance(v, datetime)
+                else (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in row.items()
+            }
             for row in sorted(latest.values(), key=lambda r: (r["collection"], r["mode"]))
             if row["collection"] not in hidden
         ],

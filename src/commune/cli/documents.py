@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 @click.option(
     "--source",
     help="Source URI. For a directory or several files, the base URI: each file's source "
-    "is BASE/relative/path (BASE/file-name for files named).",
+    "is BASE/relative/path (BASE/file-name for files named), percent-encoded in an http(s), "
+    "ftp or file URI and put before its query.",
 )
 @click.option("--member", help="Member that owns a new collection (then private by default).")
 @click.option(
@@ -64,8 +65,9 @@ if TYPE_CHECKING:
     metavar="GLOB",
     help="Pass over the files found in the directories given whose path within the "
     "directory, name or folder matches this pattern, whatever the case: '*.pdf' for a "
-    "manual that also comes as HTML, 'drafts'. Repeatable. Documents added before stay "
-    "(commune retire ID).",
+    "manual that also comes as HTML, 'drafts'; or the file or folder it names by its path "
+    "from here or absolute ('archives/drafts'), refused if outside the directories. "
+    "Repeatable. Documents added before stay (commune retire ID).",
 )
 @click.option("--as", "as_user", help="Contribute as this user (recorded as its contributor).")
 @click.option(
@@ -190,8 +192,8 @@ def interrupted(done: int, total: int, stored: int, language: str) -> str:
             "interrupted before the first file: nothing was added; run the same command again "
             "to add the files",
         )
-    files = plural(language, total, "{n} fichier", "{n} fichiers")
     if language == "fr":
+        files = plural(language, total, "{n} fichier", "{n} fichiers")
         kept = plural(
             language,
             stored,
@@ -203,6 +205,7 @@ def interrupted(done: int, total: int, stored: int, language: str) -> str:
             "relancez la même commande pour finir"
         )
     kept = plural(language, stored, "{n} document", "{n} documents")
+    files = plural(language, total, "{n} file", "{n} files")
     return (
         f"interrupted after {number(done, 0, language)} of {files}: {kept} added or updated, "
         "kept; run the same command again to finish"
@@ -433,12 +436,14 @@ def collections(ctx: click.Context, as_user: str | None) -> None:
     lang = speech.language()
     found = commune_of(ctx).collections(actor=acting(ctx, as_user))
     if not found:  # nothing at all printed read as a command that did not run (documents)
+        # The one an add that names none makes: commune.toml's default_collection.
+        default = commune_of(ctx).settings.default_collection
         click.echo(
             said(
                 "aucune collection\u00a0: commune add CHEMIN --licence LICENCE en fait une "
-                "(default, ou --collection NOM)",
-                "no collections: commune add PATH --licence LICENCE makes one (default, or "
-                "--collection NAME)",
+                f"({default}, ou --collection NOM)",
+                "no collections: commune add PATH --licence LICENCE makes one "
+                f"({default}, or --collection NAME)",
             )
         )
     for c in found:

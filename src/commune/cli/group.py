@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -314,7 +314,7 @@ class Group(helptext.Group):
             sys.exit(2)
         except Exception as exc:
             obj = ctx.obj or {}
-            if obj.get("debug") or os.environ.get("COMMUNE_DEBUG", "") not in ("", "0"):
+            if obj.get("debug") or debugging(os.environ):
                 raise
             language = from_environment(os.environ)
             line = operational_error(exc, str(obj.get("home", "")), language)
@@ -322,6 +322,13 @@ class Group(helptext.Group):
                 raise
             click.echo(f"{_label(language)} {line}", err=True)
             sys.exit(2)
+
+
+def debugging(environ: Mapping[str, str]) -> bool:
+    """Whether COMMUNE_DEBUG asks for tracebacks, read as ``--debug``'s variable is (click's
+    booleans): COMMUNE_DEBUG=false, no or off in a unit's Environment= gave the tracebacks
+    it meant to turn off."""
+    return environ.get("COMMUNE_DEBUG", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
 
 
 def close_home(ctx: click.Context) -> None:

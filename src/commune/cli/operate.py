@@ -31,6 +31,7 @@ CHECKS_FR = {
     "charter": "charte",
     "refusals": "refus",
     "index": "index",
+    "settings": "réglages",
 }
 
 
@@ -77,6 +78,10 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic names each plugin it sets up as it is imported: seven lines in the journal at
+    # every start, before the one that says the server is ready. Its migrations still say
+    # what they do (alembic.runtime.migration).
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     commune = commune_of(ctx)  # a home with no database is refused first (cli/group.py)
     _can_listen(host, port)
     app = create_app(commune, require_auth=not no_auth)
@@ -169,6 +174,7 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
 
     commune = commune_of(ctx)
     commune.charter  # noqa: B018 -- validated before serving
+    commune.check_settings()
     try:
         actor_of = stdio_actor(commune, no_auth=no_auth)
     except AuthError as exc:
@@ -190,7 +196,7 @@ def check(ctx: click.Context) -> None:
     """Verify the home is whole (after a crash or a restore): database integrity, no partial
     document, every published chunk embedded, no document stored twice, the ledger
     append-only, the audit chain intact, the search index built from this database (not
-    from the one a pg_restore replaced).
+    from the one a pg_restore replaced), every model commune.toml names known here.
     Exit 1 when a check fails; nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)

@@ -3,12 +3,14 @@ which policy (``share``), and the peers it asks or answers (``peer``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from commune.cli.cooperative import AS_ADMIN
 from commune.cli.group import acting, cli, commune_of, dumps, quota_options, said
+from commune.text.messages import from_environment
 
 
 @cli.command()
@@ -133,7 +135,9 @@ def peer_forget(ctx: click.Context, as_user: str | None) -> None:
     """Ask each peer which of its documents cited here it has retired since, and forget their
     titles now (each question that reaches a peer does it too; run this from cron when
     questions to the peers are rare)."""
-    done = commune_of(ctx).forget_retired_titles(actor=acting(ctx, as_user))
+    done = commune_of(ctx).forget_retired_titles(
+        actor=acting(ctx, as_user), language=from_environment(os.environ)
+    )
     if not done:
         click.echo(
             said(
@@ -152,13 +156,7 @@ def peer_forget(ctx: click.Context, as_user: str | None) -> None:
             )
         else:
             failed = True
-            click.echo(
-                said(
-                    f"{name}\u00a0: pas de réponse ({n})\u00a0; relancez plus tard",
-                    f"{name}: no answer ({n}); run it again later",
-                ),
-                err=True,
-            )
+            click.echo(n, err=True)  # the peer's name, why, and whether to run it again later
     if failed:
         sys.exit(1)
 

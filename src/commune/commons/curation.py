@@ -635,7 +635,7 @@ def _listed(conn: Connection, query: Any) -> list[dict[str, Any]]:
             revisions.join(documents, revisions.c.document_id == documents.c.id).join(collections)
         )
     )
-    rows = [dict(r._mapping) for r in found]
+    rows = [repo.zoned(dict(r._mapping)) for r in found]
     for r in rows:
         r["hold_reason"] = _hold_reason(r["status"], r["document_status"], r["hold_reason"])
     return rows

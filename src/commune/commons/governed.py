@@ -18,7 +18,9 @@ def governed_collection(conn: Connection, name: str, actor: Actor, action: str) 
     ``actor``. Another member's private collection is reported as absent (its very name is
     private), and to someone whose role allows no such action, neither is looked up: the
     refusal then says the role, whatever the name."""
-    row = next((r for r in repo.collection_access(conn) if r["name"] == name), None)
+    rows = repo.collection_access(conn)
+    name = repo.collection_named((r["name"] for r in rows), name)
+    row = next((r for r in rows if r["name"] == name), None)
     if row is None or not allowed(actor, "read", access(row)):
         may = check_role(actor, ACTIONS[action], WORDS[action])
         if not may:

@@ -63,6 +63,7 @@ class Library:
         if name is None:
             ids = None if actor.is_operator else [r["id"] for r in readable.values()]
             return ids, sorted(readable)
+        name = repo.collection_named(readable, name)
         # A collection the actor may not read is reported as absent: its very name is private.
         if name not in readable:
             known = ", ".join(sorted(readable)) or "none yet"
@@ -204,8 +205,8 @@ class Library:
             decision = allowed(actor, "share", Sharing(access(row), visibility, member))
             if not decision:
                 raise decision.refusal()
-            _write_access(
-                conn, collection, visibility, member, transfer, actor.user, decision.reason
+            _write_access(  # the name stored, which row["name"] read composed
+                conn, row["name"], visibility, member, transfer, actor.user, decision.reason
             )
         return decision.reason
 
@@ -343,6 +344,8 @@ class Library:
                 "give one, or leave it out to add to the default collection",
             )
         name = collection or self.settings.default_collection
+        with self.engine.connect() as conn:  # the collection it writes, however composed
+            name = repo.collection_named((r["name"] for r in repo.collection_access(conn)), name)
         # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
         # length): longer, the document was stored and every answer citing it then failed.
         # The API's upload and the contribute page have a collection field, not an option; a
@@ -579,8 +582,31 @@ def _for_readers(doc: dict[str, Any]) -> dict[str, Any]:
 NAME_PUNCTUATION = frozenset("-_.,'’() ")
 
 
+def _marks_a_letter(name: str, i: int) -> bool:
+    """Whether ``name[i]`` is a mark (accent, vowel sign) on a letter or a digit: the first
+    character before it that is no mark is one."""
+    if not unicodedata.category(name[i]).startswith("M"):
+        return False
+    base = i - 1
+    while base >= 0 and unicodedata.category(name[base]).startswith("M"):
+        base -= 1
+    return base >= 0 and name[base].isalnum()
+
+
 def _check_new_name(name: str) -> None:
-    other = next((ch for ch in name if not ch.isalnum() and ch not in NAME_PUNCTUATION), None)
+    other = next(
+        (
+            ch
+            for i, ch in enumerate(name)
+            if not ch.isalnum()
+            and ch not in NAME_PUNCTUATION
+            # A mark after a letter is part of it: Hindi's vowel signs and virama, Arabic's
+            # vowels, which no composed character holds ("हिन्दी" was refused for its "ि").
+            # Alone, at the start or after a space or a dash, it is none.
+            and not _marks_a_letter(name, i)
+        ),
+        None,
+    )
     if other is not None or not name.strip():
         raise InvalidRequest(
             f"a new collection's name holds only letters, digits, spaces and - _ . , ' ( ), "

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, select
 
@@ -385,7 +386,12 @@ def _exported_source(document_id: int, source: str) -> str:
 
 
 def _name(row: dict[str, Any]) -> str:
-    base = Path(row["source_uri"].split("#")[0].rstrip("/")).name or "document"
+    source = str(row["source_uri"])
+    if "://" in source:
+        # A link's path, decoded (ingest/pipeline.joined encodes it): "procès-verbal.txt",
+        # not "proc%C3%A8s-verbal.txt?v=1".
+        source = unquote(urlsplit(source).path)
+    base = Path(source.split("#")[0].rstrip("/")).name or "document"
     stem = re.sub(r"[^\w.-]+", "-", Path(base).stem)[:60] or "document"
     return f"{row['id']}-{stem}{SUFFIX.get(row['media_type'], Path(base).suffix or '.bin')}"
 
@@ -399,12 +405,21 @@ class ExportResult:
     retired: int = 0  # documents retired since their publication, listed in retired.jsonl
 
 
+def _named(engine: Engine, collection: str) -> str:
+    """The collection ``collection`` writes, however composed (repository.collection_named):
+    `commune export "marché"` typed with a combining accent was "no collection named
+    'marché'", and an import under it looked for what a dataset retired in no collection."""
+    with engine.connect() as conn:
+        return repo.collection_named((r["name"] for r in repo.collection_access(conn)), collection)
+
+
 def export_collection(
     engine: Engine, home: Path, collection: str, out: Path, description: str | None = None
 ) -> ExportResult:
     """Write ``collection`` of the database at ``engine`` as an open dataset into ``out``,
     each document's original bytes read from the home's blobs."""
     mlc, _ = _requires()
+    collection = _named(engine, collection)
     rows = _rows(engine, collection)
     # A collection whose last document was retired is still exported, empty but for its
     # retired.jsonl: refused, the last retirement never reached the homes that imported the
@@ -544,7 +559,7 @@ def _export_into(
                 "contributor": h["contributor"],
                 "publisher": h["publisher"],
                 "source_uri": _exported_source(row["id"], h["source_uri"]),
-                "retrieved_at": h["created_at"].isoformat(),
+                "retrieved_at": repo.utc_text(h["created_at"]),
                 "tdm_reserved": bool(h["tdm_reserved"]),
             }
             history.append(entry)
@@ -572,8 +587,11 @@ def _export_into(
                 "contributor": row["contributor"],
                 "publisher": row["publisher"],
                 "source_uri": _exported_source(row["id"], row["source_uri"]),
-                "added_at": row["added_at"].isoformat(),
-                "retrieved_at": row["created_at"].isoformat(),
+                # In UTC, said so ("…Z"), as the API gives them: SQLite's were written without a
+                # zone, which a reader's tools take for their own local time, and PostgreSQL's
+                # "+00:00", so that one collection's export differed by its database.
+                "added_at": repo.utc_text(row["added_at"]),
+                "retrieved_at": repo.utc_text(row["created_at"]),
                 "revision": row["number"],
                 "tdm_reserved": bool(row["tdm_reserved"]),
                 "history": history,
@@ -869,6 +887,7 @@ def import_dataset(
     ``earlier revisions`` counts the history replayed before it. ``progress`` is given each
     document's outcome, as `commune add` gives it (held for curation and why, failed)."""
     validate_export(directory)
+    collection = _named(library.engine, collection)
     croissant = _croissant(directory)
     expected = {d.get("contentUrl"): d.get("sha256") for d in croissant.get("distribution", [])}
     # The file of licences and provenance is checked like the documents: an edited licence
@@ -1605,7 +1624,6 @@ def _restore(library: Library, document_id: int, entry: dict[str, Any], added_at
 def export_digest(engine: Engine, collection: str) -> str:
     """SHA-256 of what `commune export` would write for a collection: each published file's
     SHA-256 and name, sorted, one per line (timestamps of the export itself left out)."""
-    lines = sorted(
-        f"{row['content_hash']}  files/{_name(row)}" for row in _rows(engine, collection)
-    )
+    rows = _rows(engine, _named(engine, collection))
+    lines = sorted(f"{row['content_hash']}  files/{_name(row)}" for row in rows)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -153,17 +153,27 @@ class ChatStream:
         self.parts: list[str] = []
         self.usage: dict[str, int] = {}
         self.finish = "stop"
+        self.finished = False  # a choice said why it ended (its finish_reason)
 
     def feed(self, event: dict[str, Any]) -> list[str]:
-        """The text deltas an event carries (usage and finish reason are kept)."""
-        self.usage = event.get("usage") or self.usage
+        """The text deltas an event carries (usage and finish reason are kept). An event off
+        the protocol (usage that is no object of counts, content that is no text) raises
+        ValueError or TypeError here, where the reader tells it from a reply."""
+        usage = event.get("usage")
+        if usage:
+            if not isinstance(usage, dict):
+                raise ValueError(f"usage is not an object: {usage!r}")
+            self.usage = {k: int(usage.get(k) or 0) for k in ("prompt_tokens", "completion_tokens")}
         deltas = []
         for choice in event.get("choices", []):
             delta = (choice.get("delta") or {}).get("content")
             if delta:
+                if not isinstance(delta, str):
+                    raise TypeError(f"content is not text: {delta!r}")
                 self.parts.append(delta)
                 deltas.append(delta)
-            self.finish = choice.get("finish_reason") or self.finish
+            if choice.get("finish_reason"):
+                self.finish, self.finished = choice["finish_reason"], True
         return deltas
 
     def completion(self, model: str) -> Completion:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,21 +29,29 @@ if TYPE_CHECKING:
 CHARS_PER_TOKEN = 8
 
 
-def _said(response: Any) -> str:
+# How an endpoint says that the prompt and the tokens asked for exceed the model's context:
+# vLLM and OpenAI ("maximum context length is 8192 tokens"), llama.cpp's server ("exceeds
+# the available context size"), a gateway's "context window".
+_TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
+
+
+def _said(response: Any) -> str | None:
     """What an endpoint's error says, on one line, when it says it as OpenAI's API does
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
     never shown to the person asking."""
     try:
-        message = _error(response.json())
+        return _error(response.json())
     except ValueError:
-        message = None
-    return f": {message}" if message else ""
+        return None
 
 
 def _error(payload: Any) -> str | None:
     """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
-    ``{"error": "..."}``), on one line; None when ``payload`` is none."""
+    ``{"error": "..."}``, or vLLM's before 0.10, ``{"object": "error", "message": ...}``),
+    on one line; None when ``payload`` is none."""
     error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload  # vLLM's own shape until 0.10: the error object, not inside "error"
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return None if error is None else "(no message)"
@@ -97,17 +106,33 @@ class OpenAICompatibleGenerator(Generator):
             # one quoted in an English note arrived in French, its default, without it.
             headers["Accept-Language"] = language
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
+            # Spaces around it are not the key's: a file written on Windows ends in "\r".
+            key = os.environ.get(self.api_key_env, "").strip()
             if not key:
                 raise GeneratorUnavailable(
                     f"no API key for model {self.name}",
                     f"export {self.api_key_env}=... (named by models.{self.name}.api_key_env)",
                 )
+            if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+                # A header holds no such character: httpx failed on it as an encoding error
+                # or as an unreachable endpoint. Never quoted: it is a secret.
+                raise GeneratorUnavailable(
+                    f"the key in {self.api_key_env} is not a usable API key: it holds a space "
+                    "or a character outside ASCII",
+                    f"export {self.api_key_env}=... with the key alone",
+                )
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
-    def _next_step(self, status: int) -> str:
-        """What the operator does about an endpoint's HTTP error."""
+    def _next_step(self, status: int, said: str | None = None) -> str:
+        """What the operator does about an endpoint's HTTP error (``said``: its message)."""
+        if status == 429:
+            return "it limits the requests it takes: try again later, or raise its limit"
+        if said and _TOO_LONG.search(said):
+            return (
+                "give it fewer passages ([generation] passages) or fewer tokens "
+                "([generation] max_tokens), or serve it with a longer context"
+            )
         if status in (401, 403):
             if self.api_key_env:
                 return f"check the key in {self.api_key_env} (models.{self.name}.api_key_env)"
@@ -117,6 +142,25 @@ class OpenAICompatibleGenerator(Generator):
                 f"check models.{self.name}.base_url (most end in /v1) and models.{self.name}.model"
             )
         return "its own logs say why"
+
+    def _redirected(self, response: Any) -> GeneratorUnavailable:
+        """An endpoint that sends the request elsewhere (nginx from http:// to https://): not
+        followed, so that the key goes to the configured address only; said, with the
+        base_url to give instead."""
+        status = response.status_code
+        location = response.headers.get("location")
+        if not location:
+            return GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} answered HTTP {status}",
+                self._next_step(404),
+            )
+        target = str(response.url.join(location))
+        base = target.removesuffix("/chat/completions")
+        return GeneratorUnavailable(
+            f"model {self.name} at {self.base_url} answered HTTP {status}, a redirection to "
+            f"{target}",
+            f'give models.{self.name}.base_url = "{base}" in commune.toml',
+        )
 
     def stream(
         self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
@@ -142,19 +186,24 @@ class OpenAICompatibleGenerator(Generator):
             with httpx.stream(
                 "POST", url, json=body, headers=self._headers(language), timeout=self.timeout
             ) as response:
+                if 300 <= response.status_code < 400:
+                    raise self._redirected(response)
                 if response.status_code >= 400:
                     response.read()
+                    said = _said(response)
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
-                        f"{response.status_code}{_said(response)}",
-                        self._next_step(response.status_code),
+                        f"{response.status_code}{f': {said}' if said else ''}",
+                        self._next_step(response.status_code, said),
                     )
                 events = written = 0
+                ended = False  # [DONE] came, or the reply was cut at max_tokens here
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
+                        ended = True
                         break
                     events += 1
                     try:
@@ -176,14 +225,44 @@ class OpenAICompatibleGenerator(Generator):
                     # write on (and be counted, and billed) for as long as it liked.
                     written += sum(map(len, pieces))
                     if len(reader.parts) > limit or written > limit * CHARS_PER_TOKEN:
-                        reader.finish = "length"
+                        reader.finish, ended = "length", True
                         break
                 if not events:  # no event at all (a page, a JSON body): not a chat stream
                     raise malformed
+                if not (ended or reader.finished):
+                    # The connection closed midway (the server or a proxy died): what came
+                    # is a part, not the answer, and must not be given or cached as whole.
+                    raise GeneratorUnavailable(
+                        f"model {self.name} at {self.base_url} stopped before the end of its reply",
+                        "its own logs say why",
+                    )
         except httpx.HTTPError as exc:
+            import ssl
+
+            cause: BaseException | None = exc  # httpx's error, from httpcore's, from ssl's
+            for _ in range(8):  # a chain is short; a cycle in it must not hold the request
+                if cause is None or isinstance(cause, ssl.SSLCertVerificationError):
+                    break
+                cause = cause.__cause__ or cause.__context__
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                # A GPU server with a certificate of the cooperative's own authority (or a
+                # self-signed one) is running: "unreachable" sent the operator to check it.
+                why = " ".join(str(cause.verify_message or cause.reason or "").split())
+                raise GeneratorUnavailable(
+                    f"model {self.name} at {self.base_url} presents a TLS certificate that is "
+                    f"not trusted ({why or 'verification failed'})",
+                    "give the service the certificate of the authority that signed it: "
+                    "SSL_CERT_FILE=/path/to/ca.pem in its environment",
+                ) from None
+            if isinstance(exc, httpx.ReadTimeout):
+                # It took the request and sent nothing back: busy or stuck, not out of reach.
+                raise GeneratorUnavailable(
+                    f"model {self.name} at {self.base_url} sent nothing for {self.timeout:g} s",
+                    "it is busy or stuck: its own logs say why",
+                ) from None
             raise GeneratorUnavailable(
                 f"model {self.name} at {self.base_url} is unreachable ({exc.__class__.__name__})",
-                "check that the endpoint is running and models.*.base_url is right",
+                f"check that the endpoint is running and models.{self.name}.base_url is right",
             ) from None
         # The model as this deployment names it (models.NAME), as /v1/models lists it and the
         # charter's catalogue judges it: the endpoint's own id (models.NAME.model) would count

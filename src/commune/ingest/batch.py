@@ -22,6 +22,8 @@ from commune.ingest.pipeline import (
     IngestSummary,
     Provenance,
     collect_files,
+    exclusion_outside,
+    legacy_joined,
     nothing_to_read,
     one_file,
     source_uri,
@@ -68,7 +70,28 @@ def ingest_paths(
     summary.skipped, summary.excluded = found.collected.skipped, found.collected.excluded
     summary.links, summary.folder_links = found.collected.links, found.collected.folder_links
     summary.archives = list(found.collected.archives)
-    dir_members = {str(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()}
+    # Absolute: the walk of "." finds "a.txt", not "./a.txt", and each file of `commune add .
+    # --source URL` was taken for a file named alone, all given the address URL (then all but
+    # the first failed as "same source ... in this batch").
+    dir_members = {
+        os.path.abspath(Path(p).expanduser()) for p in paths if Path(p).expanduser().is_dir()
+    }
+    several = len(paths) > 1  # as named: a missing one does not change the others' address
+
+    def address(path: Path, relative: str) -> str:
+        at = os.path.abspath(path)
+        in_dir = any(at.startswith(d.rstrip("/") + "/") for d in dir_members)
+        return source_uri(path, relative, provenance.source, in_dir or several)
+
+    # A file reached twice at one address, through a link to its folder (docs/ and a link to
+    # it, both named), is read once, as a file named twice is (gather): each of its files
+    # failed as "same source as ... in this batch", the add ending in status 1.
+    once: dict[tuple[str, str], Path] = {}
+    files = [
+        (path, relative)
+        for path, relative in files
+        if once.setdefault((address(path, relative), os.path.realpath(path)), path) == path
+    ]
     embedder = get_embedder(settings.retrieval.embedder)
     total = len(failures) + len(files)
     for path_str, error in failures:
@@ -92,22 +115,13 @@ def ingest_paths(
 
     sources = []
     first: dict[str, Path] = {}  # each address in this batch, with the file that took it
-    several = len(paths) > 1  # as named: a missing one does not change the others' address
     for path, relative in files:
-        in_dir = any(str(path).startswith(d.rstrip("/") + "/") for d in dir_members)
-        source = source_uri(path, relative, provenance.source, in_dir or several)
+        source = address(path, relative)
         if not _utf8(source):
             # A name in another encoding (Latin-1 from an old disk): Python keeps its bytes as
             # surrogates, which no database column can store; it stopped the whole batch.
             shown = os.fsencode(str(path)).decode("utf-8", "replace")
-            done(
-                FileOutcome(
-                    shown,
-                    "failed",
-                    error=f"{shown}: its name is not UTF-8 text; rename it "
-                    "(convmv -f latin1 -t utf8 --notest NAME), then add it again",
-                )
-            )
+            done(FileOutcome(shown, "failed", error=_not_utf8(path, shown)))
             continue
         taken = first.setdefault(source, path)
         if taken != path:
@@ -122,7 +136,7 @@ def ingest_paths(
                 )
             )
             continue
-        sources.append((path, source))
+        sources.append((path, _kept(engine, coll_id, provenance.source, relative, source)))
     if ray_address:
         for outcome in ingest_on_ray(
             ray_address,
@@ -189,6 +203,9 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     added, 0 failed" and status 0, which a script took for a success."""
     # A link that leads nowhere (a loop, a file moved) exists as a link: it is read, and
     # fails saying so. Taken for missing, a loop was "no such file or directory".
+    refused = exclusion_outside(paths, exclude)
+    if refused is not None:
+        raise refused
     missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
     found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
@@ -200,6 +217,39 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     if not files and not failures:
         raise nothing_to_read([str(p) for p in paths], found)
     return Gathered(files, failures, found)
+
+
+def _kept(engine: Engine, coll_id: int, base: str | None, relative: str, source: str) -> str:
+    """``source``, or the address a document of this file was added under before links were
+    percent-encoded (pipeline.joined), when there is one and none at ``source``: its next
+    revision stays that document, not a second one beside it."""
+    if base is None or source == base or source == (old := legacy_joined(base, relative)):
+        return source
+    with engine.connect() as conn:
+        if repo.find_document(conn, coll_id, source) is None:
+            if repo.find_document(conn, coll_id, old) is not None:
+                return old
+    return source
+
+
+def _not_utf8(path: Path, shown: str) -> str:
+    """Why the file at ``path`` (``shown`` as it can be printed) fails: its name, or the name
+    of a folder it is in, is not UTF-8. A folder's was said as the file's, "rename it", for
+    each of its files, and renaming them changed nothing."""
+    folder = next(
+        (parent for parent in reversed(path.absolute().parents) if not _utf8(parent.name)),
+        None,
+    )
+    if folder is None:
+        return (
+            f"{shown}: its name is not UTF-8 text; rename it "
+            "(convmv -f latin1 -t utf8 --notest NAME), then add it again"
+        )
+    where = os.fsencode(str(folder)).decode("utf-8", "replace")
+    return (
+        f"{shown}: the name of its folder {where} is not UTF-8 text; rename the folder "
+        "(convmv -r -f latin1 -t utf8 --notest NAME), then add it again"
+    )
 
 
 def _utf8(text: str) -> bool:

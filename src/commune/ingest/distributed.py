@@ -1,9 +1,10 @@
 """Ingestion across a Ray cluster: `commune add --ray ADDRESS`.
 
 The costly part of adding a file, reading it, cutting it into passages, analysing and
-embedding them, runs as a Ray Data job (``map_batches`` over a pool of actors, one per
-CPU of the cluster, each loading the embedding model once). The driver reads the files,
-skips those that did not change, and stores each prepared file through the normal store
+embedding them, runs as Ray Data jobs (``map_batches`` over a pool of actors, one per
+CPU of the cluster, each loading the embedding model once), one per window of files of
+:data:`WINDOW_BYTES`. The driver reads the files, skips those that did not change, sends a
+window, and stores each prepared file through the normal store
 (pipeline.store): the same revisions, curation, licences and audit as without Ray. The
 database is written by one process only, so SQLite homes work too.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,15 @@ from commune.ingest.pipeline import (
     store,
     unchanged,
 )
+from commune.store import blobs
 
 BATCH = 4  # files per call of a worker: small, so that one large file does not hold a batch
+# Bytes of files read and sent to the cluster as one job. The whole archive was read into
+# this process's memory before the first file was sent (a town's 10 GB of scanned PDFs, twice
+# over with Ray's copy), and nothing was stored until all of it had been read; each window is
+# stored before the next is read. Each job loads the model once per actor: a few seconds
+# against the minutes a window of this size takes to embed.
+WINDOW_BYTES = 256_000_000
 
 
 class _Preparer:
@@ -105,6 +114,33 @@ def connect(address: str) -> Any:
     return ray
 
 
+# Seconds to wait for a CPU on the cluster. A head started with --num-cpus=0 (so that it only
+# coordinates) has none until a worker joins, and Ray gives a starting node 30 s to
+# register, which a busy machine can miss: the job then waited for a CPU forever, and the
+# add hung without a word.
+JOIN_SECONDS = 120.0
+
+
+def _cpus(ray: Any, address: str, stored: int = 0) -> int:
+    """The CPUs of the cluster's live nodes, waiting :data:`JOIN_SECONDS` for a first one;
+    a CommuneError when none joined, saying the ``stored`` documents of the windows before
+    are kept. Counted at each window: a pool sized for a node that left since waited for
+    its CPUs forever (Ray Data's default), the add silent."""
+    deadline = time.monotonic() + JOIN_SECONDS
+    while True:
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if cpus >= 1:
+            return cpus
+        if time.monotonic() > deadline:
+            raise CommuneError(
+                f"the Ray cluster at {address} has no CPU to work on: no worker node joined "
+                f"in {JOIN_SECONDS:g} s, {_kept(stored)}",
+                f"start one with `ray start --address {address}` (`ray status` lists the "
+                "nodes), then run the same command again",
+            )
+        time.sleep(1)
+
+
 def ingest_on_ray(
     address: str,
     engine: Any,
@@ -122,49 +158,128 @@ def ingest_on_ray(
     from commune.store import repository as repo
 
     meta = prov.recorded
-    jobs: list[tuple[Path, str, bytes]] = []
-    for path, source in sources:
-        try:
-            data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
-        except IngestError as exc:
-            yield FileOutcome(str(path), "failed", error=str(exc))
-            continue
-        except OSError as exc:
-            yield FileOutcome(str(path), "failed", error=file_error(path, exc))
-            continue
-        with engine.connect() as conn:
-            existing = repo.find_document(conn, coll_id, source)
-            digest = hashlib.sha256(data).hexdigest()
-            if unchanged(
-                conn, existing, digest, meta, reserved=prov.tdm_reserved, exact=prov.exact
-            ):
-                yield FileOutcome(str(path), "unchanged", int(existing.id))
-                continue
-        jobs.append((path, source, data))
-    if not jobs:
-        return
-    ray = connect(address)
+    ray: Any = None  # connected at the first window
+    window: list[tuple[Path, str, bytes]] = []
+    held = stored = 0
+
+    def sent(window: list[tuple[Path, str, bytes]]) -> Iterator[Any]:
+        """The window prepared on the cluster, with the CPUs it has now, and stored."""
+        nonlocal ray, stored
+        ray = ray or connect(address)
+        workers = _cpus(ray, address, stored)
+        for outcome in _prepared(
+            ray, workers, engine, settings, model, coll_id, window, prov, gate, ingestion
+        ):
+            stored += outcome.status in ("added", "updated")
+            yield outcome
+
     try:
-        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        items = [{"i": i, "name": str(p), "data": d} for i, (p, _, d) in enumerate(jobs)]
-        prepared = ray.data.from_items(items).map_batches(
-            _Preparer,
-            fn_constructor_kwargs={"settings": settings},
-            batch_size=BATCH,
-            # A pool of actors, each loading the embedder once (`concurrency=` is deprecated
-            # since Ray 2.51, and Ray warned about it on every add).
-            compute=ray.data.ActorPoolStrategy(size=min(workers, max(1, len(jobs) // BATCH or 1))),
-            num_cpus=1,
-            batch_format="numpy",
-        )
-        for row in prepared.iter_rows():
-            path, source, data = jobs[int(row["i"])]
-            result = pickle.loads(row["result"])
-            if isinstance(result, str):
-                yield FileOutcome(str(path), "failed", error=result)
+        for path, source in sources:
+            try:
+                data = read_regular_file(path, int(settings.limits.max_file_mb * 1_000_000))
+            except IngestError as exc:
+                yield FileOutcome(str(path), "failed", error=str(exc))
                 continue
-            yield store(
-                engine, settings, model, coll_id, path, source, prov, data, result, gate, ingestion
-            )
+            except OSError as exc:
+                yield FileOutcome(str(path), "failed", error=file_error(path, exc))
+                continue
+            with engine.connect() as conn:
+                existing = repo.find_document(conn, coll_id, source)
+                digest = hashlib.sha256(data).hexdigest()
+                if unchanged(
+                    conn, existing, digest, meta, reserved=prov.tdm_reserved, exact=prov.exact
+                ):
+                    # Its original made whole again if a power cut left it empty, as a local
+                    # add does (pipeline.one_file): the operator adds again the way they add.
+                    blobs.put(settings.home, digest, data)
+                    yield FileOutcome(str(path), "unchanged", int(existing.id))
+                    continue
+            window.append((path, source, data))
+            held += len(data)
+            if held >= WINDOW_BYTES:
+                yield from sent(window)
+                window, held = [], 0
+        if window:
+            yield from sent(window)
+    except _Lost as lost:
+        raise lost.said(address, stored) from lost.__cause__
     finally:
-        ray.shutdown()
+        if ray is not None:
+            ray.shutdown()
+
+
+def _kept(stored: int) -> str:
+    """What an add stopped by the cluster keeps of the ``stored`` documents before."""
+    if not stored:
+        return "nothing was added"
+    if stored == 1:
+        return "1 document added or updated before it is kept"
+    return f"{stored} documents added or updated before it are kept"
+
+
+class _Lost(Exception):
+    """The cluster failed a window's job (a node lost, the head stopped): what it said."""
+
+    def said(self, address: str, stored: int) -> CommuneError:
+        """The add's end, in one line: what the cluster said, and that the documents stored
+        from the windows before stay. It was a traceback of Ray's, with no word of them."""
+        cause = self.__cause__
+        lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+        why = (lines[0] if lines else type(cause).__name__)[:200]
+        return CommuneError(
+            f"the Ray cluster at {address} failed, {_kept(stored)}: {why}",
+            "see `ray status`, then run the same command again to finish: the files stored "
+            "are skipped",
+        )
+
+
+def _prepared(
+    ray: Any,
+    workers: int,
+    engine: Any,
+    settings: Any,
+    model: str,
+    coll_id: int,
+    jobs: list[tuple[Path, str, bytes]],
+    prov: Any,
+    gate: Any,
+    ingestion: Any,
+) -> Iterator[Any]:
+    """One window of files (their paths, addresses and bytes), prepared on the cluster as
+    one Ray Data job and stored here as they come back. A failure of the job itself (not of
+    a file, which its worker reports) is :class:`_Lost`: the store's own errors stay theirs."""
+    items = [{"i": i, "name": str(p), "data": d} for i, (p, _, d) in enumerate(jobs)]
+    try:
+        rows = iter(
+            ray.data.from_items(items)
+            .map_batches(
+                _Preparer,
+                fn_constructor_kwargs={"settings": settings},
+                batch_size=BATCH,
+                # A pool of actors, each loading the embedder once (`concurrency=` is
+                # deprecated since Ray 2.51, and Ray warned about it on every add).
+                compute=ray.data.ActorPoolStrategy(
+                    size=min(workers, max(1, len(jobs) // BATCH or 1))
+                ),
+                num_cpus=1,
+                batch_format="numpy",
+            )
+            .iter_rows()
+        )
+    except Exception as exc:
+        raise _Lost() from exc
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _Lost() from exc
+        path, source, data = jobs[int(row["i"])]
+        result = pickle.loads(row["result"])
+        if isinstance(result, str):
+            yield FileOutcome(str(path), "failed", error=result)
+            continue
+        yield store(
+            engine, settings, model, coll_id, path, source, prov, data, result, gate, ingestion
+        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import numpy as np
 from sqlalchemy import Connection, Engine
@@ -161,6 +162,7 @@ def collect_files(
         path = Path(raw).expanduser()
         if path.is_dir():
             top = path.resolve()
+            here = _as_walked(path, exclude)
 
             # A folder that cannot be listed (its permissions) is reported, not passed over:
             # its files would be missing with "0 failed" said.
@@ -184,15 +186,15 @@ def collect_files(
                         if name.startswith(".") or not name.lower().endswith(ARCHIVES):
                             skipped += 1
                             hidden += name.startswith(".")
-                        elif excluded(relative, exclude):
+                        elif excluded(relative, here):
                             passed_over += 1
                         else:
                             archives.append(relative)
-                    elif excluded(relative, exclude):
+                    elif excluded(relative, here):
                         passed_over += 1
-                    elif f.is_symlink() and _walk_reads(f, top, exclude):
+                    elif f.is_symlink() and _walk_reads(f, top, here):
                         links += 1
-                    elif man_page_name(name) and (kind := _man_kind(f, path, exclude)) != "page":
+                    elif man_page_name(name) and (kind := _man_kind(f, path, here)) != "page":
                         # A .so page naming another that the walk reads: a link in roff's
                         # form. A file numbered like a page that holds no roff is no page.
                         if kind == "include":
@@ -204,6 +206,65 @@ def collect_files(
         else:
             files.append((path, path.name))
     return Collected(files, skipped, passed_over, links, folder_links, tuple(archives), hidden)
+
+
+def _as_walked(folder: Path, patterns: Sequence[str]) -> list[str]:
+    """``patterns`` as the walk of ``folder`` reads them: one that names a file or folder
+    within it by its path from here (``--exclude archives/drafts`` beside ``archives/``, or
+    an absolute path) becomes that path within the folder, also through a link to the
+    folder (``docs-link`` added, ``docs/drafts`` named). Read only as a path within the
+    folder, it matched nothing, and the drafts were added without a word. The pattern stays
+    too: ``notes.txt`` given in a subfolder of the folder, where one stands, still names
+    every notes.txt (a name matches wherever it is), not only the one here."""
+    walked = list(patterns)
+    for pattern in patterns:
+        named = os.path.abspath(os.path.expanduser(pattern))
+        if os.path.lexists(named) and (within := _within(named, folder)) is not None:
+            walked.append(within)
+    return walked
+
+
+def _within(named: str, folder: Path) -> str | None:
+    """The path of ``named`` (absolute) within ``folder``, as it is written or as links
+    lead (``docs-link/`` added, ``docs/drafts`` named); None when it is not in it."""
+    for there, top in (
+        (named, os.path.abspath(folder)),
+        (os.path.realpath(named), os.path.realpath(folder)),
+    ):
+        if there.startswith(top.rstrip("/") + "/"):
+            return os.path.relpath(there, top)
+    return None
+
+
+def exclusion_outside(
+    paths: Sequence[str | os.PathLike[str]], patterns: Sequence[str]
+) -> IngestError | None:
+    """The refusal of an ``--exclude`` written as a path (``other/drafts``, or absolute)
+    that names a file or folder outside every folder given: it could pass over nothing,
+    and the files it was meant to keep out were added with nothing said. None when each
+    pattern can match (a glob, a name, a path within a folder given)."""
+    folders = [Path(p).expanduser() for p in paths if Path(p).expanduser().is_dir()]
+    if not folders:
+        return None  # files named are all read: --exclude is for the folders' files
+    for pattern in patterns:
+        written = os.path.expanduser(pattern)
+        if "/" not in written.rstrip("/"):
+            continue  # a name or a glob ('drafts', '*.tmp'), matched wherever it is
+        named = os.path.abspath(written)
+        if any(_within(named, folder) is not None for folder in folders):
+            continue
+        if not os.path.isabs(written) and (
+            not os.path.lexists(named) or any(os.path.lexists(f / written) for f in folders)
+        ):
+            continue  # a path within the folders ('2024/drafts'), as the walk reads it
+        where = ", ".join(str(f) for f in folders)
+        return IngestError(
+            f"--exclude {pattern}: {named} is not in {where}, so nothing would be passed "
+            "over, nothing was added",
+            "name a file or folder inside it, from here or absolute, or give a pattern "
+            "('*.tmp', 'drafts')",
+        )
+    return None
 
 
 def nothing_to_read(paths: list[str], found: Collected) -> IngestError:
@@ -343,8 +404,42 @@ def source_uri(path: Path, relative: str, base: str | None, is_base: bool) -> st
             # is read, with a reason; its address stays the one it was given as.
             return os.path.abspath(path)
     if is_base:
-        return base.rstrip("/") + "/" + relative
+        return joined(base, relative)
     return base
+
+
+# Schemes whose addresses are links with a path (the web page links them): a file's path
+# joined to such a base is percent-encoded there.
+LINKED = ("http", "https", "ftp", "ftps", "file")
+
+
+def joined(base: str, relative: str) -> str:
+    """BASE/relative, the address of a file at ``relative`` in a folder added with the base
+    ``base``. In a link (http, https, ftp, file), the path is percent-encoded and goes before
+    the base's query: "compte rendu #3.pdf" was written as is, its link stopping at "#" (a
+    fragment) or at "?" (a query), and a base such as ".../?v=1" took the path into its
+    query. Any other base (a path, a urn:) is joined as it is."""
+    scheme = _SCHEME.match(base)
+    if scheme is None or scheme.group(1).lower() not in LINKED or not _encodes(relative):
+        # A name that is not UTF-8 stays as it is: the add refuses it, saying to rename it.
+        return legacy_joined(base, relative)
+    parts = urlsplit(base)
+    path = parts.path.rstrip("/") + "/" + quote(relative, safe="/!$&'()*+,;=:@")
+    return urlunsplit(parts._replace(path=path))
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def legacy_joined(base: str, relative: str) -> str:
+    """BASE/relative as written before :func:`joined` encoded links: the address of the
+    documents added so (ingest/batch.py keeps it theirs)."""
+    return base.rstrip("/") + "/" + relative
 
 
 # What the dense model reads of a passage at most. Its memory grows with the input (20 kB of

@@ -240,6 +240,12 @@ async def contribute(
     contributor waits for the index to take them in (read your writes)."""
     from fastapi.concurrency import run_in_threadpool
 
+    if collection is not None:
+        # Composed (NFC), as the library finds it: decomposed, the files' addresses
+        # (urn:commune:upload:COLLECTION/NAME) were others, and a file sent again was a
+        # second document, not the same one unchanged.
+        collection = unicodedata.normalize("NFC", collection)
+
     def add(directory: Path) -> IngestSummary:
         try:
             summary = library.add(

@@ -36,6 +36,11 @@ def head(conn: Connection) -> tuple[str, int]:
     return value["hash"], value["count"]
 
 
+# The action of a purge of decision records past the charter's retention
+# (charter/records.purge), whose counts by outcome /metrics reads back (account/observed.py).
+PURGE_DECISIONS = "purge decisions"
+
+
 def append(conn: Connection, actor: str, action: str, subject: str, **details: Any) -> str:
     """Append an entry in the caller's transaction (the action and its record commit together)."""
     from commune.store.db import lock

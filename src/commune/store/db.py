@@ -75,10 +75,24 @@ def upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    scripts = ScriptDirectory.from_config(cfg)
+    head = scripts.get_current_head()
     with engine.connect() as conn:
-        if MigrationContext.configure(conn).get_current_revision() == head:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
             return
+    if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+        # A database a later version migrated, opened by this one (a version installed back
+        # over an upgraded home, without restoring the backup taken before): alembic's
+        # "Can't locate revision" stopped every command with its traceback.
+        from commune.errors import CommuneError
+
+        raise CommuneError(
+            f"the database {shown_url(str(engine.url))} was upgraded by a later version of "
+            f"Commune (its schema is {current}; this version's is {head})",
+            "install that version again, or restore the backup taken before the upgrade with "
+            "commune restore DIR --force, as docs/operations.md says in section 4",
+        )
     with engine.begin() as conn:
         lock(conn, "migrate")  # PostgreSQL: two processes starting at once migrate once
         if MigrationContext.configure(conn).get_current_revision() == head:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,29 @@ def now() -> datetime:
 def aware(ts: datetime) -> datetime:
     """A stored timestamp in UTC: SQLite hands back naive datetimes, stored in UTC."""
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def zoned(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with each of its timestamps in UTC, its zone said: SQLite hands them back
+    naive (stored in UTC), PostgreSQL in its session's zone. The API gave "2026-12-07T10:59:50"
+    from one and "…+00:00" from the other, and a browser's Date, as Python's fromisoformat,
+    read the first as the reader's own local time (an hour off in Paris)."""
+    return {k: aware(v).astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def utc_text(ts: datetime) -> str:
+    """A stored timestamp as the API's responses write one, its zone said (pydantic's form,
+    which FastAPI gives a datetime): "2026-12-07T10:59:50.209994Z"."""
+    return aware(ts).astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+
+
+def collection_named(names: Iterable[str], name: str) -> str:
+    """The collection among ``names`` that ``name`` writes, compared in Unicode's composed
+    form (NFC), or ``name`` composed: "marché" written with a combining acute (macOS's file
+    names, text copied from some PDFs) was another string, "no collection named 'marché'
+    (known collections: marché)", and a new name refused for its lone accent."""
+    wanted = unicodedata.normalize("NFC", name)
+    return next((n for n in names if unicodedata.normalize("NFC", n) == wanted), wanted)
 
 
 def collection_id(conn: Connection, name: str, create: bool = False) -> int | None:
@@ -638,7 +662,7 @@ def list_documents(
     )
     if after is not None:
         q = q.where(documents.c.id > after)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return [zoned(dict(r._mapping)) for r in conn.execute(q)]
 
 
 def _documents_query(
@@ -702,7 +726,7 @@ def published_document(
         .order_by(chunks.c.ordinal)
     ).all()
     return {
-        **dict(row._mapping),
+        **zoned(dict(row._mapping)),
         "text": "\n\n".join(p.text for p in parts),
         # Each passage with its chunk id: citations link to it (the web document view).
         "passages": [

@@ -765,6 +765,19 @@ PATTERNS = [
             "{name} : une archive, dont les fichiers ne sont pas lus",
         ),
         (
+            # An --exclude path outside the folders added (pipeline.exclusion_outside).
+            r"--exclude (?P<pattern>.+): (?P<named>.+) is not in (?P<where>.+), so nothing would "
+            r"be passed over, nothing was added",
+            "--exclude {pattern} : {named} n'est pas dans {where}, rien ne serait écarté, rien "
+            "n'a été ajouté",
+        ),
+        (
+            r"name a file or folder inside it, from here or absolute, or give a pattern "
+            r"\('\*\.tmp', 'drafts'\)",
+            "nommez un fichier ou un dossier qu'il contient, depuis le dossier courant ou par "
+            "son chemin absolu, ou donnez un motif ('*.tmp', 'brouillons')",
+        ),
+        (
             # A folder given to `commune add` holding nothing to read (pipeline.nothing_to_read).
             r"(?P<where>.+): no file Commune reads, only (?P<found>[^:]+)",
             "{where}\u00a0: aucun fichier que Commune lise, seulement {found}",
@@ -1196,10 +1209,16 @@ PATTERNS = [
             "une collection privée a besoin d'un propriétaire : passez --member pour {name}",
         ),
         (
-            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*)\), then add "
-            r"it again",
-            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd}), puis ajoutez-le "
-            "de nouveau",
+            r"(?P<name>.+): the name of its folder (?P<folder>.+) is not UTF-8 text; rename the "
+            r"folder \((?P<cmd>[^)]*) NAME\), then add it again",
+            "{name} : le nom de son dossier {folder} n'est pas du texte UTF-8 ; renommez le "
+            "dossier ({cmd} NOM), puis ajoutez-le de nouveau",
+        ),
+        (
+            r"(?P<name>.+): its name is not UTF-8 text; rename it \((?P<cmd>[^)]*) NAME\), then "
+            r"add it again",
+            "{name} : son nom n'est pas du texte UTF-8 ; renommez-le ({cmd} NOM), puis "
+            "ajoutez-le de nouveau",
         ),
         (
             r"user (?P<name>'[^']*') is another cooperative's, which signs in with its key only",
@@ -1405,6 +1424,26 @@ PATTERNS = [
         ),
         (r"drop model, or give mode generate", "retirez model, ou donnez mode generate"),
         (
+            r"a question limited to the collection (?P<name>'[^']*') asks no peer cooperative",
+            "une question limitée à la collection {name} n'interroge aucun pair",
+        ),
+        (
+            r"drop --peers to ask that collection alone, or --collection to ask the peers too",
+            "retirez --peers pour interroger cette collection seule, ou --collection pour "
+            "interroger aussi les pairs",
+        ),
+        (
+            r"search that collection alone with /api/search, or drop collection to search "
+            r"the peers too",
+            "cherchez dans cette collection seule avec /api/search, ou retirez collection "
+            "pour chercher aussi chez les pairs",
+        ),
+        (
+            r"drop peers to ask that collection alone, or collection to ask the peers too",
+            "retirez peers pour interroger cette collection seule, ou collection pour "
+            "interroger aussi les pairs",
+        ),
+        (
             r"limit must be 1\.\.(?P<max>\d+) and offset >= 0, got (?P<limit>\S+), "
             r"(?P<offset>\S+)",
             "limit doit être entre 1 et {max} et offset positif ou nul, reçu {limit}, {offset}",
@@ -1414,8 +1453,8 @@ PATTERNS = [
             "limit doit valoir 1 ou plus et offset 0 ou plus, reçu {limit}, {offset}",
         ),
         (
-            r"offset must be 0\.\.(?P<max>\d+), got (?P<value>\S+)",
-            "offset doit être entre 0 et {max}, reçu {value}",
+            r"(?P<name>offset|after) must be 0\.\.(?P<max>\d+), got (?P<value>\S+)",
+            "{name} doit être entre 0 et {max}, reçu {value}",
         ),
         (
             r"start must be before end, got (?P<start>.+) and (?P<end>.+)",
@@ -2154,6 +2193,18 @@ PATTERNS = [
             "corrigez la charte (docs/fr/charte.md) et relancez",
         ),
         (
+            r"move the \[(?P<table>\w+)\] table into commune\.toml",
+            "déplacez la table [{table}] dans commune.toml",
+        ),
+        (
+            r"move monthly_eur into commune\.toml's \[payouts\]",
+            "déplacez monthly_eur dans le [payouts] de commune.toml",
+        ),
+        (
+            r"(?P<key>\w+) is a weight of the charter: move it into charter\.toml's \[payouts\]",
+            "{key} est un poids de la charte\u00a0: déplacez-le dans le [payouts] de charter.toml",
+        ),
+        (
             r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
             "déplacez la table [charter] (tdm_reserved) dans commune.toml",
         ),
@@ -2212,6 +2263,25 @@ PATTERNS = [
             "aucune question de {suite} ne correspond à --split {split}",
         ),
         (r"check --split and --collection", "vérifiez --split et --collection"),
+        # The models commune.toml names (core.py unknown_names): `commune check`, a server's start.
+        (
+            r"(?P<key>\S+) in commune\.toml: (?P<name>.+) is not an embedding model",
+            "{key} dans commune.toml\u00a0: {name} n'est pas un modèle de plongement",
+        ),
+        (
+            r"generation\.default_model in commune\.toml: (?P<name>.+) names no \[models\.NAME\] "
+            r"table",
+            "generation.default_model dans commune.toml\u00a0: {name} ne nomme aucune table "
+            "[models.NOM]",
+        ),
+        (
+            r"add \[models\.(?P<name>.+)\], or fix the name",
+            "ajoutez [models.{name}], ou corrigez le nom",
+        ),
+        (
+            r"every model commune\.toml names is here \(embedders and generators\)",
+            "chaque modèle que nomme commune.toml est ici (plongement et génération)",
+        ),
         (
             r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
             "[answer.refusal_thresholds]\u00a0: chaque collection nommée est ici ({n})",
@@ -2279,6 +2349,31 @@ PATTERNS = [
             r"models\.(?P<name>\S+) in commune\.toml: (?P<key>\w+) is required for a "
             r"(?P<backend>\w+) model",
             "models.{name} dans commune.toml\u00a0: {key} est requis pour un modèle {backend}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must name an environment variable \(letters, digits, _: "
+            r"(?P<example>\w+)\)",
+            "{key} doit nommer une variable d'environnement (lettres, chiffres, "
+            "_\u00a0: {example})",
+        ),
+        (
+            r"put the key itself in that variable, never in commune\.toml",
+            "mettez la clé elle-même dans cette variable, jamais dans commune.toml",
+        ),
+        (
+            r"(?P<key>models\.\S+) must hold no user or password: it is shown in notes and on "
+            r"the transparency page",
+            "{key} ne doit contenir ni utilisateur ni mot de passe\u00a0: elle est montrée dans "
+            "les notes et sur la page de transparence",
+        ),
+        (
+            r"put the key in the variable (?P<key>models\.\S+) names",
+            "mettez la clé dans la variable que nomme {key}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must name its server \(https://host\[:port\]/v1\), got "
+            r"(?P<value>.+)",
+            "{key} doit nommer son serveur (https://hôte[:port]/v1), reçu {value}",
         ),
         (
             r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
@@ -2385,8 +2480,25 @@ PATTERNS = [
         ),
         (r"no API key for model (?P<name>\S+)", "aucune clé d'API pour le modèle {name}"),
         (
+            r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
+            r"outside ASCII",
+            "la clé dans {env} n'est pas une clé d'API utilisable\u00a0: elle contient un espace "
+            "ou un caractère hors ASCII",
+        ),
+        (r"export (?P<env>\S+)=\.\.\. with the key alone", "export {env}=... avec la clé seule"),
+        (
             r"export (?P<env>\S+)=\.\.\. \(named by models\.(?P<name>\S+)\.api_key_env\)",
             "export {env}=... (la variable que nomme models.{name}.api_key_env)",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+), a redirection "
+            r"to (?P<target>\S+)",
+            "le modèle {name} à l'adresse {url} a répondu HTTP {status}, une redirection vers "
+            "{target}",
+        ),
+        (
+            r'give models\.(?P<name>\S+)\.base_url = "(?P<base>\S+)" in commune\.toml',
+            'donnez models.{name}.base_url = "{base}" dans commune.toml',
         ),
         (
             r"model (?P<name>\S+) at (?P<url>\S+) answered HTTP (?P<status>\d+): (?P<body>[\s\S]*)",
@@ -2400,7 +2512,21 @@ PATTERNS = [
             r"model (?P<name>\S+) at (?P<url>\S+) stopped on an error: (?P<error>.+)",
             "le modèle {name} à l'adresse {url} s'est arrêté sur une erreur\u00a0: {error}",
         ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) stopped before the end of its reply",
+            "le modèle {name} à l'adresse {url} s'est arrêté avant la fin de sa réponse",
+        ),
         (r"its own logs say why", "ses propres journaux disent pourquoi"),
+        (
+            r"it limits the requests it takes: try again later, or raise its limit",
+            "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
+        ),
+        (
+            r"give it fewer passages \(\[generation\] passages\) or fewer tokens "
+            r"\(\[generation\] max_tokens\), or serve it with a longer context",
+            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
+            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+        ),
         (
             r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
             "vérifiez la clé dans {env} (models.{name}.api_key_env)",
@@ -2424,12 +2550,31 @@ PATTERNS = [
             "vérifiez que le point d'accès parle l'API chat completions d'OpenAI",
         ),
         (
+            r"model (?P<name>\S+) at (?P<url>\S+) presents a TLS certificate that is not "
+            r"trusted \((?P<why>[^()]+)\)",
+            "le modèle {name} à l'adresse {url} présente un certificat TLS non reconnu ({why})",
+        ),
+        (
+            r"give the service the certificate of the authority that signed it: "
+            r"SSL_CERT_FILE=/path/to/ca\.pem in its environment",
+            "donnez au service le certificat de l'autorité qui l'a signé\u00a0: "
+            "SSL_CERT_FILE=/chemin/ca.pem dans son environnement",
+        ),
+        (
             r"model (?P<name>\S+) at (?P<url>\S+) is unreachable \((?P<error>\w+)\)",
             "le modèle {name} à l'adresse {url} est injoignable ({error})",
         ),
         (
-            r"check that the endpoint is running and models\.\*\.base_url is right",
-            "vérifiez que le point d'accès fonctionne et que models.*.base_url est juste",
+            r"check that the endpoint is running and models\.(?P<name>\S+)\.base_url is right",
+            "vérifiez que le point d'accès fonctionne et que models.{name}.base_url est juste",
+        ),
+        (
+            r"model (?P<name>\S+) at (?P<url>\S+) sent nothing for (?P<seconds>\S+) s",
+            "le modèle {name} à l'adresse {url} n'a rien envoyé en {seconds} s",
+        ),
+        (
+            r"it is busy or stuck: its own logs say why",
+            "il est occupé ou bloqué\u00a0: ses propres journaux disent pourquoi",
         ),
         (
             r"model (?P<name>\S+) ended without a completion",
@@ -2445,6 +2590,23 @@ PATTERNS = [
             "augmentez [limits] generation_seconds",
         ),
         (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
+        # An unknown key of commune.toml, and what it was likely meant to be (config.py).
+        (r"did you mean (?P<name>\S+)\?", "vouliez-vous dire {name}\u00a0?"),
+        (
+            r"(?P<key>\w+) is set in (?P<a>\S+) or (?P<b>\S+): move that line under "
+            r"(?P<table>\S+)",
+            "{key} se règle dans {a} ou {b}\u00a0: déplacez cette ligne sous {table}",
+        ),
+        (
+            r"(?P<key>\w+) is set in (?P<a>\S+): move that line under (?P<table>\S+)",
+            "{key} se règle dans {a}\u00a0: déplacez cette ligne sous {table}",
+        ),
+        (
+            r"\[(?P<table>\w+)\] is a table of charter\.toml, not of commune\.toml: move it "
+            r"there",
+            "[{table}] est une table de charter.toml, pas de commune.toml\u00a0: "
+            "déplacez-la dans charter.toml",
+        ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
             r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
@@ -2492,8 +2654,53 @@ PATTERNS = [
         ),
         (r"fix the file or remove it", "corrigez le fichier ou supprimez-le"),
         (
+            r"peers\.url in commune\.toml must be an http:// or https:// address, got "
+            r"(?P<value>.+)",
+            "peers.url dans commune.toml doit être une adresse http:// ou https://, reçu {value}",
+        ),
+        (
+            r"give the address peers reach this cooperative at, such as (?P<url>\S+)",
+            "donnez l'adresse à laquelle les pairs joignent cette coopérative, comme {url}",
+        ),
+        # A database a later version migrated (store/db.py upgrade).
+        (
+            r"the database (?P<url>\S+) was upgraded by a later version of Commune \(its schema "
+            r"is (?P<current>\S+); this version's is (?P<head>\S+)\)",
+            "la base {url} a été mise à niveau par une version plus récente de Commune (son "
+            "schéma est {current}\u00a0; celui de cette version, {head})",
+        ),
+        (
+            r"install that version again, or restore the backup taken before the upgrade with "
+            r"commune restore DIR --force, as docs/operations\.md says in section 4",
+            "réinstallez cette version, ou restaurez la sauvegarde prise avant la mise à niveau "
+            "avec commune restore DOSSIER --force, comme le dit docs/fr/exploitation.md en "
+            "section 4",
+        ),
+        (
+            r"default_collection in commune\.toml must be a collection's name, got (?P<value>.+)",
+            "default_collection dans commune.toml doit être le nom d'une collection, reçu {value}",
+        ),
+        (
+            r'give one in quotes, such as "default", or remove the line',
+            'donnez-en un entre guillemets, comme "default", ou retirez la ligne',
+        ),
+        (
             r"database_url in commune\.toml must be a SQLAlchemy URL",
             "database_url dans commune.toml doit être une URL SQLAlchemy",
+        ),
+        (
+            r"COMMUNE_DATABASE_URL must be a SQLAlchemy URL",
+            "COMMUNE_DATABASE_URL doit être une URL SQLAlchemy",
+        ),
+        (
+            r"such as postgresql\+psycopg://user:password@host/db",
+            "comme postgresql+psycopg://utilisateur:motdepasse@hôte/base",
+        ),
+        (
+            r"such as postgresql\+psycopg://user:password@host/db; or unset it for the SQLite "
+            r"database in the home",
+            "comme postgresql+psycopg://utilisateur:motdepasse@hôte/base\u00a0; ou retirez cette "
+            "variable pour la base SQLite du répertoire du service",
         ),
         (
             r"\[models\] in commune\.toml must be a table of tables",
@@ -2884,6 +3091,52 @@ PATTERNS = [
             r"start it with `ray start --head` and pass its address \(host:port\)",
             "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
         ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, nothing was added",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, 1 document added or updated before it is kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, le document ajouté ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
+            r"(?P<s>\S+) s, (?P<n>\d+) documents added or updated before it are kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
+            "ne l'a rejoint en {s} s, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
+            r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
+            r"then run the same command again",
+            "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
+            "relancez la même commande",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {why}",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, 1 document added or updated before it is "
+            r"kept: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, le document ajouté ou mis à jour avant est gardé : "
+            "{why}",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) failed, (?P<n>\d+) documents added or updated "
+            r"before it are kept: (?P<why>.+)",
+            "le cluster Ray à {at} a échoué, les {n} documents ajoutés ou mis à jour avant sont "
+            "gardés : {why}",
+        ),
+        (
+            r"see `ray status`, then run the same command again to finish: the files stored are "
+            r"skipped",
+            "voyez `ray status`, puis relancez la même commande pour finir : les fichiers déjà "
+            "enregistrés sont passés",
+        ),
         (r"Ray is not installed", "Ray n'est pas installé"),
         (
             r"pip install 'commune-coop\[ray\]' \(on every node of the cluster\)",
@@ -3201,6 +3454,10 @@ REASONS = [
         (
             r"a table of commune\.toml, not of charter\.toml",
             "une table de commune.toml, pas de charter.toml",
+        ),
+        (
+            r"a setting of commune\.toml's \[payouts\], not of charter\.toml",
+            "un réglage du [payouts] de commune.toml, pas de charter.toml",
         ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",

@@ -129,6 +129,20 @@ async def form(p: Page) -> FormData:
     given = data.get("csrf")
     if not sessions.same(p.csrf, given if isinstance(given, str) else None):
         await data.close()  # uploaded files spooled to disk: gone at once
+        url, secure = p.request.url, facade(p.request).settings.web.secure_cookies
+        if p.new_csrf_cookie and sessions.refused_over_http(secure, url.scheme, url.hostname):
+            # No CSRF cookie came back because the browser never kept it: "expired, reload
+            # and send again" sent the person round that loop for good.
+            raise CsrfRefused(
+                _(
+                    "Your browser did not keep this site's cookies: this address is plain "
+                    "HTTP, and they travel over HTTPS only. Nothing was done."
+                ),
+                _(
+                    "Open this address with https://, or ask the operator to put TLS in front "
+                    "of Commune (docs/web.md)."
+                ),
+            )
         raise CsrfRefused(
             _("This form has expired or came from another site: nothing was done."),
             _("Reload the page and send it again."),

@@ -39,6 +39,14 @@ def prefixed(secure_cookies: bool, scheme: str, host: str | None) -> bool:
     return secure_cookies and not (scheme == "http" and loopback)
 
 
+def refused_over_http(secure_cookies: bool, scheme: str, host: str | None) -> bool:
+    """Whether a browser keeps none of the cookies this page sets: they are Secure and the
+    page is plain HTTP from another machine (`commune serve --host 0.0.0.0` opened by its
+    address, no TLS in front). Browsers keep Secure cookies from plain HTTP on the machine
+    itself only."""
+    return secure_cookies and scheme == "http" and prefixed(secure_cookies, scheme, host)
+
+
 def names(secure_cookies: bool, scheme: str, host: str | None) -> tuple[str, str]:
     """The session cookie's and the CSRF cookie's names (``prefixed`` says when)."""
     prefix = HOST_PREFIX if prefixed(secure_cookies, scheme, host) else ""

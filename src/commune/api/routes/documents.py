@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
 from commune.api.errors import language_of
@@ -21,6 +22,8 @@ MAX_LIMIT = 1000
 # Far past any commons, and well inside SQLite's 64-bit integers: 2**63 made the driver raise
 # OverflowError, a 500 for any key holder (issue 22).
 MAX_OFFSET = 1_000_000_000
+# A document's id, as SQLite's and PostgreSQL's 64-bit integers hold it.
+MAX_ID = 2**63 - 1
 
 
 @router.get("/api/documents")
@@ -32,16 +35,69 @@ def list_documents(
     # the same 400 and message as before, not a 422.
     limit: Annotated[int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = 100,
     offset: Annotated[int, Query(json_schema_extra={"minimum": 0, "maximum": MAX_OFFSET})] = 0,
+    after: Annotated[
+        int | None,
+        Query(
+            description="The id of the last document of the page before: the next page starts "
+            "after it, and a document that left the listing meanwhile (retired, its collection "
+            "made private) does not shift it, as it shifts an offset.",
+            json_schema_extra={"minimum": 0, "maximum": MAX_ID},
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
     if not 0 < limit <= MAX_LIMIT or offset < 0:
         raise InvalidRequest(f"limit must be 1..{MAX_LIMIT} and offset >= 0, got {limit}, {offset}")
     if offset > MAX_OFFSET:
         raise InvalidRequest(f"offset must be 0..{MAX_OFFSET}, got {offset}")
+    if after is not None and not 0 <= after <= MAX_ID:
+        raise InvalidRequest(f"after must be 0..{MAX_ID}, got {after}")
     with commune.metered("api/documents", actor):
-        return commune.documents(collection, limit=limit, offset=offset, actor=actor)
+        return commune.documents(collection, limit=limit, offset=offset, actor=actor, after=after)
 
 
-@router.post("/api/documents")
+class FileResult(BaseModel):
+    """One file of an upload: what became of it, and why."""
+
+    file: str | None = Field(description="The file's name (its last part).")
+    status: Literal["added", "updated", "unchanged", "failed"]
+    document_id: int | None = Field(None, description="The document it is, or became.")
+    chunks: int | None = Field(None, description="Its passages.")
+    error: str | None = Field(None, description="Why it failed, in the caller's language.")
+    held: str | None = Field(None, description="Why it waits for a curator.")
+    note: str | None = Field(
+        None,
+        description="What of it could not be read though it was added (a PDF's pages "
+        "without text).",
+    )
+
+
+class Uploaded(BaseModel):
+    files: list[FileResult]
+
+
+# A 400 is either an upload none of whose files went in (each file's result, as a 200's) or
+# a refusal of the whole request (a licence, a role, a collection's name): the description
+# declared only the refusal's shape, and a client generated from it failed on the other.
+UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"model": Uploaded, "description": "At least one file went in: each file's result."},
+    400: {
+        "description": "No file went in (each file's result, why it failed), or the whole "
+        "upload was refused: the detail says what was wrong and what to do next.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/Uploaded"},
+                        {"$ref": "#/components/schemas/ErrorBody"},
+                    ]
+                }
+            }
+        },
+    },
+}
+
+
+@router.post("/api/documents", responses=UPLOAD_ANSWERS)
 async def upload(
     request: Request,
     actor: Caller,
@@ -113,7 +169,7 @@ def list_contributions(
                 "review": {**review, "reason": _held(review["reason"], language)}
                 if review
                 else None,
-                "added_at": r["created_at"].isoformat() if r.get("created_at") else None,
+                "added_at": r.get("created_at"),  # in UTC, said so ("…Z")
             }
         )
     return {"contributions": listed}

@@ -21,6 +21,12 @@ router = APIRouter()
 class PeerSearch(BaseModel):
     query: str = Field(min_length=1, description="The question or words to search for.")
     k: int = Field(5, gt=0, le=20, description="Number of passages.")
+    language: str | None = Field(
+        None,
+        max_length=10,
+        description="The language the asking member reads (fr, en…), for the refusals and "
+        "reasons sent back; absent or unknown: the query's own.",
+    )
 
 
 class PeerCited(BaseModel):
@@ -30,16 +36,22 @@ class PeerCited(BaseModel):
     )
 
 
-@router.get("/peer/catalogue")
-async def catalogue(commune: CommuneDep) -> JSONResponse:
+class JSONLD(JSONResponse):
+    # Its own type, declared so in /openapi.json, which said application/json.
+    media_type = "application/ld+json"
+
+
+@router.get("/peer/catalogue", response_class=JSONLD)
+async def catalogue(commune: CommuneDep) -> JSONLD:
     """The collections shared with peers: DCAT-AP, with an ODRL policy per dataset."""
-    data = await run_in_threadpool(commune.peer_catalogue)
-    return JSONResponse(data, media_type="application/ld+json")
+    return JSONLD(await run_in_threadpool(commune.peer_catalogue))
 
 
 @router.post("/peer/search")
 async def search(req: PeerSearch, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
-    return await run_in_threadpool(commune.peer_search, req.query, actor=actor, k=req.k)
+    return await run_in_threadpool(
+        commune.peer_search, req.query, actor=actor, k=req.k, language=req.language
+    )
 
 
 @router.post("/peer/retired")

@@ -17,6 +17,9 @@ from commune.http.deps import CommuneDep
 
 router = APIRouter()
 
+# The data's addresses: public, any site's page may read them (api/middleware.OpenData).
+ADDRESSES = ("/transparency.json", "/transparency/bom.json", "/transparency/sovereignty.json")
+
 
 def allowed_to_read(request: Request, commune: CommuneDep) -> Commune:
     """The facade, once the charter's rule for transparency is met."""

@@ -11,7 +11,7 @@ from commune.commons.peering.registry import may
 from commune.errors import InvalidRequest, NotFound
 from commune.govern.policy import Actor
 from commune.store import audit
-from commune.store.repository import now
+from commune.store.repository import collection_named, now
 from commune.store.schema import collections, shares
 
 
@@ -23,7 +23,11 @@ class Share:
     policy: Policy
 
 
-def _collection(conn: Connection, name: str) -> tuple[int, str]:
+def _collection(conn: Connection, name: str) -> tuple[int, str, str]:
+    """The collection ``name`` writes (read composed, repository.collection_named): its id,
+    visibility and stored name."""
+    named = conn.execute(select(collections.c.name)).scalars()
+    name = collection_named(named, name)
     row = conn.execute(
         select(collections.c.id, collections.c.visibility).where(collections.c.name == name)
     ).first()
@@ -36,13 +40,13 @@ def _collection(conn: Connection, name: str) -> tuple[int, str]:
             or "none yet"
         )
         raise NotFound(f"no collection named {name!r}", f"known collections: {known}")
-    return int(row.id), str(row.visibility)
+    return int(row.id), str(row.visibility), name
 
 
 def share(conn: Connection, collection: str, policy: Policy, actor: Actor) -> None:
     """Share ``collection`` with peers under ``policy`` (replacing any earlier one), audited."""
     may(actor)
-    cid, visibility = _collection(conn, collection)
+    cid, visibility, collection = _collection(conn, collection)
     if visibility == "private":
         # A private collection is its member's alone: other cooperatives may not read what
         # this cooperative's own members may not.
@@ -68,7 +72,7 @@ def share(conn: Connection, collection: str, policy: Policy, actor: Actor) -> No
 
 def unshare(conn: Connection, collection: str, actor: Actor) -> None:
     may(actor)
-    cid, _ = _collection(conn, collection)
+    cid, _, collection = _collection(conn, collection)
     done = conn.execute(delete(shares).where(shares.c.collection_id == cid))
     if not done.rowcount:
         raise NotFound(f"collection {collection!r} is not shared with peers")
