@@ -921,6 +921,7 @@ def test_the_transparency_json_matches_the_data(home, corpus):
         commune.ask(q)
     commune.ask("Quand passe le camion ?", route="eval", use_cache=False)  # not a request
     scores(commune, "default", extractive=0.55)
+    commune.set_visibility("default", "public")  # its evaluations named on the public page
     client = TestClient(create_app(commune))
     data = client.get("/transparency.json").json()  # public by default: no key
     assert data["charter"]["version"] == "2026-12-01"
@@ -1262,6 +1263,7 @@ def test_the_public_transparency_page_counts_a_private_collections_evaluations_w
     commune.admin.add_member("Ville A", kind="town")
     commune.add([secret], collection="projet-piscine", licence="CC-BY-4.0", member="Ville A")
     commune.set_visibility("projet-piscine", "private", "Ville A")
+    commune.set_visibility("default", "public")  # a shared one is not named either (below)
     scores(commune, "default", extractive=0.55)
     scores(commune, "projet-piscine", extractive=0.9)
     client = TestClient(create_app(commune))
@@ -1270,6 +1272,48 @@ def test_the_public_transparency_page_counts_a_private_collections_evaluations_w
         assert data["private_evaluations"] == 1
     assert "projet-piscine" not in client.get("/transparency").text
     commune.close()
+
+
+def test_the_public_transparency_page_does_not_name_a_collection_shared_with_members_only(
+    home, corpus, tmp_path
+):
+    """Found reading /transparency.json signed out: a collection shared with the
+    cooperative's members only was named, with its evaluation scores and its "nothing
+    relevant" threshold, where its bill of materials names it to members only
+    (docs/transparency.md). Counted now, as a private one is; kept to members by the
+    charter, the page names it: each of its readers may read it."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    (home / "commune.toml").parent.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text('[answer.refusal_thresholds]\n"budget-interne" = 0.5\n')
+    commune = Commune(home)
+    commune.add([corpus], licence="etalab-2.0")
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "budget.md").write_text("# Budget\n\nLe budget de la piscine.\n", encoding="utf-8")
+    commune.add([inside], collection="budget-interne", licence="CC-BY-4.0")
+    commune.set_visibility("default", "public")
+    commune.set_visibility("budget-interne", "shared")
+    scores(commune, "default", extractive=0.55)
+    scores(commune, "budget-interne", extractive=0.9)
+    client = TestClient(create_app(commune))
+    for data in (client.get("/transparency.json").json(), commune.transparency()):
+        assert [e["collection"] for e in data["evaluations"]] == ["default"]
+        assert data["private_evaluations"] == 1
+        assert data["refusal"]["collections"] == {}
+        assert data["refusal"]["private_collections"] == 1
+    page = client.get("/transparency", headers={"Accept-Language": "fr"}).text
+    assert "budget-interne" not in page
+    assert "Et un seuil fixé pour 1 collection non publique." in page
+    assert "1 évaluation d'une collection non publique est comptée, non montrée." in page
+    commune.close()
+    write_charter(home, 'version = "members"\n[utility]\ntransparency_public = false\n')
+    with Commune(home) as commune:
+        data = commune.transparency()
+        assert [e["collection"] for e in data["evaluations"]] == ["budget-interne", "default"]
+        assert data["private_evaluations"] == 0
+        assert data["refusal"]["collections"] == {"budget-interne": 0.5}
 
 
 @pytest.mark.parametrize(
@@ -1770,6 +1814,198 @@ def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, l
     with pytest.raises(ConfigError) as exc:
         load_charter(home)
     assert f"charter.toml, line {line}: utility.refuse" in str(exc.value), str(exc.value)
+
+
+def test_the_responsibility_step_says_the_answer_cache_keeps_the_questions_text(
+    home, corpus, monkeypatch
+):
+    """Found reading a reply under keep_question = "hash": « ces décisions sont consignées et
+    gardées 90 jours, avec l'empreinte de la question seulement », while the answer cache
+    kept the question's text (and its embedding) beside the answer, swept only when another
+    answer was kept: on a quiet server, for as long as none was. The step now says what the
+    cache keeps and how long, and the entries past their lifetime are swept within the hour."""
+    from datetime import UTC, datetime
+
+    from commune.answering import cache
+    from commune.core import Commune
+
+    question = "Où mettre les emballages en plastique ?"
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        fr = c.ask(question).decisions[3]["reason"]
+        assert fr.endswith(
+            "avec l'empreinte de la question seulement\u00a0; le cache des réponses en garde le "
+            "texte 24 heures au plus"
+        ), fr
+        # Served from the cache, the question is not kept again: the hash only.
+        again = c.ask(question).decisions[3]["reason"]
+        assert again.endswith("l'empreinte de la question seulement"), again
+        en = c.ask("When is the pool open?").decisions[3]["reason"]
+        assert en.endswith(
+            "only the question's hash; the answer cache keeps its text for up to 24 hours"
+        )
+        with c.engine.connect() as conn:
+            kept = [r.answer for r in conn.execute(select(answer_cache.c.answer))]
+        assert any(question in a for a in kept)  # what the step says, the cache holds
+        # Past the lifetime, the next request's look-up sweeps it, though no answer is kept.
+        with c.engine.begin() as conn:
+            conn.execute(update(answer_cache).values(created_at=datetime(2020, 1, 1, tzinfo=UTC)))
+        # An hour on (swept at most once an hour, on the request path, as the records are).
+        monkeypatch.setattr(cache, "SWEEP_EVERY_S", 0.0, raising=False)
+        # A request's look-up (a question whose answer is then not kept: a refusal later,
+        # a fallback) sweeps them.
+        assert c.ask_path.answers.exact("0" * 64, c.catalog().generation, 24) is None
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(answer_cache)).scalar() == 0
+    # No cache, or the text kept in the records anyway: nothing more to say.
+    write_charter(home, 'version = "2"\n[sobriety]\ncache = false\n')
+    with Commune(home) as c:
+        reason = c.ask(question).decisions[3]["reason"]
+        assert reason.endswith("avec l'empreinte de la question seulement"), reason
+    write_charter(home, 'version = "3"\n[utility]\nkeep_question = "text"\n')
+    with Commune(home) as c:
+        reason = c.ask("Où déposer le verre ?").decisions[3]["reason"]
+        assert reason.endswith("avec le texte de la question"), reason
+
+
+def test_v1_models_does_not_offer_a_model_the_per_request_cap_keeps_out(home):
+    """Found after /transparency learnt to weigh the per-request cap: under the example
+    charter (2 Wh a request), GET /v1/models still offered the uncalibrated local model, and a
+    client that chose it was answered by extraction (« tiny n'est pas encore étalonné »), where
+    /v1/models lists only what can answer (issue 24). Calibrated, it is offered."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace("quality_floor = 0.5", "request_wh_cap = 2.0"))
+    (home / "commune.toml").write_text(
+        '[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\nopenness = "open-weights"\n'
+        '[models.measured]\nbackend = "llamacpp"\npath = "m.gguf"\nopenness = "open-weights"\n'
+        "wh_per_1k_tokens = 0.5\n"
+    )
+    with Commune(home) as c:
+        key = {"Authorization": f"Bearer {make_key(c, 'ana', 'Ville A')}"}
+        client = TestClient(create_app(c), client=("127.0.0.1", 40000))
+        ids = [m["id"] for m in client.get("/v1/models", headers=key).json()["data"]]
+        assert "measured" in ids and "tiny" not in ids, ids
+        assert client.get("/v1/models/tiny", headers=key).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("where", "said", "dit"),
+    [
+        (
+            "de",
+            "models.gpu.jurisdiction: 'de' is not a jurisdiction: an ISO 3166-1 alpha-2 code "
+            "in capitals (FR, DE…) or EU",
+            "models.gpu.jurisdiction\u00a0: 'de' n'est pas une juridiction\u00a0: un code ISO "
+            "3166-1 alpha-2 en majuscules (FR, DE…) ou EU",
+        ),
+        (
+            "UK",
+            "models.gpu.jurisdiction: 'UK' is not the ISO 3166-1 alpha-2 code: write GB",
+            "models.gpu.jurisdiction\u00a0: 'UK' n'est pas le code ISO 3166-1 alpha-2\u00a0: "
+            "écrivez GB",
+        ),
+    ],
+)
+def test_a_models_jurisdiction_is_written_as_the_charters(tmp_path, where, said, dit):
+    """Found after the charter learnt to refuse "fr" (b1fb7870): commune.toml still took
+    jurisdiction = "de" for an endpoint in Germany, then every answer refused the model as
+    « hébergé hors des juridictions admises (de ; admises : FR, EU) ». And "UK", two capitals,
+    passed both files while the ISO code is GB: a charter naming "GB" kept out an endpoint
+    written "UK", and Greece written "EL" was outside "EU"."""
+    from commune.config import load_settings
+    from commune.text.messages import localise
+
+    (tmp_path / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "http://x"\nmodel = "m"\n'
+        f'jurisdiction = "{where}"\n'
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path)
+    assert exc.value.message == said
+    assert localise(exc.value.message, "fr") == dit
+
+
+def test_a_charter_naming_uk_or_el_is_told_the_iso_code(home):
+    from commune.text.messages import localise
+
+    write_charter(home, 'version = "1"\n[sovereignty]\njurisdictions = ["FR", "UK"]\n')
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    said = str(exc.value)
+    assert "charter.toml, line 3: sovereignty.jurisdictions: 'UK' is not the ISO 3166-1 " in said
+    assert "write GB" in said
+    assert "'UK' n'est pas le code ISO 3166-1 alpha-2\u00a0: écrivez GB" in localise(said, "fr")
+    write_charter(home, 'version = "1"\n[sovereignty]\nlocal_jurisdiction = "EL"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_charter(home)
+    assert "'EL' is not the ISO 3166-1 alpha-2 code: write GR" in str(exc.value)
+
+
+def test_a_charter_edited_while_a_request_searches_does_not_judge_its_models(home, corpus):
+    """Found editing charter.toml under a running server: a request that began under a
+    charter whose server is in France (local_jurisdiction = "FR") and whose search ran while
+    the file moved it to "CH" had its local model refused by its own charter's rule, « tiny :
+    hébergé hors des juridictions admises (CH ; admises : FR) »: the redirect step made the
+    model cards under the charter in force and judged them under the request's. The request
+    now keeps its charter to the end; the next one is under the new."""
+    from commune.core import Commune
+
+    before = 'version = "1"\n[sovereignty]\njurisdictions = ["FR"]\n'
+    after = before.replace('"1"', '"2"') + 'local_jurisdiction = "CH"\n'
+    write_charter(home, before)
+    (home / "commune.toml").write_text(
+        '[models.tiny]\nbackend = "llamacpp"\npath = "t.gguf"\nopenness = "open-weights"\n'
+        "wh_per_1k_tokens = 0.01\n"
+    )
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        scores(c, "default", extractive=0.1, tiny=0.9)
+        search = c.ask_path.searcher.search
+
+        def edited_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+            write_charter(home, after)
+            return search(*args, **kwargs)
+
+        c.ask_path.searcher.search = edited_meanwhile  # type: ignore[method-assign]
+        first = c.ask("Où mettre les emballages en plastique ?", use_cache=False)
+        c.ask_path.searcher.search = search  # type: ignore[method-assign]
+        redirect = first.decisions[-1]
+        assert "hébergé hors" not in redirect["reason"], redirect
+        assert "tiny" in redirect["reason"] and redirect["outcome"] == "generate", redirect
+        # The next request is under the new charter: the local model is outside it.
+        then = c.ask("Où mettre les emballages en plastique ?", use_cache=False).decisions[-1]
+        assert (
+            "tiny\u00a0: hébergé hors des juridictions admises (CH\u00a0; admises\u00a0: FR)"
+            in (then["reason"])
+        ), then
+
+
+def test_the_public_page_says_its_evaluations_are_counted_where_none_is_shown(home, corpus):
+    """Found once a shared collection's evaluations were kept off the public page: a home
+    whose every collection is shared, the default, read « Aucune évaluation à montrer pour
+    l'instant. » over evaluations it had, as if none had been run."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(home) as commune:
+        commune.add([corpus], licence="etalab-2.0")  # "default", shared
+        scores(commune, "default", extractive=0.55)
+        page = TestClient(create_app(commune)).get("/transparency").text
+    assert "1 évaluation d'une collection non publique est comptée, non montrée." in page
+    assert "Aucune évaluation" not in page
+    said = CliRunner().invoke(
+        cli, ["--home", str(home), "transparency"], env={"LANG": "fr_FR.UTF-8"}
+    )
+    assert "1 évaluation d'une collection non publique\u00a0: comptée, non montrée" in said.output
+    said = CliRunner().invoke(
+        cli, ["--home", str(home), "transparency"], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert "1 evaluation of a collection not public: counted, not shown" in said.output
 
 
 @pytest.mark.parametrize(

@@ -699,3 +699,34 @@ def test_the_docs_links_lead_to_a_page_and_a_heading_that_exist():
                 if anchor not in headings:
                     broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, broken
+
+
+def test_the_french_charter_guide_quotes_what_the_commands_say(tmp_path, monkeypatch):
+    """docs/fr/charte.md, written beside the English while the charter changed, still showed
+    `commune transparency` calling the uncalibrated smollm2 « autorisé » under the example
+    charter (2 Wh a request), which every answer and the page say it is not, and the French
+    charter error pointing to docs/charter.md, where it points to docs/fr/charte.md."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.generate import registry
+    from commune.text.messages import localise
+
+    doc = (ROOT / "docs" / "fr" / "charte.md").read_text(encoding="utf-8")
+    monkeypatch.setattr(registry, "_smollm2_path", lambda: str(tmp_path / "smollm2.gguf"))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "charter.toml").write_text(
+        (ROOT / "examples" / "charter.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    from tests.conftest import make_home
+
+    make_home(home)  # a home with its database, as the demo's
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "transparency"])
+    assert out.exit_code == 0, out.output
+    [said] = [line for line in out.output.splitlines() if line.startswith("modèle smollm2")]
+    [shown] = [line for line in doc.splitlines() if line.startswith("modèle smollm2")]
+    assert shown == said.replace("\u00a0", " ").replace("\u202f", " ")
+    hint = localise("fix the charter (docs/charter.md) and start again", "fr")
+    [example] = [line for line in doc.splitlines() if line.startswith("erreur : /srv/commune/")]
+    assert example.endswith(f"({hint})"), example

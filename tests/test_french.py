@@ -875,6 +875,7 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
     from tests.test_web import Browser
 
     commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.set_visibility("mairie", "public")  # its evaluations named on the public page
     commune.ask("Quand passe le camion des ordures ménagères ?")
     with commune.engine.begin() as conn:
         row = {"collection": "mairie", "mode": "extractive", "model": None, "questions": 16}

@@ -299,6 +299,8 @@ def test_a_collection_answers_at_its_own_threshold(
     )
     collecte, pool = SUITE[0]["question"], "When are swimming lessons for children?"
     with Commune(ville) as c:
+        # Named on the public page as a public collection (a shared one is counted).
+        c.set_visibility("ville", "public")
         assert c.settings.answer.threshold_for("ville") == 0.0001
         assert c.settings.answer.threshold_for("piscine") == 0.9
         assert c.settings.answer.threshold_for("other") == 0.0
@@ -317,7 +319,7 @@ def test_a_collection_answers_at_its_own_threshold(
         page = client.get("/transparency", headers={"Accept-Language": "fr"}).text
         client.close()
         assert "Dans ville\u00a0: 0,00, fixé pour cette collection." in page
-        assert "Et un seuil fixé pour 1 collection privée." in page and "piscine" not in page
+        assert "Et un seuil fixé pour 1 collection non publique." in page and "piscine" not in page
     # `commune refusals --collection` proposes that collection's own, keyed by its name.
     suite = tmp_path / "mine.jsonl"
     suite.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in SUITE) + "\n")
@@ -339,7 +341,7 @@ def test_a_collection_answers_at_its_own_threshold(
         cli, ["--home", str(ville), "transparency"], env={"LANG": "en_GB.UTF-8"}
     )
     assert "in ville: 0.00 (set for that collection)" in out.output
-    assert "and one set for 1 private collection" in out.output and "piscine" not in out.output
+    assert "and one set for 1 collection not public" in out.output and "piscine" not in out.output
     # A name configured for no collection (misspelt, or a member's yet to come) is not shown.
     (ville / "commune.toml").write_text('[answer.refusal_thresholds]\n"futur-prive" = 0.3\n')
     with Commune(ville) as c:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -25,6 +26,25 @@ CONFIG_FILE = "commune.toml"
 # Model Openness Framework classes (Linux Foundation, 2024), then the weaker categories. Both
 # a model's configuration here and the charter's openness rule (charter/rules.py) name them.
 OPENNESS = ("MOF-I", "MOF-II", "MOF-III", "open-weights", "closed", "unknown")
+
+# How a jurisdiction is written, a model's here as the charter's (charter/rules.py): an ISO
+# 3166-1 alpha-2 code in capitals, or "EU". Both are compared as written.
+JURISDICTION = re.compile(r"[A-Z]{2}")
+# Two letters in use for a country that are not its ISO code: "UK" in one file matched no
+# "GB" in the other, and Greece written "EL" (the EU's own abbreviation) was outside "EU".
+NOT_ISO = {"UK": "GB", "EL": "GR"}
+
+
+def jurisdiction_problem(code: object) -> str | None:
+    """What is wrong with ``code`` as a jurisdiction, or None."""
+    if not isinstance(code, str) or not JURISDICTION.fullmatch(code):
+        return (
+            f"{code!r} is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals "
+            "(FR, DE…) or EU"
+        )
+    if code in NOT_ISO:
+        return f"{code!r} is not the ISO 3166-1 alpha-2 code: write {NOT_ISO[code]}"
+    return None
 
 
 # The database where commune.toml names none; else SQLite in the home.
@@ -407,6 +427,20 @@ def _model(name: str, raw: Any) -> ModelSettings:
     if base is not None and not _names_a_server(base):
         raise ConfigError(
             f"models.{name}.base_url must name its server (https://host[:port]/v1), got {base!r}"
+        )
+    # Compared as written with the charter's jurisdictions: "de" or "Germany" was taken, then
+    # every answer refused the model as hosted outside them ("de ; admises : FR, EU").
+    # (Each message written out: text/messages.py translates it whole.)
+    code = raw.get("jurisdiction")
+    if code is not None and (not isinstance(code, str) or not JURISDICTION.fullmatch(code)):
+        raise ConfigError(
+            f"models.{name}.jurisdiction: {code!r} is not a jurisdiction: an ISO 3166-1 alpha-2 "
+            "code in capitals (FR, DE…) or EU"
+        )
+    if code in NOT_ISO:
+        raise ConfigError(
+            f"models.{name}.jurisdiction: {code!r} is not the ISO 3166-1 alpha-2 code: write "
+            f"{NOT_ISO[code]}"
         )
     if raw.get("openness", "unknown") not in OPENNESS:
         raise ConfigError(

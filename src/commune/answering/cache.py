@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -148,6 +150,25 @@ def _age(created: Any) -> float:
     return age
 
 
+def sweep(conn: Connection, generation: int, ttl_hours: float) -> int:
+    """Delete the entries that can never be served again (another generation, or past their
+    lifetime): each holds a question's text and embedding. Returns how many."""
+    gone = conn.execute(
+        delete(answer_cache).where(
+            or_(
+                answer_cache.c.generation != generation,
+                answer_cache.c.created_at < now() - timedelta(hours=ttl_hours),
+            )
+        )
+    ).rowcount
+    return int(gone or 0)
+
+
+# Entries past their lifetime are swept at most this often per process, on the request path
+# (as the charter's decision records are purged, charter/book.PURGE_EVERY_S).
+SWEEP_EVERY_S = 3600.0
+
+
 def store(
     conn: Connection,
     key: str,
@@ -160,14 +181,7 @@ def store(
     ttl_hours: float,
 ) -> None:
     # Entries of older generations or past their lifetime can never be served: drop them.
-    conn.execute(
-        delete(answer_cache).where(
-            or_(
-                answer_cache.c.generation != generation,
-                answer_cache.c.created_at < now() - timedelta(hours=ttl_hours),
-            )
-        )
-    )
+    sweep(conn, generation, ttl_hours)
     conn.execute(
         insert(answer_cache).values(
             key=key,
@@ -187,10 +201,24 @@ class AnswerCache:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._last_sweep = 0.0
+        self._lock = threading.Lock()
 
     def exact(self, key: str, generation: int, ttl_hours: float) -> CacheHit | None:
+        self.sweep_due(generation, ttl_hours)
         with self.engine.connect() as conn:
             return exact(conn, key, generation, ttl_hours)
+
+    def sweep_due(self, generation: int, ttl_hours: float) -> int:
+        """Sweep the entries no request can be served (:func:`sweep`), at most once an hour.
+        Swept only when an answer was kept, a question's text stayed on a quiet server
+        past the lifetime the responsibility step says (charter/steps.responsibility)."""
+        with self._lock:
+            if self._last_sweep and time.monotonic() - self._last_sweep < SWEEP_EVERY_S:
+                return 0
+            self._last_sweep = time.monotonic()
+        with self.engine.begin() as conn:
+            return sweep(conn, generation, ttl_hours)
 
     def near(
         self,

@@ -161,6 +161,9 @@ class _Progress:
     decisions: list[steps.Step] = field(default_factory=list)
     # The charter answered otherwise than asked: said on the reply, on every face.
     notice: str | None = None
+    # Its answer may be kept in the answer cache, the question's text with it: said in the
+    # responsibility step.
+    cached: bool = False
 
 
 class AskPath:
@@ -212,7 +215,9 @@ class AskPath:
         requested = None
         if req.mode == "generate":
             # An unknown model is an error, not a fallback.
-            requested = self.models.card(req.model or self.settings.generation.default_model)
+            requested = self.models.card(
+                req.model or self.settings.generation.default_model, charter
+            )
         elif req.model:
             # In auto too: the charter may quote and never read the name, but a misspelt one
             # asked for is the asker's slip, said now rather than met at the next generation.
@@ -245,6 +250,7 @@ class AskPath:
         # The snapshot's generation, not the database's: under the refresher (serve) the
         # snapshot may be a moment behind, and its answers must be cached as of it.
         slot = self._look_up(req, ids, declared, self.catalog().generation, charter)
+        run.cached = slot.key is not None and slot.hit is None
         latest = self.scoreboard.latest()
         sobriety = charter.sobriety
         # A way of answering must suffice for every collection in reach: the strictest floor.
@@ -291,7 +297,7 @@ class AskPath:
             hits = fuse(hits, theirs)
             excluded = [*excluded, *gathered.withheld, *left_out]
             peer_notices = gathered.notices
-        cards = self.models.cards()
+        cards = self.models.cards(charter)  # the request's: see ModelCatalogue.cards
         # The cap is compared with the tokens the answer may take: energy per output token
         # already carries the prompt's reading (EcoLogits' method, and the ledger's).
         estimated_tokens = self.settings.generation.max_tokens
@@ -619,7 +625,7 @@ class AskPath:
         this one's write lock)."""
         req = run.request
         done = [d for d in run.decisions if d.step != "redirect"]
-        done.append(steps.responsibility(run.charter, req.language))
+        done.append(steps.responsibility(run.charter, req.language, run.cached))
         done += [d for d in run.decisions if d.step == "redirect"]
         answer.decisions = [d.to_json() for d in done]
         answer.decision_id = self._record(run, done, outcome, answer.model, wh, conn)

@@ -139,8 +139,13 @@ class ModelCatalogue:
         self._cards: tuple[float, str, list[ModelCard] | None] = (0.0, "", None)
         self._lock = threading.Lock()
 
-    def cards(self) -> list[ModelCard]:
-        charter = self.charters.charter
+    def cards(self, charter: Charter | None = None) -> list[ModelCard]:
+        """The cards under ``charter`` (a request's, the one it began under; else the one in
+        force): a local model's card carries its local_jurisdiction. Read at the redirect
+        step, the charter in force, edited while the request searched, made the cards under
+        the new charter and judged them under the old (a local model refused as hosted
+        outside the old charter's jurisdictions)."""
+        charter = self.charters.charter if charter is None else charter
         with self._lock:
             stamp, under, cards = self._cards
         # Made again under an edited charter, however recent: a local model's card carries
@@ -155,20 +160,25 @@ class ModelCatalogue:
 
     def admitted(self) -> list[ModelCard]:
         """The models the charter can let answer: those its sovereignty rules (openness,
-        jurisdiction) do not exclude for every request. Whether one answers a given request
-        still depends on its collections and energy (:func:`allowed`); one excluded here
-        never would, so /v1/models does not offer it (issue 24)."""
+        jurisdiction) and its per-request cap do not exclude for every request. Whether one
+        answers a given request still depends on its collections (:func:`allowed`); one
+        excluded here never would, so /v1/models does not offer it (issue 24)."""
         charter = self.charters.charter
-        return [c for c in self.cards() if allowed(c, charter, set(), "en")[0]]
+        # Weighed on an answer of [generation] max_tokens, as the redirect step weighs every
+        # request (answering/path.py) and /transparency each model: without the cap, an
+        # uncalibrated local model under request_wh_cap was offered, then never answered.
+        tokens = self.settings.generation.max_tokens
+        return [c for c in self.cards() if allowed(c, charter, set(), "en", tokens)[0]]
 
     def refresh(self) -> None:
         """Read the ledger again at the next look (a model was just calibrated)."""
         with self._lock:
             self._cards = (0.0, "", None)
 
-    def card(self, name: str) -> ModelCard:
-        """A model's card; an unknown model is an error that names the configured ones."""
-        cards = {card.name: card for card in self.cards()}
+    def card(self, name: str, charter: Charter | None = None) -> ModelCard:
+        """A model's card (under ``charter``, as :meth:`cards`); an unknown model is an error
+        that names the configured ones."""
+        cards = {card.name: card for card in self.cards(charter)}
         if name not in cards:
             from commune.generate.registry import unknown_model
 

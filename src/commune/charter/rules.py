@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from commune.commons.payouts import Weights
-from commune.config import OPENNESS, config_file_present, own_tables, read_config_text
+from commune.config import (
+    OPENNESS,
+    config_file_present,
+    jurisdiction_problem,
+    own_tables,
+    read_config_text,
+)
 from commune.errors import ConfigError
 from commune.store.check import Check
 
@@ -57,10 +63,6 @@ class RefusalRule:
 EU_MEMBERS = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
 )
-
-
-# How a jurisdiction is written: an ISO 3166-1 alpha-2 code, or "EU".
-JURISDICTION = re.compile(r"[A-Z]{2}")
 
 
 def hosted_within(jurisdictions: Collection[str], where: str | None) -> bool:
@@ -281,13 +283,8 @@ def _sovereignty(r: _Reader, raw: Any) -> Sovereignty:
     for key in ("jurisdictions", "local_jurisdiction"):
         given = values.get(key, ())
         for code in (given,) if isinstance(given, str) else given:
-            if not JURISDICTION.fullmatch(code):
-                r.fail(
-                    t,
-                    key,
-                    f"{code!r} is not a jurisdiction: an ISO 3166-1 alpha-2 code in capitals "
-                    "(FR, DE…) or EU",
-                )
+            if problem := jurisdiction_problem(code):
+                r.fail(t, key, problem)
     return Sovereignty(**values)
 
 

@@ -21,7 +21,7 @@ from commune.charter.catalogue import ModelCard, allowed, judge
 from commune.charter.rules import Charter
 from commune.govern.quotas import amount, figure, month, waiting
 from commune.text.analysis import analyze
-from commune.text.numbers import percent, plural
+from commune.text.numbers import exact, percent, plural
 from commune.text.say import prose
 
 STEPS = ("refuse", "reduce", "regulate", "responsibility", "redirect")
@@ -301,9 +301,24 @@ def over_quota(language: str, message: str) -> Step:
     return Step("regulate", "over-quota", localise(message, language), "quotas")
 
 
-def responsibility(charter: Charter, language: str) -> Step:
+def responsibility(charter: Charter, language: str, cached: bool = False) -> Step:
+    """Where the decisions are kept, how long, and with what of the question; ``cached``:
+    this request's answer may be kept in the answer cache, its question's text with it."""
     days = charter.utility.retention_days
     kept = charter.utility.keep_question == "text"
+    # The answer cache keeps the question's text beside the answer (a near-duplicate is
+    # told by its words, answering/cache.same_words), and its embedding, for the cache's
+    # lifetime: "with only the question's hash" alone said the text was kept nowhere.
+    hours = charter.sobriety.cache_ttl_hours
+    also = ("", "")
+    if cached and not kept:
+        # Every decimal the charter gives (0.25 hours), as French and English count them.
+        fr_h = f"{exact(hours, 'fr')} heure" + ("" if hours < 2 else "s")
+        en_h = f"{exact(hours, 'en')} hour" + ("" if hours == 1 else "s")
+        also = (
+            f" ; le cache des réponses en garde le texte {fr_h} au plus",
+            f"; the answer cache keeps its text for up to {en_h}",
+        )
     return Step(
         "responsibility",
         "recorded",
@@ -316,10 +331,12 @@ def responsibility(charter: Charter, language: str) -> Step:
                 ", avec le texte de la question"
                 if kept
                 else ", avec l'empreinte de la question seulement"
-            ),
+            )
+            + also[0],
             "these decisions are recorded and kept "
             + plural("en", days, "{n} day", "{n} days")
-            + (", with the question's text" if kept else ", with only the question's hash"),
+            + (", with the question's text" if kept else ", with only the question's hash")
+            + also[1],
         ),
         "utility.retention_days",
     )

@@ -90,12 +90,17 @@ def report(
         ingested = ingestion_by_mode(conn)
         latest = scores.latest(conn)
         # The page is public: a private collection's name, and how well it is answered, are
-        # its member's. Its evaluations are counted, not shown.
+        # its member's; a shared one's, the cooperative's members' (its bill of materials
+        # names neither: api/routes/transparency.datasets_shown). Their evaluations are
+        # counted, not shown. Kept to members by the charter, the page names a shared one:
+        # every reader of it may read that collection.
         access = repo.collection_access(conn)
-        private = {r["name"] for r in access if r["visibility"] == "private"}
-        # Named on the page: a collection that exists and is not private. A name configured
-        # for a collection not created yet, or misspelt, could be a member's: left out.
-        shown = {r["name"] for r in access} - private
+        kept = ("private", "shared") if charter.utility.transparency_public else ("private",)
+        hidden = {r["name"] for r in access if r["visibility"] in kept}
+        # Named on the page: a collection that exists and is not kept from its readers. A
+        # name configured for a collection not created yet, or misspelt, could be a
+        # member's: left out.
+        shown = {r["name"] for r in access} - hidden
         embedded = coverage(conn)
     cards = []
     for card in models:
@@ -169,13 +174,13 @@ def report(
         "embeddings": embedded,
         # When an answer says "nothing relevant": the refusal model's threshold, the one it
         # ships with or the operator's (`commune refusals`, [answer] refusal_threshold), and
-        # the collections' own, a private one's counted, not named. A lower threshold refuses
+        # the collections' own, one not public counted, not named. A lower threshold refuses
         # more questions, answerable ones included.
         "refusal": refusal
         and {
             **refusal,
             "collections": {k: v for k, v in refusal.get("collections", {}).items() if k in shown},
-            "private_collections": sum(k in private for k in refusal.get("collections", {})),
+            "private_collections": sum(k in hidden for k in refusal.get("collections", {})),
         },
         "links": {
             "bill_of_materials": "/transparency/bom.json",
@@ -189,7 +194,7 @@ def report(
                 for k, v in row.items()
             }
             for row in sorted(latest.values(), key=lambda r: (r["collection"], r["mode"]))
-            if row["collection"] not in private
+            if row["collection"] not in hidden
         ],
-        "private_evaluations": sum(row["collection"] in private for row in latest.values()),
+        "private_evaluations": sum(row["collection"] in hidden for row in latest.values()),
     }

@@ -200,13 +200,22 @@ def transparency(ctx: click.Context, as_json: bool) -> None:
         for name, t in refusal.get("collections", {}).items():
             click.echo(f"  in {name}: {t:.2f} (set for that collection)")
         if hidden := refusal.get("private_collections"):
-            named = plural("en", hidden, "{n} private collection", "{n} private collections")
+            named = plural("en", hidden, "{n} collection not public", "{n} collections not public")
             click.echo(f"  and one set for {named}")
     for e in data["evaluations"]:
         click.echo(
             f"eval {e['collection']} {e['mode']}{':' + e['model'] if e['model'] else ''}: "
             f"{e['correct']:.1%} correct over "
             + plural("en", e["questions"], "{n} question", "{n} questions")
+        )
+    if hidden := data.get("private_evaluations"):
+        click.echo(
+            plural(
+                "en",
+                hidden,
+                "{n} evaluation of a collection not public: counted, not shown",
+                "{n} evaluations of collections not public: counted, not shown",
+            )
         )
 
 
@@ -313,8 +322,8 @@ def french_transparency(data: dict[str, Any]) -> str:
                 + plural(
                     fr,
                     refusal["private_collections"],
-                    "{n} collection privée",
-                    "{n} collections privées",
+                    "{n} collection non publique",
+                    "{n} collections non publiques",
                 )
             )
     for e in data["evaluations"]:
@@ -323,6 +332,15 @@ def french_transparency(data: dict[str, Any]) -> str:
             f"évaluation {e['collection']} {speech.outcome(e['mode'], fr)}{model}\u00a0: "
             f"{pct(e['correct'], fr)} de réponses justes sur "
             + plural(fr, e["questions"], "{n} question", "{n} questions")
+        )
+    if hidden := data.get("private_evaluations"):
+        lines.append(
+            plural(
+                fr,
+                hidden,
+                "{n} évaluation d'une collection non publique\u00a0: comptée, non montrée",
+                "{n} évaluations de collections non publiques\u00a0: comptées, non montrées",
+            )
         )
     return "\n".join(lines)
 

@@ -2400,6 +2400,18 @@ PATTERNS = [
             r"(?P<value>.+)",
             "{key} doit être le nombre de bits par poids servi (4, 8, 16…), reçu {value}",
         ),
+        # A model's jurisdiction (config.jurisdiction_problem), as the charter's reads.
+        (
+            r"(?P<key>models\.\S+\.jurisdiction): (?P<value>.+) is not a jurisdiction: an ISO "
+            r"3166-1 alpha-2 code in capitals \(FR, DE…\) or EU",
+            "{key}\u00a0: {value} n'est pas une juridiction\u00a0: un code ISO 3166-1 alpha-2 en "
+            "majuscules (FR, DE…) ou EU",
+        ),
+        (
+            r"(?P<key>models\.\S+\.jurisdiction): (?P<value>.+) is not the ISO 3166-1 alpha-2 "
+            r"code: write (?P<code>\S+)",
+            "{key}\u00a0: {value} n'est pas le code ISO 3166-1 alpha-2\u00a0: écrivez {code}",
+        ),
         (
             r"(?P<key>models\.\S+) must be an ISO 3166-1 alpha-3 code \(FRA, DEU…\) or WOR, got "
             r"(?P<value>.+)",
@@ -3475,6 +3487,10 @@ REASONS = [
             r"\(FR, DE…\) or EU",
             "{value} n'est pas une juridiction\u00a0: un code ISO 3166-1 alpha-2 en majuscules "
             "(FR, DE…) ou EU",
+        ),
+        (
+            r"(?P<value>.+) is not the ISO 3166-1 alpha-2 code: write (?P<code>\S+)",
+            "{value} n'est pas le code ISO 3166-1 alpha-2\u00a0: écrivez {code}",
         ),
         (r"(?P<value>.+) is not one of (?P<known>.+)", "{value} n'est pas l'un de {known}"),
         (
