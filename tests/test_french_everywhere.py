@@ -38,6 +38,11 @@ SAMPLES: tuple[object, ...] = ("abc", 3, "notes.txt", 2.5)
 # the code puts there must have its French. Keyed by (file, the placeholder's source).
 VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("account/calibration.py", "counted_runs(runs)"): ("1 run", "3 runs"),
+    ("ingest/distributed.py", "_kept(stored)"): (
+        "nothing was added",
+        "1 document added or updated before it is kept",
+        "4 documents added or updated before it are kept",
+    ),
     ("answering/search.py", "what"): ("question", "query", "input"),
     ("api/routes/usage.py", "name"): ("start", "end"),
     ("charter/rules.py", "where"): ("charter.toml, line 3", "charter.toml"),
