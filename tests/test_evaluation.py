@@ -601,3 +601,41 @@ def test_an_invalid_suite_or_report_says_what_to_do(made_home: Path, tmp_path: P
         "is not a Commune evaluation report (give --compare the report.json an earlier "
         "commune eval --out wrote, or that directory)\n"
     ), r.output
+
+
+def test_compare_with_a_report_of_another_format_stops_before_the_run(
+    ville: Path, tmp_path: Path
+) -> None:
+    """--compare with a report an older commune eval wrote (no embedder in its pins, no
+    pins at all) ran every question, then ended in a KeyError traceback."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "old"
+    out.mkdir()
+    for old, key in (
+        ({"kind": "commune-eval", "created_at": "2025-01-01", "split": "test"}, "pins"),
+        (
+            {
+                "kind": "commune-eval",
+                "created_at": "2025-01-01",
+                "split": "test",
+                "pins": {"suite": {"name": "ville", "sha256": "ab"}, "commit": "c"},
+                "metrics": {},
+                "questions": {},
+            },
+            "pins.embedder",
+        ),
+    ):
+        (out / "report.json").write_text(json.dumps(old))
+        for lang, said in (
+            ("en_GB.UTF-8", f"is a report of another version of commune eval: it has no {key} "),
+            (
+                "fr_FR.UTF-8",
+                "est un rapport d'une autre version de commune eval\u00a0: il n'a pas de "
+                f"{key} (relancez commune eval --out",
+            ),
+        ):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(ville), "eval", str(suite), "--compare", str(out)]
+            )
+            assert r.exit_code == 2 and said in r.output, r.output
+            assert r.output.count("\n") == 1 and "answers" not in r.output

@@ -77,7 +77,47 @@ def load(path: str | Path) -> dict[str, Any]:
         raise CommuneError(f"{p} is not a valid report: {exc}") from None
     if not isinstance(data, dict) or data.get("kind") != "commune-eval":
         raise CommuneError(f"{p} is not a Commune evaluation report")
+    missing = _missing(data)
+    if missing is not None:
+        # An older format, or a report edited by hand: the comparison read these after the
+        # whole run and ended in a traceback.
+        raise CommuneError(
+            f"{p} is a report of another version of commune eval: it has no {missing}",
+            "run commune eval --out again to make a report to compare with",
+        )
     return data
+
+
+# What a comparison reads of the earlier report: (path, type).
+_READ: list[tuple[tuple[str, ...], type]] = [
+    (("created_at",), str),
+    (("pins",), dict),
+    (("pins", "suite"), dict),
+    (("pins", "suite", "sha256"), str),
+    (("pins", "embedder"), dict),
+    (("pins", "embedder", "name"), str),
+    (("metrics",), dict),
+    (("questions",), dict),
+]
+
+
+def _missing(data: dict[str, Any]) -> str | None:
+    """The first field a comparison reads that ``data`` lacks, or has of another type
+    ("pins.embedder.name"), or None."""
+    for path, kind in _READ:
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, kind):
+            return ".".join(path)
+    if not all(isinstance(entry, dict) for entry in data["metrics"].values()):
+        return "metrics"
+    for items in data["questions"].values():
+        if not isinstance(items, list) or not all(
+            isinstance(q, dict) and "id" in q and "correct" in q for q in items
+        ):
+            return "questions"
+    return None
 
 
 def write(report: dict[str, Any], out: str | Path, other: dict[str, Any] | None = None) -> Path:

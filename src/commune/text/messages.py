@@ -2157,6 +2157,15 @@ PATTERNS = [
             "de documents",
         ),
         (
+            r"(?P<name>.+) is a report of another version of commune eval: it has no "
+            r"(?P<key>.+)",
+            "{name} est un rapport d'une autre version de commune eval\u00a0: il n'a pas de {key}",
+        ),
+        (
+            r"run commune eval --out again to make a report to compare with",
+            "relancez commune eval --out pour faire un rapport à comparer",
+        ),
+        (
             r"(?P<name>.+) is not a valid report: (?P<json>.+)",
             "{name} n'est pas un rapport valide\u00a0: {json}",
         ),
