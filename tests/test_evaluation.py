@@ -639,3 +639,48 @@ def test_compare_with_a_report_of_another_format_stops_before_the_run(
             )
             assert r.exit_code == 2 and said in r.output, r.output
             assert r.output.count("\n") == 1 and "answers" not in r.output
+
+
+def test_a_spreadsheets_slips_are_named_with_what_to_do(made_home: Path, tmp_path: Path) -> None:
+    """A clerk's export said only the parser's word ("invalid JSON (Extra data)", "Expecting
+    value"): a comma after each object, a comma before "}", lines in quotes, a JSON list, a
+    CSV given by mistake. Each now says which slip it is, on which line, and what to do."""
+    line = json.dumps(SUITE[0], ensure_ascii=False)
+    cases = {
+        "comma.jsonl": (
+            line + ",\n",
+            "comma.jsonl line 1: a comma after the object (remove it",
+            "comma.jsonl ligne 1\u00a0: une virgule après l'objet (retirez-la",
+        ),
+        "trailing.jsonl": (
+            line + "\n" + line.replace('"test"}', '"test",}') + "\n",
+            "trailing.jsonl line 2: a comma after the last value of an object or a list",
+            "trailing.jsonl ligne 2\u00a0: une virgule après la dernière valeur",
+        ),
+        "quoted.jsonl": (
+            '"' + line.replace('"', '""') + '"\n',
+            "quoted.jsonl line 1: the object is in quotes, as a spreadsheet exports a cell",
+            "quoted.jsonl ligne 1\u00a0: l'objet est entre guillemets",
+        ),
+        "list.json": (
+            "[\n" + line + "\n]\n",
+            "list.json line 1: a JSON list, where each line should be one question",
+            "list.json ligne 1\u00a0: une liste JSON",
+        ),
+        "questions.csv": (
+            "id;question;language;collection\nq1;Quel jour ?;fr;ville\n",
+            "questions.csv line 1: a spreadsheet's row (CSV), not a JSON object (write each "
+            "question as one JSON object on a line of its own, as docs/evaluation.md shows)",
+            "questions.csv ligne 1\u00a0: une ligne de tableur (CSV), pas un objet JSON "
+            "(écrivez chaque question comme un objet JSON sur une ligne à part, comme le "
+            "montre docs/fr/evaluation.md)",
+        ),
+    }
+    for name, (text, english, french) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(made_home), "eval", str(tmp_path / name)]
+            )
+            assert r.exit_code == 2 and said in r.output, r.output
+            assert r.output.count("\n") == 1

@@ -152,6 +152,49 @@ def parse_case(raw: object, where: str, number: int) -> Case:
     )
 
 
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
+
+
+def _json_mistake(line: str, where: str, suffix: str) -> SuiteError | None:
+    """What a spreadsheet or a hand-edited file did to a line that is not JSON, when it is
+    one of the usual slips: the parser's own word ("Extra data", "Expecting value") said
+    nothing a clerk could act on."""
+    text = line.strip()
+    if text.endswith(",") and _parses(text[:-1]):
+        return SuiteError(
+            f"{where}: a comma after the object",
+            "remove it: a line holds one JSON object and nothing after it",
+        )
+    if re.search(r",\s*[}\]]", text) and _parses(re.sub(r",(\s*[}\]])", r"\1", text)):
+        return SuiteError(
+            f"{where}: a comma after the last value of an object or a list",
+            "remove the comma before the closing brace or bracket",
+        )
+    if text.startswith('"{'):
+        return SuiteError(
+            f"{where}: the object is in quotes, as a spreadsheet exports a cell",
+            "save the column as plain text, without quotes around each line",
+        )
+    if text.startswith("["):
+        return SuiteError(
+            f"{where}: a JSON list, where each line should be one question",
+            "write each question as one JSON object on a line of its own, as "
+            "docs/evaluation.md shows",
+        )
+    if suffix in (".csv", ".tsv") or (not text.startswith("{") and re.search(r"[;,\t]", text)):
+        return SuiteError(
+            f"{where}: a spreadsheet's row (CSV), not a JSON object",
+            "write each question as one JSON object on a line of its own, as "
+            "docs/evaluation.md shows",
+        )
+    return None
+
+
 def load_suite(path: str | Path) -> Suite:
     """Read and validate a suite; a bad line raises :class:`SuiteError` naming it."""
     p = Path(path)
@@ -176,7 +219,9 @@ def load_suite(path: str | Path) -> Suite:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
+            raise _json_mistake(line, where, p.suffix.lower()) or SuiteError(
+                f"{where}: invalid JSON ({exc.msg})"
+            ) from None
         except RecursionError:  # "[[[[…": the parser's stack, not a question
             raise SuiteError(f"{where}: JSON nested too deeply to be a question") from None
         try:  # "\ud800" alone: JSON's escapes write it, no UTF-8 carries it to the database

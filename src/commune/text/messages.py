@@ -2067,6 +2067,47 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: JSON invalide ({json})",
         ),
         (
+            r"(?P<name>.+) line (?P<n>\d+): a comma after the object",
+            "{name} ligne {n}\u00a0: une virgule après l'objet",
+        ),
+        (
+            r"remove it: a line holds one JSON object and nothing after it",
+            "retirez-la\u00a0: une ligne contient un objet JSON et rien après",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a comma after the last value of an object or a list",
+            "{name} ligne {n}\u00a0: une virgule après la dernière valeur d'un objet ou d'une "
+            "liste",
+        ),
+        (
+            r"remove the comma before the closing brace or bracket",
+            "retirez la virgule avant l'accolade ou le crochet fermant",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): the object is in quotes, as a spreadsheet exports "
+            r"a cell",
+            "{name} ligne {n}\u00a0: l'objet est entre guillemets, comme un tableur exporte une "
+            "cellule",
+        ),
+        (
+            r"save the column as plain text, without quotes around each line",
+            "enregistrez la colonne en texte brut, sans guillemets autour de chaque ligne",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a JSON list, where each line should be one question",
+            "{name} ligne {n}\u00a0: une liste JSON, là où chaque ligne devrait être une question",
+        ),
+        (
+            r"write each question as one JSON object on a line of its own, as "
+            r"docs/evaluation\.md shows",
+            "écrivez chaque question comme un objet JSON sur une ligne à part, comme le "
+            "montre docs/fr/evaluation.md",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a spreadsheet's row \(CSV\), not a JSON object",
+            "{name} ligne {n}\u00a0: une ligne de tableur (CSV), pas un objet JSON",
+        ),
+        (
             r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
             "{name} ligne {n}\u00a0: identifiant {key} en double",
         ),
