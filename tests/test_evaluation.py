@@ -684,3 +684,25 @@ def test_a_spreadsheets_slips_are_named_with_what_to_do(made_home: Path, tmp_pat
             )
             assert r.exit_code == 2 and said in r.output, r.output
             assert r.output.count("\n") == 1
+
+
+def test_facts_written_as_text_say_how_to_write_the_list(made_home: Path, tmp_path: Path) -> None:
+    """ "facts": "mardi", a spreadsheet's cell, stopped on "'facts' must be a list" and the
+    general hint: nothing said how to write it."""
+    suite = write_suite(tmp_path / "mine.jsonl", [{**SUITE[0], "facts": "mardi"}])
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: mine.jsonl line 1: 'facts' is the text \"mardi\", where a list is needed "
+            '(write "facts": ["mardi"], one string per fact)\n',
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: mine.jsonl ligne 1\u00a0: 'facts' est le texte \"mardi\", là où il "
+            'faut une liste (écrivez "facts": ["mardi"], un texte par fait)\n',
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite)]
+        )
+        assert r.exit_code == 2 and r.output == said, r.output

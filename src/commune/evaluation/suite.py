@@ -123,6 +123,14 @@ def parse_case(raw: object, where: str, number: int) -> Case:
     if split is not None and split not in SPLITS:
         raise SuiteError(f"{where}: split must be 'dev' or 'test', got {split!r}")
     facts_raw = raw.get("facts", [])
+    if isinstance(facts_raw, str):
+        # A spreadsheet's cell: its text may hold several facts ("mardi, jaune"), which read
+        # as one would never be found, so the writer says which.
+        shown = json.dumps(facts_raw, ensure_ascii=False)
+        raise SuiteError(
+            f"{where}: 'facts' is the text {shown}, where a list is needed",
+            f'write "facts": [{shown}], one string per fact',
+        )
     if not isinstance(facts_raw, list):
         raise SuiteError(f"{where}: 'facts' must be a list")
     facts = tuple(_strings(f, where, "facts") for f in facts_raw)

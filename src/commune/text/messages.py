@@ -2127,6 +2127,15 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: {key} doit valoir {a} ou {b}, reçu {value}",
         ),
         (
+            r"(?P<name>.+) line (?P<n>\d+): 'facts' is the text (?P<text>.+), where a list is "
+            r"needed",
+            "{name} ligne {n}\u00a0: 'facts' est le texte {text}, là où il faut une liste",
+        ),
+        (
+            r"write (?P<list>\"facts\": \[.+\]), one string per fact",
+            "écrivez {list}, un texte par fait",
+        ),
+        (
             r"(?P<name>.+) line (?P<n>\d+): 'facts' must be a list",
             "{name} ligne {n}\u00a0: 'facts' doit être une liste",
         ),
