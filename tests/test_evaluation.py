@@ -330,6 +330,23 @@ def test_eval_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
     r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite)])
     assert r.exit_code == 2
     assert "collection 'nowhere'" in r.output and r.output.count("\n") == 1
+    # It named no question nor line, and sent an operator to `make eval`.
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: question 'q1' (line 1) asks about collection 'nowhere', which this home does "
+            "not hold (correct its name as commune collections lists it, or add its documents "
+            "with commune add --collection)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: la question 'q1' (ligne 1) porte sur la collection 'nowhere', que ce "
+            "service ne contient pas (corrigez son nom d'après commune collections, ou ajoutez "
+            "ses documents avec commune add --collection)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(cli, ["--home", str(ville), "eval", str(suite)])
+        assert r.exit_code == 2 and r.output == said, r.output
     r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite), "--compare", "nope"])
     assert r.exit_code == 2 and "no evaluation report" in r.output
 
@@ -358,17 +375,18 @@ def test_a_suite_that_does_not_fit_the_home_stops_before_any_question(
     for cases, english, french in (
         (
             misspelt,
-            "error: question 'library' names the document 'libary.md', which collection "
+            "error: question 'library' (line 2) names the document 'libary.md', which collection "
             "'ville' does not hold (write the last part of its source_uri",
-            "erreur\u00a0: la question 'library' nomme le document 'libary.md', que la "
+            "erreur\u00a0: la question 'library' (ligne 2) nomme le document 'libary.md', que la "
             "collection 'ville' ne contient pas (écrivez la dernière partie de son source_uri",
         ),
         (
             too_long,
-            "error: question 'library' is 2399 characters long, over the limit of 2000 "
-            "(shorten it, or raise [limits] max_query_chars in commune.toml)",
-            "erreur\u00a0: la question 'library' fait 2399 caractères, au-delà de la limite de "
-            "2000 (raccourcissez-la, ou relevez [limits] max_query_chars dans commune.toml)",
+            "error: question 'library' (line 2) is 2399 characters long, over the limit of "
+            "2000 (shorten it, or raise [limits] max_query_chars in commune.toml)",
+            "erreur\u00a0: la question 'library' (ligne 2) fait 2399 caractères, au-delà de la "
+            "limite de 2000 (raccourcissez-la, ou relevez [limits] max_query_chars dans "
+            "commune.toml)",
         ),
     ):
         suite = write_suite(tmp_path / "mine.jsonl", cases)

@@ -53,10 +53,17 @@ class Case:
     unanswerable: bool = False
     split: str | None = None
     corpus: str | None = None
+    # Its line in the suite file (0: made in code), for the errors that name it.
+    line: int = field(default=0, compare=False)
 
     @property
     def judged_retrieval(self) -> bool:
         return bool(self.documents)
+
+    @property
+    def named(self) -> str:
+        """ "question 'q4' (line 4)", as the errors about it begin."""
+        return f"question {self.id!r}" + (f" (line {self.line})" if self.line else "")
 
 
 @dataclass
@@ -157,6 +164,7 @@ def parse_case(raw: object, where: str, number: int) -> Case:
         unanswerable=unanswerable,
         split=split,
         corpus=raw.get("corpus"),
+        line=number,
     )
 
 

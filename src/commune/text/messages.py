@@ -2000,14 +2000,16 @@ PATTERNS = [
         (r"list members with commune member list", "listez les membres avec commune member list"),
         # commune eval's suites and reports (evaluation/suite.py, runner.py, report.py).
         (
-            r"the suite asks about collection (?P<name>'[^']*'), which this home does not hold",
-            "la suite porte sur la collection {name}, que ce répertoire du service ne contient pas",
+            r"question (?P<id>'[^']*')(?: \(line (?P<qline>\d+)\))? asks about collection "
+            r"(?P<name>'[^']*'), which this home does not hold",
+            "la question {id}{qline} porte sur la collection {name}, que ce service ne "
+            "contient pas",
         ),
         (
-            r"build it first \(`make eval` builds the shipped suites' home\), or pass --collection",
-            "construisez-la d'abord (`make eval` construit le répertoire du service des suites "
-            "livrées), ou "
-            "passez --collection",
+            r"correct its name as commune collections lists it, or add its documents with "
+            r"commune add --collection",
+            "corrigez son nom d'après commune collections, ou ajoutez ses documents avec "
+            "commune add --collection",
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
         (
@@ -2153,9 +2155,11 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: JSON trop imbriqué pour être une question",
         ),
         (
-            r"question (?P<id>'[^']*') names the document (?P<doc>'[^']*'), which collection "
+            r"question (?P<id>'[^']*')(?: \(line (?P<qline>\d+)\))? names the document "
+            r"(?P<doc>'[^']*'), which collection "
             r"(?P<name>'[^']*') does not hold",
-            "la question {id} nomme le document {doc}, que la collection {name} ne contient pas",
+            "la question {id}{qline} nomme le document {doc}, que la collection {name} ne "
+            "contient pas",
         ),
         (
             r"write the last part of its source_uri, which commune documents --json shows, or "
@@ -2164,9 +2168,10 @@ PATTERNS = [
             "ou ajoutez le document",
         ),
         (
-            r"question (?P<id>'[^']*') is (?P<n>\d+) characters long, over the limit of "
+            r"question (?P<id>'[^']*')(?: \(line (?P<qline>\d+)\))? is (?P<n>\d+) characters "
+            r"long, over the limit of "
             r"(?P<limit>\d+)",
-            "la question {id} fait {n} caractères, au-delà de la limite de {limit}",
+            "la question {id}{qline} fait {n} caractères, au-delà de la limite de {limit}",
         ),
         (
             r"shorten it, or raise \[limits\] max_query_chars in commune\.toml",
@@ -3790,6 +3795,8 @@ def _french(text: str) -> str | None:
                 values["reason"] = reason
             if "line" in values:
                 values["line"] = f", ligne {values['line']}" if values["line"] else ""
+            if "qline" in values:  # a suite's question (evaluation/suite.py, Case.named)
+                values["qline"] = f" (ligne {values['qline']})" if values["qline"] else ""
             if "grouped" in values:  # "1,000,000,000,000" grouped as French writes it
                 values["grouped"] = values["grouped"].replace(",", NARROW_NBSP)
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
