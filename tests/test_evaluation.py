@@ -724,3 +724,36 @@ def test_facts_written_as_text_say_how_to_write_the_list(made_home: Path, tmp_pa
             cli, ["--home", str(made_home), "eval", str(suite)]
         )
         assert r.exit_code == 2 and r.output == said, r.output
+
+
+def test_the_report_says_what_each_ratio_was_taken_over(ville: Path, tmp_path: Path) -> None:
+    """A question naming no document is left out of retrieval's figures, one listing no fact
+    out of the facts': the table and report.html showed the ratios alone, so a reader could
+    not tell 1.000 of two questions from 1.000 of all."""
+    no_facts = {"id": "mairie", "question": "Où est la mairie ?", "language": "fr", "split": "test"}
+    suite = write_suite(tmp_path / "ville.jsonl", [*SUITE, {**no_facts, "collection": "ville"}])
+    out = tmp_path / "run"
+    args = ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out)]
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert en.exit_code == 0, en.output
+    report = json.loads((out / "report.json").read_text())
+    split = {c.id: c.split for c in load_suite(suite).cases}
+    test = [c for c in [*SUITE, no_facts] if split[c["id"]] == "test"]
+    n = len(test)
+    judged = sum(1 for c in test if c.get("documents"))
+    with_facts = sum(1 for c in test if c.get("facts"))
+    counts = report["counts"]["all"]
+    assert (counts["questions"], counts["retrieval_judged"]) == (n, judged)
+    assert counts["answers"]["extractive"]["fact_containment"][1] == with_facts
+    assert f"\nall: {n} questions, retrieval over {judged}; extractive: facts " in en.output
+    assert f"of {with_facts}, correct " in en.output
+    assert "over the questions that name their documents" in en.output
+    page = (out / "report.html").read_text()
+    assert "<th>taken over</th>" in page
+    assert f"<td>{judged} questions naming their documents</td>" in page
+    correct = counts["answers"]["extractive"]["correct"]
+    assert f"<td>{correct[0]} of {n} questions</td>" in page
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args[:-2] + ["--retrieval-only"])
+    assert fr.exit_code == 0, fr.output
+    assert f"\ntout\u00a0: {n} questions, recherche sur {judged}\n" in fr.output
+    assert "la recherche (MRR, nDCG@10, R@10) sur les questions qui nomment leurs" in fr.output

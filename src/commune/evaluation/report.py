@@ -56,10 +56,47 @@ def build(
         "pins": pins,
         "systems": list(result.outcomes),
         "metrics": result.metrics(),
+        "counts": counts(result),
         "questions": {
             label: [o.to_json() for o in outcomes] for label, outcomes in result.outcomes.items()
         },
     }
+
+
+def counts(result: Any) -> dict[str, Any]:
+    """What each ratio of the metrics was taken over, per group and answer system, as
+    [found, out of]: a figure read alone hid that the questions naming no document are not in
+    retrieval's, nor those listing no fact in the facts'. The same selections as
+    metrics.answer_scores; the citations are sentences, the rest questions."""
+    out: dict[str, Any] = {}
+    for group, cases in result.groups().items():
+        ids = {c.id for c in cases}
+        entry: dict[str, Any] = {
+            "questions": len(cases),
+            "retrieval_judged": sum(1 for c in cases if c.id in result.qrels),
+            "answers": {},
+        }
+        for label, outcomes in result.outcomes.items():
+            mine = [o for o in outcomes if o.case.id in ids]
+            answerable = [o for o in mine if not o.case.unanswerable]
+            unanswerable = [o for o in mine if o.case.unanswerable]
+            with_facts = [o for o in answerable if o.case.facts]
+            entry["answers"][label] = {
+                "fact_containment": [sum(bool(o.facts_found) for o in with_facts), len(with_facts)],
+                "correct": [sum(o.correct for o in mine), len(mine)],
+                "citation_validity": [
+                    sum(o.citations_supported for o in mine),
+                    sum(o.citations for o in mine),
+                ],
+                "refusal_precision": [
+                    sum(o.refused for o in unanswerable),
+                    sum(o.refused for o in mine),
+                ],
+                "refusal_recall": [sum(o.refused for o in unanswerable), len(unanswerable)],
+                "answerable_refused": [sum(o.refused for o in answerable), len(answerable)],
+            }
+        out[group] = entry
+    return out
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -268,9 +305,56 @@ def summary(
                         text += f" ({'+' if v - b >= 0 else ''}{_fmt(v - b, language)})"
                 cells.append(f"{text:>{width}}")
             lines.append(f"{_word(name, language):<18} {system:<18} " + " ".join(cells))
+    lines.extend(count_lines(report, language))
     if other:
         lines.extend(changed_answers(report, other, language=language))
     return "\n".join(lines)
+
+
+def count_lines(report: dict[str, Any], language: str = "en") -> list[str]:
+    """What the table's ratios were taken over, one line per group and system ("facts 4 of
+    5"); a report written before the counts were kept has none."""
+    fr = language == "fr"
+    found = report.get("counts") or {}
+    if not found:
+        return []
+    lines = [
+        "\nSur quoi portent les chiffres (trouvés sur le total)\u00a0: la recherche (MRR, "
+        "nDCG@10, R@10) sur les questions qui nomment leurs documents, les faits sur celles "
+        "avec réponse qui en listent, les citations sur les phrases citées"
+        if fr
+        else "\nWhat the figures are taken over (found of the total): retrieval (MRR, nDCG@10, "
+        "R@10) over the questions that name their documents, facts over the answerable ones "
+        "that list some, citations over the sentences cited"
+    ]
+    of = "sur" if fr else "of"
+    for name, entry in found.items():
+        n, judged = entry["questions"], entry["retrieval_judged"]
+        head = plural(language, n, "{n} question", "{n} questions") + (
+            f", recherche sur {judged}" if fr else f", retrieval over {judged}"
+        )
+        answers = entry.get("answers") or {}
+        if not answers:
+            lines.append(f"{_word(name, language)}\u00a0: {head}" if fr else f"{name}: {head}")
+            continue
+        for system, c in answers.items():
+            parts = [
+                f"{_word(short, language)} {c[key][0]} {of} {c[key][1]}"
+                for key, short in (
+                    ("fact_containment", "facts"),
+                    ("correct", "correct"),
+                    ("citation_validity", "cites ok"),
+                    ("refusal_recall", "refused unans"),
+                    ("answerable_refused", "refused ans"),
+                )
+            ]
+            text = f"{head}; {system}: " + ", ".join(parts)
+            if fr:
+                text = f"{head}\u00a0; {system}\u00a0: " + ", ".join(parts)
+                lines.append(f"{_word(name, language)}\u00a0: {text}")
+            else:
+                lines.append(f"{name}: {text}")
+    return lines
 
 
 def changed_answers(
@@ -350,6 +434,28 @@ def _bars(title: str, series: dict[str, dict[str, float]], width: int = 640) -> 
     return f"<figure>{''.join(parts)}<figcaption>{html.escape(title)}</figcaption></figure>"
 
 
+_KEYS = {label: key for _, _, key, label, _, _ in FIGURES}
+
+
+def taken_over(report: dict[str, Any], group: str, system: str, label: str) -> str:
+    """What a figure of the HTML table was taken over: "4 of 5" for a ratio of questions
+    (citations: of sentences), "3 questions" for a mean; "" where the report kept no count."""
+    entry = (report.get("counts") or {}).get(group)
+    if not entry:
+        return ""
+    if system == "retrieval":
+        return f"{entry['retrieval_judged']} questions naming their documents"
+    mine = entry["answers"].get(system, {})
+    key = _KEYS.get(label, "")
+    pair = mine.get(key)
+    if pair is not None:
+        unit = {"citation_validity": "sentences cited", "refusal_precision": "refusals"}
+        return f"{pair[0]} of {pair[1]} {unit.get(key, 'questions')}"
+    if key == "wh_per_correct_answer" and "correct" in mine:
+        return f"{mine['correct'][0]} correct answers"
+    return f"{entry['questions']} questions"
+
+
 def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     esc = html.escape
     pins = report["pins"]
@@ -371,10 +477,13 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
     theirs = {(g, s, m): v for g, s, m, v in rows(other)} if other else {}
     table = [
         "<table><caption>Figures</caption><tr><th>group</th><th>system</th><th>figure</th>"
-        "<th>value</th>" + ("<th>compared</th><th>change</th>" if other else "") + "</tr>"
+        "<th>value</th><th>taken over</th>"
+        + ("<th>compared</th><th>change</th>" if other else "")
+        + "</tr>"
     ]
     for group, system, label, value in rows(report):
-        cells = "".join(f"<td>{esc(x)}</td>" for x in (group, system, label, _fmt(value)))
+        over = taken_over(report, group, system, label)
+        cells = "".join(f"<td>{esc(x)}</td>" for x in (group, system, label, _fmt(value), over))
         if other:
             before = theirs.get((group, system, label))
             change = None if before is None or value is None else value - before
