@@ -757,3 +757,28 @@ def test_the_report_says_what_each_ratio_was_taken_over(ville: Path, tmp_path: P
     assert fr.exit_code == 0, fr.output
     assert f"\ntout\u00a0: {n} questions, recherche sur {judged}\n" in fr.output
     assert "la recherche (MRR, nDCG@10, R@10) sur les questions qui nomment leurs" in fr.output
+
+
+def test_report_html_is_in_the_readers_language(ville: Path, tmp_path: Path) -> None:
+    """The terminal's table was French for a French reader, and report.html, the page one
+    publishes to the cooperative, stayed English with decimal points."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "fr"
+    args = ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out)]
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    page = (out / "report.html").read_text()
+    assert (
+        '<html lang="fr">' in page and "<h1>Évaluation de <code>ville</code>, partie test" in page
+    )
+    assert "<th>groupe</th><th>système</th><th>chiffre</th><th>valeur</th><th>sur</th>" in page
+    report = json.loads((out / "report.json").read_text())
+    correct = report["counts"]["all"]["answers"]["extractive"]["correct"]
+    assert "<td>tout</td><td>extractive</td><td>justes</td><td>" in page
+    assert f"<td>{correct[0]} sur {correct[1]} questions</td>" in page
+    assert "Questions sans réponse juste" in page and "Evaluation of" not in page
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    page = (out / "report.html").read_text()
+    assert '<html lang="en">' in page and "<td>all</td><td>extractive</td><td>correct</td>" in page
+    assert f"<td>{correct[0]} of {correct[1]} questions</td>" in page

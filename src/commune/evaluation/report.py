@@ -157,13 +157,18 @@ def _missing(data: dict[str, Any]) -> str | None:
     return None
 
 
-def write(report: dict[str, Any], out: str | Path, other: dict[str, Any] | None = None) -> Path:
+def write(
+    report: dict[str, Any],
+    out: str | Path,
+    other: dict[str, Any] | None = None,
+    language: str = "en",
+) -> Path:
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     tmp = d / "report.json.tmp"
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(d / "report.json")  # a reader never sees half a report
-    (d / "report.html").write_text(to_html(report, other), encoding="utf-8")
+    (d / "report.html").write_text(to_html(report, other, language), encoding="utf-8")
     return d
 
 
@@ -437,27 +442,85 @@ def _bars(title: str, series: dict[str, dict[str, float]], width: int = 640) -> 
 _KEYS = {label: key for _, _, key, label, _, _ in FIGURES}
 
 
-def taken_over(report: dict[str, Any], group: str, system: str, label: str) -> str:
+# The HTML table's figure labels in French (FIGURES' long labels).
+FRENCH_FIGURES = {
+    "MRR@10 hybrid": "MRR@10 hybride",
+    "MRR@10 lexical": "MRR@10 lexicale",
+    "MRR@10 dense": "MRR@10 dense",
+    "nDCG@10 hybrid": "nDCG@10 hybride",
+    "Recall@10 hybrid": "Rappel@10 hybride",
+    "fact containment": "faits contenus",
+    "correct": "justes",
+    "citation validity": "citations fondées",
+    "refusal precision": "précision des refus",
+    "refusal recall": "sans réponse refusées",
+    "answerable refused": "avec réponse refusées",
+    "latency p50 ms": "latence p50 ms",
+    "latency p95 ms": "latence p95 ms",
+    "Wh / answer": "Wh / réponse",
+    "Wh / correct answer": "Wh / réponse juste",
+}
+
+
+def taken_over(
+    report: dict[str, Any], group: str, system: str, label: str, language: str = "en"
+) -> str:
     """What a figure of the HTML table was taken over: "4 of 5" for a ratio of questions
     (citations: of sentences), "3 questions" for a mean; "" where the report kept no count."""
+    fr = language == "fr"
     entry = (report.get("counts") or {}).get(group)
     if not entry:
         return ""
     if system == "retrieval":
-        return f"{entry['retrieval_judged']} questions naming their documents"
+        n = entry["retrieval_judged"]
+        return (
+            plural(
+                language,
+                n,
+                "{n} question qui nomme ses documents",
+                "{n} questions qui nomment leurs documents",
+            )
+            if fr
+            else f"{n} questions naming their documents"
+        )
     mine = entry["answers"].get(system, {})
     key = _KEYS.get(label, "")
     pair = mine.get(key)
     if pair is not None:
-        unit = {"citation_validity": "sentences cited", "refusal_precision": "refusals"}
-        return f"{pair[0]} of {pair[1]} {unit.get(key, 'questions')}"
+        units = {
+            "citation_validity": ("{n} phrase citée", "{n} phrases citées")
+            if fr
+            else ("{n} sentence cited", "{n} sentences cited"),
+            "refusal_precision": ("{n} refus", "{n} refus")
+            if fr
+            else ("{n} refusal", "{n} refusals"),
+        }
+        one, many = units.get(key, ("{n} question", "{n} questions"))
+        return f"{pair[0]} {'sur' if fr else 'of'} " + plural(language, pair[1], one, many)
     if key == "wh_per_correct_answer" and "correct" in mine:
-        return f"{mine['correct'][0]} correct answers"
-    return f"{entry['questions']} questions"
+        n = mine["correct"][0]
+        return (
+            plural(language, n, "{n} réponse juste", "{n} réponses justes")
+            if fr
+            else f"{n} correct answers"
+        )
+    return plural(language, entry["questions"], "{n} question", "{n} questions")
 
 
-def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
+def to_html(
+    report: dict[str, Any], other: dict[str, Any] | None = None, language: str = "en"
+) -> str:
+    """The report as a page, in ``language`` ("fr": French words and decimal commas, as the
+    terminal's table; the figures are the same)."""
     esc = html.escape
+    fr = language == "fr"
+
+    def t(english: str, french: str) -> str:
+        return french if fr else english
+
+    def num(v: float | None) -> str:
+        return _fmt(v, language)
+
     pins = report["pins"]
     metrics = report["metrics"]
     slices = [g for g in metrics if g.startswith("slice ")]
@@ -475,68 +538,102 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
         for g in slices
     }
     theirs = {(g, s, m): v for g, s, m, v in rows(other)} if other else {}
+    heads = [
+        t("group", "groupe"),
+        t("system", "système"),
+        t("figure", "chiffre"),
+        t("value", "valeur"),
+        t("taken over", "sur"),
+    ]
+    if other:
+        heads += [t("compared", "comparée"), t("change", "écart")]
     table = [
-        "<table><caption>Figures</caption><tr><th>group</th><th>system</th><th>figure</th>"
-        "<th>value</th><th>taken over</th>"
-        + ("<th>compared</th><th>change</th>" if other else "")
+        f"<table><caption>{t('Figures', 'Chiffres')}</caption><tr>"
+        + "".join(f"<th>{h}</th>" for h in heads)
         + "</tr>"
     ]
     for group, system, label, value in rows(report):
-        over = taken_over(report, group, system, label)
-        cells = "".join(f"<td>{esc(x)}</td>" for x in (group, system, label, _fmt(value), over))
+        over = taken_over(report, group, system, label, language)
+        shown = (
+            _word(group, language),
+            t(system, "recherche") if system == "retrieval" else system,
+            FRENCH_FIGURES.get(label, label) if fr else label,
+            num(value),
+            over,
+        )
+        cells = "".join(f"<td>{esc(x)}</td>" for x in shown)
         if other:
             before = theirs.get((group, system, label))
             change = None if before is None or value is None else value - before
             cls = "" if not change else ("up" if change > 0 else "down")
-            cells += f'<td>{_fmt(before)}</td><td class="{cls}">{_fmt(change)}</td>'
+            cells += f'<td>{num(before)}</td><td class="{cls}">{num(change)}</td>'
         table.append(f"<tr>{cells}</tr>")
     table.append("</table>")
     wrong = []
     for system, items in report["questions"].items():
         for q in items:
             if not q["correct"]:
-                said = "refused" if q["refused"] else q["answer"][:300]
+                said = t("refused", "refusée") if q["refused"] else q["answer"][:300]
                 cells = "".join(
                     f"<td>{esc(x)}</td>" for x in (q["id"], system, q["question"], said)
                 )
                 wrong.append(f"<tr>{cells}</tr>")
     changed = (
-        "".join(f"<li>{esc(line)}</li>" for line in changed_answers(report, other)) if other else ""
+        "".join(
+            f"<li>{esc(line)}</li>" for line in changed_answers(report, other, language=language)
+        )
+        if other
+        else ""
     )
     name = esc(pins["suite"]["name"])
     compared = ""
     if other:
         compared = (
-            f"<p>Compared with the run of {esc(other['created_at'])} "
-            f"({esc(other_suite(report, other))}{esc(scope(other))}, "
+            f"<p>{t('Compared with the run of', 'Comparée à l’évaluation du')} "
+            f"{esc(other['created_at'])} "
+            f"({esc(other_suite(report, other))}{esc(scope(other, language))}, "
             "commit "
             f"<code>{esc(str(other['pins'].get('commit')))}</code>).</p><ul>{changed}</ul>"
         )
     plots = ""
     if retrieval:
-        plots += _bars("Retrieval MRR@10 by slice: the hybrid and each of its halves", retrieval)
+        plots += _bars(
+            t(
+                "Retrieval MRR@10 by slice: the hybrid and each of its halves",
+                "Recherche, MRR@10 par tranche\u00a0: l’hybride et chacune de ses moitiés",
+            ),
+            retrieval,
+        )
     if any(answers.values()):
-        plots += _bars("Answer-fact containment by slice", answers)
+        plots += _bars(
+            t("Answer-fact containment by slice", "Faits contenus dans les réponses, par tranche"),
+            answers,
+        )
     head = (
         f"{esc(report['created_at'])} — Commune {esc(pins['commune_version'])}, commit "
         f"<code>{esc(str(pins.get('commit')))}</code>, code "
-        f"<code>{esc(str(pins.get('code_sha256'))[:12])}</code>, embedder "
+        f"<code>{esc(str(pins.get('code_sha256'))[:12])}</code>, {t('embedder', 'plongement')} "
         f"<code>{esc(pins['embedder']['name'])}</code>, configuration "
-        f"<code>{esc(pins['config_sha256'][:12])}</code>, suite "
-        f"<code>{esc(pins['suite']['sha256'][:12])}</code>, index generation "
+        f"<code>{esc(pins['config_sha256'][:12])}</code>, {t('suite', 'série')} "
+        f"<code>{esc(pins['suite']['sha256'][:12])}</code>, "
+        f"{t('index generation', 'génération de l’index')} "
         f"{esc(str(pins['index_generation']))}."
     )
+    title = t(f"Commune evaluation: {name}", f"Évaluation Commune\u00a0: {name}")
+    wrong_heads = "".join(
+        f"<th>{h}</th>" for h in ("id", t("system", "système"), "question", t("answer", "réponse"))
+    )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Commune evaluation: {name}</title>
+<html lang="{t("en", "fr")}"><head><meta charset="utf-8"><title>{title}</title>
 <style>{_CSS}</style></head><body><main>
-<h1>Evaluation of <code>{name}</code>, {esc(scope(report))}</h1>
+<h1>{t("Evaluation of", "Évaluation de")} <code>{name}</code>, {esc(scope(report, language))}</h1>
 <p>{head}</p>
 {compared}
 {plots}
 {"".join(table)}
-<h2>Pins</h2><pre>{esc(json.dumps(pins, indent=1, ensure_ascii=False))}</pre>
-<h2>Questions not answered correctly</h2>
-<table><tr><th>id</th><th>system</th><th>question</th><th>answer</th></tr>
+<h2>{t("Pins", "Épinglage")}</h2><pre>{esc(json.dumps(pins, indent=1, ensure_ascii=False))}</pre>
+<h2>{t("Questions not answered correctly", "Questions sans réponse juste")}</h2>
+<table><tr>{wrong_heads}</tr>
 {"".join(wrong[:400])}</table>
 </main></body></html>
 """
