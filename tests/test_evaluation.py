@@ -782,3 +782,26 @@ def test_report_html_is_in_the_readers_language(ville: Path, tmp_path: Path) -> 
     page = (out / "report.html").read_text()
     assert '<html lang="en">' in page and "<td>all</td><td>extractive</td><td>correct</td>" in page
     assert f"<td>{correct[0]} of {correct[1]} questions</td>" in page
+
+
+def test_report_html_says_when_it_cuts_the_wrong_answers(
+    ville: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """report.html listed the first 400 questions not answered correctly and said nothing of
+    the others: a reader counting its rows took them for all."""
+    from commune.evaluation import report as rep
+
+    monkeypatch.setattr(rep, "WRONG_SHOWN", 1)
+    wrong = [{**SUITE[1], "id": f"w{i}", "facts": [["zzz-never"]]} for i in range(3)]
+    suite = write_suite(tmp_path / "ville.jsonl", wrong)
+    for lang, said in (
+        ("en_GB.UTF-8", "<p>The first 1 of 3; report.json holds every question.</p>"),
+        ("fr_FR.UTF-8", "<p>Les 1 premières sur 3\u00a0; report.json garde toutes les questions."),
+    ):
+        out = tmp_path / lang
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(ville), "eval", str(suite), "--out", str(out)]
+        )
+        assert r.exit_code == 0, r.output
+        page = (out / "report.html").read_text()
+        assert said in page and page.count("<td>w") == 1

@@ -439,6 +439,8 @@ def _bars(title: str, series: dict[str, dict[str, float]], width: int = 640) -> 
     return f"<figure>{''.join(parts)}<figcaption>{html.escape(title)}</figcaption></figure>"
 
 
+# The rows of "Questions not answered correctly" report.html shows.
+WRONG_SHOWN = 400
 _KEYS = {label: key for _, _, key, label, _, _ in FIGURES}
 
 
@@ -619,6 +621,17 @@ def to_html(
         f"{t('index generation', 'génération de l’index')} "
         f"{esc(str(pins['index_generation']))}."
     )
+    # A long list is cut, and says so: a reader counting the rows would take them for all.
+    shown_wrong = WRONG_SHOWN
+    cut = (
+        t(
+            f"<p>The first {shown_wrong} of {len(wrong)}; report.json holds every question.</p>",
+            f"<p>Les {shown_wrong} premières sur {len(wrong)}\u00a0; report.json garde toutes "
+            "les questions.</p>",
+        )
+        if len(wrong) > shown_wrong
+        else ""
+    )
     title = t(f"Commune evaluation: {name}", f"Évaluation Commune\u00a0: {name}")
     wrong_heads = "".join(
         f"<th>{h}</th>" for h in ("id", t("system", "système"), "question", t("answer", "réponse"))
@@ -634,7 +647,8 @@ def to_html(
 <h2>{t("Pins", "Épinglage")}</h2><pre>{esc(json.dumps(pins, indent=1, ensure_ascii=False))}</pre>
 <h2>{t("Questions not answered correctly", "Questions sans réponse juste")}</h2>
 <table><tr>{wrong_heads}</tr>
-{"".join(wrong[:400])}</table>
+{"".join(wrong[:shown_wrong])}</table>
+{cut}
 </main></body></html>
 """
 
