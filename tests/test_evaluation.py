@@ -805,3 +805,26 @@ def test_report_html_says_when_it_cuts_the_wrong_answers(
         assert r.exit_code == 0, r.output
         page = (out / "report.html").read_text()
         assert said in page and page.count("<td>w") == 1
+
+
+def test_a_duplicate_id_names_both_lines(made_home: Path, tmp_path: Path) -> None:
+    """A duplicate id named the second line only: in a suite of 40 questions the clerk had
+    to search for the first."""
+    suite = write_suite(tmp_path / "mine.jsonl", [SUITE[0], SUITE[1], SUITE[0]])
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: mine.jsonl line 3: duplicate id 'collecte', first on line 1 (give each "
+            "question an id of its own, or leave the id out)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: mine.jsonl ligne 3\u00a0: identifiant 'collecte' en double, déjà à la "
+            "ligne 1 (donnez à chaque question son propre identifiant, ou retirez "
+            "l'identifiant)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite)]
+        )
+        assert r.exit_code == 2 and r.output == said, r.output

@@ -221,7 +221,7 @@ def load_suite(path: str | Path) -> Suite:
             f"cannot read the suite {p}: {exc.strerror}", "give the path of a JSONL file"
         ) from None
     suite = Suite(p.stem, p, hashlib.sha256(data).hexdigest())
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # id -> its line
     try:
         # "utf-8-sig": Windows editors (Notepad) begin a UTF-8 file with a byte order mark,
         # which the JSON parser refuses; the hash above stays the bytes'.
@@ -250,8 +250,11 @@ def load_suite(path: str | Path) -> Suite:
             ) from None
         case = parse_case(raw, where, number)
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate id {case.id!r}")
-        seen.add(case.id)
+            raise SuiteError(
+                f"{where}: duplicate id {case.id!r}, first on line {seen[case.id]}",
+                "give each question an id of its own, or leave the id out",
+            )
+        seen[case.id] = number
         suite.cases.append(case)
     if not suite.cases:
         raise SuiteError(f"{p} holds no questions", "write one JSON object per line")

@@ -2110,6 +2110,15 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: une ligne de tableur (CSV), pas un objet JSON",
         ),
         (
+            r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*'), first on line "
+            r"(?P<first>\d+)",
+            "{name} ligne {n}\u00a0: identifiant {key} en double, déjà à la ligne {first}",
+        ),
+        (
+            r"give each question an id of its own, or leave the id out",
+            "donnez à chaque question son propre identifiant, ou retirez l'identifiant",
+        ),
+        (
             r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
             "{name} ligne {n}\u00a0: identifiant {key} en double",
         ),
