@@ -828,3 +828,27 @@ def test_a_duplicate_id_names_both_lines(made_home: Path, tmp_path: Path) -> Non
             cli, ["--home", str(made_home), "eval", str(suite)]
         )
         assert r.exit_code == 2 and r.output == said, r.output
+
+
+def test_a_collection_no_question_asks_about_names_those_they_do(
+    made_home: Path, tmp_path: Path
+) -> None:
+    """--collection with a misspelt name said "check --split and --collection": nothing
+    said which collections the suite's questions ask about."""
+    suite = write_suite(tmp_path / "mine.jsonl", SUITE)
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: no question of mine matches --split all and --collection vile (its "
+            "questions ask about ville)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: aucune question de mine ne correspond à --split all et --collection "
+            "vile (ses questions portent sur ville)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite), "--collection", "vile"]
+        )
+        assert r.exit_code == 2 and r.output == said, r.output

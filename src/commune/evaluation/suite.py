@@ -83,10 +83,14 @@ class Suite:
 
     def none_selected(self, split: str | None, collection: str | None) -> NotFound:
         """The error for a selection with no question (`commune eval`, `commune refusals`)."""
+        asked = sorted({c.collection for c in self.cases})
+        hint = "check --split and --collection"
+        if collection and collection not in asked:  # a misspelt name: say the right ones
+            hint = f"its questions ask about {', '.join(asked)}"
         return NotFound(
             f"no question of {self.name} matches --split {split or 'all'}"
             + (f" and --collection {collection}" if collection else ""),
-            "check --split and --collection",
+            hint,
         )
 
 

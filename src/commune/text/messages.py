@@ -2317,6 +2317,10 @@ PATTERNS = [
             "aucune question de {suite} ne correspond à --split {split}",
         ),
         (r"check --split and --collection", "vérifiez --split et --collection"),
+        (
+            r"its questions ask about (?P<names>.+)",
+            "ses questions portent sur {names}",
+        ),
         # The models commune.toml names (core.py unknown_names): `commune check`, a server's start.
         (
             r"(?P<key>\S+) in commune\.toml: (?P<name>.+) is not an embedding model",
