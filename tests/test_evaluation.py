@@ -852,3 +852,18 @@ def test_a_collection_no_question_asks_about_names_those_they_do(
             cli, ["--home", str(made_home), "eval", str(suite), "--collection", "vile"]
         )
         assert r.exit_code == 2 and r.output == said, r.output
+
+
+def test_a_suite_is_a_serie_in_every_french_line(made_home: Path, tmp_path: Path) -> None:
+    """The French messages called the suite "la suite" here, "la série" there (the argument
+    SÉRIE, "corrigez le fichier de la série"): a reader could think them two files."""
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(json.dumps(SUITE[0], ensure_ascii=False).encode("latin-1"))
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for path, said in (
+        (tmp_path / "absent.jsonl", "erreur\u00a0: impossible de lire la série "),
+        (latin, f"erreur\u00a0: {latin} n'est pas du texte UTF-8 (enregistrez la série en"),
+    ):
+        r = fr.invoke(cli, ["--home", str(made_home), "eval", str(path)])
+        assert r.exit_code == 2 and r.output.startswith(said), r.output
+        assert "la suite" not in r.output

@@ -2039,7 +2039,7 @@ PATTERNS = [
         ),
         (
             r"cannot read the suite (?P<name>.+): (?P<why>[^:]+)",
-            "impossible de lire la suite {name}\u00a0: {why}",
+            "impossible de lire la série {name}\u00a0: {why}",
         ),
         (r"give the path of a JSONL file", "donnez le chemin d'un fichier JSONL"),
         (
@@ -2206,7 +2206,7 @@ PATTERNS = [
             "écrivez le caractère lui-même, ou les deux moitiés de sa paire de substitution",
         ),
         (r"(?P<name>.+) is not UTF-8 text", "{name} n'est pas du texte UTF-8"),
-        (r"save the suite as UTF-8 JSONL", "enregistrez la suite en JSONL UTF-8"),
+        (r"save the suite as UTF-8 JSONL", "enregistrez la série en JSONL UTF-8"),
         (
             r"(?P<name>.+): (?P<a>'[^']*') \((?P<split_a>\w+)\) and (?P<b>'[^']*') "
             r"\((?P<split_b>\w+)\) are about the same document or are translations "
