@@ -867,3 +867,19 @@ def test_a_suite_is_a_serie_in_every_french_line(made_home: Path, tmp_path: Path
         r = fr.invoke(cli, ["--home", str(made_home), "eval", str(path)])
         assert r.exit_code == 2 and r.output.startswith(said), r.output
         assert "la suite" not in r.output
+
+
+def test_an_unknown_key_says_to_remove_it_or_use_note(made_home: Path, tmp_path: Path) -> None:
+    """A spreadsheet's own column ("Auteur") stopped on "unknown key 'Auteur' (known keys:
+    ...)": a list, and nothing said what to do with the column."""
+    suite = write_suite(tmp_path / "mine.jsonl", [{**SUITE[0], "Auteur": "Marie"}])
+    for lang, said in (
+        ("en_GB.UTF-8", "unknown key 'Auteur' (remove it, or write its text in \"note\"; the "),
+        ("fr_FR.UTF-8", "clé inconnue 'Auteur' (retirez-la, ou écrivez son texte dans \"note\""),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite)]
+        )
+        assert r.exit_code == 2 and said in r.output, r.output
+    write_suite(suite, [{**SUITE[0], "note": "Marie"}])
+    assert [c.id for c in load_suite(suite).cases] == ["collecte"]

@@ -120,7 +120,9 @@ def parse_case(raw: object, where: str, number: int) -> Case:
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise SuiteError(
-            f"{where}: unknown key {unknown[0]!r}", f"known keys: {', '.join(sorted(_KNOWN))}"
+            f"{where}: unknown key {unknown[0]!r}",
+            # A spreadsheet's own columns (an author, a date): "note" holds any remark.
+            f'remove it, or write its text in "note"; the keys are {", ".join(sorted(_KNOWN))}',
         )
     for key in ("question", "language", "collection"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():

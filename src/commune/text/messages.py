@@ -2636,6 +2636,10 @@ PATTERNS = [
             "augmentez [limits] generation_seconds",
         ),
         (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
+        (
+            r"remove it, or write its text in \"note\"; the keys are (?P<known>.+)",
+            'retirez-la, ou écrivez son texte dans "note"\u00a0; les clés sont {known}',
+        ),
         # An unknown key of commune.toml, and what it was likely meant to be (config.py).
         (r"did you mean (?P<name>\S+)\?", "vouliez-vous dire {name}\u00a0?"),
         (
