@@ -883,3 +883,20 @@ def test_an_unknown_key_says_to_remove_it_or_use_note(made_home: Path, tmp_path:
         assert r.exit_code == 2 and said in r.output, r.output
     write_suite(suite, [{**SUITE[0], "note": "Marie"}])
     assert [c.id for c in load_suite(suite).cases] == ["collecte"]
+
+
+def test_compare_lists_as_changed_only_the_same_question(tmp_path: Path) -> None:
+    """Compared with a report of another suite, or of a question reworded since, "q1" was
+    said to have become correct though it was not the question answered before."""
+    from commune.evaluation.report import changed_answers
+
+    def run(question: str, correct: bool) -> dict:
+        return {
+            "questions": {"extractive": [{"id": "q1", "question": question, "correct": correct}]}
+        }
+
+    now = run("Quel jour passe la collecte ?", True)
+    assert changed_answers(now, run("Quel jour passe la collecte ?", False)) == [
+        "extractive: 1 now correct (q1); 0 no longer correct ()"
+    ]
+    assert changed_answers(now, run("Où est la piscine ?", False)) == []

@@ -367,7 +367,14 @@ def changed_answers(
 ) -> list[str]:
     out = []
     for system, items in report["questions"].items():
-        before = {q["id"]: q for q in other.get("questions", {}).get(system, [])}
+        # The same question: its id, and its words (another suite's "q1", or one reworded
+        # since, is not the question that was answered before).
+        asked = {q["id"]: q["question"] for q in items}
+        before = {
+            q["id"]: q
+            for q in other.get("questions", {}).get(system, [])
+            if q.get("question") == asked.get(q["id"])
+        }
         gained = [
             q["id"]
             for q in items
