@@ -330,6 +330,23 @@ def test_eval_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
     r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite)])
     assert r.exit_code == 2
     assert "collection 'nowhere'" in r.output and r.output.count("\n") == 1
+    # It named no question nor line, and sent an operator to `make eval`.
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: question 'q1' (line 1) asks about collection 'nowhere', which this home does "
+            "not hold (correct its name as commune collections lists it, or add its documents "
+            "with commune add --collection)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: la question 'q1' (ligne 1) porte sur la collection 'nowhere', que ce "
+            "service ne contient pas (corrigez son nom d'après commune collections, ou ajoutez "
+            "ses documents avec commune add --collection)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(cli, ["--home", str(ville), "eval", str(suite)])
+        assert r.exit_code == 2 and r.output == said, r.output
     r = runner.invoke(cli, ["--home", str(ville), "eval", str(suite), "--compare", "nope"])
     assert r.exit_code == 2 and "no evaluation report" in r.output
 
@@ -358,17 +375,18 @@ def test_a_suite_that_does_not_fit_the_home_stops_before_any_question(
     for cases, english, french in (
         (
             misspelt,
-            "error: question 'library' names the document 'libary.md', which collection "
+            "error: question 'library' (line 2) names the document 'libary.md', which collection "
             "'ville' does not hold (write the last part of its source_uri",
-            "erreur\u00a0: la question 'library' nomme le document 'libary.md', que la "
+            "erreur\u00a0: la question 'library' (ligne 2) nomme le document 'libary.md', que la "
             "collection 'ville' ne contient pas (écrivez la dernière partie de son source_uri",
         ),
         (
             too_long,
-            "error: question 'library' is 2399 characters long, over the limit of 2000 "
-            "(shorten it, or raise [limits] max_query_chars in commune.toml)",
-            "erreur\u00a0: la question 'library' fait 2399 caractères, au-delà de la limite de "
-            "2000 (raccourcissez-la, ou relevez [limits] max_query_chars dans commune.toml)",
+            "error: question 'library' (line 2) is 2399 characters long, over the limit of "
+            "2000 (shorten it, or raise [limits] max_query_chars in commune.toml)",
+            "erreur\u00a0: la question 'library' (ligne 2) fait 2399 caractères, au-delà de la "
+            "limite de 2000 (raccourcissez-la, ou relevez [limits] max_query_chars dans "
+            "commune.toml)",
         ),
     ):
         suite = write_suite(tmp_path / "mine.jsonl", cases)
@@ -601,3 +619,284 @@ def test_an_invalid_suite_or_report_says_what_to_do(made_home: Path, tmp_path: P
         "is not a Commune evaluation report (give --compare the report.json an earlier "
         "commune eval --out wrote, or that directory)\n"
     ), r.output
+
+
+def test_compare_with_a_report_of_another_format_stops_before_the_run(
+    ville: Path, tmp_path: Path
+) -> None:
+    """--compare with a report an older commune eval wrote (no embedder in its pins, no
+    pins at all) ran every question, then ended in a KeyError traceback."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "old"
+    out.mkdir()
+    for old, key in (
+        ({"kind": "commune-eval", "created_at": "2025-01-01", "split": "test"}, "pins"),
+        (
+            {
+                "kind": "commune-eval",
+                "created_at": "2025-01-01",
+                "split": "test",
+                "pins": {"suite": {"name": "ville", "sha256": "ab"}, "commit": "c"},
+                "metrics": {},
+                "questions": {},
+            },
+            "pins.embedder",
+        ),
+    ):
+        (out / "report.json").write_text(json.dumps(old))
+        for lang, said in (
+            ("en_GB.UTF-8", f"is a report of another version of commune eval: it has no {key} "),
+            (
+                "fr_FR.UTF-8",
+                "est un rapport d'une autre version de commune eval\u00a0: il n'a pas de "
+                f"{key} (relancez commune eval --out",
+            ),
+        ):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(ville), "eval", str(suite), "--compare", str(out)]
+            )
+            assert r.exit_code == 2 and said in r.output, r.output
+            assert r.output.count("\n") == 1 and "answers" not in r.output
+
+
+def test_a_spreadsheets_slips_are_named_with_what_to_do(made_home: Path, tmp_path: Path) -> None:
+    """A clerk's export said only the parser's word ("invalid JSON (Extra data)", "Expecting
+    value"): a comma after each object, a comma before "}", lines in quotes, a JSON list, a
+    CSV given by mistake. Each now says which slip it is, on which line, and what to do."""
+    line = json.dumps(SUITE[0], ensure_ascii=False)
+    cases = {
+        "comma.jsonl": (
+            line + ",\n",
+            "comma.jsonl line 1: a comma after the object (remove it",
+            "comma.jsonl ligne 1\u00a0: une virgule après l'objet (retirez-la",
+        ),
+        "trailing.jsonl": (
+            line + "\n" + line.replace('"test"}', '"test",}') + "\n",
+            "trailing.jsonl line 2: a comma after the last value of an object or a list",
+            "trailing.jsonl ligne 2\u00a0: une virgule après la dernière valeur",
+        ),
+        "quoted.jsonl": (
+            '"' + line.replace('"', '""') + '"\n',
+            "quoted.jsonl line 1: the object is in quotes, as a spreadsheet exports a cell",
+            "quoted.jsonl ligne 1\u00a0: l'objet est entre guillemets",
+        ),
+        "list.json": (
+            "[\n" + line + "\n]\n",
+            "list.json line 1: a JSON list, where each line should be one question",
+            "list.json ligne 1\u00a0: une liste JSON",
+        ),
+        "questions.csv": (
+            "id;question;language;collection\nq1;Quel jour ?;fr;ville\n",
+            "questions.csv line 1: a spreadsheet's row (CSV), not a JSON object (write each "
+            "question as one JSON object on a line of its own, as docs/evaluation.md shows)",
+            "questions.csv ligne 1\u00a0: une ligne de tableur (CSV), pas un objet JSON "
+            "(écrivez chaque question comme un objet JSON sur une ligne à part, comme le "
+            "montre docs/fr/evaluation.md)",
+        ),
+    }
+    for name, (text, english, french) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            r = CliRunner(env={"LANG": lang}).invoke(
+                cli, ["--home", str(made_home), "eval", str(tmp_path / name)]
+            )
+            assert r.exit_code == 2 and said in r.output, r.output
+            assert r.output.count("\n") == 1
+
+
+def test_facts_written_as_text_say_how_to_write_the_list(made_home: Path, tmp_path: Path) -> None:
+    """ "facts": "mardi", a spreadsheet's cell, stopped on "'facts' must be a list" and the
+    general hint: nothing said how to write it."""
+    suite = write_suite(tmp_path / "mine.jsonl", [{**SUITE[0], "facts": "mardi"}])
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: mine.jsonl line 1: 'facts' is the text \"mardi\", where a list is needed "
+            '(write "facts": ["mardi"], one string per fact)\n',
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: mine.jsonl ligne 1\u00a0: 'facts' est le texte \"mardi\", là où il "
+            'faut une liste (écrivez "facts": ["mardi"], un texte par fait)\n',
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite)]
+        )
+        assert r.exit_code == 2 and r.output == said, r.output
+
+
+def test_the_report_says_what_each_ratio_was_taken_over(ville: Path, tmp_path: Path) -> None:
+    """A question naming no document is left out of retrieval's figures, one listing no fact
+    out of the facts': the table and report.html showed the ratios alone, so a reader could
+    not tell 1.000 of two questions from 1.000 of all."""
+    no_facts = {"id": "mairie", "question": "Où est la mairie ?", "language": "fr", "split": "test"}
+    suite = write_suite(tmp_path / "ville.jsonl", [*SUITE, {**no_facts, "collection": "ville"}])
+    out = tmp_path / "run"
+    args = ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out)]
+    en = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert en.exit_code == 0, en.output
+    report = json.loads((out / "report.json").read_text())
+    split = {c.id: c.split for c in load_suite(suite).cases}
+    test = [c for c in [*SUITE, no_facts] if split[c["id"]] == "test"]
+    n = len(test)
+    judged = sum(1 for c in test if c.get("documents"))
+    with_facts = sum(1 for c in test if c.get("facts"))
+    counts = report["counts"]["all"]
+    assert (counts["questions"], counts["retrieval_judged"]) == (n, judged)
+    assert counts["answers"]["extractive"]["fact_containment"][1] == with_facts
+    assert f"\nall: {n} questions, retrieval over {judged}; extractive: facts " in en.output
+    assert f"of {with_facts}, correct " in en.output
+    assert "over the questions that name their documents" in en.output
+    page = (out / "report.html").read_text()
+    assert "<th>taken over</th>" in page
+    assert f"<td>{judged} questions naming their documents</td>" in page
+    correct = counts["answers"]["extractive"]["correct"]
+    assert f"<td>{correct[0]} of {n} questions</td>" in page
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args[:-2] + ["--retrieval-only"])
+    assert fr.exit_code == 0, fr.output
+    assert f"\ntout\u00a0: {n} questions, recherche sur {judged}\n" in fr.output
+    assert "la recherche (MRR, nDCG@10, R@10) sur les questions qui nomment leurs" in fr.output
+
+
+def test_report_html_is_in_the_readers_language(ville: Path, tmp_path: Path) -> None:
+    """The terminal's table was French for a French reader, and report.html, the page one
+    publishes to the cooperative, stayed English with decimal points."""
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "fr"
+    args = ["--home", str(ville), "eval", str(suite), "--split", "test", "--out", str(out)]
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    page = (out / "report.html").read_text()
+    assert (
+        '<html lang="fr">' in page and "<h1>Évaluation de <code>ville</code>, partie test" in page
+    )
+    assert "<th>groupe</th><th>système</th><th>chiffre</th><th>valeur</th><th>sur</th>" in page
+    report = json.loads((out / "report.json").read_text())
+    correct = report["counts"]["all"]["answers"]["extractive"]["correct"]
+    assert "<td>tout</td><td>extractive</td><td>justes</td><td>" in page
+    assert f"<td>{correct[0]} sur {correct[1]} questions</td>" in page
+    assert "Questions sans réponse juste" in page and "Evaluation of" not in page
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    page = (out / "report.html").read_text()
+    assert '<html lang="en">' in page and "<td>all</td><td>extractive</td><td>correct</td>" in page
+    assert f"<td>{correct[0]} of {correct[1]} questions</td>" in page
+
+
+def test_report_html_says_when_it_cuts_the_wrong_answers(
+    ville: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """report.html listed the first 400 questions not answered correctly and said nothing of
+    the others: a reader counting its rows took them for all."""
+    from commune.evaluation import report as rep
+
+    monkeypatch.setattr(rep, "WRONG_SHOWN", 1)
+    wrong = [{**SUITE[1], "id": f"w{i}", "facts": [["zzz-never"]]} for i in range(3)]
+    suite = write_suite(tmp_path / "ville.jsonl", wrong)
+    for lang, said in (
+        ("en_GB.UTF-8", "<p>The first 1 of 3; report.json holds every question.</p>"),
+        ("fr_FR.UTF-8", "<p>Les 1 premières sur 3\u00a0; report.json garde toutes les questions."),
+    ):
+        out = tmp_path / lang
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(ville), "eval", str(suite), "--out", str(out)]
+        )
+        assert r.exit_code == 0, r.output
+        page = (out / "report.html").read_text()
+        assert said in page and page.count("<td>w") == 1
+
+
+def test_a_duplicate_id_names_both_lines(made_home: Path, tmp_path: Path) -> None:
+    """A duplicate id named the second line only: in a suite of 40 questions the clerk had
+    to search for the first."""
+    suite = write_suite(tmp_path / "mine.jsonl", [SUITE[0], SUITE[1], SUITE[0]])
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: mine.jsonl line 3: duplicate id 'collecte', first on line 1 (give each "
+            "question an id of its own, or leave the id out)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: mine.jsonl ligne 3\u00a0: identifiant 'collecte' en double, déjà à la "
+            "ligne 1 (donnez à chaque question son propre identifiant, ou retirez "
+            "l'identifiant)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite)]
+        )
+        assert r.exit_code == 2 and r.output == said, r.output
+
+
+def test_a_collection_no_question_asks_about_names_those_they_do(
+    made_home: Path, tmp_path: Path
+) -> None:
+    """--collection with a misspelt name said "check --split and --collection": nothing
+    said which collections the suite's questions ask about."""
+    suite = write_suite(tmp_path / "mine.jsonl", SUITE)
+    for lang, said in (
+        (
+            "en_GB.UTF-8",
+            "error: no question of mine matches --split all and --collection vile (its "
+            "questions ask about ville)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: aucune question de mine ne correspond à --split all et --collection "
+            "vile (ses questions portent sur ville)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite), "--collection", "vile"]
+        )
+        assert r.exit_code == 2 and r.output == said, r.output
+
+
+def test_a_suite_is_a_serie_in_every_french_line(made_home: Path, tmp_path: Path) -> None:
+    """The French messages called the suite "la suite" here, "la série" there (the argument
+    SÉRIE, "corrigez le fichier de la série"): a reader could think them two files."""
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(json.dumps(SUITE[0], ensure_ascii=False).encode("latin-1"))
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for path, said in (
+        (tmp_path / "absent.jsonl", "erreur\u00a0: impossible de lire la série "),
+        (latin, f"erreur\u00a0: {latin} n'est pas du texte UTF-8 (enregistrez la série en"),
+    ):
+        r = fr.invoke(cli, ["--home", str(made_home), "eval", str(path)])
+        assert r.exit_code == 2 and r.output.startswith(said), r.output
+        assert "la suite" not in r.output
+
+
+def test_an_unknown_key_says_to_remove_it_or_use_note(made_home: Path, tmp_path: Path) -> None:
+    """A spreadsheet's own column ("Auteur") stopped on "unknown key 'Auteur' (known keys:
+    ...)": a list, and nothing said what to do with the column."""
+    suite = write_suite(tmp_path / "mine.jsonl", [{**SUITE[0], "Auteur": "Marie"}])
+    for lang, said in (
+        ("en_GB.UTF-8", "unknown key 'Auteur' (remove it, or write its text in \"note\"; the "),
+        ("fr_FR.UTF-8", "clé inconnue 'Auteur' (retirez-la, ou écrivez son texte dans \"note\""),
+    ):
+        r = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(made_home), "eval", str(suite)]
+        )
+        assert r.exit_code == 2 and said in r.output, r.output
+    write_suite(suite, [{**SUITE[0], "note": "Marie"}])
+    assert [c.id for c in load_suite(suite).cases] == ["collecte"]
+
+
+def test_compare_lists_as_changed_only_the_same_question(tmp_path: Path) -> None:
+    """Compared with a report of another suite, or of a question reworded since, "q1" was
+    said to have become correct though it was not the question answered before."""
+    from commune.evaluation.report import changed_answers
+
+    def run(question: str, correct: bool) -> dict:
+        return {
+            "questions": {"extractive": [{"id": "q1", "question": question, "correct": correct}]}
+        }
+
+    now = run("Quel jour passe la collecte ?", True)
+    assert changed_answers(now, run("Quel jour passe la collecte ?", False)) == [
+        "extractive: 1 now correct (q1); 0 no longer correct ()"
+    ]
+    assert changed_answers(now, run("Où est la piscine ?", False)) == []

@@ -184,8 +184,8 @@ def test_eval_says_its_table_and_errors_in_french(home, tmp_path):
     )
     nowhere = run(home, "eval", str(suite), env=FRENCH)
     assert nowhere.exit_code == 2 and nowhere.stderr.startswith(
-        f"erreur{NB}: la suite porte sur la collection 'ville', que ce répertoire du service ne "
-        "contient pas (construisez-la d'abord"
+        f"erreur{NB}: la question 'q1' (ligne 1) porte sur la collection 'ville', que ce "
+        "service ne contient pas (corrigez son nom d'après commune collections"
     ), nowhere.stderr
     assert "collection 'ville', which this home" in run(home, "eval", str(suite)).stderr
 
@@ -243,15 +243,16 @@ def test_a_calibrations_method_and_the_maps_reasons_have_their_french():
     assert localise(declared, "fr") == (
         "ses métadonnées déclarent 'MIT License\n\nCopyright', qui n'est pas une expression SPDX"
     )
-    # A hint that holds parentheses of its own is still the hint.
+    # A message whose head holds parentheses of its own keeps its hint apart.
     suite = (
-        "the suite asks about collection 'x', which this home does not hold (build it first "
-        "(`make eval` builds the shipped suites' home), or pass --collection)"
+        "question 'x' (line 3) asks about collection 'y', which this home does not hold "
+        "(correct its name as commune collections lists it, or add its documents with "
+        "commune add --collection)"
     )
     assert localise(suite, "fr") == (
-        "la suite porte sur la collection 'x', que ce répertoire du service ne contient pas "
-        "(construisez-la d'abord (`make eval` construit le répertoire du service des suites "
-        "livrées), ou passez --collection)"
+        "la question 'x' (ligne 3) porte sur la collection 'y', que ce service ne contient pas "
+        "(corrigez son nom d'après commune collections, ou ajoutez ses documents avec "
+        "commune add --collection)"
     )
 
 

@@ -201,7 +201,9 @@ def test_refusals_errors_are_one_line(ville: Path, tmp_path: Path) -> None:
         cli, ["--home", str(ville), "refusals", str(suite)], env={"LANG": "fr_FR.UTF-8"}
     )
     assert r.exit_code == 2 and r.output.count("\n") == 1
-    assert r.output.startswith("erreur\u00a0: la question 'long' fait 2399 caractères"), r.output
+    assert r.output.startswith(
+        f"erreur\u00a0: la question 'long' (ligne {len(long)}) fait 2399 caractères"
+    ), r.output
 
 
 def test_transparency_shows_the_threshold_answers_are_given_at(ville: Path) -> None:

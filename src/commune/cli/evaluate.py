@@ -190,7 +190,7 @@ def eval_cmd(
     lang = from_environment(os.environ)
     click.echo(rep.summary(report, other=other, language=lang))
     # The report is written before the scores are kept: a disk that fails it keeps none.
-    where = rep.write(report, out=out, other=other) if out else None
+    where = rep.write(report, out=out, other=other, language=lang) if out else None
     if commune.record_scores(result=result, suite=loaded, split=split):
         click.echo(
             "\n"

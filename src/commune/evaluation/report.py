@@ -56,10 +56,47 @@ def build(
         "pins": pins,
         "systems": list(result.outcomes),
         "metrics": result.metrics(),
+        "counts": counts(result),
         "questions": {
             label: [o.to_json() for o in outcomes] for label, outcomes in result.outcomes.items()
         },
     }
+
+
+def counts(result: Any) -> dict[str, Any]:
+    """What each ratio of the metrics was taken over, per group and answer system, as
+    [found, out of]: a figure read alone hid that the questions naming no document are not in
+    retrieval's, nor those listing no fact in the facts'. The same selections as
+    metrics.answer_scores; the citations are sentences, the rest questions."""
+    out: dict[str, Any] = {}
+    for group, cases in result.groups().items():
+        ids = {c.id for c in cases}
+        entry: dict[str, Any] = {
+            "questions": len(cases),
+            "retrieval_judged": sum(1 for c in cases if c.id in result.qrels),
+            "answers": {},
+        }
+        for label, outcomes in result.outcomes.items():
+            mine = [o for o in outcomes if o.case.id in ids]
+            answerable = [o for o in mine if not o.case.unanswerable]
+            unanswerable = [o for o in mine if o.case.unanswerable]
+            with_facts = [o for o in answerable if o.case.facts]
+            entry["answers"][label] = {
+                "fact_containment": [sum(bool(o.facts_found) for o in with_facts), len(with_facts)],
+                "correct": [sum(o.correct for o in mine), len(mine)],
+                "citation_validity": [
+                    sum(o.citations_supported for o in mine),
+                    sum(o.citations for o in mine),
+                ],
+                "refusal_precision": [
+                    sum(o.refused for o in unanswerable),
+                    sum(o.refused for o in mine),
+                ],
+                "refusal_recall": [sum(o.refused for o in unanswerable), len(unanswerable)],
+                "answerable_refused": [sum(o.refused for o in answerable), len(answerable)],
+            }
+        out[group] = entry
+    return out
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -77,16 +114,61 @@ def load(path: str | Path) -> dict[str, Any]:
         raise CommuneError(f"{p} is not a valid report: {exc}") from None
     if not isinstance(data, dict) or data.get("kind") != "commune-eval":
         raise CommuneError(f"{p} is not a Commune evaluation report")
+    missing = _missing(data)
+    if missing is not None:
+        # An older format, or a report edited by hand: the comparison read these after the
+        # whole run and ended in a traceback.
+        raise CommuneError(
+            f"{p} is a report of another version of commune eval: it has no {missing}",
+            "run commune eval --out again to make a report to compare with",
+        )
     return data
 
 
-def write(report: dict[str, Any], out: str | Path, other: dict[str, Any] | None = None) -> Path:
+# What a comparison reads of the earlier report: (path, type).
+_READ: list[tuple[tuple[str, ...], type]] = [
+    (("created_at",), str),
+    (("pins",), dict),
+    (("pins", "suite"), dict),
+    (("pins", "suite", "sha256"), str),
+    (("pins", "embedder"), dict),
+    (("pins", "embedder", "name"), str),
+    (("metrics",), dict),
+    (("questions",), dict),
+]
+
+
+def _missing(data: dict[str, Any]) -> str | None:
+    """The first field a comparison reads that ``data`` lacks, or has of another type
+    ("pins.embedder.name"), or None."""
+    for path, kind in _READ:
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, kind):
+            return ".".join(path)
+    if not all(isinstance(entry, dict) for entry in data["metrics"].values()):
+        return "metrics"
+    for items in data["questions"].values():
+        if not isinstance(items, list) or not all(
+            isinstance(q, dict) and "id" in q and "correct" in q for q in items
+        ):
+            return "questions"
+    return None
+
+
+def write(
+    report: dict[str, Any],
+    out: str | Path,
+    other: dict[str, Any] | None = None,
+    language: str = "en",
+) -> Path:
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     tmp = d / "report.json.tmp"
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(d / "report.json")  # a reader never sees half a report
-    (d / "report.html").write_text(to_html(report, other), encoding="utf-8")
+    (d / "report.html").write_text(to_html(report, other, language), encoding="utf-8")
     return d
 
 
@@ -228,9 +310,56 @@ def summary(
                         text += f" ({'+' if v - b >= 0 else ''}{_fmt(v - b, language)})"
                 cells.append(f"{text:>{width}}")
             lines.append(f"{_word(name, language):<18} {system:<18} " + " ".join(cells))
+    lines.extend(count_lines(report, language))
     if other:
         lines.extend(changed_answers(report, other, language=language))
     return "\n".join(lines)
+
+
+def count_lines(report: dict[str, Any], language: str = "en") -> list[str]:
+    """What the table's ratios were taken over, one line per group and system ("facts 4 of
+    5"); a report written before the counts were kept has none."""
+    fr = language == "fr"
+    found = report.get("counts") or {}
+    if not found:
+        return []
+    lines = [
+        "\nSur quoi portent les chiffres (trouvés sur le total)\u00a0: la recherche (MRR, "
+        "nDCG@10, R@10) sur les questions qui nomment leurs documents, les faits sur celles "
+        "avec réponse qui en listent, les citations sur les phrases citées"
+        if fr
+        else "\nWhat the figures are taken over (found of the total): retrieval (MRR, nDCG@10, "
+        "R@10) over the questions that name their documents, facts over the answerable ones "
+        "that list some, citations over the sentences cited"
+    ]
+    of = "sur" if fr else "of"
+    for name, entry in found.items():
+        n, judged = entry["questions"], entry["retrieval_judged"]
+        head = plural(language, n, "{n} question", "{n} questions") + (
+            f", recherche sur {judged}" if fr else f", retrieval over {judged}"
+        )
+        answers = entry.get("answers") or {}
+        if not answers:
+            lines.append(f"{_word(name, language)}\u00a0: {head}" if fr else f"{name}: {head}")
+            continue
+        for system, c in answers.items():
+            parts = [
+                f"{_word(short, language)} {c[key][0]} {of} {c[key][1]}"
+                for key, short in (
+                    ("fact_containment", "facts"),
+                    ("correct", "correct"),
+                    ("citation_validity", "cites ok"),
+                    ("refusal_recall", "refused unans"),
+                    ("answerable_refused", "refused ans"),
+                )
+            ]
+            text = f"{head}; {system}: " + ", ".join(parts)
+            if fr:
+                text = f"{head}\u00a0; {system}\u00a0: " + ", ".join(parts)
+                lines.append(f"{_word(name, language)}\u00a0: {text}")
+            else:
+                lines.append(f"{name}: {text}")
+    return lines
 
 
 def changed_answers(
@@ -238,7 +367,14 @@ def changed_answers(
 ) -> list[str]:
     out = []
     for system, items in report["questions"].items():
-        before = {q["id"]: q for q in other.get("questions", {}).get(system, [])}
+        # The same question: its id, and its words (another suite's "q1", or one reworded
+        # since, is not the question that was answered before).
+        asked = {q["id"]: q["question"] for q in items}
+        before = {
+            q["id"]: q
+            for q in other.get("questions", {}).get(system, [])
+            if q.get("question") == asked.get(q["id"])
+        }
         gained = [
             q["id"]
             for q in items
@@ -310,8 +446,90 @@ def _bars(title: str, series: dict[str, dict[str, float]], width: int = 640) -> 
     return f"<figure>{''.join(parts)}<figcaption>{html.escape(title)}</figcaption></figure>"
 
 
-def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
+# The rows of "Questions not answered correctly" report.html shows.
+WRONG_SHOWN = 400
+_KEYS = {label: key for _, _, key, label, _, _ in FIGURES}
+
+
+# The HTML table's figure labels in French (FIGURES' long labels).
+FRENCH_FIGURES = {
+    "MRR@10 hybrid": "MRR@10 hybride",
+    "MRR@10 lexical": "MRR@10 lexicale",
+    "MRR@10 dense": "MRR@10 dense",
+    "nDCG@10 hybrid": "nDCG@10 hybride",
+    "Recall@10 hybrid": "Rappel@10 hybride",
+    "fact containment": "faits contenus",
+    "correct": "justes",
+    "citation validity": "citations fondées",
+    "refusal precision": "précision des refus",
+    "refusal recall": "sans réponse refusées",
+    "answerable refused": "avec réponse refusées",
+    "latency p50 ms": "latence p50 ms",
+    "latency p95 ms": "latence p95 ms",
+    "Wh / answer": "Wh / réponse",
+    "Wh / correct answer": "Wh / réponse juste",
+}
+
+
+def taken_over(
+    report: dict[str, Any], group: str, system: str, label: str, language: str = "en"
+) -> str:
+    """What a figure of the HTML table was taken over: "4 of 5" for a ratio of questions
+    (citations: of sentences), "3 questions" for a mean; "" where the report kept no count."""
+    fr = language == "fr"
+    entry = (report.get("counts") or {}).get(group)
+    if not entry:
+        return ""
+    if system == "retrieval":
+        n = entry["retrieval_judged"]
+        return (
+            plural(
+                language,
+                n,
+                "{n} question qui nomme ses documents",
+                "{n} questions qui nomment leurs documents",
+            )
+            if fr
+            else f"{n} questions naming their documents"
+        )
+    mine = entry["answers"].get(system, {})
+    key = _KEYS.get(label, "")
+    pair = mine.get(key)
+    if pair is not None:
+        units = {
+            "citation_validity": ("{n} phrase citée", "{n} phrases citées")
+            if fr
+            else ("{n} sentence cited", "{n} sentences cited"),
+            "refusal_precision": ("{n} refus", "{n} refus")
+            if fr
+            else ("{n} refusal", "{n} refusals"),
+        }
+        one, many = units.get(key, ("{n} question", "{n} questions"))
+        return f"{pair[0]} {'sur' if fr else 'of'} " + plural(language, pair[1], one, many)
+    if key == "wh_per_correct_answer" and "correct" in mine:
+        n = mine["correct"][0]
+        return (
+            plural(language, n, "{n} réponse juste", "{n} réponses justes")
+            if fr
+            else f"{n} correct answers"
+        )
+    return plural(language, entry["questions"], "{n} question", "{n} questions")
+
+
+def to_html(
+    report: dict[str, Any], other: dict[str, Any] | None = None, language: str = "en"
+) -> str:
+    """The report as a page, in ``language`` ("fr": French words and decimal commas, as the
+    terminal's table; the figures are the same)."""
     esc = html.escape
+    fr = language == "fr"
+
+    def t(english: str, french: str) -> str:
+        return french if fr else english
+
+    def num(v: float | None) -> str:
+        return _fmt(v, language)
+
     pins = report["pins"]
     metrics = report["metrics"]
     slices = [g for g in metrics if g.startswith("slice ")]
@@ -329,66 +547,115 @@ def to_html(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
         for g in slices
     }
     theirs = {(g, s, m): v for g, s, m, v in rows(other)} if other else {}
+    heads = [
+        t("group", "groupe"),
+        t("system", "système"),
+        t("figure", "chiffre"),
+        t("value", "valeur"),
+        t("taken over", "sur"),
+    ]
+    if other:
+        heads += [t("compared", "comparée"), t("change", "écart")]
     table = [
-        "<table><caption>Figures</caption><tr><th>group</th><th>system</th><th>figure</th>"
-        "<th>value</th>" + ("<th>compared</th><th>change</th>" if other else "") + "</tr>"
+        f"<table><caption>{t('Figures', 'Chiffres')}</caption><tr>"
+        + "".join(f"<th>{h}</th>" for h in heads)
+        + "</tr>"
     ]
     for group, system, label, value in rows(report):
-        cells = "".join(f"<td>{esc(x)}</td>" for x in (group, system, label, _fmt(value)))
+        over = taken_over(report, group, system, label, language)
+        shown = (
+            _word(group, language),
+            t(system, "recherche") if system == "retrieval" else system,
+            FRENCH_FIGURES.get(label, label) if fr else label,
+            num(value),
+            over,
+        )
+        cells = "".join(f"<td>{esc(x)}</td>" for x in shown)
         if other:
             before = theirs.get((group, system, label))
             change = None if before is None or value is None else value - before
             cls = "" if not change else ("up" if change > 0 else "down")
-            cells += f'<td>{_fmt(before)}</td><td class="{cls}">{_fmt(change)}</td>'
+            cells += f'<td>{num(before)}</td><td class="{cls}">{num(change)}</td>'
         table.append(f"<tr>{cells}</tr>")
     table.append("</table>")
     wrong = []
     for system, items in report["questions"].items():
         for q in items:
             if not q["correct"]:
-                said = "refused" if q["refused"] else q["answer"][:300]
+                said = t("refused", "refusée") if q["refused"] else q["answer"][:300]
                 cells = "".join(
                     f"<td>{esc(x)}</td>" for x in (q["id"], system, q["question"], said)
                 )
                 wrong.append(f"<tr>{cells}</tr>")
     changed = (
-        "".join(f"<li>{esc(line)}</li>" for line in changed_answers(report, other)) if other else ""
+        "".join(
+            f"<li>{esc(line)}</li>" for line in changed_answers(report, other, language=language)
+        )
+        if other
+        else ""
     )
     name = esc(pins["suite"]["name"])
     compared = ""
     if other:
         compared = (
-            f"<p>Compared with the run of {esc(other['created_at'])} "
-            f"({esc(other_suite(report, other))}{esc(scope(other))}, "
+            f"<p>{t('Compared with the run of', 'Comparée à l’évaluation du')} "
+            f"{esc(other['created_at'])} "
+            f"({esc(other_suite(report, other))}{esc(scope(other, language))}, "
             "commit "
             f"<code>{esc(str(other['pins'].get('commit')))}</code>).</p><ul>{changed}</ul>"
         )
     plots = ""
     if retrieval:
-        plots += _bars("Retrieval MRR@10 by slice: the hybrid and each of its halves", retrieval)
+        plots += _bars(
+            t(
+                "Retrieval MRR@10 by slice: the hybrid and each of its halves",
+                "Recherche, MRR@10 par tranche\u00a0: l’hybride et chacune de ses moitiés",
+            ),
+            retrieval,
+        )
     if any(answers.values()):
-        plots += _bars("Answer-fact containment by slice", answers)
+        plots += _bars(
+            t("Answer-fact containment by slice", "Faits contenus dans les réponses, par tranche"),
+            answers,
+        )
     head = (
         f"{esc(report['created_at'])} — Commune {esc(pins['commune_version'])}, commit "
         f"<code>{esc(str(pins.get('commit')))}</code>, code "
-        f"<code>{esc(str(pins.get('code_sha256'))[:12])}</code>, embedder "
+        f"<code>{esc(str(pins.get('code_sha256'))[:12])}</code>, {t('embedder', 'plongement')} "
         f"<code>{esc(pins['embedder']['name'])}</code>, configuration "
-        f"<code>{esc(pins['config_sha256'][:12])}</code>, suite "
-        f"<code>{esc(pins['suite']['sha256'][:12])}</code>, index generation "
+        f"<code>{esc(pins['config_sha256'][:12])}</code>, {t('suite', 'série')} "
+        f"<code>{esc(pins['suite']['sha256'][:12])}</code>, "
+        f"{t('index generation', 'génération de l’index')} "
         f"{esc(str(pins['index_generation']))}."
     )
+    # A long list is cut, and says so: a reader counting the rows would take them for all.
+    shown_wrong = WRONG_SHOWN
+    cut = (
+        t(
+            f"<p>The first {shown_wrong} of {len(wrong)}; report.json holds every question.</p>",
+            f"<p>Les {shown_wrong} premières sur {len(wrong)}\u00a0; report.json garde toutes "
+            "les questions.</p>",
+        )
+        if len(wrong) > shown_wrong
+        else ""
+    )
+    title = t(f"Commune evaluation: {name}", f"Évaluation Commune\u00a0: {name}")
+    wrong_heads = "".join(
+        f"<th>{h}</th>" for h in ("id", t("system", "système"), "question", t("answer", "réponse"))
+    )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Commune evaluation: {name}</title>
+<html lang="{t("en", "fr")}"><head><meta charset="utf-8"><title>{title}</title>
 <style>{_CSS}</style></head><body><main>
-<h1>Evaluation of <code>{name}</code>, {esc(scope(report))}</h1>
+<h1>{t("Evaluation of", "Évaluation de")} <code>{name}</code>, {esc(scope(report, language))}</h1>
 <p>{head}</p>
 {compared}
 {plots}
 {"".join(table)}
-<h2>Pins</h2><pre>{esc(json.dumps(pins, indent=1, ensure_ascii=False))}</pre>
-<h2>Questions not answered correctly</h2>
-<table><tr><th>id</th><th>system</th><th>question</th><th>answer</th></tr>
-{"".join(wrong[:400])}</table>
+<h2>{t("Pins", "Épinglage")}</h2><pre>{esc(json.dumps(pins, indent=1, ensure_ascii=False))}</pre>
+<h2>{t("Questions not answered correctly", "Questions sans réponse juste")}</h2>
+<table><tr>{wrong_heads}</tr>
+{"".join(wrong[:shown_wrong])}</table>
+{cut}
 </main></body></html>
 """
 

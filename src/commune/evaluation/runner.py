@@ -79,11 +79,14 @@ class RunResult:
         return out
 
 
-def collection_languages(engine: Engine, names: set[str]) -> dict[str, str]:
-    """The main language of each collection's documents, which decides a question's slice."""
+def collection_languages(engine: Engine, cases: list[Case]) -> dict[str, str]:
+    """The main language of each collection the ``cases`` ask about, which decides a
+    question's slice."""
     from sqlalchemy import func, select
 
     from commune.store.schema import collections, documents
+
+    names = {c.collection for c in cases}
 
     with engine.connect() as conn:
         rows = conn.execute(
@@ -96,12 +99,15 @@ def collection_languages(engine: Engine, names: set[str]) -> dict[str, str]:
     for name, lang, n in rows:
         if name not in best or n > best[name][0]:
             best[name] = (n, lang)
-    missing = sorted(names - set(best))
-    if missing:
-        raise NotFound(
-            f"the suite asks about collection {missing[0]!r}, which this home does not hold",
-            "build it first (`make eval` builds the shipped suites' home), or pass --collection",
-        )
+    for c in cases:
+        if c.collection not in best:
+            # The first question that asks, with its line: the suite's writer corrects a name
+            # where it is written.
+            raise NotFound(
+                f"{c.named} asks about collection {c.collection!r}, which this home does not hold",
+                "correct its name as commune collections lists it, or add its documents with "
+                "commune add --collection",
+            )
     return {name: lang for name, (_, lang) in best.items()}
 
 
@@ -129,7 +135,7 @@ def check_documents(engine: Engine, cases: list[Case]) -> None:
         for doc in c.documents:
             if not any(names_document(doc, s) for s in sources.get(c.collection, ())):
                 raise NotFound(
-                    f"question {c.id!r} names the document {doc!r}, which collection "
+                    f"{c.named} names the document {doc!r}, which collection "
                     f"{c.collection!r} does not hold",
                     "write the last part of its source_uri, which commune documents --json "
                     "shows, or add the document",
@@ -143,8 +149,7 @@ def check_questions(settings: Settings, cases: list[Case]) -> None:
     for c in cases:
         if len(c.question) > limit:
             raise InvalidRequest(
-                f"question {c.id!r} is {len(c.question)} characters long, over the limit of "
-                f"{limit}",
+                f"{c.named} is {len(c.question)} characters long, over the limit of {limit}",
                 "shorten it, or raise [limits] max_query_chars in commune.toml",
             )
 
@@ -184,7 +189,7 @@ def run_suite(
         cases = cases[:limit]
     if not cases:
         raise suite.none_selected(split, collection)
-    languages = collection_languages(deployment.engine, {c.collection for c in cases})
+    languages = collection_languages(deployment.engine, cases)
     check_documents(deployment.engine, cases)
     check_questions(deployment.searcher.settings, cases)
     result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})

@@ -53,10 +53,17 @@ class Case:
     unanswerable: bool = False
     split: str | None = None
     corpus: str | None = None
+    # Its line in the suite file (0: made in code), for the errors that name it.
+    line: int = field(default=0, compare=False)
 
     @property
     def judged_retrieval(self) -> bool:
         return bool(self.documents)
+
+    @property
+    def named(self) -> str:
+        """ "question 'q4' (line 4)", as the errors about it begin."""
+        return f"question {self.id!r}" + (f" (line {self.line})" if self.line else "")
 
 
 @dataclass
@@ -76,10 +83,14 @@ class Suite:
 
     def none_selected(self, split: str | None, collection: str | None) -> NotFound:
         """The error for a selection with no question (`commune eval`, `commune refusals`)."""
+        asked = sorted({c.collection for c in self.cases})
+        hint = "check --split and --collection"
+        if collection and collection not in asked:  # a misspelt name: say the right ones
+            hint = f"its questions ask about {', '.join(asked)}"
         return NotFound(
             f"no question of {self.name} matches --split {split or 'all'}"
             + (f" and --collection {collection}" if collection else ""),
-            "check --split and --collection",
+            hint,
         )
 
 
@@ -109,7 +120,9 @@ def parse_case(raw: object, where: str, number: int) -> Case:
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise SuiteError(
-            f"{where}: unknown key {unknown[0]!r}", f"known keys: {', '.join(sorted(_KNOWN))}"
+            f"{where}: unknown key {unknown[0]!r}",
+            # A spreadsheet's own columns (an author, a date): "note" holds any remark.
+            f'remove it, or write its text in "note"; the keys are {", ".join(sorted(_KNOWN))}',
         )
     for key in ("question", "language", "collection"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
@@ -123,6 +136,14 @@ def parse_case(raw: object, where: str, number: int) -> Case:
     if split is not None and split not in SPLITS:
         raise SuiteError(f"{where}: split must be 'dev' or 'test', got {split!r}")
     facts_raw = raw.get("facts", [])
+    if isinstance(facts_raw, str):
+        # A spreadsheet's cell: its text may hold several facts ("mardi, jaune"), which read
+        # as one would never be found, so the writer says which.
+        shown = json.dumps(facts_raw, ensure_ascii=False)
+        raise SuiteError(
+            f"{where}: 'facts' is the text {shown}, where a list is needed",
+            f'write "facts": [{shown}], one string per fact',
+        )
     if not isinstance(facts_raw, list):
         raise SuiteError(f"{where}: 'facts' must be a list")
     facts = tuple(_strings(f, where, "facts") for f in facts_raw)
@@ -149,7 +170,51 @@ def parse_case(raw: object, where: str, number: int) -> Case:
         unanswerable=unanswerable,
         split=split,
         corpus=raw.get("corpus"),
+        line=number,
     )
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
+
+
+def _json_mistake(line: str, where: str, suffix: str) -> SuiteError | None:
+    """What a spreadsheet or a hand-edited file did to a line that is not JSON, when it is
+    one of the usual slips: the parser's own word ("Extra data", "Expecting value") said
+    nothing a clerk could act on."""
+    text = line.strip()
+    if text.endswith(",") and _parses(text[:-1]):
+        return SuiteError(
+            f"{where}: a comma after the object",
+            "remove it: a line holds one JSON object and nothing after it",
+        )
+    if re.search(r",\s*[}\]]", text) and _parses(re.sub(r",(\s*[}\]])", r"\1", text)):
+        return SuiteError(
+            f"{where}: a comma after the last value of an object or a list",
+            "remove the comma before the closing brace or bracket",
+        )
+    if text.startswith('"{'):
+        return SuiteError(
+            f"{where}: the object is in quotes, as a spreadsheet exports a cell",
+            "save the column as plain text, without quotes around each line",
+        )
+    if text.startswith("["):
+        return SuiteError(
+            f"{where}: a JSON list, where each line should be one question",
+            "write each question as one JSON object on a line of its own, as "
+            "docs/evaluation.md shows",
+        )
+    if suffix in (".csv", ".tsv") or (not text.startswith("{") and re.search(r"[;,\t]", text)):
+        return SuiteError(
+            f"{where}: a spreadsheet's row (CSV), not a JSON object",
+            "write each question as one JSON object on a line of its own, as "
+            "docs/evaluation.md shows",
+        )
+    return None
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -162,7 +227,7 @@ def load_suite(path: str | Path) -> Suite:
             f"cannot read the suite {p}: {exc.strerror}", "give the path of a JSONL file"
         ) from None
     suite = Suite(p.stem, p, hashlib.sha256(data).hexdigest())
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # id -> its line
     try:
         # "utf-8-sig": Windows editors (Notepad) begin a UTF-8 file with a byte order mark,
         # which the JSON parser refuses; the hash above stays the bytes'.
@@ -176,7 +241,9 @@ def load_suite(path: str | Path) -> Suite:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SuiteError(f"{where}: invalid JSON ({exc.msg})") from None
+            raise _json_mistake(line, where, p.suffix.lower()) or SuiteError(
+                f"{where}: invalid JSON ({exc.msg})"
+            ) from None
         except RecursionError:  # "[[[[…": the parser's stack, not a question
             raise SuiteError(f"{where}: JSON nested too deeply to be a question") from None
         try:  # "\ud800" alone: JSON's escapes write it, no UTF-8 carries it to the database
@@ -189,8 +256,11 @@ def load_suite(path: str | Path) -> Suite:
             ) from None
         case = parse_case(raw, where, number)
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate id {case.id!r}")
-        seen.add(case.id)
+            raise SuiteError(
+                f"{where}: duplicate id {case.id!r}, first on line {seen[case.id]}",
+                "give each question an id of its own, or leave the id out",
+            )
+        seen[case.id] = number
         suite.cases.append(case)
     if not suite.cases:
         raise SuiteError(f"{p} holds no questions", "write one JSON object per line")

@@ -2019,14 +2019,16 @@ PATTERNS = [
         (r"list members with commune member list", "listez les membres avec commune member list"),
         # commune eval's suites and reports (evaluation/suite.py, runner.py, report.py).
         (
-            r"the suite asks about collection (?P<name>'[^']*'), which this home does not hold",
-            "la suite porte sur la collection {name}, que ce répertoire du service ne contient pas",
+            r"question (?P<id>'[^']*')(?: \(line (?P<qline>\d+)\))? asks about collection "
+            r"(?P<name>'[^']*'), which this home does not hold",
+            "la question {id}{qline} porte sur la collection {name}, que ce service ne "
+            "contient pas",
         ),
         (
-            r"build it first \(`make eval` builds the shipped suites' home\), or pass --collection",
-            "construisez-la d'abord (`make eval` construit le répertoire du service des suites "
-            "livrées), ou "
-            "passez --collection",
+            r"correct its name as commune collections lists it, or add its documents with "
+            r"commune add --collection",
+            "corrigez son nom d'après commune collections, ou ajoutez ses documents avec "
+            "commune add --collection",
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
         (
@@ -2056,7 +2058,7 @@ PATTERNS = [
         ),
         (
             r"cannot read the suite (?P<name>.+): (?P<why>[^:]+)",
-            "impossible de lire la suite {name}\u00a0: {why}",
+            "impossible de lire la série {name}\u00a0: {why}",
         ),
         (r"give the path of a JSONL file", "donnez le chemin d'un fichier JSONL"),
         (
@@ -2086,6 +2088,56 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: JSON invalide ({json})",
         ),
         (
+            r"(?P<name>.+) line (?P<n>\d+): a comma after the object",
+            "{name} ligne {n}\u00a0: une virgule après l'objet",
+        ),
+        (
+            r"remove it: a line holds one JSON object and nothing after it",
+            "retirez-la\u00a0: une ligne contient un objet JSON et rien après",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a comma after the last value of an object or a list",
+            "{name} ligne {n}\u00a0: une virgule après la dernière valeur d'un objet ou d'une "
+            "liste",
+        ),
+        (
+            r"remove the comma before the closing brace or bracket",
+            "retirez la virgule avant l'accolade ou le crochet fermant",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): the object is in quotes, as a spreadsheet exports "
+            r"a cell",
+            "{name} ligne {n}\u00a0: l'objet est entre guillemets, comme un tableur exporte une "
+            "cellule",
+        ),
+        (
+            r"save the column as plain text, without quotes around each line",
+            "enregistrez la colonne en texte brut, sans guillemets autour de chaque ligne",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a JSON list, where each line should be one question",
+            "{name} ligne {n}\u00a0: une liste JSON, là où chaque ligne devrait être une question",
+        ),
+        (
+            r"write each question as one JSON object on a line of its own, as "
+            r"docs/evaluation\.md shows",
+            "écrivez chaque question comme un objet JSON sur une ligne à part, comme le "
+            "montre docs/fr/evaluation.md",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): a spreadsheet's row \(CSV\), not a JSON object",
+            "{name} ligne {n}\u00a0: une ligne de tableur (CSV), pas un objet JSON",
+        ),
+        (
+            r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*'), first on line "
+            r"(?P<first>\d+)",
+            "{name} ligne {n}\u00a0: identifiant {key} en double, déjà à la ligne {first}",
+        ),
+        (
+            r"give each question an id of its own, or leave the id out",
+            "donnez à chaque question son propre identifiant, ou retirez l'identifiant",
+        ),
+        (
             r"(?P<name>.+) line (?P<n>\d+): duplicate id (?P<key>'[^']*')",
             "{name} ligne {n}\u00a0: identifiant {key} en double",
         ),
@@ -2105,6 +2157,15 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: {key} doit valoir {a} ou {b}, reçu {value}",
         ),
         (
+            r"(?P<name>.+) line (?P<n>\d+): 'facts' is the text (?P<text>.+), where a list is "
+            r"needed",
+            "{name} ligne {n}\u00a0: 'facts' est le texte {text}, là où il faut une liste",
+        ),
+        (
+            r"write (?P<list>\"facts\": \[.+\]), one string per fact",
+            "écrivez {list}, un texte par fait",
+        ),
+        (
             r"(?P<name>.+) line (?P<n>\d+): 'facts' must be a list",
             "{name} ligne {n}\u00a0: 'facts' doit être une liste",
         ),
@@ -2122,9 +2183,11 @@ PATTERNS = [
             "{name} ligne {n}\u00a0: JSON trop imbriqué pour être une question",
         ),
         (
-            r"question (?P<id>'[^']*') names the document (?P<doc>'[^']*'), which collection "
+            r"question (?P<id>'[^']*')(?: \(line (?P<qline>\d+)\))? names the document "
+            r"(?P<doc>'[^']*'), which collection "
             r"(?P<name>'[^']*') does not hold",
-            "la question {id} nomme le document {doc}, que la collection {name} ne contient pas",
+            "la question {id}{qline} nomme le document {doc}, que la collection {name} ne "
+            "contient pas",
         ),
         (
             r"write the last part of its source_uri, which commune documents --json shows, or "
@@ -2133,9 +2196,10 @@ PATTERNS = [
             "ou ajoutez le document",
         ),
         (
-            r"question (?P<id>'[^']*') is (?P<n>\d+) characters long, over the limit of "
+            r"question (?P<id>'[^']*')(?: \(line (?P<qline>\d+)\))? is (?P<n>\d+) characters "
+            r"long, over the limit of "
             r"(?P<limit>\d+)",
-            "la question {id} fait {n} caractères, au-delà de la limite de {limit}",
+            "la question {id}{qline} fait {n} caractères, au-delà de la limite de {limit}",
         ),
         (
             r"shorten it, or raise \[limits\] max_query_chars in commune\.toml",
@@ -2161,7 +2225,7 @@ PATTERNS = [
             "écrivez le caractère lui-même, ou les deux moitiés de sa paire de substitution",
         ),
         (r"(?P<name>.+) is not UTF-8 text", "{name} n'est pas du texte UTF-8"),
-        (r"save the suite as UTF-8 JSONL", "enregistrez la suite en JSONL UTF-8"),
+        (r"save the suite as UTF-8 JSONL", "enregistrez la série en JSONL UTF-8"),
         (
             r"(?P<name>.+): (?P<a>'[^']*') \((?P<split_a>\w+)\) and (?P<b>'[^']*') "
             r"\((?P<split_b>\w+)\) are about the same document or are translations "
@@ -2174,6 +2238,15 @@ PATTERNS = [
             r'remove the "split" fields: the loader assigns splits by document group',
             'retirez les champs "split"\u00a0: le chargement répartit les questions par groupe '
             "de documents",
+        ),
+        (
+            r"(?P<name>.+) is a report of another version of commune eval: it has no "
+            r"(?P<key>.+)",
+            "{name} est un rapport d'une autre version de commune eval\u00a0: il n'a pas de {key}",
+        ),
+        (
+            r"run commune eval --out again to make a report to compare with",
+            "relancez commune eval --out pour faire un rapport à comparer",
         ),
         (
             r"(?P<name>.+) is not a valid report: (?P<json>.+)",
@@ -2263,6 +2336,10 @@ PATTERNS = [
             "aucune question de {suite} ne correspond à --split {split}",
         ),
         (r"check --split and --collection", "vérifiez --split et --collection"),
+        (
+            r"its questions ask about (?P<names>.+)",
+            "ses questions portent sur {names}",
+        ),
         # The models commune.toml names (core.py unknown_names): `commune check`, a server's start.
         (
             r"(?P<key>\S+) in commune\.toml: (?P<name>.+) is not an embedding model",
@@ -2590,6 +2667,10 @@ PATTERNS = [
             "augmentez [limits] generation_seconds",
         ),
         (r"known keys: (?P<known>.+)", "clés connues\u00a0: {known}"),
+        (
+            r"remove it, or write its text in \"note\"; the keys are (?P<known>.+)",
+            'retirez-la, ou écrivez son texte dans "note"\u00a0; les clés sont {known}',
+        ),
         # An unknown key of commune.toml, and what it was likely meant to be (config.py).
         (r"did you mean (?P<name>\S+)\?", "vouliez-vous dire {name}\u00a0?"),
         (
@@ -3800,6 +3881,8 @@ def _french(text: str) -> str | None:
                 values["reason"] = reason
             if "line" in values:
                 values["line"] = f", ligne {values['line']}" if values["line"] else ""
+            if "qline" in values:  # a suite's question (evaluation/suite.py, Case.named)
+                values["qline"] = f" (ligne {values['qline']})" if values["qline"] else ""
             if "grouped" in values:  # "1,000,000,000,000" grouped as French writes it
                 values["grouped"] = values["grouped"].replace(",", NARROW_NBSP)
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
