@@ -15,6 +15,12 @@ if [ -n "$update" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/de
     "pin the code it was made by" >&2
   exit 1
 fi
+# A report's report.html is written in its reader's language: the committed references are
+# French (the product's first language) whoever's locale made them, so that two runs of the
+# same code give the same files.
+if [ -n "$update" ]; then
+  export LANGUAGE=fr
+fi
 COMMUNE_HOME="$home" bash scripts/eval-home.sh
 # The held-out corpora, each in a home of its own (scripts/eval-home-manpages.sh,
 # scripts/eval-home-fiches-heldout.sh).
