@@ -1146,6 +1146,51 @@ def test_a_client_leaving_a_stream_midway_is_recorded_when_it_leaves(home, corpu
     assert stalling.finished == []
 
 
+class FailingGenerator(StallingGenerator):
+    """A backend (a plugin, a library under it) that fails in a way it does not say: no
+    GeneratorUnavailable, an error of its own, after its first words."""
+
+    def stream(self, messages, max_tokens=None, *, language=None):  # type: ignore[no-untyped-def]
+        yield "Les emballages "
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+
+def test_a_model_failing_unexpectedly_leaves_its_row_and_frees_its_place(home, corpus, monkeypatch):
+    """The request failed (HTTP 500) with no ledger row, and the place admit() held in the
+    member's quota stayed taken for five minutes, counted as a request still at work."""
+    from sqlalchemy import func, select
+
+    from commune.core import Commune
+    from commune.generate import registry
+    from commune.govern.members import actor_for, add_member
+    from commune.store.schema import quota_holds, usage
+    from tests.conftest import make_key
+
+    registry._load_registry()
+    monkeypatch.setitem(registry._REGISTRY, "openai", FailingGenerator)
+    registry._build.cache_clear()
+    _limited(home, 120)
+    try:
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            with c.engine.begin() as conn:
+                add_member(conn, "Petite Asso", "association", requests_per_day=10)
+            make_key(c, "carol", "Petite Asso")
+            with c.engine.connect() as conn:
+                carol = actor_for(conn, "carol")
+            with pytest.raises(RuntimeError, match="CUDA error"):
+                c.ask("Où vont les emballages ?", mode="generate", model="slow", actor=carol)
+            with c.engine.connect() as conn:
+                held = conn.execute(select(func.count()).select_from(quota_holds)).scalar()
+                rows = conn.execute(
+                    select(usage.c.mode, usage.c.route).where(usage.c.user_id == carol.user_id)
+                ).all()
+    finally:
+        registry._build.cache_clear()
+    assert held == 0
+    assert [tuple(r) for r in rows] == [("abandoned", "ask")]
+
+
 def test_a_replaced_models_notice_reads_as_one_sentence_in_the_askers_language():
     """It read « Modèle demandé « smollm2 », réponse de « extractive » : Le modèle… »: the
     mode's identifier, and a capital after the colon."""
