@@ -214,6 +214,12 @@ def test_an_endpoint_ignoring_max_tokens_is_cut_at_the_limit():
     [
         ("<html><body><h1>500</h1><p>Traceback: /srv/secret.py</p>\n</body></html>", ""),
         (r'{"error": {"message": "CUDA out of\n memory", "code": 500}}', ": CUDA out of memory"),
+        # A terminal's escape sequences, a NUL, a right-to-left override: printed as they
+        # came by `commune ask`, they cleared the asker's screen or turned the line around.
+        (
+            r'{"error": {"message": "\u001b[2J\u001b[31mCUDA\u0000 out of\u202e memory"}}',
+            ": [2J [31mCUDA out of memory",
+        ),
     ],
 )
 def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):

@@ -55,7 +55,10 @@ def _error(payload: Any) -> str | None:
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return None if error is None else "(no message)"
-    return " ".join(message.split())[:160]
+    # Printed as it came by `commune ask`, a terminal's escape sequence (ESC) cleared the
+    # asker's screen, and a right-to-left override turned the line around: none is text.
+    printable = "".join(c if c.isprintable() else " " for c in message)
+    return " ".join(printable.split())[:160] or "(no message)"
 
 
 class OpenAICompatibleGenerator(Generator):
