@@ -236,6 +236,28 @@ def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
     assert "\n" not in message and "secret" not in message
 
 
+def test_an_endpoint_repeating_the_key_it_refused_never_shows_it(monkeypatch):
+    """A gateway that quotes the key it refused ("Invalid API key: sk-...") had it quoted in
+    the note of the answer given without the model, to the asker, and cut at 160 characters
+    it left the key's start even where a check for the whole key would miss it."""
+    import json
+
+    key = "sk-coop-" + "7f3a9c" * 8
+    monkeypatch.setenv("GPU_KEY", key)
+    for said in (f"Invalid API key: {key}.", "x" * 130 + f" key {key}"):
+        body = json.dumps({"error": {"message": said, "type": "invalid_request_error"}})
+        e = ScriptedEndpoint("", raw=body, status=401)
+        try:
+            gen = OpenAICompatibleGenerator("gpu", e.url, "m", "GPU_KEY")
+            with pytest.raises(GeneratorUnavailable) as info:
+                gen.complete([{"role": "user", "content": "hi"}])
+        finally:
+            e.close()
+        message = str(info.value)
+        assert "answered HTTP 401" in message and "sk-coop" not in message, message
+        assert "check the key in GPU_KEY" in message
+
+
 def test_a_model_failing_midway_is_named_beside_the_tokens_it_wrote(home, corpus):
     """An endpoint that wrote words, then failed, fell back to extraction: the ledger row
     held its tokens and its energy ("+ gpu: 7 output tokens x ...") under no model."""

@@ -35,20 +35,20 @@ CHARS_PER_TOKEN = 8
 _TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
 
 
-def _said(response: Any) -> str | None:
+def _said(response: Any, key: str | None = None) -> str | None:
     """What an endpoint's error says, on one line, when it says it as OpenAI's API does
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
     never shown to the person asking."""
     try:
-        return _error(response.json())
+        return _error(response.json(), key)
     except ValueError:
         return None
 
 
-def _error(payload: Any) -> str | None:
+def _error(payload: Any, key: str | None = None) -> str | None:
     """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
     ``{"error": "..."}``, or vLLM's before 0.10, ``{"object": "error", "message": ...}``),
-    on one line; None when ``payload`` is none."""
+    on one line, ``key`` (the one sent) masked; None when ``payload`` is none."""
     error = payload.get("error") if isinstance(payload, dict) else None
     if error is None and isinstance(payload, dict) and payload.get("object") == "error":
         error = payload  # vLLM's own shape until 0.10: the error object, not inside "error"
@@ -58,6 +58,10 @@ def _error(payload: Any) -> str | None:
     # Printed as it came by `commune ask`, a terminal's escape sequence (ESC) cleared the
     # asker's screen, and a right-to-left override turned the line around: none is text.
     printable = "".join(c if c.isprintable() else " " for c in message)
+    if key:
+        # A gateway may quote the key it refused ("Invalid API key: sk-..."): the message is
+        # shown to the asker. Masked before the cut, which could leave the key's start.
+        printable = printable.replace(key, "…")
     return " ".join(printable.split())[:160] or "(no message)"
 
 
@@ -185,15 +189,17 @@ class OpenAICompatibleGenerator(Generator):
             f"model {self.name} at {self.base_url} sent a malformed reply",
             "check that the endpoint speaks the OpenAI chat completions API",
         )
+        headers = self._headers(language)
+        key = headers.get("Authorization", "").removeprefix("Bearer ") or None
         try:
             with httpx.stream(
-                "POST", url, json=body, headers=self._headers(language), timeout=self.timeout
+                "POST", url, json=body, headers=headers, timeout=self.timeout
             ) as response:
                 if 300 <= response.status_code < 400:
                     raise self._redirected(response)
                 if response.status_code >= 400:
                     response.read()
-                    said = _said(response)
+                    said = _said(response, key)
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
                         f"{response.status_code}{f': {said}' if said else ''}",
@@ -211,7 +217,7 @@ class OpenAICompatibleGenerator(Generator):
                     events += 1
                     try:
                         event = json.loads(data)
-                        failed = _error(event)
+                        failed = _error(event, key)
                         pieces = [] if failed else list(reader.feed(event))
                     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
                         # Not the protocol: the model is as good as unavailable, and the
