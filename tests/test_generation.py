@@ -954,6 +954,17 @@ _END = '"finish_reason": "stop"}]'
         f'data: {{"choices": [{{"delta": {{"content": "Oui."}}, {_END}, "usage": "n/a"}}\n\n',
         f'data: {{"choices": [{{"delta": {{}}, {_END}, "usage": {{"prompt_tokens": "many"}}}}\n\n',
         f'data: {{"choices": [{{"delta": {{"content": 5}}, {_END}}}\n\n',
+        # Counts no model writes: a negative one went to the ledger as such (and took energy
+        # off the member's month, through the Wh estimated from it), one past the ledger's
+        # column failed the request (HTTP 500), and 1e999 (infinity) failed it too.
+        *(
+            f'data: {{"choices": [{{"delta": {{}}, {_END}, "usage": {usage}}}\n\n'
+            for usage in (
+                '{"prompt_tokens": 100, "completion_tokens": -400}',
+                '{"prompt_tokens": 100000000000000000000000, "completion_tokens": 4}',
+                '{"prompt_tokens": 1e999, "completion_tokens": 4}',
+            )
+        ),
     ],
 )
 def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw):
