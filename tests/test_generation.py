@@ -673,6 +673,34 @@ def test_missing_key_names_the_variable(monkeypatch):
         gen.complete([{"role": "user", "content": "hi"}])
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # a Hugging Face token
+        "f3a9c07b1d2e4f5a6b7c8d9e0f1a2b3c",  # a key in hexadecimal
+    ],
+)
+def test_a_key_given_as_api_key_env_is_never_quoted_to_the_asker(value):
+    """A key put in api_key_env that is also a valid variable's name (letters, digits, _)
+    passed the setting's check, and every answer's note then said "no API key for model gpu
+    (export Xq7LmN...=... (named by models.gpu.api_key_env))" to whoever asked."""
+    from commune.text.messages import localise
+
+    gen = OpenAICompatibleGenerator("gpu", "http://127.0.0.1:9/v1", "m", api_key_env=value)
+    with pytest.raises(GeneratorUnavailable) as info:
+        gen.complete([{"role": "user", "content": "hi"}])
+    assert str(info.value) == (
+        "no API key for model gpu (models.gpu.api_key_env holds what looks like a key, not "
+        "a variable's name: put the key in an environment variable and name that variable there)"
+    )
+    assert localise(str(info.value), "fr") == (
+        "aucune clé d'API pour le modèle gpu (models.gpu.api_key_env contient ce qui ressemble "
+        "à une clé, pas au nom d'une variable\u00a0: mettez la clé dans une variable "
+        "d'environnement et nommez cette variable là)"
+    )
+
+
 def test_a_key_pasted_with_a_stray_character_is_said_to_be_the_key(home, corpus, monkeypatch):
     """A key pasted with a non-breaking space or an accent escaped as a UnicodeEncodeError:
     `commune ask` said "a text given is not UTF-8" and the request failed; one ending in a

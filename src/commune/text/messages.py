@@ -2462,6 +2462,13 @@ PATTERNS = [
         ),
         (r"no API key for model (?P<name>\S+)", "aucune clé d'API pour le modèle {name}"),
         (
+            r"models\.(?P<name>\S+)\.api_key_env holds what looks like a key, not a variable's "
+            r"name: put the key in an environment variable and name that variable there",
+            "models.{name}.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
+            "variable\u00a0: mettez la clé dans une variable d'environnement et nommez cette "
+            "variable là",
+        ),
+        (
             r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
             r"outside ASCII",
             "la clé dans {env} n'est pas une clé d'API utilisable\u00a0: elle contient un espace "
