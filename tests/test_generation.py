@@ -360,6 +360,45 @@ def test_an_endpoint_redirecting_says_where_to(monkeypatch):
     assert len(e.requests) == 1  # not followed: the key goes to its base_url only
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/oauth2/sign_in?rd=%2Fv1%2Fchat%2Fcompletions&state=f00d",  # a sign-in page
+        "https://coop:s3cret@gpu.example/v1/chat/completions",
+    ],
+)
+def test_an_endpoint_redirecting_to_no_endpoint_is_not_given_as_the_base_url(location):
+    """A proxy sending the request to its sign-in page had the note say to give that page
+    as base_url ("give models.gpu.base_url = "http://.../oauth2/sign_in?rd=..."), its query
+    quoted to the asker; a Location holding a user and password had them quoted too, and
+    offered as a base_url that commune.toml refuses."""
+    from commune.text.messages import localise
+
+    e = ScriptedEndpoint("", raw="", status=302, headers={"Location": location})
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    message = str(info.value)
+    assert "state=" not in message and "s3cret" not in message and "coop:" not in message
+    if location.startswith("/"):
+        assert message == (
+            f"model gpu at {e.url} answered HTTP 302, a redirection to "
+            f"{e.url.removesuffix('/v1')}/oauth2/sign_in (not an endpoint's address: give "
+            "models.gpu.base_url the address of the endpoint itself)"
+        )
+        assert localise(message, "fr").endswith(
+            "(pas l'adresse d'un point d'accès\u00a0: donnez dans models.gpu.base_url "
+            "l'adresse du point d'accès lui-même)"
+        )
+    else:
+        assert message.endswith(
+            '(give models.gpu.base_url = "https://gpu.example/v1" in commune.toml)'
+        )
+
+
 def test_an_endpoint_whose_certificate_is_not_trusted_says_so(tmp_path, monkeypatch):
     """A GPU server with a self-signed certificate (or one of the cooperative's own
     authority) was "unreachable (ConnectError) (check that the endpoint is running)"."""

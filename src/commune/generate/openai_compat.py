@@ -187,7 +187,19 @@ class OpenAICompatibleGenerator(Generator):
                 f"model {self.name} at {self.base_url} answered HTTP {status}",
                 self._next_step(404),
             )
-        target = str(response.url.join(location))
+        to = response.url.join(location)
+        # Said without its query (a sign-in page's state) or a user and password, and as sent
+        # (percent-encoded): the note is the asker's.
+        path = to.raw_path.decode("ascii").partition("?")[0]
+        target = f"{to.scheme}://{to.netloc.decode('ascii')}{path}"
+        if not to.path.endswith("/chat/completions") or to.query:
+            # A proxy's sign-in page, or any address that is no endpoint's: not a base_url.
+            return GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} answered HTTP {status}, a redirection to "
+                f"{target}",
+                f"not an endpoint's address: give models.{self.name}.base_url the address of "
+                "the endpoint itself",
+            )
         base = target.removesuffix("/chat/completions")
         return GeneratorUnavailable(
             f"model {self.name} at {self.base_url} answered HTTP {status}, a redirection to "

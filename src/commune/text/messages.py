@@ -2486,6 +2486,12 @@ PATTERNS = [
             "{target}",
         ),
         (
+            r"not an endpoint's address: give models\.(?P<name>\S+)\.base_url the address of "
+            r"the endpoint itself",
+            "pas l'adresse d'un point d'accès\u00a0: donnez dans models.{name}.base_url "
+            "l'adresse du point d'accès lui-même",
+        ),
+        (
             r'give models\.(?P<name>\S+)\.base_url = "(?P<base>\S+)" in commune\.toml',
             'donnez models.{name}.base_url = "{base}" dans commune.toml',
         ),
