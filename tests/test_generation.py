@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -240,8 +241,6 @@ def test_an_endpoint_repeating_the_key_it_refused_never_shows_it(monkeypatch):
     """A gateway that quotes the key it refused ("Invalid API key: sk-...") had it quoted in
     the note of the answer given without the model, to the asker, and cut at 160 characters
     it left the key's start even where a check for the whole key would miss it."""
-    import json
-
     key = "sk-coop-" + "7f3a9c" * 8
     monkeypatch.setenv("GPU_KEY", key)
     for said in (f"Invalid API key: {key}.", "x" * 130 + f" key {key}"):
@@ -332,6 +331,30 @@ def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, sai
         e.close()
     french = localise(str(info.value), "fr")
     assert said in french and french.endswith(f"({step})"), french
+
+
+def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
+    """vLLM's whole message on a prompt too long (185 characters) was cut at 160 in the
+    middle of a word, with nothing to say so: "Please reduce the length o (give it fewer
+    passages...)"."""
+    said = (
+        "This model's maximum context length is 4096 tokens. However, you requested 4500 "
+        "tokens (4100 in the messages, 400 in the completion). Please reduce the length of the "
+        "messages or completion."
+    )
+    e = ScriptedEndpoint("", raw=json.dumps({"object": "error", "message": said}), status=400)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        f"model gpu at {e.url} answered HTTP 400: This model's maximum context length is 4096 "
+        "tokens. However, you requested 4500 tokens (4100 in the messages, 400 in the "
+        "completion). Please reduce the length… (give it fewer passages ([generation] "
+        "passages) or fewer tokens ([generation] max_tokens), or serve it with a longer context)"
+    )
 
 
 def test_an_endpoint_redirecting_says_where_to(monkeypatch):

@@ -35,6 +35,10 @@ CHARS_PER_TOKEN = 8
 _TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
 
 
+# The most of an endpoint's message quoted in a note: a line, not its page.
+_SAID = 160
+
+
 def _said(response: Any, key: str | None = None) -> str | None:
     """What an endpoint's error says, on one line, when it says it as OpenAI's API does
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
@@ -62,7 +66,14 @@ def _error(payload: Any, key: str | None = None) -> str | None:
         # A gateway may quote the key it refused ("Invalid API key: sk-..."): the message is
         # shown to the asker. Masked before the cut, which could leave the key's start.
         printable = printable.replace(key, "…")
-    return " ".join(printable.split())[:160] or "(no message)"
+    said = " ".join(printable.split())
+    if len(said) > _SAID:
+        # Cut at a word, and said to be cut: "the length o (give it fewer...)" read as a typo.
+        said = said[: _SAID - 1]
+        if " " in said[-40:]:
+            said = said.rsplit(" ", 1)[0]
+        said = said.rstrip(" ,;:") + "…"
+    return said or "(no message)"
 
 
 # A run of letters and digits as keys are written (Mistral's 32, a Hugging Face token's after
