@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -214,6 +215,12 @@ def test_an_endpoint_ignoring_max_tokens_is_cut_at_the_limit():
     [
         ("<html><body><h1>500</h1><p>Traceback: /srv/secret.py</p>\n</body></html>", ""),
         (r'{"error": {"message": "CUDA out of\n memory", "code": 500}}', ": CUDA out of memory"),
+        # A terminal's escape sequences, a NUL, a right-to-left override: printed as they
+        # came by `commune ask`, they cleared the asker's screen or turned the line around.
+        (
+            r'{"error": {"message": "\u001b[2J\u001b[31mCUDA\u0000 out of\u202e memory"}}',
+            ": [2J [31mCUDA out of memory",
+        ),
     ],
 )
 def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
@@ -228,6 +235,26 @@ def test_an_endpoints_error_reaches_the_asker_as_one_line(body, said):
     message = str(info.value)
     assert f"answered HTTP 500{said} (its own logs say why)" in message
     assert "\n" not in message and "secret" not in message
+
+
+def test_an_endpoint_repeating_the_key_it_refused_never_shows_it(monkeypatch):
+    """A gateway that quotes the key it refused ("Invalid API key: sk-...") had it quoted in
+    the note of the answer given without the model, to the asker, and cut at 160 characters
+    it left the key's start even where a check for the whole key would miss it."""
+    key = "sk-coop-" + "7f3a9c" * 8
+    monkeypatch.setenv("GPU_KEY", key)
+    for said in (f"Invalid API key: {key}.", "x" * 130 + f" key {key}"):
+        body = json.dumps({"error": {"message": said, "type": "invalid_request_error"}})
+        e = ScriptedEndpoint("", raw=body, status=401)
+        try:
+            gen = OpenAICompatibleGenerator("gpu", e.url, "m", "GPU_KEY")
+            with pytest.raises(GeneratorUnavailable) as info:
+                gen.complete([{"role": "user", "content": "hi"}])
+        finally:
+            e.close()
+        message = str(info.value)
+        assert "answered HTTP 401" in message and "sk-coop" not in message, message
+        assert "check the key in GPU_KEY" in message
 
 
 def test_a_model_failing_midway_is_named_beside_the_tokens_it_wrote(home, corpus):
@@ -306,6 +333,30 @@ def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, sai
     assert said in french and french.endswith(f"({step})"), french
 
 
+def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
+    """vLLM's whole message on a prompt too long (185 characters) was cut at 160 in the
+    middle of a word, with nothing to say so: "Please reduce the length o (give it fewer
+    passages...)"."""
+    said = (
+        "This model's maximum context length is 4096 tokens. However, you requested 4500 "
+        "tokens (4100 in the messages, 400 in the completion). Please reduce the length of the "
+        "messages or completion."
+    )
+    e = ScriptedEndpoint("", raw=json.dumps({"object": "error", "message": said}), status=400)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        f"model gpu at {e.url} answered HTTP 400: This model's maximum context length is 4096 "
+        "tokens. However, you requested 4500 tokens (4100 in the messages, 400 in the "
+        "completion). Please reduce the length… (give it fewer passages ([generation] "
+        "passages) or fewer tokens ([generation] max_tokens), or serve it with a longer context)"
+    )
+
+
 def test_an_endpoint_redirecting_says_where_to(monkeypatch):
     """An http:// base_url that the server (nginx) redirects to https:// was "a malformed
     reply (check that the endpoint speaks the OpenAI chat completions API)"."""
@@ -330,6 +381,45 @@ def test_an_endpoint_redirecting_says_where_to(monkeypatch):
         '"https://gpu.example/v1" dans commune.toml)'
     )
     assert len(e.requests) == 1  # not followed: the key goes to its base_url only
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/oauth2/sign_in?rd=%2Fv1%2Fchat%2Fcompletions&state=f00d",  # a sign-in page
+        "https://coop:s3cret@gpu.example/v1/chat/completions",
+    ],
+)
+def test_an_endpoint_redirecting_to_no_endpoint_is_not_given_as_the_base_url(location):
+    """A proxy sending the request to its sign-in page had the note say to give that page
+    as base_url ("give models.gpu.base_url = "http://.../oauth2/sign_in?rd=..."), its query
+    quoted to the asker; a Location holding a user and password had them quoted too, and
+    offered as a base_url that commune.toml refuses."""
+    from commune.text.messages import localise
+
+    e = ScriptedEndpoint("", raw="", status=302, headers={"Location": location})
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    message = str(info.value)
+    assert "state=" not in message and "s3cret" not in message and "coop:" not in message
+    if location.startswith("/"):
+        assert message == (
+            f"model gpu at {e.url} answered HTTP 302, a redirection to "
+            f"{e.url.removesuffix('/v1')}/oauth2/sign_in (not an endpoint's address: give "
+            "models.gpu.base_url the address of the endpoint itself)"
+        )
+        assert localise(message, "fr").endswith(
+            "(pas l'adresse d'un point d'accès\u00a0: donnez dans models.gpu.base_url "
+            "l'adresse du point d'accès lui-même)"
+        )
+    else:
+        assert message.endswith(
+            '(give models.gpu.base_url = "https://gpu.example/v1" in commune.toml)'
+        )
 
 
 def test_an_endpoint_whose_certificate_is_not_trusted_says_so(tmp_path, monkeypatch):
@@ -645,6 +735,34 @@ def test_missing_key_names_the_variable(monkeypatch):
         gen.complete([{"role": "user", "content": "hi"}])
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # a Hugging Face token
+        "f3a9c07b1d2e4f5a6b7c8d9e0f1a2b3c",  # a key in hexadecimal
+    ],
+)
+def test_a_key_given_as_api_key_env_is_never_quoted_to_the_asker(value):
+    """A key put in api_key_env that is also a valid variable's name (letters, digits, _)
+    passed the setting's check, and every answer's note then said "no API key for model gpu
+    (export Xq7LmN...=... (named by models.gpu.api_key_env))" to whoever asked."""
+    from commune.text.messages import localise
+
+    gen = OpenAICompatibleGenerator("gpu", "http://127.0.0.1:9/v1", "m", api_key_env=value)
+    with pytest.raises(GeneratorUnavailable) as info:
+        gen.complete([{"role": "user", "content": "hi"}])
+    assert str(info.value) == (
+        "no API key for model gpu (models.gpu.api_key_env holds what looks like a key, not "
+        "a variable's name: put the key in an environment variable and name that variable there)"
+    )
+    assert localise(str(info.value), "fr") == (
+        "aucune clé d'API pour le modèle gpu (models.gpu.api_key_env contient ce qui ressemble "
+        "à une clé, pas au nom d'une variable\u00a0: mettez la clé dans une variable "
+        "d'environnement et nommez cette variable là)"
+    )
+
+
 def test_a_key_pasted_with_a_stray_character_is_said_to_be_the_key(home, corpus, monkeypatch):
     """A key pasted with a non-breaking space or an accent escaped as a UnicodeEncodeError:
     `commune ask` said "a text given is not UTF-8" and the request failed; one ending in a
@@ -926,6 +1044,17 @@ _END = '"finish_reason": "stop"}]'
         f'data: {{"choices": [{{"delta": {{"content": "Oui."}}, {_END}, "usage": "n/a"}}\n\n',
         f'data: {{"choices": [{{"delta": {{}}, {_END}, "usage": {{"prompt_tokens": "many"}}}}\n\n',
         f'data: {{"choices": [{{"delta": {{"content": 5}}, {_END}}}\n\n',
+        # Counts no model writes: a negative one went to the ledger as such (and took energy
+        # off the member's month, through the Wh estimated from it), one past the ledger's
+        # column failed the request (HTTP 500), and 1e999 (infinity) failed it too.
+        *(
+            f'data: {{"choices": [{{"delta": {{}}, {_END}, "usage": {usage}}}\n\n'
+            for usage in (
+                '{"prompt_tokens": 100, "completion_tokens": -400}',
+                '{"prompt_tokens": 100000000000000000000000, "completion_tokens": 4}',
+                '{"prompt_tokens": 1e999, "completion_tokens": 4}',
+            )
+        ),
     ],
 )
 def test_a_malformed_model_reply_falls_back_instead_of_failing(home, corpus, raw):
@@ -1144,6 +1273,51 @@ def test_a_client_leaving_a_stream_midway_is_recorded_when_it_leaves(home, corpu
             wait_until(abandoned, "the abandoned answer's ledger row", timeout=30)
             wait_until(lambda: stalling.stopped == ["slow"], "the model to stop", timeout=30)
     assert stalling.finished == []
+
+
+class FailingGenerator(StallingGenerator):
+    """A backend (a plugin, a library under it) that fails in a way it does not say: no
+    GeneratorUnavailable, an error of its own, after its first words."""
+
+    def stream(self, messages, max_tokens=None, *, language=None):  # type: ignore[no-untyped-def]
+        yield "Les emballages "
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+
+def test_a_model_failing_unexpectedly_leaves_its_row_and_frees_its_place(home, corpus, monkeypatch):
+    """The request failed (HTTP 500) with no ledger row, and the place admit() held in the
+    member's quota stayed taken for five minutes, counted as a request still at work."""
+    from sqlalchemy import func, select
+
+    from commune.core import Commune
+    from commune.generate import registry
+    from commune.govern.members import actor_for, add_member
+    from commune.store.schema import quota_holds, usage
+    from tests.conftest import make_key
+
+    registry._load_registry()
+    monkeypatch.setitem(registry._REGISTRY, "openai", FailingGenerator)
+    registry._build.cache_clear()
+    _limited(home, 120)
+    try:
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            with c.engine.begin() as conn:
+                add_member(conn, "Petite Asso", "association", requests_per_day=10)
+            make_key(c, "carol", "Petite Asso")
+            with c.engine.connect() as conn:
+                carol = actor_for(conn, "carol")
+            with pytest.raises(RuntimeError, match="CUDA error"):
+                c.ask("Où vont les emballages ?", mode="generate", model="slow", actor=carol)
+            with c.engine.connect() as conn:
+                held = conn.execute(select(func.count()).select_from(quota_holds)).scalar()
+                rows = conn.execute(
+                    select(usage.c.mode, usage.c.route).where(usage.c.user_id == carol.user_id)
+                ).all()
+    finally:
+        registry._build.cache_clear()
+    assert held == 0
+    assert [tuple(r) for r in rows] == [("abandoned", "ask")]
 
 
 def test_a_replaced_models_notice_reads_as_one_sentence_in_the_askers_language():

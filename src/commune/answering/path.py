@@ -532,6 +532,16 @@ class AskPath:
                     req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
                 )
             raise
+        except Exception:
+            # A model (or the library under a backend) failed in a way it does not say, as
+            # no GeneratorUnavailable: the request fails, but its work is on the ledger like
+            # an abandoned answer's, and the place admit() held in the quota is free again;
+            # left, it counted as a request still at work for five minutes.
+            if not recorded:
+                self.metering.record_usage(
+                    req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
+                )
+            raise
 
     def _cached(self, run: _Progress, data: dict[str, Any]) -> Iterator[Event]:
         req = run.request

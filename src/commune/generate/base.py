@@ -146,6 +146,23 @@ class Generator(ABC):
         raise GeneratorUnavailable(f"model {self.name} ended without a completion")
 
 
+# The ledger's token columns (a 32-bit INTEGER on PostgreSQL): no reply counts more.
+MOST_TOKENS = 2**31 - 1
+
+
+def _count(value: Any) -> int:
+    """A usage count as the protocol gives it: a whole number of tokens, none (0) when not
+    said. A negative one took energy off the member's month (the Wh estimated from it), and
+    one past the ledger's column (or 1e999, read as infinity) failed the request."""
+    if value is None:
+        return 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MOST_TOKENS:
+        raise ValueError(f"a token count is no whole number of tokens: {value!r}")
+    return value
+
+
 class ChatStream:
     """Reads OpenAI ``chat.completion.chunk`` events, from llama.cpp or any endpoint alike."""
 
@@ -163,7 +180,7 @@ class ChatStream:
         if usage:
             if not isinstance(usage, dict):
                 raise ValueError(f"usage is not an object: {usage!r}")
-            self.usage = {k: int(usage.get(k) or 0) for k in ("prompt_tokens", "completion_tokens")}
+            self.usage = {k: _count(usage.get(k)) for k in ("prompt_tokens", "completion_tokens")}
         deltas = []
         for choice in event.get("choices", []):
             delta = (choice.get("delta") or {}).get("content")

@@ -35,27 +35,61 @@ CHARS_PER_TOKEN = 8
 _TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
 
 
-def _said(response: Any) -> str | None:
+# The most of an endpoint's message quoted in a note: a line, not its page.
+_SAID = 160
+
+
+def _said(response: Any, key: str | None = None) -> str | None:
     """What an endpoint's error says, on one line, when it says it as OpenAI's API does
     (``{"error": {"message": ...}}``): a page or a traceback is for its operator's logs,
     never shown to the person asking."""
     try:
-        return _error(response.json())
+        return _error(response.json(), key)
     except ValueError:
         return None
 
 
-def _error(payload: Any) -> str | None:
+def _error(payload: Any, key: str | None = None) -> str | None:
     """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
     ``{"error": "..."}``, or vLLM's before 0.10, ``{"object": "error", "message": ...}``),
-    on one line; None when ``payload`` is none."""
+    on one line, ``key`` (the one sent) masked; None when ``payload`` is none."""
     error = payload.get("error") if isinstance(payload, dict) else None
     if error is None and isinstance(payload, dict) and payload.get("object") == "error":
         error = payload  # vLLM's own shape until 0.10: the error object, not inside "error"
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return None if error is None else "(no message)"
-    return " ".join(message.split())[:160]
+    # Printed as it came by `commune ask`, a terminal's escape sequence (ESC) cleared the
+    # asker's screen, and a right-to-left override turned the line around: none is text.
+    printable = "".join(c if c.isprintable() else " " for c in message)
+    if key:
+        # A gateway may quote the key it refused ("Invalid API key: sk-..."): the message is
+        # shown to the asker. Masked before the cut, which could leave the key's start.
+        printable = printable.replace(key, "…")
+    said = " ".join(printable.split())
+    if len(said) > _SAID:
+        # Cut at a word, and said to be cut: "the length o (give it fewer...)" read as a typo.
+        said = said[: _SAID - 1]
+        if " " in said[-40:]:
+            said = said.rsplit(" ", 1)[0]
+        said = said.rstrip(" ,;:") + "…"
+    return said or "(no message)"
+
+
+# A run of letters and digits as keys are written (Mistral's 32, a Hugging Face token's after
+# "hf_", a hexadecimal one), of a length no variable's name has without an underscore.
+_KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def _looks_like_a_key(name: str) -> bool:
+    """Whether ``name``, given as the variable holding a key, is rather a key itself: a long
+    run mixing two of lower case, upper case and digits (MISTRAL_API_KEY_2026 has no such
+    run)."""
+    for run in _KEY_RUN.findall(name):
+        kinds = (any(c.islower() for c in run), any(c.isupper() for c in run))
+        if sum((*kinds, any(c.isdigit() for c in run))) >= 2:
+            return True
+    return False
 
 
 class OpenAICompatibleGenerator(Generator):
@@ -108,6 +142,16 @@ class OpenAICompatibleGenerator(Generator):
         if self.api_key_env:
             # Spaces around it are not the key's: a file written on Windows ends in "\r".
             key = os.environ.get(self.api_key_env, "").strip()
+            if not key and _looks_like_a_key(self.api_key_env):
+                # The key itself, in place of its variable's name (commune.toml takes it, as
+                # Mistral's and Hugging Face's keys are valid names): never quoted, the note
+                # of every answer given without the model showed it to the asker.
+                raise GeneratorUnavailable(
+                    f"no API key for model {self.name}",
+                    f"models.{self.name}.api_key_env holds what looks like a key, not a "
+                    "variable's name: put the key in an environment variable and name that "
+                    "variable there",
+                )
             if not key:
                 raise GeneratorUnavailable(
                     f"no API key for model {self.name}",
@@ -154,7 +198,19 @@ class OpenAICompatibleGenerator(Generator):
                 f"model {self.name} at {self.base_url} answered HTTP {status}",
                 self._next_step(404),
             )
-        target = str(response.url.join(location))
+        to = response.url.join(location)
+        # Said without its query (a sign-in page's state) or a user and password, and as sent
+        # (percent-encoded): the note is the asker's.
+        path = to.raw_path.decode("ascii").partition("?")[0]
+        target = f"{to.scheme}://{to.netloc.decode('ascii')}{path}"
+        if not to.path.endswith("/chat/completions") or to.query:
+            # A proxy's sign-in page, or any address that is no endpoint's: not a base_url.
+            return GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} answered HTTP {status}, a redirection to "
+                f"{target}",
+                f"not an endpoint's address: give models.{self.name}.base_url the address of "
+                "the endpoint itself",
+            )
         base = target.removesuffix("/chat/completions")
         return GeneratorUnavailable(
             f"model {self.name} at {self.base_url} answered HTTP {status}, a redirection to "
@@ -182,15 +238,17 @@ class OpenAICompatibleGenerator(Generator):
             f"model {self.name} at {self.base_url} sent a malformed reply",
             "check that the endpoint speaks the OpenAI chat completions API",
         )
+        headers = self._headers(language)
+        key = headers.get("Authorization", "").removeprefix("Bearer ") or None
         try:
             with httpx.stream(
-                "POST", url, json=body, headers=self._headers(language), timeout=self.timeout
+                "POST", url, json=body, headers=headers, timeout=self.timeout
             ) as response:
                 if 300 <= response.status_code < 400:
                     raise self._redirected(response)
                 if response.status_code >= 400:
                     response.read()
-                    said = _said(response)
+                    said = _said(response, key)
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
                         f"{response.status_code}{f': {said}' if said else ''}",
@@ -208,7 +266,7 @@ class OpenAICompatibleGenerator(Generator):
                     events += 1
                     try:
                         event = json.loads(data)
-                        failed = _error(event)
+                        failed = _error(event, key)
                         pieces = [] if failed else list(reader.feed(event))
                     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
                         # Not the protocol: the model is as good as unavailable, and the

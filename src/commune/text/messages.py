@@ -2557,6 +2557,13 @@ PATTERNS = [
         ),
         (r"no API key for model (?P<name>\S+)", "aucune clé d'API pour le modèle {name}"),
         (
+            r"models\.(?P<name>\S+)\.api_key_env holds what looks like a key, not a variable's "
+            r"name: put the key in an environment variable and name that variable there",
+            "models.{name}.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
+            "variable\u00a0: mettez la clé dans une variable d'environnement et nommez cette "
+            "variable là",
+        ),
+        (
             r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
             r"outside ASCII",
             "la clé dans {env} n'est pas une clé d'API utilisable\u00a0: elle contient un espace "
@@ -2572,6 +2579,12 @@ PATTERNS = [
             r"to (?P<target>\S+)",
             "le modèle {name} à l'adresse {url} a répondu HTTP {status}, une redirection vers "
             "{target}",
+        ),
+        (
+            r"not an endpoint's address: give models\.(?P<name>\S+)\.base_url the address of "
+            r"the endpoint itself",
+            "pas l'adresse d'un point d'accès\u00a0: donnez dans models.{name}.base_url "
+            "l'adresse du point d'accès lui-même",
         ),
         (
             r'give models\.(?P<name>\S+)\.base_url = "(?P<base>\S+)" in commune\.toml',
