@@ -438,9 +438,11 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
     ]
     saved = tmp_path / "sauvegarde"
     out = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
+    # Two entries: the backup applies the charter's retention first (h10's 67b7fca1), and the
+    # charter it applies is recorded as in force, as any first use of it is.
     assert out.output == (
         f"sauvegarde vérifiée dans {saved}\u00a0: 1 révision, 1 fichier d'origine, "
-        "1 entrée d'audit\n"
+        "2 entrées d'audit\n"
     )
     again = CliRunner().invoke(cli, ["--home", str(home), "backup", str(saved)], env=french)
     assert again.exit_code == 2
@@ -450,7 +452,7 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
     other = tmp_path / "autre"
     restore = ["--home", str(other), "restore", str(saved)]
     out = CliRunner().invoke(cli, restore, env=french)
-    assert out.output == "restaurée et vérifiée\u00a0: 1 révision, 1 entrée d'audit\n"
+    assert out.output == "restaurée et vérifiée\u00a0: 1 révision, 2 entrées d'audit\n"
     refused = CliRunner().invoke(cli, restore, env=french)
     assert refused.exit_code == 2 and refused.stderr.startswith(
         f"erreur\u00a0: {other} contient déjà une base de données (restaurez dans un nouveau "
@@ -459,11 +461,11 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
     # The same lines in English under an English locale (the tests' own).
     out = CliRunner().invoke(cli, ["--home", str(other), "restore", str(saved), "--force"])
     first, kept = out.output.splitlines()
-    assert first == "restored and verified: 1 revision, 1 audit entry"
+    assert first == "restored and verified: 1 revision, 2 audit entries"
     assert kept.startswith(f"the replaced database is kept as it was in {other}/commune.db.")
     assert kept.endswith(
         # Its one ledger row is the document's: adding it is metered (ingestion).
-        "(1 document, 1 ledger row, 1 audit entry): delete it when you no longer need it"
+        "(1 document, 1 ledger row, 2 audit entries): delete it when you no longer need it"
     )
 
 

@@ -38,6 +38,7 @@ SAMPLES: tuple[object, ...] = ("abc", 3, "notes.txt", 2.5)
 # the code puts there must have its French. Keyed by (file, the placeholder's source).
 VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("account/calibration.py", "counted_runs(runs)"): ("1 run", "3 runs"),
+    ("evaluation/runner.py", "c.named"): ("question 'q4' (line 4)", "question 'q4'"),
     ("ingest/distributed.py", "_kept(stored)"): (
         "nothing was added",
         "1 document added or updated before it is kept",
