@@ -1264,3 +1264,28 @@ def test_the_server_s_start_logs_no_line_per_alembic_plugin(tmp_path):
     said = log.read_text()
     assert "ready to answer" in said, said
     assert "alembic.runtime.plugins" not in said, said
+
+
+def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_one(
+    tmp_path, monkeypatch
+):
+    """database_url = "sqlite:///mine.db" opened mine.db where the command ran; read in the
+    home since, a command run where the file is made a new empty database in the home and
+    went on there, the members and documents apparently gone. Now it stops, in one line."""
+    home, here = tmp_path / "home", tmp_path / "srv"
+    home.mkdir()
+    here.mkdir()
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    (home / "commune.toml").write_text(f'database_url = "sqlite:///{here / "mine.db"}"\n')
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville A"]).exit_code == 0
+    (home / "commune.toml").write_text('database_url = "sqlite:///mine.db"\n')
+    monkeypatch.chdir(here)
+    r = runner.invoke(cli, ["--home", str(home), "member", "add", "Ville B"])
+    assert r.exit_code == 2
+    assert r.output.count("\n") == 1
+    assert r.output.startswith(
+        "erreur\u00a0: le chemin SQLite relatif sqlite:///mine.db se lit dans le répertoire du "
+        f"service\u00a0: {home / 'mine.db'} n'existe pas, et {here / 'mine.db'} existe"
+    )
+    assert f"écrivez son chemin complet, sqlite:///{here / 'mine.db'}" in r.output
+    assert not (home / "mine.db").exists()

@@ -219,3 +219,31 @@ def test_a_relative_sqlite_database_is_the_home_s(tmp_path, monkeypatch):
     assert load_settings(home).database_url == f"sqlite:///{home / 'data' / 'commune.db'}"
     (home / "commune.toml").write_text(f'database_url = "sqlite:///{tmp_path / "x.db"}"\n')
     assert load_settings(home).database_url == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+def test_a_relative_sqlite_database_left_in_the_working_directory_is_named(tmp_path, monkeypatch):
+    """A relative SQLite path was opened from the working directory before it was made the
+    home's: a deployment that ran from elsewhere than its home then opened, or made, an empty
+    database in the home, its documents apparently lost. Now it is refused, naming both."""
+    home, elsewhere = tmp_path / "home", tmp_path / "srv"
+    home.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "commune.db").write_bytes(b"")
+    (home / "commune.toml").write_text('database_url = "sqlite:///commune.db"\n')
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(ConfigError) as e:
+        load_settings(home)
+    said = str(e.value)
+    assert "the relative SQLite path sqlite:///commune.db is read in the home" in said
+    assert f"{home / 'commune.db'} does not exist, and {elsewhere / 'commune.db'} does" in said
+    assert f"sqlite:///{elsewhere / 'commune.db'}" in said
+    # The variable the same; in the home, or run from it, nothing is refused.
+    (home / "commune.toml").write_text("")
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", "sqlite:///commune.db")
+    with pytest.raises(ConfigError, match="relative SQLite path sqlite:///commune.db"):
+        load_settings(home)
+    (home / "commune.db").write_bytes(b"")
+    assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"
+    (home / "commune.db").unlink()
+    monkeypatch.chdir(home)
+    assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"

@@ -766,6 +766,28 @@ def read_config_text(file: Path) -> str:
         ) from None
 
 
+def _not_left_behind(file: str, home: Path) -> None:
+    """Refuse a relative SQLite path whose file is in the working directory and not in the
+    home. Such a path was opened from the working directory until it was made the home's: a
+    deployment that ran its commands elsewhere than its home (a unit without
+    WorkingDirectory=, the operator's shell where the file is) then opened an empty database
+    in the home, or made one, in silence, its documents and members apparently lost."""
+    try:
+        before = Path.cwd() / file
+    except OSError:  # a working directory removed meanwhile: nothing was opened from it
+        return
+    here = home / file
+    if here.exists() or not before.is_file() or before.resolve() == here.resolve():
+        return
+    raise ConfigError(
+        f"the relative SQLite path sqlite:///{file} is read in the home: {here} does not "
+        f"exist, and {before} does (the database this path opened from the working directory "
+        "before)",
+        f"write its full path, sqlite:///{before}, in place of sqlite:///{file}, or move the "
+        f"file into {home}",
+    )
+
+
 def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings for a home, validating ``commune.toml`` if there is one."""
     path = resolve_home(home)
@@ -826,5 +848,6 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         # shell's commands refused the home or made a new one where they stood.
         file = url.removeprefix("sqlite:///").partition("?")[0]
         if file and file != ":memory:":
+            _not_left_behind(file, path)
             url = f"sqlite:///{path / url.removeprefix('sqlite:///')}"
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

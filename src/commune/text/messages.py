@@ -2677,6 +2677,20 @@ PATTERNS = [
             "database_url dans commune.toml doit être une URL SQLAlchemy",
         ),
         (
+            r"the relative SQLite path (?P<url>\S+) is read in the home: (?P<here>.+) does not "
+            r"exist, and (?P<before>.+) does \(the database this path opened from the working "
+            r"directory before\)",
+            "le chemin SQLite relatif {url} se lit dans le répertoire du service\u00a0: {here} "
+            "n'existe pas, et {before} existe (la base que ce chemin ouvrait avant depuis le "
+            "répertoire courant)",
+        ),
+        (
+            r"write its full path, (?P<url>\S+), in place of (?P<relative>\S+), or move the file "
+            r"into (?P<home>.+)",
+            "écrivez son chemin complet, {url}, à la place de {relative}, ou déplacez le fichier "
+            "dans {home}",
+        ),
+        (
             r"COMMUNE_DATABASE_URL must be a SQLAlchemy URL",
             "COMMUNE_DATABASE_URL doit être une URL SQLAlchemy",
         ),
