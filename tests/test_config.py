@@ -247,3 +247,13 @@ def test_a_relative_sqlite_database_left_in_the_working_directory_is_named(tmp_p
     (home / "commune.db").unlink()
     monkeypatch.chdir(home)
     assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"
+
+
+def test_no_limit_on_generation_is_accepted(tmp_path):
+    """[limits] generation_seconds = 0 is "no limit" (docs/reliability.md, and what answers
+    read it as), but commune.toml was refused: "must be greater than 0, got 0.0"."""
+    (tmp_path / "commune.toml").write_text("[limits]\ngeneration_seconds = 0\n")
+    assert load_settings(tmp_path).limits.generation_seconds == 0
+    (tmp_path / "commune.toml").write_text("[limits]\ngeneration_seconds = -1\n")
+    with pytest.raises(ConfigError, match="generation_seconds in commune.toml must not be neg"):
+        load_settings(tmp_path)

@@ -532,8 +532,12 @@ _SECTIONS: dict[str, type] = {
 # probability, which a refusal threshold above 1 would compare with in vain.
 _AT_MOST_ONE = {"cooperative.usage_share", "answer.refusal_threshold"}
 # Weights that may be 0: one half of the fusion, other-language lexical matches, or the
-# question's words in the other languages, off.
+# question's words in the other languages, off. And a limit that 0 lifts.
 _MAY_BE_ZERO = {
+    # 0: no limit (LimitsSettings, docs/reliability.md), as answering/path.py reads it; it
+    # was refused as "must be greater than 0", leaving an operator whose model is slower
+    # than any bound no way to lift it.
+    "limits.generation_seconds",
     "retrieval.lexical_weight",
     "retrieval.dense_weight",
     "retrieval.cross_lingual_lexical_weight",
