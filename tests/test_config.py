@@ -149,6 +149,20 @@ def test_a_charter_that_is_not_utf8_is_named(tmp_path):
             "rrf_k is set in [retrieval]: move that line under [retrieval]",
             "rrf_k se règle dans [retrieval]",
         ),
+        # A common word under a heading is that table's setting misnamed: moved where the
+        # same word is a setting, it set another thing, in silence.
+        (
+            "[retrieval]\nk = 8\n",
+            "known keys: candidates, cross_lingual_lexical_weight, dense_weight, embedder, "
+            "lexical_weight, rrf_k, translated_weight",
+            "clés connues\u00a0: candidates",
+        ),
+        (
+            "[generation]\nmodel = 'gpu'\n",
+            "known keys: default_model, max_tokens, passages",
+            "clés connues\u00a0: default_model",
+        ),
+        ("[charter]\nname = 'Charte'\n", "known keys: tdm_reserved", "clés connues"),
         # A misspelt table's heading is a table, not a line out of place.
         (
             "[model.gpu]\nbackend = 'openai'\n",

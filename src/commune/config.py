@@ -591,6 +591,12 @@ _CHARTER_TABLES = ("sovereignty", "sobriety", "utility")
 _CHARTER_WEIGHTS = ("citations", "documents", "reviews")
 
 
+# Keys whose name says little of what they set (see _unknown_key).
+_COMMON_WORDS = frozenset(
+    {"k", "name", "url", "model", "embedder", "timeout_s", "weight", "batch", "enabled", "token"}
+)
+
+
 def own_tables() -> set[str]:
     """The tables of commune.toml, which an operator may write in charter.toml."""
     return {*_SECTIONS, "models"}
@@ -643,7 +649,12 @@ def _unknown_key(
         )
     meant = near(key, here, exact=True)
     # A table's heading ([model.gpu]) is a misspelt table, not a setting out of place.
-    tables = [] if table else [t for t in _tables_of(key) if t != f"[{section}]"]
+    # A word that names a different setting in each table (k, name, model…) written under a
+    # heading is that table's own setting misnamed, not a line out of place: "[retrieval]
+    # k = 8" was told to move under [peers], where it asked each peer for 8 passages, in
+    # silence, and "[generation] model" to move under [enrich], the enrichment's embedder.
+    common = section is not None and key in _COMMON_WORDS
+    tables = [] if table or common else [t for t in _tables_of(key) if t != f"[{section}]"]
     if meant is None and tables:
         return ConfigError(
             message, f"{key} is set in {' or '.join(tables)}: move that line under {tables[0]}"
