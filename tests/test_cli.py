@@ -1289,3 +1289,37 @@ def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_on
     )
     assert f"écrivez son chemin complet, sqlite:///{here / 'mine.db'}" in r.output
     assert not (home / "mine.db").exists()
+
+
+@pytest.mark.usefixtures("made_home")
+def test_a_default_collection_no_collection_may_be_named_is_said_as_the_setting(run, home, corpus):
+    """default_collection = "mairie/2026" passed the start-up and `commune check`, then every
+    add naming no collection was refused as "a new collection's name holds only letters…,
+    not '/'", which named no setting. Now the add, the check and the server's start name
+    commune.toml's default_collection; nothing is added, and --collection still adds."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.errors import ConfigError
+
+    (home / "commune.toml").write_text('default_collection = "mairie/2026"\n')
+    said = (
+        "default_collection in commune.toml names no collection here, and 'mairie/2026' "
+        "cannot name a new one"
+    )
+    r = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    assert r.exit_code == 2 and r.output.startswith(f"error: {said}"), r.output
+    assert r.output.count("\n") == 1
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "add", str(corpus / "pool.txt"), "--licence", "etalab-2.0"]
+    )
+    assert fr.output.startswith(
+        "erreur\u00a0: default_collection dans commune.toml ne nomme aucune collection d'ici"
+    ), fr.output
+    assert run("collections").output.startswith("no collections")
+    check = run("check")
+    line = next(x for x in check.output.splitlines() if x.split()[1] == "settings")
+    assert check.exit_code == 1 and line.startswith("FAILED") and said in line, line
+    with Commune(home) as c, pytest.raises(ConfigError, match="default_collection"):
+        create_app(c)
+    added = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0", "--collection", "m")
+    assert added.exit_code == 0, added.output

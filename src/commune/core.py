@@ -755,7 +755,9 @@ class Commune:
     def unknown_names(self) -> list[ConfigError]:
         """The names in commune.toml that only the registries know and that name nothing
         here: ``[retrieval] embedder`` and ``[enrich] model`` (embedding models), and
-        ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package)."""
+        ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package);
+        and ``default_collection``, where it names no collection and no new one may have it."""
+        from commune.commons.library import check_default_collection
         from commune.config import near
         from commune.embed.registry import available
         from commune.generate.registry import SMOLLM2, model_specs
@@ -774,6 +776,11 @@ class Commune:
                         f"did you mean {meant}?" if meant else f"available: {', '.join(embedders)}",
                     )
                 )
+        with self.engine.connect() as conn:  # where an add that names none goes
+            try:
+                check_default_collection(conn, self.settings.default_collection)
+            except ConfigError as exc:
+                found.append(exc)
         default = self.settings.generation.default_model
         configured = model_specs(self.settings)
         # The smoke model is the default: without its package, answers stay extractive and

@@ -2669,6 +2669,18 @@ PATTERNS = [
             "default_collection dans commune.toml doit être le nom d'une collection, reçu {value}",
         ),
         (
+            r"default_collection in commune\.toml names no collection here, and (?P<name>.+) "
+            r"cannot name a new one: a collection's name holds only letters, digits, spaces "
+            r"and - _ \. , ' \( \)",
+            "default_collection dans commune.toml ne nomme aucune collection d'ici, et {name} "
+            "ne peut pas nommer une nouvelle collection\u00a0: un nom de collection ne contient "
+            "que des lettres, des chiffres, des espaces et - _ . , ' ( )",
+        ),
+        (
+            r'give one such as "deliberations-2026", or remove the line',
+            'donnez-en un comme "deliberations-2026", ou retirez la ligne',
+        ),
+        (
             r'give one in quotes, such as "default", or remove the line',
             'donnez-en un entre guillemets, comme "default", ou retirez la ligne',
         ),
