@@ -271,3 +271,31 @@ def test_no_limit_on_generation_is_accepted(tmp_path):
     (tmp_path / "commune.toml").write_text("[limits]\ngeneration_seconds = -1\n")
     with pytest.raises(ConfigError, match="generation_seconds in commune.toml must not be neg"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://commune:s3cret@db:abc/c", "://s3cret"])
+def test_a_database_url_sqlalchemy_cannot_read_is_one_line_naming_where_it_is(
+    home, monkeypatch, url
+):
+    """A URL with "://" but a port that is no number, or no scheme before it, passed the
+    check: every command then stopped on "invalid literal for int() with base 10: 'abc'"
+    or SQLAlchemy's traceback, naming neither the variable nor the setting. Now it is the
+    same one line as a value with no "://", the password never quoted."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", url)
+    r = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith("error: COMMUNE_DATABASE_URL must be a SQLAlchemy URL (such as ")
+    assert "s3cret" not in r.output
+    monkeypatch.delenv("COMMUNE_DATABASE_URL")
+    (home / "commune.toml").write_text(f"database_url = '{url}'\n")
+    r = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith("error: database_url in commune.toml must be a SQLAlchemy URL")
+    assert "s3cret" not in r.output

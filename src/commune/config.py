@@ -781,6 +781,21 @@ def read_config_text(file: Path) -> str:
         ) from None
 
 
+def _a_url(value: str) -> bool:
+    """Whether SQLAlchemy reads ``value`` as a URL. "://" alone let "://secret" and a port
+    that is no number ("host:abc") through, to stop every command on SQLAlchemy's traceback
+    or on "invalid literal for int() with base 10", naming neither the setting nor the
+    variable."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError):
+        return False
+    return "://" in value
+
+
 def _not_left_behind(file: str, home: Path) -> None:
     """Refuse a relative SQLite path whose file is in the working directory and not in the
     home. Such a path was opened from the working directory until it was made the home's: a
@@ -820,7 +835,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         if key in _SECTIONS:
             kwargs[key] = _section(key, _SECTIONS[key], value)
         elif key == "database_url":
-            if not isinstance(value, str) or "://" not in value:
+            if not isinstance(value, str) or not _a_url(value):
                 raise ConfigError(
                     f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL", DATABASE_URL_HINT
                 )
@@ -852,7 +867,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         # Read where commune.toml names no database. Its value is not quoted back: a URL
         # holds a password.
         url = os.environ[DATABASE_URL_ENV]
-        if "://" not in url:
+        if not _a_url(url):
             raise ConfigError(
                 f"{DATABASE_URL_ENV} must be a SQLAlchemy URL",
                 f"{DATABASE_URL_HINT}; or unset it for the SQLite database in the home",
