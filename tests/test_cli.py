@@ -1176,6 +1176,10 @@ def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made
             "(did you mean use-multilingual-v3?)",
         ),
         (
+            '[retrieval]\nembedder = ""\n',
+            "retrieval.embedder in commune.toml: '' is not an embedding model (available: ",
+        ),
+        (
             '[enrich]\nmodel = "e5"\n',
             "enrich.model in commune.toml: 'e5' is not an embedding model (available: ",
         ),

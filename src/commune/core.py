@@ -768,7 +768,9 @@ class Commune:
             ("retrieval.embedder", self.settings.retrieval.embedder),
             ("enrich.model", self.settings.enrich.model),
         ):
-            if name and name not in embedders:
+            # "" turns enrichment off; an empty embedder is none, and stopped the server's
+            # start on its traceback as a misspelt one did.
+            if (name or key == "retrieval.embedder") and name not in embedders:
                 meant = near(name, embedders)
                 found.append(
                     ConfigError(
