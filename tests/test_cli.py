@@ -1180,6 +1180,11 @@ def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made
             "retrieval.embedder in commune.toml: '' is not an embedding model (available: ",
         ),
         (
+            '[generation]\ndefault_model = ""\n',
+            "generation.default_model in commune.toml: '' names no [models.NAME] table (give "
+            "the name of a [models.NAME] table, or remove the line)",
+        ),
+        (
             '[enrich]\nmodel = "e5"\n',
             "enrich.model in commune.toml: 'e5' is not an embedding model (available: ",
         ),

@@ -795,7 +795,10 @@ class Commune:
                     "[models.NAME] table",
                     f"did you mean {meant}?"
                     if meant
-                    else f"add [models.{default}], or fix the name",
+                    # "" was told to "add [models.]"
+                    else f"add [models.{default}], or fix the name"
+                    if default
+                    else "give the name of a [models.NAME] table, or remove the line",
                 )
             )
         return found

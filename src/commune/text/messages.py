@@ -2275,6 +2275,10 @@ PATTERNS = [
             "[models.NOM]",
         ),
         (
+            r"give the name of a \[models\.NAME\] table, or remove the line",
+            "donnez le nom d'une table [models.NOM], ou retirez la ligne",
+        ),
+        (
             r"add \[models\.(?P<name>.+)\], or fix the name",
             "ajoutez [models.{name}], ou corrigez le nom",
         ),
