@@ -796,6 +796,19 @@ def _a_url(value: str) -> bool:
     return "://" in value
 
 
+def in_home(url: str, home: Path) -> str:
+    """``url`` with a relative SQLite path made the home's. Opened from the working
+    directory, the service (run in its home) and the operator's shell (anywhere else) opened
+    two databases, and the shell's commands refused the home or made a new one where they
+    stood."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:////"):
+        return url
+    file = url.removeprefix("sqlite:///").partition("?")[0]
+    if not file or file == ":memory:":
+        return url
+    return f"sqlite:///{home / url.removeprefix('sqlite:///')}"
+
+
 def _not_left_behind(file: str, home: Path) -> None:
     """Refuse a relative SQLite path whose file is in the working directory and not in the
     home. Such a path was opened from the working directory until it was made the home's: a
@@ -872,12 +885,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
                 f"{DATABASE_URL_ENV} must be a SQLAlchemy URL",
                 f"{DATABASE_URL_HINT}; or unset it for the SQLite database in the home",
             )
-    if url and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        # A relative SQLite file was opened from the working directory: the service (run in
-        # its home) and the operator's shell (anywhere else) opened two databases, and the
-        # shell's commands refused the home or made a new one where they stood.
-        file = url.removeprefix("sqlite:///").partition("?")[0]
-        if file and file != ":memory:":
-            _not_left_behind(file, path)
-            url = f"sqlite:///{path / url.removeprefix('sqlite:///')}"
+    if url and in_home(url, path) != url:
+        _not_left_behind(url.removeprefix("sqlite:///").partition("?")[0], path)
+        url = in_home(url, path)
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

@@ -1328,9 +1328,14 @@ class Commune:
         """Copy this home's database into the one at ``target_url`` and verify every table:
         a ``store.migrate.Migration``. The home keeps its database until
         ``store.migrate.switch`` points it at the copy."""
+        from commune.config import in_home
         from commune.store.migrate import migrate
 
-        return migrate(self.engine, target_url=target_url, progress=progress)
+        # A relative SQLite path is the home's, as commune.toml reads the database_url the
+        # switch writes: made in the working directory, the copy was left there, and the
+        # home switched to a file it did not hold ("holds no Commune database").
+        target = in_home(target_url, self.settings.home)
+        return migrate(self.engine, target_url=target, progress=progress)
 
     # --- contributor payouts (commons/payouts.py) ---
     def payouts(self, month: str, amount: float | str | None = None) -> PayoutStatement:
