@@ -1176,6 +1176,15 @@ def test_a_command_whose_home_is_taken_back_as_it_takes_the_lock_makes_none(made
             "(did you mean use-multilingual-v3?)",
         ),
         (
+            '[retrieval]\nembedder = ""\n',
+            "retrieval.embedder in commune.toml: '' is not an embedding model (available: ",
+        ),
+        (
+            '[generation]\ndefault_model = ""\n',
+            "generation.default_model in commune.toml: '' names no [models.NAME] table (give "
+            "the name of a [models.NAME] table, or remove the line)",
+        ),
+        (
             '[enrich]\nmodel = "e5"\n',
             "enrich.model in commune.toml: 'e5' is not an embedding model (available: ",
         ),
@@ -1264,3 +1273,62 @@ def test_the_server_s_start_logs_no_line_per_alembic_plugin(tmp_path):
     said = log.read_text()
     assert "ready to answer" in said, said
     assert "alembic.runtime.plugins" not in said, said
+
+
+def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_one(
+    tmp_path, monkeypatch
+):
+    """database_url = "sqlite:///mine.db" opened mine.db where the command ran; read in the
+    home since, a command run where the file is made a new empty database in the home and
+    went on there, the members and documents apparently gone. Now it stops, in one line."""
+    home, here = tmp_path / "home", tmp_path / "srv"
+    home.mkdir()
+    here.mkdir()
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    (home / "commune.toml").write_text(f'database_url = "sqlite:///{here / "mine.db"}"\n')
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville A"]).exit_code == 0
+    (home / "commune.toml").write_text('database_url = "sqlite:///mine.db"\n')
+    monkeypatch.chdir(here)
+    r = runner.invoke(cli, ["--home", str(home), "member", "add", "Ville B"])
+    assert r.exit_code == 2
+    assert r.output.count("\n") == 1
+    assert r.output.startswith(
+        "erreur\u00a0: le chemin SQLite relatif sqlite:///mine.db se lit dans le répertoire du "
+        f"service\u00a0: {home / 'mine.db'} n'existe pas, et {here / 'mine.db'} existe"
+    )
+    assert f"écrivez son chemin complet, sqlite:///{here / 'mine.db'}" in r.output
+    assert not (home / "mine.db").exists()
+
+
+@pytest.mark.usefixtures("made_home")
+def test_a_default_collection_no_collection_may_be_named_is_said_as_the_setting(run, home, corpus):
+    """default_collection = "mairie/2026" passed the start-up and `commune check`, then every
+    add naming no collection was refused as "a new collection's name holds only letters…,
+    not '/'", which named no setting. Now the add, the check and the server's start name
+    commune.toml's default_collection; nothing is added, and --collection still adds."""
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.errors import ConfigError
+
+    (home / "commune.toml").write_text('default_collection = "mairie/2026"\n')
+    said = (
+        "default_collection in commune.toml names no collection here, and 'mairie/2026' "
+        "cannot name a new one"
+    )
+    r = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    assert r.exit_code == 2 and r.output.startswith(f"error: {said}"), r.output
+    assert r.output.count("\n") == 1
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["--home", str(home), "add", str(corpus / "pool.txt"), "--licence", "etalab-2.0"]
+    )
+    assert fr.output.startswith(
+        "erreur\u00a0: default_collection dans commune.toml ne nomme aucune collection d'ici"
+    ), fr.output
+    assert run("collections").output.startswith("no collections")
+    check = run("check")
+    line = next(x for x in check.output.splitlines() if x.split()[1] == "settings")
+    assert check.exit_code == 1 and line.startswith("FAILED") and said in line, line
+    with Commune(home) as c, pytest.raises(ConfigError, match="default_collection"):
+        create_app(c)
+    added = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0", "--collection", "m")
+    assert added.exit_code == 0, added.output

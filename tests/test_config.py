@@ -149,6 +149,20 @@ def test_a_charter_that_is_not_utf8_is_named(tmp_path):
             "rrf_k is set in [retrieval]: move that line under [retrieval]",
             "rrf_k se règle dans [retrieval]",
         ),
+        # A common word under a heading is that table's setting misnamed: moved where the
+        # same word is a setting, it set another thing, in silence.
+        (
+            "[retrieval]\nk = 8\n",
+            "known keys: candidates, cross_lingual_lexical_weight, dense_weight, embedder, "
+            "lexical_weight, rrf_k, translated_weight",
+            "clés connues\u00a0: candidates",
+        ),
+        (
+            "[generation]\nmodel = 'gpu'\n",
+            "known keys: default_model, max_tokens, passages",
+            "clés connues\u00a0: default_model",
+        ),
+        ("[charter]\nname = 'Charte'\n", "known keys: tdm_reserved", "clés connues"),
         # A misspelt table's heading is a table, not a line out of place.
         (
             "[model.gpu]\nbackend = 'openai'\n",
@@ -219,3 +233,69 @@ def test_a_relative_sqlite_database_is_the_home_s(tmp_path, monkeypatch):
     assert load_settings(home).database_url == f"sqlite:///{home / 'data' / 'commune.db'}"
     (home / "commune.toml").write_text(f'database_url = "sqlite:///{tmp_path / "x.db"}"\n')
     assert load_settings(home).database_url == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+def test_a_relative_sqlite_database_left_in_the_working_directory_is_named(tmp_path, monkeypatch):
+    """A relative SQLite path was opened from the working directory before it was made the
+    home's: a deployment that ran from elsewhere than its home then opened, or made, an empty
+    database in the home, its documents apparently lost. Now it is refused, naming both."""
+    home, elsewhere = tmp_path / "home", tmp_path / "srv"
+    home.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "commune.db").write_bytes(b"")
+    (home / "commune.toml").write_text('database_url = "sqlite:///commune.db"\n')
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(ConfigError) as e:
+        load_settings(home)
+    said = str(e.value)
+    assert "the relative SQLite path sqlite:///commune.db is read in the home" in said
+    assert f"{home / 'commune.db'} does not exist, and {elsewhere / 'commune.db'} does" in said
+    assert f"sqlite:///{elsewhere / 'commune.db'}" in said
+    # The variable the same; in the home, or run from it, nothing is refused.
+    (home / "commune.toml").write_text("")
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", "sqlite:///commune.db")
+    with pytest.raises(ConfigError, match="relative SQLite path sqlite:///commune.db"):
+        load_settings(home)
+    (home / "commune.db").write_bytes(b"")
+    assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"
+    (home / "commune.db").unlink()
+    monkeypatch.chdir(home)
+    assert load_settings(home).database_url == f"sqlite:///{home / 'commune.db'}"
+
+
+def test_no_limit_on_generation_is_accepted(tmp_path):
+    """[limits] generation_seconds = 0 is "no limit" (docs/reliability.md, and what answers
+    read it as), but commune.toml was refused: "must be greater than 0, got 0.0"."""
+    (tmp_path / "commune.toml").write_text("[limits]\ngeneration_seconds = 0\n")
+    assert load_settings(tmp_path).limits.generation_seconds == 0
+    (tmp_path / "commune.toml").write_text("[limits]\ngeneration_seconds = -1\n")
+    with pytest.raises(ConfigError, match="generation_seconds in commune.toml must not be neg"):
+        load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://commune:s3cret@db:abc/c", "://s3cret"])
+def test_a_database_url_sqlalchemy_cannot_read_is_one_line_naming_where_it_is(
+    home, monkeypatch, url
+):
+    """A URL with "://" but a port that is no number, or no scheme before it, passed the
+    check: every command then stopped on "invalid literal for int() with base 10: 'abc'"
+    or SQLAlchemy's traceback, naming neither the variable nor the setting. Now it is the
+    same one line as a value with no "://", the password never quoted."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", url)
+    r = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith("error: COMMUNE_DATABASE_URL must be a SQLAlchemy URL (such as ")
+    assert "s3cret" not in r.output
+    monkeypatch.delenv("COMMUNE_DATABASE_URL")
+    (home / "commune.toml").write_text(f"database_url = '{url}'\n")
+    r = CliRunner().invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith("error: database_url in commune.toml must be a SQLAlchemy URL")
+    assert "s3cret" not in r.output

@@ -603,3 +603,21 @@ def test_a_postgresql_database_out_of_reach_is_tried_once_per_command(tmp_path, 
     assert out.exit_code == 2 and "Traceback" not in out.output, out.output
     assert "cannot open the database postgresql+psycopg://u:***@db.example/x" in out.output
     assert "secret" not in out.output and len(tries) == 1, (len(tries), out.output)
+
+
+def test_migrate_to_a_relative_sqlite_path_puts_the_copy_in_the_home(home, tmp_path, monkeypatch):
+    """commune.toml reads a relative SQLite path in the home; `commune migrate --to
+    sqlite:///moved.db` made the copy in the working directory, then switched the home to it
+    by that relative path, and every command after said the home "holds no Commune
+    database". The copy is now made in the home, where commune.toml finds it."""
+    make_home(home)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    runner = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    assert runner.invoke(cli, ["--home", str(home), "member", "add", "Ville A"]).exit_code == 0
+    out = runner.invoke(cli, ["--home", str(home), "migrate", "--to", "sqlite:///moved.db"])
+    assert out.exit_code == 0, out.output
+    assert (home / "moved.db").is_file() and not (elsewhere / "moved.db").exists()
+    after = runner.invoke(cli, ["--home", str(home), "member", "list"])
+    assert after.exit_code == 0 and "Ville A" in after.output, after.output

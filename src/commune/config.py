@@ -566,8 +566,12 @@ _SECTIONS: dict[str, type] = {
 # probability, which a refusal threshold above 1 would compare with in vain.
 _AT_MOST_ONE = {"cooperative.usage_share", "answer.refusal_threshold"}
 # Weights that may be 0: one half of the fusion, other-language lexical matches, or the
-# question's words in the other languages, off.
+# question's words in the other languages, off. And a limit that 0 lifts.
 _MAY_BE_ZERO = {
+    # 0: no limit (LimitsSettings, docs/reliability.md), as answering/path.py reads it; it
+    # was refused as "must be greater than 0", leaving an operator whose model is slower
+    # than any bound no way to lift it.
+    "limits.generation_seconds",
     "retrieval.lexical_weight",
     "retrieval.dense_weight",
     "retrieval.cross_lingual_lexical_weight",
@@ -619,6 +623,12 @@ def _one_word(value: str) -> bool:
 # [payouts] table's weights, beside this file's [payouts] monthly_eur.
 _CHARTER_TABLES = ("sovereignty", "sobriety", "utility")
 _CHARTER_WEIGHTS = ("citations", "documents", "reviews")
+
+
+# Keys whose name says little of what they set (see _unknown_key).
+_COMMON_WORDS = frozenset(
+    {"k", "name", "url", "model", "embedder", "timeout_s", "weight", "batch", "enabled", "token"}
+)
 
 
 def own_tables() -> set[str]:
@@ -673,7 +683,12 @@ def _unknown_key(
         )
     meant = near(key, here, exact=True)
     # A table's heading ([model.gpu]) is a misspelt table, not a setting out of place.
-    tables = [] if table else [t for t in _tables_of(key) if t != f"[{section}]"]
+    # A word that names a different setting in each table (k, name, model…) written under a
+    # heading is that table's own setting misnamed, not a line out of place: "[retrieval]
+    # k = 8" was told to move under [peers], where it asked each peer for 8 passages, in
+    # silence, and "[generation] model" to move under [enrich], the enrichment's embedder.
+    common = section is not None and key in _COMMON_WORDS
+    tables = [] if table or common else [t for t in _tables_of(key) if t != f"[{section}]"]
     if meant is None and tables:
         return ConfigError(
             message, f"{key} is set in {' or '.join(tables)}: move that line under {tables[0]}"
@@ -800,6 +815,56 @@ def read_config_text(file: Path) -> str:
         ) from None
 
 
+def _a_url(value: str) -> bool:
+    """Whether SQLAlchemy reads ``value`` as a URL. "://" alone let "://secret" and a port
+    that is no number ("host:abc") through, to stop every command on SQLAlchemy's traceback
+    or on "invalid literal for int() with base 10", naming neither the setting nor the
+    variable."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError):
+        return False
+    return "://" in value
+
+
+def in_home(url: str, home: Path) -> str:
+    """``url`` with a relative SQLite path made the home's. Opened from the working
+    directory, the service (run in its home) and the operator's shell (anywhere else) opened
+    two databases, and the shell's commands refused the home or made a new one where they
+    stood."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:////"):
+        return url
+    file = url.removeprefix("sqlite:///").partition("?")[0]
+    if not file or file == ":memory:":
+        return url
+    return f"sqlite:///{home / url.removeprefix('sqlite:///')}"
+
+
+def _not_left_behind(file: str, home: Path) -> None:
+    """Refuse a relative SQLite path whose file is in the working directory and not in the
+    home. Such a path was opened from the working directory until it was made the home's: a
+    deployment that ran its commands elsewhere than its home (a unit without
+    WorkingDirectory=, the operator's shell where the file is) then opened an empty database
+    in the home, or made one, in silence, its documents and members apparently lost."""
+    try:
+        before = Path.cwd() / file
+    except OSError:  # a working directory removed meanwhile: nothing was opened from it
+        return
+    here = home / file
+    if here.exists() or not before.is_file() or before.resolve() == here.resolve():
+        return
+    raise ConfigError(
+        f"the relative SQLite path sqlite:///{file} is read in the home: {here} does not "
+        f"exist, and {before} does (the database this path opened from the working directory "
+        "before)",
+        f"write its full path, sqlite:///{before}, in place of sqlite:///{file}, or move the "
+        f"file into {home}",
+    )
+
+
 def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings for a home, validating ``commune.toml`` if there is one."""
     path = resolve_home(home)
@@ -817,7 +882,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         if key in _SECTIONS:
             kwargs[key] = _section(key, _SECTIONS[key], value)
         elif key == "database_url":
-            if not isinstance(value, str) or "://" not in value:
+            if not isinstance(value, str) or not _a_url(value):
                 raise ConfigError(
                     f"database_url in {CONFIG_FILE} must be a SQLAlchemy URL", DATABASE_URL_HINT
                 )
@@ -849,16 +914,12 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         # Read where commune.toml names no database. Its value is not quoted back: a URL
         # holds a password.
         url = os.environ[DATABASE_URL_ENV]
-        if "://" not in url:
+        if not _a_url(url):
             raise ConfigError(
                 f"{DATABASE_URL_ENV} must be a SQLAlchemy URL",
                 f"{DATABASE_URL_HINT}; or unset it for the SQLite database in the home",
             )
-    if url and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        # A relative SQLite file was opened from the working directory: the service (run in
-        # its home) and the operator's shell (anywhere else) opened two databases, and the
-        # shell's commands refused the home or made a new one where they stood.
-        file = url.removeprefix("sqlite:///").partition("?")[0]
-        if file and file != ":memory:":
-            url = f"sqlite:///{path / url.removeprefix('sqlite:///')}"
+    if url and in_home(url, path) != url:
+        _not_left_behind(url.removeprefix("sqlite:///").partition("?")[0], path)
+        url = in_home(url, path)
     return Settings(home=path, database_url=url or f"sqlite:///{path / 'commune.db'}", **kwargs)

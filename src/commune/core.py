@@ -755,7 +755,9 @@ class Commune:
     def unknown_names(self) -> list[ConfigError]:
         """The names in commune.toml that only the registries know and that name nothing
         here: ``[retrieval] embedder`` and ``[enrich] model`` (embedding models), and
-        ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package)."""
+        ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package);
+        and ``default_collection``, where it names no collection and no new one may have it."""
+        from commune.commons.library import check_default_collection
         from commune.config import near
         from commune.embed.registry import available
         from commune.generate.registry import SMOLLM2, model_specs
@@ -766,7 +768,9 @@ class Commune:
             ("retrieval.embedder", self.settings.retrieval.embedder),
             ("enrich.model", self.settings.enrich.model),
         ):
-            if name and name not in embedders:
+            # "" turns enrichment off; an empty embedder is none, and stopped the server's
+            # start on its traceback as a misspelt one did.
+            if (name or key == "retrieval.embedder") and name not in embedders:
                 meant = near(name, embedders)
                 found.append(
                     ConfigError(
@@ -774,6 +778,11 @@ class Commune:
                         f"did you mean {meant}?" if meant else f"available: {', '.join(embedders)}",
                     )
                 )
+        with self.engine.connect() as conn:  # where an add that names none goes
+            try:
+                check_default_collection(conn, self.settings.default_collection)
+            except ConfigError as exc:
+                found.append(exc)
         default = self.settings.generation.default_model
         configured = model_specs(self.settings)
         # The smoke model is the default: without its package, answers stay extractive and
@@ -786,7 +795,10 @@ class Commune:
                     "[models.NAME] table",
                     f"did you mean {meant}?"
                     if meant
-                    else f"add [models.{default}], or fix the name",
+                    # "" was told to "add [models.]"
+                    else f"add [models.{default}], or fix the name"
+                    if default
+                    else "give the name of a [models.NAME] table, or remove the line",
                 )
             )
         return found
@@ -1330,9 +1342,14 @@ class Commune:
         """Copy this home's database into the one at ``target_url`` and verify every table:
         a ``store.migrate.Migration``. The home keeps its database until
         ``store.migrate.switch`` points it at the copy."""
+        from commune.config import in_home
         from commune.store.migrate import migrate
 
-        return migrate(self.engine, target_url=target_url, progress=progress)
+        # A relative SQLite path is the home's, as commune.toml reads the database_url the
+        # switch writes: made in the working directory, the copy was left there, and the
+        # home switched to a file it did not hold ("holds no Commune database").
+        target = in_home(target_url, self.settings.home)
+        return migrate(self.engine, target_url=target, progress=progress)
 
     # --- contributor payouts (commons/payouts.py) ---
     def payouts(self, month: str, amount: float | str | None = None) -> PayoutStatement:

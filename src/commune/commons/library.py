@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from commune.account.metering import ADD, Work
 from commune.commons.curation import ArrivalGate
 from commune.config import Settings
-from commune.errors import CommuneError, InvalidRequest, NotFound, shown
+from commune.errors import CommuneError, ConfigError, InvalidRequest, NotFound, shown
 from commune.govern.members import MAX_NAME
 from commune.govern.policy import OPERATOR, Actor, allowed, collection
 from commune.govern.sources import public_source
@@ -345,6 +345,8 @@ class Library:
             )
         name = collection or self.settings.default_collection
         with self.engine.connect() as conn:  # the collection it writes, however composed
+            if collection is None:
+                check_default_collection(conn, name)
             name = repo.collection_named((r["name"] for r in repo.collection_access(conn)), name)
         # The columns that name them hold 200 characters on PostgreSQL (SQLite stores any
         # length): longer, the document was stored and every answer citing it then failed.
@@ -591,6 +593,25 @@ def _marks_a_letter(name: str, i: int) -> bool:
     while base >= 0 and unicodedata.category(name[base]).startswith("M"):
         base -= 1
     return base >= 0 and name[base].isalnum()
+
+
+def check_default_collection(conn: Connection, name: str) -> None:
+    """Refuse commune.toml's default_collection where it names no collection here and no new
+    one may be given that name: "mairie/2026" passed the start-up, then every add naming no
+    collection was refused as "a new collection's name holds only…, not '/'", which said
+    nothing of the setting the name came from."""
+    names = [r["name"] for r in repo.collection_access(conn)]
+    if repo.collection_named(names, name) in names:
+        return  # made before the rule, or by hand: still usable
+    try:
+        _check_new_name(repo.collection_named(names, name))
+    except InvalidRequest:
+        raise ConfigError(
+            f"default_collection in commune.toml names no collection here, and {name!r} "
+            "cannot name a new one: a collection's name holds only letters, digits, spaces "
+            "and - _ . , ' ( )",
+            'give one such as "deliberations-2026", or remove the line',
+        ) from None
 
 
 def _check_new_name(name: str) -> None:

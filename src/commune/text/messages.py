@@ -2352,6 +2352,10 @@ PATTERNS = [
             "[models.NOM]",
         ),
         (
+            r"give the name of a \[models\.NAME\] table, or remove the line",
+            "donnez le nom d'une table [models.NOM], ou retirez la ligne",
+        ),
+        (
             r"add \[models\.(?P<name>.+)\], or fix the name",
             "ajoutez [models.{name}], ou corrigez le nom",
         ),
@@ -2775,12 +2779,38 @@ PATTERNS = [
             "default_collection dans commune.toml doit être le nom d'une collection, reçu {value}",
         ),
         (
+            r"default_collection in commune\.toml names no collection here, and (?P<name>.+) "
+            r"cannot name a new one: a collection's name holds only letters, digits, spaces "
+            r"and - _ \. , ' \( \)",
+            "default_collection dans commune.toml ne nomme aucune collection d'ici, et {name} "
+            "ne peut pas nommer une nouvelle collection\u00a0: un nom de collection ne contient "
+            "que des lettres, des chiffres, des espaces et - _ . , ' ( )",
+        ),
+        (
+            r'give one such as "deliberations-2026", or remove the line',
+            'donnez-en un comme "deliberations-2026", ou retirez la ligne',
+        ),
+        (
             r'give one in quotes, such as "default", or remove the line',
             'donnez-en un entre guillemets, comme "default", ou retirez la ligne',
         ),
         (
             r"database_url in commune\.toml must be a SQLAlchemy URL",
             "database_url dans commune.toml doit être une URL SQLAlchemy",
+        ),
+        (
+            r"the relative SQLite path (?P<url>\S+) is read in the home: (?P<here>.+) does not "
+            r"exist, and (?P<before>.+) does \(the database this path opened from the working "
+            r"directory before\)",
+            "le chemin SQLite relatif {url} se lit dans le répertoire du service\u00a0: {here} "
+            "n'existe pas, et {before} existe (la base que ce chemin ouvrait avant depuis le "
+            "répertoire courant)",
+        ),
+        (
+            r"write its full path, (?P<url>\S+), in place of (?P<relative>\S+), or move the file "
+            r"into (?P<home>.+)",
+            "écrivez son chemin complet, {url}, à la place de {relative}, ou déplacez le fichier "
+            "dans {home}",
         ),
         (
             r"COMMUNE_DATABASE_URL must be a SQLAlchemy URL",
