@@ -56,6 +56,8 @@ def test_config_file_is_read(tmp_path):
         # The catalogue's address, published to the peers as written.
         ("[peers]\nurl = 'commune.coop-a.fr'\n", "peers.url in commune.toml must be an http://"),
         ("[peers]\nurl = 'https://'\n", "or https:// address, got 'https://' (give the address"),
+        # Published to every peer, and quoted by the line above: never a password.
+        ("[peers]\nurl = 'https://coop:s3cret@coop-a.fr'\n", "must hold no user or password"),
         # Past what a cookie's age or a wait can hold: every sign-in, generated answer or
         # read failed with a 500 or a traceback.
         ("[web]\nsession_hours = 1e12\n", "web.session_hours in commune.toml must be at most 8784"),
@@ -69,6 +71,7 @@ def test_bad_config_fails_at_start_up_naming_the_key(tmp_path, toml, message):
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path)
     assert message in str(err.value)
+    assert "s3cret" not in str(err.value)
 
 
 def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):

@@ -287,6 +287,15 @@ class PeerSettings:
     k: int = 5
 
     def __post_init__(self) -> None:
+        # Published to every peer as the catalogue's address: a user and password in it went
+        # out with it, and the error below quoted them. Not quoted here.
+        if self.url and "@" in self.url.split("://", 1)[-1].split("/", 1)[0]:
+            raise ConfigError(
+                f"peers.url in {CONFIG_FILE} must hold no user or password: it is published to "
+                "the peers",
+                "give the address peers reach this cooperative at, such as "
+                "https://commune.example.org",
+            )
         # Published as the catalogue's address (/peer/catalogue): "commune.coop-a.fr" without
         # its scheme, or a word, gave peers an address they could not reach, in silence.
         if self.url and not (

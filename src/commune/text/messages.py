@@ -2442,6 +2442,12 @@ PATTERNS = [
             "mettez la clé elle-même dans cette variable, jamais dans commune.toml",
         ),
         (
+            r"peers\.url in commune\.toml must hold no user or password: it is published to the "
+            r"peers",
+            "peers.url dans commune.toml ne doit contenir ni utilisateur ni mot de passe\u00a0: "
+            "l'adresse est publiée aux pairs",
+        ),
+        (
             r"(?P<key>models\.\S+) must hold no user or password: it is shown in notes and on "
             r"the transparency page",
             "{key} ne doit contenir ni utilisateur ni mot de passe\u00a0: elle est montrée dans "
