@@ -856,6 +856,38 @@ def test_a_backup_holds_no_record_past_the_retention_on_a_home_nobody_asked(home
         assert c.backup(tmp_path / "backup-2")
 
 
+def test_a_backup_waits_for_no_writer_to_purge(home, corpus, tmp_path):
+    """An ingestion or another process holding the write lock: the backup is taken at once,
+    the purge left to the next one, instead of waiting 30 s for the lock (busy_timeout)."""
+    import sqlite3
+    import threading
+
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        locked, release, released = threading.Event(), threading.Event(), threading.Event()
+
+        def writer() -> None:
+            raw = sqlite3.connect(home / "commune.db", isolation_level=None)
+            raw.execute("BEGIN IMMEDIATE")
+            locked.set()
+            release.wait(timeout=20)  # under the 30 s the purge would wait for it
+            raw.rollback()
+            raw.close()
+            released.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert locked.wait(timeout=10)
+        try:
+            assert c.backup(tmp_path / "backup")
+            assert not released.is_set()  # taken while the writer still held the lock
+        finally:
+            release.set()
+            thread.join()
+
+
 # -- every route ---------------------------------------------------------------------------------
 
 

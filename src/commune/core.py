@@ -902,14 +902,15 @@ class Commune:
         The decision records past the charter's retention are purged first: the service
         purges them only when it records a request, so a home nobody asked kept them, and
         each night's backup copied them for another 14 days. The nightly backup now purges
-        a quiet home too. Nothing the purge meets stops the backup: an invalid charter.toml,
-        or a write lock held past the busy timeout; the purge waits for the next one."""
+        a quiet home too. Nothing the purge meets stops or holds the backup: an invalid
+        charter.toml, or a write lock another process holds (the purge does not wait for it,
+        where it waited 30 s); the purge waits for the next one."""
         from sqlalchemy.exc import OperationalError
 
         from commune.store.backup import backup
 
         try:
-            self.charters.purge(actor="charter")
+            self.charters.purge(actor="charter", wait=False)
         except (CommuneError, OperationalError):
             pass  # `commune check` and the server's log say what is wrong with the charter
         return backup(self.settings.database_url, self.settings.home, dest)
