@@ -1335,6 +1335,23 @@ class StoreKit:
         c.retire(cited.document_id, "l'adresse d'un habitant", category="personal-data")
         assert count(c, answer_cache) == 0
 
+    def test_an_answer_found_before_a_takedown_is_not_cached_after_it(self, c, corpus, monkeypatch):
+        from commune.answering.cache import AnswerCache
+        from commune.store.schema import answer_cache
+
+        c.add([corpus], licence="etalab-2.0")
+        question = "Quand passe le camion des encombrants ?"
+        [cited, *_] = c.ask(question).sources
+        caching = AnswerCache.store
+
+        def taken_down_meanwhile(self, key, scope, *args, **kwargs):  # type: ignore[no-untyped-def]
+            c.retire(cited.document_id, "l'adresse d'un habitant", category="personal-data")
+            caching(self, key, scope, *args, **kwargs)
+
+        monkeypatch.setattr(AnswerCache, "store", taken_down_meanwhile)
+        c.ask("Quel jour passe le camion des encombrants ?")  # not served from the cache
+        assert count(c, answer_cache) == 0
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

@@ -179,6 +179,7 @@ LOCKS = {
     "name": 8,
     "file": 9,
     "keys": 10,
+    "cache": 11,
 }
 
 
