@@ -1392,6 +1392,44 @@ def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, 
         assert out.exit_code == 2 and words[1] in out.output, out.output
 
 
+def test_a_refused_postgresql_backup_purges_nothing(postgres_url, tmp_path):
+    """`commune backup` copies SQLite homes only: on PostgreSQL it purged the decision
+    records past the retention (and erased the questions), then said to use pg_dump."""
+    from datetime import UTC, datetime, timedelta
+
+    from click.testing import CliRunner
+    from sqlalchemy import insert
+
+    from commune.cli import cli
+    from commune.store.db import open_database
+    from commune.store.schema import decisions
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    engine = open_database(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(decisions).values(
+                created_at=datetime.now(UTC) - timedelta(days=400),
+                route="ask",
+                question="Où habite Monsieur Zorglub ?",
+                question_sha256="ab" * 32,
+                language="fr",
+                outcome="answered",
+                steps="[]",
+                charter_sha256="cd" * 32,
+            )
+        )
+    out = CliRunner().invoke(cli, ["--home", str(home), "backup", str(tmp_path / "copy")])
+    assert out.exit_code == 2, out.output
+    with engine.connect() as conn:
+        assert conn.execute(select(decisions.c.question)).scalars().all() == [
+            "Où habite Monsieur Zorglub ?"
+        ]
+    engine.dispose()
+
+
 def test_a_postgresql_restore_says_it_lists_nothing_it_takes_back(postgres_url, tmp_path):
     """A SQLite restore lists the takedowns, readers and roles it takes back; pg_restore,
     which Commune does not run, lists none, and said nothing of it. The refusal says so and

@@ -908,9 +908,13 @@ class Commune:
         from sqlalchemy.exc import OperationalError
 
         from commune.store.backup import backup
+        from commune.store.db import sqlite_path
 
         try:
-            self.charters.purge(actor="charter", wait=False)
+            # Not on PostgreSQL, which backup() refuses (pg_dump): a refused command changes
+            # nothing, and the records were purged before it said so.
+            if sqlite_path(self.settings.database_url) is not None:
+                self.charters.purge(actor="charter", wait=False)
         except (CommuneError, OperationalError):
             pass  # `commune check` and the server's log say what is wrong with the charter
         return backup(self.settings.database_url, self.settings.home, dest)
