@@ -856,6 +856,38 @@ def test_a_backup_holds_no_record_past_the_retention_on_a_home_nobody_asked(home
         assert c.backup(tmp_path / "backup-2")
 
 
+def test_purged_records_leave_no_text_in_the_database_file(home):
+    """The pages a purge frees are overwritten (secure_delete), not left on SQLite's free
+    list with the questions in them until reused: no test failed with it off."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace('keep_question = "hash"', 'keep_question = "text"'))
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(decisions),
+                [
+                    {
+                        "created_at": datetime.now(UTC) - timedelta(days=400),
+                        "route": "ask",
+                        "question": f"Où habite Monsieur Zorglub, au numéro {i} ?",
+                        "question_sha256": "ab" * 32,
+                        "language": "fr",
+                        "outcome": "answered",
+                        "steps": "[]",
+                        "charter_sha256": "cd" * 32,
+                    }
+                    for i in range(500)
+                ],
+            )
+        assert c.purge_decisions() == 500
+        assert b"Monsieur Zorglub" not in (home / "commune.db").read_bytes()
+
+
 def test_a_backup_waits_for_no_writer_to_purge(home, corpus, tmp_path):
     """An ingestion or another process holding the write lock: the backup is taken at once,
     the purge left to the next one, instead of waiting 30 s for the lock (busy_timeout)."""
