@@ -1335,6 +1335,23 @@ class StoreKit:
         c.retire(cited.document_id, "l'adresse d'un habitant", category="personal-data")
         assert count(c, answer_cache) == 0
 
+    def test_an_answer_found_before_a_takedown_is_not_cached_after_it(self, c, corpus, monkeypatch):
+        from commune.answering.cache import AnswerCache
+        from commune.store.schema import answer_cache
+
+        c.add([corpus], licence="etalab-2.0")
+        question = "Quand passe le camion des encombrants ?"
+        [cited, *_] = c.ask(question).sources
+        caching = AnswerCache.store
+
+        def taken_down_meanwhile(self, key, scope, *args, **kwargs):  # type: ignore[no-untyped-def]
+            c.retire(cited.document_id, "l'adresse d'un habitant", category="personal-data")
+            caching(self, key, scope, *args, **kwargs)
+
+        monkeypatch.setattr(AnswerCache, "store", taken_down_meanwhile)
+        c.ask("Quel jour passe le camion des encombrants ?")  # not served from the cache
+        assert count(c, answer_cache) == 0
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture
@@ -1373,6 +1390,44 @@ def test_backup_and_restore_of_a_postgresql_home_say_what_to_keep(postgres_url, 
         assert out.exit_code == 2 and words[0] in out.output, out.output
         out = run.invoke(cli, ["--home", str(home), "restore", str(tmp_path / "backup")])
         assert out.exit_code == 2 and words[1] in out.output, out.output
+
+
+def test_a_refused_postgresql_backup_purges_nothing(postgres_url, tmp_path):
+    """`commune backup` copies SQLite homes only: on PostgreSQL it purged the decision
+    records past the retention (and erased the questions), then said to use pg_dump."""
+    from datetime import UTC, datetime, timedelta
+
+    from click.testing import CliRunner
+    from sqlalchemy import insert
+
+    from commune.cli import cli
+    from commune.store.db import open_database
+    from commune.store.schema import decisions
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    engine = open_database(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(decisions).values(
+                created_at=datetime.now(UTC) - timedelta(days=400),
+                route="ask",
+                question="Où habite Monsieur Zorglub ?",
+                question_sha256="ab" * 32,
+                language="fr",
+                outcome="answered",
+                steps="[]",
+                charter_sha256="cd" * 32,
+            )
+        )
+    out = CliRunner().invoke(cli, ["--home", str(home), "backup", str(tmp_path / "copy")])
+    assert out.exit_code == 2, out.output
+    with engine.connect() as conn:
+        assert conn.execute(select(decisions.c.question)).scalars().all() == [
+            "Où habite Monsieur Zorglub ?"
+        ]
+    engine.dispose()
 
 
 def test_a_postgresql_restore_says_it_lists_nothing_it_takes_back(postgres_url, tmp_path):

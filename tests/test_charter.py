@@ -856,6 +856,70 @@ def test_a_backup_holds_no_record_past_the_retention_on_a_home_nobody_asked(home
         assert c.backup(tmp_path / "backup-2")
 
 
+def test_purged_records_leave_no_text_in_the_database_file(home):
+    """The pages a purge frees are overwritten (secure_delete), not left on SQLite's free
+    list with the questions in them until reused: no test failed with it off."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from commune.core import Commune
+
+    write_charter(home, CHARTER.replace('keep_question = "hash"', 'keep_question = "text"'))
+    with Commune(home) as c:
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(decisions),
+                [
+                    {
+                        "created_at": datetime.now(UTC) - timedelta(days=400),
+                        "route": "ask",
+                        "question": f"Où habite Monsieur Zorglub, au numéro {i} ?",
+                        "question_sha256": "ab" * 32,
+                        "language": "fr",
+                        "outcome": "answered",
+                        "steps": "[]",
+                        "charter_sha256": "cd" * 32,
+                    }
+                    for i in range(500)
+                ],
+            )
+        assert c.purge_decisions() == 500
+        assert b"Monsieur Zorglub" not in (home / "commune.db").read_bytes()
+
+
+def test_a_backup_waits_for_no_writer_to_purge(home, corpus, tmp_path):
+    """An ingestion or another process holding the write lock: the backup is taken at once,
+    the purge left to the next one, instead of waiting 30 s for the lock (busy_timeout)."""
+    import sqlite3
+    import threading
+
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        locked, release, released = threading.Event(), threading.Event(), threading.Event()
+
+        def writer() -> None:
+            raw = sqlite3.connect(home / "commune.db", isolation_level=None)
+            raw.execute("BEGIN IMMEDIATE")
+            locked.set()
+            release.wait(timeout=20)  # under the 30 s the purge would wait for it
+            raw.rollback()
+            raw.close()
+            released.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert locked.wait(timeout=10)
+        try:
+            assert c.backup(tmp_path / "backup")
+            assert not released.is_set()  # taken while the writer still held the lock
+        finally:
+            release.set()
+            thread.join()
+
+
 # -- every route ---------------------------------------------------------------------------------
 
 

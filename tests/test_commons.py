@@ -630,6 +630,37 @@ def test_a_personal_data_takedown_takes_the_cached_answers_quoting_it_too(commun
     assert not wal.exists() or b"rue des Lilas" not in wal.read_bytes()
 
 
+def test_an_answer_given_while_its_document_is_taken_down_is_not_cached(
+    commune, tmp_path, monkeypatch
+):
+    """The takedown commits between an answer's search and its caching (two requests of a
+    server): the answer, of the generation before, must not bring the address back into
+    the cache, where it stayed until the next answer was cached."""
+    from sqlalchemy import select
+
+    from commune.answering.cache import AnswerCache
+    from commune.store.schema import answer_cache
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(
+        "Arrêté de stationnement. Monsieur Zorglub Marchandeau habite 12 rue des Lilas.\n",
+        encoding="utf-8",
+    )
+    commune.add([p], licence="etalab-2.0")
+    [d] = commune.documents()
+    caching = AnswerCache.store
+
+    def taken_down_meanwhile(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        commune.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+        caching(self, *args, **kwargs)
+
+    monkeypatch.setattr(AnswerCache, "store", taken_down_meanwhile)
+    assert "rue des Lilas" in commune.ask("Où habite Monsieur Zorglub Marchandeau ?").text
+    with commune.engine.connect() as conn:
+        cached = list(conn.execute(select(answer_cache.c.answer)).scalars())
+    assert not any("rue des Lilas" in a for a in cached)
+
+
 def test_a_retired_document_comes_back_only_by_a_curators_approval(commune, doc):
     # Retiring may answer a takedown: adding the file again, changed, must not publish it in
     # silence; and a revision held before the retirement must say, when approved, what it does.

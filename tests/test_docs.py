@@ -385,6 +385,30 @@ def test_the_french_guide_gives_the_same_postgresql_backup_drop_in():
     )
 
 
+def test_the_guides_say_the_answer_cache_keeps_the_question_s_text(home, corpus):
+    """Their table of what is kept about people said the cache held "the answers given":
+    under a charter that keeps only the question's hash, an operator read that no
+    question's text was kept; each cached answer holds it, for cache_ttl_hours."""
+    from sqlalchemy import select
+
+    from commune.core import Commune
+    from commune.store.schema import answer_cache
+
+    question = "Où mettre les emballages en plastique ?"
+    with Commune(home) as c:
+        assert c.charters.charter.utility.keep_question == "hash"
+        c.add([corpus], licence="etalab-2.0")
+        c.ask(question)
+        with c.engine.connect() as conn:
+            [cached] = conn.execute(select(answer_cache.c.answer)).scalars()
+    assert question in cached
+    for guide, said in (
+        ("docs/operations.md", '| the answer cache | each question\'s text (under `"hash"` too)'),
+        ("docs/fr/exploitation.md", "| le cache des réponses | le texte de chaque question"),
+    ):
+        assert said in (ROOT / guide).read_text(encoding="utf-8"), guide
+
+
 def test_the_guides_say_how_to_open_metrics_to_another_machine():
     """They said "open /metrics in the nginx site" and nothing of how: the site's line to
     change, and a Prometheus that sends the token."""

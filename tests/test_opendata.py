@@ -1041,6 +1041,25 @@ def test_cli_import_says_how_many_documents_it_retired(commune, tmp_path):
     assert r.stdout.strip().endswith("0 révision antérieure, 1 refusé, retiré par son éditeur")
 
 
+def test_a_takedown_its_publisher_made_leaves_the_write_ahead_log_too(commune, tmp_path):
+    """Retired by `commune import` because its publisher took it down: the cached answers
+    quoting it were deleted, as by `commune retire`, but left in commune.db-wal, which
+    `commune retire` empties after (store/db.scrub)."""
+    from commune.core import Commune
+
+    (tmp_path / "a.md").write_text("# A\n\nMonsieur Zorglub Marchandeau habite 12 rue des Lilas.\n")
+    commune.add([tmp_path / "a.md"], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "demande", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", collection="c")
+        other.ask("Où habite Monsieur Zorglub Marchandeau ?")
+        other.import_dataset(tmp_path / "newer", collection="c")
+        wal = other.settings.home / "commune.db-wal"
+        assert not wal.exists() or b"rue des Lilas" not in wal.read_bytes()
+
+
 def test_a_dataset_named_at_length_still_retires_what_its_publisher_retired(commune, tmp_path):
     """A retirement's reason is one line of at most 500 characters; the one an import writes
     names the dataset, whose name (croissant.json's) has no bound: it is cut there."""

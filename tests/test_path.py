@@ -178,10 +178,16 @@ def test_generators_build_each_configured_model_once(home: Path) -> None:
 # -- credits, cache, scores, declared use --------------------------------------------------------
 def test_the_answer_cache_serves_the_same_and_near_questions(engine: Engine) -> None:
     from commune.answering.cache import AnswerCache
+    from commune.store.repository import bump_generation
 
     answers = AnswerCache(engine)
     vector = np.ones(4, dtype=np.float32) / 2
     stored = {"question": "Quand la déchetterie est-elle ouverte ?", "text": "ouvert"}
+    answers.store("k", "s", 3, "fr", vector, "e", stored, 24.0)
+    assert answers.exact("k", 3, 24.0) is None  # found on generation 0: not cached as of 3
+    with engine.begin() as conn:
+        for _ in range(3):
+            bump_generation(conn)
     answers.store("k", "s", 3, "fr", vector, "e", stored, 24.0)
     hit = answers.exact("k", 3, 24.0)
     assert hit is not None and hit.answer == stored

@@ -914,14 +914,19 @@ class Commune:
         The decision records past the charter's retention are purged first: the service
         purges them only when it records a request, so a home nobody asked kept them, and
         each night's backup copied them for another 14 days. The nightly backup now purges
-        a quiet home too. Nothing the purge meets stops the backup: an invalid charter.toml,
-        or a write lock held past the busy timeout; the purge waits for the next one."""
+        a quiet home too. Nothing the purge meets stops or holds the backup: an invalid
+        charter.toml, or a write lock another process holds (the purge does not wait for it,
+        where it waited 30 s); the purge waits for the next one."""
         from sqlalchemy.exc import OperationalError
 
         from commune.store.backup import backup
+        from commune.store.db import sqlite_path
 
         try:
-            self.charters.purge(actor="charter")
+            # Not on PostgreSQL, which backup() refuses (pg_dump): a refused command changes
+            # nothing, and the records were purged before it said so.
+            if sqlite_path(self.settings.database_url) is not None:
+                self.charters.purge(actor="charter", wait=False)
         except (CommuneError, OperationalError):
             pass  # `commune check` and the server's log say what is wrong with the charter
         return backup(self.settings.database_url, self.settings.home, dest)

@@ -180,6 +180,23 @@ def store(
     answer: dict[str, Any],
     ttl_hours: float,
 ) -> None:
+    # Cached only on the generation still current: an answer found before a takedown and
+    # cached after it (two requests at once) put the retired passages back in the database,
+    # until the next answer was cached; and its delete below took the current entries. The
+    # generation is read under the lock its bump takes: SQLite's write lock, taken first;
+    # PostgreSQL's row lock (FOR SHARE waits for a takedown in flight, or holds it back until
+    # this entry is in, for its delete to take).
+    from commune.store.db import lock
+    from commune.store.repository import GENERATION
+    from commune.store.schema import meta
+
+    if conn.dialect.name == "sqlite":
+        lock(conn, "cache")
+    current = conn.execute(
+        select(meta.c.value).where(meta.c.key == GENERATION).with_for_update(read=True)
+    ).scalar()
+    if int(current or 0) != generation:
+        return
     # Entries of older generations or past their lifetime can never be served: drop them.
     sweep(conn, generation, ttl_hours)
     conn.execute(

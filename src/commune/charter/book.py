@@ -11,6 +11,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,10 @@ class CharterBook:
         transparency page listed a version the answers were not given under. An invalid
         edit leaves the charter in force as it was, logged once (`commune charter check`
         validates a file before it is put in place)."""
+        return self._in_force()
+
+    def _in_force(self, wait: bool = True) -> Charter:
+        """:attr:`charter`; ``wait=False``: see :meth:`purge`."""
         from commune.charter.rules import CHARTER_FILE, load_charter
 
         seen = _signature(self.home / CHARTER_FILE)
@@ -71,7 +77,7 @@ class CharterBook:
                 self._seen = seen
                 return self._charter
             if self._charter is None or charter.sha256 != self._charter.sha256:
-                with self.engine.begin() as conn:
+                with self._begin(wait) as conn:
                     records.remember_charter(conn, charter)
                 if self._charter is not None and seen is None:
                     log.warning("charter.toml is gone: the default charter is in force")
@@ -129,15 +135,24 @@ class CharterBook:
             self._last_purge = time.monotonic()
         return records.purge(conn, charter)
 
-    def purge(self, actor: str = "operator") -> int:
-        """Purge now (`commune purge`), whenever the last one ran."""
+    def purge(self, actor: str = "operator", *, wait: bool = True) -> int:
+        """Purge now (`commune purge`), whenever the last one ran. ``wait=False`` (before a
+        backup): a write lock held by another process fails it at once, instead of after
+        the busy timeout (sqlalchemy's OperationalError)."""
         from commune.store.db import scrub
 
-        charter = self.charter  # before the transaction, as write() reads it
-        with self.engine.begin() as conn:
+        charter = self._in_force(wait)  # before the transaction, as write() reads it
+        with self._begin(wait) as conn:
             gone = records.purge(conn, charter, actor=actor)
         scrub(self.engine)  # the purged records and erased texts, out of the log too
         return gone
+
+    @contextmanager
+    def _begin(self, wait: bool) -> Iterator[Connection]:
+        from commune.store.db import no_wait
+
+        with self.engine.connect() as conn, no_wait(conn, not wait), conn.begin():
+            yield conn
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

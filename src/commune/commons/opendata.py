@@ -1191,7 +1191,7 @@ def _retire_here(
     imported and retired, is its own curators' to retire. One retired here already is left
     as it is; documents of other collections are not the dataset's to retire."""
     from commune.commons.curation import WAITING, retire_from_dataset
-    from commune.store.db import write_transaction
+    from commune.store.db import scrub, write_transaction
     from commune.store.schema import dataset_texts
 
     done = {"retired": 0, "held for a curator": 0}
@@ -1270,6 +1270,8 @@ def _retire_here(
                 )
                 done["retired"] += 1
                 done["held for a curator"] += held
+    if done["retired"]:
+        scrub(library.engine)  # the cached answers quoting them, out of the log too
     return {k: n for k, n in done.items() if n or k == "retired"}
 
 

@@ -34,6 +34,23 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cur.close()
 
 
+@contextmanager
+def no_wait(conn: Connection, on: bool = True) -> Iterator[None]:
+    """On SQLite, ``conn`` gives up at once on a write lock another process holds (``database
+    is locked``), instead of waiting busy_timeout's 30 s; its wait restored after. Elsewhere,
+    and with ``on`` false, nothing changes. Opens no transaction: begin one inside."""
+    if not on or conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+        conn.commit()
+
+
 def scrub(engine: Engine) -> None:
     """After an erasure has committed: the write-ahead log emptied into the database and
     cut to nothing, so that the pages holding the erased text before (a question, a
@@ -43,12 +60,8 @@ def scrub(engine: Engine) -> None:
     (its VACUUM reclaims deleted rows)."""
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA busy_timeout=0")
-        try:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+    with engine.connect() as conn, no_wait(conn):
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _no_nul(
@@ -166,6 +179,7 @@ LOCKS = {
     "name": 8,
     "file": 9,
     "keys": 10,
+    "cache": 11,
 }
 
 
