@@ -814,7 +814,7 @@ def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept
         told = [d["reason"] for d in b.decisions if d["step"] == "responsibility"]
         assert told == [
             "ces décisions sont consignées et gardées 30 jours, avec l'empreinte de la "
-            "question seulement"
+            "question seulement\u00a0; le cache des réponses en garde le texte 24 heures au plus"
         ]
         c.purge_decisions()
         with c.engine.connect() as conn:
