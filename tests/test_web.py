@@ -702,6 +702,33 @@ def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_p
     assert "les communs ont déjà cette version" not in r.page
 
 
+def test_the_contribute_page_without_script_keeps_the_licence_and_publisher_after_results(
+    app, commune
+):
+    # Found in a browser without JavaScript: a volunteer sent a PDF too large and an ODT,
+    # with a licence and their association as publisher. The results came back with the
+    # licence reset to « Je ne sais pas » and the publisher to their member's name: the PDF,
+    # split and sent again, went without the licence chosen and waited for a curator. The
+    # page's script leaves the form as it was; the page without it now does too.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    sent = {"collection": "jardins", "licence": "CC-BY-SA-4.0", "publisher": "Les Jardins"}
+    binary = ("files", ("compost.txt", bytes(range(256)) * 8, "text/plain"))  # not text
+    text = ("files", ("semis.txt", b"Semis le mercredi.", "text/plain"))
+    for files in ([binary], [binary, text]):
+        r = dora.post("/contribute", sent, files=files)
+        assert "<strong>compost.txt</strong>" in r.page and "non ajouté" in r.page
+        assert re.search(r'<input [^>]*value="CC-BY-SA-4.0"[^>]* checked>', r.text), r.status_code
+        assert not re.search(r'id="licence-none" [^>]* checked', r.text)
+        assert 'id="publisher" name="publisher" value="Les Jardins"' in r.text
+        assert re.search(r'id="collection" [^>]*value="jardins"', r.text)
+    assert r.status_code == 200 and "semis.txt" in r.page
+    # Opened again, the form starts as it always does.
+    page = dora.get("/contribute").text
+    assert re.search(r'id="licence-none" [^>]* checked', page)
+
+
 def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(app, commune):
     # Found by an exploratory test: a revision held because its licence changed showed the
     # curator « Modifications par rapport à la révision publiée » over an empty box.
