@@ -601,6 +601,43 @@ def test_an_older_revision_refused_names_the_newer_as_the_curation_page_shows_it
     assert [r["id"] for r in commune.pending()] == [older["id"], newer["id"]]  # unchanged
 
 
+def test_a_second_curator_on_a_revision_already_decided_reads_its_number_and_what_to_do(
+    app, commune
+):
+    # Found with two curators on one revision at once: the second, whose page was opened
+    # before the first approved, sent « Demander des modifications » and read « La révision
+    # 3 est publiée, elle n'attend pas de relecture » on the page of « Révision 1 » (the
+    # revision's id, which the pages show nowhere), and nothing about what to do next.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    make_person(commune, "bea", "Ville A", "curator")
+    commune.set_curation_rules("mairie", 1, "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = b"Les ateliers de semis ont lieu le mercredi au jardin."
+    files = [("files", ("ateliers.txt", text, "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    [waiting] = commune.pending()
+    assert waiting["number"] == 1 and waiting["id"] != 1
+    cyril, bea = browser(app, "cyril"), browser(app, "bea")
+    cyril.get(f"/curation/{waiting['id']}")
+    bea.get(f"/curation/{waiting['id']}")  # both pages open at once
+    r = cyril.post(f"/curation/{waiting['id']}", {"decision": "approve", "reason": "vu"})
+    assert r.headers["location"] == "/curation?done=published"
+    asked = {"decision": "request-changes", "reason": "Ajoutez la date."}
+    r = bea.post(f"/curation/{waiting['id']}", asked)
+    assert r.status_code == 400 and "<dd>1 · publiée</dd>" in r.page
+    said = re.search(r'id="decision-error">([^<]*)<', r.page).group(1)
+    assert "la révision 1 de ce document : il ne reste rien à décider" in said, said
+    assert "la page Curation liste ce qui attend encore" in said
+    assert ">Ajoutez la date.</textarea>" in r.page  # what was typed is kept
+    assert commune.documents("mairie")[-1]["status"] == "published"  # nothing done twice
+    bea.post("/language", {"language": "en", "next": "/"})
+    bea.get(f"/curation/{waiting['id']}")
+    r = bea.post(f"/curation/{waiting['id']}", asked)
+    assert "revision 1 of this document: nothing is left to decide on it" in r.page
+
+
 def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
     # Found by an exploratory test: the guide says the person who contributed reads the
     # curator's reason, and no page showed it (their document's page is a 404 until published).

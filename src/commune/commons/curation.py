@@ -923,7 +923,14 @@ def review(
     lock(conn, "document", f"revision {revision_id}")
     rev = _revision(conn, revision_id)
     if rev.status not in WAITING:
-        raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
+        # Mostly a second curator, whose page was opened before the first decided: the page
+        # names the revision by its number in its document, never by this id, and said
+        # "revision 2 is published" of the page's "Revision 1", with no next step.
+        raise CommuneError(
+            f"revision {revision_id} is {rev.status}, not awaiting review",
+            field_hint=f"revision {rev.number} of this document: nothing is left to decide on "
+            "it; the Curation page lists what still waits",
+        )
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
     r = rules(conn, doc.collection_id)
     _check_collection(
