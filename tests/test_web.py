@@ -823,7 +823,9 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
     # The collection refused (one made private since the page was opened) is said on its
     # field too: it was tied to the question's box only.
-    assert '<select id="collection" name="collection" aria-describedby="ask-error">' in ask
+    assert (
+        '<select id="collection" name="collection" aria-describedby="ask-error" autofocus>' in ask
+    )
     r = alice.post("/ask", {"question": "  "})
     assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
 
