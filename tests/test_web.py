@@ -549,6 +549,14 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     said = html.unescape(r.page)
     assert "La révision" in said and "n'a pas de licence" in said and "champ licence" in said
     assert "licence none" not in said
+    # Named as the page names it, its number in its document, not its id (« La révision 7 »
+    # on the page of « Révision 1 »); and no --licence, a flag of a CLI the curator has not.
+    assert rid != 1 and "<dd>1 · proposée</dd>" in said
+    assert (
+        "(la révision 1 de ce document\u00a0: approuvez-la avec une licence SPDX connue dans le "
+        "champ licence)"
+    ) in said
+    assert "--licence" not in said
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
     assert 'value="FOO"' in r.page and ">vu</textarea>" in r.page  # what was typed is kept

@@ -1030,10 +1030,18 @@ def review(
     # strictest (govern/licences.terms_for_use).
     if terms_for_use(rev.licence) is None:
         hint = "approve it with a known SPDX licence (--licence, or the page's licence field)"
+        # The page names the revision by its number in its document, not by this id, and
+        # has no --licence: « La révision 7 n'a pas de licence » on the page of « Révision 1 ».
+        in_fields = (
+            f"revision {rev.number} of this document: approve it with a known SPDX licence in "
+            "the licence field"
+        )
         if rev.licence is None:
-            raise CommuneError(f"revision {revision_id} has no licence", hint)
+            raise CommuneError(f"revision {revision_id} has no licence", hint, field_hint=in_fields)
         raise CommuneError(
-            f"revision {revision_id} has licence {rev.licence} with unknown terms", hint
+            f"revision {revision_id} has licence {rev.licence} with unknown terms",
+            hint,
+            field_hint=in_fields,
         )
     counted = approved(_approvals(conn, revision_id), rev.licence, r)
     if counted:

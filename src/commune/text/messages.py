@@ -3136,6 +3136,12 @@ PATTERNS = [
         ),
         (r"revision (?P<n>\d+) has no licence", "la révision {n} n'a pas de licence"),
         (
+            r"revision (?P<number>\d+) of this document: approve it with a known SPDX licence in "
+            r"the licence field",
+            "la révision {number} de ce document : approuvez-la avec une licence SPDX connue dans "
+            "le champ licence",
+        ),
+        (
             r"approve it with a known SPDX licence \(--licence, or the page's licence field\)",
             "approuvez-la avec une licence SPDX connue (--licence, ou le champ licence de la page)",
         ),
