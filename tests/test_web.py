@@ -85,13 +85,20 @@ def test_pages_need_a_session_and_say_where_to_sign_in(app):
     # (405, in JSON): it now comes back to the home page (review finding).
     b.get("/signin")
     r = b.post("/ask", {"question": "Piscine ?"})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/"
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/&unsent=1"
     # And a form that has a page of its own comes back to it, not to the home page: a
     # contributor whose session ended while sending files was put in front of the question.
     r = b.post("/contribute", {"collection": "mairie"})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/contribute"
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/contribute&unsent=1"
     r = b.post("/account/password", {"current": "x", "new": "y"})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/account"
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/account&unsent=1"
+    # The sign-in page says what became of what was sent, and what to do: a curator whose
+    # session ended as they sent a decision signed in again, found the revision's page as
+    # before, and could not tell whether their decision had counted.
+    said = "ce que vous avez envoyé n'a pas été enregistré. Connectez-vous, puis envoyez-le"
+    page = b.get(r.headers["location"])
+    assert said in page.page and 'name="next" value="/account"' in page.page
+    assert said not in b.get("/signin?next=/account").page  # a page opened signed out
 
 
 def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(app):
