@@ -647,6 +647,13 @@ def test_a_second_curator_on_a_revision_already_decided_reads_its_number_and_wha
     assert "la page Curation liste ce qui attend encore" in said
     assert ">Ajoutez la date.</textarea>" in r.page  # what was typed is kept
     assert commune.documents("mairie")[-1]["status"] == "published"  # nothing done twice
+    # Opened again, the revision's page offers no decision any more: its form's every
+    # sending was refused. It says so, and leads to the document.
+    page = bea.get(f"/curation/{waiting['id']}").page
+    assert f'action="/curation/{waiting["id"]}"' not in page
+    assert "Il ne reste rien à décider sur cette révision\u00a0: elle est publiée." in page
+    doc = commune.documents("mairie")[-1]["id"]
+    assert f'<a href="/documents/{doc}">Ouvrir son document</a>' in page
     bea.post("/language", {"language": "en", "next": "/"})
     bea.get(f"/curation/{waiting['id']}")
     r = bea.post(f"/curation/{waiting['id']}", asked)
