@@ -588,3 +588,79 @@ def test_a_month_fields_calendar_button_shows_the_focus_ring(site, browser):
     field = browser.switch_to.active_element
     assert field.value_of_css_property("outline-style") == "solid"
     assert contrast(field.value_of_css_property("outline-color"), "rgb(255, 255, 255)") >= 3
+
+
+def test_a_refused_form_gives_the_focus_to_its_field_that_says_why(commune, corpus, browser):
+    """Found with the keyboard alone on a curator's review: approving a revision sent without
+    a licence was refused in its form, and the page came back with the focus at its top: the
+    keyboard went through the menu and the diff again to reach the licence field, and a
+    screen reader heard the page's title, not the refusal. The focus is now on the form's
+    first field, whose description is the refusal; typed there, Enter sends it again."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from commune.api.app import create_app
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "amelie", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    sent = corpus.parent / "sent"
+    sent.mkdir()
+    (sent / "fete.txt").write_text("La fête du jardin a lieu le 21 juin.", encoding="utf-8")
+    commune.add([sent], collection="mairie", actor=commune.actor("amelie"))  # no licence
+    [waiting] = commune.pending()
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "cyril")
+        browser.get(f"{site}/curation/{waiting['id']}")
+        # Approve is chosen already: the reason, then Tab to the button and Enter.
+        browser.find_element(By.ID, "reason").send_keys("Annonce vérifiée.", Keys.TAB, Keys.ENTER)
+        wait(browser).until(lambda d: d.find_elements(By.ID, "decision-error"))
+        assert "n'a pas de licence" in browser.find_element(By.ID, "decision-error").text
+        focused = browser.switch_to.active_element
+        assert focused.get_attribute("id") == "licence"
+        assert focused.get_attribute("aria-describedby") == "decision-error"
+        audit(browser, "refused-form-focus")
+        ActionChains(browser).send_keys("etalab-2.0", Keys.ENTER).perform()
+        wait(browser).until(lambda d: "done=published" in d.current_url)
+
+
+def test_a_decision_sent_after_the_session_ended_is_said_not_recorded(commune, corpus, browser):
+    """A curator's session ended while they wrote their reason: sent, the decision led to the
+    sign-in page, which said nothing; signed in again, the revision's page was as before,
+    and whether the decision had counted could not be told. The sign-in page now says that
+    nothing was recorded and to send it again, in the person's language."""
+    from selenium.webdriver.common.by import By
+
+    from commune.api.app import create_app
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.set_curation_rules("mairie", 1, "curator")
+    make_person(commune, "amelie", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    sent = corpus.parent / "sent"
+    sent.mkdir()
+    (sent / "fete.txt").write_text("La fête du jardin a lieu le 21 juin.", encoding="utf-8")
+    commune.add([sent], collection="mairie", licence="CC-BY-4.0", actor=commune.actor("amelie"))
+    [waiting] = commune.pending()
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "cyril")
+        browser.get(f"{site}/curation/{waiting['id']}")
+        browser.find_element(By.ID, "decision-request-changes").click()
+        browser.find_element(By.ID, "reason").send_keys("Ajoutez l'heure.")
+        browser.delete_cookie("commune_session")  # the session ends meanwhile
+        browser.find_element(By.CSS_SELECTOR, "form[action^='/curation/'] button").click()
+        wait(browser).until(lambda d: "/signin" in d.current_url)
+        said = browser.find_element(By.CSS_SELECTOR, "main [role=alert]")
+        said = said.get_attribute("textContent")
+        assert said == (
+            "Votre session avait pris fin\u00a0: ce que vous avez envoyé n'a pas été enregistré. "
+            "Connectez-vous, puis envoyez-le de nouveau."
+        ), said
+        audit(browser, "signin-unsent")
+        assert commune.pending()[0]["status"] == "proposed"  # nothing was done
+        browser.find_element(By.ID, "user").send_keys("cyril")
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+        wait(browser).until(lambda d: d.current_url.endswith(f"/curation/{waiting['id']}"))

@@ -85,13 +85,20 @@ def test_pages_need_a_session_and_say_where_to_sign_in(app):
     # (405, in JSON): it now comes back to the home page (review finding).
     b.get("/signin")
     r = b.post("/ask", {"question": "Piscine ?"})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/"
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/&unsent=1"
     # And a form that has a page of its own comes back to it, not to the home page: a
     # contributor whose session ended while sending files was put in front of the question.
     r = b.post("/contribute", {"collection": "mairie"})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/contribute"
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/contribute&unsent=1"
     r = b.post("/account/password", {"current": "x", "new": "y"})
-    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/account"
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/account&unsent=1"
+    # The sign-in page says what became of what was sent, and what to do: a curator whose
+    # session ended as they sent a decision signed in again, found the revision's page as
+    # before, and could not tell whether their decision had counted.
+    said = "ce que vous avez envoyé n'a pas été enregistré. Connectez-vous, puis envoyez-le"
+    page = b.get(r.headers["location"])
+    assert said in page.page and 'name="next" value="/account"' in page.page
+    assert said not in b.get("/signin?next=/account").page  # a page opened signed out
 
 
 def test_sign_in_sets_a_secure_httponly_samesite_session_and_sign_out_ends_it(app):
@@ -549,6 +556,14 @@ def test_a_revision_sent_without_a_licence_is_approved_from_the_page(app, commun
     said = html.unescape(r.page)
     assert "La révision" in said and "n'a pas de licence" in said and "champ licence" in said
     assert "licence none" not in said
+    # Named as the page names it, its number in its document, not its id (« La révision 7 »
+    # on the page of « Révision 1 »); and no --licence, a flag of a CLI the curator has not.
+    assert rid != 1 and "<dd>1 · proposée</dd>" in said
+    assert (
+        "(la révision 1 de ce document\u00a0: approuvez-la avec une licence SPDX connue dans le "
+        "champ licence)"
+    ) in said
+    assert "--licence" not in said
     r = cyril.post(f"/curation/{rid}", {"decision": "approve", "reason": "vu", "licence": "FOO"})
     assert r.status_code == 400 and "inconnue de SPDX (FOO)" in html.unescape(r.page)
     assert 'value="FOO"' in r.page and ">vu</textarea>" in r.page  # what was typed is kept
@@ -599,6 +614,50 @@ def test_an_older_revision_refused_names_the_newer_as_the_curation_page_shows_it
         "liste de la page Curation)\u00a0; pour publier celle-ci, rejetez celle-là"
     ) in said, said
     assert [r["id"] for r in commune.pending()] == [older["id"], newer["id"]]  # unchanged
+
+
+def test_a_second_curator_on_a_revision_already_decided_reads_its_number_and_what_to_do(
+    app, commune
+):
+    # Found with two curators on one revision at once: the second, whose page was opened
+    # before the first approved, sent « Demander des modifications » and read « La révision
+    # 3 est publiée, elle n'attend pas de relecture » on the page of « Révision 1 » (the
+    # revision's id, which the pages show nowhere), and nothing about what to do next.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    make_person(commune, "bea", "Ville A", "curator")
+    commune.set_curation_rules("mairie", 1, "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = b"Les ateliers de semis ont lieu le mercredi au jardin."
+    files = [("files", ("ateliers.txt", text, "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie", "licence": "CC-BY-4.0"}, files=files)
+    [waiting] = commune.pending()
+    assert waiting["number"] == 1 and waiting["id"] != 1
+    cyril, bea = browser(app, "cyril"), browser(app, "bea")
+    cyril.get(f"/curation/{waiting['id']}")
+    bea.get(f"/curation/{waiting['id']}")  # both pages open at once
+    r = cyril.post(f"/curation/{waiting['id']}", {"decision": "approve", "reason": "vu"})
+    assert r.headers["location"] == "/curation?done=published"
+    asked = {"decision": "request-changes", "reason": "Ajoutez la date."}
+    r = bea.post(f"/curation/{waiting['id']}", asked)
+    assert r.status_code == 400 and "<dd>1 · publiée</dd>" in r.page
+    said = re.search(r'id="decision-error">([^<]*)<', r.page).group(1)
+    assert "la révision 1 de ce document : il ne reste rien à décider" in said, said
+    assert "la page Curation liste ce qui attend encore" in said
+    assert ">Ajoutez la date.</textarea>" in r.page  # what was typed is kept
+    assert commune.documents("mairie")[-1]["status"] == "published"  # nothing done twice
+    # Opened again, the revision's page offers no decision any more: its form's every
+    # sending was refused. It says so, and leads to the document.
+    page = bea.get(f"/curation/{waiting['id']}").page
+    assert f'action="/curation/{waiting["id"]}"' not in page
+    assert "Il ne reste rien à décider sur cette révision\u00a0: elle est publiée." in page
+    doc = commune.documents("mairie")[-1]["id"]
+    assert f'<a href="/documents/{doc}">Ouvrir son document</a>' in page
+    bea.post("/language", {"language": "en", "next": "/"})
+    bea.get(f"/curation/{waiting['id']}")
+    r = bea.post(f"/curation/{waiting['id']}", asked)
+    assert "revision 1 of this document: nothing is left to decide on it" in r.page
 
 
 def test_a_contributor_reads_why_a_curator_sent_a_document_back(app, commune):
@@ -702,6 +761,33 @@ def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_p
     assert "les communs ont déjà cette version" not in r.page
 
 
+def test_the_contribute_page_without_script_keeps_the_licence_and_publisher_after_results(
+    app, commune
+):
+    # Found in a browser without JavaScript: a volunteer sent a PDF too large and an ODT,
+    # with a licence and their association as publisher. The results came back with the
+    # licence reset to « Je ne sais pas » and the publisher to their member's name: the PDF,
+    # split and sent again, went without the licence chosen and waited for a curator. The
+    # page's script leaves the form as it was; the page without it now does too.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    sent = {"collection": "jardins", "licence": "CC-BY-SA-4.0", "publisher": "Les Jardins"}
+    binary = ("files", ("compost.txt", bytes(range(256)) * 8, "text/plain"))  # not text
+    text = ("files", ("semis.txt", b"Semis le mercredi.", "text/plain"))
+    for files in ([binary], [binary, text]):
+        r = dora.post("/contribute", sent, files=files)
+        assert "<strong>compost.txt</strong>" in r.page and "non ajouté" in r.page
+        assert re.search(r'<input [^>]*value="CC-BY-SA-4.0"[^>]* checked>', r.text), r.status_code
+        assert not re.search(r'id="licence-none" [^>]* checked', r.text)
+        assert 'id="publisher" name="publisher" value="Les Jardins"' in r.text
+        assert re.search(r'id="collection" [^>]*value="jardins"', r.text)
+    assert r.status_code == 200 and "semis.txt" in r.page
+    # Opened again, the form starts as it always does.
+    page = dora.get("/contribute").text
+    assert re.search(r'id="licence-none" [^>]* checked', page)
+
+
 def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(app, commune):
     # Found by an exploratory test: a revision held because its licence changed showed the
     # curator « Modifications par rapport à la révision publiée » over an empty box.
@@ -759,7 +845,9 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
     # The collection refused (one made private since the page was opened) is said on its
     # field too: it was tied to the question's box only.
-    assert '<select id="collection" name="collection" aria-describedby="ask-error">' in ask
+    assert (
+        '<select id="collection" name="collection" aria-describedby="ask-error" autofocus>' in ask
+    )
     r = alice.post("/ask", {"question": "  "})
     assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
 

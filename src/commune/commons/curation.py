@@ -924,7 +924,14 @@ def review(
     lock(conn, "document", f"revision {revision_id}")
     rev = _revision(conn, revision_id)
     if rev.status not in WAITING:
-        raise CommuneError(f"revision {revision_id} is {rev.status}, not awaiting review")
+        # Mostly a second curator, whose page was opened before the first decided: the page
+        # names the revision by its number in its document, never by this id, and said
+        # "revision 2 is published" of the page's "Revision 1", with no next step.
+        raise CommuneError(
+            f"revision {revision_id} is {rev.status}, not awaiting review",
+            field_hint=f"revision {rev.number} of this document: nothing is left to decide on "
+            "it; the Curation page lists what still waits",
+        )
     doc = conn.execute(select(documents).where(documents.c.id == rev.document_id)).one()
     r = rules(conn, doc.collection_id)
     _check_collection(
@@ -1024,10 +1031,18 @@ def review(
     # strictest (govern/licences.terms_for_use).
     if terms_for_use(rev.licence) is None:
         hint = "approve it with a known SPDX licence (--licence, or the page's licence field)"
+        # The page names the revision by its number in its document, not by this id, and
+        # has no --licence: « La révision 7 n'a pas de licence » on the page of « Révision 1 ».
+        in_fields = (
+            f"revision {rev.number} of this document: approve it with a known SPDX licence in "
+            "the licence field"
+        )
         if rev.licence is None:
-            raise CommuneError(f"revision {revision_id} has no licence", hint)
+            raise CommuneError(f"revision {revision_id} has no licence", hint, field_hint=in_fields)
         raise CommuneError(
-            f"revision {revision_id} has licence {rev.licence} with unknown terms", hint
+            f"revision {revision_id} has licence {rev.licence} with unknown terms",
+            hint,
+            field_hint=in_fields,
         )
     counted = approved(_approvals(conn, revision_id), rev.licence, r)
     if counted:

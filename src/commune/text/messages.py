@@ -696,6 +696,12 @@ PATTERNS = [
             "décidez d'abord de la révision {n} ; pour publier celle-ci, rejetez celle-là",
         ),
         (
+            r"revision (?P<number>\d+) of this document: nothing is left to decide on it; the "
+            r"Curation page lists what still waits",
+            "la révision {number} de ce document : il ne reste rien à décider à son sujet ; la "
+            "page Curation liste ce qui attend encore",
+        ),
+        (
             r"decide revision (?P<n>\d+) first \(revision (?P<number>\d+) of this document, in "
             r"the Curation page's list\); to publish this one, reject that one",
             "décidez d'abord de la révision {n} (la révision {number} de ce document, dans la "
@@ -3277,6 +3283,12 @@ PATTERNS = [
             "la révision {n} a la licence {licence}, dont les conditions sont inconnues",
         ),
         (r"revision (?P<n>\d+) has no licence", "la révision {n} n'a pas de licence"),
+        (
+            r"revision (?P<number>\d+) of this document: approve it with a known SPDX licence in "
+            r"the licence field",
+            "la révision {number} de ce document : approuvez-la avec une licence SPDX connue dans "
+            "le champ licence",
+        ),
         (
             r"approve it with a known SPDX licence \(--licence, or the page's licence field\)",
             "approuvez-la avec une licence SPDX connue (--licence, ou le champ licence de la page)",

@@ -54,7 +54,11 @@ async def to_sign_in(request: Request, exc: Exception) -> Response:
     POST /ask to the home page), whose forms send it again."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method not in ("GET", "HEAD"):
+        # And the sign-in page says that what was sent was not recorded: a curator whose
+        # session ended as they sent a decision signed in again, found the revision's page
+        # as before, and could not tell whether their decision had counted.
         target = page_that_opens(request.app.routes, request.url.path)
+        return redirect(f"/signin?next={quote(target)}&unsent=1")
     return redirect(f"/signin?next={quote(target)}")
 
 

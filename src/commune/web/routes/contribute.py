@@ -74,4 +74,5 @@ async def contribute(p: PageOf, actor: Contributor, commune: TheCommune) -> Resp
     if p.request.headers.get("x-fragment"):
         return HTMLResponse(fragment(p, "_results.html", results=results), status_code=status)
     choices = await run_in_threadpool(_choices, commune, actor)
-    return render(p, "contribute.html", status, **choices, results=results)
+    # The form as it was sent, for the next files (contribute.html, kept).
+    return render(p, "contribute.html", status, **choices, results=results, sent=typed)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from commune.commons.curation import DECISIONS
+from commune.commons.curation import DECISIONS, WAITING
 from commune.errors import CommuneError, Forbidden, NotFound
 from commune.govern.policy import COOPERATIVE, Actor
 from commune.web.forms import Failed, refused
@@ -47,7 +47,7 @@ def queue(p: PageOf, actor: Curator, commune: TheCommune, done: str = "") -> Res
 @router.get("/curation/{revision_id}", response_class=HTMLResponse)
 def revision(p: PageOf, actor: Curator, commune: TheCommune, revision_id: RowId) -> Response:
     shown = commune.show_revision(revision_id, actor=actor)
-    return render(p, "revision.html", shown=shown)
+    return render(p, "revision.html", shown=shown, waiting=shown["revision"]["status"] in WAITING)
 
 
 @router.post("/curation/{revision_id}", response_class=HTMLResponse)
@@ -63,7 +63,10 @@ async def decide(p: PageOf, actor: Curator, commune: TheCommune, revision_id: Ro
     async def again(failed: Failed) -> Response:
         """The form again, its message in it and what was typed kept."""
         shown = await run_in_threadpool(commune.show_revision, revision_id, actor=actor)
-        return render(p, "revision.html", failed.status, shown=shown, failed=failed)
+        waiting = shown["revision"]["status"] in WAITING
+        return render(
+            p, "revision.html", failed.status, shown=shown, failed=failed, waiting=waiting
+        )
 
     if decision not in DECISIONS:
         # Only a crafted form sends another (the page offers three radio buttons): the

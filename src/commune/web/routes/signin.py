@@ -36,8 +36,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/signin", response_class=HTMLResponse)
-async def signin_page(p: PageOf, next: str = "/") -> Response:
-    return render(p, "signin.html", next=local(next))
+async def signin_page(p: PageOf, next: str = "/", unsent: str = "") -> Response:
+    return render(p, "signin.html", next=local(next), unsent=bool(unsent))
 
 
 @router.post("/signin", response_class=HTMLResponse)
