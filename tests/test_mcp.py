@@ -1642,7 +1642,9 @@ def test_a_long_value_is_cut_between_letters_not_inside_one(coop, monkeypatch):
         for name, text in said.items()
     }
     assert quoted == {
-        "accent": f"'{start}…'",
+        # A name is read composed (NFC) since 365625ff: e and its accent are one letter, é,
+        # whole within the sixty.
+        "accent": f"'{start}\u00e9…'",
         "family": f"'{start}…'",
         "flag": f"'{start}…'",
         "skin tone": f"'{start}…'",

@@ -481,12 +481,16 @@ class AskPath:
                 lang=req.language,
             )
         recorded = False
+        # Failing while its records are written, an answer leaves none of them (they land
+        # together or not at all); the place it holds lapses as any failed request's does.
+        in_records = False
         try:
             for event in events:
                 if isinstance(event, Answer):
                     if run.notice is not None:  # the override first, then any fallback's
                         event.notice = _joined(req.language, run.notice, event.notice)
                     tell_peers: Callable[[], None] | None = None
+                    in_records = True
                     with self._recording() as conn:
                         energy = self.metering.record_usage(
                             req.route,
@@ -512,7 +516,7 @@ class AskPath:
                                 )
                         outcome = "generated" if event.mode == "generate" else "extractive"
                         self._finish(run, event, outcome, energy.wh, conn)
-                    recorded = True
+                    recorded, in_records = True, False
                     if tell_peers is not None:  # once the records here are committed
                         tell_peers()
                     whole = chosen is None or (event.mode == "generate" and event.notice is None)
@@ -537,7 +541,7 @@ class AskPath:
             # no GeneratorUnavailable: the request fails, but its work is on the ledger like
             # an abandoned answer's, and the place admit() held in the quota is free again;
             # left, it counted as a request still at work for five minutes.
-            if not recorded:
+            if not recorded and not in_records:
                 self.metering.record_usage(
                     req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
                 )
