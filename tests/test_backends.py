@@ -79,12 +79,17 @@ class StoreKit:
         def counts() -> tuple[int, int, int]:
             return count(c, usage), count(c, credits), count(c, decisions)
 
+        from commune.account.energy import _InFlight
+
         for turn in ("answered", "cached"):
             before = counts()
+            running = _InFlight.running
             monkeypatch.setattr(records, "write", crash)
             with pytest.raises(RuntimeError):
                 c.ask(question)
             assert counts() == before, turn
+            # Ended, though it left no row: its meter divides no later answer's CPU time.
+            assert _InFlight.running == running, turn
             monkeypatch.setattr(records, "write", write)
             answer = c.ask(question)
             assert answer.found and answer.sources
