@@ -143,10 +143,11 @@ def _route(request: Request) -> str:
 def _route_of(scope: Scope) -> str | None:
     """The template of the route a request was for, when the router never marked it: one
     the middleware answered before the router (a missing key's 401, an overload's 503, a
-    body too large), or a HEAD, routed as a GET on a copy of its scope
-    (api/middleware.HeadAsGet). They were all counted as "unmatched", with the scanners'
-    404s, and which route was refused did not show. Found as the router would: a full match
-    first, else one by path alone (a method the route does not take)."""
+    body too large), a HEAD among them (read as the GET it stands for). They were all
+    counted as "unmatched", with the scanners' 404s, and which route was refused did not
+    show. A HEAD that reached its route needs no search: api/middleware.HeadAsGet writes
+    the route back on its scope. Found as the router would: a full match first, else one
+    by path alone (a method the route does not take)."""
     app = scope.get("app")
     if app is None:
         return None
