@@ -139,8 +139,15 @@ class Meter:
         self._done = [False]
         self._reading: tuple[float, float, str, bool] | None = None
         self.ended: float | None = None  # perf_counter() when it stopped
-        # A meter dropped without stop (a request that failed) leaves the count all the same.
+        # A meter dropped without stop nor discard leaves the count all the same, when the
+        # collector takes it: until then the process's other requests share their CPU time
+        # with it, so every failure path discards its meter at once.
         weakref.finalize(self, _leave, self._done)
+
+    def discard(self) -> None:
+        """Leave the requests at work without a reading: the work failed before its row.
+        A stopped meter is unchanged (its reading already left them)."""
+        _leave(self._done)
 
     def _overlapping(self) -> int:
         """How many requests ran in this process during this one, itself included."""

@@ -223,6 +223,20 @@ class AskPath:
             # asked for is the asker's slip, said now rather than met at the next generation.
             self.models.card(req.model)
         run = _Progress(req, self.metering.meter(), charter)
+        try:
+            yield from self._steps(run, ids, names, requested)
+        finally:
+            # Whatever ended the request, its meter leaves those at work now: dropped
+            # unstopped by a failure before its row, it stayed counted until the collector
+            # took it, and every answer of the process meanwhile shared its CPU time with
+            # a request that had ended (account/energy.py).
+            run.meter.discard()
+
+    def _steps(
+        self, run: _Progress, ids: list[int] | None, names: list[str], requested: ModelCard | None
+    ) -> Iterator[Event]:
+        """The five steps of a request whose meter runs (stream)."""
+        req, charter = run.request, run.charter
         federated = (
             self.federation is not None
             # A question limited to one of this home's collections is answered from it

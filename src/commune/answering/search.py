@@ -89,6 +89,8 @@ class Searcher:
             # the day's quota for five minutes, counted as a request it never made.
             if record:
                 self.metering.release(actor)
+            if meter is not None:
+                meter.discard()  # stopped already when its row was written
             raise
 
     def _search(
