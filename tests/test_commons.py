@@ -43,6 +43,22 @@ def test_licence_table_reads_expressions_as_a_reuser_may():
     assert terms_of(None) is None
 
 
+def test_a_licence_with_an_exception_carries_its_licences_terms(commune, doc):
+    """An SPDX exception only adds permissions: "GPL-2.0-or-later WITH
+    Classpath-exception-2.0" was read as unknown terms, and each such document waited for a
+    curator, quoted nowhere and withheld from every peer."""
+    terms = terms_of("GPL-2.0-or-later WITH Classpath-exception-2.0")
+    assert terms is not None and terms.share_alike and terms.attribution
+    assert "Classpath-exception-2.0" in terms.name
+    # Within an expression, read as the rest of it.
+    assert terms_of("MIT OR GPL-2.0-only WITH Classpath-exception-2.0").name == "MIT License"
+    # An exception to a licence the table does not know leaves its terms unknown.
+    assert terms_of("LGPL-2.1-only WITH Classpath-exception-2.0") is None
+    s = commune.add([doc], licence="GPL-2.0-or-later WITH Classpath-exception-2.0")
+    assert s.added == 1 and not s.outcomes[0].held
+    assert searchable(commune, "neuf heures")
+
+
 @pytest.mark.parametrize(
     ("licence", "reason"),
     [

@@ -275,12 +275,24 @@ def terms_of(expression: str | None) -> Terms | None:
     """The obligations a re-user of ``expression`` takes on; None when they are not known."""
     if not expression:
         return None
-    from license_expression import AND, OR, LicenseSymbol
+    from dataclasses import replace
+
+    from license_expression import AND, OR, LicenseSymbol, LicenseWithExceptionSymbol
 
     def walk(node: Any) -> Terms | None:
         if isinstance(node, LicenseSymbol):
             key = _key(node.key)
             return TERMS[key] if key else None
+        if isinstance(node, LicenseWithExceptionSymbol):
+            # An SPDX exception only grants permissions beyond its licence's (the Classpath
+            # exception lets a program link the library under its own terms): the licence's
+            # own terms are the most a re-user owes, so reading them alone asks no less than
+            # the text does. Unknown, every document under "GPL-2.0-or-later WITH
+            # Classpath-exception-2.0" waited for a curator and was quoted nowhere.
+            base = walk(node.license_symbol)
+            if base is None:
+                return None
+            return replace(base, name=f"{base.name} with {node.exception_symbol.key}")
         parts = [walk(arg) for arg in node.args]
         if isinstance(node, OR):
             known = [p for p in parts if p is not None]
