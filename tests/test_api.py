@@ -49,6 +49,10 @@ def test_documents(client):
     [
         ("/api/search", {"query": "x", "k": 0}, 422, "k: must be greater than 0"),
         ("/api/search", {"query": ""}, 400, "the query is empty"),
+        # Control or format characters only: "\u0000" passed a check for whitespace, and hit.
+        ("/api/search", {"query": "\u0000"}, 400, "the query is empty"),
+        ("/api/search", {"query": "\u200b\ufeff\u0007"}, 400, "the query is empty"),
+        ("/api/ask", {"question": "\u0000"}, 400, "question is empty"),
         ("/api/search", {"query": "x", "collection": "nope"}, 404, "no collection named 'nope'"),
         ("/api/ask", {}, 422, "question: required"),
         ("/api/ask", {"question": "   "}, 400, "question is empty"),
