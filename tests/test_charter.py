@@ -379,11 +379,20 @@ def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
         with c.engine.connect() as conn:
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
-        assert json.loads(last.steps)[-1]["step"] == "regulate"
+        recorded = json.loads(last.steps)
+        assert [s["step"] for s in recorded] == ["refuse", "reduce", "regulate", "responsibility"]
         # In the question's language, as every other step's reason (it was kept in English).
-        assert json.loads(last.steps)[-1]["reason"].startswith(
+        assert recorded[2]["reason"].startswith(
             "l'utilisateur 'rita' a épuisé son quota de requêtes par jour (limite 2, déjà 2)"
         ), last.steps
+        # Step 4, as every other record has it: it was missing from this one alone.
+        assert recorded[3] == {
+            "step": "responsibility",
+            "outcome": "recorded",
+            "reason": "ces décisions sont consignées et gardées 90 jours, avec l'empreinte de "
+            "la question seulement",
+            "rule": "utility.retention_days",
+        }
 
 
 # -- reduce: the cache ---------------------------------------------------------------------------
@@ -1184,6 +1193,8 @@ def test_a_request_over_quota_is_recorded_under_the_charter_it_began_under(
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
         assert last.charter_sha256 == first != c.charter.sha256
+        # Its responsibility step says the retention it began under, 30 days, not the new one.
+        assert "gardées 30 jours" in json.loads(last.steps)[-1]["reason"]
 
 
 # -- local models: calibrated, not refused -------------------------------------------------------

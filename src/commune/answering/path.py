@@ -270,6 +270,9 @@ class AskPath:
             tightest = self.metering.admit(req.actor)
         except QuotaExceeded as exc:
             run.decisions.append(steps.over_quota(req.language, str(exc)))
+            # Recorded as every other request is, step 4 with it: where the record is kept
+            # and for how long (no answer is made, none is cached).
+            run.decisions.append(steps.responsibility(run.charter, req.language))
             self._record(run, run.decisions, "over-quota", None, None)
             raise
         run.decisions.append(steps.regulate(req.language, tightest))
