@@ -1000,6 +1000,9 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     assert data["charter"]["version"] == "2026-12-01"
     assert data["charter"]["sha256"] == load_charter(home).sha256
     assert [h["version"] for h in data["charter"]["history"]] == ["2026-12-01"]
+    # The file by its name: its path told anyone where the operator keeps it on the server.
+    assert data["charter"]["file"] == "charter.toml" and "path" not in data["charter"]
+    assert str(home) not in client.get("/transparency.json").text
     by = data["steps"]["by_outcome"]
     assert by["extractive"]["requests"] == 1 and by["cached"]["requests"] == 1
     assert by["refused"]["requests"] == 1 and data["steps"]["answered_requests"] == 3
