@@ -1882,6 +1882,14 @@ def test_an_agents_refused_search_is_counted_as_a_search_not_as_a_question(home,
             4,
         ),
         ('version = "1"\n\n[utility.refuse]\nname = "x"\n', 3),  # [ ] where [[ ]] is meant
+        (  # inline tables, one a line: the second rule's own line, not that of "refuse = ["
+            'version = "1"\n[utility]\nrefuse = [\n'
+            '  {name = "a", words = ["x"], message_fr = "{a", message_en = "b"},  # { [\n'
+            "\n"
+            '  {name = "b", words = ["y"], message_fr = """m\n}""", message_en = "b", x = 1},\n'
+            "]\n",
+            6,
+        ),
     ],
 )
 def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, line):
