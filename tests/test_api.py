@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,6 +50,10 @@ def test_documents(client):
     [
         ("/api/search", {"query": "x", "k": 0}, 422, "k: must be greater than 0"),
         ("/api/search", {"query": ""}, 400, "the query is empty"),
+        # Control or format characters only: "\u0000" passed a check for whitespace, and hit.
+        ("/api/search", {"query": "\u0000"}, 400, "the query is empty"),
+        ("/api/search", {"query": "\u200b\ufeff\u0007"}, 400, "the query is empty"),
+        ("/api/ask", {"question": "\u0000"}, 400, "question is empty"),
         ("/api/search", {"query": "x", "collection": "nope"}, 404, "no collection named 'nope'"),
         ("/api/ask", {}, 422, "question: required"),
         ("/api/ask", {"question": "   "}, 400, "question is empty"),
@@ -968,3 +973,107 @@ def test_the_description_declares_what_healthz_answers_when_the_database_is_out_
     for status in ("500", "503"):
         schema = declared[status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorBody"}, status
+
+
+MAIN_ROUTES = {
+    ("post", "/api/search"): "Hit",
+    ("post", "/api/search/federated"): "FederatedHits",
+    ("post", "/api/ask"): "AnswerReply",
+    ("get", "/api/documents"): "Document",
+    ("get", "/api/collections"): "CollectionRow",
+    ("get", "/transparency.json"): "Transparency",
+}
+
+
+def main_replies(client):  # type: ignore[no-untyped-def]
+    asked = {"question": "Comment s'inscrire à la cantine scolaire ?"}
+    return {
+        ("post", "/api/search"): client.post("/api/search", json={"query": "bac jaune"}),
+        ("post", "/api/search/federated"): client.post(
+            "/api/search/federated", json={"query": "bac jaune"}
+        ),
+        ("post", "/api/ask"): client.post("/api/ask", json=asked),
+        ("get", "/api/documents"): client.get("/api/documents"),
+        ("get", "/api/collections"): client.get("/api/collections"),
+        ("get", "/transparency.json"): client.get("/transparency.json"),
+    }
+
+
+def test_the_main_routes_name_the_fields_of_their_replies_in_the_description(client):
+    """/openapi.json said "an object" of every main route's 200 (additionalProperties: true):
+    a client generated from it got dictionaries, no field by name. Each names its fields now,
+    and every key of a real reply, nested ones too, is one it names."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def resolved(schema):  # type: ignore[no-untyped-def]
+        if "$ref" in schema:
+            return schemas[schema["$ref"].rpartition("/")[2]]
+        nullable = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+        return resolved(nullable[0]) if len(nullable) == 1 else schema
+
+    def named(value, schema, where):  # type: ignore[no-untyped-def]
+        schema = resolved(schema)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                named(item, schema.get("items", {}), f"{where}[{i}]")
+        elif isinstance(value, dict) and "properties" in schema:
+            assert set(value) <= set(schema["properties"]), (
+                where,
+                set(value) - set(schema["properties"]),
+            )
+            assert set(schema.get("required", [])) <= set(value), where
+            for key, item in value.items():
+                named(item, schema["properties"][key], f"{where}.{key}")
+        elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
+            for key, item in value.items():
+                named(item, schema["additionalProperties"], f"{where}.{key}")
+
+    for (method, route), r in main_replies(client).items():
+        assert r.status_code == 200, (route, r.text)
+        declared = spec["paths"][route][method]["responses"]["200"]["content"]
+        schema = declared["application/json"]["schema"]
+        model = schema.get("items", schema)["$ref"].rpartition("/")[2]
+        assert model == MAIN_ROUTES[method, route]
+        assert schemas[model]["properties"] and schemas[model]["required"], model
+        named(r.json(), schema, route)
+    # The nested ones by name too: the answer's sources and decisions, the charter's tables.
+    answer = schemas["AnswerReply"]["properties"]
+    assert answer["sources"]["items"] == {"$ref": "#/components/schemas/Source"}
+    assert answer["decisions"]["items"] == {"$ref": "#/components/schemas/Decision"}
+    charter = schemas["CharterInForce"]["properties"]
+    assert charter["utility"] == {"$ref": "#/components/schemas/Utility"} and "file" in charter
+
+
+def test_the_main_routes_replies_are_the_librarys_json_as_it_was(client, commune):
+    """The schemas describe the replies; they do not write them: each reply is the library's
+    JSON, its keys in their order, no field dropped, no number rewritten (1 as 1.0)."""
+    from commune.api.answers import answer_json
+    from commune.govern.members import authenticate
+
+    key = client.headers["Authorization"].removeprefix("Bearer ")
+    with commune.engine.connect() as conn:
+        alice = authenticate(conn, key)
+
+    def same(r, expected):  # type: ignore[no-untyped-def]
+        # As the routes wrote it when their return type was their response model: through
+        # pydantic (a timestamp "…Z", a float as pydantic writes it), no schema applied.
+        from pydantic import TypeAdapter
+
+        before = list[dict[str, Any]] if isinstance(expected, list) else dict[str, Any]
+        assert r.status_code == 200
+        assert r.content == TypeAdapter(before).dump_json(expected), r.text[:300]
+
+    hits = commune.search("bac jaune", k=10, actor=alice)
+    same(client.post("/api/search", json={"query": "bac jaune"}), [h.to_json() for h in hits])
+    same(client.get("/api/collections"), commune.collections(alice))
+    same(client.get("/api/documents"), commune.documents(actor=alice))
+    same(client.get("/transparency.json"), commune.transparency())
+    r = client.post("/api/ask", json={"question": "Comment s'inscrire à la cantine scolaire ?"})
+    assert r.status_code == 200
+    answer = r.json()
+    from commune.answering.answer import Answer
+
+    shaped = answer_json(Answer.from_json({**answer, "energy": None}), alice)
+    assert list(answer) == list(shaped)
+    assert answer["sources"][0] == shaped["sources"][0]

@@ -379,11 +379,20 @@ def test_regulate_reports_the_tightest_quota_and_refuses_past_it(home, corpus):
         with c.engine.connect() as conn:
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
-        assert json.loads(last.steps)[-1]["step"] == "regulate"
+        recorded = json.loads(last.steps)
+        assert [s["step"] for s in recorded] == ["refuse", "reduce", "regulate", "responsibility"]
         # In the question's language, as every other step's reason (it was kept in English).
-        assert json.loads(last.steps)[-1]["reason"].startswith(
+        assert recorded[2]["reason"].startswith(
             "l'utilisateur 'rita' a épuisé son quota de requêtes par jour (limite 2, déjà 2)"
         ), last.steps
+        # Step 4, as every other record has it: it was missing from this one alone.
+        assert recorded[3] == {
+            "step": "responsibility",
+            "outcome": "recorded",
+            "reason": "ces décisions sont consignées et gardées 90 jours, avec l'empreinte de "
+            "la question seulement",
+            "rule": "utility.retention_days",
+        }
 
 
 # -- reduce: the cache ---------------------------------------------------------------------------
@@ -991,6 +1000,9 @@ def test_the_transparency_json_matches_the_data(home, corpus):
     assert data["charter"]["version"] == "2026-12-01"
     assert data["charter"]["sha256"] == load_charter(home).sha256
     assert [h["version"] for h in data["charter"]["history"]] == ["2026-12-01"]
+    # The file by its name: its path told anyone where the operator keeps it on the server.
+    assert data["charter"]["file"] == "charter.toml" and "path" not in data["charter"]
+    assert str(home) not in client.get("/transparency.json").text
     by = data["steps"]["by_outcome"]
     assert by["extractive"]["requests"] == 1 and by["cached"]["requests"] == 1
     assert by["refused"]["requests"] == 1 and data["steps"]["answered_requests"] == 3
@@ -1184,6 +1196,8 @@ def test_a_request_over_quota_is_recorded_under_the_charter_it_began_under(
             last = conn.execute(select(decisions).order_by(decisions.c.id.desc())).first()
         assert last.outcome == "over-quota"
         assert last.charter_sha256 == first != c.charter.sha256
+        # Its responsibility step says the retention it began under, 30 days, not the new one.
+        assert "gardées 30 jours" in json.loads(last.steps)[-1]["reason"]
 
 
 # -- local models: calibrated, not refused -------------------------------------------------------
@@ -1868,6 +1882,14 @@ def test_an_agents_refused_search_is_counted_as_a_search_not_as_a_question(home,
             4,
         ),
         ('version = "1"\n\n[utility.refuse]\nname = "x"\n', 3),  # [ ] where [[ ]] is meant
+        (  # inline tables, one a line: the second rule's own line, not that of "refuse = ["
+            'version = "1"\n[utility]\nrefuse = [\n'
+            '  {name = "a", words = ["x"], message_fr = "{a", message_en = "b"},  # { [\n'
+            "\n"
+            '  {name = "b", words = ["y"], message_fr = """m\n}""", message_en = "b", x = 1},\n'
+            "]\n",
+            6,
+        ),
     ],
 )
 def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, line):

@@ -271,6 +271,7 @@ def test_credits_count_nothing_for_an_answer_without_sources(engine: Engine) -> 
     [
         ({"mode": "fast"}, "mode must be one of auto, extractive, generate, got 'fast'"),
         ({"question": "  "}, "the question is empty"),
+        ({"question": "\u0000\u200b"}, "the question is empty"),
         ({"question": "x" * 100_000}, "over the limit"),
         ({"mode": "extractive", "model": "gpu"}, "a model is for generated answers"),
     ],

@@ -71,6 +71,10 @@ def test_k_and_empty_query_are_validated(loaded):
         loaded.search("bac", k=0)
     with pytest.raises(ValueError, match="query is empty"):
         loaded.search("   ")
+    # Control and format characters only: nothing a reader typed. "\u0000" returned hits.
+    for nothing in ("\u0000", "\u200b\ufeff", "\x07 \u2060\t"):
+        with pytest.raises(ValueError, match="query is empty"):
+            loaded.search(nothing)
     assert len(loaded.search("bac", k=2)) == 2
 
 

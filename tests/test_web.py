@@ -2271,6 +2271,9 @@ def test_a_refused_search_is_said_in_the_search_form_of_the_commons_page(app):
     r = b.get("/commons?q=piscine&collection=nulle-part")
     assert r.status_code == 404 and 'id="search-error">Aucune collection nommée' in r.page
     assert "Documents de nulle-part" not in r.page and "Gestion des déchets" in r.page
+    # Control characters only ("%00"): a search of nothing typed, which returned hits.
+    r = b.get("/commons?q=%00")
+    assert r.status_code == 400 and 'id="search-error">La recherche est vide' in r.page
 
 
 def test_a_label_written_by_a_template_takes_the_french_colon(app, commune):

@@ -1645,10 +1645,10 @@ class Commune:
     ) -> dict[str, Any]:
         """A peer's search of the collections shared outward (the serving side), its
         reasons in ``language``, the asking member's (the query's own when not given)."""
-        from commune.answering.search import check_length
+        from commune.answering.search import blank, check_length
         from commune.errors import InvalidRequest
 
-        if not query.strip():
+        if blank(query):
             raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
         return self.peer_desk.search(query, actor, k=k, language=language)

@@ -29,7 +29,7 @@ from commune.answering.answer import Answer, pieces
 from commune.answering.cache import AnswerCache, CacheHit
 from commune.answering.retrieve import Hit
 from commune.answering.screening import record_refusal, screen
-from commune.answering.search import Searcher, check_length
+from commune.answering.search import Searcher, blank, check_length
 from commune.charter import scores, steps
 from commune.charter.book import CharterBook
 from commune.charter.catalogue import ModelCard, ModelCatalogue
@@ -122,7 +122,7 @@ class AskRequest:
         """Refuse a malformed request before any work, saying what to change."""
         if self.mode not in MODES:
             raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not self.question.strip():
+        if blank(self.question):
             raise InvalidRequest("the question is empty: ask something")
         check_length(settings, self.question, "question")
         if self.mode == "extractive" and self.model:
@@ -284,6 +284,9 @@ class AskPath:
             tightest = self.metering.admit(req.actor)
         except QuotaExceeded as exc:
             run.decisions.append(steps.over_quota(req.language, str(exc)))
+            # Recorded as every other request is, step 4 with it: where the record is kept
+            # and for how long (no answer is made, none is cached).
+            run.decisions.append(steps.responsibility(run.charter, req.language))
             self._record(run, run.decisions, "over-quota", None, None)
             raise
         run.decisions.append(steps.regulate(req.language, tightest))

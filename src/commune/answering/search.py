@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
     from commune.index.catalog import Catalog
     from commune.index.enrich import EnrichedVectors
     from commune.index.lexicon import Equivalents
+
+
+def blank(text: str) -> bool:
+    """Nothing to search for: only spaces, control characters ("\\u0000") and format
+    characters (a zero-width space, a byte-order mark). ``str.strip`` takes whitespace only:
+    a query of "\\u0000" passed it, searched nothing a reader had typed and returned hits."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def check_length(settings: Settings, text: str, what: str) -> None:
@@ -75,7 +83,7 @@ class Searcher:
         ``within`` narrows the search to these collections (those shared with peers)."""
         if k <= 0:
             raise InvalidRequest(f"k must be greater than 0, got {k}")
-        if not query.strip():
+        if blank(query):
             raise InvalidRequest("the query is empty: give some words to search for")
         check_length(self.settings, query, "query")
         meter = None

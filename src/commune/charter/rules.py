@@ -168,6 +168,43 @@ class _Lines:
                 return i + 1
         return start + 1 if table else None
 
+    def item(self, table: str, key: str, index: int) -> int | None:
+        """The line where the inline table number ``index`` (from 0) of the array ``key =
+        [...]`` in ``[table]`` opens: a refusal rule written ``refuse = [{…}, {…}]`` over
+        several lines is named by its own line, not by the line of ``refuse = [``."""
+        first = self.of(table, key)
+        if first is None:
+            return None
+        text = "\n".join(self.lines[first - 1 :])
+        at, line, seen = text.find("=") + 1, first, -1
+        opened: list[str] = []
+        while 0 < at < len(text):
+            c = text[at]
+            if c == "\n":
+                line += 1
+            elif c == "#":
+                at = text.find("\n", at) - 1 if "\n" in text[at:] else len(text)
+            elif c in "\"'":
+                quote = c * 3 if text.startswith(c * 3, at) else c
+                end = at + len(quote)
+                while end < len(text) and not text.startswith(quote, end):
+                    end += 2 if c == '"' and text[end] == "\\" else 1
+                line += text.count("\n", at, end)
+                at = end + len(quote) - 1
+            elif c in "[{":
+                if c == "{" and opened == ["["]:
+                    seen += 1
+                    if seen == index:
+                        return line
+                opened.append(c)
+            elif c in "]}":
+                if opened:
+                    opened.pop()
+                if not opened:
+                    return None  # the array closed before its item number ``index``
+            at += 1
+        return None
+
 
 MOVE_CHARTER = "move the [charter] table (tdm_reserved) into commune.toml"
 
@@ -195,10 +232,12 @@ class _Reader:
                 found.append((f"{table}.{key}".strip("."), None))
             if index is not None:
                 found.append((table, None))
-            if "." in table:
-                parent, _, last = table.rpartition(".")
-                found.append((parent, last))
             line = next((n for t, k in found if (n := self.lines.of(t, k))), None)
+            if line is None and "." in table:
+                parent, _, last = table.rpartition(".")
+                if index is not None:
+                    line = self.lines.item(parent, last, index)
+                line = line or self.lines.of(parent, last)
         where = f"{self.path}" + (f", line {line}" if line else "")
         name = ".".join(p for p in (table, key) if p)
         raise ConfigError(f"{where}: {name}: {reason}", hint)

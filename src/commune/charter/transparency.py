@@ -6,6 +6,7 @@ page (web/templates/transparency.html) all show this one report."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import Engine, Integer, case, cast, func, select
@@ -122,8 +123,14 @@ def report(
     requests = int(requests or 0)
     over_quota = sum(n for outcome, _, n, _ in counts if outcome == "over-quota")
     answered, abandoned = int(answered_rows or 0), int(abandoned_rows or 0)
+    # The file's name, not its path: the path is where the operator keeps it on the server
+    # (/home/..., /srv/...), which the page, public by default, has no reason to tell; its
+    # content is named by its hash, and shown in full.
+    shown_charter = charter.to_json()
+    path = shown_charter.pop("path")
+    shown_charter["file"] = PurePath(path).name if path else None
     return {
-        "charter": {**charter.to_json(), "text": charter.text, "history": history},
+        "charter": {**shown_charter, "text": charter.text, "history": history},
         "models": cards,
         # The ledger: every metered request, questions and the rest; and apart, ingestion's
         # work (documents added, enriched, imported), which is no request.

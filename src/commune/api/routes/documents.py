@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
 from commune.api.errors import language_of
+from commune.api.schemas import CollectionRow, Document, described
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
 from commune.text.messages import localise
@@ -26,7 +27,10 @@ MAX_OFFSET = 1_000_000_000
 MAX_ID = 2**63 - 1
 
 
-@router.get("/api/documents")
+@router.get(
+    "/api/documents",
+    **described(list[Document], "The documents, in id order."),
+)
 def list_documents(
     actor: Caller,
     commune: CommuneDep,
@@ -175,7 +179,10 @@ def list_contributions(
     return {"contributions": listed}
 
 
-@router.get("/api/collections")
+@router.get(
+    "/api/collections",
+    **described(list[CollectionRow], "The collections the caller may read."),
+)
 def list_collections(actor: Caller, commune: CommuneDep) -> list[dict[str, Any]]:
     with commune.metered("api/collections", actor):
         return commune.collections(actor)

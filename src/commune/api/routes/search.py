@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from commune.api.answers import answer_json
 from commune.api.auth import Caller
 from commune.api.errors import language_of
+from commune.api.schemas import AnswerReply, FederatedHits, Hit, described
 from commune.http.deps import CommuneDep
 from commune.http.sse import STREAMED, ClosingStream, sse
 
@@ -44,7 +45,7 @@ class AskRequest(BaseModel):
     )
 
 
-@router.post("/api/search")
+@router.post("/api/search", **described(list[Hit], "The hits, best first."))
 async def search(req: SearchRequest, actor: Caller, commune: CommuneDep) -> list[dict[str, Any]]:
     hits = await run_in_threadpool(
         commune.search,
@@ -57,7 +58,10 @@ async def search(req: SearchRequest, actor: Caller, commune: CommuneDep) -> list
     return [h.to_json() for h in hits]
 
 
-@router.post("/api/search/federated")
+@router.post(
+    "/api/search/federated",
+    **described(FederatedHits, "This home's hits and the peers', fused."),
+)
 async def federated_search(
     req: SearchRequest, request: Request, actor: Caller, commune: CommuneDep
 ) -> dict[str, Any]:
@@ -76,7 +80,10 @@ async def federated_search(
     return {"hits": [h.to_json() for h in hits], "withheld": withheld, "notices": notices}
 
 
-@router.post("/api/ask")
+@router.post(
+    "/api/ask",
+    **described(AnswerReply, "The answer, its sources and the charter's decisions."),
+)
 async def ask(
     req: AskRequest, request: Request, actor: Caller, commune: CommuneDep
 ) -> dict[str, Any]:

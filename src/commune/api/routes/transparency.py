@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from commune.api.auth import current_actor
+from commune.api.schemas import Transparency, described
 from commune.core import Commune
 from commune.errors import NotFound
 from commune.http.deps import CommuneDep
@@ -42,7 +43,10 @@ def datasets_shown(request: Request, commune: Commune) -> list[str] | None:
     return None if actor.is_operator else sorted(commune.library.readable(actor))
 
 
-@router.get("/transparency.json")
+@router.get(
+    "/transparency.json",
+    **described(Transparency, "The transparency report."),
+)
 def transparency_json(commune: Readable) -> dict[str, Any]:
     """The charter in force and its history, the models, energy totals, the share of
     requests at each of the charter's steps, the latest evaluations."""

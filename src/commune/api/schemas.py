@@ -1,0 +1,363 @@
+"""The shapes of the main routes' replies, as ``/openapi.json`` gives them: a client generated
+from the schema gets each field by name (``/api/search``'s hits, ``/api/ask``'s answer, the
+documents and collections listed, ``/transparency.json``), where the schema said "an
+object" and nothing more.
+
+They describe; they do not serialize. The routes declare them as their 200's model
+(``responses``) and return the library's JSON as it is: validated and written through these
+classes, the replies would change as their fields changed (an int written as a float, keys
+reordered), and a field the library adds would be dropped. tests/test_api.py checks every
+key of real replies against these schemas, so that neither drifts from the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# -- search -------------------------------------------------------------------------------------
+
+
+class Hit(BaseModel):
+    """A passage found, with its document's licence and provenance."""
+
+    document_id: int = Field(description="The document's id (negative: a peer cooperative's).")
+    chunk_id: int = Field(description="The passage's id.")
+    title: str
+    source: str = Field(description="Where the document comes from (its address or name).")
+    section: str = Field(description="The heading the passage sits under; empty if none.")
+    score: float = Field(description="The fused rank's score: higher ranks first.")
+    licence: str | None = Field(description="The document's licence (SPDX), to credit it.")
+    text: str = Field(description="The passage.")
+    collection: str
+    language: str
+    anchor: str | None = Field(description="The passage's anchor in its source's page.")
+    page: int | None = Field(description="Its page, in a paged document (PDF).")
+    contributor: str | None
+    publisher: str | None
+    lexical_rank: int | None = Field(description="Its rank by words (BM25); null: not found so.")
+    dense_rank: int | None = Field(description="Its rank by meaning; null: not found so.")
+    cosine: float = Field(description="How close its meaning is to the query's.")
+    revision_id: int | None = Field(description="The document's revision it was read from.")
+    tdm_reserved: bool = Field(description="Its rights holder reserved text and data mining.")
+    origin: dict[str, Any] | None = Field(
+        description="A peer cooperative's passage: the peer, its own ids, its collection's "
+        "policy and the credit line it sent (docs/peering.md); null: this cooperative's own."
+    )
+
+
+class Excluded(BaseModel):
+    """A document left out of the reply, and why."""
+
+    document_id: int
+    title: str | None
+    licence: str | None
+    reason: str = Field(description="Why, in the asker's language.")
+
+
+class FederatedHits(BaseModel):
+    hits: list[Hit]
+    withheld: list[Excluded] = Field(description="Documents whose passages were kept from you.")
+    notices: list[str] = Field(description="Peers that did not answer, and why.")
+
+
+# -- an answer ----------------------------------------------------------------------------------
+
+
+class Sentence(BaseModel):
+    text: str
+    source: int = Field(description="The first source it cites (the n of `sources`).")
+    sources: list[int] = Field(description="Every source it cites.")
+    code: bool | None = Field(
+        None, description="Quoted: a line of a command or a file, as it stands."
+    )
+    chunk_id: int | None = Field(None, description="Quoted: the passage it is quoted from.")
+    more: bool | None = Field(None, description="Quoted: its list or listing goes on.")
+
+
+class Source(BaseModel):
+    n: int = Field(description="The number the answer's [n] citations refer to.")
+    document_id: int
+    chunk_id: int
+    title: str
+    section: str
+    source: str
+    anchor: str | None
+    page: int | None
+    licence: str | None
+    contributor: str | None
+    publisher: str | None
+    attribution: str | None = Field(description="The credit line the licence asks for.")
+    origin: dict[str, Any] | None = Field(description="A peer cooperative's passage: whose.")
+
+
+class Energy(BaseModel):
+    wh: float
+    gco2e: float
+    measured: bool = Field(description="Read from a meter; false: estimated.")
+    method: str = Field(description="How it was found, in English (the ledger's words).")
+    summary: str | None = Field(description="The same for a person, in the answer's language.")
+    wh_range: list[float] | None = Field(None, description="A remote model's: min and max.")
+    embodied_gco2e: float | None = Field(None, description="A remote model's hardware share.")
+
+
+class Decision(BaseModel):
+    """One of the charter's steps (docs/charter.md)."""
+
+    step: str = Field(description="refuse, reduce, regulate, responsibility or redirect.")
+    outcome: str
+    reason: str = Field(description="Why, in the question's language.")
+    rule: str | None = Field(None, description="The charter's rule that decided, if one did.")
+
+
+class AnswerReply(BaseModel):
+    """An answer with its sources, its energy and the charter's decisions."""
+
+    question: str
+    language: str
+    text: str = Field(description="The answer, its sentences cited as [n].")
+    found: bool = Field(description="False: nothing relevant was found, or it was refused.")
+    mode: str = Field(description="extractive, generate or refused.")
+    sentences: list[Sentence]
+    sources: list[Source]
+    model: str | None = Field(description="The model that wrote it; null: quoted.")
+    notice: str | None = Field(description="Why the answer is not what was asked for.")
+    input_tokens: int
+    output_tokens: int
+    energy: Energy | None
+    licence_notes: list[str] = Field(description="What the sources' licences ask of re-users.")
+    excluded: list[Excluded]
+    decisions: list[Decision]
+    decision_id: int | None = Field(description="The decision record that keeps them.")
+
+
+# -- documents and collections ------------------------------------------------------------------
+
+
+class Document(BaseModel):
+    id: int
+    title: str
+    source_uri: str = Field(description="Where it comes from (a file's name, not its path).")
+    language: str
+    licence: str | None
+    contributor: str | None
+    publisher: str | None
+    content_hash: str = Field(description="SHA-256 of the published file.")
+    status: str = Field(
+        description="published; a curator of its collection also sees those waiting, "
+        "rejected or retired, with theirs."
+    )
+    published_revision_id: int | None
+    current_revision_id: int | None
+    tdm_reserved: bool
+    added_at: str = Field(description="In UTC (…Z).")
+    updated_at: str = Field(description="In UTC (…Z).")
+    collection: str
+    chunks: int = Field(description="Its passages.")
+
+
+class CollectionRow(BaseModel):
+    name: str
+    visibility: str = Field(description="private, shared or public.")
+    owner: str | None = Field(description="The member it belongs to; null: the cooperative.")
+    documents: int = Field(description="Its published documents.")
+
+
+# -- transparency -------------------------------------------------------------------------------
+
+
+class Sovereignty(BaseModel):
+    jurisdictions: list[str]
+    local_jurisdiction: str
+    openness: list[str]
+    stays_here: list[str]
+
+
+class Sobriety(BaseModel):
+    request_wh_cap: float | None
+    member_month_wh_cap: float | None
+    mode_preference: str
+    cache: bool
+    cache_ttl_hours: float
+    near_duplicate_cosine: float | None
+    quality_floor: float
+    quality_floors: dict[str, float]
+
+
+class RefusalRule(BaseModel):
+    name: str
+    message_fr: str
+    message_en: str
+    words: list[str]
+    uses: list[str]
+
+
+class Utility(BaseModel):
+    refuse: list[RefusalRule]
+    retention_days: int
+    keep_question: str
+    transparency_public: bool
+
+
+class Payouts(BaseModel):
+    citations: float
+    documents: float
+    reviews: float
+
+
+class CharterVersion(BaseModel):
+    version: str
+    sha256: str
+    in_force_from: str
+
+
+class CharterInForce(BaseModel):
+    version: str
+    name: str
+    sovereignty: Sovereignty
+    sobriety: Sobriety
+    utility: Utility
+    payouts: Payouts
+    sha256: str
+    file: str | None = Field(description="The charter file's name; null: the default charter.")
+    text: str = Field(description="The file as written; empty for the default charter.")
+    history: list[CharterVersion] = Field(description="Each coming into force, newest first.")
+
+
+class ModelShown(BaseModel):
+    name: str
+    backend: str
+    params_b: float | None
+    openness: str
+    licence: str | None
+    origin: str | None
+    hosting: str
+    jurisdiction: str | None
+    wh_per_1k_tokens: float | None
+    energy_method: str
+    remote: bool
+    wh_per_1k_range: list[float] | None
+    allowed: bool = Field(description="Whether the charter allows it.")
+    why: str
+
+
+class ByKind(BaseModel):
+    answered_questions: int
+    abandoned_questions: int
+    other_requests: int
+
+
+class IngestionKind(BaseModel):
+    rows: int
+    wh: float
+
+
+class Ingestion(BaseModel):
+    wh: float
+    gco2e: float
+    rows: int
+    by_kind: dict[str, IngestionKind]
+
+
+class Totals(BaseModel):
+    requests: int
+    by_kind: ByKind
+    wh: float
+    gco2e: float
+    estimated_requests: int
+    ingestion: Ingestion
+    note: str
+
+
+class Idle(BaseModel):
+    watts: float
+    hours: float
+    wh: float
+    method: str
+
+
+class Month(BaseModel):
+    month: str
+    requests_wh: float
+    ingestion_wh: float
+    idle: Idle
+
+
+class StepCount(BaseModel):
+    requests: int
+    wh: float
+    share: float | None
+
+
+class Steps(BaseModel):
+    questions: int
+    over_quota: int
+    answered_requests: int
+    by_outcome: dict[str, StepCount]
+
+
+class EmbeddingShare(BaseModel):
+    passages: int
+    share: float
+
+
+class Embeddings(BaseModel):
+    passages: int
+    models: dict[str, EmbeddingShare]
+
+
+class RefusalThreshold(BaseModel):
+    threshold: float
+    model_threshold: float
+    configured: bool
+    collections: dict[str, float]
+    private_collections: int
+
+
+class Links(BaseModel):
+    bill_of_materials: str
+    sovereignty_map: str
+
+
+class Evaluation(BaseModel):
+    id: int
+    created_at: str
+    suite: str
+    suite_sha256: str
+    split: str
+    collection: str
+    mode: str
+    model: str | None
+    questions: int
+    correct: float
+    fact_containment: float | None
+    wh_per_correct_answer: float | None
+    generation: int
+
+
+class Transparency(BaseModel):
+    """The charter in force and its history, the models, energy totals, the share of
+    requests at each of the charter's steps, the latest evaluations (docs/charter.md)."""
+
+    charter: CharterInForce
+    models: list[ModelShown]
+    totals: Totals
+    month: Month
+    steps: Steps
+    embeddings: Embeddings
+    refusal: RefusalThreshold | None
+    links: Links
+    evaluations: list[Evaluation]
+    private_evaluations: int
+
+
+def described(model: Any, description: str) -> dict[str, Any]:
+    """A route's arguments: its 200 described as ``model`` (a class, or ``list[...]``), its
+    reply written as it was. ``response_model=Any`` has pydantic write the returned JSON with
+    no model applied (a timestamp "…Z", as before); without it, the route's return type
+    (``dict[str, Any]``) would be taken as its model too, and merged into ``model``'s schema."""
+    return {
+        "response_model": Any,
+        "responses": {200: {"model": model, "description": description}},
+    }
