@@ -172,6 +172,24 @@ def test_an_endpoint_silent_past_its_timeout_is_said_to_be_silent_not_unreachabl
     )
 
 
+def test_an_endpoints_wait_for_its_next_byte_follows_the_time_limit(tmp_path):
+    """The wait between two bytes from an endpoint was 120 s whatever [limits]
+    generation_seconds said: under a limit of 300 s a model still loading at 120 s was given
+    up on, and under a short one the connection was held long past the answer."""
+    e = ScriptedEndpoint("Bonjour.", delay=1.5)  # a fake upstream, slow to answer
+    try:
+        (tmp_path / "commune.toml").write_text(
+            f'[limits]\ngeneration_seconds = 0.5\n\n[models.gpu]\nbackend = "openai"\n'
+            f'base_url = "{e.url}"\nmodel = "m"\n'
+        )
+        gen = get_generator(load_settings(tmp_path), "gpu")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value).startswith(f"model gpu at {e.url} sent nothing for 0.5 s"), info.value
+
+
 def test_a_model_writing_without_end_still_meets_the_time_limit():
     """The limit was read only while waiting for an item: a model that always had one ready
     (an endpoint ignoring max_tokens, writing fast) was never stopped."""
@@ -1099,7 +1117,7 @@ class StallingGenerator(Generator):
     drip = ""  # a sentence written again every half second while it stalls
 
     @classmethod
-    def from_spec(cls, name, spec, max_tokens):  # type: ignore[no-untyped-def]
+    def from_spec(cls, name, spec, max_tokens, seconds):  # type: ignore[no-untyped-def]
         return cls(name, max_tokens)
 
     def stream(self, messages, max_tokens=None, *, language=None):  # type: ignore[no-untyped-def]

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from commune.config import ModelSettings
 
 
+# The longest wait for a connection to an endpoint, whatever the time limit of an answer.
+CONNECT_SECONDS = 30.0
+
+
 # Beyond any token's length in the languages answered (about 4 characters on average).
 CHARS_PER_TOKEN = 8
 
@@ -105,7 +109,7 @@ class OpenAICompatibleGenerator(Generator):
         base_url: str,
         model: str,
         api_key_env: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | None = 120.0,
         max_tokens: int = 400,
         temperature: float = 0.1,
     ) -> None:
@@ -117,7 +121,7 @@ class OpenAICompatibleGenerator(Generator):
 
     @classmethod
     def from_spec(
-        cls, name: str, spec: ModelSettings, max_tokens: int
+        cls, name: str, spec: ModelSettings, max_tokens: int, seconds: float | None
     ) -> OpenAICompatibleGenerator:
         if spec.base_url is None or spec.model is None:
             raise GeneratorUnavailable(
@@ -129,6 +133,10 @@ class OpenAICompatibleGenerator(Generator):
             spec.base_url,
             spec.model,
             spec.api_key_env,
+            # The wait between two bytes follows [limits] generation_seconds: fixed at 120 s,
+            # an endpoint still loading at 90 s was given up on under a limit of 300 s, and
+            # under one of 30 s the reader thread held the connection 90 s past the answer.
+            timeout=seconds,
             max_tokens=max_tokens,
             temperature=spec.temperature,
         )
@@ -241,9 +249,10 @@ class OpenAICompatibleGenerator(Generator):
         headers = self._headers(language)
         key = headers.get("Authorization", "").removeprefix("Bearer ") or None
         try:
-            with httpx.stream(
-                "POST", url, json=body, headers=headers, timeout=self.timeout
-            ) as response:
+            # No limit (None) is none for reading; a server out of reach is still said so soon.
+            connect = min(self.timeout or CONNECT_SECONDS, CONNECT_SECONDS)
+            timeout = httpx.Timeout(self.timeout, connect=connect)
+            with httpx.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
                 if 300 <= response.status_code < 400:
                     raise self._redirected(response)
                 if response.status_code >= 400:
