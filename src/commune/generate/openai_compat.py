@@ -80,6 +80,28 @@ def _error(payload: Any, key: str | None = None) -> str | None:
     return said or "(no message)"
 
 
+# The most of a body read as one whole answer (a chat.completion sent instead of a stream):
+# far beyond any answer of max_tokens, short of a page's worth of memory per request.
+_WHOLE_CHARS = 1_000_000
+
+
+def _as_chunk(completion: Any) -> dict[str, Any]:
+    """A whole ``chat.completion`` (what an endpoint that does not stream sends) as the one
+    ``chat.completion.chunk`` that would have carried it: its message as the delta. Anything
+    else (no choices, a choice without its message) is no answer: ValueError."""
+    choices = completion.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise ValueError("no choices")
+    chunk: list[dict[str, Any]] = []
+    for choice in choices:
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise ValueError("a choice without its message")
+        # A whole answer has ended, whether or not it says why.
+        chunk.append({"delta": message, "finish_reason": choice.get("finish_reason") or "stop"})
+    return {"choices": chunk, "usage": completion.get("usage")}
+
+
 # A run of letters and digits as keys are written (Mistral's 32, a Hugging Face token's after
 # "hf_", a hexadecimal one), of a length no variable's name has without an underscore.
 _KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
@@ -226,6 +248,33 @@ class OpenAICompatibleGenerator(Generator):
             f'give models.{self.name}.base_url = "{base}" in commune.toml',
         )
 
+    def _take(
+        self,
+        data: str,
+        reader: ChatStream,
+        key: str | None,
+        malformed: GeneratorUnavailable,
+        whole: bool = False,
+    ) -> list[str]:
+        """The text deltas of one event of the stream (``whole``: of a whole chat.completion
+        sent instead of the stream); an error the endpoint reports there is raised."""
+        try:
+            event = json.loads(data)
+            failed = _error(event, key)
+            if whole and not failed:
+                event = _as_chunk(event)
+            pieces = [] if failed else list(reader.feed(event))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            # Not the protocol: the model is as good as unavailable, and the answer falls
+            # back to extraction instead of failing the request.
+            raise malformed from None
+        if failed:  # vLLM and llama.cpp report a failure midway as an event
+            raise GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} stopped on an error: {failed}",
+                "its own logs say why",
+            )
+        return pieces
+
     def stream(
         self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
     ) -> Iterator[str | Completion]:
@@ -265,27 +314,22 @@ class OpenAICompatibleGenerator(Generator):
                     )
                 events = written = 0
                 ended = False  # [DONE] came, or the reply was cut at max_tokens here
+                whole: list[str] = []  # the body, while no event came: a whole JSON answer?
+                size = 0
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
+                        if not events:
+                            whole.append(line)
+                            size += len(line) + 1
+                            if size > _WHOLE_CHARS:  # no answer is that long: a page, a file
+                                raise malformed
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
                         ended = True
                         break
                     events += 1
-                    try:
-                        event = json.loads(data)
-                        failed = _error(event, key)
-                        pieces = [] if failed else list(reader.feed(event))
-                    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-                        # Not the protocol: the model is as good as unavailable, and the
-                        # answer falls back to extraction instead of failing the request.
-                        raise malformed from None
-                    if failed:  # vLLM and llama.cpp report a failure midway as an event
-                        raise GeneratorUnavailable(
-                            f"model {self.name} at {self.base_url} stopped on an error: {failed}",
-                            "its own logs say why",
-                        )
+                    pieces = self._take(data, reader, key, malformed)
                     yield from pieces
                     # Each text delta holds one token or more, and a token rarely more than
                     # 8 characters: past either, the endpoint ignored max_tokens, and would
@@ -294,8 +338,17 @@ class OpenAICompatibleGenerator(Generator):
                     if len(reader.parts) > limit or written > limit * CHARS_PER_TOKEN:
                         reader.finish, ended = "length", True
                         break
-                if not events:  # no event at all (a page, a JSON body): not a chat stream
-                    raise malformed
+                if not events:
+                    # No event: the endpoint sent its answer whole, as a chat.completion
+                    # (stream asked for but not done, both OpenAI-compatible), or something
+                    # that is no chat answer at all (a page, nothing): malformed.
+                    pieces = self._take("\n".join(whole), reader, key, malformed, whole=True)
+                    if sum(map(len, pieces)) > limit * CHARS_PER_TOKEN:
+                        # Written past max_tokens: cut as a stream would have been.
+                        reader.parts = ["".join(pieces)[: limit * CHARS_PER_TOKEN]]
+                        reader.finish, pieces = "length", reader.parts
+                    yield from pieces
+                    ended = True
                 if not (ended or reader.finished):
                     # The connection closed midway (the server or a proxy died): what came
                     # is a part, not the answer, and must not be given or cached as whole.
