@@ -323,7 +323,7 @@ VLLM_TOO_LONG = (
         (
             400,
             VLLM_TOO_LONG,
-            "HTTP 400\u00a0: This model's maximum context length is 2048 tokens.",
+            "HTTP 400\u00a0: BadRequestError (",
             "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
             "([generation] max_tokens), ou servez-le avec un contexte plus long",
         ),
@@ -352,15 +352,14 @@ def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, sai
 
 
 def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
-    """vLLM's whole message on a prompt too long (185 characters) was cut at 160 in the
-    middle of a word, with nothing to say so: "Please reduce the length o (give it fewer
-    passages...)"."""
+    """An endpoint's long message (185 characters) was cut at 160 in the middle of a word,
+    with nothing to say so: "Please reduce the length o (its own logs say why)"."""
     said = (
-        "This model's maximum context length is 4096 tokens. However, you requested 4500 "
-        "tokens (4100 in the messages, 400 in the completion). Please reduce the length of the "
-        "messages or completion."
+        "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.69 GiB total capacity; "
+        "21.10 GiB already allocated; 1.02 GiB free). Please reduce the length of the batch "
+        "or restart the server."
     )
-    e = ScriptedEndpoint("", raw=json.dumps({"object": "error", "message": said}), status=400)
+    e = ScriptedEndpoint("", raw=json.dumps({"object": "error", "message": said}), status=500)
     try:
         gen = OpenAICompatibleGenerator("gpu", e.url, "m")
         with pytest.raises(GeneratorUnavailable) as info:
@@ -368,11 +367,49 @@ def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
     finally:
         e.close()
     assert str(info.value) == (
-        f"model gpu at {e.url} answered HTTP 400: This model's maximum context length is 4096 "
-        "tokens. However, you requested 4500 tokens (4100 in the messages, 400 in the "
-        "completion). Please reduce the length… (give it fewer passages ([generation] "
-        "passages) or fewer tokens ([generation] max_tokens), or serve it with a longer context)"
+        f"model gpu at {e.url} answered HTTP 500: CUDA out of memory. Tried to allocate 2.00 GiB "
+        "(GPU 0; 23.69 GiB total capacity; 21.10 GiB already allocated; 1.02 GiB free). Please "
+        "reduce the length of the… (its own logs say why)"
     )
+
+
+def test_an_endpoints_validation_error_never_quotes_the_question(home, corpus):
+    """vLLM's checks refuse a request with a 400 that quotes what they refused (pydantic's
+    "input"), the messages and the asker's question among them: the note shown to the
+    person (and to anyone reading the record) quoted up to 160 characters of it."""
+    from commune.core import Commune
+
+    question = "Où mettre les emballages en plastique ?"
+    echo = {
+        "object": "error",
+        "message": str(
+            [
+                {
+                    "type": "string_type",
+                    "loc": ("body", "messages", 1, "content"),
+                    "msg": "Input should be a valid string",
+                    "input": f"Question : {question}",
+                }
+            ]
+        ),
+        "type": "BadRequestError",
+        "param": None,
+        "code": 400,
+    }
+    e = ScriptedEndpoint("", raw=json.dumps(echo), status=400)  # a fake vLLM
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask(question, mode="generate", model="gpu")
+    finally:
+        e.close()
+    assert a.mode == "extractive" and a.notice is not None, (a.mode, a.notice, a.text)
+    assert "HTTP 400\u00a0: BadRequestError (" in a.notice, a.notice
+    assert "Où mettre" not in a.notice and "Input should" not in a.notice, a.notice
 
 
 def test_an_endpoint_redirecting_says_where_to(monkeypatch):

@@ -53,6 +53,30 @@ def _said(response: Any, key: str | None = None) -> str | None:
         return None
 
 
+# An error's kind as OpenAI's API, vLLM and llama.cpp's server name it ("invalid_request_error",
+# "BadRequestError", "exceed_context_size_error"): a word, never a sentence.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def _kind(response: Any) -> str | None:
+    """The kind of an endpoint's error (its error object's ``type``, else its ``code``), or
+    None: what can be said of a refusal whose text may quote the request."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload  # vLLM's own shape until 0.10
+    if not isinstance(error, dict):
+        return None
+    for field in ("type", "code"):
+        value = error.get(field)
+        if isinstance(value, str) and _KIND.fullmatch(value):
+            return value
+    return None
+
+
 def _error(payload: Any, key: str | None = None) -> str | None:
     """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
     ``{"error": "..."}``, or vLLM's before 0.10, ``{"object": "error", "message": ...}``),
@@ -307,9 +331,13 @@ class OpenAICompatibleGenerator(Generator):
                 if response.status_code >= 400:
                     response.read()
                     said = _said(response, key)
+                    # A request refused as invalid (400, 422) is quoted back by vLLM's checks
+                    # (pydantic's "input": the messages, the asker's question among them):
+                    # only the error's kind is said, never its text.
+                    shown = _kind(response) if response.status_code in (400, 422) else said
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
-                        f"{response.status_code}{f': {said}' if said else ''}",
+                        f"{response.status_code}{f': {shown}' if shown else ''}",
                         self._next_step(response.status_code, said),
                     )
                 events = written = 0
