@@ -310,9 +310,8 @@ def test_a_model_failing_midway_is_named_beside_the_tokens_it_wrote(home, corpus
 
 
 # vLLM's error object until 0.10, not inside "error": its message was lost.
-VLLM_TOO_LONG = (
-    '{"object": "error", "message": "This model\'s maximum context length is 2048 tokens. '
-    'However, you requested 2400 tokens (2000 in the messages, 400 in the completion).", '
+VLLM_REFUSED = (
+    '{"object": "error", "message": "max_tokens must be at least 1, got -186.", '
     '"type": "BadRequestError", "param": null, "code": 400}'
 )
 
@@ -322,10 +321,9 @@ VLLM_TOO_LONG = (
     [
         (
             400,
-            VLLM_TOO_LONG,
+            VLLM_REFUSED,
             "HTTP 400\u00a0: BadRequestError (",
-            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
-            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+            "ses propres journaux disent pourquoi",
         ),
         (
             429,
@@ -349,6 +347,87 @@ def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, sai
         e.close()
     french = localise(str(info.value), "fr")
     assert said in french and french.endswith(f"({step})"), french
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # vLLM before 0.10, in its own shape
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 2048 tokens. However, you "
+            "requested 2400 tokens (2000 in the messages, 400 in the completion). Please "
+            "reduce the length of the messages or completion.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+        # vLLM since, in OpenAI's
+        {
+            "error": {
+                "message": "'max_tokens' or 'max_completion_tokens' is too large: 400. This "
+                "model's maximum context length is 4096 tokens and your request has 3900 input "
+                "tokens (400 > 4096 - 3900). None",
+                "type": "BadRequestError",
+                "param": None,
+                "code": 400,
+            }
+        },
+        # vLLM's V1 engine
+        {
+            "error": {
+                "message": "The decoder prompt (length 5000) is longer than the maximum model "
+                "length of 4096. Make sure that `max_model_len` is no smaller than the number of "
+                "text tokens.",
+                "type": "BadRequestError",
+                "param": None,
+                "code": 400,
+            }
+        },
+        # llama.cpp's server
+        {
+            "error": {
+                "code": 400,
+                "message": "request (4476 tokens) exceeds the available context size (4096 "
+                "tokens), try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 4476,
+                "n_ctx": 4096,
+            }
+        },
+        # OpenAI: its code says it, whatever the message's words
+        {
+            "error": {
+                "message": "Input tokens exceed the configured limit of 272000 tokens.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+    ],
+)
+def test_a_prompt_past_the_models_context_tells_the_person_what_to_do(body):
+    """A question and its passages past the model's context were recognised by the words
+    "context length|size|window" only: vLLM's V1 engine ("maximum model length") and an
+    error saying it by its code alone were "answered HTTP 400", and the one recognised sent
+    the person reading the note to settings only the operator can change."""
+    from commune.text.messages import localise
+
+    e = ScriptedEndpoint("", raw=json.dumps(body), status=400)  # a fake endpoint
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        "the question and its passages are too long for model gpu (ask a shorter question, or "
+        "in fewer collections)"
+    )
+    assert localise(str(info.value), "fr") == (
+        "la question et ses passages sont trop longs pour le modèle gpu (posez une question plus "
+        "courte, ou dans moins de collections)"
+    )
 
 
 def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():

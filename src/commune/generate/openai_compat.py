@@ -33,10 +33,19 @@ CONNECT_SECONDS = 30.0
 CHARS_PER_TOKEN = 8
 
 
-# How an endpoint says that the prompt and the tokens asked for exceed the model's context:
-# vLLM and OpenAI ("maximum context length is 8192 tokens"), llama.cpp's server ("exceeds
-# the available context size"), a gateway's "context window".
-_TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
+# How an endpoint says that the prompt and the tokens asked for exceed the model's context,
+# in its error's code or type: OpenAI's ("code": "context_length_exceeded"), llama.cpp's
+# server ("type": "exceed_context_size_error")...
+_TOO_LONG_KINDS = {"context_length_exceeded", "exceed_context_size_error"}
+# ... or in its message only: OpenAI and vLLM ("This model's maximum context length is 8192
+# tokens. However, you requested...", "'max_tokens' or 'max_completion_tokens' is too large:
+# 400. This model's maximum context length is..."), vLLM's V1 engine ("The decoder prompt
+# (length 5000) is longer than the maximum model length of 4096"), llama.cpp's server
+# ("request (4476 tokens) exceeds the available context size (4096 tokens), try increasing
+# it"), a gateway's "context window".
+_TOO_LONG = re.compile(
+    r"context (?:length|size|window)|maximum model length|context_length_exceeded", re.I
+)
 
 
 # The most of an endpoint's message quoted in a note: a line, not its page.
@@ -56,6 +65,26 @@ def _said(response: Any, key: str | None = None) -> str | None:
 # An error's kind as OpenAI's API, vLLM and llama.cpp's server name it ("invalid_request_error",
 # "BadRequestError", "exceed_context_size_error"): a word, never a sentence.
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def _too_long(response: Any) -> bool:
+    """Whether an endpoint's error says that the prompt exceeds the model's context, by its
+    kind or in its message (its whole message: a cut one may have lost the words)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload
+    if isinstance(error, str):
+        return bool(_TOO_LONG.search(error))
+    if not isinstance(error, dict):
+        return False
+    if any(error.get(field) in _TOO_LONG_KINDS for field in ("type", "code")):
+        return True
+    message = error.get("message")
+    return isinstance(message, str) and bool(_TOO_LONG.search(message))
 
 
 def _kind(response: Any) -> str | None:
@@ -222,15 +251,10 @@ class OpenAICompatibleGenerator(Generator):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
-    def _next_step(self, status: int, said: str | None = None) -> str:
-        """What the operator does about an endpoint's HTTP error (``said``: its message)."""
+    def _next_step(self, status: int) -> str:
+        """What the operator does about an endpoint's HTTP error."""
         if status == 429:
             return "it limits the requests it takes: try again later, or raise its limit"
-        if said and _TOO_LONG.search(said):
-            return (
-                "give it fewer passages ([generation] passages) or fewer tokens "
-                "([generation] max_tokens), or serve it with a longer context"
-            )
         if status in (401, 403):
             if self.api_key_env:
                 return f"check the key in {self.api_key_env} (models.{self.name}.api_key_env)"
@@ -330,6 +354,13 @@ class OpenAICompatibleGenerator(Generator):
                     raise self._redirected(response)
                 if response.status_code >= 400:
                     response.read()
+                    if _too_long(response):
+                        # The asker can act on it: the endpoint's words (its counts, its
+                        # advice to the client) are for its operator's logs.
+                        raise GeneratorUnavailable(
+                            f"the question and its passages are too long for model {self.name}",
+                            "ask a shorter question, or in fewer collections",
+                        )
                     said = _said(response, key)
                     # A request refused as invalid (400, 422) is quoted back by vLLM's checks
                     # (pydantic's "input": the messages, the asker's question among them):
@@ -338,7 +369,7 @@ class OpenAICompatibleGenerator(Generator):
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
                         f"{response.status_code}{f': {shown}' if shown else ''}",
-                        self._next_step(response.status_code, said),
+                        self._next_step(response.status_code),
                     )
                 events = written = 0
                 ended = False  # [DONE] came, or the reply was cut at max_tokens here

@@ -2628,10 +2628,12 @@ PATTERNS = [
             "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
         ),
         (
-            r"give it fewer passages \(\[generation\] passages\) or fewer tokens "
-            r"\(\[generation\] max_tokens\), or serve it with a longer context",
-            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
-            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+            r"the question and its passages are too long for model (?P<name>\S+)",
+            "la question et ses passages sont trop longs pour le modèle {name}",
+        ),
+        (
+            r"ask a shorter question, or in fewer collections",
+            "posez une question plus courte, ou dans moins de collections",
         ),
         (
             r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
