@@ -1017,6 +1017,66 @@ def test_a_password_in_base_url_is_refused_never_published(tmp_path):
     )
 
 
+@pytest.mark.parametrize("url", ["http://gpu:0/v1", "https://gpu.example:00/v1"])
+def test_a_base_url_on_port_0_is_refused_at_start_up(tmp_path, url):
+    """A base_url on port 0 was taken: every answer then found the endpoint "unreachable"."""
+    from commune.text.messages import localise
+
+    (tmp_path / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "{url}"\nmodel = "m"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert str(info.value) == (
+        f"models.gpu.base_url names port 0, where no server listens, got '{url}' (give the "
+        "endpoint's port (https://host:8000/v1), or none for 443 or 80)"
+    )
+    assert localise(str(info.value), "fr") == (
+        f"models.gpu.base_url nomme le port 0, où aucun serveur n'écoute, reçu '{url}' (donnez "
+        "le port du point d'accès (https://hôte:8000/v1), ou aucun pour 443 ou 80)"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # a Hugging Face token
+        "f3a9c07b1d2e4f5a6b7c8d9e0f1a2b3c",  # a key in hexadecimal
+    ],
+)
+def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, value):
+    """A key put in api_key_env that is also a valid variable's name was taken at start-up;
+    only the note of every answer given without the model said so, to whoever asked. Now
+    the configuration is refused, on one line that never quotes it; a variable of that name
+    that is set is a name, and taken."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        f'api_key_env = "{value}"\n'
+    )
+    monkeypatch.delenv(value, raising=False)
+    with pytest.raises(ConfigError) as info:
+        load_settings(home)
+    assert str(info.value) == (
+        "models.gpu.api_key_env holds what looks like a key, not a variable's name (put the key "
+        "in an environment variable and name that variable there)"
+    )
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "documents"])
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.output.replace("\u00a0", " ").startswith(
+        "erreur : models.gpu.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
+        "variable (mettez la clé dans une variable d'environnement et nommez cette variable là)"
+    ), out.output
+    assert value not in out.output
+    monkeypatch.setenv(value, "sk-123")  # a variable of that name: a name after all
+    assert load_settings(home).models["gpu"].api_key_env == value
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from commune.config import looks_like_a_key
 from commune.generate.base import (
     ECOLOGITS,
     ChatStream,
@@ -155,22 +156,6 @@ def _as_chunk(completion: Any) -> dict[str, Any]:
     return {"choices": chunk, "usage": completion.get("usage")}
 
 
-# A run of letters and digits as keys are written (Mistral's 32, a Hugging Face token's after
-# "hf_", a hexadecimal one), of a length no variable's name has without an underscore.
-_KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
-
-
-def _looks_like_a_key(name: str) -> bool:
-    """Whether ``name``, given as the variable holding a key, is rather a key itself: a long
-    run mixing two of lower case, upper case and digits (MISTRAL_API_KEY_2026 has no such
-    run)."""
-    for run in _KEY_RUN.findall(name):
-        kinds = (any(c.islower() for c in run), any(c.isupper() for c in run))
-        if sum((*kinds, any(c.isdigit() for c in run))) >= 2:
-            return True
-    return False
-
-
 class OpenAICompatibleGenerator(Generator):
     backend = "openai"
     local = False
@@ -225,7 +210,7 @@ class OpenAICompatibleGenerator(Generator):
         if self.api_key_env:
             # Spaces around it are not the key's: a file written on Windows ends in "\r".
             key = os.environ.get(self.api_key_env, "").strip()
-            if not key and _looks_like_a_key(self.api_key_env):
+            if not key and looks_like_a_key(self.api_key_env):
                 # The key itself, in place of its variable's name (commune.toml takes it, as
                 # Mistral's and Hugging Face's keys are valid names): never quoted, the note
                 # of every answer given without the model showed it to the asker.

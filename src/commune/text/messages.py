@@ -2469,6 +2469,14 @@ PATTERNS = [
             "{key} doit nommer son serveur (https://hôte[:port]/v1), reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) names port 0, where no server listens, got (?P<value>.+)",
+            "{key} nomme le port 0, où aucun serveur n'écoute, reçu {value}",
+        ),
+        (
+            r"give the endpoint's port \(https://host:8000/v1\), or none for 443 or 80",
+            "donnez le port du point d'accès (https://hôte:8000/v1), ou aucun pour 443 ou 80",
+        ),
+        (
             r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
             "{key} doit commencer par http:// ou https://, reçu {value}",
         ),
@@ -2578,6 +2586,16 @@ PATTERNS = [
             "models.{name}.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
             "variable\u00a0: mettez la clé dans une variable d'environnement et nommez cette "
             "variable là",
+        ),
+        (
+            r"models\.(?P<name>\S+)\.api_key_env holds what looks like a key, not a variable's "
+            r"name",
+            "models.{name}.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
+            "variable",
+        ),
+        (
+            r"put the key in an environment variable and name that variable there",
+            "mettez la clé dans une variable d'environnement et nommez cette variable là",
         ),
         (
             r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
