@@ -135,7 +135,7 @@ def _error(payload: Any, key: str | None = None) -> str | None:
 
 
 # The most of a body read as one whole answer (a chat.completion sent instead of a stream):
-# far beyond any answer of max_tokens, short of a page's worth of memory per request.
+# far beyond any answer within max_tokens; past it the body is no answer, and is not kept.
 _WHOLE_CHARS = 1_000_000
 
 
@@ -194,8 +194,9 @@ class OpenAICompatibleGenerator(Generator):
             spec.model,
             spec.api_key_env,
             # The wait between two bytes follows [limits] generation_seconds: fixed at 120 s,
-            # an endpoint still loading at 90 s was given up on under a limit of 300 s, and
-            # under one of 30 s the reader thread held the connection 90 s past the answer.
+            # an endpoint silent for 120 s (a model still loading) was given up on under a
+            # limit of 300 s, and under a limit of 30 s a silent endpoint's connection was
+            # held up to 90 s past the answer by the thread reading it (base.within).
             timeout=seconds,
             max_tokens=max_tokens,
             temperature=spec.temperature,
