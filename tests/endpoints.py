@@ -25,6 +25,7 @@ class ScriptedEndpoint:
         headers: dict[str, str] | None = None,
         tls: tuple[str, str] | None = None,
         delay: float = 0.0,
+        whole: bool = False,
     ) -> None:
         self.reply = reply
         self.raw = raw  # sent as is instead of the SSE events: a malformed reply
@@ -35,6 +36,9 @@ class ScriptedEndpoint:
         self.cut = cut
         self.headers = headers or {}  # sent besides Content-Type (a redirection's Location)
         self.delay = delay  # seconds of silence before the response: a busy or stuck server
+        # True: the reply as one JSON chat.completion (application/json), though a stream was
+        # asked for, as an endpoint that does not stream sends it
+        self.whole = whole
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -52,6 +56,26 @@ class ScriptedEndpoint:
 
                     time.sleep(endpoint.delay)
                 self.send_response(endpoint.status)
+                if endpoint.whole:
+                    reply = endpoint.reply
+                    text = reply if isinstance(reply, str) else reply(body)
+                    whole = {
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "model": body.get("model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 100, "completion_tokens": 20},
+                    }
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(json.dumps(whole, indent=2).encode())
+                    return
                 self.send_header("Content-Type", "text/event-stream")
                 for name, value in endpoint.headers.items():
                     self.send_header(name, value)

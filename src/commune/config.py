@@ -372,16 +372,42 @@ _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
 
 
 def _names_a_server(url: str) -> bool:
-    """Whether an http(s) address has a host, a port in range if any, and no space: without
-    them every answer found the endpoint "unreachable", checked at nothing that was wrong."""
+    """Whether an http(s) address has a host, a port in range (not 0) if any, and no space:
+    without them every answer found the endpoint "unreachable", checked at nothing that was
+    wrong (port 0 is no server's: a connection to it fails every time)."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 -- read to be checked: out of range raises ValueError
+        port = parts.port  # out of range raises ValueError
     except ValueError:
         return False
-    return bool(parts.hostname) and not any(c.isspace() for c in url)
+    return bool(parts.hostname) and port != 0 and not any(c.isspace() for c in url)
+
+
+# A run of letters and digits as keys are written (Mistral's 32, a Hugging Face token's after
+# "hf_", a hexadecimal one), of a length no variable's name has without an underscore.
+_KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def looks_like_a_key(name: str) -> bool:
+    """Whether ``name``, given as the variable holding a key, is rather a key itself: a long
+    run mixing two of lower case, upper case and digits (MISTRAL_API_KEY_2026 has no such
+    run)."""
+    for run in _KEY_RUN.findall(name):
+        kinds = (any(c.islower() for c in run), any(c.isupper() for c in run))
+        if sum((*kinds, any(c.isdigit() for c in run))) >= 2:
+            return True
+    return False
+
+
+def _port_zero(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).port == 0
+    except ValueError:
+        return False
 
 
 def _model(name: str, raw: Any) -> ModelSettings:
@@ -420,6 +446,15 @@ def _model(name: str, raw: Any) -> ModelSettings:
             "_: COMMUNE_GPU_KEY)",
             "put the key itself in that variable, never in commune.toml",
         )
+    if isinstance(env, str) and looks_like_a_key(env) and env not in os.environ:
+        # The key itself, in place of its variable's name (Mistral's keys and Hugging Face's
+        # tokens are valid names): refused here, at start-up, and never quoted, where it was
+        # said only in the note of every answer given without the model. A variable of that
+        # name that is set is one: GPUKEY2026PRODUCTION is a name.
+        raise ConfigError(
+            f"models.{name}.api_key_env holds what looks like a key, not a variable's name",
+            "put the key in an environment variable and name that variable there",
+        )
     base = raw.get("base_url")
     if base is not None and not base.startswith(("http://", "https://")):
         raise ConfigError(
@@ -432,6 +467,11 @@ def _model(name: str, raw: Any) -> ModelSettings:
             f"models.{name}.base_url must hold no user or password: it is shown in notes and "
             "on the transparency page",
             f"put the key in the variable models.{name}.api_key_env names",
+        )
+    if base is not None and _port_zero(base):
+        raise ConfigError(
+            f"models.{name}.base_url names port 0, where no server listens, got {base!r}",
+            "give the endpoint's port (https://host:8000/v1), or none for 443 or 80",
         )
     if base is not None and not _names_a_server(base):
         raise ConfigError(

@@ -115,8 +115,13 @@ class Generator(ABC):
 
     @classmethod
     @abstractmethod
-    def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> Generator:
-        """Build the generator configured as [models.NAME] in commune.toml."""
+    def from_spec(
+        cls, name: str, spec: ModelSettings, max_tokens: int, seconds: float | None
+    ) -> Generator:
+        """Build the generator configured as [models.NAME] in commune.toml. ``max_tokens`` is
+        [generation] max_tokens; ``seconds`` is [limits] generation_seconds (None: no limit),
+        the time an answer may take: a backend that waits on a network waits no longer than
+        that for the next byte (the caller stops reading then anyway, see :func:`within`)."""
 
     def __init__(self, name: str, max_tokens: int = 400, temperature: float = 0.1) -> None:
         self.name = name

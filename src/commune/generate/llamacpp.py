@@ -50,7 +50,11 @@ class LlamaCppGenerator(Generator):
         self._lock = threading.Lock()  # one generation at a time on a small CPU box
 
     @classmethod
-    def from_spec(cls, name: str, spec: ModelSettings, max_tokens: int) -> LlamaCppGenerator:
+    def from_spec(
+        cls, name: str, spec: ModelSettings, max_tokens: int, seconds: float | None
+    ) -> LlamaCppGenerator:
+        # ``seconds`` is not needed here: llama.cpp stops at the next token once the reader
+        # has gone (base.within), and no network stands between them.
         if spec.path is None:
             raise GeneratorUnavailable(
                 f"model {name} has no file", f"set models.{name}.path in commune.toml"

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from commune.config import looks_like_a_key
 from commune.generate.base import (
     ECOLOGITS,
     ChatStream,
@@ -25,14 +26,27 @@ if TYPE_CHECKING:
     from commune.config import ModelSettings
 
 
+# The longest wait for a connection to an endpoint, whatever the time limit of an answer.
+CONNECT_SECONDS = 30.0
+
+
 # Beyond any token's length in the languages answered (about 4 characters on average).
 CHARS_PER_TOKEN = 8
 
 
-# How an endpoint says that the prompt and the tokens asked for exceed the model's context:
-# vLLM and OpenAI ("maximum context length is 8192 tokens"), llama.cpp's server ("exceeds
-# the available context size"), a gateway's "context window".
-_TOO_LONG = re.compile(r"context (?:length|size|window)", re.I)
+# How an endpoint says that the prompt and the tokens asked for exceed the model's context,
+# in its error's code or type: OpenAI's ("code": "context_length_exceeded"), llama.cpp's
+# server ("type": "exceed_context_size_error")...
+_TOO_LONG_KINDS = {"context_length_exceeded", "exceed_context_size_error"}
+# ... or in its message only: OpenAI and vLLM ("This model's maximum context length is 8192
+# tokens. However, you requested...", "'max_tokens' or 'max_completion_tokens' is too large:
+# 400. This model's maximum context length is..."), vLLM's V1 engine ("The decoder prompt
+# (length 5000) is longer than the maximum model length of 4096"), llama.cpp's server
+# ("request (4476 tokens) exceeds the available context size (4096 tokens), try increasing
+# it"), a gateway's "context window".
+_TOO_LONG = re.compile(
+    r"context (?:length|size|window)|maximum model length|context_length_exceeded", re.I
+)
 
 
 # The most of an endpoint's message quoted in a note: a line, not its page.
@@ -47,6 +61,50 @@ def _said(response: Any, key: str | None = None) -> str | None:
         return _error(response.json(), key)
     except ValueError:
         return None
+
+
+# An error's kind as OpenAI's API, vLLM and llama.cpp's server name it ("invalid_request_error",
+# "BadRequestError", "exceed_context_size_error"): a word, never a sentence.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def _too_long(response: Any) -> bool:
+    """Whether an endpoint's error says that the prompt exceeds the model's context, by its
+    kind or in its message (its whole message: a cut one may have lost the words)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload
+    if isinstance(error, str):
+        return bool(_TOO_LONG.search(error))
+    if not isinstance(error, dict):
+        return False
+    if any(error.get(field) in _TOO_LONG_KINDS for field in ("type", "code")):
+        return True
+    message = error.get("message")
+    return isinstance(message, str) and bool(_TOO_LONG.search(message))
+
+
+def _kind(response: Any) -> str | None:
+    """The kind of an endpoint's error (its error object's ``type``, else its ``code``), or
+    None: what can be said of a refusal whose text may quote the request."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload  # vLLM's own shape until 0.10
+    if not isinstance(error, dict):
+        return None
+    for field in ("type", "code"):
+        value = error.get(field)
+        if isinstance(value, str) and _KIND.fullmatch(value):
+            return value
+    return None
 
 
 def _error(payload: Any, key: str | None = None) -> str | None:
@@ -76,20 +134,26 @@ def _error(payload: Any, key: str | None = None) -> str | None:
     return said or "(no message)"
 
 
-# A run of letters and digits as keys are written (Mistral's 32, a Hugging Face token's after
-# "hf_", a hexadecimal one), of a length no variable's name has without an underscore.
-_KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+# The most of a body read as one whole answer (a chat.completion sent instead of a stream):
+# far beyond any answer within max_tokens; past it the body is no answer, and is not kept.
+_WHOLE_CHARS = 1_000_000
 
 
-def _looks_like_a_key(name: str) -> bool:
-    """Whether ``name``, given as the variable holding a key, is rather a key itself: a long
-    run mixing two of lower case, upper case and digits (MISTRAL_API_KEY_2026 has no such
-    run)."""
-    for run in _KEY_RUN.findall(name):
-        kinds = (any(c.islower() for c in run), any(c.isupper() for c in run))
-        if sum((*kinds, any(c.isdigit() for c in run))) >= 2:
-            return True
-    return False
+def _as_chunk(completion: Any) -> dict[str, Any]:
+    """A whole ``chat.completion`` (what an endpoint that does not stream sends) as the one
+    ``chat.completion.chunk`` that would have carried it: its message as the delta. Anything
+    else (no choices, a choice without its message) is no answer: ValueError."""
+    choices = completion.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise ValueError("no choices")
+    chunk: list[dict[str, Any]] = []
+    for choice in choices:
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise ValueError("a choice without its message")
+        # A whole answer has ended, whether or not it says why.
+        chunk.append({"delta": message, "finish_reason": choice.get("finish_reason") or "stop"})
+    return {"choices": chunk, "usage": completion.get("usage")}
 
 
 class OpenAICompatibleGenerator(Generator):
@@ -105,7 +169,7 @@ class OpenAICompatibleGenerator(Generator):
         base_url: str,
         model: str,
         api_key_env: str | None = None,
-        timeout: float = 120.0,
+        timeout: float | None = 120.0,
         max_tokens: int = 400,
         temperature: float = 0.1,
     ) -> None:
@@ -117,7 +181,7 @@ class OpenAICompatibleGenerator(Generator):
 
     @classmethod
     def from_spec(
-        cls, name: str, spec: ModelSettings, max_tokens: int
+        cls, name: str, spec: ModelSettings, max_tokens: int, seconds: float | None
     ) -> OpenAICompatibleGenerator:
         if spec.base_url is None or spec.model is None:
             raise GeneratorUnavailable(
@@ -129,6 +193,11 @@ class OpenAICompatibleGenerator(Generator):
             spec.base_url,
             spec.model,
             spec.api_key_env,
+            # The wait between two bytes follows [limits] generation_seconds: fixed at 120 s,
+            # an endpoint silent for 120 s (a model still loading) was given up on under a
+            # limit of 300 s, and under a limit of 30 s a silent endpoint's connection was
+            # held up to 90 s past the answer by the thread reading it (base.within).
+            timeout=seconds,
             max_tokens=max_tokens,
             temperature=spec.temperature,
         )
@@ -142,7 +211,7 @@ class OpenAICompatibleGenerator(Generator):
         if self.api_key_env:
             # Spaces around it are not the key's: a file written on Windows ends in "\r".
             key = os.environ.get(self.api_key_env, "").strip()
-            if not key and _looks_like_a_key(self.api_key_env):
+            if not key and looks_like_a_key(self.api_key_env):
                 # The key itself, in place of its variable's name (commune.toml takes it, as
                 # Mistral's and Hugging Face's keys are valid names): never quoted, the note
                 # of every answer given without the model showed it to the asker.
@@ -168,15 +237,10 @@ class OpenAICompatibleGenerator(Generator):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
-    def _next_step(self, status: int, said: str | None = None) -> str:
-        """What the operator does about an endpoint's HTTP error (``said``: its message)."""
+    def _next_step(self, status: int) -> str:
+        """What the operator does about an endpoint's HTTP error."""
         if status == 429:
             return "it limits the requests it takes: try again later, or raise its limit"
-        if said and _TOO_LONG.search(said):
-            return (
-                "give it fewer passages ([generation] passages) or fewer tokens "
-                "([generation] max_tokens), or serve it with a longer context"
-            )
         if status in (401, 403):
             if self.api_key_env:
                 return f"check the key in {self.api_key_env} (models.{self.name}.api_key_env)"
@@ -218,6 +282,33 @@ class OpenAICompatibleGenerator(Generator):
             f'give models.{self.name}.base_url = "{base}" in commune.toml',
         )
 
+    def _take(
+        self,
+        data: str,
+        reader: ChatStream,
+        key: str | None,
+        malformed: GeneratorUnavailable,
+        whole: bool = False,
+    ) -> list[str]:
+        """The text deltas of one event of the stream (``whole``: of a whole chat.completion
+        sent instead of the stream); an error the endpoint reports there is raised."""
+        try:
+            event = json.loads(data)
+            failed = _error(event, key)
+            if whole and not failed:
+                event = _as_chunk(event)
+            pieces = [] if failed else list(reader.feed(event))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            # Not the protocol: the model is as good as unavailable, and the answer falls
+            # back to extraction instead of failing the request.
+            raise malformed from None
+        if failed:  # vLLM and llama.cpp report a failure midway as an event
+            raise GeneratorUnavailable(
+                f"model {self.name} at {self.base_url} stopped on an error: {failed}",
+                "its own logs say why",
+            )
+        return pieces
+
     def stream(
         self, messages: list[Message], max_tokens: int | None = None, *, language: str | None = None
     ) -> Iterator[str | Completion]:
@@ -241,42 +332,49 @@ class OpenAICompatibleGenerator(Generator):
         headers = self._headers(language)
         key = headers.get("Authorization", "").removeprefix("Bearer ") or None
         try:
-            with httpx.stream(
-                "POST", url, json=body, headers=headers, timeout=self.timeout
-            ) as response:
+            # No limit (None) is none for reading; a server out of reach is still said so soon.
+            connect = min(self.timeout or CONNECT_SECONDS, CONNECT_SECONDS)
+            timeout = httpx.Timeout(self.timeout, connect=connect)
+            with httpx.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
                 if 300 <= response.status_code < 400:
                     raise self._redirected(response)
                 if response.status_code >= 400:
                     response.read()
+                    if _too_long(response):
+                        # The asker can act on it: the endpoint's words (its counts, its
+                        # advice to the client) are for its operator's logs.
+                        raise GeneratorUnavailable(
+                            f"the question and its passages are too long for model {self.name}",
+                            "ask a shorter question, or in fewer collections",
+                        )
                     said = _said(response, key)
+                    # A request refused as invalid (400, 422) is quoted back by vLLM's checks
+                    # (pydantic's "input": the messages, the asker's question among them):
+                    # only the error's kind is said, never its text.
+                    shown = _kind(response) if response.status_code in (400, 422) else said
                     raise GeneratorUnavailable(
                         f"model {self.name} at {self.base_url} answered HTTP "
-                        f"{response.status_code}{f': {said}' if said else ''}",
-                        self._next_step(response.status_code, said),
+                        f"{response.status_code}{f': {shown}' if shown else ''}",
+                        self._next_step(response.status_code),
                     )
                 events = written = 0
                 ended = False  # [DONE] came, or the reply was cut at max_tokens here
+                whole: list[str] = []  # the body, while no event came: a whole JSON answer?
+                size = 0
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
+                        if not events:
+                            whole.append(line)
+                            size += len(line) + 1
+                            if size > _WHOLE_CHARS:  # no answer is that long: a page, a file
+                                raise malformed
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
                         ended = True
                         break
                     events += 1
-                    try:
-                        event = json.loads(data)
-                        failed = _error(event, key)
-                        pieces = [] if failed else list(reader.feed(event))
-                    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-                        # Not the protocol: the model is as good as unavailable, and the
-                        # answer falls back to extraction instead of failing the request.
-                        raise malformed from None
-                    if failed:  # vLLM and llama.cpp report a failure midway as an event
-                        raise GeneratorUnavailable(
-                            f"model {self.name} at {self.base_url} stopped on an error: {failed}",
-                            "its own logs say why",
-                        )
+                    pieces = self._take(data, reader, key, malformed)
                     yield from pieces
                     # Each text delta holds one token or more, and a token rarely more than
                     # 8 characters: past either, the endpoint ignored max_tokens, and would
@@ -285,8 +383,17 @@ class OpenAICompatibleGenerator(Generator):
                     if len(reader.parts) > limit or written > limit * CHARS_PER_TOKEN:
                         reader.finish, ended = "length", True
                         break
-                if not events:  # no event at all (a page, a JSON body): not a chat stream
-                    raise malformed
+                if not events:
+                    # No event: the endpoint sent its answer whole, as a chat.completion
+                    # (stream asked for but not done, both OpenAI-compatible), or something
+                    # that is no chat answer at all (a page, nothing): malformed.
+                    pieces = self._take("\n".join(whole), reader, key, malformed, whole=True)
+                    if sum(map(len, pieces)) > limit * CHARS_PER_TOKEN:
+                        # Written past max_tokens: cut as a stream would have been.
+                        reader.parts = ["".join(pieces)[: limit * CHARS_PER_TOKEN]]
+                        reader.finish, pieces = "length", reader.parts
+                    yield from pieces
+                    ended = True
                 if not (ended or reader.finished):
                     # The connection closed midway (the server or a proxy died): what came
                     # is a part, not the answer, and must not be given or cached as whole.

@@ -111,13 +111,14 @@ def get_generator(settings: Settings, name: str | None = None) -> Generator:
     specs = model_specs(settings)
     if name not in specs:
         raise unknown_model(name, specs)
-    return _build(name, specs[name], settings.generation.max_tokens)
+    seconds = settings.limits.generation_seconds or None  # 0: no limit
+    return _build(name, specs[name], settings.generation.max_tokens, seconds)
 
 
 @lru_cache(maxsize=8)
-def _build(name: str, spec: ModelSettings, max_tokens: int) -> Generator:
+def _build(name: str, spec: ModelSettings, max_tokens: int, seconds: float | None) -> Generator:
     """One generator per configuration in a process (a local model is loaded once)."""
-    return generator_class(spec.backend).from_spec(name, spec, max_tokens)
+    return generator_class(spec.backend).from_spec(name, spec, max_tokens, seconds)
 
 
 class Generators:

@@ -2469,6 +2469,14 @@ PATTERNS = [
             "{key} doit nommer son serveur (https://hôte[:port]/v1), reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) names port 0, where no server listens, got (?P<value>.+)",
+            "{key} nomme le port 0, où aucun serveur n'écoute, reçu {value}",
+        ),
+        (
+            r"give the endpoint's port \(https://host:8000/v1\), or none for 443 or 80",
+            "donnez le port du point d'accès (https://hôte:8000/v1), ou aucun pour 443 ou 80",
+        ),
+        (
             r"(?P<key>models\.\S+) must start with http:// or https://, got (?P<value>.+)",
             "{key} doit commencer par http:// ou https://, reçu {value}",
         ),
@@ -2580,6 +2588,16 @@ PATTERNS = [
             "variable là",
         ),
         (
+            r"models\.(?P<name>\S+)\.api_key_env holds what looks like a key, not a variable's "
+            r"name",
+            "models.{name}.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
+            "variable",
+        ),
+        (
+            r"put the key in an environment variable and name that variable there",
+            "mettez la clé dans une variable d'environnement et nommez cette variable là",
+        ),
+        (
             r"the key in (?P<env>\S+) is not a usable API key: it holds a space or a character "
             r"outside ASCII",
             "la clé dans {env} n'est pas une clé d'API utilisable\u00a0: elle contient un espace "
@@ -2628,10 +2646,12 @@ PATTERNS = [
             "il limite les requêtes qu'il accepte\u00a0: réessayez plus tard, ou relevez sa limite",
         ),
         (
-            r"give it fewer passages \(\[generation\] passages\) or fewer tokens "
-            r"\(\[generation\] max_tokens\), or serve it with a longer context",
-            "donnez-lui moins de passages ([generation] passages) ou moins de jetons "
-            "([generation] max_tokens), ou servez-le avec un contexte plus long",
+            r"the question and its passages are too long for model (?P<name>\S+)",
+            "la question et ses passages sont trop longs pour le modèle {name}",
+        ),
+        (
+            r"ask a shorter question, or in fewer collections",
+            "posez une question plus courte, ou dans moins de collections",
         ),
         (
             r"check the key in (?P<env>\S+) \(models\.(?P<name>\S+)\.api_key_env\)",
