@@ -1050,3 +1050,21 @@ def test_an_answers_notice_names_one_passage_or_several_in_french():
         ),
     ):
         assert localise(english, "fr") == french
+
+
+def test_the_printed_mcp_configuration_names_its_placeholder_in_french(home):
+    """`commune mcp --print-config` told a French reader to run `commune key create USER`,
+    the one English word of the line: the placeholder is the one `commune key create
+    --help` gives in French."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir(parents=True)
+    args = ["--home", str(home), "mcp", "--print-config"]
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert fr.exit_code == 0, fr.output
+    assert "`commune key create UTILISATEUR`" in fr.stderr, fr.stderr
+    assert "USER" not in fr.stderr, fr.stderr
+    en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+    assert "`commune key create USER`" in en.stderr, en.stderr
