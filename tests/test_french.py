@@ -1068,3 +1068,55 @@ def test_the_printed_mcp_configuration_names_its_placeholder_in_french(home):
     assert "USER" not in fr.stderr, fr.stderr
     en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
     assert "`commune key create USER`" in en.stderr, en.stderr
+
+
+def test_a_malformed_licence_is_said_in_our_words_in_either_language(home, tmp_path):
+    """`--licence "MIT WITH GPL-2.0"` read « licence invalide 'MIT WITH GPL-2.0' : A plain
+    license symbol cannot be used as an exception in a "WITH symbol" statement. for token:
+    … », license-expression's English inside a French line: the reason is ours, French for
+    a French reader, English for an English one, the expression still quoted."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, french, english in (
+        (
+            "MIT WITH GPL-2.0",
+            "après WITH vient une exception de licence, comme Classpath-exception-2.0, non GPL-2.0",
+            "after WITH comes a licence exception such as Classpath-exception-2.0, not GPL-2.0",
+        ),
+        (
+            "Classpath-exception-2.0",
+            "Classpath-exception-2.0 est une exception, qui suit WITH, comme dans "
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            "Classpath-exception-2.0 is an exception: it follows WITH, as in GPL-2.0-or-later "
+            "WITH Classpath-exception-2.0",
+        ),
+        (
+            "MIT OR OR GPL-2.0",
+            "chaque AND, OR ou WITH demande une licence de part et d'autre",
+            "each AND, OR or WITH needs a licence on either side",
+        ),
+        (
+            "(MIT",
+            "une parenthèse ouverte n'est pas fermée, ou l'inverse",
+            "unbalanced parentheses",
+        ),
+        ("MIT)", "une parenthèse ouverte n'est pas fermée, ou l'inverse", "unbalanced parentheses"),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        assert f"licence invalide '{licence}'\u00a0: {french} (donnez " in fr.stderr, fr.stderr
+        for word in ("symbol", "token", "statement", "Invalid", "Unbalanced", "position"):
+            assert word not in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        assert f"invalid licence '{licence}': {english} (give " in en.stderr, en.stderr
+    from commune.core import Commune
+
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored
