@@ -1120,3 +1120,54 @@ def test_a_malformed_licence_is_said_in_our_words_in_either_language(home, tmp_p
 
     with Commune(home) as commune:
         assert commune.documents() == []  # nothing stored
+
+
+def test_one_french_word_for_out_of_date_and_for_a_modelled_figure_on_every_face(
+    commune, corpus, home
+):
+    """A document retired as `outdated` was « périmé » on the command line and in the
+    messages, « dépassé » on its page's form (the word of a revision a newer one left
+    behind); a remote model's energy read « ecologits …, modélisée : » on the command line
+    and the API, « modélisé : » on /transparency. One word each, on every face."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.text.energy import summary
+    from commune.text.messages import localise
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    # Out of date: the retire form, `commune retire --help`, an imported retirement.
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    app = create_app(commune)
+    doc = commune.documents()[0]["id"]
+    page = browser(app, "alice").get(f"/documents/{doc}").page
+    form = page.split('id="retire-category"')[1].split("</select>")[0]
+    assert '<option value="outdated">périmé</option>' in form, form
+    assert "dépassé" not in page
+    en = browser(app, "alice")
+    en.client.headers["Accept-Language"] = "en"
+    assert '<option value="outdated">out of date</option>' in en.get(f"/documents/{doc}").page
+    helped = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["retire", "--help"]).output
+    assert "outdated (périmé)" in helped and "dépassé" not in helped, helped
+    imported = "retired by the publisher of the dataset 'Mairie' on 2026-11-02: outdated"
+    assert localise(imported, "fr").endswith("\u00a0: périmé")
+    # Modelled: /transparency, and the summary the command line and the API give.
+    (home / "commune.toml").write_text(
+        '[models.gros]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9"\nmodel = "m"\n'
+        "active_params_b = 24\ntotal_params_b = 24\n"
+    )
+    with Commune(home) as again:  # commune.toml read anew
+        shown = browser(create_app(again)).get("/transparency").page
+    assert re.search(r"ecologits \S+, modélisée\u00a0: gros \(", shown), shown
+    assert not re.search(r"modélisé\W", shown), shown
+    method = (
+        "ecologits 0.11.3, modelled: gros (24B active, 24B total, 16-bit), 120 output tokens, "
+        "FRA electricity mix, PUE 1.1-1.3, 80 GB GPUs in EcoLogits' reference server, embodied "
+        "impacts included"
+    )
+    said = summary({"wh": 0.01, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
+    assert "ecologits 0.11.3, modélisée\u00a0: gros (" in said, said
