@@ -28,6 +28,8 @@ HEADS = {
         "# Référence de la ligne de commande\n",
         "Produite à partir de `commune --help` par `scripts/gen_cli_docs.py`. En anglais\u00a0: "
         "[../cli.md](../cli.md).\n",
+        "Des mots techniques (SHA-256, RAPL, SPDX, MCP, JSON)\u00a0? Le [glossaire](glossaire.md) "
+        "dit en une ou deux phrases ce que chacun veut dire, et ce qu'il change pour vous.\n",
     ],
 }
 

@@ -1050,3 +1050,124 @@ def test_an_answers_notice_names_one_passage_or_several_in_french():
         ),
     ):
         assert localise(english, "fr") == french
+
+
+def test_the_printed_mcp_configuration_names_its_placeholder_in_french(home):
+    """`commune mcp --print-config` told a French reader to run `commune key create USER`,
+    the one English word of the line: the placeholder is the one `commune key create
+    --help` gives in French."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home.mkdir(parents=True)
+    args = ["--home", str(home), "mcp", "--print-config"]
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert fr.exit_code == 0, fr.output
+    assert "`commune key create UTILISATEUR`" in fr.stderr, fr.stderr
+    assert "USER" not in fr.stderr, fr.stderr
+    en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+    assert "`commune key create USER`" in en.stderr, en.stderr
+
+
+def test_a_malformed_licence_is_said_in_our_words_in_either_language(home, tmp_path):
+    """`--licence "MIT WITH GPL-2.0"` read « licence invalide 'MIT WITH GPL-2.0' : A plain
+    license symbol cannot be used as an exception in a "WITH symbol" statement. for token:
+    … », license-expression's English inside a French line: the reason is ours, French for
+    a French reader, English for an English one, the expression still quoted."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, french, english in (
+        (
+            "MIT WITH GPL-2.0",
+            "après WITH vient une exception de licence, comme Classpath-exception-2.0, non GPL-2.0",
+            "after WITH comes a licence exception such as Classpath-exception-2.0, not GPL-2.0",
+        ),
+        (
+            "Classpath-exception-2.0",
+            "Classpath-exception-2.0 est une exception, qui suit WITH, comme dans "
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            "Classpath-exception-2.0 is an exception: it follows WITH, as in GPL-2.0-or-later "
+            "WITH Classpath-exception-2.0",
+        ),
+        (
+            "MIT OR OR GPL-2.0",
+            "chaque AND, OR ou WITH demande une licence de part et d'autre",
+            "each AND, OR or WITH needs a licence on either side",
+        ),
+        (
+            "(MIT",
+            "une parenthèse ouverte n'est pas fermée, ou l'inverse",
+            "unbalanced parentheses",
+        ),
+        ("MIT)", "une parenthèse ouverte n'est pas fermée, ou l'inverse", "unbalanced parentheses"),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        assert f"licence invalide '{licence}'\u00a0: {french} (donnez " in fr.stderr, fr.stderr
+        for word in ("symbol", "token", "statement", "Invalid", "Unbalanced", "position"):
+            assert word not in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        assert f"invalid licence '{licence}': {english} (give " in en.stderr, en.stderr
+    from commune.core import Commune
+
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored
+
+
+def test_one_french_word_for_out_of_date_and_for_a_modelled_figure_on_every_face(
+    commune, corpus, home
+):
+    """A document retired as `outdated` was « périmé » on the command line and in the
+    messages, « dépassé » on its page's form (the word of a revision a newer one left
+    behind); a remote model's energy read « ecologits …, modélisée : » on the command line
+    and the API, « modélisé : » on /transparency. One word each, on every face."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.text.energy import summary
+    from commune.text.messages import localise
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    # Out of date: the retire form, `commune retire --help`, an imported retirement.
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    app = create_app(commune)
+    doc = commune.documents()[0]["id"]
+    page = browser(app, "alice").get(f"/documents/{doc}").page
+    form = page.split('id="retire-category"')[1].split("</select>")[0]
+    assert '<option value="outdated">périmé</option>' in form, form
+    assert "dépassé" not in page
+    en = browser(app, "alice")
+    en.client.headers["Accept-Language"] = "en"
+    assert '<option value="outdated">out of date</option>' in en.get(f"/documents/{doc}").page
+    helped = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["retire", "--help"]).output
+    assert "outdated (périmé)" in helped and "dépassé" not in helped, helped
+    imported = "retired by the publisher of the dataset 'Mairie' on 2026-11-02: outdated"
+    assert localise(imported, "fr").endswith("\u00a0: périmé")
+    # Modelled: /transparency, and the summary the command line and the API give.
+    (home / "commune.toml").write_text(
+        '[models.gros]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9"\nmodel = "m"\n'
+        "active_params_b = 24\ntotal_params_b = 24\n"
+    )
+    with Commune(home) as again:  # commune.toml read anew
+        shown = browser(create_app(again)).get("/transparency").page
+    assert re.search(r"ecologits \S+, modélisée\u00a0: gros \(", shown), shown
+    assert not re.search(r"modélisé\W", shown), shown
+    method = (
+        "ecologits 0.11.3, modelled: gros (24B active, 24B total, 16-bit), 120 output tokens, "
+        "FRA electricity mix, PUE 1.1-1.3, 80 GB GPUs in EcoLogits' reference server, embodied "
+        "impacts included"
+    )
+    said = summary({"wh": 0.01, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
+    assert "ecologits 0.11.3, modélisée\u00a0: gros (" in said, said

@@ -163,7 +163,7 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
                 say(
                     from_environment(os.environ),
                     f"remplacez la valeur de {KEY_ENV} par une clé\u00a0: "
-                    "`commune key create USER`",
+                    "`commune key create UTILISATEUR`",
                     f"replace {KEY_ENV}'s value with a key: `commune key create USER`",
                 ),
                 err=True,

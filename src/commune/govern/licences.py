@@ -151,7 +151,7 @@ def normalise(expression: str) -> str:
             f"invalid licence {expression!r}: unknown to SPDX: {', '.join(unknown)}", hint
         )
     if errors:
-        raise CommuneError(f"invalid licence {expression!r}: {'; '.join(errors)}", hint)
+        raise CommuneError(f"invalid licence {expression!r}: {malformed(expression)}", hint)
     longest = max(info.invalid_symbols, key=len, default="")
     if len(longest) > MAX_REF:
         # Its text is recorded under it (licence_texts.identifier, 200 characters): SQLite
@@ -164,6 +164,37 @@ def normalise(expression: str) -> str:
         fixed = re.sub(r"(?i)\blicenseref-", "LicenseRef-", expression.strip())
         return str(spdx_licensing().parse(fixed, validate=False))
     return str(info.normalized_expression)
+
+
+def malformed(expression: str) -> str:
+    """Why ``expression`` does not parse, in our words. The library's own ("A plain license
+    symbol cannot be used as an exception in a \"WITH symbol\" statement. for token: …") are
+    English in every language, and read so inside a French line."""
+    from license_expression import (
+        PARSE_INVALID_EXCEPTION,
+        PARSE_INVALID_OPERATOR_SEQUENCE,
+        PARSE_INVALID_SYMBOL_AS_EXCEPTION,
+        ExpressionParseError,
+    )
+
+    expression = expression.strip()
+    if expression.count("(") != expression.count(")"):
+        return "unbalanced parentheses"
+    try:
+        spdx_licensing().parse(expression, strict=True)
+    except ExpressionParseError as exc:
+        token = exc.token_string
+        if exc.error_code == PARSE_INVALID_EXCEPTION:  # an exception alone
+            return f"{token} is an exception: it follows WITH, as in GPL-2.0-or-later WITH {token}"
+        if exc.error_code == PARSE_INVALID_SYMBOL_AS_EXCEPTION:  # MIT WITH GPL-2.0
+            return (
+                f"after WITH comes a licence exception such as Classpath-exception-2.0, not {token}"
+            )
+        if exc.error_code == PARSE_INVALID_OPERATOR_SEQUENCE:  # MIT OR OR GPL-2.0
+            return "each AND, OR or WITH needs a licence on either side"
+    except Exception:  # any other failure is said as malformed, below
+        pass
+    return "incomplete or malformed expression"
 
 
 def licence_refs(expression: str | None) -> list[str]:

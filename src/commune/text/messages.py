@@ -1080,7 +1080,30 @@ PATTERNS = [
             r"invalid licence (?P<expr>'[^']*'): unknown to SPDX: (?P<ids>.+)",
             "licence invalide {expr}\u00a0: inconnue de SPDX ({ids})",
         ),
-        (r"invalid licence (?P<expr>'[^']*'): (?P<why>.+)", "licence invalide {expr} : {why}"),
+        # Why an expression does not parse (govern/licences.malformed), never the library's
+        # English words.
+        (
+            r"invalid licence (?P<expr>'[^']*'): unbalanced parentheses",
+            "licence invalide {expr} : une parenthèse ouverte n'est pas fermée, ou l'inverse",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): (?P<token>\S+) is an exception: it follows "
+            r"WITH, as in GPL-2\.0-or-later WITH (?P=token)",
+            "licence invalide {expr} : {token} est une exception, qui suit WITH, comme dans "
+            "GPL-2.0-or-later WITH {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): after WITH comes a licence exception such as "
+            r"Classpath-exception-2\.0, not (?P<token>.+)",
+            "licence invalide {expr} : après WITH vient une exception de licence, comme "
+            "Classpath-exception-2.0, non {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): each AND, OR or WITH needs a licence on "
+            r"either side",
+            "licence invalide {expr} : chaque AND, OR ou WITH demande une licence de part et "
+            "d'autre",
+        ),
         (
             r"a LicenseRef- name is (?P<n>\d+) characters long, over (?P<max>\d+)",
             "un nom LicenseRef- compte {n} caractères, plus de {max}",
