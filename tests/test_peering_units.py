@@ -1409,3 +1409,48 @@ def test_a_collection_named_with_a_combining_accent_is_shared_as_it_is_listed(co
     assert [s["collection"] for s in commune.shares()] == ["marché"]
     commune.unshare(decomposed)
     assert commune.shares() == []
+
+
+def test_a_removed_peer_s_titles_and_contributors_are_forgotten_its_counts_kept(home):
+    """`commune peer remove` kept the peer's document titles (a person's name, for a
+    complaint) and its contributors in `peer_citations` for good: no takedown of the peer's
+    can reach a home that no longer asks it. They are forgotten at removal; the counts, this
+    home's record of what its answers used, stay, and `commune credits` says why the title
+    is gone."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        c.add_peer("coop-c", "https://c.example", key="cmn_5678abcd_secretpart")
+        cited = [
+            {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+             "licence": "CC-BY-4.0", "contributor": "Jean Dupont", "citations": 2},
+            {"peer": "coop-c", "document_id": 7, "title": "Recycling centre",
+             "licence": "CC-BY-4.0", "contributor": "Ville C", "citations": 1},
+        ]  # fmt: skip
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", cited, c.actor(None))
+    removed = run(home, "peer", "remove", "coop-b", lang="en_GB.UTF-8")
+    assert removed.exit_code == 0, removed.output
+    assert removed.output.strip() == (
+        "peer coop-b removed; the title of its document cited here is forgotten, its count kept"
+    )
+    with sqlite3.connect(home / "commune.db") as db:
+        kept = db.execute(
+            "select peer, document_id, title, contributor, licence, citations "
+            "from peer_citations order by peer"
+        ).fetchall()
+    assert kept == [
+        ("coop-b", 7, "", None, "CC-BY-4.0", 2),
+        ("coop-c", 7, "Recycling centre", "Ville C", "CC-BY-4.0", 1),
+    ]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for lang, why in (("en_GB.UTF-8", "(peer removed)"), ("fr_FR.UTF-8", "(pair retiré)")):
+        shown = run(home, "credits", "--month", month, lang=lang)
+        assert shown.exit_code == 0, shown.output
+        assert "Dupont" not in shown.output and why in shown.output
+        assert "Recycling centre" in shown.output

@@ -1634,11 +1634,13 @@ class Commune:
         """The registered peers, their keys masked."""
         return [p.shown() for p in self.federation.peers()]
 
-    def remove_peer(self, name: str, *, actor: Actor = OPERATOR) -> None:
+    def remove_peer(self, name: str, *, actor: Actor = OPERATOR) -> int:
+        """Stop asking a peer; the titles of its documents cited here are forgotten, their
+        counts kept. Returns how many documents' titles were forgotten."""
         from commune.commons.peering.registry import remove
 
         with self.engine.begin() as conn:
-            remove(conn, name, actor)
+            return remove(conn, name, actor)
 
     def peer_search(
         self, query: str, *, actor: Actor, k: int = 5, language: str | None = None

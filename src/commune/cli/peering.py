@@ -123,9 +123,25 @@ def peer_list(ctx: click.Context, as_json: bool) -> None:
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
 def peer_remove(ctx: click.Context, name: str, as_user: str | None) -> None:
-    """Stop asking the peer NAME (its key is forgotten)."""
-    commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
-    click.echo(said(f"pair {name} retiré", f"peer {name} removed"))
+    """Stop asking the peer NAME (its key is forgotten, and the titles of its documents cited
+    here; their counts are kept)."""
+    n = commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
+    if not n:
+        click.echo(said(f"pair {name} retiré", f"peer {name} removed"))
+        return
+    click.echo(
+        said(
+            f"pair {name} retiré ; le titre de son document cité ici est oublié, son décompte gardé"
+            if n == 1
+            else f"pair {name} retiré ; les titres de ses {n} documents cités ici sont "
+            "oubliés, leurs décomptes gardés",
+            f"peer {name} removed; the title of its document cited here is forgotten, its "
+            "count kept"
+            if n == 1
+            else f"peer {name} removed; the titles of its {n} documents cited here are "
+            "forgotten, their counts kept",
+        )
+    )
 
 
 @peer.command("forget")

@@ -34,7 +34,14 @@ from commune.errors import InvalidRequest
 from commune.govern.policy import Actor
 from commune.store import repository as repo
 from commune.store.repository import now
-from commune.store.schema import credits, documents, members, peer_citations, peer_returns
+from commune.store.schema import (
+    credits,
+    documents,
+    members,
+    peer_citations,
+    peer_returns,
+    peers,
+)
 
 ROUTE = "peer/cited"
 # A peer reports what its answer cited as soon as the answer is written, once
@@ -264,7 +271,18 @@ def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, A
         )
         .order_by(peer_citations.c.peer, func.sum(peer_citations.c.citations).desc())
     )
+    # Why a title is blank: the peer retired the document (forget_titles), or the peer was
+    # removed since (forget_peer) and is no longer registered.
+    asked = {str(r.name) for r in conn.execute(select(peers.c.name))}
     return {
         "cited_by_peers": [dict(r._mapping) for r in by_peers],
-        "from_peers": [dict(r._mapping) for r in from_peers],
+        "from_peers": [
+            {
+                **r._mapping,
+                "forgotten": None
+                if r.title
+                else ("retired" if r.peer in asked else "peer removed"),
+            }
+            for r in from_peers
+        ],
     }

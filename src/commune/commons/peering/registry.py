@@ -8,13 +8,13 @@ from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.policy import COOPERATIVE, Actor, require
 from commune.store import audit
 from commune.store.repository import now
-from commune.store.schema import peers
+from commune.store.schema import peer_citations, peers
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,10 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def remove(conn: Connection, name: str, actor: Actor) -> None:
+def remove(conn: Connection, name: str, actor: Actor) -> int:
+    """Stop asking the peer ``name``: its key is forgotten, and so are the titles and
+    contributors of its documents cited here (forget_peer says why), their
+    counts kept. Returns the documents whose title or contributor was forgotten."""
     may(actor)
     done = conn.execute(delete(peers).where(peers.c.name == name))
     if not done.rowcount:
@@ -93,7 +96,29 @@ def remove(conn: Connection, name: str, actor: Actor) -> None:
             or "none yet"
         )
         raise NotFound(f"no peer named {name!r}", f"known peers: {known}")
-    audit.append(conn, actor.user, "peer-remove", f"peer {name}")
+    forgotten = forget_peer(conn, name)
+    audit.append(conn, actor.user, "peer-remove", f"peer {name}", forgotten=forgotten)
+    return forgotten
+
+
+def forget_peer(conn: Connection, peer: str) -> int:
+    """A peer removed: blank the titles and contributors of its documents this home's
+    answers cited, keeping the rows, their document ids, licences and counts. The counts
+    are this home's own record of what its answers used (``commune credits``, "theirs to
+    credit"); the titles and the names of the peer's contributors are the peer's data, kept
+    only to show them while the peer is asked, and no takedown of the peer's (``retired``,
+    citations.forget_titles) can reach this home once it no longer asks it. Returns the
+    documents whose title or contributor was forgotten."""
+    kept = (
+        peer_citations.c.peer == peer,
+        (peer_citations.c.title != "") | peer_citations.c.contributor.is_not(None),
+    )
+    named = conn.execute(
+        select(func.count(func.distinct(peer_citations.c.document_id))).where(*kept)
+    ).scalar_one()
+    if named:
+        conn.execute(update(peer_citations).where(*kept).values(title="", contributor=None))
+    return int(named)
 
 
 def registered(conn: Connection) -> list[Peer]:
