@@ -1454,3 +1454,94 @@ def test_a_removed_peer_s_titles_and_contributors_are_forgotten_its_counts_kept(
         assert shown.exit_code == 0, shown.output
         assert "Dupont" not in shown.output and why in shown.output
         assert "Recycling centre" in shown.output
+
+
+def test_peer_update_changes_only_what_it_is_given_and_keeps_the_titles(home):
+    """A new key or address meant `commune peer remove` then `commune peer add`, which lost
+    the peer's titles cited here. `commune peer update` changes what it is given, checked as
+    `peer add` checks it, and a refusal changes nothing."""
+    import sqlite3
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        cited = [{"peer": "coop-b", "document_id": 7, "title": "Piscine",
+                  "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1}]  # fmt: skip
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", cited, c.actor(None))
+
+    def stored() -> list[tuple[str, str, str]]:
+        with sqlite3.connect(home / "commune.db") as db:
+            return db.execute("select name, url, api_key from peers").fetchall()
+
+    done = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "peer", "update", "coop-b", "--key", "-"],
+        input="cmn_9999ffff_newsecret\n",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "peer coop-b updated (https://b.example, key cmn_9999ffff_…)"
+    assert stored() == [("coop-b", "https://b.example", "cmn_9999ffff_newsecret")]
+    moved = run(home, "peer", "update", "coop-b", "--url", "https://pairs.b.example/")
+    assert moved.exit_code == 0, moved.output
+    assert stored() == [("coop-b", "https://pairs.b.example", "cmn_9999ffff_newsecret")]
+    for args, english, french in (
+        (
+            ("--url", "http://b.example"),
+            "error: the peer's address must use https:// (http:// only on this machine), got "
+            "'http://b.example' (use https://)",
+            "erreur\u00a0: l'adresse du pair doit utiliser https:// (http:// seulement sur cette "
+            "machine), reçu 'http://b.example' (utilisez https://)",
+        ),
+        (
+            ("--key", "secret"),
+            "error: the key must be the cmn_… key the peer issued to this cooperative (ask the "
+            "peer's operator for one: commune peer issue NAME, on their side)",
+            "erreur\u00a0: la clé doit être la clé cmn_… que le pair a délivrée à cette "
+            "coopérative (demandez-en une à l'opérateur du pair\u00a0: commune peer issue NOM, "
+            "de son côté)",
+        ),
+        (
+            (),
+            "error: nothing to change: give --url, --key or both (e.g. commune peer update "
+            "coop-b --key -)",
+            "erreur\u00a0: rien à changer\u00a0: donnez --url, --key ou les deux (par exemple "
+            "commune peer update coop-b --key -)",
+        ),
+    ):
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            refused = run(home, "peer", "update", "coop-b", *args, lang=lang)
+            assert refused.exit_code != 0
+            assert refused.stderr.strip().splitlines() == [said]
+    unknown = run(
+        home, "peer", "update", "coop-x", "--url", "https://x.example", lang="en_GB.UTF-8"
+    )
+    assert unknown.exit_code != 0 and "no peer named 'coop-x'" in unknown.stderr
+    assert stored() == [("coop-b", "https://pairs.b.example", "cmn_9999ffff_newsecret")]
+    with sqlite3.connect(home / "commune.db") as db:
+        assert db.execute("select title from peer_citations").fetchall() == [("Piscine",)]
+        logged = db.execute("select action from audit_log where action = 'peer-update'").fetchall()
+    assert logged == [("peer-update",), ("peer-update",)]
+    # Adding it again is refused with the command that changes it.
+    again = run(
+        home, "peer", "add", "coop-b", "https://b.example", "--key", "cmn_1_x", lang="en_GB.UTF-8"
+    )
+    assert "commune peer update coop-b" in again.stderr
+
+
+def test_a_restore_says_it_takes_back_a_peer_update(home, tmp_path):
+    """A key issued anew and given with `commune peer update` since the backup: the restore
+    brings back the old key, and says so with the command that gives the new one again."""
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+    assert run(home, "backup", str(tmp_path / "bk")).exit_code == 0
+    updated = run(home, "peer", "update", "coop-b", "--key", "cmn_9999ffff_newsecret")
+    assert updated.exit_code == 0, updated.output
+    restored = run(home, "restore", "--force", str(tmp_path / "bk"), lang="en_GB.UTF-8")
+    assert restored.exit_code == 0, restored.output
+    undone = restored.output.split("make again those that still hold:\n")[1].splitlines()
+    assert any(line.split()[2:] == ["peer-update", "peer", "coop-b"] for line in undone)
+    assert "    commune peer update coop-b --key -" in undone

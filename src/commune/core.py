@@ -1634,6 +1634,20 @@ class Commune:
         """The registered peers, their keys masked."""
         return [p.shown() for p in self.federation.peers()]
 
+    def update_peer(
+        self,
+        name: str,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        actor: Actor = OPERATOR,
+    ) -> dict[str, Any]:
+        """Give a registered peer a new address or key; what is not given is kept."""
+        from commune.commons.peering.registry import change
+
+        with self.engine.begin() as conn:
+            return change(conn, name, actor, url=url, key=key).shown()
+
     def remove_peer(self, name: str, *, actor: Actor = OPERATOR) -> int:
         """Stop asking a peer; the titles of its documents cited here are forgotten, their
         counts kept. Returns how many documents' titles were forgotten."""

@@ -1249,8 +1249,16 @@ PATTERNS = [
         (r"known peers: (?P<known>.*)", "pairs connus : {known}"),
         (r"a peer named (?P<name>'[^']*') already exists", "un pair nommé {name} existe déjà"),
         (
-            r"remove it first: commune peer remove (?P<name>\S+)",
-            "retirez-le d'abord : commune peer remove {name}",
+            r"change its address or key with commune peer update (?P<name>.+)",
+            "changez son adresse ou sa clé avec commune peer update {name}",
+        ),
+        (
+            r"nothing to change: give --url, --key or both",
+            "rien à changer : donnez --url, --key ou les deux",
+        ),
+        (
+            r"e\.g\. commune peer update (?P<name>.+) --key -",
+            "par exemple commune peer update {name} --key -",
         ),
         (
             r"the peer routes are for other cooperatives: this key is not a peer's",
