@@ -1545,3 +1545,59 @@ def test_a_restore_says_it_takes_back_a_peer_update(home, tmp_path):
     undone = restored.output.split("make again those that still hold:\n")[1].splitlines()
     assert any(line.split()[2:] == ["peer-update", "peer", "coop-b"] for line in undone)
     assert "    commune peer update coop-b --key -" in undone
+
+
+def test_a_peer_s_400_and_plain_http_at_an_https_address_say_what_to_check(home):
+    """A peer refusing the request (HTTP 400, a question past its limits) was said "failed
+    (HTTP 400)", as a crash that passes; a peer whose https:// address answers in plain http
+    (commune serve's own port, no TLS proxy before it) was said "could not be reached", and
+    its operator looked for a server down. Each now says what to check."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Strict(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            body = json.dumps(
+                {"detail": "the query is 900 characters long, over the limit of 500"}
+            ).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Strict)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with Commune(home) as c:
+            key = "cmn_1234abcd_secretpart"
+            c.add_peer("a-strict", f"http://127.0.0.1:{port}", key=key)
+            c.add_peer("b-plain", f"https://127.0.0.1:{port}", key=key)
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer a-strict refused this cooperative's request (HTTP 400: the query is 900 "
+        "characters long, over the limit of 500; check that the question is within its "
+        "limits and that its version reads this one's requests): answered without it",
+        "peer b-plain answers in plain http at its https:// address (check the address's "
+        "port, commune peer update b-plain --url, or ask its operator to serve https there): "
+        "answered without it",
+    ]
+    assert french == [
+        "le pair a-strict a refusé la requête de cette coopérative (HTTP 400\u00a0: the query "
+        "is 900 characters long, over the limit of 500\u00a0; vérifiez que la question tient "
+        "dans ses limites et que sa version lit les requêtes de celle-ci)\u00a0: réponse sans "
+        "lui",
+        "le pair b-plain répond en http simple à son adresse https:// (vérifiez le port de "
+        "l'adresse, commune peer update b-plain --url, ou demandez à son opérateur de servir "
+        "https à cette adresse)\u00a0: réponse sans lui",
+    ]
