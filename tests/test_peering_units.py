@@ -64,7 +64,6 @@ def _shared_with_a_peer(home: Path, tmp_path: Path, files: dict[str, str]) -> No
 
 def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_path):
     from commune.core import Commune
-    from commune.errors import InvalidRequest
 
     _shared_with_a_peer(
         home,
@@ -80,27 +79,30 @@ def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_p
         chunk = hits[0]["chunk_id"]
         with sqlite3.connect(home / "commune.db") as db:
             (never_given,) = db.execute("select id from chunks where id != ?", (chunk,)).fetchone()
-        # In a shared collection, but never returned to this peer: nothing is credited.
-        with pytest.raises(InvalidRequest, match="not returned to this peer"):
-            c.peer_desk.cited({never_given: 1, chunk: 1}, peer)
-        assert c.peer_desk.cited({chunk: 100}, peer) == 1  # one citation for one return
-        with pytest.raises(InvalidRequest, match="already counted"):
-            c.peer_desk.cited({chunk: 1}, peer)
+        # In a shared collection, but never returned to this peer: not credited.
+        report = c.peer_desk.cited({never_given: 1}, peer)
+        assert report["recorded"] == 0
+        assert [(d["passage"], d["why"]) for d in report["dropped"]] == [
+            (never_given, "not-returned")
+        ]
+        assert c.peer_desk.cited({chunk: 100}, peer)["recorded"] == 1  # one for one return
+        report = c.peer_desk.cited({chunk: 1}, peer)
+        assert report["recorded"] == 0 and "already counted" in report["dropped"][0]["reason"]
         c.peer_search("recycling centre opening", actor=peer, k=1)
-        assert c.peer_desk.cited({chunk: 1}, peer) == 1
+        assert c.peer_desk.cited({chunk: 1}, peer)["recorded"] == 1
     with sqlite3.connect(home / "commune.db") as db:
         credited = db.execute(
             "select sum(citations) from credits where route = 'peer/cited'"
         ).fetchone()
         metered = db.execute("select count(*) from usage where route = 'peer/cited'").fetchone()
-    assert credited == (2,) and metered == (2,)
+    # Every report taken is a row of the ledger, those that credited nothing too.
+    assert credited == (2,) and metered == (4,)
 
 
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
     """The returns table kept every passage of every peer search for good; a peer reports
     its citations right after its answer, so a day is kept."""
     from commune.core import Commune
-    from commune.errors import InvalidRequest
 
     _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
     with Commune(home) as c:
@@ -108,13 +110,13 @@ def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path
         [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
         with sqlite3.connect(home / "commune.db") as db:  # two days pass
             db.execute("update peer_returns set created_at = datetime(created_at, '-2 days')")
-        with pytest.raises(InvalidRequest, match="in the last day"):
-            c.peer_desk.cited({hit["chunk_id"]: 1}, peer)
+        late = c.peer_desk.cited({hit["chunk_id"]: 1}, peer)
+        assert late["recorded"] == 0 and "in the last day" in late["dropped"][0]["reason"]
         c.peer_search("recycling centre opening", actor=peer, k=1)
         with sqlite3.connect(home / "commune.db") as db:
             kept = db.execute("select count(*) from peer_returns").fetchone()
         assert kept == (1,)  # the new search's return; the old one is gone
-        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer) == 1
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer)["recorded"] == 1
 
 
 def _passage(n: int, **over: Any) -> dict[str, Any]:
@@ -762,7 +764,7 @@ def test_a_peer_told_which_documents_it_cited_were_retired_since(home, tmp_path)
         peer = c.actor("coop-a")
         [hit] = c.peer_search("Dupont bruit déchetterie", actor=peer, k=1)["hits"]
         assert hit["title"] == "Plainte de M. Dupont"
-        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer) == 1
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer)["recorded"] == 1
         other = next(d["id"] for d in c.documents() if d["id"] != hit["document_id"])
         assert c.peer_search("recycling centre", actor=peer, k=1)["retired"] == []
         c.retire(hit["document_id"], "demande de M. Dupont", category="personal-data")
@@ -884,7 +886,7 @@ def test_a_peers_answer_citing_two_passages_of_one_contributor_is_one_answer(hom
         peer = c.actor("coop-a")
         hits = c.peer_search("recycling", actor=peer, k=2)["hits"]
         assert len({h["document_id"] for h in hits}) == 2, hits
-        assert c.peer_desk.cited({h["chunk_id"]: 1 for h in hits}, peer) == 2
+        assert c.peer_desk.cited({h["chunk_id"]: 1 for h in hits}, peer)["recorded"] == 2
         report = c.credits(datetime.now(UTC).strftime("%Y-%m"))
     [town] = report["contributors"]
     assert (town["documents"], town["answers"], town["citations"]) == (2, 1, 2)
@@ -1601,3 +1603,50 @@ def test_a_peer_s_400_and_plain_http_at_an_https_address_say_what_to_check(home)
         "l'adresse, commune peer update b-plain --url, ou demandez à son opérateur de servir "
         "https à cette adresse)\u00a0: réponse sans lui",
     ]
+
+
+def test_a_citation_report_keeps_what_still_matches_and_says_what_it_dropped(home, tmp_path):
+    """A peer searched two shared collections; before its report came, this home stopped
+    sharing one. The report was refused whole ("nothing was recorded"), and the passage of
+    the collection still shared earned its contributor nothing. It is now credited, and the
+    other is named in ``dropped`` with why; a malformed report is still refused whole."""
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+
+    (tmp_path / "recycling.md").write_text(RECYCLING, encoding="utf-8")
+    (tmp_path / "market.md").write_text(
+        "# Market\n\nThe recycling market stall costs 12 euros per day.\n", encoding="utf-8"
+    )
+    for args in (
+        ("add", str(tmp_path / "recycling.md"), "--collection", "open-b", "--licence", "CC-BY-4.0"),
+        ("add", str(tmp_path / "market.md"), "--collection", "open-c", "--licence", "CC-BY-4.0"),
+        ("share", "open-b"),
+        ("share", "open-c"),
+        ("peer", "issue", "coop-a"),
+    ):
+        assert run(home, *args).exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        hits = c.peer_search("recycling", actor=peer, k=5)["hits"]
+        by = {h["collection"]: h["chunk_id"] for h in hits}
+        assert set(by) == {"open-b", "open-c"}
+        c.unshare("open-c")
+        report = c.peer_cited({by["open-b"]: 1, by["open-c"]: 1}, actor=peer)
+        with pytest.raises(InvalidRequest, match="between 1 and 100"):
+            c.peer_cited({by["open-b"]: 0}, actor=peer)
+    assert report == {
+        "recorded": 1,
+        "dropped": [
+            {
+                "passage": by["open-c"],
+                "why": "not-shared",
+                "reason": "not a passage of a collection shared with peers (any more)",
+            }
+        ],
+    }
+    with sqlite3.connect(home / "commune.db") as db:
+        credited = db.execute(
+            "select documents.title from credits join documents on documents.id = "
+            "credits.document_id where route = 'peer/cited'"
+        ).fetchall()
+    assert credited == [("Recycling centre",)]

@@ -1705,8 +1705,9 @@ class Commune:
                 done[peer.name] = forget_titles(conn, peer.name, retired)
         return done
 
-    def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> int:
-        """A peer reports which of this home's passages its answer cited."""
+    def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> dict[str, Any]:
+        """A peer reports which of this home's passages its answer cited: ``{"recorded":
+        rows credited, "dropped": [{"passage", "why", "reason"}]}``."""
         return self.peer_desk.cited(counts, actor)
 
     def federated_search(

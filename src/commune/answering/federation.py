@@ -685,7 +685,7 @@ def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
 def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:
     def send() -> None:
         try:
-            status, _ = _post(
+            status, body = _post(
                 f"{peer.url}/peer/cited",
                 peer.key,
                 {"cited": {str(c): n for c, n in counts.items()}},
@@ -693,6 +693,25 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
             )
             if status != 200:
                 log.warning("peer %s did not take the citations: HTTP %s", peer.name, status)
+                return
+            # The passages it no longer credits (its collection changed since its search),
+            # each with why; the others were credited.
+            try:
+                reply = json.loads(body)
+            except ValueError:
+                reply = None
+            dropped = reply.get("dropped") if isinstance(reply, dict) else None
+            if isinstance(dropped, list) and dropped:
+                log.warning(
+                    "peer %s credited %s of the %s passages cited; dropped: %s",
+                    peer.name,
+                    len(counts) - len(dropped),
+                    len(counts),
+                    "; ".join(
+                        f"{d.get('passage')} ({d.get('reason')})" if isinstance(d, dict) else str(d)
+                        for d in dropped[:20]
+                    ),
+                )
         except Exception as exc:
             log.warning("peer %s did not take the citations: %r", peer.name, exc)
 

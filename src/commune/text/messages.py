@@ -1296,17 +1296,6 @@ PATTERNS = [
             r"citations per passage must be between 1 and 100",
             "le nombre de citations par passage doit être entre 1 et 100",
         ),
-        (
-            r"passage (?P<n>\d+) is not in a collection shared with peers: nothing was recorded",
-            "le passage {n} n'est pas dans une collection partagée avec des pairs : rien n'a été "
-            "enregistré",
-        ),
-        (
-            r"passage (?P<n>\d+) was not returned to this peer by /peer/search in the last day, "
-            r"or its citation was already counted: nothing was recorded",
-            "le passage {n} n'a pas été renvoyé à ce pair par /peer/search au cours du dernier "
-            "jour, ou sa citation a déjà été comptée : rien n'a été enregistré",
-        ),
         # The sovereignty map's reasons (stack/sovereignty.py).
         (
             r"(?P<n>\d+) documents without a licence",
