@@ -1650,3 +1650,44 @@ def test_a_citation_report_keeps_what_still_matches_and_says_what_it_dropped(hom
             "credits.document_id where route = 'peer/cited'"
         ).fetchall()
     assert credited == [("Recycling centre",)]
+
+
+def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypatch):
+    """/v1/chat/completions named the peer in its sources ("— via coop-b") but not what the
+    peer's policy asks ("coop-b: share-alike") nor its passage left out and why, which
+    /api/ask's licence_notes and the web page say: the content is all many clients keep."""
+    from fastapi.testclient import TestClient
+
+    from commune.answering import federation
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import EN, make_key
+
+    alike = {"non_commercial": False, "share_alike": True, "tdm_reserved": False}
+    theirs = _passage(
+        1, text="The recycling centre of Ville B is open on Saturday mornings.", policy=alike
+    )
+    unread = _passage(2, text="The recycling centre is closed on Mondays.", licence="Mine")
+    reply = {"coop-b": {"hits": [theirs, unread]}}
+    monkeypatch.setattr(federation, "ask_all", lambda *a: reply)
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    home.mkdir()
+    (home / "commune.toml").write_text("[peers]\nfederate = true\n", encoding="utf-8")
+    question = "When is the recycling centre open?"
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"} | EN) as api:
+            native = api.post("/api/ask", json={"question": question, "mode": "extractive"})
+            r = api.post(
+                "/v1/chat/completions",
+                json={"model": "extractive", "messages": [{"role": "user", "content": question}]},
+            )
+    assert native.status_code == r.status_code == 200, r.text
+    notes = native.json()["licence_notes"]
+    assert any("coop-b: share-alike" in n for n in notes), notes
+    assert any(n.startswith("Left out « Doc 2 »") and "(via coop-b)" in n for n in notes), notes
+    content = r.json()["choices"][0]["message"]["content"]
+    assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
+    for note in notes:
+        assert f"\n\n{note}" in content, content
