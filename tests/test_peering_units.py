@@ -1456,6 +1456,11 @@ def test_a_removed_peer_s_titles_and_contributors_are_forgotten_its_counts_kept(
         assert shown.exit_code == 0, shown.output
         assert "Dupont" not in shown.output and why in shown.output
         assert "Recycling centre" in shown.output
+    # Added again under its name: the titles its removal forgot are still said so.
+    again = run(home, "peer", "add", "coop-b", "https://b.example", "--key", "cmn_1_secret")
+    assert again.exit_code == 0, again.output
+    shown = run(home, "credits", "--month", month, lang="en_GB.UTF-8")
+    assert "(peer removed)" in shown.output and "(retired by the peer)" not in shown.output
 
 
 def test_peer_update_changes_only_what_it_is_given_and_keeps_the_titles(home):

@@ -281,6 +281,7 @@ def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, A
             func.coalesce(peer_citations.c.contributor, "(unknown)").label("contributor"),
             func.count(peer_citations.c.id).label("answers"),
             func.sum(peer_citations.c.citations).label("citations"),
+            func.max(peer_citations.c.created_at).label("last_cited"),
         )
         .where(peer_citations.c.created_at >= start, peer_citations.c.created_at < end)
         .group_by(
@@ -293,16 +294,22 @@ def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, A
         .order_by(peer_citations.c.peer, func.sum(peer_citations.c.citations).desc())
     )
     # Why a title is blank: the peer retired the document (forget_titles), or the peer was
-    # removed since (forget_peer) and is no longer registered.
-    asked = {str(r.name) for r in conn.execute(select(peers.c.name))}
+    # removed since (forget_peer): it is no longer registered, or was added again after
+    # these citations (a removal blanked every title it had).
+    added = {str(r.name): r.added_at for r in conn.execute(select(peers.c.name, peers.c.added_at))}
+
+    def forgotten(r: Any) -> str | None:
+        if r.title:
+            return None
+        since = added.get(r.peer)
+        return "retired" if since is not None and r.last_cited >= since else "peer removed"
+
     return {
         "cited_by_peers": [dict(r._mapping) for r in by_peers],
         "from_peers": [
             {
-                **r._mapping,
-                "forgotten": None
-                if r.title
-                else ("retired" if r.peer in asked else "peer removed"),
+                **{k: v for k, v in r._mapping.items() if k != "last_cited"},
+                "forgotten": forgotten(r),
             }
             for r in from_peers
         ],
