@@ -491,6 +491,30 @@ class StoreKit:
             ).all()
         assert [tuple(r) for r in kept] == [(7, "Piscine", "CC-BY", "VB")]
 
+    def test_a_removed_peer_s_titles_are_forgotten_and_said_so_on_every_store(self, c):
+        """A removed peer's titles are blanked, and the credits report says why, a peer
+        added again included: its citations' times are compared with its registration's,
+        which each store returns as its own kind of datetime."""
+        from datetime import UTC, datetime
+
+        from commune.commons.peering.citations import record_peer_sources, report
+
+        key = "cmn_1234abcd_secretpart"
+        c.add_peer("coop-b", "https://b.example", key=key)
+        one = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": "CC-BY-4.0"}
+        with c.engine.begin() as conn:
+            record_peer_sources(conn, "ask", [{**one, "citations": 1}], c.actor(None))
+        assert c.remove_peer("coop-b") == 1
+        c.add_peer("coop-b", "https://b.example", key=key)
+        with c.engine.connect() as conn:
+            start, end = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC)
+            [row] = report(conn, start, end)["from_peers"]
+        assert (row["title"], row["contributor"], row["forgotten"]) == (
+            "",
+            "(unknown)",
+            "peer removed",
+        )
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

@@ -240,7 +240,9 @@ def test_a_member_key_is_not_a_peer_key(pair):
     status, body = post(f"{pair['url_a']}/peer/search", {"query": "library"}, pair["alice"])
     assert status == 403, body
     status, body = post(f"{pair['url_b']}/peer/cited", {"cited": {"999": 1}}, pair["peer_key"])
-    assert status == 400, body  # a passage that is not shared: nothing recorded
+    # A passage that is not shared: nothing credited, and said.
+    assert status == 200 and body["recorded"] == 0, body
+    assert [(d["passage"], d["why"]) for d in body["dropped"]] == [(999, "not-shared")], body
     # Nor is a peer's key a member's: it would read what is shared inside B only.
     status, body = post(f"{pair['url_b']}/api/search", {"query": "market"}, pair["peer_key"])
     assert status == 401 and "n'ouvre que les routes /peer/" in body["detail"], body

@@ -64,7 +64,6 @@ def _shared_with_a_peer(home: Path, tmp_path: Path, files: dict[str, str]) -> No
 
 def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_path):
     from commune.core import Commune
-    from commune.errors import InvalidRequest
 
     _shared_with_a_peer(
         home,
@@ -80,27 +79,30 @@ def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_p
         chunk = hits[0]["chunk_id"]
         with sqlite3.connect(home / "commune.db") as db:
             (never_given,) = db.execute("select id from chunks where id != ?", (chunk,)).fetchone()
-        # In a shared collection, but never returned to this peer: nothing is credited.
-        with pytest.raises(InvalidRequest, match="not returned to this peer"):
-            c.peer_desk.cited({never_given: 1, chunk: 1}, peer)
-        assert c.peer_desk.cited({chunk: 100}, peer) == 1  # one citation for one return
-        with pytest.raises(InvalidRequest, match="already counted"):
-            c.peer_desk.cited({chunk: 1}, peer)
+        # In a shared collection, but never returned to this peer: not credited.
+        report = c.peer_desk.cited({never_given: 1}, peer)
+        assert report["recorded"] == 0
+        assert [(d["passage"], d["why"]) for d in report["dropped"]] == [
+            (never_given, "not-returned")
+        ]
+        assert c.peer_desk.cited({chunk: 100}, peer)["recorded"] == 1  # one for one return
+        report = c.peer_desk.cited({chunk: 1}, peer)
+        assert report["recorded"] == 0 and "already counted" in report["dropped"][0]["reason"]
         c.peer_search("recycling centre opening", actor=peer, k=1)
-        assert c.peer_desk.cited({chunk: 1}, peer) == 1
+        assert c.peer_desk.cited({chunk: 1}, peer)["recorded"] == 1
     with sqlite3.connect(home / "commune.db") as db:
         credited = db.execute(
             "select sum(citations) from credits where route = 'peer/cited'"
         ).fetchone()
         metered = db.execute("select count(*) from usage where route = 'peer/cited'").fetchone()
-    assert credited == (2,) and metered == (2,)
+    # Every report taken is a row of the ledger, those that credited nothing too.
+    assert credited == (2,) and metered == (4,)
 
 
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
     """The returns table kept every passage of every peer search for good; a peer reports
     its citations right after its answer, so a day is kept."""
     from commune.core import Commune
-    from commune.errors import InvalidRequest
 
     _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
     with Commune(home) as c:
@@ -108,13 +110,13 @@ def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path
         [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
         with sqlite3.connect(home / "commune.db") as db:  # two days pass
             db.execute("update peer_returns set created_at = datetime(created_at, '-2 days')")
-        with pytest.raises(InvalidRequest, match="in the last day"):
-            c.peer_desk.cited({hit["chunk_id"]: 1}, peer)
+        late = c.peer_desk.cited({hit["chunk_id"]: 1}, peer)
+        assert late["recorded"] == 0 and "in the last day" in late["dropped"][0]["reason"]
         c.peer_search("recycling centre opening", actor=peer, k=1)
         with sqlite3.connect(home / "commune.db") as db:
             kept = db.execute("select count(*) from peer_returns").fetchone()
         assert kept == (1,)  # the new search's return; the old one is gone
-        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer) == 1
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer)["recorded"] == 1
 
 
 def _passage(n: int, **over: Any) -> dict[str, Any]:
@@ -762,7 +764,7 @@ def test_a_peer_told_which_documents_it_cited_were_retired_since(home, tmp_path)
         peer = c.actor("coop-a")
         [hit] = c.peer_search("Dupont bruit déchetterie", actor=peer, k=1)["hits"]
         assert hit["title"] == "Plainte de M. Dupont"
-        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer) == 1
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer)["recorded"] == 1
         other = next(d["id"] for d in c.documents() if d["id"] != hit["document_id"])
         assert c.peer_search("recycling centre", actor=peer, k=1)["retired"] == []
         c.retire(hit["document_id"], "demande de M. Dupont", category="personal-data")
@@ -884,7 +886,7 @@ def test_a_peers_answer_citing_two_passages_of_one_contributor_is_one_answer(hom
         peer = c.actor("coop-a")
         hits = c.peer_search("recycling", actor=peer, k=2)["hits"]
         assert len({h["document_id"] for h in hits}) == 2, hits
-        assert c.peer_desk.cited({h["chunk_id"]: 1 for h in hits}, peer) == 2
+        assert c.peer_desk.cited({h["chunk_id"]: 1 for h in hits}, peer)["recorded"] == 2
         report = c.credits(datetime.now(UTC).strftime("%Y-%m"))
     [town] = report["contributors"]
     assert (town["documents"], town["answers"], town["citations"]) == (2, 1, 2)
@@ -1409,3 +1411,288 @@ def test_a_collection_named_with_a_combining_accent_is_shared_as_it_is_listed(co
     assert [s["collection"] for s in commune.shares()] == ["marché"]
     commune.unshare(decomposed)
     assert commune.shares() == []
+
+
+def test_a_removed_peer_s_titles_and_contributors_are_forgotten_its_counts_kept(home):
+    """`commune peer remove` kept the peer's document titles (a person's name, for a
+    complaint) and its contributors in `peer_citations` for good: no takedown of the peer's
+    can reach a home that no longer asks it. They are forgotten at removal; the counts, this
+    home's record of what its answers used, stay, and `commune credits` says why the title
+    is gone."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        c.add_peer("coop-c", "https://c.example", key="cmn_5678abcd_secretpart")
+        cited = [
+            {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+             "licence": "CC-BY-4.0", "contributor": "Jean Dupont", "citations": 2},
+            {"peer": "coop-c", "document_id": 7, "title": "Recycling centre",
+             "licence": "CC-BY-4.0", "contributor": "Ville C", "citations": 1},
+        ]  # fmt: skip
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", cited, c.actor(None))
+    removed = run(home, "peer", "remove", "coop-b", lang="en_GB.UTF-8")
+    assert removed.exit_code == 0, removed.output
+    assert removed.output.strip() == (
+        "peer coop-b removed; the title of its document cited here is forgotten, its count kept"
+    )
+    with sqlite3.connect(home / "commune.db") as db:
+        kept = db.execute(
+            "select peer, document_id, title, contributor, licence, citations "
+            "from peer_citations order by peer"
+        ).fetchall()
+    assert kept == [
+        ("coop-b", 7, "", None, "CC-BY-4.0", 2),
+        ("coop-c", 7, "Recycling centre", "Ville C", "CC-BY-4.0", 1),
+    ]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for lang, why in (("en_GB.UTF-8", "(peer removed)"), ("fr_FR.UTF-8", "(pair retiré)")):
+        shown = run(home, "credits", "--month", month, lang=lang)
+        assert shown.exit_code == 0, shown.output
+        assert "Dupont" not in shown.output and why in shown.output
+        assert "Recycling centre" in shown.output
+    # Added again under its name: the titles its removal forgot are still said so.
+    again = run(home, "peer", "add", "coop-b", "https://b.example", "--key", "cmn_1_secret")
+    assert again.exit_code == 0, again.output
+    shown = run(home, "credits", "--month", month, lang="en_GB.UTF-8")
+    assert "(peer removed)" in shown.output and "(retired by the peer)" not in shown.output
+
+
+def test_peer_update_changes_only_what_it_is_given_and_keeps_the_titles(home):
+    """A new key or address meant `commune peer remove` then `commune peer add`, which lost
+    the peer's titles cited here. `commune peer update` changes what it is given, checked as
+    `peer add` checks it, and a refusal changes nothing."""
+    import sqlite3
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        cited = [{"peer": "coop-b", "document_id": 7, "title": "Piscine",
+                  "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1}]  # fmt: skip
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", cited, c.actor(None))
+
+    def stored() -> list[tuple[str, str, str]]:
+        with sqlite3.connect(home / "commune.db") as db:
+            return db.execute("select name, url, api_key from peers").fetchall()
+
+    done = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, ["--home", str(home), "peer", "update", "coop-b", "--key", "-"],
+        input="cmn_9999ffff_newsecret\n",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "peer coop-b updated (https://b.example, key cmn_9999ffff_…)"
+    assert stored() == [("coop-b", "https://b.example", "cmn_9999ffff_newsecret")]
+    moved = run(home, "peer", "update", "coop-b", "--url", "https://pairs.b.example/")
+    assert moved.exit_code == 0, moved.output
+    assert stored() == [("coop-b", "https://pairs.b.example", "cmn_9999ffff_newsecret")]
+    for args, english, french in (
+        (
+            ("--url", "http://b.example"),
+            "error: the peer's address must use https:// (http:// only on this machine), got "
+            "'http://b.example' (use https://)",
+            "erreur\u00a0: l'adresse du pair doit utiliser https:// (http:// seulement sur cette "
+            "machine), reçu 'http://b.example' (utilisez https://)",
+        ),
+        (
+            ("--key", "secret"),
+            "error: the key must be the cmn_… key the peer issued to this cooperative (ask the "
+            "peer's operator for one: commune peer issue NAME, on their side)",
+            "erreur\u00a0: la clé doit être la clé cmn_… que le pair a délivrée à cette "
+            "coopérative (demandez-en une à l'opérateur du pair\u00a0: commune peer issue NOM, "
+            "de son côté)",
+        ),
+        (
+            (),
+            "error: nothing to change: give --url, --key or both (e.g. commune peer update "
+            "coop-b --key -)",
+            "erreur\u00a0: rien à changer\u00a0: donnez --url, --key ou les deux (par exemple "
+            "commune peer update coop-b --key -)",
+        ),
+    ):
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            refused = run(home, "peer", "update", "coop-b", *args, lang=lang)
+            assert refused.exit_code != 0
+            assert refused.stderr.strip().splitlines() == [said]
+    unknown = run(
+        home, "peer", "update", "coop-x", "--url", "https://x.example", lang="en_GB.UTF-8"
+    )
+    assert unknown.exit_code != 0 and "no peer named 'coop-x'" in unknown.stderr
+    assert stored() == [("coop-b", "https://pairs.b.example", "cmn_9999ffff_newsecret")]
+    with sqlite3.connect(home / "commune.db") as db:
+        assert db.execute("select title from peer_citations").fetchall() == [("Piscine",)]
+        logged = db.execute("select action from audit_log where action = 'peer-update'").fetchall()
+    assert logged == [("peer-update",), ("peer-update",)]
+    # Adding it again is refused with the command that changes it.
+    again = run(
+        home, "peer", "add", "coop-b", "https://b.example", "--key", "cmn_1_x", lang="en_GB.UTF-8"
+    )
+    assert "commune peer update coop-b" in again.stderr
+
+
+def test_a_restore_says_it_takes_back_a_peer_update(home, tmp_path):
+    """A key issued anew and given with `commune peer update` since the backup: the restore
+    brings back the old key, and says so with the command that gives the new one again."""
+    from commune.core import Commune
+
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+    assert run(home, "backup", str(tmp_path / "bk")).exit_code == 0
+    updated = run(home, "peer", "update", "coop-b", "--key", "cmn_9999ffff_newsecret")
+    assert updated.exit_code == 0, updated.output
+    restored = run(home, "restore", "--force", str(tmp_path / "bk"), lang="en_GB.UTF-8")
+    assert restored.exit_code == 0, restored.output
+    undone = restored.output.split("make again those that still hold:\n")[1].splitlines()
+    assert any(line.split()[2:] == ["peer-update", "peer", "coop-b"] for line in undone)
+    assert "    commune peer update coop-b --key -" in undone
+
+
+def test_a_peer_s_400_and_plain_http_at_an_https_address_say_what_to_check(home):
+    """A peer refusing the request (HTTP 400, a question past its limits) was said "failed
+    (HTTP 400)", as a crash that passes; a peer whose https:// address answers in plain http
+    (commune serve's own port, no TLS proxy before it) was said "could not be reached", and
+    its operator looked for a server down. Each now says what to check."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Strict(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            body = json.dumps(
+                {"detail": "the query is 900 characters long, over the limit of 500"}
+            ).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Strict)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with Commune(home) as c:
+            key = "cmn_1234abcd_secretpart"
+            c.add_peer("a-strict", f"http://127.0.0.1:{port}", key=key)
+            c.add_peer("b-plain", f"https://127.0.0.1:{port}", key=key)
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer a-strict refused this cooperative's request (HTTP 400: the query is 900 "
+        "characters long, over the limit of 500; check that the question is within its "
+        "limits and that its version reads this one's requests): answered without it",
+        "peer b-plain answers in plain http at its https:// address (check the address's "
+        "port, commune peer update b-plain --url, or ask its operator to serve https there): "
+        "answered without it",
+    ]
+    assert french == [
+        "le pair a-strict a refusé la requête de cette coopérative (HTTP 400\u00a0: the query "
+        "is 900 characters long, over the limit of 500\u00a0; vérifiez que la question tient "
+        "dans ses limites et que sa version lit les requêtes de celle-ci)\u00a0: réponse sans "
+        "lui",
+        "le pair b-plain répond en http simple à son adresse https:// (vérifiez le port de "
+        "l'adresse, commune peer update b-plain --url, ou demandez à son opérateur de servir "
+        "https à cette adresse)\u00a0: réponse sans lui",
+    ]
+
+
+def test_a_citation_report_keeps_what_still_matches_and_says_what_it_dropped(home, tmp_path):
+    """A peer searched two shared collections; before its report came, this home stopped
+    sharing one. The report was refused whole ("nothing was recorded"), and the passage of
+    the collection still shared earned its contributor nothing. It is now credited, and the
+    other is named in ``dropped`` with why; a malformed report is still refused whole."""
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+
+    (tmp_path / "recycling.md").write_text(RECYCLING, encoding="utf-8")
+    (tmp_path / "market.md").write_text(
+        "# Market\n\nThe recycling market stall costs 12 euros per day.\n", encoding="utf-8"
+    )
+    for args in (
+        ("add", str(tmp_path / "recycling.md"), "--collection", "open-b", "--licence", "CC-BY-4.0"),
+        ("add", str(tmp_path / "market.md"), "--collection", "open-c", "--licence", "CC-BY-4.0"),
+        ("share", "open-b"),
+        ("share", "open-c"),
+        ("peer", "issue", "coop-a"),
+    ):
+        assert run(home, *args).exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-a")
+        hits = c.peer_search("recycling", actor=peer, k=5)["hits"]
+        by = {h["collection"]: h["chunk_id"] for h in hits}
+        assert set(by) == {"open-b", "open-c"}
+        c.unshare("open-c")
+        report = c.peer_cited({by["open-b"]: 1, by["open-c"]: 1}, actor=peer)
+        with pytest.raises(InvalidRequest, match="between 1 and 100"):
+            c.peer_cited({by["open-b"]: 0}, actor=peer)
+    assert report == {
+        "recorded": 1,
+        "dropped": [
+            {
+                "passage": by["open-c"],
+                "why": "not-shared",
+                "reason": "not a passage of a collection shared with peers (any more)",
+            }
+        ],
+    }
+    with sqlite3.connect(home / "commune.db") as db:
+        credited = db.execute(
+            "select documents.title from credits join documents on documents.id = "
+            "credits.document_id where route = 'peer/cited'"
+        ).fetchall()
+    assert credited == [("Recycling centre",)]
+
+
+def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypatch):
+    """/v1/chat/completions named the peer in its sources ("— via coop-b") but not what the
+    peer's policy asks ("coop-b: share-alike") nor its passage left out and why, which
+    /api/ask's licence_notes and the web page say: the content is all many clients keep."""
+    from fastapi.testclient import TestClient
+
+    from commune.answering import federation
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import EN, make_key
+
+    alike = {"non_commercial": False, "share_alike": True, "tdm_reserved": False}
+    theirs = _passage(
+        1, text="The recycling centre of Ville B is open on Saturday mornings.", policy=alike
+    )
+    unread = _passage(2, text="The recycling centre is closed on Mondays.", licence="Mine")
+    reply = {"coop-b": {"hits": [theirs, unread]}}
+    monkeypatch.setattr(federation, "ask_all", lambda *a: reply)
+    monkeypatch.setattr(federation, "_report", lambda *a: None)
+    home.mkdir()
+    (home / "commune.toml").write_text("[peers]\nfederate = true\n", encoding="utf-8")
+    question = "When is the recycling centre open?"
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        key = make_key(c, "alice", "Ville A")
+        with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"} | EN) as api:
+            native = api.post("/api/ask", json={"question": question, "mode": "extractive"})
+            r = api.post(
+                "/v1/chat/completions",
+                json={"model": "extractive", "messages": [{"role": "user", "content": question}]},
+            )
+    assert native.status_code == r.status_code == 200, r.text
+    notes = native.json()["licence_notes"]
+    assert any("coop-b: share-alike" in n for n in notes), notes
+    assert any(n.startswith("Left out « Doc 2 »") and "(via coop-b)" in n for n in notes), notes
+    content = r.json()["choices"][0]["message"]["content"]
+    assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
+    for note in notes:
+        assert f"\n\n{note}" in content, content

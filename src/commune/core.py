@@ -1634,11 +1634,27 @@ class Commune:
         """The registered peers, their keys masked."""
         return [p.shown() for p in self.federation.peers()]
 
-    def remove_peer(self, name: str, *, actor: Actor = OPERATOR) -> None:
+    def update_peer(
+        self,
+        name: str,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        actor: Actor = OPERATOR,
+    ) -> dict[str, Any]:
+        """Give a registered peer a new address or key; what is not given is kept."""
+        from commune.commons.peering.registry import change
+
+        with self.engine.begin() as conn:
+            return change(conn, name, actor, url=url, key=key).shown()
+
+    def remove_peer(self, name: str, *, actor: Actor = OPERATOR) -> int:
+        """Stop asking a peer; the titles of its documents cited here are forgotten, their
+        counts kept. Returns how many documents' titles were forgotten."""
         from commune.commons.peering.registry import remove
 
         with self.engine.begin() as conn:
-            remove(conn, name, actor)
+            return remove(conn, name, actor)
 
     def peer_search(
         self, query: str, *, actor: Actor, k: int = 5, language: str | None = None
@@ -1689,8 +1705,9 @@ class Commune:
                 done[peer.name] = forget_titles(conn, peer.name, retired)
         return done
 
-    def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> int:
-        """A peer reports which of this home's passages its answer cited."""
+    def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> dict[str, Any]:
+        """A peer reports which of this home's passages its answer cited: ``{"recorded":
+        rows credited, "dropped": [{"passage", "why", "reason"}]}``."""
         return self.peer_desk.cited(counts, actor)
 
     def federated_search(

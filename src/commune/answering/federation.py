@@ -56,18 +56,20 @@ class PeerUnavailable(Exception):
     """A peer answered otherwise than with passages (down, refused the key, over quota).
 
     ``why``: what the asker is told (Federation._silent), one of "unreachable" (nothing
-    listens at its address), "certificate" (its TLS certificate was refused), "broken" (the
-    connection broke off), "status" (an HTTP error: ``status``) and "unreadable" (not a
-    reply this version reads). The message is the technical detail, for the log. ``code``:
-    the error's code in the peer's reply ("rate_limited", "quota_exceeded"), if any."""
+    listens at its address), "certificate" (its TLS certificate was refused), "plain" (an
+    https:// address answered in plain http), "broken" (the connection broke off), "status"
+    (an HTTP error: ``status``) and "unreadable" (not a reply this version reads). The
+    message is the technical detail, for the log. ``code``: the error's code in the peer's
+    reply ("rate_limited", "quota_exceeded"), if any; ``said``: its words (``detail``)."""
 
     def __init__(
-        self, detail: str, why: str = "unreadable", status: int = 0, code: str = ""
+        self, detail: str, why: str = "unreadable", status: int = 0, code: str = "", said: str = ""
     ) -> None:
         super().__init__(detail)
         self.why = why
         self.status = status
         self.code = code
+        self.said = said
 
 
 def _refused(status: int, data: Any) -> PeerUnavailable:
@@ -76,7 +78,7 @@ def _refused(status: int, data: Any) -> PeerUnavailable:
     if isinstance(data, dict):
         detail = str(data.get("detail") or data.get("error") or "")[:200]
         code = str(data.get("code") or "")[:50]
-    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code)
+    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code, detail)
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
@@ -113,23 +115,39 @@ def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[i
     except httpx.ConnectError as exc:
         # A certificate refused is a connection error too, but nothing like a peer down: its
         # operator, or this home's, has a certificate to renew or an address to correct.
-        why = "certificate" if _refused_certificate(exc) else "unreachable"
+        why = _connect_failure(exc)
         raise PeerUnavailable(f"ConnectError: {exc}", why) from None
     except httpx.HTTPError as exc:
         raise PeerUnavailable(f"{type(exc).__name__}: {exc}", "broken") from None
 
 
-def _refused_certificate(exc: BaseException) -> bool:
-    """Did the TLS handshake refuse the peer's certificate (expired, self-signed, another
-    name's)? httpx says it as a ConnectError, the ssl module's error among its causes."""
+# What OpenSSL says of a handshake answered in plain http (an HTTP reply where the server's
+# TLS hello was due): by version, the first bytes read as a record of a wrong version, too
+# long, or of no known protocol.
+_PLAIN_HTTP = {
+    "WRONG_VERSION_NUMBER",
+    "PACKET_LENGTH_TOO_LONG",
+    "UNKNOWN_PROTOCOL",
+    "RECORD_LAYER_FAILURE",
+}
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why a connection to a peer failed, as PeerUnavailable.why: "certificate" when the
+    TLS handshake refused its certificate (expired, self-signed, another name's), "plain"
+    when its https:// address answered in plain http (a proxy missing, or the port of
+    commune serve itself), else "unreachable". httpx says each as a ConnectError, the ssl
+    module's error among its causes."""
     import ssl
 
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
+            return "certificate"
+        if isinstance(seen, ssl.SSLError) and seen.reason in _PLAIN_HTTP:
+            return "plain"
         seen = seen.__cause__ or seen.__context__
-    return False
+    return "unreachable"
 
 
 def _ask(
@@ -540,6 +558,18 @@ def unanswered(
             f"the certificate of peer {name} could not be verified (expired, self-signed or "
             "made out to another name)",
         ), True
+    if error.why == "plain":
+        # Said as unreachable, the operator looked for a peer down, when its address names
+        # a port that speaks plain http (commune serve's own, without the proxy before it).
+        return prose(
+            language,
+            f"le pair {name} répond en http simple à son adresse https:// (vérifiez le port "
+            f"de l'adresse, commune peer update {name} --url, ou demandez à son opérateur "
+            "de servir https à cette adresse)",
+            f"peer {name} answers in plain http at its https:// address (check the address's "
+            f"port, commune peer update {name} --url, or ask its operator to serve https "
+            "there)",
+        ), False
     if error.why == "broken":
         return prose(
             language,
@@ -559,6 +589,35 @@ def unanswered(
             "ou erronée ; son opérateur peut en délivrer une nouvelle)",
             f"peer {name} refused this cooperative's key (HTTP {status}, revoked or wrong; "
             "its operator can issue a new one)",
+        ), False
+    if status in (400, 422):
+        # The request as sent: a question longer than the peer's [limits] max_query_chars
+        # (400, its words say so), or a version of the peer that reads the request otherwise
+        # (422). Said as "failed", the operator waited for it to pass.
+        words = error.said.strip()
+        if retired:  # no question was sent: only the version can differ
+            return prose(
+                language,
+                "le pair {name} a refusé la requête de cette coopérative (HTTP {status}{words} "
+                "; vérifiez que sa version lit les requêtes de celle-ci)",
+                "peer {name} refused this cooperative's request (HTTP {status}{words}; check "
+                "that its version reads this one's requests)",
+                name=name,
+                status=status,
+                words=(say(language, "\u00a0: ", ": ") + words) if words else "",
+            ), False
+        return prose(
+            language,
+            "le pair {name} a refusé la requête de cette coopérative (HTTP {status}{words} ; "
+            "vérifiez que la question tient dans ses limites et que sa version lit les "
+            "requêtes de celle-ci)",
+            "peer {name} refused this cooperative's request (HTTP {status}{words}; check "
+            "that the question is within its limits and that its version reads this one's "
+            "requests)",
+            name=name,
+            status=status,
+            # The peer's own words: not respaced (text/say.prose); the colon before them is.
+            words=(say(language, "\u00a0: ", ": ") + words) if words else "",
         ), False
     if status == 429 and error.code == "rate_limited":
         # Not a quota: past twenty wrong keys a minute, a peer answers a wrong key 429 instead
@@ -626,7 +685,7 @@ def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
 def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:
     def send() -> None:
         try:
-            status, _ = _post(
+            status, body = _post(
                 f"{peer.url}/peer/cited",
                 peer.key,
                 {"cited": {str(c): n for c, n in counts.items()}},
@@ -634,6 +693,25 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
             )
             if status != 200:
                 log.warning("peer %s did not take the citations: HTTP %s", peer.name, status)
+                return
+            # The passages it no longer credits (its collection changed since its search),
+            # each with why; the others were credited.
+            try:
+                reply = json.loads(body)
+            except ValueError:
+                reply = None
+            dropped = reply.get("dropped") if isinstance(reply, dict) else None
+            if isinstance(dropped, list) and dropped:
+                log.warning(
+                    "peer %s credited %s of the %s passages cited; dropped: %s",
+                    peer.name,
+                    len(counts) - len(dropped),
+                    len(counts),
+                    "; ".join(
+                        f"{d.get('passage')} ({d.get('reason')})" if isinstance(d, dict) else str(d)
+                        for d in dropped[:20]
+                    ),
+                )
         except Exception as exc:
             log.warning("peer %s did not take the citations: %r", peer.name, exc)
 

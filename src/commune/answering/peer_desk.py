@@ -130,9 +130,10 @@ class PeerDesk:
             "policy": policy,
         }
 
-    def cited(self, counts: dict[int, int], actor: Actor) -> int:
+    def cited(self, counts: dict[int, int], actor: Actor) -> dict[str, Any]:
         """A peer's answer cited these passages (chunk id -> citations): credited to their
-        contributors here, under the peer (commons/peering/citations.py)."""
+        contributors here, under the peer, those that no longer match dropped with why
+        (commons/peering/citations.py)."""
         self._peer(actor)
         meter = self.metering.meter()
         with self.library.engine.begin() as conn:

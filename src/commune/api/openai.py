@@ -362,9 +362,10 @@ def _payload(answer: Answer) -> dict[str, Any]:
 
 
 def _appendix(answer: Answer, replaced: Substitution | None, cited: str | None = None) -> str:
-    """What ends the content: the numbered sources and any substitution, in the question's
-    language, as plain text that reads the same rendered as Markdown or not. ``cited``: the
-    text that max_tokens kept, whose citations only are listed."""
+    """What ends the content: the numbered sources, the licence notes and any substitution,
+    in the question's language, as plain text that reads the same rendered as Markdown or
+    not. ``cited``: the text that max_tokens kept, whose citations only are listed (the
+    notes are kept whole: what a licence asks holds for the part kept too)."""
     fr = answer.language == "fr"
     lines = []
     for s in answer.sources:
@@ -382,6 +383,12 @@ def _appendix(answer: Answer, replaced: Substitution | None, cited: str | None =
     # as docs/generation.md shows it, and a no-break space would break their scripts.
     if lines:
         parts.append(("Sources :" if fr else "Sources:") + "\n" + "\n".join(lines))
+    # What the sources' licences and policies ask of whoever reuses the answer (share-alike,
+    # a peer's collection shared share-alike, no derivatives) and what was left out and why,
+    # a peer's "via" it: the library's notes, as the web, the API and the CLI show them. The
+    # sources named a peer and the content said nothing of its terms, and the content is all
+    # many clients keep.
+    parts += answer.licence_notes
     if replaced is not None:
         parts.append(("Note : " if fr else "Note: ") + replaced.notice)
     return "".join("\n\n" + p for p in parts)

@@ -279,8 +279,13 @@ def credits(ctx: click.Context, month: str, as_json: bool) -> None:
             )
         )
         for r in report["from_peers"]:
-            # A title the peer retired its document since is forgotten (peering.md).
-            title = r["title"] or said("(retiré par le pair)", "(retired by the peer)")
+            # A title the peer retired its document since is forgotten, and so is every
+            # title of a peer removed since (peering.md).
+            title = r["title"] or (
+                said("(pair retiré)", "(peer removed)")
+                if r["forgotten"] == "peer removed"
+                else said("(retiré par le pair)", "(retired by the peer)")
+            )
             click.echo(
                 f"{r['peer']}\t{title}\t{who(r['contributor'])}\t{r['licence']}\t"
                 f"{r['answers']}\t{r['citations']}"

@@ -509,6 +509,12 @@ def _make_again(u: dict[str, Any], handed: bool = False) -> str:
         return f"commune share {word} --off"
     if action == "peer-remove" and kind == "peer":
         return f"commune peer remove {word}"
+    if action == "peer-update" and kind == "peer":
+        # The key is not in the log (masked): whoever made the change has it.
+        given = (f" --url {_shell_word(str(details['url']))}" if details.get("url") else "") + (
+            " --key -" if details.get("key") else ""
+        )
+        return f"commune peer update {word}{given}" if given else ""
     return ""
 
 

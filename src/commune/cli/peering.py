@@ -69,8 +69,8 @@ def share(
 
 @cli.group()
 def peer() -> None:
-    """Other cooperatives: those this home asks (add, list, remove, forget) and those it
-    answers (issue)."""
+    """Other cooperatives: those this home asks (add, update, list, remove, forget) and those
+    it answers (issue)."""
 
 
 @peer.command("add")
@@ -94,6 +94,33 @@ def peer_add(ctx: click.Context, name: str, url: str, key: str, as_user: str | N
         said(
             f"pair {peer} ajouté ({address}, clé {held})",
             f"peer {peer} added ({address}, key {held})",
+        )
+    )
+
+
+@peer.command("update")
+@click.argument("name")
+@click.option("--url", default=None, help="The peer's new address.")
+@click.option(
+    "--key",
+    default=None,
+    help="The new key the peer issued to this cooperative; - reads it from standard input.",
+)
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def peer_update(
+    ctx: click.Context, name: str, url: str | None, key: str | None, as_user: str | None
+) -> None:
+    """Give the peer NAME a new address or key, keeping the rest and its documents' titles
+    cited here (which remove then add would forget)."""
+    if key == "-":
+        key = sys.stdin.readline().strip()
+    shown = commune_of(ctx).update_peer(name, url=url, key=key, actor=acting(ctx, as_user))
+    address, held = shown["url"], shown["key"]
+    click.echo(
+        said(
+            f"pair {name} mis à jour ({address}, clé {held})",
+            f"peer {name} updated ({address}, key {held})",
         )
     )
 
@@ -123,9 +150,25 @@ def peer_list(ctx: click.Context, as_json: bool) -> None:
 @click.option("--as", "as_user", help=AS_ADMIN)
 @click.pass_context
 def peer_remove(ctx: click.Context, name: str, as_user: str | None) -> None:
-    """Stop asking the peer NAME (its key is forgotten)."""
-    commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
-    click.echo(said(f"pair {name} retiré", f"peer {name} removed"))
+    """Stop asking the peer NAME (its key is forgotten, and the titles of its documents cited
+    here; their counts are kept)."""
+    n = commune_of(ctx).remove_peer(name, actor=acting(ctx, as_user))
+    if not n:
+        click.echo(said(f"pair {name} retiré", f"peer {name} removed"))
+        return
+    click.echo(
+        said(
+            f"pair {name} retiré ; le titre de son document cité ici est oublié, son décompte gardé"
+            if n == 1
+            else f"pair {name} retiré ; les titres de ses {n} documents cités ici sont "
+            "oubliés, leurs décomptes gardés",
+            f"peer {name} removed; the title of its document cited here is forgotten, its "
+            "count kept"
+            if n == 1
+            else f"peer {name} removed; the titles of its {n} documents cited here are "
+            "forgotten, their counts kept",
+        )
+    )
 
 
 @peer.command("forget")

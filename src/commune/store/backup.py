@@ -437,6 +437,7 @@ UNDONE_ACTIONS = (
     "drop-collection",
     "peer-unshare",
     "peer-remove",
+    "peer-update",  # a key issued anew since: the restore brings back the old one
     "member-add",  # a member added since: gone, and its people's lines refused without it
     "role-grant",
     "user-quotas",

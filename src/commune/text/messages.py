@@ -1272,8 +1272,16 @@ PATTERNS = [
         (r"known peers: (?P<known>.*)", "pairs connus : {known}"),
         (r"a peer named (?P<name>'[^']*') already exists", "un pair nommé {name} existe déjà"),
         (
-            r"remove it first: commune peer remove (?P<name>\S+)",
-            "retirez-le d'abord : commune peer remove {name}",
+            r"change its address or key with commune peer update (?P<name>.+)",
+            "changez son adresse ou sa clé avec commune peer update {name}",
+        ),
+        (
+            r"nothing to change: give --url, --key or both",
+            "rien à changer : donnez --url, --key ou les deux",
+        ),
+        (
+            r"e\.g\. commune peer update (?P<name>.+) --key -",
+            "par exemple commune peer update {name} --key -",
         ),
         (
             r"the peer routes are for other cooperatives: this key is not a peer's",
@@ -1310,17 +1318,6 @@ PATTERNS = [
         (
             r"citations per passage must be between 1 and 100",
             "le nombre de citations par passage doit être entre 1 et 100",
-        ),
-        (
-            r"passage (?P<n>\d+) is not in a collection shared with peers: nothing was recorded",
-            "le passage {n} n'est pas dans une collection partagée avec des pairs : rien n'a été "
-            "enregistré",
-        ),
-        (
-            r"passage (?P<n>\d+) was not returned to this peer by /peer/search in the last day, "
-            r"or its citation was already counted: nothing was recorded",
-            "le passage {n} n'a pas été renvoyé à ce pair par /peer/search au cours du dernier "
-            "jour, ou sa citation a déjà été comptée : rien n'a été enregistré",
         ),
         # The sovereignty map's reasons (stack/sovereignty.py).
         (

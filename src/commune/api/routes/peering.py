@@ -62,6 +62,7 @@ async def retired(actor: Caller, commune: CommuneDep) -> dict[str, list[int]]:
 
 
 @router.post("/peer/cited")
-async def cited(req: PeerCited, actor: Caller, commune: CommuneDep) -> dict[str, int]:
-    recorded = await run_in_threadpool(commune.peer_cited, req.cited, actor=actor)
-    return {"recorded": recorded}
+async def cited(req: PeerCited, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
+    """``recorded``: the passages credited; ``dropped``: those that no longer match (not
+    shared any more, or not returned to this peer), each with why."""
+    return await run_in_threadpool(commune.peer_cited, req.cited, actor=actor)

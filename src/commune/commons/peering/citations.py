@@ -34,7 +34,14 @@ from commune.errors import InvalidRequest
 from commune.govern.policy import Actor
 from commune.store import repository as repo
 from commune.store.repository import now
-from commune.store.schema import credits, documents, members, peer_citations, peer_returns
+from commune.store.schema import (
+    credits,
+    documents,
+    members,
+    peer_citations,
+    peer_returns,
+    peers,
+)
 
 ROUTE = "peer/cited"
 # A peer reports what its answer cited as soon as the answer is written, once
@@ -57,31 +64,45 @@ def record_returned(conn: Connection, chunk_ids: list[int], actor: Actor) -> Non
         )
 
 
-def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor) -> int:
-    """Credit the passages (chunk id -> citations) a peer's answer cited. Every passage must
-    be in a collection shared with peers and have been returned to this peer by
-    ``/peer/search`` within :data:`RETURNS_KEPT` and not yet cited for that return, or
-    nothing is recorded. Each passage earns one citation per return, whatever count the
-    peer sends: payouts share money by citations, and a peer could otherwise credit any
-    passage, or one passage a hundred times, without ever having been given it. Returns
-    the rows written."""
-    if not counts:
-        return 0
+def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor) -> dict[str, Any]:
+    """Credit the passages (chunk id -> citations) a peer's answer cited. A passage is
+    credited only if it is in a collection shared with peers and was returned to this peer
+    by ``/peer/search`` within :data:`RETURNS_KEPT` and not yet cited for that return. Each
+    passage earns one citation per return, whatever count the peer sends: payouts share
+    money by citations, and a peer could otherwise credit any passage, or one passage a
+    hundred times, without ever having been given it.
+
+    The others are dropped, each said with why (``dropped``), and the rest credited: a
+    report was refused whole for one passage, and this home changes its collections between
+    a peer's search and its report (a collection no longer shared, or made private), so an
+    answer's citations of what was still shared earned their contributors nothing. A
+    passage dropped earns nothing: a peer gains nothing by naming passages it was never
+    given. A report that is not one (past 100 passages, ids or counts out of
+    range) is still refused whole. Returns ``{"recorded": rows written, "dropped": [{"passage",
+    "why", "reason"}]}``; ``why`` is "not-shared" or "not-returned"."""
     if len(counts) > 100:
         raise InvalidRequest(f"at most 100 passages per report, got {len(counts)}")
     if any(not 0 < c < 2**62 for c in counts):
         raise InvalidRequest("passage ids are the positive ids /peer/search gave")
     if any(n <= 0 or n > 100 for n in counts.values()):
         raise InvalidRequest("citations per passage must be between 1 and 100")
+    dropped: list[dict[str, Any]] = []
+    if not counts:
+        return {"recorded": 0, "dropped": dropped}
     outward = {s.collection for s in shared(conn)}
     details = repo.chunk_details(conn, list(counts))
-    stray = sorted(c for c in counts if c not in details or details[c]["collection"] not in outward)
-    if stray:
-        raise InvalidRequest(
-            f"passage {stray[0]} is not in a collection shared with peers: nothing was recorded"
-        )
+    credited: list[int] = []
     at = now()
     for cid in sorted(counts):
+        if cid not in details or details[cid]["collection"] not in outward:
+            dropped.append(
+                {
+                    "passage": cid,
+                    "why": "not-shared",
+                    "reason": "not a passage of a collection shared with peers (any more)",
+                }
+            )
+            continue
         ret = conn.execute(
             select(peer_returns.c.id)
             .where(
@@ -93,8 +114,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
             .order_by(peer_returns.c.id)
             .limit(1)
         ).first()
-        # Conditional, so that two reports at once cannot both spend one return; the
-        # caller's transaction rolls back every row of a refused report.
+        # Conditional, so that two reports at once cannot both spend one return.
         spent = (
             ret is not None
             and conn.execute(
@@ -105,10 +125,18 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
             == 1
         )
         if not spent:
-            raise InvalidRequest(
-                f"passage {cid} was not returned to this peer by /peer/search in the last "
-                "day, or its citation was already counted: nothing was recorded"
+            dropped.append(
+                {
+                    "passage": cid,
+                    "why": "not-returned",
+                    "reason": "not returned to this peer by /peer/search in the last day, or "
+                    "its citation already counted",
+                }
             )
+            continue
+        credited.append(cid)
+    if not credited:
+        return {"recorded": 0, "dropped": dropped}
     # One report is one answer of the peer's: its rows share a key, as a member's answer's do
     # (commons/credits.record), or an answer citing two of a contributor's passages counted
     # as two answers on their line of `commune credits`.
@@ -125,10 +153,10 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
             "citations": 1,
             "answer": answer,
         }
-        for cid in sorted(counts)
+        for cid in credited
     ]
     conn.execute(insert(credits), rows)
-    return len(rows)
+    return {"recorded": len(rows), "dropped": dropped}
 
 
 def record_peer_sources(
@@ -253,6 +281,7 @@ def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, A
             func.coalesce(peer_citations.c.contributor, "(unknown)").label("contributor"),
             func.count(peer_citations.c.id).label("answers"),
             func.sum(peer_citations.c.citations).label("citations"),
+            func.max(peer_citations.c.created_at).label("last_cited"),
         )
         .where(peer_citations.c.created_at >= start, peer_citations.c.created_at < end)
         .group_by(
@@ -264,7 +293,24 @@ def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, A
         )
         .order_by(peer_citations.c.peer, func.sum(peer_citations.c.citations).desc())
     )
+    # Why a title is blank: the peer retired the document (forget_titles), or the peer was
+    # removed since (forget_peer): it is no longer registered, or was added again after
+    # these citations (a removal blanked every title it had).
+    added = {str(r.name): r.added_at for r in conn.execute(select(peers.c.name, peers.c.added_at))}
+
+    def forgotten(r: Any) -> str | None:
+        if r.title:
+            return None
+        since = added.get(r.peer)
+        return "retired" if since is not None and r.last_cited >= since else "peer removed"
+
     return {
         "cited_by_peers": [dict(r._mapping) for r in by_peers],
-        "from_peers": [dict(r._mapping) for r in from_peers],
+        "from_peers": [
+            {
+                **{k: v for k, v in r._mapping.items() if k != "last_cited"},
+                "forgotten": forgotten(r),
+            }
+            for r in from_peers
+        ],
     }
