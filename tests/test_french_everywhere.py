@@ -70,6 +70,15 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("config.py", "expected.__name__"): ("int", "float", "str", "bool", "tuple"),
     ("evaluation/suite.py", "where"): ("cases.jsonl line 3",),
     ("govern/admin.py", "member['kind']"): ("town", "association", "public-body"),
+    # Every reason licences.malformed gives, as it gives them.
+    ("govern/licences.py", "malformed(expression)"): (
+        "unbalanced parentheses",
+        "Classpath-exception-2.0 is an exception: it follows WITH, as in GPL-2.0-or-later "
+        "WITH Classpath-exception-2.0",
+        "after WITH comes a licence exception such as Classpath-exception-2.0, not GPL-2.0",
+        "each AND, OR or WITH needs a licence on either side",
+        "incomplete or malformed expression",
+    ),
     ("govern/members.py", "kind"): ("user", "member"),
     ("govern/quotas.py", "who"): ("member 'Ville de Lyon'", "user 'marie.durand'"),
     ("govern/quotas.py", "whose"): ("its", "their"),
