@@ -196,7 +196,7 @@ def test_the_cli_checks_a_charter_file(home, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('version = "1"\n[sobriety]\nmode_preference = "always"\n')
     r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check", str(bad)])
-    assert r.exit_code == 2 and "line 3" in r.output and "mode_preference" in r.output
+    assert r.exit_code == 78 and "line 3" in r.output and "mode_preference" in r.output
     write_charter(home)
     r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check"])
     assert r.exit_code == 0 and "version 2026-12-01" in r.output

@@ -408,7 +408,7 @@ def test_check_fails_on_a_charter_that_ask_refuses(run, home, charter, reason):
     line = next(x for x in r.output.splitlines() if "charter" in x)
     assert line.startswith("FAILED") and str(file) in line and reason in line, line
     ask = run("ask", "Quand passe le camion ?")
-    assert ask.exit_code == 2 and str(file) in ask.output  # what check said, ask says too
+    assert ask.exit_code == 78 and str(file) in ask.output  # what check said, ask says too
 
 
 def test_indented_code_blocks_are_answered_as_code(run, tmp_path):
@@ -650,18 +650,18 @@ def test_numbers_out_of_range_and_infinite_settings_are_one_line(run, home, corp
         assert out.exit_code == 2 and "out of range" in _one_error_line(out), args
     (home / "charter.toml").write_text('version = "1"\n[sobriety]\ncache_ttl_hours = inf\n')
     out = runner.invoke(cli, ["--home", str(home), "charter", "check"])
-    assert out.exit_code == 2 and "must be a finite number" in _one_error_line(out)
+    assert out.exit_code == 78 and "must be a finite number" in _one_error_line(out)
     (home / "charter.toml").unlink()
     (home / "commune.toml").write_text("[cooperative]\nserver_cost_eur_month = nan\n")
     out = runner.invoke(cli, ["--home", str(home), "statement", "--month", "2026-12"])
-    assert out.exit_code == 2 and "must be a finite number" in _one_error_line(out)
+    assert out.exit_code == 78 and "must be a finite number" in _one_error_line(out)
 
 
 def test_a_settings_link_that_leads_nowhere_is_an_error_not_the_defaults(run, home, corpus):
     run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
     (home / "charter.toml").symlink_to(home / "absent" / "charter.toml")
     out = CliRunner().invoke(cli, ["--home", str(home), "ask", "Quand ouvre la piscine ?"])
-    assert out.exit_code == 2 and "which cannot be read" in _one_error_line(out)
+    assert out.exit_code == 78 and "which cannot be read" in _one_error_line(out)
 
 
 @pytest.mark.usefixtures("made_home")
@@ -1218,7 +1218,7 @@ def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_lin
         create_app(c)
     assert said in str(err.value)
     mcp = run("mcp", "--no-auth")
-    assert mcp.exit_code == 2 and mcp.output.startswith(f"error: {said}"), mcp.output
+    assert mcp.exit_code == 78 and mcp.output.startswith(f"error: {said}"), mcp.output
 
 
 @pytest.mark.usefixtures("made_home")
@@ -1290,7 +1290,7 @@ def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_on
     (home / "commune.toml").write_text('database_url = "sqlite:///mine.db"\n')
     monkeypatch.chdir(here)
     r = runner.invoke(cli, ["--home", str(home), "member", "add", "Ville B"])
-    assert r.exit_code == 2
+    assert r.exit_code == 78
     assert r.output.count("\n") == 1
     assert r.output.startswith(
         "erreur\u00a0: le chemin SQLite relatif sqlite:///mine.db se lit dans le répertoire du "
@@ -1316,7 +1316,7 @@ def test_a_default_collection_no_collection_may_be_named_is_said_as_the_setting(
         "cannot name a new one"
     )
     r = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
-    assert r.exit_code == 2 and r.output.startswith(f"error: {said}"), r.output
+    assert r.exit_code == 78 and r.output.startswith(f"error: {said}"), r.output
     assert r.output.count("\n") == 1
     fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
         cli, ["--home", str(home), "add", str(corpus / "pool.txt"), "--licence", "etalab-2.0"]

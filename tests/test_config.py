@@ -216,7 +216,7 @@ def test_a_database_url_from_the_environment_that_is_no_url_is_one_line(home, mo
     ):
         monkeypatch.setenv("LANG", language)
         r = CliRunner().invoke(cli, ["--home", str(home), "check"], catch_exceptions=False)
-        assert r.exit_code == 2, r.output
+        assert r.exit_code == 78, r.output
         assert r.output.startswith(line) and r.output.count("\n") == 1, r.output
         assert "s3cret" not in r.output
     assert sorted(p.name for p in home.iterdir()) == before
@@ -293,12 +293,12 @@ def test_a_database_url_sqlalchemy_cannot_read_is_one_line_naming_where_it_is(
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     monkeypatch.setenv("COMMUNE_DATABASE_URL", url)
     r = CliRunner().invoke(cli, ["--home", str(home), "check"])
-    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("error: COMMUNE_DATABASE_URL must be a SQLAlchemy URL (such as ")
     assert "s3cret" not in r.output
     monkeypatch.delenv("COMMUNE_DATABASE_URL")
     (home / "commune.toml").write_text(f"database_url = '{url}'\n")
     r = CliRunner().invoke(cli, ["--home", str(home), "check"])
-    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("error: database_url in commune.toml must be a SQLAlchemy URL")
     assert "s3cret" not in r.output

@@ -817,7 +817,7 @@ def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, valu
         cli,
         ["--home", str(home), "ask", "--mode", "generate", "--model", "gpu", "Où va le verre ?"],
     )
-    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.exit_code == 78 and "Traceback" not in out.output, out.output
     assert out.output.replace("\u00a0", " ").startswith(
         "erreur : models.gpu.api_key_env doit nommer une variable d'environnement (lettres, "
         "chiffres, _ : COMMUNE_GPU_KEY) (mettez la clé elle-même dans cette variable, jamais "

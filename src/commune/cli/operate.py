@@ -197,7 +197,8 @@ def check(ctx: click.Context) -> None:
     document, every published chunk embedded, no document stored twice, the ledger
     append-only, the audit chain intact, the search index built from this database (not
     from the one a pg_restore replaced), every model commune.toml names known here.
-    Exit 1 when a check fails; nothing is changed."""
+    Exit 1 when a check fails, 78 when commune.toml is not valid, 2 when the database cannot
+    be opened (one line says why); nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)
     for c in report.checks:
