@@ -302,3 +302,41 @@ def test_a_database_url_sqlalchemy_cannot_read_is_one_line_naming_where_it_is(
     assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("error: database_url in commune.toml must be a SQLAlchemy URL")
     assert "s3cret" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "target", "most"),
+    [
+        ("[chunking]\ntarget_words = 300\n", 300, 260),
+        ("[chunking]\ntarget_words = 200\nmax_words = 120\n", 200, 120),
+    ],
+)
+def test_a_target_above_the_most_words_is_refused_naming_both(home, toml, target, most):
+    """target_words above max_words was taken and did nothing: a passage is cut at
+    max_words before it reaches the target. Now one line names both settings and their
+    values, in the reader's language, and the command stops as on any configuration error."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(toml)
+    for language, said in (
+        (
+            "en_GB.UTF-8",
+            f"error: chunking.target_words ({target}) in commune.toml is above "
+            f"chunking.max_words ({most}): no passage could reach it (lower target_words, or "
+            "raise max_words)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            f"erreur\u00a0: chunking.target_words ({target}) dans commune.toml est supérieur à "
+            f"chunking.max_words ({most})\u00a0: aucun passage ne pourrait l'atteindre (baissez "
+            "target_words, ou augmentez max_words)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+        assert r.exit_code == 78 and r.output == said, r.output
+    (home / "commune.toml").write_text("[chunking]\ntarget_words = 260\n")
+    assert load_settings(home).chunking.target_words == 260

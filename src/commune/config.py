@@ -116,8 +116,20 @@ class EnrichSettings:
 
 @dataclass(frozen=True)
 class ChunkSettings:
+    # A passage is closed once it holds target_words, and never grows past max_words
+    # (ingest/chunking.py).
     target_words: int = 160
     max_words: int = 260
+
+    def __post_init__(self) -> None:
+        # Above max_words, target_words is never reached: every passage was cut at max_words,
+        # and the setting did nothing, in silence.
+        if self.target_words > self.max_words:
+            raise ConfigError(
+                f"chunking.target_words ({self.target_words}) in {CONFIG_FILE} is above "
+                f"chunking.max_words ({self.max_words}): no passage could reach it",
+                "lower target_words, or raise max_words",
+            )
 
 
 @dataclass(frozen=True)

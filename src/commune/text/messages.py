@@ -2312,6 +2312,16 @@ PATTERNS = [
             "augmentez max_upload_mb, ou baissez max_file_mb",
         ),
         (
+            r"chunking\.target_words \((?P<a>\S+)\) in commune\.toml is above chunking\.max_words "
+            r"\((?P<b>\S+)\): no passage could reach it",
+            "chunking.target_words ({a}) dans commune.toml est supérieur à chunking.max_words "
+            "({b})\u00a0: aucun passage ne pourrait l'atteindre",
+        ),
+        (
+            r"lower target_words, or raise max_words",
+            "baissez target_words, ou augmentez max_words",
+        ),
+        (
             r"web\.trusted_proxies in commune\.toml: (?P<value>.+) is not an address or network",
             "web.trusted_proxies dans commune.toml\u00a0: {value} n'est ni une adresse ni un "
             "réseau",
