@@ -657,6 +657,17 @@ def own_tables() -> set[str]:
     return {*_SECTIONS, "models"}
 
 
+# The settings of commune.toml outside any table.
+TOP_KEYS = ("database_url", "default_collection")
+
+
+def setting_tables(key: str) -> list[str]:
+    """The tables of commune.toml where ``key`` is a setting ("[limits]"), for a line written
+    in charter.toml; none for a word that names a different setting in each table (name, k,
+    url…), which says nothing of where it was meant to go."""
+    return [] if key in _COMMON_WORDS else _tables_of(key)
+
+
 def fields_of(cls: type) -> list[str]:
     """The names of a settings table's keys."""
     return [f.name for f in fields(cls)]
@@ -697,6 +708,18 @@ def _unknown_key(
     if section is None and key in _CHARTER_TABLES:
         return ConfigError(
             message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
+        )
+    if section is None and key == "version":
+        return ConfigError(
+            message, "version is a key of charter.toml, not of commune.toml: move it there"
+        )
+    if section is None and key == "name":
+        # Not sent under [peers] alone: the charter's name put here would then be published
+        # to every peer as this cooperative's.
+        return ConfigError(
+            message,
+            "name is the charter's, in charter.toml, or this cooperative's as its peers see "
+            "it, under [peers]: move that line to one of them",
         )
     if section == "payouts" and key in _CHARTER_WEIGHTS:
         return ConfigError(

@@ -2280,6 +2280,14 @@ PATTERNS = [
             "déplacez monthly_eur dans le [payouts] de commune.toml",
         ),
         (
+            r"move the (?P<key>\w+) line into commune\.toml",
+            "déplacez la ligne {key} dans commune.toml",
+        ),
+        (
+            r"move that line into commune\.toml, under \[(?P<table>[\w.]+)\]",
+            "déplacez cette ligne dans commune.toml, sous [{table}]",
+        ),
+        (
             r"(?P<key>\w+) is a weight of the charter: move it into charter\.toml's \[payouts\]",
             "{key} est un poids de la charte\u00a0: déplacez-le dans le [payouts] de charter.toml",
         ),
@@ -2726,6 +2734,17 @@ PATTERNS = [
             r"there",
             "[{table}] est une table de charter.toml, pas de commune.toml\u00a0: "
             "déplacez-la dans charter.toml",
+        ),
+        (
+            r"version is a key of charter\.toml, not of commune\.toml: move it there",
+            "version est une clé de charter.toml, pas de commune.toml\u00a0: déplacez-la dans "
+            "charter.toml",
+        ),
+        (
+            r"name is the charter's, in charter\.toml, or this cooperative's as its peers see it, "
+            r"under \[peers\]: move that line to one of them",
+            "name est le nom de la charte, dans charter.toml, ou celui de cette coopérative tel "
+            "que ses pairs le voient, sous [peers]\u00a0: déplacez cette ligne à l'un des deux",
         ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
@@ -3608,8 +3627,12 @@ REASONS = [
             "une table de commune.toml, pas de charter.toml",
         ),
         (
-            r"a setting of commune\.toml's \[payouts\], not of charter\.toml",
-            "un réglage du [payouts] de commune.toml, pas de charter.toml",
+            r"a setting of commune\.toml's \[(?P<table>[\w.]+)\], not of charter\.toml",
+            "un réglage du [{table}] de commune.toml, pas de charter.toml",
+        ),
+        (
+            r"a setting of commune\.toml, not of charter\.toml",
+            "un réglage de commune.toml, pas de charter.toml",
         ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",
