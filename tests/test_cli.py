@@ -1301,6 +1301,34 @@ def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_on
 
 
 @pytest.mark.usefixtures("made_home")
+def test_check_says_what_it_checks_default_collection_among_the_settings(run, home):
+    """The settings line also fails on a default_collection no collection may be named, but
+    `commune check --help` said "every model commune.toml names", its passing line "every
+    model commune.toml names is here", and neither named the charter or the refusal
+    thresholds' collections it also checks."""
+    shown = " ".join(run("check", "--help").output.split())
+    for checked in (
+        "every original file kept",
+        "charter.toml valid",
+        "default_collection a collection here or a name a new one may take",
+        "every collection [answer.refusal_thresholds] names here",
+        "Exit 1 when a check fails, 78 when commune.toml is not valid",
+    ):
+        assert checked in shown, shown
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert line.endswith(
+        "every model commune.toml names is here (embedders and generators), and "
+        "default_collection can be used"
+    ), line
+    (home / "commune.toml").write_text('default_collection = "mairie/2026"\n')
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert r.exit_code == 1 and line.startswith("FAILED") and "default_collection" in line
+
+
+@pytest.mark.usefixtures("made_home")
 def test_a_default_collection_no_collection_may_be_named_is_said_as_the_setting(run, home, corpus):
     """default_collection = "mairie/2026" passed the start-up and `commune check`, then every
     add naming no collection was refused as "a new collection's name holds only letters…,

@@ -193,12 +193,15 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Verify the home is whole (after a crash or a restore): database integrity, no partial
-    document, every published chunk embedded, no document stored twice, the ledger
-    append-only, the audit chain intact, the search index built from this database (not
-    from the one a pg_restore replaced), every model commune.toml names known here.
-    Exit 1 when a check fails, 78 when commune.toml is not valid, 2 when the database cannot
-    be opened (one line says why); nothing is changed."""
+    """Verify the home is whole (after a crash or a restore) and its settings usable:
+    database integrity, no partial document, every published chunk embedded, no document
+    stored twice, every original file kept, the ledger append-only, the audit chain intact,
+    the search index built from this database (not from the one a pg_restore replaced);
+    charter.toml valid; in commune.toml, the embedders and the default model it names known
+    here, default_collection a collection here or a name a new one may take, and every
+    collection [answer.refusal_thresholds] names here. Exit 1 when a check fails, 78 when
+    commune.toml is not valid, 2 when the database cannot be opened (one line says why);
+    nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)
     for c in report.checks:

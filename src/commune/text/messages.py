@@ -2384,8 +2384,10 @@ PATTERNS = [
             "ajoutez [models.{name}], ou corrigez le nom",
         ),
         (
-            r"every model commune\.toml names is here \(embedders and generators\)",
-            "chaque modèle que nomme commune.toml est ici (plongement et génération)",
+            r"every model commune\.toml names is here \(embedders and generators\), and "
+            r"default_collection can be used",
+            "chaque modèle que nomme commune.toml est ici (plongement et génération), et "
+            "default_collection est utilisable",
         ),
         (
             r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
