@@ -1301,6 +1301,31 @@ def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_on
 
 
 @pytest.mark.usefixtures("made_home")
+def test_check_says_a_charter_s_unknown_key_in_french(home):
+    """`commune check` cut its lines at "; " to put each problem in French, and cut the
+    charter's "unknown key; known keys: …" in two: a French reader got "line 3: …: unknown
+    key" in English. Each problem is now read whole, and several still each in French."""
+    (home / "charter.toml").write_text('version = "1"\n[sovereignty]\nlocal_only = true\n')
+    (home / "commune.toml").write_text('[retrieval]\nembedder = "use"\n[enrich]\nmodel = "e6"\n')
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 1, r.output
+    lines = {x.split()[1]: x for x in r.output.splitlines()}
+    assert lines["charte"] == (
+        f"ÉCHEC   charte     {home / 'charter.toml'}, ligne 3\u00a0: sovereignty.local_only\u00a0: "
+        "clé inconnue\u00a0; clés connues\u00a0: jurisdictions, local_jurisdiction, openness, "
+        "stays_here (corrigez la charte (docs/fr/charte.md) et relancez)"
+    )
+    assert lines["réglages"].startswith(
+        "ÉCHEC   réglages   retrieval.embedder dans commune.toml\u00a0: 'use' n'est pas un modèle "
+        "de plongement ("
+    ), lines["réglages"]
+    assert (
+        "\u00a0; enrich.model dans commune.toml\u00a0: 'e6' n'est pas un modèle de "
+        in (lines["réglages"])
+    )
+
+
+@pytest.mark.usefixtures("made_home")
 def test_check_says_what_it_checks_default_collection_among_the_settings(run, home):
     """The settings line also fails on a default_collection no collection may be named, but
     `commune check --help` said "every model commune.toml names", its passing line "every
