@@ -753,6 +753,17 @@ def _unknown_key(
     return ConfigError(message, f"known keys: {', '.join(sorted(here))}")
 
 
+# A setting's type as the operator writes it in TOML, not as Python names it: "must be int",
+# "must be tuple" spoke of the program (text/messages.py says these in French).
+_KINDS: dict[type, str] = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string in quotes",
+    bool: "true or false",
+    tuple: "a list of strings",
+}
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
@@ -771,7 +782,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(
-                f"{name}.{key} in {CONFIG_FILE} must be {expected.__name__}, got {value!r}"
+                f"{name}.{key} in {CONFIG_FILE} must be {_KINDS[expected]}, got {value!r}"
             )
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):  # TOML's nan passes every comparison below
@@ -819,7 +830,9 @@ def _shares(where: str, raw: Any) -> dict[str, float]:
     out = {}
     for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}.{name} in {CONFIG_FILE} must be float, got {value!r}")
+            raise ConfigError(
+                f"{where}.{name} in {CONFIG_FILE} must be {_KINDS[float]}, got {value!r}"
+            )
         if not (math.isfinite(value) and 0 <= value <= 1):
             raise ConfigError(
                 f"{where}.{name} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"

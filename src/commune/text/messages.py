@@ -236,13 +236,13 @@ EXACT = {
     ),
 }
 WHO = {"member": "le membre", "user": "l'utilisateur"}
-# A setting's expected type, as an operator reads it (not Python's name for it).
+# A setting's expected type, as an operator reads it (config._KINDS).
 TYPES = {
-    "int": "un nombre entier",
-    "float": "un nombre",
-    "str": "un texte",
-    "bool": "true ou false",
-    "tuple": "une liste",
+    "a whole number": "un nombre entier",
+    "a number": "un nombre",
+    "a string in quotes": "un texte entre guillemets",
+    "true or false": "true ou false",
+    "a list of strings": "une liste de textes",
 }
 # A revision's status, as the pages say it.
 STATUSES = {
@@ -2750,8 +2750,8 @@ PATTERNS = [
         ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
-            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
-            r"(?P<value>.+)",
+            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>a whole number|a number|"
+            r"a string in quotes|true or false|a list of strings), got (?P<value>.+)",
             "{key} dans commune.toml doit être {type}, reçu {value}",
         ),
         (
