@@ -467,6 +467,16 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
         )
+    # Shown as written on the transparency page and in the bill of materials: licence = 3 was
+    # taken, then `commune bom` stopped on a traceback ("'int' object has no attribute
+    # 'lower'").
+    for key in ("licence", "origin"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(
+                f"models.{name}.{key} must be {_KINDS[str]}, got {value!r}",
+                'such as licence = "Apache-2.0" and origin = "Mistral AI"',
+            )
     for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (

@@ -2497,6 +2497,14 @@ PATTERNS = [
             "{key} doit être l'un de {known}, reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) must be a string in quotes, got (?P<value>.+)",
+            "{key} doit être un texte entre guillemets, reçu {value}",
+        ),
+        (
+            r'such as licence = "Apache-2\.0" and origin = "Mistral AI"',
+            'par exemple licence = "Apache-2.0" et origin = "Mistral AI"',
+        ),
+        (
             r"(?P<key>models\.\S+) must be a number above 0, got (?P<value>.+)",
             "{key} doit être un nombre supérieur à 0, reçu {value}",
         ),
