@@ -196,7 +196,7 @@ def test_the_cli_checks_a_charter_file(home, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('version = "1"\n[sobriety]\nmode_preference = "always"\n')
     r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check", str(bad)])
-    assert r.exit_code == 2 and "line 3" in r.output and "mode_preference" in r.output
+    assert r.exit_code == 78 and "line 3" in r.output and "mode_preference" in r.output
     write_charter(home)
     r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check"])
     assert r.exit_code == 0 and "version 2026-12-01" in r.output
@@ -2110,6 +2110,26 @@ def test_the_public_page_says_its_evaluations_are_counted_where_none_is_shown(ho
             "un réglage du [payouts] de commune.toml, pas de charter.toml (déplacez monthly_eur "
             "dans le [payouts] de commune.toml)",
         ),
+        (
+            'version = "1"\ndatabase_url = "postgresql+psycopg://commune@db/commune"\n',
+            "line 2: database_url: a setting of commune.toml, not of charter.toml (move the "
+            "database_url line into commune.toml)",
+            "ligne 2\u00a0: database_url\u00a0: un réglage de commune.toml, pas de charter.toml "
+            "(déplacez la ligne database_url dans commune.toml)",
+        ),
+        (
+            'default_collection = "mairie"\nversion = "1"\n',
+            "line 1: default_collection: a setting of commune.toml, not of charter.toml (move "
+            "the default_collection line into commune.toml)",
+            "(déplacez la ligne default_collection dans commune.toml)",
+        ),
+        (
+            'version = "1"\nsession_hours = 24\n',
+            "line 2: session_hours: a setting of commune.toml's [web], not of charter.toml "
+            "(move that line into commune.toml, under [web])",
+            "session_hours\u00a0: un réglage du [web] de commune.toml, pas de charter.toml "
+            "(déplacez cette ligne dans commune.toml, sous [web])",
+        ),
     ],
 )
 def test_a_setting_of_commune_toml_in_the_charter_says_where_it_goes(home, text, said, french):
@@ -2141,3 +2161,37 @@ def test_the_charter_s_payout_weights_in_commune_toml_say_where_they_go(home):
     assert "citations est un poids de la charte\u00a0: déplacez-le" in localise(
         str(exc.value), "fr"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "french"),
+    [
+        (
+            'version = "2026-12-01"\n',
+            "version is a key of charter.toml, not of commune.toml: move it there",
+            "(version est une clé de charter.toml, pas de commune.toml\u00a0: déplacez-la dans "
+            "charter.toml)",
+        ),
+        (
+            # Sent under [peers] alone, the charter's name went out to every peer as this
+            # cooperative's.
+            'name = "Charte de la coopérative"\n',
+            "name is the charter's, in charter.toml, or this cooperative's as its peers see "
+            "it, under [peers]: move that line to one of them",
+            "(name est le nom de la charte, dans charter.toml, ou celui de cette coopérative tel "
+            "que ses pairs le voient, sous [peers]\u00a0: déplacez cette ligne à l'un des deux)",
+        ),
+    ],
+)
+def test_the_charter_s_own_keys_in_commune_toml_say_where_they_go(home, text, hint, french):
+    """The charter's version in commune.toml was "unknown" with commune.toml's keys listed,
+    and its name was sent under [peers], where it names this cooperative to its peers."""
+    from commune.config import load_settings
+    from commune.text.messages import localise
+
+    home.mkdir(exist_ok=True)
+    (home / "commune.toml").write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(home)
+    assert exc.value.hint == hint
+    assert localise(str(exc.value), "fr").endswith(french), localise(str(exc.value), "fr")

@@ -992,7 +992,7 @@ def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, valu
         cli,
         ["--home", str(home), "ask", "--mode", "generate", "--model", "gpu", "Où va le verre ?"],
     )
-    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.exit_code == 78 and "Traceback" not in out.output, out.output
     assert out.output.replace("\u00a0", " ").startswith(
         "erreur : models.gpu.api_key_env doit nommer une variable d'environnement (lettres, "
         "chiffres, _ : COMMUNE_GPU_KEY) (mettez la clé elle-même dans cette variable, jamais "
@@ -1123,6 +1123,36 @@ def test_model_config_errors_name_the_key(tmp_path, toml, message):
     (tmp_path / "commune.toml").write_text(toml)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("line", ["licence = 3", 'origin = ["Mistral AI"]'])
+def test_a_model_s_licence_or_origin_that_is_no_string_is_one_line(home, line):
+    """A model's licence = 3 was taken as it was: `commune check` passed, then `commune bom`
+    stopped on a traceback ("'int' object has no attribute 'lower'"). Now every command
+    stops at the key, in one line, in the reader's language."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "http://h/v1"\nmodel = "m"\n{line}\n'
+    )
+    key, _, value = line.partition(" = ")
+    shown = "3" if value == "3" else "['Mistral AI']"
+    for language, said in (
+        ("en_GB.UTF-8", f"error: models.gpu.{key} must be a string in quotes, got {shown} ("),
+        (
+            "fr_FR.UTF-8",
+            f"erreur\u00a0: models.gpu.{key} doit être un texte entre guillemets, reçu {shown} "
+            '(par exemple licence = "Apache-2.0" et origin = "Mistral AI")',
+        ),
+    ):
+        for command in ("check", "bom"):
+            out = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), command])
+            assert out.exit_code == 78 and out.output.count("\n") == 1, out.output
+            assert out.output.startswith(said), out.output
 
 
 def test_unknown_model_lists_the_configured_ones(commune, corpus):

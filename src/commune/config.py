@@ -116,8 +116,20 @@ class EnrichSettings:
 
 @dataclass(frozen=True)
 class ChunkSettings:
+    # A passage is closed once it holds target_words, and never grows past max_words
+    # (ingest/chunking.py).
     target_words: int = 160
     max_words: int = 260
+
+    def __post_init__(self) -> None:
+        # Above max_words, target_words is never reached: every passage was cut at max_words,
+        # and the setting did nothing, in silence.
+        if self.target_words > self.max_words:
+            raise ConfigError(
+                f"chunking.target_words ({self.target_words}) in {CONFIG_FILE} is above "
+                f"chunking.max_words ({self.max_words}): no passage could reach it",
+                "lower target_words, or raise max_words",
+            )
 
 
 @dataclass(frozen=True)
@@ -495,6 +507,16 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
         )
+    # Shown as written on the transparency page and in the bill of materials: licence = 3 was
+    # taken, then `commune bom` stopped on a traceback ("'int' object has no attribute
+    # 'lower'").
+    for key in ("licence", "origin"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(
+                f"models.{name}.{key} must be {_KINDS[str]}, got {value!r}",
+                'such as licence = "Apache-2.0" and origin = "Mistral AI"',
+            )
     for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (
@@ -685,6 +707,17 @@ def own_tables() -> set[str]:
     return {*_SECTIONS, "models"}
 
 
+# The settings of commune.toml outside any table.
+TOP_KEYS = ("database_url", "default_collection")
+
+
+def setting_tables(key: str) -> list[str]:
+    """The tables of commune.toml where ``key`` is a setting ("[limits]"), for a line written
+    in charter.toml; none for a word that names a different setting in each table (name, k,
+    url…), which says nothing of where it was meant to go."""
+    return [] if key in _COMMON_WORDS else _tables_of(key)
+
+
 def fields_of(cls: type) -> list[str]:
     """The names of a settings table's keys."""
     return [f.name for f in fields(cls)]
@@ -726,6 +759,18 @@ def _unknown_key(
         return ConfigError(
             message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
         )
+    if section is None and key == "version":
+        return ConfigError(
+            message, "version is a key of charter.toml, not of commune.toml: move it there"
+        )
+    if section is None and key == "name":
+        # Not sent under [peers] alone: the charter's name put here would then be published
+        # to every peer as this cooperative's.
+        return ConfigError(
+            message,
+            "name is the charter's, in charter.toml, or this cooperative's as its peers see "
+            "it, under [peers]: move that line to one of them",
+        )
     if section == "payouts" and key in _CHARTER_WEIGHTS:
         return ConfigError(
             message, f"{key} is a weight of the charter: move it into charter.toml's [payouts]"
@@ -758,6 +803,17 @@ def _unknown_key(
     return ConfigError(message, f"known keys: {', '.join(sorted(here))}")
 
 
+# A setting's type as the operator writes it in TOML, not as Python names it: "must be int",
+# "must be tuple" spoke of the program (text/messages.py says these in French).
+_KINDS: dict[type, str] = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string in quotes",
+    bool: "true or false",
+    tuple: "a list of strings",
+}
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
@@ -776,7 +832,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(
-                f"{name}.{key} in {CONFIG_FILE} must be {expected.__name__}, got {value!r}"
+                f"{name}.{key} in {CONFIG_FILE} must be {_KINDS[expected]}, got {value!r}"
             )
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):  # TOML's nan passes every comparison below
@@ -824,7 +880,9 @@ def _shares(where: str, raw: Any) -> dict[str, float]:
     out = {}
     for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}.{name} in {CONFIG_FILE} must be float, got {value!r}")
+            raise ConfigError(
+                f"{where}.{name} in {CONFIG_FILE} must be {_KINDS[float]}, got {value!r}"
+            )
         if not (math.isfinite(value) and 0 <= value <= 1):
             raise ConfigError(
                 f"{where}.{name} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"

@@ -827,7 +827,8 @@ class Commune:
             "settings",
             not strays,
             "; ".join(str(e) for e in strays)
-            or "every model commune.toml names is here (embedders and generators)",
+            or "every model commune.toml names is here (embedders and generators), and "
+            "default_collection can be used",
         )
         self._charter_left_behind(report)
         self._index_of_another_database(report)

@@ -21,10 +21,12 @@ from typing import Any, NoReturn
 from commune.commons.payouts import Weights
 from commune.config import (
     OPENNESS,
+    TOP_KEYS,
     config_file_present,
     jurisdiction_problem,
     own_tables,
     read_config_text,
+    setting_tables,
 )
 from commune.errors import ConfigError
 from commune.store.check import Check
@@ -500,6 +502,23 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
                 key,
                 "a table of commune.toml, not of charter.toml",
                 hint=f"move the [{key}] table into commune.toml",
+            )
+        if key not in known and key in TOP_KEYS:
+            # database_url written here was told only "unknown key", with the charter's keys:
+            # the operator looked for a misspelling, not for the other file.
+            r.fail(
+                "",
+                key,
+                "a setting of commune.toml, not of charter.toml",
+                hint=f"move the {key} line into commune.toml",
+            )
+        tables = [] if key in known else setting_tables(key)
+        if tables:  # session_hours, max_file_mb… written before any table
+            r.fail(
+                "",
+                key,
+                f"a setting of commune.toml's {tables[0]}, not of charter.toml",
+                hint=f"move that line into commune.toml, under {tables[0]}",
             )
         if key not in known:
             r.fail("", key, f"unknown key; known: {', '.join(sorted(known))}")

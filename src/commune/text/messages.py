@@ -236,13 +236,13 @@ EXACT = {
     ),
 }
 WHO = {"member": "le membre", "user": "l'utilisateur"}
-# A setting's expected type, as an operator reads it (not Python's name for it).
+# A setting's expected type, as an operator reads it (config._KINDS).
 TYPES = {
-    "int": "un nombre entier",
-    "float": "un nombre",
-    "str": "un texte",
-    "bool": "true ou false",
-    "tuple": "une liste",
+    "a whole number": "un nombre entier",
+    "a number": "un nombre",
+    "a string in quotes": "un texte entre guillemets",
+    "true or false": "true ou false",
+    "a list of strings": "une liste de textes",
 }
 # A revision's status, as the pages say it.
 STATUSES = {
@@ -2300,6 +2300,14 @@ PATTERNS = [
             "déplacez monthly_eur dans le [payouts] de commune.toml",
         ),
         (
+            r"move the (?P<key>\w+) line into commune\.toml",
+            "déplacez la ligne {key} dans commune.toml",
+        ),
+        (
+            r"move that line into commune\.toml, under \[(?P<table>[\w.]+)\]",
+            "déplacez cette ligne dans commune.toml, sous [{table}]",
+        ),
+        (
             r"(?P<key>\w+) is a weight of the charter: move it into charter\.toml's \[payouts\]",
             "{key} est un poids de la charte\u00a0: déplacez-le dans le [payouts] de charter.toml",
         ),
@@ -2330,6 +2338,16 @@ PATTERNS = [
         (
             r"raise max_upload_mb, or lower max_file_mb",
             "augmentez max_upload_mb, ou baissez max_file_mb",
+        ),
+        (
+            r"chunking\.target_words \((?P<a>\S+)\) in commune\.toml is above chunking\.max_words "
+            r"\((?P<b>\S+)\): no passage could reach it",
+            "chunking.target_words ({a}) dans commune.toml est supérieur à chunking.max_words "
+            "({b})\u00a0: aucun passage ne pourrait l'atteindre",
+        ),
+        (
+            r"lower target_words, or raise max_words",
+            "baissez target_words, ou augmentez max_words",
         ),
         (
             r"web\.trusted_proxies in commune\.toml: (?P<value>.+) is not an address or network",
@@ -2386,8 +2404,10 @@ PATTERNS = [
             "ajoutez [models.{name}], ou corrigez le nom",
         ),
         (
-            r"every model commune\.toml names is here \(embedders and generators\)",
-            "chaque modèle que nomme commune.toml est ici (plongement et génération)",
+            r"every model commune\.toml names is here \(embedders and generators\), and "
+            r"default_collection can be used",
+            "chaque modèle que nomme commune.toml est ici (plongement et génération), et "
+            "default_collection est utilisable",
         ),
         (
             r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
@@ -2503,6 +2523,14 @@ PATTERNS = [
         (
             r"(?P<key>models\.\S+) must be one of (?P<known>.+), got (?P<value>.+)",
             "{key} doit être l'un de {known}, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) must be a string in quotes, got (?P<value>.+)",
+            "{key} doit être un texte entre guillemets, reçu {value}",
+        ),
+        (
+            r'such as licence = "Apache-2\.0" and origin = "Mistral AI"',
+            'par exemple licence = "Apache-2.0" et origin = "Mistral AI"',
         ),
         (
             r"(?P<key>models\.\S+) must be a number above 0, got (?P<value>.+)",
@@ -2757,10 +2785,21 @@ PATTERNS = [
             "[{table}] est une table de charter.toml, pas de commune.toml\u00a0: "
             "déplacez-la dans charter.toml",
         ),
+        (
+            r"version is a key of charter\.toml, not of commune\.toml: move it there",
+            "version est une clé de charter.toml, pas de commune.toml\u00a0: déplacez-la dans "
+            "charter.toml",
+        ),
+        (
+            r"name is the charter's, in charter\.toml, or this cooperative's as its peers see it, "
+            r"under \[peers\]: move that line to one of them",
+            "name est le nom de la charte, dans charter.toml, ou celui de cette coopérative tel "
+            "que ses pairs le voient, sous [peers]\u00a0: déplacez cette ligne à l'un des deux",
+        ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
-            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
-            r"(?P<value>.+)",
+            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>a whole number|a number|"
+            r"a string in quotes|true or false|a list of strings), got (?P<value>.+)",
             "{key} dans commune.toml doit être {type}, reçu {value}",
         ),
         (
@@ -3638,8 +3677,12 @@ REASONS = [
             "une table de commune.toml, pas de charter.toml",
         ),
         (
-            r"a setting of commune\.toml's \[payouts\], not of charter\.toml",
-            "un réglage du [payouts] de commune.toml, pas de charter.toml",
+            r"a setting of commune\.toml's \[(?P<table>[\w.]+)\], not of charter\.toml",
+            "un réglage du [{table}] de commune.toml, pas de charter.toml",
+        ),
+        (
+            r"a setting of commune\.toml, not of charter\.toml",
+            "un réglage de commune.toml, pas de charter.toml",
         ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",
