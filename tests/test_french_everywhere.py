@@ -67,7 +67,16 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "documents.jsonl, line 3, history 1",
     ),
     ("commons/opendata.py", "', '.join(missing)"): ("licence", "licence, added_at"),
-    ("config.py", "expected.__name__"): ("int", "float", "str", "bool", "tuple"),
+    ("config.py", "_KINDS[expected]"): (
+        "a whole number",
+        "a number",
+        "a string in quotes",
+        "true or false",
+        "a list of strings",
+    ),
+    ("config.py", "_KINDS[str]"): ("a string in quotes",),
+    ("config.py", "_KINDS[float]"): ("a number",),
+    ("charter/rules.py", "tables[0]"): ("[web]", "[limits]", "[answer]"),
     ("evaluation/suite.py", "where"): ("cases.jsonl line 3",),
     ("govern/admin.py", "member['kind']"): ("town", "association", "public-body"),
     # Every reason licences.malformed gives, as it gives them.

@@ -1067,7 +1067,7 @@ def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, va
         "in an environment variable and name that variable there)"
     )
     out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "documents"])
-    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.exit_code == 78 and "Traceback" not in out.output, out.output
     assert out.output.replace("\u00a0", " ").startswith(
         "erreur : models.gpu.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
         "variable (mettez la clé dans une variable d'environnement et nommez cette variable là)"
