@@ -190,6 +190,30 @@ def test_an_endpoints_wait_for_its_next_byte_follows_the_time_limit(tmp_path):
     assert str(info.value).startswith(f"model gpu at {e.url} sent nothing for 0.5 s"), info.value
 
 
+def test_an_endpoint_silent_under_no_time_limit_is_still_given_up_on(tmp_path, monkeypatch):
+    """Under generation_seconds = 0 (no limit on an answer's time) the wait for an
+    endpoint's next byte had no limit either: a stuck GPU server held the person's request,
+    and a thread of the service, for ever. The silence is waited out for SILENT_SECONDS
+    (120 s; shortened here), as before the wait followed the limit."""
+    from commune.generate import openai_compat
+
+    monkeypatch.setattr(openai_compat, "SILENT_SECONDS", 0.5)
+    e = ScriptedEndpoint("Bonjour.", delay=3)  # a fake upstream, silent past the wait
+    try:
+        (tmp_path / "commune.toml").write_text(
+            f'[limits]\ngeneration_seconds = 0\n\n[models.gpu]\nbackend = "openai"\n'
+            f'base_url = "{e.url}"\nmodel = "m"\n'
+        )
+        gen = get_generator(load_settings(tmp_path), "gpu")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        f"model gpu at {e.url} sent nothing for 0.5 s (it is busy or stuck: its own logs say why)"
+    )
+
+
 def test_a_model_writing_without_end_still_meets_the_time_limit():
     """The limit was read only while waiting for an item: a model that always had one ready
     (an endpoint ignoring max_tokens, writing fast) was never stopped."""

@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 # The longest wait for a connection to an endpoint, whatever the time limit of an answer.
 CONNECT_SECONDS = 30.0
 
+# The longest silence waited out between two bytes of an endpoint when [limits]
+# generation_seconds sets no limit (0): no limit on an answer's time is none on a stuck GPU
+# server's silence, which held the person's request and a thread of the service for ever.
+# A model that writes on is never cut by it; one that needs longer to start answering is
+# given a limit above it.
+SILENT_SECONDS = 120.0
+
 
 # Beyond any token's length in the languages answered (about 4 characters on average).
 CHARS_PER_TOKEN = 8
@@ -196,8 +203,9 @@ class OpenAICompatibleGenerator(Generator):
             # The wait between two bytes follows [limits] generation_seconds: fixed at 120 s,
             # an endpoint silent for 120 s (a model still loading) was given up on under a
             # limit of 300 s, and under a limit of 30 s a silent endpoint's connection was
-            # held up to 90 s past the answer by the thread reading it (base.within).
-            timeout=seconds,
+            # held up to 90 s past the answer by the thread reading it (base.within). No
+            # limit (None) waits out SILENT_SECONDS of silence, not for ever.
+            timeout=seconds or SILENT_SECONDS,
             max_tokens=max_tokens,
             temperature=spec.temperature,
         )
