@@ -935,6 +935,35 @@ def test_missing_key_names_the_variable(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "name", ["GPUKEY2026PRODUCTION", "COMMUNEGPUKEY2026", "OPENAIAPIKEYPROD1", "OPENAI_API_KEY"]
+)
+def test_a_variables_name_in_capitals_is_taken_where_it_is_not_set(made_home, monkeypatch, name):
+    """A variable's name written in capitals with a year or a number, without underscores
+    (GPUKEY2026PRODUCTION), was taken for a key: wherever the variable was not set (`commune
+    documents` in a shell, `commune check` run by another user than the service's) every
+    command stopped at start-up with "api_key_env holds what looks like a key"."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home = made_home
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        f'api_key_env = "{name}"\n'
+    )
+    monkeypatch.delenv(name, raising=False)
+    assert load_settings(home).models["gpu"].api_key_env == name
+    out = CliRunner().invoke(cli, ["--home", str(home), "documents"])
+    assert out.exit_code == 0, out.output
+    gen = get_generator(load_settings(home), "gpu")
+    with pytest.raises(GeneratorUnavailable) as info:
+        gen.complete([{"role": "user", "content": "hi"}])
+    assert str(info.value) == (
+        f"no API key for model gpu (export {name}=... (named by models.gpu.api_key_env))"
+    )
+
+
+@pytest.mark.parametrize(
     "value",
     [
         "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
@@ -1067,6 +1096,7 @@ def test_a_base_url_on_port_0_is_refused_at_start_up(tmp_path, url):
         "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
         "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # a Hugging Face token
         "f3a9c07b1d2e4f5a6b7c8d9e0f1a2b3c",  # a key in hexadecimal
+        "KX9Q2M4B8ZP1R6TW3YC5N0DHJ8LV2QA7",  # capitals and digits, mixed as a key's are
     ],
 )
 def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, value):
