@@ -94,14 +94,24 @@ def test_local_model_streams_deltas_then_a_completion(smollm2):
     assert isinstance(final, Completion) and final.text == "".join(deltas)
 
 
-def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2):
-    # llama.cpp's error object reached the asker as a Python dict: "{'code': 400, ...}".
+def test_a_prompt_over_the_local_models_context_tells_the_person_what_to_do(smollm2):
+    """llama.cpp's error object reached the asker as a Python dict: "{'code': 400, ...}".
+    Then the note told the person asking to "raise models.tiny.n_ctx in commune.toml", a
+    setting only the operator can change, where a GPU server's same refusal told them to
+    ask a shorter question: one event, one note, whichever backend met it."""
+    from commune.text.messages import localise
+
     small = LlamaCppGenerator("tiny", smollm2.path, n_ctx=128, threads=1)
     with pytest.raises(GeneratorUnavailable) as info:
         small.complete([{"role": "user", "content": "bonjour " * 400}], max_tokens=8)
-    message = str(info.value)
-    assert "tokens) exceed model tiny's context (" in message, message  # llama.cpp's minimum
-    assert message.endswith("(raise models.tiny.n_ctx in commune.toml)") and "{" not in message
+    assert str(info.value) == (
+        "the question and its passages are too long for model tiny (ask a shorter question, or "
+        "in fewer collections)"
+    )
+    assert localise(str(info.value), "fr") == (
+        "la question et ses passages sont trop longs pour le modèle tiny (posez une question "
+        "plus courte, ou dans moins de collections)"
+    )
 
 
 def test_a_model_path_from_the_home_directory_is_found(smollm2, tmp_path, monkeypatch):
