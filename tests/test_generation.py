@@ -464,6 +464,33 @@ def test_a_prompt_past_the_models_context_tells_the_person_what_to_do(body):
     )
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: "
+        "3900 `inputs` tokens and 400 `max_new_tokens`",
+        "Input validation error: `inputs` must have less than 4096 tokens. Given: 4545",
+    ],
+)
+def test_a_prompt_past_a_tgi_servers_context_tells_the_person_what_to_do(message):
+    """Hugging Face's text-generation-inference refuses a prompt past its context with HTTP
+    422 and its own words ("`inputs` tokens + `max_new_tokens` must be <= 4096"): since the
+    text of a 422 is no longer shown, the note said only "answered HTTP 422 (its own logs say
+    why)", where a vLLM or llama.cpp server's same refusal told the person what to do."""
+    body = {"error": message, "error_type": "validation"}
+    e = ScriptedEndpoint("", raw=json.dumps(body), status=422)  # a fake TGI
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        "the question and its passages are too long for model gpu (ask a shorter question, or "
+        "in fewer collections)"
+    )
+
+
 def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
     """An endpoint's long message (185 characters) was cut at 160 in the middle of a word,
     with nothing to say so: "Please reduce the length o (its own logs say why)"."""

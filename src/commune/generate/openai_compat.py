@@ -50,9 +50,13 @@ _TOO_LONG_KINDS = {"context_length_exceeded", "exceed_context_size_error"}
 # 400. This model's maximum context length is..."), vLLM's V1 engine ("The decoder prompt
 # (length 5000) is longer than the maximum model length of 4096"), llama.cpp's server
 # ("request (4476 tokens) exceeds the available context size (4096 tokens), try increasing
-# it"), a gateway's "context window".
+# it"), Hugging Face's text-generation-inference in an HTTP 422 ("`inputs` tokens +
+# `max_new_tokens` must be <= 4096", "`inputs` must have less than 4096 tokens"), a
+# gateway's "context window".
 _TOO_LONG = re.compile(
-    r"context (?:length|size|window)|maximum model length|context_length_exceeded", re.I
+    r"context (?:length|size|window)|maximum model length|context_length_exceeded"
+    r"|`inputs` tokens \+ `max_new_tokens` must be <=|`inputs` must have less than \d+ tokens",
+    re.I,
 )
 
 
