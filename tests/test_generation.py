@@ -491,6 +491,28 @@ def test_a_prompt_past_a_tgi_servers_context_tells_the_person_what_to_do(message
     )
 
 
+def test_a_refusal_whose_kind_is_the_word_none_is_said_without_it():
+    """LiteLLM's proxy writes the string "None" as the type of many of its errors: a request
+    it refused as invalid was said to the person as "answered HTTP 400: None", a kind that
+    read as a fault of Commune's."""
+    body = {
+        "error": {
+            "message": "Invalid model name passed in model=m",
+            "type": "None",
+            "param": "None",
+            "code": "400",
+        }
+    }
+    e = ScriptedEndpoint("", raw=json.dumps(body), status=400)  # a fake LiteLLM proxy
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == f"model gpu at {e.url} answered HTTP 400 (its own logs say why)"
+
+
 def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
     """An endpoint's long message (185 characters) was cut at 160 in the middle of a word,
     with nothing to say so: "Please reduce the length o (its own logs say why)"."""

@@ -77,6 +77,8 @@ def _said(response: Any, key: str | None = None) -> str | None:
 # An error's kind as OpenAI's API, vLLM and llama.cpp's server name it ("invalid_request_error",
 # "BadRequestError", "exceed_context_size_error"): a word, never a sentence.
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+# Words that are no kind: LiteLLM's proxy writes Python's None as the string "None".
+_NO_KIND = {"none", "null"}
 
 
 def _too_long(response: Any) -> bool:
@@ -113,7 +115,7 @@ def _kind(response: Any) -> str | None:
         return None
     for field in ("type", "code"):
         value = error.get(field)
-        if isinstance(value, str) and _KIND.fullmatch(value):
+        if isinstance(value, str) and _KIND.fullmatch(value) and value.lower() not in _NO_KIND:
             return value
     return None
 
