@@ -405,10 +405,16 @@ _KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 def looks_like_a_key(name: str) -> bool:
     """Whether ``name``, given as the variable holding a key, is rather a key itself: a long
     run mixing two of lower case, upper case and digits (MISTRAL_API_KEY_2026 has no such
-    run)."""
+    run). A run of capitals and digits is a key only with its digits scattered, in three
+    groups or more, as a key's fall: a variable's name is written in capitals, with a year
+    or a number in one place (GPUKEY2026PRODUCTION), and was refused wherever the variable
+    was not set (a command run by another user than the service's)."""
     for run in _KEY_RUN.findall(name):
-        kinds = (any(c.islower() for c in run), any(c.isupper() for c in run))
-        if sum((*kinds, any(c.isdigit() for c in run))) >= 2:
+        lower, upper = any(c.islower() for c in run), any(c.isupper() for c in run)
+        digits = len(re.findall(r"[0-9]+", run))
+        if not lower and upper and digits and digits < 3:
+            continue  # a name in capitals
+        if sum((lower, upper, digits > 0)) >= 2:
             return True
     return False
 

@@ -2607,16 +2607,6 @@ PATTERNS = [
             r"check that models\.(?P<name>\S+)\.path is a GGUF model file",
             "vérifiez que models.{name}.path est un fichier de modèle GGUF",
         ),
-        (
-            r"the question and its passages \((?P<n>\S+) tokens\) exceed model "
-            r"(?P<name>\S+)'s context \((?P<ctx>\S+) tokens\)",
-            "la question et ses passages ({n} jetons) dépassent le contexte du modèle {name} "
-            "({ctx} jetons)",
-        ),
-        (
-            r"raise models\.(?P<name>\S+)\.n_ctx in commune\.toml",
-            "augmentez models.{name}.n_ctx dans commune.toml",
-        ),
         (r"model file not found: (?P<path>.+)", "fichier du modèle introuvable\u00a0: {path}"),
         (
             r"fix models\.(?P<name>\S+)\.path in commune\.toml",
