@@ -1129,3 +1129,14 @@ def test_the_description_names_every_key_of_replies_whose_lists_are_filled(home,
         (shown, "Transparency"),
     ):
         names_every_key(spec, value, {"$ref": f"#/components/schemas/{model}"}, model)
+
+
+def test_the_description_of_a_documents_source_says_who_is_given_its_path(commune, corpus):
+    """/openapi.json said a document's source_uri was "a file's name, not its path": the
+    operator's listing (`commune serve --no-auth`) gives the path on the server."""
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    client = TestClient(create_app(commune, require_auth=False), base_url="http://127.0.0.1")
+    [listed] = client.get("/api/documents").json()
+    assert listed["source_uri"] == str((corpus / "pool.txt").resolve())
+    said = client.get("/openapi.json").json()["components"]["schemas"]["Document"]
+    assert "to the operator alone" in said["properties"]["source_uri"]["description"]
