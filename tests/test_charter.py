@@ -1890,6 +1890,18 @@ def test_an_agents_refused_search_is_counted_as_a_search_not_as_a_question(home,
             "]\n",
             6,
         ),
+        (  # a rule written as a string, before a rule written right: the string's own line
+            'version = "1"\n[utility]\nrefuse = [\n  "publicité",\n'
+            '  {name = "b", words = ["y"], message_fr = "m", message_en = "b"},\n]\n',
+            4,
+        ),
+        (  # a multi-line string ending with a quote of its own ("non""""), then the rule
+            'version = "1"\n[utility]\nrefuse = [\n'
+            '  {name = "a", words = ["x"], message_fr = """il dit "non"""", message_en = "b"},\n'
+            "\n"
+            '  {name = "b", words = ["y"], message_fr = "m", message_en = "b", x = 1},\n]\n',
+            6,
+        ),
     ],
 )
 def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, line):

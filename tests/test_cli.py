@@ -257,8 +257,13 @@ def test_search_source_defaults_to_the_absolute_path(run, corpus):
 def test_search_batch_prints_one_json_line_per_query(run, corpus, tmp_path):
     run("add", "--licence", "etalab-2.0", str(corpus))
     queries = tmp_path / "q.txt"
-    queries.write_text("bac jaune\n\nlibrary opening hours\n", encoding="utf-8")
+    # Blank lines are skipped, those of control or format characters only too (a byte-order
+    # mark, a NUL): refused by the search as empty, one stopped the batch.
+    queries.write_text(
+        "bac jaune\n\n\ufeff\n\x00\u200b \nlibrary opening hours\n", encoding="utf-8"
+    )
     r = run("search", "--batch", str(queries), "-k", "2", "--json")
+    assert r.exit_code == 0, r.output
     lines = [json.loads(line) for line in r.output.splitlines()]
     assert [x["query"] for x in lines] == ["bac jaune", "library opening hours"]
     assert all(len(x["hits"]) == 2 and HIT_KEYS <= set(x["hits"][0]) for x in lines)
