@@ -801,6 +801,53 @@ def test_records_past_their_retention_are_purged_and_the_purge_is_audited(home, 
         assert c.verify_audit().ok
 
 
+def test_web_sessions_ended_past_the_retention_are_purged(home):
+    """A signed-out or expired session's row (who signed in when) was kept for good: the
+    purge that deletes the decision records past the retention deletes it too."""
+    import hashlib
+
+    from commune.core import Commune
+    from commune.govern import sessions
+    from commune.store.schema import web_sessions
+
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville")
+        alice = c.actor("alice")
+        with c.engine.begin() as conn:
+            old = sessions.open_session(conn, alice, 12)
+            ended = sessions.open_session(conn, alice, 12)
+            live = sessions.open_session(conn, alice, 12)
+            sessions.end(conn, ended)
+            past = timedelta(days=40)
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.digest.in_([digest(t) for t in (old, ended)]))
+                .values(
+                    created_at=web_sessions.c.created_at - past,
+                    expires_at=web_sessions.c.expires_at - past,
+                )
+            )
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.ended_at.is_not(None))
+                .values(ended_at=web_sessions.c.ended_at - past)
+            )
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            left = conn.execute(select(web_sessions.c.digest)).scalars().all()
+            assert sessions.find(conn, live) is not None
+            entry = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == "purge decisions")
+            ).scalar_one()
+        assert left == [digest(live)]
+        assert json.loads(entry)["sessions_deleted"] == 2
+        assert c.verify_audit().ok
+
+
 def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept(home, corpus):
     from commune.core import Commune
 

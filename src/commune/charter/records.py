@@ -62,7 +62,9 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     """Delete records older than the retention; the purge itself is audited. Under a
     charter that keeps only the question's hash, the texts an earlier charter kept are
     erased too: every asker is told "kept with only the question's hash" (steps.
-    responsibility), their own earlier questions included. Returns the records deleted."""
+    responsibility), their own earlier questions included. The web sessions ended before
+    the same cutoff go too. Returns the decision records deleted."""
+    from commune.govern import sessions as web_sessions
     from commune.store import audit
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
@@ -77,12 +79,15 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
         )
     }
     gone = conn.execute(delete(decisions).where(decisions.c.created_at < cutoff)).rowcount
+    # The web sessions that ended or expired before the same cutoff: who signed in when is
+    # kept as long as what they asked, not for good (govern/sessions.purge).
+    sessions = web_sessions.purge(conn, cutoff)
     erased = 0
     if charter.utility.keep_question != "text":
         erased = conn.execute(
             update(decisions).where(decisions.c.question.is_not(None)).values(question=None)
         ).rowcount
-    if gone or erased:
+    if gone or erased or sessions:
         audit.append(
             conn,
             actor,
@@ -94,6 +99,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
             retention_days=charter.utility.retention_days,
             charter=charter.sha256,
             **({"questions_erased": erased} if erased else {}),
+            **({"sessions_deleted": sessions} if sessions else {}),
         )
     return int(gone or 0)
 
