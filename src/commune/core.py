@@ -953,6 +953,8 @@ class Commune:
         from commune.commons.opendata import import_dataset
 
         counts = import_dataset(self.library, directory, collection, actor=actor, progress=progress)
+        if counts.get("retired"):  # a publisher's personal-data takedown: its files too
+            self.finish_erasures()
         self._refreshed()
         return counts
 
@@ -1157,9 +1159,21 @@ class Commune:
             # answers found no trace of the choice to keep it.
             kept = {} if copies else {"kept_copies": True}
             retired = retire(conn, document_id, reason, actor, category, copies=copies, **kept)
+        # A personal-data takedown's files, once its erased texts have committed (and any
+        # erasure a crash left pending).
+        self.finish_erasures()
         scrub(self.engine)  # the cached answers quoting it, out of the write-ahead log too
         self._refreshed()
         return retired
+
+    def finish_erasures(self) -> int:
+        """Delete the original files of the personal-data takedowns whose texts are erased
+        and whose files are not yet (store/erasure.finish): after each retirement and import,
+        at every purge and at the server's start, so that one cut short by a crash is
+        finished. Returns the erasures finished."""
+        from commune.store.erasure import finish
+
+        return finish(self.engine, self.settings.home)
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR
