@@ -848,6 +848,38 @@ def test_web_sessions_ended_past_the_retention_are_purged(home):
         assert c.verify_audit().ok
 
 
+def test_credits_past_the_retention_forget_who_asked_and_no_total_changes(home, corpus):
+    """Each credit row kept the asker's id for good, though no total reads it: the purge
+    forgets it past the retention, and the month's credits, payouts and the person's own
+    usage read the same."""
+    from commune.core import Commune
+    from commune.store.repository import now
+    from commune.store.schema import credits, usage
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        make_key(c, "alice", "Ville")
+        alice = c.actor("alice")
+        c.ask("Où mettre les emballages en plastique ?", actor=alice, mode="extractive")
+        with c.engine.begin() as conn:
+            # The ledger is append-only (a trigger): its rows stay of today.
+            when = now() - timedelta(days=40)
+            conn.execute(update(credits).values(created_at=when))
+        month = when.strftime("%Y-%m")
+        start, end = now() - timedelta(days=1), now() + timedelta(days=1)
+        before = (c.credits(month), c.usage_series(alice, start, end))
+        with c.engine.connect() as conn:
+            assert set(conn.execute(select(credits.c.user_id)).scalars()) == {alice.user_id}
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            assert set(conn.execute(select(credits.c.user_id)).scalars()) == {None}
+            assert alice.user_id in set(conn.execute(select(usage.c.user_id)).scalars())
+        assert (c.credits(month), c.usage_series(alice, start, end)) == before
+        assert before[0]["contributors"] and before[1]
+        assert c.verify_audit().ok
+
+
 def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept(home, corpus):
     from commune.core import Commune
 
