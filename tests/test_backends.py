@@ -332,6 +332,26 @@ class StoreKit:
         assert not [h for h in c.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
         assert c.verify_audit().ok
 
+    def test_a_personal_data_takedown_erases_the_text_and_its_file(self, c, tmp_path):
+        """The takedown's texts blanked in its transaction, its file deleted after, and the
+        home whole as it is (store/erasure.py), on either database."""
+        from commune.store.blobs import blob_path
+        from commune.store.schema import chunks, revisions
+
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        [d] = c.documents()
+        c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+        with c.engine.connect() as conn:
+            texts = conn.execute(select(chunks.c.text + chunks.c.terms)).scalars().all()
+            digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+        assert texts and not any(texts)
+        assert not blob_path(c.settings.home, digest).exists()
+        report = c.check()
+        assert report.ok, [ch for ch in report.checks if not ch.ok]
+        assert c.verify_audit().ok
+
     def test_a_server_nobody_asks_purges_what_is_past_the_retention(self, c):
         """The decision records past the retention were purged on the request path, and by
         `commune backup` on SQLite: a PostgreSQL home nobody asked (its nightly unit runs
