@@ -37,8 +37,13 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from commune.store.schema import chunks, documents, embeddings, meta, revisions
 
-# What an erased revision's title becomes (the document is named by its number everywhere).
-ERASED_TITLE = "(erased: personal data)"
+
+def erased_title(document_id: int) -> str:
+    """What an erased revision's title becomes: the document's number, which names it in
+    every list and in the audit log, and reads the same in French and English."""
+    return f"document {document_id}"
+
+
 # One meta row per document erased: "erasure <document id>".
 PREFIX = "erasure "
 PENDING, DONE = "pending", "done"
@@ -79,11 +84,12 @@ def erase(conn: Connection, document_id: int, actor: str) -> int:
         )
         # A title is often the text's first words (a plain text's first line): it goes too,
         # for the document's number. The audit log's "publish" entries keep theirs (above).
-        conn.execute(update(revisions).where(revisions.c.id.in_(ids)).values(title=ERASED_TITLE))
+        title = erased_title(document_id)
+        conn.execute(update(revisions).where(revisions.c.id.in_(ids)).values(title=title))
         conn.execute(
             update(documents)
             .where(documents.c.id == document_id, documents.c.status == "retired")
-            .values(title=ERASED_TITLE)
+            .values(title=title)
         )
     files = sorted({*(earlier["files"] if earlier else ()), *(r.content_hash for r in new)})
     value = json.dumps(
