@@ -736,6 +736,37 @@ def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, m
     assert commune.verify_audit().ok
 
 
+def test_an_original_that_cannot_be_deleted_leaves_the_erasure_pending(
+    commune, tmp_path, monkeypatch
+):
+    """The takedown committed, its texts erased: a file the system refuses to delete must not
+    report the retirement as failed (it is done); the file waits, pending, for the next
+    purge."""
+    from pathlib import Path
+
+    from commune.store import erasure
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    commune.add([p], licence="etalab-2.0")
+    [d] = commune.documents()
+    unlink = Path.unlink
+
+    def refused(self, missing_ok=False):  # type: ignore[no-untyped-def]
+        if "blobs" in self.parts:
+            raise PermissionError(13, "Permission denied", str(self))
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    assert commune.retire(d["id"], "l'adresse d'un habitant", category="personal-data") == []
+    monkeypatch.undo()
+    with commune.engine.connect() as conn:
+        assert erasure.pending(conn) == [d["id"]]
+    assert _stored(commune, d["id"])[2] == [True]
+    commune.purge_decisions()
+    assert _stored(commune, d["id"])[2] == [False]
+
+
 def test_an_answer_given_while_its_document_is_taken_down_is_not_cached(
     commune, tmp_path, monkeypatch
 ):
