@@ -745,6 +745,7 @@ def test_an_original_that_cannot_be_deleted_leaves_the_erasure_pending(
     from pathlib import Path
 
     from commune.store import erasure
+    from commune.text.messages import localise
 
     p = tmp_path / "arretes.txt"
     p.write_text(ZORGLUB, encoding="utf-8")
@@ -763,8 +764,19 @@ def test_an_original_that_cannot_be_deleted_leaves_the_erasure_pending(
     with commune.engine.connect() as conn:
         assert erasure.pending(conn) == [d["id"]]
     assert _stored(commune, d["id"])[2] == [True]
+    # commune check says so, and what to do.
+    [said] = [c.detail for c in commune.check().checks if c.name == "erasures"]
+    assert said == (
+        "1 personal-data takedown still has its original files in blobs/ (run commune "
+        "charter purge; the server's log says what stops it)"
+    )
+    assert localise(said, "fr") == (
+        "1 retrait pour données personnelles a encore ses fichiers d'origine dans blobs/ "
+        "(lancez commune charter purge\u00a0; le journal du serveur dit ce qui l'empêche)"
+    )
     commune.purge_decisions()
     assert _stored(commune, d["id"])[2] == [False]
+    assert commune.check().ok
 
 
 def test_an_answer_given_while_its_document_is_taken_down_is_not_cached(

@@ -216,6 +216,20 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
                     "share the first server's blobs/ with a second one on this database)"
                 ),
             )
+            # A personal-data takedown whose original files are still in blobs/ (its texts are
+            # erased): said only then, as the purge finishes it at once unless it cannot.
+            waiting = len(erasure.pending(conn))
+            if waiting:
+                report.add(
+                    "erasures",
+                    False,
+                    (
+                        "1 personal-data takedown still has its original files"
+                        if waiting == 1
+                        else f"{waiting} personal-data takedowns still have their original files"
+                    )
+                    + " in blobs/ (run commune charter purge; the server's log says what stops it)",
+                )
         audit = verify(conn)
         report.add(
             "audit",
