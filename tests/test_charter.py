@@ -810,6 +810,85 @@ def test_records_past_their_retention_are_purged_and_the_purge_is_audited(home, 
         assert c.verify_audit().ok
 
 
+def test_web_sessions_ended_past_the_retention_are_purged(home):
+    """A signed-out or expired session's row (who signed in when) was kept for good: the
+    purge that deletes the decision records past the retention deletes it too."""
+    import hashlib
+
+    from commune.core import Commune
+    from commune.govern import sessions
+    from commune.store.schema import web_sessions
+
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville")
+        alice = c.actor("alice")
+        with c.engine.begin() as conn:
+            old = sessions.open_session(conn, alice, 12)
+            ended = sessions.open_session(conn, alice, 12)
+            live = sessions.open_session(conn, alice, 12)
+            sessions.end(conn, ended)
+            past = timedelta(days=40)
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.digest.in_([digest(t) for t in (old, ended)]))
+                .values(
+                    created_at=web_sessions.c.created_at - past,
+                    expires_at=web_sessions.c.expires_at - past,
+                )
+            )
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.ended_at.is_not(None))
+                .values(ended_at=web_sessions.c.ended_at - past)
+            )
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            left = conn.execute(select(web_sessions.c.digest)).scalars().all()
+            assert sessions.find(conn, live) is not None
+            entry = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == "purge decisions")
+            ).scalar_one()
+        assert left == [digest(live)]
+        assert json.loads(entry)["sessions_deleted"] == 2
+        assert c.verify_audit().ok
+
+
+def test_credits_past_the_retention_forget_who_asked_and_no_total_changes(home, corpus):
+    """Each credit row kept the asker's id for good, though no total reads it: the purge
+    forgets it past the retention, and the month's credits, payouts and the person's own
+    usage read the same."""
+    from commune.core import Commune
+    from commune.store.repository import now
+    from commune.store.schema import credits, usage
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        make_key(c, "alice", "Ville")
+        alice = c.actor("alice")
+        c.ask("Où mettre les emballages en plastique ?", actor=alice, mode="extractive")
+        with c.engine.begin() as conn:
+            # The ledger is append-only (a trigger): its rows stay of today.
+            when = now() - timedelta(days=40)
+            conn.execute(update(credits).values(created_at=when))
+        month = when.strftime("%Y-%m")
+        start, end = now() - timedelta(days=1), now() + timedelta(days=1)
+        before = (c.credits(month), c.usage_series(alice, start, end))
+        with c.engine.connect() as conn:
+            assert set(conn.execute(select(credits.c.user_id)).scalars()) == {alice.user_id}
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            assert set(conn.execute(select(credits.c.user_id)).scalars()) == {None}
+            assert alice.user_id in set(conn.execute(select(usage.c.user_id)).scalars())
+        assert (c.credits(month), c.usage_series(alice, start, end)) == before
+        assert before[0]["contributors"] and before[1]
+        assert c.verify_audit().ok
+
+
 def test_a_charter_that_keeps_only_the_hash_erases_the_texts_an_earlier_one_kept(home, corpus):
     from commune.core import Commune
 

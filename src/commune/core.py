@@ -80,6 +80,8 @@ class Commune:
         self._lock = threading.Lock()
         self._refresher: threading.Thread | None = None
         self._stop_refresh = threading.Event()
+        self._purger: threading.Thread | None = None
+        self._stop_purge = threading.Event()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -273,6 +275,45 @@ class Commune:
         thread.start()
         return thread
 
+    def start_purger(self, interval_s: float | None = None) -> None:
+        """Purge what is past its retention now, then every ``interval_s`` (an hour), in a
+        background thread, while the server runs (CharterBook.purge: the decision records,
+        the web sessions ended, the erasures a crash left pending). The request path purges
+        only when someone asks, so a home nobody asked kept its records past the retention:
+        on SQLite the nightly `commune backup` purges it, but on PostgreSQL the nightly unit
+        runs pg_dump, which is not Commune's, and nothing did. Nothing it meets stops the
+        server: an invalid charter.toml (its load says so in the log) or a write lock another
+        process holds (not waited for) leaves it to the next time. Stopped by close()."""
+        import logging
+
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from commune.charter.book import PURGE_EVERY_S
+
+        if self._purger is not None:
+            return
+        every = PURGE_EVERY_S if interval_s is None else interval_s
+        self._stop_purge.clear()
+        log = logging.getLogger("commune.charter")
+
+        def run() -> None:
+            while True:
+                try:
+                    self.charters.purge(actor="charter", wait=False)
+                except (CommuneError, SQLAlchemyError, OSError) as exc:
+                    log.warning("purge past the retention not done, tried again later: %s", exc)
+                if self._stop_purge.wait(every):
+                    return
+
+        self._purger = threading.Thread(target=run, name="commune-purge", daemon=True)
+        self._purger.start()
+
+    def stop_purger(self) -> None:
+        if self._purger is not None:
+            self._stop_purge.set()
+            self._purger.join(10)
+            self._purger = None
+
     def stop_refresher(self) -> None:
         if self._refresher is not None:
             self._stop_refresh.set()
@@ -300,6 +341,7 @@ class Commune:
             }
 
     def close(self) -> None:
+        self.stop_purger()
         self.stop_refresher()
         if self._engine is not None:
             self._engine.dispose()
@@ -954,6 +996,8 @@ class Commune:
         from commune.commons.opendata import import_dataset
 
         counts = import_dataset(self.library, directory, collection, actor=actor, progress=progress)
+        if counts.get("retired"):  # a publisher's personal-data takedown: its files too
+            self.finish_erasures()
         self._refreshed()
         return counts
 
@@ -1158,9 +1202,21 @@ class Commune:
             # answers found no trace of the choice to keep it.
             kept = {} if copies else {"kept_copies": True}
             retired = retire(conn, document_id, reason, actor, category, copies=copies, **kept)
+        # A personal-data takedown's files, once its erased texts have committed (and any
+        # erasure a crash left pending).
+        self.finish_erasures()
         scrub(self.engine)  # the cached answers quoting it, out of the write-ahead log too
         self._refreshed()
         return retired
+
+    def finish_erasures(self) -> int:
+        """Delete the original files of the personal-data takedowns whose texts are erased
+        and whose files are not yet (store/erasure.finish): after each retirement and import,
+        at every purge and at the server's start, so that one cut short by a crash is
+        finished. Returns the erasures finished."""
+        from commune.store.erasure import finish
+
+        return finish(self.engine, self.settings.home)
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR

@@ -138,7 +138,9 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
     in the background: no search waits for a change to be taken in (Commune.start_refresher).
     The models every answer uses are loaded before the first request (Commune.warm_up).
     With ``[enrich] background``, passages are enriched meanwhile (Commune.start_enricher).
-    Upload folders a server left when it died are removed (ingest/upload.remove_leftovers)."""
+    Upload folders a server left when it died are removed (ingest/upload.remove_leftovers),
+    and the erasures a crash left pending are finished (store/erasure.finish). What is past
+    its retention is purged at start, then hourly, even if nobody asks (Commune.start_purger)."""
     previous = app.router.lifespan_context
 
     @asynccontextmanager
@@ -153,6 +155,12 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
             left = await run_in_threadpool(remove_leftovers, commune.settings.home)
             if left:
                 log.info("removed %d upload folder(s) left by a server that stopped", left)
+            # What a takedown for personal data left in blobs/ when a crash cut it short.
+            if await run_in_threadpool(commune.finish_erasures):
+                log.info("finished the erasure of a personal-data takedown cut short")
+            # Past the retention, purged hourly whether or not anyone asks.
+            await run_in_threadpool(commune.start_purger)
+            stack.callback(commune.stop_purger)
             # Before the first request is taken: otherwise that person waits for the models
             # to load (about 2 s on 2 cores, against 0.2 s for the next questions:
             # bench/first_answer.py).

@@ -38,7 +38,7 @@ from commune.ingest.readers import (
     supported,
     walk_reads,
 )
-from commune.store import blobs
+from commune.store import blobs, erasure
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
 from commune.text.analysis import analyze
@@ -613,8 +613,10 @@ def one_file(
                 conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved, exact=prov.exact
             ):
                 # Its original made whole again if a power cut left it empty (blobs.put):
-                # adding the same folder again is what an operator does after one.
-                blobs.put(settings.home, digest, data)
+                # adding the same folder again is what an operator does after one. Not one a
+                # personal-data takedown erased: adding the folder again stored it back.
+                if not erasure.erased_file(conn, digest):
+                    blobs.put(settings.home, digest, data)
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             # A new path whose bytes the collection holds already (a second checkout): its
             # vectors serve, so that only reading it is spent to learn its address (store).

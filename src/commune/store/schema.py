@@ -348,7 +348,8 @@ eval_scores = Table(
 
 
 # Web sign-in sessions: the cookie holds a random token, the table its SHA-256 and the
-# session's CSRF token. Ending a session (sign-out, expiry) keeps the row for the record.
+# session's CSRF token. Ending a session (sign-out, expiry) keeps the row for the record, for
+# the charter's retention after its end (govern/sessions.purge).
 web_sessions = Table(
     "web_sessions",
     metadata,

@@ -2923,6 +2923,18 @@ PATTERNS = [
             "{n} révisions n'ont pas leur fichier d'origine dans {dir}",
         ),
         (
+            r"1 personal-data takedown still has its original files in (?P<dir>\S+)",
+            "1 retrait pour données personnelles a encore ses fichiers d'origine dans {dir}",
+        ),
+        (
+            r"(?P<n>\d+) personal-data takedowns still have their original files in (?P<dir>\S+)",
+            "{n} retraits pour données personnelles ont encore leurs fichiers d'origine dans {dir}",
+        ),
+        (
+            r"run commune charter purge; the server's log says what stops it",
+            "lancez commune charter purge ; le journal du serveur dit ce qui l'empêche",
+        ),
+        (
             r"1 revision has no original file in (?P<dir>\S+)",
             "1 révision n'a pas son fichier d'origine dans {dir}",
         ),
