@@ -1,5 +1,6 @@
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -1580,3 +1581,36 @@ def test_add_on_ray_counts_the_cluster_s_cpus_again_at_each_window(tmp_path, mon
         "ajoutés ou mis à jour avant sont gardés (démarrez-en un avec `ray start --address "
         "127.0.0.1:6379`"
     ), said
+
+
+def test_a_cluster_of_less_than_one_cpu_is_said_at_once(tmp_path, monkeypatch):
+    # A cluster of half a CPU (a node started with --num-cpus=0.5, a container's quota): no
+    # worker, which asks for a whole one, could start, and the add waited the two minutes
+    # for a worker to join, then said none had. It now says at once what the cluster has
+    # and what to do.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+
+    class Half(_LocalRay):
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 0.5}
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Half())
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--ray", "127.0.0.1:6379"]
+    t0 = time.monotonic()
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert time.monotonic() - t0 < 30  # not the two minutes of a wait for a worker
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip().splitlines()[-1] == (
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 a 0,5 processeur, moins du processeur "
+        "entier qu'il faut à un nœud de calcul, rien n'a été ajouté (donnez un processeur "
+        "entier à son nœud (`ray start --num-cpus=1`) ou démarrez un nœud de calcul avec `ray "
+        "start --address 127.0.0.1:6379 --num-cpus=1`, puis relancez la même commande)"
+    ), out.stderr
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert "has 0.5 CPU, less than the one a worker needs" in english.stderr, english.stderr

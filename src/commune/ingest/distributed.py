@@ -128,9 +128,20 @@ def _cpus(ray: Any, address: str, stored: int = 0) -> int:
     its CPUs forever (Ray Data's default), the add silent."""
     deadline = time.monotonic() + JOIN_SECONDS
     while True:
-        cpus = int(ray.cluster_resources().get("CPU", 0))
+        cpus = float(ray.cluster_resources().get("CPU", 0))
         if cpus >= 1:
-            return cpus
+            return int(cpus)
+        if cpus > 0:
+            # Each worker asks for one whole CPU: a cluster of half of one (a node started
+            # with --num-cpus=0.5, a container's quota) can start none, and the add waited
+            # out the join time for a worker that was there, then said none had joined.
+            shown = f"{cpus:.4f}".rstrip("0")  # "0.5": Ray counts CPUs to the ten-thousandth
+            raise CommuneError(
+                f"the Ray cluster at {address} has {shown} CPU, less than the one a worker "
+                f"needs, {_kept(stored)}",
+                f"give its node a whole CPU (`ray start --num-cpus=1`) or start a worker with "
+                f"`ray start --address {address} --num-cpus=1`, then run the same command again",
+            )
         if time.monotonic() > deadline:
             raise CommuneError(
                 f"the Ray cluster at {address} has no CPU to work on: no worker node joined "

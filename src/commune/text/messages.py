@@ -3246,6 +3246,31 @@ PATTERNS = [
             "ne l'a rejoint en {s} s, les {n} documents ajoutés ou mis à jour avant sont gardés",
         ),
         (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, nothing was added",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, 1 document added or updated before it is kept",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, le document ajouté ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, (?P<n>\d+) documents added or updated before it are kept",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
+            r"give its node a whole CPU \(`ray start --num-cpus=1`\) or start a worker with "
+            r"`ray start --address (?P<at>\S+) --num-cpus=1`, then run the same command again",
+            "donnez un processeur entier à son nœud (`ray start --num-cpus=1`) ou démarrez un "
+            "nœud de calcul avec `ray start --address {at} --num-cpus=1`, puis relancez la même "
+            "commande",
+        ),
+        (
             r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
             r"then run the same command again",
             "démarrez-en un avec `ray start --address {at}` (`ray status` liste les nœuds), puis "
