@@ -1614,3 +1614,44 @@ def test_a_cluster_of_less_than_one_cpu_is_said_at_once(tmp_path, monkeypatch):
     ), out.stderr
     english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
     assert "has 0.5 CPU, less than the one a worker needs" in english.stderr, english.stderr
+
+
+def test_add_on_ray_says_when_it_waits_for_a_worker_and_how_long_at_most(tmp_path, monkeypatch):
+    # A head started with --num-cpus=0 has no CPU until a worker joins: the add waited up
+    # to two minutes for one, saying nothing, which read as a hang. It now says, as the
+    # wait starts, what it waits for and how long at most.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+
+    class Joining(_LocalRay):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def cluster_resources(self) -> dict[str, float]:
+            self.asked += 1  # none at first, then a worker of two CPUs joins
+            return {"CPU": 0.0 if self.asked < 3 else 2.0}
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Joining())
+    for lang, line in (
+        (
+            "fr_FR.UTF-8",
+            "le cluster Ray à 127.0.0.1:6379 n'a pas encore de processeur\u00a0: attente d'un "
+            "nœud de calcul, 120 s au plus",
+        ),
+        (
+            "en_GB.UTF-8",
+            "the Ray cluster at 127.0.0.1:6379 has no CPU yet: waiting up to 120 s for a "
+            "worker node to join",
+        ),
+    ):
+        home = tmp_path / lang
+        add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+        out = CliRunner(env={"LANG": lang}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+        assert out.exit_code == 0, out.output
+        assert out.stderr.splitlines().count(line) == 1, out.stderr  # said once, not each second

@@ -161,6 +161,7 @@ def add(
             ray_address=ray_address,
             licence_text=licence_text,
             exclude=exclude,
+            notice=lambda line: click.echo(localise(line, language), err=True),
         )
     except KeyboardInterrupt:
         # Ctrl-C said only "Aborted!": an operator stopping a long add did not know that

@@ -44,6 +44,7 @@ def ingest_paths(
     exclude: Sequence[str] = (),
     gathered: Gathered | None = None,
     work: Work = ADD,
+    notice: Callable[[str], None] | None = None,
 ) -> IngestSummary:
     """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
     files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
@@ -52,7 +53,9 @@ def ingest_paths(
     :func:`gather` found of ``paths`` already (the caller checked it before writing
     anything); else it is gathered here, refused when nothing in it is read. ``work``: the
     face and kind its ledger rows name (account/metering.Ingestion: one row per document
-    stored, in its transaction, and one for the work left at the end)."""
+    stored, in its transaction, and one for the work left at the end). ``notice``: told in
+    one line, in English, what the run waits for while it waits (a Ray cluster's first
+    worker)."""
     from commune.embed import get_embedder
 
     started, t0 = repo.now(), time.perf_counter()
@@ -148,6 +151,7 @@ def ingest_paths(
             provenance,
             gate,
             ingestion,
+            notice,
         ):
             done(outcome)
     else:

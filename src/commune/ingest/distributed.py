@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +121,17 @@ def connect(address: str) -> Any:
 JOIN_SECONDS = 120.0
 
 
-def _cpus(ray: Any, address: str, stored: int = 0) -> int:
+def _cpus(
+    ray: Any, address: str, stored: int = 0, notice: Callable[[str], None] | None = None
+) -> int:
     """The CPUs of the cluster's live nodes, waiting :data:`JOIN_SECONDS` for a first one;
     a CommuneError when none joined, saying the ``stored`` documents of the windows before
     are kept. Counted at each window: a pool sized for a node that left since waited for
-    its CPUs forever (Ray Data's default), the add silent."""
+    its CPUs forever (Ray Data's default), the add silent. ``notice`` is told, in one line,
+    when the wait starts and how long it lasts at most: the add said nothing for two
+    minutes, which read as a hang."""
     deadline = time.monotonic() + JOIN_SECONDS
+    waiting = False
     while True:
         cpus = float(ray.cluster_resources().get("CPU", 0))
         if cpus >= 1:
@@ -142,6 +147,9 @@ def _cpus(ray: Any, address: str, stored: int = 0) -> int:
                 f"give its node a whole CPU (`ray start --num-cpus=1`) or start a worker with "
                 f"`ray start --address {address} --num-cpus=1`, then run the same command again",
             )
+        if not waiting and notice is not None:
+            notice(waiting_for_a_worker(address))
+        waiting = True
         if time.monotonic() > deadline:
             raise CommuneError(
                 f"the Ray cluster at {address} has no CPU to work on: no worker node joined "
@@ -150,6 +158,14 @@ def _cpus(ray: Any, address: str, stored: int = 0) -> int:
                 "nodes), then run the same command again",
             )
         time.sleep(1)
+
+
+def waiting_for_a_worker(address: str) -> str:
+    """The line that says an add waits for a CPU on the cluster at ``address``."""
+    return (
+        f"the Ray cluster at {address} has no CPU yet: waiting up to {JOIN_SECONDS:g} s "
+        "for a worker node to join"
+    )
 
 
 def ingest_on_ray(
@@ -162,10 +178,12 @@ def ingest_on_ray(
     prov: Any,
     gate: Any,
     ingestion: Any = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:
     """Prepare ``sources`` on the cluster and store them here; yields each file's outcome.
     ``ingestion``: the run's meter (account/metering.Ingestion), which sees this machine's
-    work only; its rows say that the cluster's was not measured."""
+    work only; its rows say that the cluster's was not measured. ``notice``: told in one
+    line what the add waits for, when it waits (a worker node to join)."""
     from commune.store import repository as repo
 
     meta = prov.recorded
@@ -177,7 +195,7 @@ def ingest_on_ray(
         """The window prepared on the cluster, with the CPUs it has now, and stored."""
         nonlocal ray, stored
         ray = ray or connect(address)
-        workers = _cpus(ray, address, stored)
+        workers = _cpus(ray, address, stored, notice)
         for outcome in _prepared(
             ray, workers, engine, settings, model, coll_id, window, prov, gate, ingestion
         ):

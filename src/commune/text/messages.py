@@ -3228,6 +3228,12 @@ PATTERNS = [
             "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
         ),
         (
+            r"the Ray cluster at (?P<at>\S+) has no CPU yet: waiting up to (?P<s>\S+) s for a "
+            r"worker node to join",
+            "le cluster Ray à {at} n'a pas encore de processeur : attente d'un nœud de calcul, "
+            "{s} s au plus",
+        ),
+        (
             r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
             r"(?P<s>\S+) s, nothing was added",
             "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
