@@ -1655,3 +1655,40 @@ def test_add_on_ray_says_when_it_waits_for_a_worker_and_how_long_at_most(tmp_pat
         out = CliRunner(env={"LANG": lang}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
         assert out.exit_code == 0, out.output
         assert out.stderr.splitlines().count(line) == 1, out.stderr  # said once, not each second
+
+
+def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path):
+    # `commune add archives --exclude brouilons` (for brouillons): the pattern matched
+    # nothing, the drafts were added, and nothing was said. The run still goes on (a
+    # pattern a script keeps may match nothing some days); after it, a note names each
+    # pattern that matched no file.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    folder = tmp_path / "archives"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    # '*.png' matches a file the walk passes over anyway: not a slip, not said.
+    patterns = ["--exclude", "brouilons", "--exclude", "*.png", "--exclude", "*.tmp"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, *patterns])
+    assert out.exit_code == 0, out.output
+    assert (
+        "à noter\u00a0: les motifs --exclude 'brouilons', '*.tmp' n'ont écarté aucun "
+        "fichier\u00a0: vérifiez leur orthographe"
+    ) in out.stderr.splitlines(), out.stderr
+    with Commune(home) as c:
+        assert len(c.documents()) == 2  # the run went on
+    one = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--exclude", "brouilons"])
+    assert one.exit_code == 0, one.output
+    assert (
+        "note: the --exclude pattern 'brouilons' matched no file: check its spelling"
+        in one.stderr.splitlines()
+    ), one.stderr
+    right = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--exclude", "brouillons"])
+    assert "--exclude" not in right.stderr, right.stderr

@@ -176,6 +176,14 @@ def add(
     # every file unchanged, finishes it.
     if summary.added or summary.updated or commune.unsettled():
         settle(commune, language)
+    if summary.unmatched:
+        from commune.ingest.pipeline import unmatched_exclusions
+
+        click.echo(
+            f"{say(language, 'à noter', 'note')}{colon(language)} "
+            f"{localise(unmatched_exclusions(summary.unmatched), language)}",
+            err=True,
+        )
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)

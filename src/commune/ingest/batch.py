@@ -73,6 +73,7 @@ def ingest_paths(
     summary.skipped, summary.excluded = found.collected.skipped, found.collected.excluded
     summary.links, summary.folder_links = found.collected.links, found.collected.folder_links
     summary.archives = list(found.collected.archives)
+    summary.unmatched = list(found.unmatched)
     # Absolute: the walk of "." finds "a.txt", not "./a.txt", and each file of `commune add .
     # --source URL` was taken for a file named alone, all given the address URL (then all but
     # the first failed as "same source ... in this batch").
@@ -199,6 +200,8 @@ class Gathered:
     files: list[tuple[Path, str]]
     failures: list[tuple[str, str]]
     collected: Collected
+    # The --exclude patterns that matched no file of the folders (pipeline.collect_files).
+    unmatched: tuple[str, ...] = ()
 
 
 def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ()) -> Gathered:
@@ -212,7 +215,8 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
         raise refused
     missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
-    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
+    matched: set[str] = set()
+    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude, matched)
     # A file named twice (a.txt ./a.txt, or named and in a folder named too) is read once:
     # it was "1 added, 1 unchanged", two files said for one.
     once = {os.path.abspath(f[0]): f for f in reversed(found.files)}  # each path's first
@@ -220,7 +224,8 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     if not files and not failures:
         raise nothing_to_read([str(p) for p in paths], found)
-    return Gathered(files, failures, found)
+    unmatched = tuple(dict.fromkeys(p for p in exclude if p not in matched))
+    return Gathered(files, failures, found, unmatched)
 
 
 def _kept(engine: Engine, coll_id: int, base: str | None, relative: str, source: str) -> str:

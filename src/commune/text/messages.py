@@ -3220,6 +3220,14 @@ PATTERNS = [
             "un pair a besoin d'un nom, par exemple commune peer add ville-b URL --key CLÉ",
         ),
         (
+            r"the --exclude pattern (?P<p>.+) matched no file: check its spelling",
+            "le motif --exclude {p} n'a écarté aucun fichier : vérifiez son orthographe",
+        ),
+        (
+            r"the --exclude patterns (?P<p>.+) matched no file: check their spelling",
+            "les motifs --exclude {p} n'ont écarté aucun fichier : vérifiez leur orthographe",
+        ),
+        (
             r"cannot reach the Ray cluster at (?P<at>\S+): (?P<why>.+)",
             "impossible de joindre le cluster Ray à {at} : {why}",
         ),
