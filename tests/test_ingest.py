@@ -1483,6 +1483,14 @@ def test_a_cluster_lost_in_a_later_window_says_the_documents_stored_are_kept(tmp
     ), out.stderr
     with Commune(home) as c:
         assert len(c.documents()) == 2
+        # The run is recorded as stopped, with why and what it stored before.
+        [stopped] = [e for e in c.audit_entries() if e["action"] == "add-stopped"]
+        details = json.loads(stopped["details"])
+        assert details["why"] == (
+            "the Ray cluster at 127.0.0.1:6379 failed, 2 documents added or updated before it "
+            "are kept: the head node died"
+        )
+        assert (details["added"], details["left"]) == (2, 4)
     monkeypatch.setattr(distributed, "connect", lambda address: _LocalRay())
     again = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
     assert again.exit_code == 0, again.output
@@ -1692,3 +1700,70 @@ def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path)
     ), one.stderr
     right = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--exclude", "brouillons"])
     assert "--exclude" not in right.stderr, right.stderr
+
+
+def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_document(
+    tmp_path, monkeypatch
+):
+    # Ctrl-C (or a Ray cluster failing) during `commune add`: the documents stored before
+    # stayed, but the run left no record at all, neither in ingest_runs nor anywhere that
+    # said it had stopped. It now leaves its row, and the audit log says it stopped, why,
+    # and what it stored before; the document being stored when it stopped is not there
+    # at all, not in part.
+    from click.testing import CliRunner
+
+    import commune.store.repository as repository
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store.schema import ingest_runs
+
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"pv-{i}.md").write_text(
+            f"# PV {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 30
+        )
+    write = repository.write_revision
+    calls = []
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        written = write(*args, **kwargs)  # its rows written, its transaction still open
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return written
+
+    monkeypatch.setattr(repository, "write_revision", interrupted)
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert out.exit_code == 130, out.output
+    assert "interrupted after 2 of 5 files: 2 documents added or updated, kept" in out.stderr
+    with Commune(home) as c:
+        assert sorted(d["title"] for d in c.documents()) == ["PV 0", "PV 1"]
+        report = c.check()
+        assert report.ok, [k for k in report.checks if not k.ok]  # no half document
+        with c.engine.connect() as conn:
+            runs = conn.execute(select(ingest_runs.c.added, ingest_runs.c.failed)).all()
+            orphans = conn.execute(
+                select(func.count()).select_from(chunks).where(chunks.c.text.like("%point 2.%"))
+            ).scalar_one()
+        assert runs == [(2, 0)] and orphans == 0
+        [stopped] = [e for e in c.audit_entries() if e["action"] == "add-stopped"]
+        assert json.loads(stopped["details"]) == {
+            "why": "interrupted (Ctrl-C)",
+            "added": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "failed": 0,
+            "left": 3,
+        }
+        assert stopped["subject"] == "collection default"
+    monkeypatch.setattr(repository, "write_revision", write)
+    again = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert again.exit_code == 0, again.output
+    assert "3 added, 0 updated, 2 unchanged, 0 failed" in again.output, again.output
+    with Commune(home) as c:
+        assert not [e for e in c.audit_entries() if e["action"] == "add-stopped"][1:]
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one() == 2

@@ -3,16 +3,19 @@ cluster (ingest/distributed.py) and stored here through the same store."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from commune.account.metering import ADD, Ingestion, Metering, Work
 from commune.config import Settings
+from commune.errors import CommuneError
 from commune.ingest.distributed import ingest_on_ray
 from commune.ingest.parsing import Parser
 from commune.ingest.pipeline import (
@@ -28,8 +31,11 @@ from commune.ingest.pipeline import (
     one_file,
     source_uri,
 )
+from commune.store import audit
 from commune.store import repository as repo
 from commune.store.db import write_transaction
+
+log = logging.getLogger("commune.ingest")
 
 
 def ingest_paths(
@@ -141,42 +147,74 @@ def ingest_paths(
             )
             continue
         sources.append((path, _kept(engine, coll_id, provenance.source, relative, source)))
-    if ray_address:
-        for outcome in ingest_on_ray(
-            ray_address,
-            engine,
-            settings,
-            embedder.name,
-            coll_id,
-            sources,
-            provenance,
-            gate,
-            ingestion,
-            notice,
-        ):
-            done(outcome)
-    else:
-        parser = Parser(settings.limits.max_parse_seconds or None)
-        try:
-            for path, source in sources:
-                done(
-                    one_file(
-                        engine,
-                        settings,
-                        embedder,
-                        coll_id,
-                        path,
-                        source,
-                        provenance,
-                        parser,
-                        gate,
-                        ingestion,
+    try:
+        if ray_address:
+            for outcome in ingest_on_ray(
+                ray_address,
+                engine,
+                settings,
+                embedder.name,
+                coll_id,
+                sources,
+                provenance,
+                gate,
+                ingestion,
+                notice,
+            ):
+                done(outcome)
+        else:
+            parser = Parser(settings.limits.max_parse_seconds or None)
+            try:
+                for path, source in sources:
+                    done(
+                        one_file(
+                            engine,
+                            settings,
+                            embedder,
+                            coll_id,
+                            path,
+                            source,
+                            provenance,
+                            parser,
+                            gate,
+                            ingestion,
+                        )
                     )
-                )
-        finally:
-            parser.close()
+            finally:
+                parser.close()
+    except BaseException as exc:
+        # Ctrl-C, a cluster lost, a full disk: the documents stored so far stay (each in its
+        # own transaction), and the run is recorded as what it was, not left out. A run that
+        # stopped left no row: who looked for it found nothing of a half-done add.
+        summary.seconds = time.perf_counter() - t0
+        try:
+            _record(
+                engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
+            )
+        except Exception:  # the home's own fault, perhaps: the first error is the one to say
+            log.debug("recording the stopped ingest run failed", exc_info=True)
+        raise
     summary.seconds = time.perf_counter() - t0
-    with engine.begin() as conn:
+    _record(engine, started, summary, ingestion, coll_id, provenance, collection)
+    return summary
+
+
+def _record(
+    engine: Engine,
+    started: datetime,
+    summary: IngestSummary,
+    ingestion: Ingestion,
+    coll_id: int,
+    provenance: Provenance,
+    collection: str,
+    stopped: BaseException | None = None,
+    total: int = 0,
+) -> None:
+    """The run's row in ``ingest_runs`` (what it stored, how long it took) and its work left
+    on the ledger. A run ``stopped`` before its end (Ctrl-C, the Ray cluster failing, the
+    home's disk) says so in the audit log too, with why, what it stored before and how many
+    of its ``total`` files it left undone: ``ingest_runs`` has no column for it."""
+    with write_transaction(engine) as conn:
         repo.record_ingest_run(
             conn,
             started,
@@ -188,7 +226,32 @@ def ingest_paths(
             chunks=summary.chunks,
         )
         ingestion.close(coll_id, conn)
-    return summary
+        if stopped is not None:
+            audit.append(
+                conn,
+                provenance.actor.user,
+                STOPPED,
+                f"collection {collection}",
+                why=stopped_why(stopped),
+                added=summary.added,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+                failed=summary.failed,
+                left=max(0, total - len(summary.outcomes)),
+            )
+
+
+# The audit log's action for an add that stopped before its end (its details: why, and what
+# it stored before).
+STOPPED = "add-stopped"
+
+
+def stopped_why(exc: BaseException) -> str:
+    """Why a run stopped, in one line, as the audit log keeps it."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    said = exc.message if isinstance(exc, CommuneError) else str(exc)
+    return (said.splitlines() or [type(exc).__name__])[0][:300] or type(exc).__name__
 
 
 @dataclass(frozen=True)
