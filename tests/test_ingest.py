@@ -1767,3 +1767,71 @@ def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_docum
         assert not [e for e in c.audit_entries() if e["action"] == "add-stopped"][1:]
         with c.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one() == 2
+
+
+def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch):
+    # Every worker node lost during a window's job (a worker machine switched off): Ray Data
+    # waits for its actors to start again on a node with a CPU, forever, and the add waited
+    # with it, silent. While the next row is awaited, the cluster's CPUs are looked at: none
+    # for the join time, the add ends in one line saying what it kept and what to do.
+    import threading
+
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    never = threading.Event()  # the job's rows after the first: never come
+
+    class Stalled(_LocalRay):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def cluster_resources(self) -> dict[str, float]:
+            self.asked += 1  # the worker is there for the window's start, then gone
+            return {"CPU": 2.0 if self.asked == 1 else 0.0}
+
+        def from_items(self, items):  # type: ignore[no-untyped-def]
+            dataset = super().from_items(items)
+
+            class Job:
+                def map_batches(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                    rows = dataset.map_batches(*args, **kwargs).iter_rows()
+
+                    def first_then_wait():  # type: ignore[no-untyped-def]
+                        yield next(rows)
+                        never.wait(600)
+
+                    return type("Rows", (), {"iter_rows": staticmethod(first_then_wait)})()
+
+            return Job()
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(f"# Note {i}\n\nLe conseil délibère sur le point {i}.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Stalled())
+    monkeypatch.setattr(distributed, "JOIN_SECONDS", 1.0)
+    monkeypatch.setattr(distributed, "WATCH_SECONDS", 0.2)
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    try:
+        out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    finally:
+        never.set()
+    assert out.exit_code == 2, out.output
+    assert (
+        "le cluster Ray à 127.0.0.1:6379 a perdu ses nœuds de calcul pendant le "
+        "travail\u00a0: attente d'un nouveau nœud, 1 s au plus"
+    ) in out.stderr.splitlines(), out.stderr  # said as the wait starts
+    assert out.stderr.strip().splitlines()[-1] == (
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 n'a aucun processeur pour "
+        "travailler\u00a0: ses nœuds de calcul sont partis pendant le travail et aucun ne l'a "
+        "rejoint en 1 s, le document ajouté ou mis à jour avant est gardé (démarrez-en un avec "
+        "`ray start --address 127.0.0.1:6379` (`ray status` liste les nœuds), puis relancez la "
+        "même commande)"
+    ), out.stderr
+    with Commune(home) as c:
+        assert len(c.documents()) == 1

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -103,6 +105,16 @@ def connect(address: str) -> Any:
             f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0]}",
             "start it with `ray start --head` and pass its address (host:port)",
         ) from None
+    # This process connects once, to the address given, and never starts a Ray of its own.
+    # A thread of Ray Data's left waiting on a cluster whose workers are gone (_watched)
+    # called into Ray after the add's shutdown, and Ray started a local cluster for it
+    # (its warnings on stderr, a token written to ~/.ray).
+    try:
+        from ray._private import auto_init_hook
+
+        auto_init_hook.enable_auto_connect = False
+    except ImportError:  # another version of Ray: its threads may start one, said above
+        pass
     # Imported first: importing ray.data configures its logger (DEBUG, with a console
     # handler), which undid a level set before it.
     import ray.data
@@ -197,7 +209,18 @@ def ingest_on_ray(
         ray = ray or connect(address)
         workers = _cpus(ray, address, stored, notice)
         for outcome in _prepared(
-            ray, workers, engine, settings, model, coll_id, window, prov, gate, ingestion
+            ray,
+            workers,
+            engine,
+            settings,
+            model,
+            coll_id,
+            window,
+            prov,
+            gate,
+            ingestion,
+            address,
+            notice,
         ):
             stored += outcome.status in ("added", "updated")
             yield outcome
@@ -253,6 +276,13 @@ class _Lost(Exception):
         """The add's end, in one line: what the cluster said, and that the documents stored
         from the windows before stay. It was a traceback of Ray's, with no word of them."""
         cause = self.__cause__
+        if isinstance(cause, _NoWorker):
+            return CommuneError(
+                f"the Ray cluster at {address} has no CPU to work on: its worker nodes left "
+                f"during the job and none joined in {JOIN_SECONDS:g} s, {_kept(stored)}",
+                f"start one with `ray start --address {address}` (`ray status` lists the "
+                "nodes), then run the same command again",
+            )
         lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
         why = (lines[0] if lines else type(cause).__name__)[:200]
         return CommuneError(
@@ -260,6 +290,74 @@ class _Lost(Exception):
             "see `ray status`, then run the same command again to finish: the files stored "
             "are skipped",
         )
+
+
+def workers_left(address: str) -> str:
+    """The line that says an add's job lost every worker node and waits for one."""
+    return (
+        f"the Ray cluster at {address} lost its worker nodes during the job: waiting up to "
+        f"{JOIN_SECONDS:g} s for one to join"
+    )
+
+
+class _NoWorker(Exception):
+    """The cluster kept no CPU for :data:`JOIN_SECONDS` while a job waited for its rows."""
+
+
+# Seconds between two looks at the cluster's CPUs while a job's next row is awaited.
+WATCH_SECONDS = 5.0
+
+
+def _watched(
+    ray: Any, rows: Iterator[Any], address: str, notice: Callable[[str], None] | None = None
+) -> Iterator[Any]:
+    """``rows`` of a Ray Data job, as they come; :class:`_Lost` when the job fails, or when
+    the cluster has had no CPU for :data:`JOIN_SECONDS` while its next row is awaited.
+
+    Every worker node lost mid-job (a worker machine switched off), Ray Data waits for its
+    actors to start again on a node that has the CPU they ask, forever, the add saying
+    nothing. The rows are taken on a thread of their own, so that this one can look at the
+    cluster between them. A job that takes long with its CPUs there is left to run: its
+    files are large, not lost. ``notice`` is told when the CPUs are gone and the wait
+    starts, as :func:`_cpus` tells it."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=4 * BATCH)
+
+    def pump() -> None:
+        try:
+            for row in rows:
+                box.put(("row", row))
+            box.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 (given to the add, which says it)
+            box.put(("error", exc))
+
+    # A daemon: left waiting on a cluster that is gone, it does not keep the add from ending.
+    threading.Thread(target=pump, name="ray-rows", daemon=True).start()
+    empty_since: float | None = None
+    while True:
+        try:
+            kind, value = box.get(timeout=WATCH_SECONDS)
+        except queue.Empty:
+            try:
+                cpus = float(ray.cluster_resources().get("CPU", 0))
+            except Exception as exc:
+                raise _Lost() from exc
+            if cpus >= 1:
+                empty_since = None
+                continue
+            if empty_since is None:
+                empty_since = time.monotonic()
+                if notice is not None:
+                    notice(workers_left(address))
+            if time.monotonic() - empty_since > JOIN_SECONDS:
+                raise _Lost() from _NoWorker()
+            continue
+        if kind == "end":
+            return
+        if kind == "error":
+            if isinstance(value, Exception):
+                raise _Lost() from value
+            raise value
+        yield value
 
 
 def _prepared(
@@ -273,6 +371,8 @@ def _prepared(
     prov: Any,
     gate: Any,
     ingestion: Any,
+    address: str,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:
     """One window of files (their paths, addresses and bytes), prepared on the cluster as
     one Ray Data job and stored here as they come back. A failure of the job itself (not of
@@ -297,13 +397,7 @@ def _prepared(
         )
     except Exception as exc:
         raise _Lost() from exc
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise _Lost() from exc
+    for row in _watched(ray, rows, address, notice):
         path, source, data = jobs[int(row["i"])]
         result = pickle.loads(row["result"])
         if isinstance(result, str):

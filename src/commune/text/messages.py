@@ -3242,6 +3242,12 @@ PATTERNS = [
             "{s} s au plus",
         ),
         (
+            r"the Ray cluster at (?P<at>\S+) lost its worker nodes during the job: waiting up "
+            r"to (?P<s>\S+) s for one to join",
+            "le cluster Ray à {at} a perdu ses nœuds de calcul pendant le travail : attente "
+            "d'un nouveau nœud, {s} s au plus",
+        ),
+        (
             r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
             r"(?P<s>\S+) s, nothing was added",
             "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
@@ -3283,6 +3289,28 @@ PATTERNS = [
             "donnez un processeur entier à son nœud (`ray start --num-cpus=1`) ou démarrez un "
             "nœud de calcul avec `ray start --address {at} --num-cpus=1`, puis relancez la même "
             "commande",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, nothing was added",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, 1 document added or updated before it is "
+            r"kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, le document ajouté "
+            "ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, (?P<n>\d+) documents added or updated "
+            r"before it are kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, les {n} documents "
+            "ajoutés ou mis à jour avant sont gardés",
         ),
         (
             r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
