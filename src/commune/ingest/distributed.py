@@ -15,6 +15,7 @@ version (a local cluster shares this environment; a remote one installs it in it
 from __future__ import annotations
 
 import hashlib
+import logging
 import pickle
 import queue
 import threading
@@ -88,8 +89,6 @@ def connect(address: str) -> Any:
             f"cannot reach the Ray cluster at {address}: {exc}",
             "start it with `ray start --head` and pass its address (host:port)",
         ) from None
-    import logging
-
     # `commune add` speaks for itself: its progress bar and one line per failed file. Ray's
     # own lines (its Python loggers', its workers') go to its session logs (issue 22: they
     # flooded the terminal).
@@ -349,6 +348,9 @@ def _watched(
                 if notice is not None:
                     notice(workers_left(address))
             if time.monotonic() - empty_since > JOIN_SECONDS:
+                # The job is given up: its thread, failing as Ray shuts down, would log Ray
+                # Data's traceback under the add's one line (connect() sets the level back).
+                logging.getLogger("ray.data").setLevel(logging.CRITICAL)
                 raise _Lost() from _NoWorker()
             continue
         if kind == "end":
