@@ -1680,6 +1680,8 @@ def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path)
     (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
     (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
     (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main")
     home = tmp_path / "home"
     add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
     # '*.png' matches a file the walk passes over anyway: not a slip, not said.
@@ -1698,7 +1700,10 @@ def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path)
         "note: the --exclude pattern 'brouilons' matched no file: check its spelling"
         in one.stderr.splitlines()
     ), one.stderr
-    right = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--exclude", "brouillons"])
+    # A folder the walk passes over anyway (.git), named: not a slip either.
+    right = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, [*add, "--exclude", "brouillons", "--exclude", ".git"]
+    )
     assert "--exclude" not in right.stderr, right.stderr
 
 

@@ -186,6 +186,13 @@ def collect_files(
                     unreadable.append((where, f"{where}: {err.strerror or err}{hint}"))
 
             for root, dirs, names in os.walk(path, onerror=fails):
+                for hidden_dir in (d for d in dirs if d.startswith(".") and pending):
+                    # Passed over unwalked (.git): a pattern naming it is no slip.
+                    within = (Path(root) / hidden_dir).relative_to(path).as_posix()
+                    for pattern, forms in list(pending.items()):
+                        if excluded(within, forms):
+                            seen.add(pattern)
+                            del pending[pattern]
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 folder_links += sum(os.path.islink(os.path.join(root, d)) for d in dirs)
                 for name in sorted(names):
