@@ -44,6 +44,7 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "1 document added or updated before it is kept",
         "4 documents added or updated before it are kept",
     ),
+    ("ingest/distributed.py", "shown"): ("0.5", "0.25"),
     ("answering/search.py", "what"): ("question", "query", "input"),
     ("api/routes/usage.py", "name"): ("start", "end"),
     ("charter/rules.py", "where"): ("charter.toml, line 3", "charter.toml"),

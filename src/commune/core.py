@@ -515,6 +515,7 @@ class Commune:
         ray_address: str | None = None,
         licence_text: str | None = None,
         exclude: Sequence[str] = (),
+        notice: Callable[[str], None] | None = None,
     ) -> IngestSummary:
         summary = self.library.add(
             paths,
@@ -531,6 +532,7 @@ class Commune:
             ray_address=ray_address,
             licence_text=licence_text,
             exclude=exclude,
+            notice=notice,
         )
         self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary

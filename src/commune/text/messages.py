@@ -3301,12 +3301,32 @@ PATTERNS = [
             "un pair a besoin d'un nom, par exemple commune peer add ville-b URL --key CLÉ",
         ),
         (
+            r"the --exclude pattern (?P<p>.+) matched no file: check its spelling",
+            "le motif --exclude {p} n'a écarté aucun fichier : vérifiez son orthographe",
+        ),
+        (
+            r"the --exclude patterns (?P<p>.+) matched no file: check their spelling",
+            "les motifs --exclude {p} n'ont écarté aucun fichier : vérifiez leur orthographe",
+        ),
+        (
             r"cannot reach the Ray cluster at (?P<at>\S+): (?P<why>.+)",
             "impossible de joindre le cluster Ray à {at} : {why}",
         ),
         (
             r"start it with `ray start --head` and pass its address \(host:port\)",
             "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU yet: waiting up to (?P<s>\S+) s for a "
+            r"worker node to join",
+            "le cluster Ray à {at} n'a pas encore de processeur : attente d'un nœud de calcul, "
+            "{s} s au plus",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) lost its worker nodes during the job: waiting up "
+            r"to (?P<s>\S+) s for one to join",
+            "le cluster Ray à {at} a perdu ses nœuds de calcul pendant le travail : attente "
+            "d'un nouveau nœud, {s} s au plus",
         ),
         (
             r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
@@ -3325,6 +3345,53 @@ PATTERNS = [
             r"(?P<s>\S+) s, (?P<n>\d+) documents added or updated before it are kept",
             "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
             "ne l'a rejoint en {s} s, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, nothing was added",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, 1 document added or updated before it is kept",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, le document ajouté ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, (?P<n>\d+) documents added or updated before it are kept",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
+            r"give its node a whole CPU \(`ray start --num-cpus=1`\) or start a worker with "
+            r"`ray start --address (?P<at>\S+) --num-cpus=1`, then run the same command again",
+            "donnez un processeur entier à son nœud (`ray start --num-cpus=1`) ou démarrez un "
+            "nœud de calcul avec `ray start --address {at} --num-cpus=1`, puis relancez la même "
+            "commande",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, nothing was added",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, 1 document added or updated before it is "
+            r"kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, le document ajouté "
+            "ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, (?P<n>\d+) documents added or updated "
+            r"before it are kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, les {n} documents "
+            "ajoutés ou mis à jour avant sont gardés",
         ),
         (
             r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
