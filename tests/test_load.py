@@ -177,3 +177,74 @@ def test_many_clients_past_the_limit_get_answers_or_503_never_an_error(home, cor
     print(
         f"\noverload: 12 clients, limit 2: {codes.count(200)} answered, {codes.count(503)} refused"
     )
+
+
+def _guard(app):  # type: ignore[no-untyped-def]
+    """The application's overload guard, as built by its first request."""
+    from commune.api.middleware import OverloadGuard
+
+    node = app.middleware_stack
+    while node is not None and not isinstance(node, OverloadGuard):
+        node = getattr(node, "app", None)
+    assert node is not None, "no overload guard in the application"
+    return node
+
+
+def test_uploads_are_refused_with_503_when_the_server_is_full(commune, corpus):
+    """Uploads (the API's and the contribute page's) were outside the guard: with every slot
+    taken by answers, files were still read, parsed and indexed. Now they are refused at once,
+    in one line saying to send them again, with Retry-After, and nothing is stored."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from commune.api.app import create_app
+    from commune.store.schema import documents, revisions
+    from tests.conftest import EN, PASSWORD, make_person
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    key = make_person(commune, "dora", "Ville A", "contributor")
+    app = create_app(commune)
+    web = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    page = web.get("/signin").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    signed = web.post("/signin", data={"user": "dora", "password": PASSWORD, "csrf": csrf})
+    assert signed.status_code == 303
+    page = web.get("/contribute").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    def stored() -> tuple[int, int]:
+        with commune.engine.connect() as conn:
+            return tuple(  # type: ignore[return-value]
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (documents, revisions)
+            )
+
+    before = stored()
+    guard = _guard(app)
+    guard.in_flight = guard.limit  # every slot taken by answers in flight
+    files = [("files", ("ateliers.txt", b"Les ateliers ont lieu le mercredi.", "text/plain"))]
+    form = {"collection": "mairie", "licence": "CC-BY-4.0"}
+    api = TestClient(app, base_url="https://testserver")
+    r = api.post(
+        "/api/documents",
+        data=form,
+        files=files,
+        headers={"Authorization": f"Bearer {key}", **EN},
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert "retry in a second" in r.json()["detail"] and "\n" not in r.json()["detail"]
+    r = web.post(
+        "/contribute", data={**form, "csrf": csrf}, files=files, headers={"Accept": "text/html"}
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert "Le serveur est occupé à répondre à d'autres\u00a0: renvoyez-le dans un instant." in (
+        r.text.replace("&#x27;", "'")
+    )
+    assert stored() == before
+    guard.in_flight = 0  # the answers done: the same upload goes through
+    r = api.post(
+        "/api/documents", data=form, files=files, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert r.status_code == 200 and stored() != before

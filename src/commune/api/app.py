@@ -102,9 +102,8 @@ def _public(commune: Commune, path: str) -> bool:
     return path in transparency.ADDRESSES and commune.charter.utility.transparency_public
 
 
-# The routes that take files: their body may reach [limits] max_upload_mb; every other body
-# (a question, a form, a JSON-RPC call) [limits] max_body_kb.
-UPLOADS = ("/api/documents", "/contribute")
+# The routes that take files (middleware.UPLOADS): their body may reach [limits]
+# max_upload_mb; every other body (a question, a form, a JSON-RPC call) [limits] max_body_kb.
 
 
 def body_limits(limits: LimitsSettings) -> LimitOf:
@@ -114,7 +113,7 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
     def limit_of(scope: Scope) -> tuple[int, str]:
         # /api/documents/ is served as /api/documents (middleware.SlashOptional): the same
         # upload, the same limit. Its rule is asked here, as this runs outside it.
-        if scope["method"] == "POST" and middleware.served(scope["path"]) in UPLOADS:
+        if scope["method"] == "POST" and middleware.served(scope["path"]) in middleware.UPLOADS:
             return upload, "max_upload_mb"
         return other, "max_body_kb"
 

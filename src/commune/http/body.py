@@ -148,7 +148,7 @@ def refusal(
             f'<p><a href="{escape(form_page(scope))}">{back}</a></p></main></body></html>\n'
         )
         return Response(body, status, headers, media_type="text/html")
-    code = "body_too_large" if status == 413 else "invalid_request"
+    code = {413: "body_too_large", 503: "busy"}.get(status, "invalid_request")
     said = {"detail": message, "code": code, **envelope(scope["path"], status, message, code)}
     return Response(
         json.dumps(said, ensure_ascii=False),

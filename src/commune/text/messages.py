@@ -331,6 +331,10 @@ PATTERNS = [
             "([limits] max_concurrent_requests)",
         ),
         (
+            r"The server is busy answering others: send it again in a moment\.",
+            "Le serveur est occupé à répondre à d'autres : renvoyez-le dans un instant.",
+        ),
+        (
             r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
             r"takes: send fewer or smaller files, or a few at a time\.",
             "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
