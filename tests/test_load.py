@@ -248,3 +248,53 @@ def test_uploads_are_refused_with_503_when_the_server_is_full(commune, corpus):
         "/api/documents", data=form, files=files, headers={"Authorization": f"Bearer {key}"}
     )
     assert r.status_code == 200 and stored() != before
+
+
+def test_a_body_sent_a_byte_at_a_time_does_not_hold_a_slot(home, corpus):
+    """A client sending its body a byte now and then held its slot of the guard for as long
+    as it liked: eight such clients kept every answer out. Now the body must arrive within
+    [limits] body_seconds: the trickler gets 408 and the connection closed, and the slot is
+    free for the next search. Bounded by the socket's timeout, never timed."""
+    import socket
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 1\nbody_seconds = 1\n")
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with serve(create_app(c, require_auth=False)) as url:
+            port = int(url.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=120) as s:
+                s.sendall(
+                    b"POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+                    b"Accept-Language: en\r\n\r\n{"
+                )
+                s.settimeout(0.2)
+                answer = b""
+                for _ in range(600):  # a byte every 0.2 s, until the server answers
+                    try:
+                        s.sendall(b" ")
+                    except OSError:  # closed by the server: its answer is in the buffer
+                        pass
+                    try:
+                        chunk = s.recv(65536)
+                    except TimeoutError:
+                        continue
+                    answer += chunk
+                    if not chunk or b"\r\n\r\n" in answer:
+                        break
+                s.settimeout(120)
+                closed = False
+                while not closed:  # the rest, up to the close
+                    chunk = s.recv(65536)
+                    answer += chunk
+                    closed = not chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), answer[:300]
+            assert closed  # the rest of the body is not waited for
+            assert b"[limits] body_seconds" in body and b"send it again" in body
+            r = httpx.post(f"{url}/api/search", json={"query": "verre"}, timeout=300)
+            assert r.status_code == 200  # the slot was given back

@@ -62,6 +62,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         BodyLimit,
         limit_of=body_limits(commune.settings.limits),
         gate=keys_first(commune, failures, require_auth),
+        seconds=commune.settings.limits.body_seconds,
     )
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:
