@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
 
     from commune.account.calibration import Calibration
     from commune.account.metering import Metering
+    from commune.account.observed import Totals
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
     from commune.answering.federation import Federation
@@ -1445,16 +1446,20 @@ class Commune:
             return payees(conn, actor)
 
     # --- operations (issue 24) ---
+    _totals: Totals | None = None  # the ledger's sums /metrics has read (account/observed.py)
+
     def observed(self) -> dict[str, Any]:
         """What /metrics shows: the totals recorded in the database (account/observed.py),
         and the generation this process searches, whose distance to the database's is the
         index lag (None before the first search)."""
         from dataclasses import asdict
 
-        from commune.account.observed import observe
+        from commune.account.observed import Totals, observe
 
+        if self._totals is None:  # summed once, then row by row as the ledger grows
+            self._totals = Totals()
         with self.engine.connect() as conn:
-            seen = asdict(observe(conn))
+            seen = asdict(observe(conn, self._totals))
         catalog = self._catalog
         seen["served_generation"] = None if catalog is None else catalog.generation
         return seen
