@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.generate.base import Generator
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
+    from commune.govern.guesses import WrongTries
     from commune.govern.sessions import Session
     from commune.index.catalog import Catalog
     from commune.index.enrich import Enricher, EnrichProgress
@@ -1446,6 +1447,13 @@ class Commune:
             return payees(conn, actor)
 
     # --- operations (issue 24) ---
+    def wrong_tries(self) -> WrongTries:
+        """The wrong keys and passwords counted in this home's database, shared by every
+        server process (govern/guesses.py; http/signins.py says what is done with them)."""
+        from commune.govern.guesses import WrongTries
+
+        return WrongTries(self.engine)
+
     _totals: Totals | None = None  # the ledger's sums /metrics has read (account/observed.py)
 
     def observed(self) -> dict[str, Any]:

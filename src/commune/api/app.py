@@ -50,7 +50,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     )
     offline_docs(app)
     openai_refuses_with_400(app)
-    failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
+    # In the database: one count for every server process of the deployment.
+    failures = FailedSignIns(
+        commune.settings.web.failed_sign_ins_per_minute, tries=commune.wrong_tries()
+    )
     # Innermost: an unexpected error's 500 goes out through the request log, the security
     # headers and the metrics as any answer does.
     app.add_middleware(Incidents)
