@@ -203,6 +203,13 @@ class LimitsSettings:
     # directory never holds more than this per request.
     max_upload_mb: float = 200.0
     max_body_kb: int = 1024
+    # Seconds a request may take to send its body, from its headers to its last byte; past
+    # it, HTTP 408 and the connection closed. Each search, answer or upload holds one of the
+    # max_concurrent_requests slots while its body arrives: a client sending a byte now and
+    # then held one for as long as it liked, and eight such clients kept every answer out.
+    # Two minutes: a 10 MB file on a 1 Mbit/s line, a full 200 MB upload on 14 Mbit/s; raise
+    # it for contributors on slower lines.
+    body_seconds: float = 120.0
     # One /v1/embeddings request: at most this many inputs and characters in all (2,000
     # inputs of 1,000 characters held a worker 297 s on two cores).
     max_embedding_inputs: int = 64
@@ -213,6 +220,12 @@ class LimitsSettings:
     max_keys_per_user: int = 20
 
     def __post_init__(self) -> None:
+        if not self.body_seconds > 0:
+            raise ConfigError(
+                f"limits.body_seconds ({self.body_seconds:g}) in {CONFIG_FILE} is not above 0: "
+                "no request could send its body",
+                "set the seconds a body may take to arrive (120 by default)",
+            )
         if self.max_upload_mb < self.max_file_mb:
             raise ConfigError(
                 f"limits.max_upload_mb ({self.max_upload_mb:g}) in {CONFIG_FILE} is below "
@@ -679,6 +692,7 @@ _AT_MOST = {
     "web.session_hours": 24 * 366,
     "limits.generation_seconds": 24 * 3600,
     "limits.max_parse_seconds": 24 * 3600,
+    "limits.body_seconds": 24 * 3600,
     "peers.timeout_s": 3600,
 }
 _CHOICES = {

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
 
     from commune.account.calibration import Calibration
     from commune.account.metering import Metering
+    from commune.account.observed import Totals
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
     from commune.answering.federation import Federation
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.generate.base import Generator
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
+    from commune.govern.guesses import WrongTries
     from commune.govern.sessions import Session
     from commune.index.catalog import Catalog
     from commune.index.enrich import Enricher, EnrichProgress
@@ -1504,16 +1506,27 @@ class Commune:
             return payees(conn, actor)
 
     # --- operations (issue 24) ---
+    def wrong_tries(self) -> WrongTries:
+        """The wrong keys and passwords counted in this home's database, shared by every
+        server process (govern/guesses.py; http/signins.py says what is done with them)."""
+        from commune.govern.guesses import WrongTries
+
+        return WrongTries(self.engine)
+
+    _totals: Totals | None = None  # the ledger's sums /metrics has read (account/observed.py)
+
     def observed(self) -> dict[str, Any]:
         """What /metrics shows: the totals recorded in the database (account/observed.py),
         and the generation this process searches, whose distance to the database's is the
         index lag (None before the first search)."""
         from dataclasses import asdict
 
-        from commune.account.observed import observe
+        from commune.account.observed import Totals, observe
 
+        if self._totals is None:  # summed once, then row by row as the ledger grows
+            self._totals = Totals()
         with self.engine.connect() as conn:
-            seen = asdict(observe(conn))
+            seen = asdict(observe(conn, self._totals))
         catalog = self._catalog
         seen["served_generation"] = None if catalog is None else catalog.generation
         return seen

@@ -50,7 +50,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     )
     offline_docs(app)
     openai_refuses_with_400(app)
-    failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
+    # In the database: one count for every server process of the deployment.
+    failures = FailedSignIns(
+        commune.settings.web.failed_sign_ins_per_minute, tries=commune.wrong_tries()
+    )
     # Innermost: an unexpected error's 500 goes out through the request log, the security
     # headers and the metrics as any answer does.
     app.add_middleware(Incidents)
@@ -62,6 +65,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         BodyLimit,
         limit_of=body_limits(commune.settings.limits),
         gate=keys_first(commune, failures, require_auth),
+        seconds=commune.settings.limits.body_seconds,
     )
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:
@@ -102,9 +106,8 @@ def _public(commune: Commune, path: str) -> bool:
     return path in transparency.ADDRESSES and commune.charter.utility.transparency_public
 
 
-# The routes that take files: their body may reach [limits] max_upload_mb; every other body
-# (a question, a form, a JSON-RPC call) [limits] max_body_kb.
-UPLOADS = ("/api/documents", "/contribute")
+# The routes that take files (middleware.UPLOADS): their body may reach [limits]
+# max_upload_mb; every other body (a question, a form, a JSON-RPC call) [limits] max_body_kb.
 
 
 def body_limits(limits: LimitsSettings) -> LimitOf:
@@ -114,7 +117,7 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
     def limit_of(scope: Scope) -> tuple[int, str]:
         # /api/documents/ is served as /api/documents (middleware.SlashOptional): the same
         # upload, the same limit. Its rule is asked here, as this runs outside it.
-        if scope["method"] == "POST" and middleware.served(scope["path"]) in UPLOADS:
+        if scope["method"] == "POST" and middleware.served(scope["path"]) in middleware.UPLOADS:
             return upload, "max_upload_mb"
         return other, "max_body_kb"
 

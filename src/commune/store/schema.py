@@ -379,6 +379,20 @@ quota_holds = Table(
 )
 
 
+# Wrong keys and passwords within the failed sign-ins' window, one row per count they fall
+# under (an address, a claimed key or account: ``name``, its SHA-256, never the text typed),
+# shared by every server process (govern/guesses.py). ``at``: seconds since the epoch.
+failed_sign_ins = Table(
+    "failed_sign_ins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_failed_sign_ins_name_at", "name", "at"),
+    Index("ix_failed_sign_ins_at", "at"),
+)
+
+
 # Which document's passages changed at each index generation (NULL: none did): the search
 # index takes in those documents alone instead of being rebuilt (index/catalog.py).
 index_log = Table(

@@ -331,6 +331,22 @@ PATTERNS = [
             "([limits] max_concurrent_requests)",
         ),
         (
+            r"the request body took longer than (?P<s>[\d.]+) s to arrive "
+            r"\(\[limits\] body_seconds\): send it again, over a faster connection or in "
+            r"smaller parts",
+            "le corps de la requête a mis plus de {s} s à arriver ([limits] body_seconds) : "
+            "renvoyez-le, par une connexion plus rapide ou en plus petites parties",
+        ),
+        (
+            r"What you sent took too long to arrive: send it again, or a few files at a time\.",
+            "Ce que vous avez envoyé a mis trop de temps à arriver : renvoyez-le, ou quelques "
+            "fichiers à la fois.",
+        ),
+        (
+            r"The server is busy answering others: send it again in a moment\.",
+            "Le serveur est occupé à répondre à d'autres : renvoyez-le dans un instant.",
+        ),
+        (
             r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
             r"takes: send fewer or smaller files, or a few at a time\.",
             "Ce que vous avez envoyé dépasse {n} {unit}o, le maximum que ce serveur accepte : "
