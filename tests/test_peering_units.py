@@ -1696,3 +1696,38 @@ def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypa
     assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
     for note in notes:
         assert f"\n\n{note}" in content, content
+
+
+def test_a_peer_s_address_with_a_user_or_password_is_refused_unquoted(home):
+    """`commune peer add` and `commune peer update --url` took https://user:pw@host: httpx
+    then sent the user and password as basic authentication in place of the peer's key
+    (every question told "refused this cooperative's key"), and the password was shown by
+    `commune peer list`, kept in the audit log and printed by a restore. Refused now, in one
+    line that does not quote it, nothing stored."""
+    import sqlite3
+
+    key = "cmn_1234abcd_secretpart"
+    assert run(home, "peer", "add", "coop-b", "https://b.example", "--key", key).exit_code == 0
+    english = (
+        "error: the peer's address must hold no user or password: this cooperative's key is "
+        "what the peer checks (give the address alone, e.g. https://commune.ville-b.fr, and "
+        "the key with --key)"
+    )
+    french = (
+        "erreur\u00a0: l'adresse du pair ne doit contenir ni utilisateur ni mot de passe\u00a0: "
+        "c'est la clé de cette coopérative que le pair vérifie (donnez l'adresse seule, par "
+        "exemple https://commune.ville-b.fr, et la clé avec --key)"
+    )
+    for url in ("https://coop:hunter2@c.example", "http://coop:hunter2@127.0.0.1:8000"):
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            added = run(home, "peer", "add", "coop-c", url, "--key", key, lang=lang)
+            moved = run(home, "peer", "update", "coop-b", "--url", url, lang=lang)
+            for refused in (added, moved):
+                assert refused.exit_code != 0
+                assert refused.stderr.strip().splitlines() == [said]
+                assert "hunter2" not in refused.output
+    with sqlite3.connect(home / "commune.db") as db:
+        assert db.execute("select name, url from peers").fetchall() == [
+            ("coop-b", "https://b.example")
+        ]
+        assert "hunter2" not in str(db.execute("select * from audit_log").fetchall())
