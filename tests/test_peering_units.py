@@ -1731,3 +1731,65 @@ def test_a_peer_s_address_with_a_user_or_password_is_refused_unquoted(home):
             ("coop-b", "https://b.example")
         ]
         assert "hunter2" not in str(db.execute("select * from audit_log").fetchall())
+
+
+def test_a_peer_s_refusal_is_quoted_in_the_language_the_asker_reads(home):
+    """A peer's 400 ("the query is 900 characters long…") is quoted in the asker's notice;
+    the peer, asked with no Accept-Language, said it in French, its default, and an English
+    notice quoted French. The peer is now asked in the reader's language, as any API caller
+    asks, for a question's notices and for `commune peer forget`."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+    from commune.text.messages import from_accept_language, localise
+
+    class Peer(BaseHTTPRequestHandler):
+        """As a Commune peer answers a question past its [limits] max_query_chars."""
+
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            language = from_accept_language(self.headers.get("Accept-Language"))
+            said = localise(
+                "the query is 900 characters long, over the limit of 500: ask about one thing "
+                "at a time",
+                language,
+            )
+            body = json.dumps({"detail": said, "code": "invalid_request"}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with Commune(home) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{port}", key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+            forgot = c.forget_retired_titles(language="en")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer coop-b refused this cooperative's request (HTTP 400: the query is 900 characters "
+        "long, over the limit of 500: ask about one thing at a time; check that the question "
+        "is within its limits and that its version reads this one's requests): answered "
+        "without it"
+    ]
+    assert french == [
+        "le pair coop-b a refusé la requête de cette coopérative (HTTP 400\u00a0: la recherche "
+        "fait 900 caractères, au-delà de la limite de 500\u00a0: demandez une chose à la "
+        "fois\u00a0; vérifiez que la question tient dans ses limites et que sa version lit les "
+        "requêtes de celle-ci)\u00a0: réponse sans lui"
+    ]
+    assert forgot == {
+        "coop-b": "peer coop-b refused this cooperative's request (HTTP 400: the query is 900 "
+        "characters long, over the limit of 500: ask about one thing at a time; check that its "
+        "version reads this one's requests)"
+    }

@@ -88,19 +88,26 @@ MAX_NAME = 200  # of a cooperative's or a collection's name, as this home's own 
 MAX_ATTRIBUTION = 4_000  # an attribution line: its title (500), source (2,000), licence, authors
 
 
-def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[int, bytes]:
+def _post(
+    url: str, key: str, body: dict[str, Any], timeout_s: float, language: str | None = None
+) -> tuple[int, bytes]:
     """POST ``body`` and read the reply within ``timeout_s`` in all: httpx's timeouts are
     per connect and per read, so a peer trickling its reply would otherwise hold on; the
-    body is streamed and dropped past the deadline or past MAX_REPLY_BYTES."""
+    body is streamed and dropped past the deadline or past MAX_REPLY_BYTES. ``language``:
+    the one the reader of the peer's refusals reads, asked as any API caller asks it."""
     import httpx
 
+    headers = {"Authorization": f"Bearer {key}"}
+    if language:
+        # A peer's refusal (its 400: "the query is 900 characters long, over the limit of
+        # 500") is quoted in the asker's notice, and the peer says it in French unless asked
+        # otherwise: an English notice quoted it in French.
+        headers["Accept-Language"] = language
     deadline = time.monotonic() + timeout_s
     try:
         with (
             httpx.Client(timeout=httpx.Timeout(timeout_s)) as client,
-            client.stream(
-                "POST", url, json=body, headers={"Authorization": f"Bearer {key}"}
-            ) as reply,
+            client.stream("POST", url, json=body, headers=headers) as reply,
         ):
             data = bytearray()
             for chunk in reply.iter_bytes():
@@ -159,7 +166,7 @@ def _ask(
     asked: dict[str, Any] = {"query": query, "k": k}
     if language:
         asked["language"] = language
-    status, body = _post(f"{peer.url}/peer/search", peer.key, asked, timeout_s)
+    status, body = _post(f"{peer.url}/peer/search", peer.key, asked, timeout_s, language)
     try:
         data = json.loads(body)
     except ValueError:
@@ -666,11 +673,12 @@ def _nobody() -> None:
     """No peer to tell."""
 
 
-def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
+def ask_retired(peer: registry.Peer, timeout_s: float, language: str | None = None) -> Any:
     """The ids the peer ``peer`` says it retired among the documents this
     home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
-    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small."""
-    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s)
+    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small.
+    ``language``: the one its refusal is said in (the operator's)."""
+    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s, language)
     try:
         data = json.loads(body)
     except ValueError:
