@@ -1793,3 +1793,56 @@ def test_a_peer_s_refusal_is_quoted_in_the_language_the_asker_reads(home):
         "characters long, over the limit of 500: ask about one thing at a time; check that its "
         "version reads this one's requests)"
     }
+
+
+def test_a_peer_s_422_is_quoted_by_its_line_not_pydantic_s_list(home):
+    """A peer that could not read the request (HTTP 422: another version's fields) answers
+    pydantic's list of errors as its detail and its one line as "message" (api/errors.py);
+    the notice quoted the list's Python form ("[{'type': 'less_than_equal', 'loc': …") to
+    the person asking. It quotes the line."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Peer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            body = json.dumps(
+                {
+                    "detail": [
+                        {
+                            "type": "less_than_equal",
+                            "loc": ["body", "k"],
+                            "msg": "Input should be less than or equal to 20",
+                            "input": 30,
+                            "ctx": {"le": 20},
+                        }
+                    ],
+                    "code": "invalid_request",
+                    "message": "k: must be at most 20 (the API is listed at /docs)",
+                }
+            ).encode()
+            self.send_response(422)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with Commune(home) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{port}", key="cmn_1234abcd_secretpart")
+            notices = c.federation.gather("recycling centre", c.actor(None), "en").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert notices == [
+        "peer coop-b refused this cooperative's request (HTTP 422: k: must be at most 20 (the "
+        "API is listed at /docs); check that the question is within its limits and that "
+        "its version reads this one's requests): answered without it"
+    ]

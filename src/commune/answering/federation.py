@@ -74,11 +74,22 @@ class PeerUnavailable(Exception):
 
 def _refused(status: int, data: Any) -> PeerUnavailable:
     """A peer's reply with an HTTP error ``status``, its JSON body ``data`` (or None)."""
-    detail = code = ""
+    detail = code = said = ""
     if isinstance(data, dict):
         detail = str(data.get("detail") or data.get("error") or "")[:200]
         code = str(data.get("code") or "")[:50]
-    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code, detail)
+        # Its words, quoted to the asker: "detail" for a refusal of its own checks, but for
+        # a request it could not read (422) pydantic's list of errors, whose line is
+        # "message" (api/errors.py); the list's Python form was quoted to a person.
+        said = next(
+            (
+                w.strip()[:200]
+                for w in (data.get("detail"), data.get("message"), data.get("error"))
+                if isinstance(w, str) and w.strip()
+            ),
+            "",
+        )
+    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code, said)
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
