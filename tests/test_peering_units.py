@@ -1684,10 +1684,11 @@ def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypa
         key = make_key(c, "alice", "Ville A")
         with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"} | EN) as api:
             native = api.post("/api/ask", json={"question": question, "mode": "extractive"})
-            r = api.post(
-                "/v1/chat/completions",
-                json={"model": "extractive", "messages": [{"role": "user", "content": question}]},
-            )
+            asked = {"model": "extractive", "messages": [{"role": "user", "content": question}]}
+            r = api.post("/v1/chat/completions", json=asked)
+            cut = api.post("/v1/chat/completions", json={**asked, "max_tokens": 3}).json()
+            bare = api.post("/v1/chat/completions", json={**asked, "sources_in_content": False})
+            bare = bare.json()
     assert native.status_code == r.status_code == 200, r.text
     notes = native.json()["licence_notes"]
     assert any("coop-b: share-alike" in n for n in notes), notes
@@ -1696,6 +1697,18 @@ def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypa
     assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
     for note in notes:
         assert f"\n\n{note}" in content, content
+    # Cut by max_tokens, the part kept keeps the notes whole, as docs/generation.md says;
+    # sources_in_content: false leaves them out with the sources.
+    assert (cut["choices"][0]["finish_reason"], bare["choices"][0]["finish_reason"]) == (
+        "length",
+        "stop",
+    )
+    assert cut["choices"][0]["message"]["content"] == "The recycling centre" + "".join(
+        f"\n\n{note}" for note in notes
+    )
+    assert bare["choices"][0]["message"]["content"] == (
+        "The recycling centre of Ville B is open on Saturday mornings. [1]"
+    )
 
 
 def test_a_peer_s_address_with_a_user_or_password_is_refused_unquoted(home):
