@@ -442,6 +442,7 @@ class StoreKit:
         from commune.commons.peering.citations import record_peer_sources
         from commune.store.schema import peer_citations
 
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
         cited = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": None}
         with c.engine.begin() as conn:
             record_peer_sources(
@@ -529,6 +530,7 @@ class StoreKit:
         from commune.commons.peering.citations import record_peer_sources
         from commune.store.schema import peer_citations
 
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
         cited = {"peer": "coop-b", "licence": "CC-BY\x00", "contributor": "V\x00B"}
         with c.engine.begin() as conn:
             record_peer_sources(
@@ -574,6 +576,43 @@ class StoreKit:
             "(unknown)",
             "peer removed",
         )
+
+    def test_a_peer_removed_while_an_answer_is_under_way_keeps_no_title_of_it(self, c):
+        """A peer removed while an answer citing it was under way (its passages gathered,
+        the model still writing): the answer's rows, written after the removal or committed
+        after it, kept the title and contributor the removal had blanked, for good. On
+        PostgreSQL the removal did not wait for the answer and blanked what it saw."""
+        import time
+
+        from commune.commons.peering.citations import record_peer_sources
+        from commune.store.schema import peer_citations
+
+        key = "cmn_1234abcd_secretpart"
+        one = {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+               "licence": "CC-BY-4.0", "contributor": "Jean Dupont", "citations": 1}  # fmt: skip
+
+        def kept() -> list[tuple[object, ...]]:
+            with c.engine.connect() as conn:
+                query = select(peer_citations.c.title, peer_citations.c.contributor)
+                return [tuple(r) for r in conn.execute(query)]
+
+        # Removed before the answer's records are written.
+        c.add_peer("coop-b", "https://b.example", key=key)
+        c.remove_peer("coop-b")
+        with c.engine.begin() as conn:
+            record_peer_sources(conn, "ask", [one], c.actor(None))
+        assert kept() == [("", None)]
+        # Removed while they are being written: the removal waits for them, then blanks them.
+        c.add_peer("coop-c", "https://c.example", key=key)
+        removed: list[int] = []
+        with c.engine.begin() as conn:
+            record_peer_sources(conn, "ask", [{**one, "peer": "coop-c"}], c.actor(None))
+            remover = threading.Thread(target=lambda: removed.append(c.remove_peer("coop-c")))
+            remover.start()
+            time.sleep(1)  # the removal, if it did not wait, is done by now
+        remover.join(30)
+        assert removed == [1]
+        assert kept() == [("", None), ("", None)]
 
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage

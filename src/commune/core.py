@@ -1763,7 +1763,7 @@ class Commune:
         done: dict[str, int | str] = {}
         for peer in self.federation.peers():
             try:
-                retired = ask_retired(peer, self.settings.peers.timeout_s)
+                retired = ask_retired(peer, self.settings.peers.timeout_s, language)
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
                 # Said as a question's notice says it: "(ConnectError)" said nothing, and
                 # "run it again later" did not help a peer that refused the key.

@@ -92,7 +92,7 @@ IGNORED = (
 CUT_AT = "The content ends before the first of these, as a model's would (finish_reason stop)."
 AT_MOST = (
     "The answer's text is cut after this many tokens (cl100k_base), finish_reason length; "
-    "the sources of the citations kept follow it."
+    "the sources of the citations kept and the licence notes follow it."
 )
 
 

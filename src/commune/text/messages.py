@@ -1210,6 +1210,16 @@ PATTERNS = [
         ),
         (r"use https://", "utilisez https://"),
         (
+            r"the peer's address must hold no user or password: this cooperative's key is "
+            r"what the peer checks",
+            "l'adresse du pair ne doit contenir ni utilisateur ni mot de passe : c'est la "
+            "clé de cette coopérative que le pair vérifie",
+        ),
+        (
+            r"give the address alone, e\.g\. (?P<url>\S+), and the key with --key",
+            "donnez l'adresse seule, par exemple {url}, et la clé avec --key",
+        ),
+        (
             r"give the address its commune serve answers on, e\.g\. (?P<url>\S+)",
             "donnez l'adresse où répond son commune serve, par exemple {url}",
         ),
