@@ -2356,6 +2356,17 @@ PATTERNS = [
         ),
         # commune.toml's errors (config.py, account/energy.py): the operator's, at start-up.
         (
+            r"limits\.body_seconds \((?P<s>\S+)\) in commune\.toml is not above 0: no request "
+            r"could send its body",
+            "limits.body_seconds ({s}) dans commune.toml n'est pas supérieur à 0\u00a0: aucune "
+            "requête ne pourrait envoyer son corps",
+        ),
+        (
+            r"set the seconds a body may take to arrive \(120 by default\)",
+            "donnez le nombre de secondes que peut mettre un corps de requête à arriver (120 par "
+            "défaut)",
+        ),
+        (
             r"limits\.max_upload_mb \((?P<a>\S+)\) in commune\.toml is below limits\.max_file_mb "
             r"\((?P<b>\S+)\): no file that size could be sent",
             "limits.max_upload_mb ({a}) dans commune.toml est inférieur à limits.max_file_mb "
