@@ -1171,3 +1171,37 @@ def test_one_french_word_for_out_of_date_and_for_a_modelled_figure_on_every_face
     )
     said = summary({"wh": 0.01, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
     assert "ecologits 0.11.3, modélisée\u00a0: gros (" in said, said
+
+
+def test_a_licence_ending_on_an_operator_is_refused_saying_why(home, tmp_path):
+    """`--licence "CC-BY-4.0 OR etalab-2.0 OR"`, its third licence forgotten, was stored as
+    "CC-BY-4.0 OR etalab-2.0" (license-expression drops an operator left at the end of a
+    chain of its kind), and "MIT OR" alone was « expression incomplète ou mal formée »: each
+    is refused, saying the operator lacks a licence, in either language."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence in (
+        "CC-BY-4.0 OR etalab-2.0 OR",
+        "mit and apache-2.0 and",
+        "(MIT OR Apache-2.0) AND",
+        "OR MIT",
+        "MIT OR",
+        "GPL-2.0-or-later WITH",
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        said = "chaque AND, OR ou WITH demande une licence de part et d'autre (donnez "
+        assert f"licence invalide '{licence}'\u00a0: {said}" in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        said = "each AND, OR or WITH needs a licence on either side (give "
+        assert f"invalid licence '{licence}': {said}" in en.stderr, en.stderr
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored

@@ -136,6 +136,10 @@ def normalise(expression: str) -> str:
     )
     if not expression.strip():
         raise CommuneError("the licence is empty", hint)
+    if _dangling(expression):
+        # license-expression drops an operator left at the end of a chain of its kind: "MIT
+        # OR Apache-2.0 OR", the third licence forgotten, was stored as "MIT OR Apache-2.0".
+        raise CommuneError(f"invalid licence {expression!r}: {malformed(expression)}", hint)
     try:
         info = spdx_licensing().validate(expression.strip())
     except Exception:  # license-expression itself fails on some malformed input ("MIT AND")
@@ -180,6 +184,8 @@ def malformed(expression: str) -> str:
     expression = expression.strip()
     if expression.count("(") != expression.count(")"):
         return "unbalanced parentheses"
+    if _dangling(expression):  # MIT OR, (MIT AND) OR Apache-2.0
+        return "each AND, OR or WITH needs a licence on either side"
     try:
         spdx_licensing().parse(expression, strict=True)
     except ExpressionParseError as exc:
@@ -195,6 +201,19 @@ def malformed(expression: str) -> str:
     except Exception:  # any other failure is said as malformed, below
         pass
     return "incomplete or malformed expression"
+
+
+_OPERATORS = {"and", "or", "with"}
+
+
+def _dangling(expression: str) -> bool:
+    """Whether an AND, OR or WITH (in any case, as license-expression reads them) lacks a
+    licence on one side: first or last, or just inside a parenthesis."""
+    tokens = ["(", *re.findall(r"[()]|[^\s()]+", expression), ")"]
+    return any(
+        t.lower() in _OPERATORS and (before == "(" or after == ")")
+        for before, t, after in zip(tokens, tokens[1:], tokens[2:], strict=False)
+    )
 
 
 def licence_refs(expression: str | None) -> list[str]:
