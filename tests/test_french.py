@@ -1205,3 +1205,26 @@ def test_a_licence_ending_on_an_operator_is_refused_saying_why(home, tmp_path):
         assert f"invalid licence '{licence}': {said}" in en.stderr, en.stderr
     with Commune(home) as commune:
         assert commune.documents() == []  # nothing stored
+
+
+def test_a_passage_is_a_passage_on_every_french_help_page():
+    """`commune reindex --help` and `commune check --help` said « extrait » for what every
+    other French face (the answers, the web's pages, the other help pages, the glossary)
+    calls a « passage »: one word for one thing."""
+    import click
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def pages(command: click.Command, path: list[str]) -> list[list[str]]:
+        under = command.commands.values() if isinstance(command, click.Group) else []
+        return [path] + [p for c in under for p in pages(c, [*path, str(c.name)])]
+
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    said = {
+        " ".join(p): " ".join(runner.invoke(cli, [*p, "--help"]).output.split())
+        for p in pages(cli, [])
+    }
+    assert "vectorise chaque passage avec le" in said["reindex"], said["reindex"]
+    assert "chaque passage publié vectorisé" in said["check"], said["check"]
+    assert not [name for name, page in said.items() if "extrait" in page]
