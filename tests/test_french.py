@@ -1228,3 +1228,38 @@ def test_a_passage_is_a_passage_on_every_french_help_page():
     assert "vectorise chaque passage avec le" in said["reindex"], said["reindex"]
     assert "chaque passage publié vectorisé" in said["check"], said["check"]
     assert not [name for name, page in said.items() if "extrait" in page]
+
+
+def test_a_rights_holder_is_an_ayant_droit_on_every_french_face():
+    """A document retired for `rights` was « la demande d'un ayant droit » on its page's form
+    and in `commune retire --help`, but « droits d'un tiers » where the messages name the
+    category (an imported retirement, a copy held back, a takedown's reach); and `commune
+    add --tdm-reserved` named « le titulaire des droits » whom every other face calls
+    « l'ayant droit ». One word each."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.messages import localise
+
+    for english, french in (
+        (
+            "retired by the publisher of the dataset 'Mairie' on 2026-11-02: rights",
+            "retiré par l'éditeur du jeu de données 'Mairie' le 2026-11-02\u00a0: demande d'un "
+            "ayant droit",
+        ),
+        (
+            "the same file as a retired document (rights)",
+            "le même fichier qu'un document retiré (demande d'un ayant droit)",
+        ),
+        (
+            "a rights takedown reaches every copy of the file",
+            "un retrait pour demande d'un ayant droit atteint toutes les copies du fichier",
+        ),
+    ):
+        assert localise(english, "fr") == french
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    helped = " ".join(runner.invoke(cli, ["add", "--help"]).output.split())
+    assert "L'ayant droit s'est opposé à la fouille de textes" in helped, helped
+    assert "titulaire" not in helped
+    helped = " ".join(runner.invoke(cli, ["retire", "--help"]).output.split())
+    assert "rights (demande d'un ayant droit)" in helped, helped

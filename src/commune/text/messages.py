@@ -3875,7 +3875,7 @@ ACTIONS = {
 }
 RETIRE_CATEGORIES = {
     "personal-data": "données personnelles",
-    "rights": "droits d'un tiers",
+    "rights": "demande d'un ayant droit",
     "error": "erreur",
     "outdated": "périmé",
     "other": "autre",
