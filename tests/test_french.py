@@ -1263,3 +1263,41 @@ def test_a_rights_holder_is_an_ayant_droit_on_every_french_face():
     assert "titulaire" not in helped
     helped = " ".join(runner.invoke(cli, ["retire", "--help"]).output.split())
     assert "rights (demande d'un ayant droit)" in helped, helped
+
+
+def test_a_licence_joined_by_a_sign_is_told_to_use_or_or_and(home, tmp_path):
+    """`--licence MIT/Apache-2.0`, as package metadata and web pages write a dual licence,
+    read « expression incomplète ou mal formée », leaving the person to guess: the reason
+    names the sign and says to write OR or AND instead, in either language ("GPL-2.0+",
+    SPDX's "or later", is still taken)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, sign in (
+        ("MIT/Apache-2.0", "/"),
+        ("MIT, Apache-2.0", ","),
+        ("CC-BY-4.0 & etalab-2.0", "&"),
+        ("CC-BY-SA-4.0 + MIT", "+"),
+        ("MIT;Apache-2.0", ";"),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        said = (
+            f"licence invalide '{licence}'\u00a0: '{sign}' ne sert pas à joindre des licences, "
+            "écrivez OR (l'une ou l'autre) ou AND (les deux) (donnez "
+        )
+        assert said in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        said = f"'{sign}' does not join licences: write OR (either) or AND (both) (give "
+        assert f"invalid licence '{licence}': {said}" in en.stderr, en.stderr
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored
+    args = ["--home", str(home), "add", str(page), "--licence", "GPL-2.0+"]
+    assert CliRunner().invoke(cli, args).exit_code == 0

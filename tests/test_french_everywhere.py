@@ -77,6 +77,7 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "WITH Classpath-exception-2.0",
         "after WITH comes a licence exception such as Classpath-exception-2.0, not GPL-2.0",
         "each AND, OR or WITH needs a licence on either side",
+        "'/' does not join licences: write OR (either) or AND (both)",
         "incomplete or malformed expression",
     ),
     ("govern/members.py", "kind"): ("user", "member"),

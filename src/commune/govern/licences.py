@@ -142,9 +142,9 @@ def normalise(expression: str) -> str:
         raise CommuneError(f"invalid licence {expression!r}: {malformed(expression)}", hint)
     try:
         info = spdx_licensing().validate(expression.strip())
-    except Exception:  # license-expression itself fails on some malformed input ("MIT AND")
+    except Exception:  # license-expression itself fails on some malformed input ("MIT/GPL")
         raise CommuneError(
-            f"invalid licence {expression!r}: incomplete or malformed expression", hint
+            f"invalid licence {expression!r}: {malformed(expression)}", hint
         ) from None
     unknown = [s for s in info.invalid_symbols if not LICENCE_REF.match(s)]
     # The library's "Unknown license key(s): …" is said in our words (and so in French): the
@@ -186,6 +186,10 @@ def malformed(expression: str) -> str:
         return "unbalanced parentheses"
     if _dangling(expression):  # MIT OR, (MIT AND) OR Apache-2.0
         return "each AND, OR or WITH needs a licence on either side"
+    joined = _JOINED.search(expression)
+    if joined:  # MIT/Apache-2.0, as package metadata and web pages write it
+        sign = joined.group(1) or joined.group(2)
+        return f"{sign!r} does not join licences: write OR (either) or AND (both)"
     try:
         spdx_licensing().parse(expression, strict=True)
     except ExpressionParseError as exc:
@@ -204,6 +208,9 @@ def malformed(expression: str) -> str:
 
 
 _OPERATORS = {"and", "or", "with"}
+# A sign written between two licences for OR or AND: "MIT/Apache-2.0", "MIT, Apache-2.0",
+# "MIT & Apache-2.0", "CC-BY-4.0 + MIT" (a "+" stuck to its licence is SPDX's "or later").
+_JOINED = re.compile(r"(?<=\S)\s*(&&|\|\||[/,;&|])\s*(?=\S)|(?<=\s)(\+)(?=\s)")
 
 
 def _dangling(expression: str) -> bool:

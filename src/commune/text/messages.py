@@ -1099,6 +1099,12 @@ PATTERNS = [
             "Classpath-exception-2.0, non {token}",
         ),
         (
+            r"invalid licence (?P<expr>'[^']*'): (?P<sign>'[^']+') does not join licences: "
+            r"write OR \(either\) or AND \(both\)",
+            "licence invalide {expr} : {sign} ne sert pas à joindre des licences, écrivez OR "
+            "(l'une ou l'autre) ou AND (les deux)",
+        ),
+        (
             r"invalid licence (?P<expr>'[^']*'): each AND, OR or WITH needs a licence on "
             r"either side",
             "licence invalide {expr} : chaque AND, OR ou WITH demande une licence de part et "
