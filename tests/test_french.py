@@ -1301,3 +1301,46 @@ def test_a_licence_joined_by_a_sign_is_told_to_use_or_or_and(home, tmp_path):
         assert commune.documents() == []  # nothing stored
     args = ["--home", str(home), "add", str(page), "--licence", "GPL-2.0+"]
     assert CliRunner().invoke(cli, args).exit_code == 0
+
+
+def test_a_licenceref_name_with_a_space_is_told_how_to_write_it(home, tmp_path):
+    """`--licence "LicenseRef-Ville de Lyon"`, a cooperative's own licence named with its
+    spaces, read « inconnue de SPDX », which no LicenseRef- ever is to SPDX: the reason says
+    what a LicenseRef- name holds and the hint gives the name as it may be written, in either
+    language; "LicenseRef-" alone asks for a name."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, name, spelt in (
+        ("LicenseRef-Ville de Lyon", "LicenseRef-Ville de Lyon", "LicenseRef-Ville-de-Lyon"),
+        ("MIT OR LicenseRef-Montréal", "LicenseRef-Montréal", "LicenseRef-Montreal"),
+        ("licenseref-ville_lyon", "licenseref-ville_lyon", "LicenseRef-ville-lyon"),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        said = (
+            f"licence invalide '{licence}'\u00a0: {name} n'est pas un nom LicenseRef-, qui ne "
+            f"prend après LicenseRef- que des lettres, des chiffres, '.' et '-' (écrivez {spelt})"
+        )
+        assert said in fr.stderr and "SPDX" not in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        said = (
+            f"invalid licence '{licence}': {name} is not a LicenseRef- name: letters, digits, "
+            f"'.' and '-' only after LicenseRef- (write {spelt})"
+        )
+        assert said in en.stderr, en.stderr
+    args = ["--home", str(home), "add", str(page), "--licence", "LicenseRef-"]
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert (
+        "licence invalide 'LicenseRef-'\u00a0: LicenseRef- demande un nom après lui (nommez "
+        "votre propre licence comme LicenseRef-Ville-de-Lyon)"
+    ) in fr.stderr, fr.stderr
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored

@@ -80,6 +80,8 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "'/' does not join licences: write OR (either) or AND (both)",
         "incomplete or malformed expression",
     ),
+    ("govern/licences.py", "misspelt[0]"): ("LicenseRef-Ville de Lyon", "licenseref-ville_lyon"),
+    ("govern/licences.py", "spelt"): ("LicenseRef-Ville-de-Lyon",),
     ("govern/members.py", "kind"): ("user", "member"),
     ("govern/quotas.py", "who"): ("member 'Ville de Lyon'", "user 'marie.durand'"),
     ("govern/quotas.py", "whose"): ("its", "their"),

@@ -150,6 +150,21 @@ def normalise(expression: str) -> str:
     # The library's "Unknown license key(s): …" is said in our words (and so in French): the
     # identifiers it names are ours to list.
     errors = [e for e in info.errors if not e.startswith(_UNKNOWN_KEYS)]
+    misspelt = [s for s in unknown if s.lower().startswith("licenseref-")]
+    if misspelt and not errors:
+        # "LicenseRef-Ville de Lyon" is a name of the cooperative's own, spaces and all: it
+        # read "unknown to SPDX", which SPDX never knows any LicenseRef- to be.
+        spelt = _ref_spelled(misspelt[0])
+        if spelt is None:  # "LicenseRef-" alone
+            raise CommuneError(
+                f"invalid licence {expression!r}: LicenseRef- needs a name after it",
+                "name your own licence as in LicenseRef-Ville-de-Lyon",
+            )
+        raise CommuneError(
+            f"invalid licence {expression!r}: {misspelt[0]} is not a LicenseRef- name: "
+            "letters, digits, '.' and '-' only after LicenseRef-",
+            f"write {spelt}",
+        )
     if unknown and not errors:
         raise CommuneError(
             f"invalid licence {expression!r}: unknown to SPDX: {', '.join(unknown)}", hint
@@ -205,6 +220,17 @@ def malformed(expression: str) -> str:
     except Exception:  # any other failure is said as malformed, below
         pass
     return "incomplete or malformed expression"
+
+
+def _ref_spelled(name: str) -> str | None:
+    """``name`` as a LicenseRef- may be written: "LicenseRef-Ville de Lyon" is
+    "LicenseRef-Ville-de-Lyon", "LicenseRef-Montréal" "LicenseRef-Montreal"."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name[len("LicenseRef-") :])
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = re.sub(r"[^A-Za-z0-9.-]+", "-", plain).strip("-")
+    return f"LicenseRef-{plain}" if plain else None
 
 
 _OPERATORS = {"and", "or", "with"}

@@ -1077,6 +1077,21 @@ PATTERNS = [
             "licence invalide {expr} : expression incomplète ou mal formée",
         ),
         (
+            r"invalid licence (?P<expr>.+): (?P<name>(?i:licenseref)-.*) is not a LicenseRef- "
+            r"name: letters, digits, '\.' and '-' only after LicenseRef-",
+            "licence invalide {expr} : {name} n'est pas un nom LicenseRef-, qui ne prend après "
+            "LicenseRef- que des lettres, des chiffres, '.' et '-'",
+        ),
+        (r"write (?P<name>LicenseRef-\S+)", "écrivez {name}"),
+        (
+            r"invalid licence (?P<expr>.+): LicenseRef- needs a name after it",
+            "licence invalide {expr} : LicenseRef- demande un nom après lui",
+        ),
+        (
+            r"name your own licence as in LicenseRef-Ville-de-Lyon",
+            "nommez votre propre licence comme LicenseRef-Ville-de-Lyon",
+        ),
+        (
             r"invalid licence (?P<expr>'[^']*'): unknown to SPDX: (?P<ids>.+)",
             "licence invalide {expr}\u00a0: inconnue de SPDX ({ids})",
         ),
