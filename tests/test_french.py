@@ -1344,3 +1344,38 @@ def test_a_licenceref_name_with_a_space_is_told_how_to_write_it(home, tmp_path):
     ) in fr.stderr, fr.stderr
     with Commune(home) as commune:
         assert commune.documents() == []  # nothing stored
+
+
+def test_two_licences_side_by_side_or_a_second_with_are_said_as_such(home, tmp_path):
+    """`--licence "MIT Apache-2.0"` (the operator left out) and "GPL-2.0-or-later WITH
+    Classpath-exception-2.0 WITH LLVM-exception" (two exceptions) read « expression
+    incomplète ou mal formée »: each reason now says what is wrong, in either language."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, french, english in (
+        (
+            "MIT Apache-2.0",
+            "deux licences côte à côte, écrivez OR (l'une ou l'autre) ou AND (les deux) avant "
+            "Apache-2.0",
+            "two licences side by side: write OR (either) or AND (both) before Apache-2.0",
+        ),
+        (
+            "GPL-2.0-or-later WITH Classpath-exception-2.0 WITH LLVM-exception",
+            "WITH ne vient qu'une fois, entre une licence et son exception, comme dans "
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            "WITH comes once, between a licence and its exception, as in GPL-2.0-or-later WITH "
+            "Classpath-exception-2.0",
+        ),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        assert f"licence invalide '{licence}'\u00a0: {french} (donnez " in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        assert f"invalid licence '{licence}': {english} (give " in en.stderr, en.stderr

@@ -78,6 +78,9 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "after WITH comes a licence exception such as Classpath-exception-2.0, not GPL-2.0",
         "each AND, OR or WITH needs a licence on either side",
         "'/' does not join licences: write OR (either) or AND (both)",
+        "two licences side by side: write OR (either) or AND (both) before Apache-2.0",
+        "WITH comes once, between a licence and its exception, as in GPL-2.0-or-later WITH "
+        "Classpath-exception-2.0",
         "incomplete or malformed expression",
     ),
     ("govern/licences.py", "misspelt[0]"): ("LicenseRef-Ville de Lyon", "licenseref-ville_lyon"),

@@ -191,8 +191,10 @@ def malformed(expression: str) -> str:
     English in every language, and read so inside a French line."""
     from license_expression import (
         PARSE_INVALID_EXCEPTION,
+        PARSE_INVALID_EXPRESSION,
         PARSE_INVALID_OPERATOR_SEQUENCE,
         PARSE_INVALID_SYMBOL_AS_EXCEPTION,
+        PARSE_INVALID_SYMBOL_SEQUENCE,
         ExpressionParseError,
     )
 
@@ -217,6 +219,14 @@ def malformed(expression: str) -> str:
             )
         if exc.error_code == PARSE_INVALID_OPERATOR_SEQUENCE:  # MIT OR OR GPL-2.0
             return "each AND, OR or WITH needs a licence on either side"
+        if exc.error_code == PARSE_INVALID_SYMBOL_SEQUENCE:  # MIT Apache-2.0
+            return f"two licences side by side: write OR (either) or AND (both) before {token}"
+        if exc.error_code == PARSE_INVALID_EXPRESSION and str(token).upper() == "WITH":
+            # A WITH E1 WITH E2, MIT OR WITH Apache-2.0
+            return (
+                "WITH comes once, between a licence and its exception, as in GPL-2.0-or-later "
+                "WITH Classpath-exception-2.0"
+            )
     except Exception:  # any other failure is said as malformed, below
         pass
     return "incomplete or malformed expression"

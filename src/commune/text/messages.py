@@ -1120,6 +1120,18 @@ PATTERNS = [
             "(l'une ou l'autre) ou AND (les deux)",
         ),
         (
+            r"invalid licence (?P<expr>'[^']*'): two licences side by side: write OR \(either\) "
+            r"or AND \(both\) before (?P<token>.+)",
+            "licence invalide {expr} : deux licences côte à côte, écrivez OR (l'une ou l'autre) "
+            "ou AND (les deux) avant {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): WITH comes once, between a licence and its "
+            r"exception, as in GPL-2\.0-or-later WITH Classpath-exception-2\.0",
+            "licence invalide {expr} : WITH ne vient qu'une fois, entre une licence et son "
+            "exception, comme dans GPL-2.0-or-later WITH Classpath-exception-2.0",
+        ),
+        (
             r"invalid licence (?P<expr>'[^']*'): each AND, OR or WITH needs a licence on "
             r"either side",
             "licence invalide {expr} : chaque AND, OR ou WITH demande une licence de part et "
