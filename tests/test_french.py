@@ -1379,3 +1379,28 @@ def test_two_licences_side_by_side_or_a_second_with_are_said_as_such(home, tmp_p
         assert f"licence invalide '{licence}'\u00a0: {french} (donnez " in fr.stderr, fr.stderr
         en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
         assert f"invalid licence '{licence}': {english} (give " in en.stderr, en.stderr
+
+
+def test_the_payouts_fund_has_one_french_name_on_every_face(commune, home):
+    """The contributors' fund was « le fonds de rétribution » on the web's pages, but
+    « aucun fonds pour les contributeurs n'est fixé » from `commune payouts` and the API,
+    « le fonds des versements » in the error on its amount, and « le fonds des contributeurs »
+    in `commune payouts --help`: one name, « le fonds de rétribution », everywhere."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.text.messages import localise
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    said = runner.invoke(cli, ["--home", str(home), "payouts", "--month", "2026-11"])
+    assert "aucun fonds de rétribution n'est fixé" in said.output, said.output
+    helped = " ".join(runner.invoke(cli, ["payouts", "--help"]).output.split())
+    assert "Répartir le fonds de rétribution du mois" in helped, helped
+    wrong = "the payouts fund must be a number of euros, got douze"
+    assert localise(wrong, "fr").startswith("le fonds de rétribution doit être")
+    page = browser(create_app(commune), "alice").get("/payouts").page
+    assert "Aucun fonds de rétribution n'est fixé" in page, page

@@ -659,7 +659,7 @@ PATTERNS = [
         *(
             (rf"{what} {english}", f"{said} {french}")
             for what, said in (
-                ("the payouts fund", "le fonds des versements"),
+                ("the payouts fund", "le fonds de rétribution"),
                 ("the fund", "le fonds"),
                 ("the amount", "le montant"),
             )
@@ -3283,7 +3283,7 @@ PATTERNS = [
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
         ),
-        (r"no payouts fund is set", "aucun fonds pour les contributeurs n'est fixé"),
+        (r"no payouts fund is set", "aucun fonds de rétribution n'est fixé"),
         (
             r"set \[payouts\] monthly_eur in commune\.toml, or give --amount EUR",
             "fixez [payouts] monthly_eur dans commune.toml, ou donnez --amount EUR",
