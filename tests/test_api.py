@@ -999,11 +999,9 @@ def main_replies(client):  # type: ignore[no-untyped-def]
     }
 
 
-def test_the_main_routes_name_the_fields_of_their_replies_in_the_description(client):
-    """/openapi.json said "an object" of every main route's 200 (additionalProperties: true):
-    a client generated from it got dictionaries, no field by name. Each names its fields now,
-    and every key of a real reply, nested ones too, is one it names."""
-    spec = client.get("/openapi.json").json()
+def names_every_key(spec, value, schema, where):  # type: ignore[no-untyped-def]
+    """Every key of ``value``, nested ones too, is one that ``schema`` (of ``spec``, the
+    /openapi.json) names, and every key it requires is there."""
     schemas = spec["components"]["schemas"]
 
     def resolved(schema):  # type: ignore[no-untyped-def]
@@ -1012,22 +1010,29 @@ def test_the_main_routes_name_the_fields_of_their_replies_in_the_description(cli
         nullable = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
         return resolved(nullable[0]) if len(nullable) == 1 else schema
 
-    def named(value, schema, where):  # type: ignore[no-untyped-def]
-        schema = resolved(schema)
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                named(item, schema.get("items", {}), f"{where}[{i}]")
-        elif isinstance(value, dict) and "properties" in schema:
-            assert set(value) <= set(schema["properties"]), (
-                where,
-                set(value) - set(schema["properties"]),
-            )
-            assert set(schema.get("required", [])) <= set(value), where
-            for key, item in value.items():
-                named(item, schema["properties"][key], f"{where}.{key}")
-        elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
-            for key, item in value.items():
-                named(item, schema["additionalProperties"], f"{where}.{key}")
+    schema = resolved(schema)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            names_every_key(spec, item, schema.get("items", {}), f"{where}[{i}]")
+    elif isinstance(value, dict) and "properties" in schema:
+        assert set(value) <= set(schema["properties"]), (
+            where,
+            set(value) - set(schema["properties"]),
+        )
+        assert set(schema.get("required", [])) <= set(value), where
+        for key, item in value.items():
+            names_every_key(spec, item, schema["properties"][key], f"{where}.{key}")
+    elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
+        for key, item in value.items():
+            names_every_key(spec, item, schema["additionalProperties"], f"{where}.{key}")
+
+
+def test_the_main_routes_name_the_fields_of_their_replies_in_the_description(client):
+    """/openapi.json said "an object" of every main route's 200 (additionalProperties: true):
+    a client generated from it got dictionaries, no field by name. Each names its fields now,
+    and every key of a real reply, nested ones too, is one it names."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
 
     for (method, route), r in main_replies(client).items():
         assert r.status_code == 200, (route, r.text)
@@ -1036,7 +1041,7 @@ def test_the_main_routes_name_the_fields_of_their_replies_in_the_description(cli
         model = schema.get("items", schema)["$ref"].rpartition("/")[2]
         assert model == MAIN_ROUTES[method, route]
         assert schemas[model]["properties"] and schemas[model]["required"], model
-        named(r.json(), schema, route)
+        names_every_key(spec, r.json(), schema, route)
     # The nested ones by name too: the answer's sources and decisions, the charter's tables.
     answer = schemas["AnswerReply"]["properties"]
     assert answer["sources"]["items"] == {"$ref": "#/components/schemas/Source"}
@@ -1077,3 +1082,61 @@ def test_the_main_routes_replies_are_the_librarys_json_as_it_was(client, commune
     shaped = answer_json(Answer.from_json({**answer, "energy": None}), alice)
     assert list(answer) == list(shaped)
     assert answer["sources"][0] == shaped["sources"][0]
+
+
+def test_the_description_names_every_key_of_replies_whose_lists_are_filled(home, corpus, tmp_path):
+    """The test above reads its home's replies, where the lists are empty: no model is
+    configured, no collection evaluated, no refusal rule written, nothing excluded. A field
+    the library added to a model's card, an evaluation (a column of eval_scores, every one of
+    which /transparency.json gives), a refusal rule or an excluded document would have gone
+    undescribed, and the test passed. Here each list holds one, and each is read."""
+    from commune.core import Commune
+    from tests.test_charter import CHARTER, models_toml, scores, write_charter
+
+    write_charter(home, CHARTER)  # two refusal rules
+    (home / "commune.toml").write_text(
+        '[charter]\ntdm_reserved = "exclude"\n'
+        + models_toml(gpu=("http://127.0.0.1:9/v1", 8.0, "FR")),
+        encoding="utf-8",
+    )
+    reserved = tmp_path / "reserved"
+    reserved.mkdir()
+    (reserved / "cantine.md").write_text(
+        "# Cantine\n\nL'inscription à la cantine scolaire se fait en mairie, au guichet.\n",
+        encoding="utf-8",
+    )
+    with Commune(home) as commune:
+        commune.add([corpus], collection="mairie", licence="etalab-2.0")
+        # Its rights holder reserved text and data mining: excluded from the answers.
+        commune.add([reserved], collection="mairie", licence="etalab-2.0", tdm_reserved=True)
+        commune.set_visibility("mairie", "public")  # its evaluation shown on the public page
+        scores(commune, "mairie", extractive=0.55)
+        key = make_key(commune, "alice", "Ville A", "member-admin")
+        with TestClient(create_app(commune), headers={"Authorization": f"Bearer {key}"}) as c:
+            spec = c.get("/openapi.json").json()
+            question = {"question": "Comment s'inscrire à la cantine scolaire ?"}
+            answered = c.post("/api/ask", json=question).json()
+            refused = c.post("/api/ask", json={"question": "Une ordonnance ?"}).json()
+            shown = c.get("/transparency.json").json()
+    assert answered["sources"] and answered["sentences"] and answered["decisions"]
+    assert answered["excluded"] and answered["energy"], answered
+    assert refused["mode"] == "refused"
+    assert shown["models"] and shown["evaluations"] and shown["refusal"]
+    assert shown["charter"]["utility"]["refuse"] and shown["charter"]["history"]
+    for value, model in (
+        (answered, "AnswerReply"),
+        (refused, "AnswerReply"),
+        (shown, "Transparency"),
+    ):
+        names_every_key(spec, value, {"$ref": f"#/components/schemas/{model}"}, model)
+
+
+def test_the_description_of_a_documents_source_says_who_is_given_its_path(commune, corpus):
+    """/openapi.json said a document's source_uri was "a file's name, not its path": the
+    operator's listing (`commune serve --no-auth`) gives the path on the server."""
+    commune.add([corpus / "pool.txt"], licence="etalab-2.0")
+    client = TestClient(create_app(commune, require_auth=False), base_url="http://127.0.0.1")
+    [listed] = client.get("/api/documents").json()
+    assert listed["source_uri"] == str((corpus / "pool.txt").resolve())
+    said = client.get("/openapi.json").json()["components"]["schemas"]["Document"]
+    assert "to the operator alone" in said["properties"]["source_uri"]["description"]

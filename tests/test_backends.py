@@ -332,6 +332,66 @@ class StoreKit:
         assert not [h for h in c.search("Dupont rue des Lilas", k=5) if "Dupont" in h.text]
         assert c.verify_audit().ok
 
+    def test_a_personal_data_takedown_erases_the_text_and_its_file(self, c, tmp_path):
+        """The takedown's texts blanked in its transaction, its file deleted after, and the
+        home whole as it is (store/erasure.py), on either database."""
+        from commune.store.blobs import blob_path
+        from commune.store.schema import chunks, revisions
+
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        [d] = c.documents()
+        c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+        with c.engine.connect() as conn:
+            texts = conn.execute(select(chunks.c.text + chunks.c.terms)).scalars().all()
+            digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+        assert texts and not any(texts)
+        assert not blob_path(c.settings.home, digest).exists()
+        report = c.check()
+        assert report.ok, [ch for ch in report.checks if not ch.ok]
+        assert c.verify_audit().ok
+
+    def test_a_server_nobody_asks_purges_what_is_past_the_retention(self, c):
+        """The decision records past the retention were purged on the request path, and by
+        `commune backup` on SQLite: a PostgreSQL home nobody asked (its nightly unit runs
+        pg_dump) kept them, and every web session, for good. A running server purges them
+        at start, then hourly, asked or not."""
+        import time
+        from datetime import UTC, datetime, timedelta
+
+        from fastapi.testclient import TestClient
+        from sqlalchemy import insert, update
+
+        from commune.api.app import create_app
+        from commune.govern.sessions import open_session
+        from commune.store.schema import decisions, web_sessions
+
+        make_key(c, "alice", "Ville A")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(decisions).values(
+                    created_at=long_ago,
+                    route="ask",
+                    question="Où habite Monsieur Zorglub ?",
+                    question_sha256="ab" * 32,
+                    language="fr",
+                    outcome="extractive",
+                    steps="[]",
+                    charter_sha256="cd" * 32,
+                )
+            )
+            open_session(conn, c.actor("alice"), 12)
+            conn.execute(update(web_sessions).values(expires_at=long_ago))
+        with TestClient(create_app(c)):  # started, and nobody asks
+            deadline = time.monotonic() + 30
+            while count(c, decisions) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert count(c, decisions) == 0
+            assert count(c, web_sessions) == 0
+        assert c.verify_audit().ok
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite
@@ -382,6 +442,7 @@ class StoreKit:
         from commune.commons.peering.citations import record_peer_sources
         from commune.store.schema import peer_citations
 
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
         cited = {"peer": "coop-b", "document_id": 7, "title": "Piscine", "licence": None}
         with c.engine.begin() as conn:
             record_peer_sources(
@@ -469,6 +530,7 @@ class StoreKit:
         from commune.commons.peering.citations import record_peer_sources
         from commune.store.schema import peer_citations
 
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
         cited = {"peer": "coop-b", "licence": "CC-BY\x00", "contributor": "V\x00B"}
         with c.engine.begin() as conn:
             record_peer_sources(
@@ -514,6 +576,43 @@ class StoreKit:
             "(unknown)",
             "peer removed",
         )
+
+    def test_a_peer_removed_while_an_answer_is_under_way_keeps_no_title_of_it(self, c):
+        """A peer removed while an answer citing it was under way (its passages gathered,
+        the model still writing): the answer's rows, written after the removal or committed
+        after it, kept the title and contributor the removal had blanked, for good. On
+        PostgreSQL the removal did not wait for the answer and blanked what it saw."""
+        import time
+
+        from commune.commons.peering.citations import record_peer_sources
+        from commune.store.schema import peer_citations
+
+        key = "cmn_1234abcd_secretpart"
+        one = {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+               "licence": "CC-BY-4.0", "contributor": "Jean Dupont", "citations": 1}  # fmt: skip
+
+        def kept() -> list[tuple[object, ...]]:
+            with c.engine.connect() as conn:
+                query = select(peer_citations.c.title, peer_citations.c.contributor)
+                return [tuple(r) for r in conn.execute(query)]
+
+        # Removed before the answer's records are written.
+        c.add_peer("coop-b", "https://b.example", key=key)
+        c.remove_peer("coop-b")
+        with c.engine.begin() as conn:
+            record_peer_sources(conn, "ask", [one], c.actor(None))
+        assert kept() == [("", None)]
+        # Removed while they are being written: the removal waits for them, then blanks them.
+        c.add_peer("coop-c", "https://c.example", key=key)
+        removed: list[int] = []
+        with c.engine.begin() as conn:
+            record_peer_sources(conn, "ask", [{**one, "peer": "coop-c"}], c.actor(None))
+            remover = threading.Thread(target=lambda: removed.append(c.remove_peer("coop-c")))
+            remover.start()
+            time.sleep(1)  # the removal, if it did not wait, is done by now
+        remover.join(30)
+        assert removed == [1]
+        assert kept() == [("", None), ("", None)]
 
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage

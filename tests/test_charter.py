@@ -196,7 +196,7 @@ def test_the_cli_checks_a_charter_file(home, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('version = "1"\n[sobriety]\nmode_preference = "always"\n')
     r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check", str(bad)])
-    assert r.exit_code == 2 and "line 3" in r.output and "mode_preference" in r.output
+    assert r.exit_code == 78 and "line 3" in r.output and "mode_preference" in r.output
     write_charter(home)
     r = CliRunner().invoke(cli, ["--home", str(home), "charter", "check"])
     assert r.exit_code == 0 and "version 2026-12-01" in r.output
@@ -807,6 +807,85 @@ def test_records_past_their_retention_are_purged_and_the_purge_is_audited(home, 
             ).one()
         assert a.decision_id not in left and b.decision_id in left
         assert json.loads(entry.details)["deleted"] == 1
+        assert c.verify_audit().ok
+
+
+def test_web_sessions_ended_past_the_retention_are_purged(home):
+    """A signed-out or expired session's row (who signed in when) was kept for good: the
+    purge that deletes the decision records past the retention deletes it too."""
+    import hashlib
+
+    from commune.core import Commune
+    from commune.govern import sessions
+    from commune.store.schema import web_sessions
+
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville")
+        alice = c.actor("alice")
+        with c.engine.begin() as conn:
+            old = sessions.open_session(conn, alice, 12)
+            ended = sessions.open_session(conn, alice, 12)
+            live = sessions.open_session(conn, alice, 12)
+            sessions.end(conn, ended)
+            past = timedelta(days=40)
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.digest.in_([digest(t) for t in (old, ended)]))
+                .values(
+                    created_at=web_sessions.c.created_at - past,
+                    expires_at=web_sessions.c.expires_at - past,
+                )
+            )
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.ended_at.is_not(None))
+                .values(ended_at=web_sessions.c.ended_at - past)
+            )
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            left = conn.execute(select(web_sessions.c.digest)).scalars().all()
+            assert sessions.find(conn, live) is not None
+            entry = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == "purge decisions")
+            ).scalar_one()
+        assert left == [digest(live)]
+        assert json.loads(entry)["sessions_deleted"] == 2
+        assert c.verify_audit().ok
+
+
+def test_credits_past_the_retention_forget_who_asked_and_no_total_changes(home, corpus):
+    """Each credit row kept the asker's id for good, though no total reads it: the purge
+    forgets it past the retention, and the month's credits, payouts and the person's own
+    usage read the same."""
+    from commune.core import Commune
+    from commune.store.repository import now
+    from commune.store.schema import credits, usage
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        make_key(c, "alice", "Ville")
+        alice = c.actor("alice")
+        c.ask("Où mettre les emballages en plastique ?", actor=alice, mode="extractive")
+        with c.engine.begin() as conn:
+            # The ledger is append-only (a trigger): its rows stay of today.
+            when = now() - timedelta(days=40)
+            conn.execute(update(credits).values(created_at=when))
+        month = when.strftime("%Y-%m")
+        start, end = now() - timedelta(days=1), now() + timedelta(days=1)
+        before = (c.credits(month), c.usage_series(alice, start, end))
+        with c.engine.connect() as conn:
+            assert set(conn.execute(select(credits.c.user_id)).scalars()) == {alice.user_id}
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            assert set(conn.execute(select(credits.c.user_id)).scalars()) == {None}
+            assert alice.user_id in set(conn.execute(select(usage.c.user_id)).scalars())
+        assert (c.credits(month), c.usage_series(alice, start, end)) == before
+        assert before[0]["contributors"] and before[1]
         assert c.verify_audit().ok
 
 
@@ -1890,6 +1969,18 @@ def test_an_agents_refused_search_is_counted_as_a_search_not_as_a_question(home,
             "]\n",
             6,
         ),
+        (  # a rule written as a string, before a rule written right: the string's own line
+            'version = "1"\n[utility]\nrefuse = [\n  "publicité",\n'
+            '  {name = "b", words = ["y"], message_fr = "m", message_en = "b"},\n]\n',
+            4,
+        ),
+        (  # a multi-line string ending with a quote of its own ("non""""), then the rule
+            'version = "1"\n[utility]\nrefuse = [\n'
+            '  {name = "a", words = ["x"], message_fr = """il dit "non"""", message_en = "b"},\n'
+            "\n"
+            '  {name = "b", words = ["y"], message_fr = "m", message_en = "b", x = 1},\n]\n',
+            6,
+        ),
     ],
 )
 def test_a_refusal_rule_written_otherwise_is_refused_with_its_line(home, text, line):
@@ -2110,6 +2201,26 @@ def test_the_public_page_says_its_evaluations_are_counted_where_none_is_shown(ho
             "un réglage du [payouts] de commune.toml, pas de charter.toml (déplacez monthly_eur "
             "dans le [payouts] de commune.toml)",
         ),
+        (
+            'version = "1"\ndatabase_url = "postgresql+psycopg://commune@db/commune"\n',
+            "line 2: database_url: a setting of commune.toml, not of charter.toml (move the "
+            "database_url line into commune.toml)",
+            "ligne 2\u00a0: database_url\u00a0: un réglage de commune.toml, pas de charter.toml "
+            "(déplacez la ligne database_url dans commune.toml)",
+        ),
+        (
+            'default_collection = "mairie"\nversion = "1"\n',
+            "line 1: default_collection: a setting of commune.toml, not of charter.toml (move "
+            "the default_collection line into commune.toml)",
+            "(déplacez la ligne default_collection dans commune.toml)",
+        ),
+        (
+            'version = "1"\nsession_hours = 24\n',
+            "line 2: session_hours: a setting of commune.toml's [web], not of charter.toml "
+            "(move that line into commune.toml, under [web])",
+            "session_hours\u00a0: un réglage du [web] de commune.toml, pas de charter.toml "
+            "(déplacez cette ligne dans commune.toml, sous [web])",
+        ),
     ],
 )
 def test_a_setting_of_commune_toml_in_the_charter_says_where_it_goes(home, text, said, french):
@@ -2141,3 +2252,37 @@ def test_the_charter_s_payout_weights_in_commune_toml_say_where_they_go(home):
     assert "citations est un poids de la charte\u00a0: déplacez-le" in localise(
         str(exc.value), "fr"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "french"),
+    [
+        (
+            'version = "2026-12-01"\n',
+            "version is a key of charter.toml, not of commune.toml: move it there",
+            "(version est une clé de charter.toml, pas de commune.toml\u00a0: déplacez-la dans "
+            "charter.toml)",
+        ),
+        (
+            # Sent under [peers] alone, the charter's name went out to every peer as this
+            # cooperative's.
+            'name = "Charte de la coopérative"\n',
+            "name is the charter's, in charter.toml, or this cooperative's as its peers see "
+            "it, under [peers]: move that line to one of them",
+            "(name est le nom de la charte, dans charter.toml, ou celui de cette coopérative tel "
+            "que ses pairs le voient, sous [peers]\u00a0: déplacez cette ligne à l'un des deux)",
+        ),
+    ],
+)
+def test_the_charter_s_own_keys_in_commune_toml_say_where_they_go(home, text, hint, french):
+    """The charter's version in commune.toml was "unknown" with commune.toml's keys listed,
+    and its name was sent under [peers], where it names this cooperative to its peers."""
+    from commune.config import load_settings
+    from commune.text.messages import localise
+
+    home.mkdir(exist_ok=True)
+    (home / "commune.toml").write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(home)
+    assert exc.value.hint == hint
+    assert localise(str(exc.value), "fr").endswith(french), localise(str(exc.value), "fr")

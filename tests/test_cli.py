@@ -257,8 +257,13 @@ def test_search_source_defaults_to_the_absolute_path(run, corpus):
 def test_search_batch_prints_one_json_line_per_query(run, corpus, tmp_path):
     run("add", "--licence", "etalab-2.0", str(corpus))
     queries = tmp_path / "q.txt"
-    queries.write_text("bac jaune\n\nlibrary opening hours\n", encoding="utf-8")
+    # Blank lines are skipped, those of control or format characters only too (a byte-order
+    # mark, a NUL): refused by the search as empty, one stopped the batch.
+    queries.write_text(
+        "bac jaune\n\n\ufeff\n\x00\u200b \nlibrary opening hours\n", encoding="utf-8"
+    )
     r = run("search", "--batch", str(queries), "-k", "2", "--json")
+    assert r.exit_code == 0, r.output
     lines = [json.loads(line) for line in r.output.splitlines()]
     assert [x["query"] for x in lines] == ["bac jaune", "library opening hours"]
     assert all(len(x["hits"]) == 2 and HIT_KEYS <= set(x["hits"][0]) for x in lines)
@@ -408,7 +413,7 @@ def test_check_fails_on_a_charter_that_ask_refuses(run, home, charter, reason):
     line = next(x for x in r.output.splitlines() if "charter" in x)
     assert line.startswith("FAILED") and str(file) in line and reason in line, line
     ask = run("ask", "Quand passe le camion ?")
-    assert ask.exit_code == 2 and str(file) in ask.output  # what check said, ask says too
+    assert ask.exit_code == 78 and str(file) in ask.output  # what check said, ask says too
 
 
 def test_indented_code_blocks_are_answered_as_code(run, tmp_path):
@@ -650,18 +655,18 @@ def test_numbers_out_of_range_and_infinite_settings_are_one_line(run, home, corp
         assert out.exit_code == 2 and "out of range" in _one_error_line(out), args
     (home / "charter.toml").write_text('version = "1"\n[sobriety]\ncache_ttl_hours = inf\n')
     out = runner.invoke(cli, ["--home", str(home), "charter", "check"])
-    assert out.exit_code == 2 and "must be a finite number" in _one_error_line(out)
+    assert out.exit_code == 78 and "must be a finite number" in _one_error_line(out)
     (home / "charter.toml").unlink()
     (home / "commune.toml").write_text("[cooperative]\nserver_cost_eur_month = nan\n")
     out = runner.invoke(cli, ["--home", str(home), "statement", "--month", "2026-12"])
-    assert out.exit_code == 2 and "must be a finite number" in _one_error_line(out)
+    assert out.exit_code == 78 and "must be a finite number" in _one_error_line(out)
 
 
 def test_a_settings_link_that_leads_nowhere_is_an_error_not_the_defaults(run, home, corpus):
     run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
     (home / "charter.toml").symlink_to(home / "absent" / "charter.toml")
     out = CliRunner().invoke(cli, ["--home", str(home), "ask", "Quand ouvre la piscine ?"])
-    assert out.exit_code == 2 and "which cannot be read" in _one_error_line(out)
+    assert out.exit_code == 78 and "which cannot be read" in _one_error_line(out)
 
 
 @pytest.mark.usefixtures("made_home")
@@ -1218,7 +1223,7 @@ def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_lin
         create_app(c)
     assert said in str(err.value)
     mcp = run("mcp", "--no-auth")
-    assert mcp.exit_code == 2 and mcp.output.startswith(f"error: {said}"), mcp.output
+    assert mcp.exit_code == 78 and mcp.output.startswith(f"error: {said}"), mcp.output
 
 
 @pytest.mark.usefixtures("made_home")
@@ -1290,7 +1295,7 @@ def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_on
     (home / "commune.toml").write_text('database_url = "sqlite:///mine.db"\n')
     monkeypatch.chdir(here)
     r = runner.invoke(cli, ["--home", str(home), "member", "add", "Ville B"])
-    assert r.exit_code == 2
+    assert r.exit_code == 78
     assert r.output.count("\n") == 1
     assert r.output.startswith(
         "erreur\u00a0: le chemin SQLite relatif sqlite:///mine.db se lit dans le répertoire du "
@@ -1298,6 +1303,59 @@ def test_a_database_left_in_the_working_directory_is_not_replaced_by_an_empty_on
     )
     assert f"écrivez son chemin complet, sqlite:///{here / 'mine.db'}" in r.output
     assert not (home / "mine.db").exists()
+
+
+@pytest.mark.usefixtures("made_home")
+def test_check_says_a_charter_s_unknown_key_in_french(home):
+    """`commune check` cut its lines at "; " to put each problem in French, and cut the
+    charter's "unknown key; known keys: …" in two: a French reader got "line 3: …: unknown
+    key" in English. Each problem is now read whole, and several still each in French."""
+    (home / "charter.toml").write_text('version = "1"\n[sovereignty]\nlocal_only = true\n')
+    (home / "commune.toml").write_text('[retrieval]\nembedder = "use"\n[enrich]\nmodel = "e6"\n')
+    r = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 1, r.output
+    lines = {x.split()[1]: x for x in r.output.splitlines()}
+    assert lines["charte"] == (
+        f"ÉCHEC   charte     {home / 'charter.toml'}, ligne 3\u00a0: sovereignty.local_only\u00a0: "
+        "clé inconnue\u00a0; clés connues\u00a0: jurisdictions, local_jurisdiction, openness, "
+        "stays_here (corrigez la charte (docs/fr/charte.md) et relancez)"
+    )
+    assert lines["réglages"].startswith(
+        "ÉCHEC   réglages   retrieval.embedder dans commune.toml\u00a0: 'use' n'est pas un modèle "
+        "de plongement ("
+    ), lines["réglages"]
+    assert (
+        "\u00a0; enrich.model dans commune.toml\u00a0: 'e6' n'est pas un modèle de "
+        in (lines["réglages"])
+    )
+
+
+@pytest.mark.usefixtures("made_home")
+def test_check_says_what_it_checks_default_collection_among_the_settings(run, home):
+    """The settings line also fails on a default_collection no collection may be named, but
+    `commune check --help` said "every model commune.toml names", its passing line "every
+    model commune.toml names is here", and neither named the charter or the refusal
+    thresholds' collections it also checks."""
+    shown = " ".join(run("check", "--help").output.split())
+    for checked in (
+        "every original file kept",
+        "charter.toml valid",
+        "default_collection a collection here or a name a new one may take",
+        "every collection [answer.refusal_thresholds] names here",
+        "Exit 1 when a check fails, 78 when commune.toml is not valid",
+    ):
+        assert checked in shown, shown
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert line.endswith(
+        "every model commune.toml names is here (embedders and generators), and "
+        "default_collection can be used"
+    ), line
+    (home / "commune.toml").write_text('default_collection = "mairie/2026"\n')
+    r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
+    assert r.exit_code == 1 and line.startswith("FAILED") and "default_collection" in line
 
 
 @pytest.mark.usefixtures("made_home")
@@ -1316,7 +1374,7 @@ def test_a_default_collection_no_collection_may_be_named_is_said_as_the_setting(
         "cannot name a new one"
     )
     r = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
-    assert r.exit_code == 2 and r.output.startswith(f"error: {said}"), r.output
+    assert r.exit_code == 78 and r.output.startswith(f"error: {said}"), r.output
     assert r.output.count("\n") == 1
     fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
         cli, ["--home", str(home), "add", str(corpus / "pool.txt"), "--licence", "etalab-2.0"]

@@ -646,6 +646,155 @@ def test_a_personal_data_takedown_takes_the_cached_answers_quoting_it_too(commun
     assert not wal.exists() or b"rue des Lilas" not in wal.read_bytes()
 
 
+ZORGLUB = "Arrêté de stationnement. Monsieur Zorglub Marchandeau habite 12 rue des Lilas.\n"
+
+
+def _stored(commune, document_id: int) -> tuple[list[str], int, list[bool]]:  # type: ignore[no-untyped-def]
+    """What the home keeps of a document's texts: its passages' words, their vectors, and
+    whether each revision's original file is in blobs/."""
+    from sqlalchemy import func, select
+
+    from commune.store.blobs import blob_path
+    from commune.store.schema import chunks, embeddings, revisions
+
+    with commune.engine.connect() as conn:
+        texts = list(
+            conn.execute(
+                select(chunks.c.text + " " + chunks.c.terms + " " + chunks.c.heading_path).where(
+                    chunks.c.document_id == document_id
+                )
+            ).scalars()
+        )
+        vectors = conn.execute(
+            select(func.count())
+            .select_from(embeddings.join(chunks))
+            .where(chunks.c.document_id == document_id)
+        ).scalar_one()
+        hashes = conn.execute(
+            select(revisions.c.content_hash).where(revisions.c.document_id == document_id)
+        ).scalars()
+        files = [blob_path(commune.settings.home, h).exists() for h in hashes]
+    return texts, vectors, files
+
+
+def test_a_personal_data_takedown_erases_the_texts_and_a_licence_one_keeps_them(commune, tmp_path):
+    """A person who asked for erasure stayed stored: the retired document's passages, their
+    vectors and its original file were kept as its history. A personal-data takedown erases
+    them (the audit keeps the hashes, dates and who decided); a rights takedown keeps them."""
+    import json
+
+    from sqlalchemy import select
+
+    from commune.store.schema import audit_log, revisions
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    q = tmp_path / "piscine.txt"
+    q.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+    commune.add([p, q], licence="etalab-2.0")
+    [zorglub] = [d["id"] for d in commune.documents() if "arretes" in d["source_uri"]]
+    [pool] = [d["id"] for d in commune.documents() if "piscine" in d["source_uri"]]
+    commune.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+    commune.retire(pool, "licence retirée", category="rights")
+
+    texts, vectors, files = _stored(commune, zorglub)
+    assert texts and not any("Zorglub" in t or "zorglub" in t for t in texts)
+    assert vectors == 0 and files == [False]
+    assert [d["title"] for d in commune.documents() if d["id"] == zorglub] == [
+        f"document {zorglub}"
+    ]
+    texts, vectors, files = _stored(commune, pool)  # a licence's takedown keeps its history
+    assert any("piscine" in t for t in texts) and vectors > 0 and files == [True]
+    with commune.engine.connect() as conn:
+        digest = conn.execute(
+            select(revisions.c.content_hash).where(revisions.c.document_id == zorglub)
+        ).scalar_one()
+        log = {
+            (e.action, e.subject): json.loads(e.details) for e in conn.execute(select(audit_log))
+        }
+    assert log["retire", f"document {zorglub}"]["erasure"] == "pending"
+    assert log["erase", f"document {zorglub}"]["files_deleted"] == [digest]
+    assert ("erase", f"document {pool}") not in log
+    # The home is whole as it is: the erased original is not missing, and a backup verifies.
+    assert [c for c in commune.check().checks if not c.ok] == []
+    assert commune.backup(tmp_path / "backup")
+    # The same file added again is "unchanged", and stores nothing back.
+    commune.add([p], licence="etalab-2.0")
+    assert _stored(commune, zorglub)[2] == [False]
+
+
+def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, monkeypatch):
+    """A crash between the takedown's commit and its files' deletion: the record says the
+    erasure is pending, nothing of the text is served nor left in the passages, and the next
+    purge deletes the file."""
+    from commune.store import erasure
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    commune.add([p], licence="etalab-2.0")
+    [d] = commune.documents()
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(erasure, "finish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        commune.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+    monkeypatch.undo()
+    texts, _, files = _stored(commune, d["id"])
+    assert not any("Zorglub" in t for t in texts) and files == [True]
+    with commune.engine.connect() as conn:
+        assert erasure.pending(conn) == [d["id"]]
+    commune.purge_decisions()
+    assert _stored(commune, d["id"])[2] == [False]
+    with commune.engine.connect() as conn:
+        assert erasure.pending(conn) == []
+    assert commune.verify_audit().ok
+
+
+def test_an_original_that_cannot_be_deleted_leaves_the_erasure_pending(
+    commune, tmp_path, monkeypatch
+):
+    """The takedown committed, its texts erased: a file the system refuses to delete must not
+    report the retirement as failed (it is done); the file waits, pending, for the next
+    purge."""
+    from pathlib import Path
+
+    from commune.store import erasure
+    from commune.text.messages import localise
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    commune.add([p], licence="etalab-2.0")
+    [d] = commune.documents()
+    unlink = Path.unlink
+
+    def refused(self, missing_ok=False):  # type: ignore[no-untyped-def]
+        if "blobs" in self.parts:
+            raise PermissionError(13, "Permission denied", str(self))
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    assert commune.retire(d["id"], "l'adresse d'un habitant", category="personal-data") == []
+    monkeypatch.undo()
+    with commune.engine.connect() as conn:
+        assert erasure.pending(conn) == [d["id"]]
+    assert _stored(commune, d["id"])[2] == [True]
+    # commune check says so, and what to do.
+    [said] = [c.detail for c in commune.check().checks if c.name == "erasures"]
+    assert said == (
+        "1 personal-data takedown still has its original files in blobs/ (run commune "
+        "charter purge; the server's log says what stops it)"
+    )
+    assert localise(said, "fr") == (
+        "1 retrait pour données personnelles a encore ses fichiers d'origine dans blobs/ "
+        "(lancez commune charter purge\u00a0; le journal du serveur dit ce qui l'empêche)"
+    )
+    commune.purge_decisions()
+    assert _stored(commune, d["id"])[2] == [False]
+    assert commune.check().ok
+
+
 def test_an_answer_given_while_its_document_is_taken_down_is_not_cached(
     commune, tmp_path, monkeypatch
 ):

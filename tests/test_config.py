@@ -28,7 +28,10 @@ def test_config_file_is_read(tmp_path):
     ("toml", "message"),
     [
         ("[retrieval]\nrrf = 3\n", "unknown key retrieval.rrf"),
-        ("[retrieval]\nrrf_k = 'sixty'\n", "retrieval.rrf_k in commune.toml must be int"),
+        (
+            "[retrieval]\nrrf_k = 'sixty'\n",
+            "retrieval.rrf_k in commune.toml must be a whole number",
+        ),
         ("[chunking]\nmax_words = -5\n", "must be greater than 0, got -5"),
         ("colour = 'blue'\n", "unknown key colour"),
         ("retrieval = 3\n", "[retrieval] in commune.toml must be a table"),
@@ -39,7 +42,7 @@ def test_config_file_is_read(tmp_path):
         ("[answer]\nrefusal_threshold = -0.2\n", "must not be negative, got -0.2"),
         ("[answer]\nrefusal_threshold = 'high'\n", "answer.refusal_threshold in commune.toml"),
         ("[answer.refusal_thresholds]\nfiches = 1.5\n", "is a share: between 0 and 1, got 1.5"),
-        ("[answer.refusal_thresholds]\nfiches = 'x'\n", "fiches in commune.toml must be float"),
+        ("[answer.refusal_thresholds]\nfiches = 'x'\n", "fiches in commune.toml must be a number"),
         ("[answer]\nrefusal_thresholds = 3\n", "[answer.refusal_thresholds] in commune.toml must"),
         ("[retrieval]\ndense_weight = -1\n", "must not be negative, got -1"),
         ("[retrieval]\ntranslated_weight = -0.5\n", "must not be negative, got -0.5"),
@@ -216,7 +219,7 @@ def test_a_database_url_from_the_environment_that_is_no_url_is_one_line(home, mo
     ):
         monkeypatch.setenv("LANG", language)
         r = CliRunner().invoke(cli, ["--home", str(home), "check"], catch_exceptions=False)
-        assert r.exit_code == 2, r.output
+        assert r.exit_code == 78, r.output
         assert r.output.startswith(line) and r.output.count("\n") == 1, r.output
         assert "s3cret" not in r.output
     assert sorted(p.name for p in home.iterdir()) == before
@@ -293,12 +296,102 @@ def test_a_database_url_sqlalchemy_cannot_read_is_one_line_naming_where_it_is(
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     monkeypatch.setenv("COMMUNE_DATABASE_URL", url)
     r = CliRunner().invoke(cli, ["--home", str(home), "check"])
-    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("error: COMMUNE_DATABASE_URL must be a SQLAlchemy URL (such as ")
     assert "s3cret" not in r.output
     monkeypatch.delenv("COMMUNE_DATABASE_URL")
     (home / "commune.toml").write_text(f"database_url = '{url}'\n")
     r = CliRunner().invoke(cli, ["--home", str(home), "check"])
-    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
     assert r.output.startswith("error: database_url in commune.toml must be a SQLAlchemy URL")
     assert "s3cret" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "target", "most"),
+    [
+        ("[chunking]\ntarget_words = 300\n", 300, 260),
+        ("[chunking]\ntarget_words = 200\nmax_words = 120\n", 200, 120),
+    ],
+)
+def test_a_target_above_the_most_words_is_refused_naming_both(home, toml, target, most):
+    """target_words above max_words was taken and did nothing: a passage is cut at
+    max_words before it reaches the target. Now one line names both settings and their
+    values, in the reader's language, and the command stops as on any configuration error."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(toml)
+    for language, said in (
+        (
+            "en_GB.UTF-8",
+            f"error: chunking.target_words ({target}) in commune.toml is above "
+            f"chunking.max_words ({most}): no passage could reach it (lower target_words, or "
+            "raise max_words)\n",
+        ),
+        (
+            "fr_FR.UTF-8",
+            f"erreur\u00a0: chunking.target_words ({target}) dans commune.toml est supérieur à "
+            f"chunking.max_words ({most})\u00a0: aucun passage ne pourrait l'atteindre (baissez "
+            "target_words, ou augmentez max_words)\n",
+        ),
+    ):
+        r = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+        assert r.exit_code == 78 and r.output == said, r.output
+    (home / "commune.toml").write_text("[chunking]\ntarget_words = 260\n")
+    assert load_settings(home).chunking.target_words == 260
+
+
+@pytest.mark.parametrize(
+    ("toml", "english", "french"),
+    [
+        (
+            "[retrieval]\nrrf_k = 'sixty'\n",
+            "must be a whole number, got 'sixty'",
+            "doit être un nombre entier, reçu 'sixty'",
+        ),
+        (
+            "[limits]\nmax_file_mb = 'fifty'\n",
+            "must be a number, got 'fifty'",
+            "doit être un nombre, reçu 'fifty'",
+        ),
+        (
+            "[metrics]\ntoken = 42\n",
+            "must be a string in quotes, got 42",
+            "doit être un texte entre guillemets, reçu 42",
+        ),
+        (
+            "[web]\nsecure_cookies = 1\n",
+            "must be true or false, got 1",
+            "doit être true ou false, reçu 1",
+        ),
+        (
+            "[web]\ntrusted_proxies = '127.0.0.1'\n",
+            "must be a list of strings, got '127.0.0.1'",
+            "doit être une liste de textes, reçu '127.0.0.1'",
+        ),
+        (
+            "[answer.refusal_thresholds]\nfiches = 'x'\n",
+            "must be a number, got 'x'",
+            "doit être un nombre, reçu 'x'",
+        ),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_said_in_the_operator_s_words(home, toml, english, french):
+    """A setting of the wrong type was refused in Python's words, "must be int", "must be
+    tuple", to an operator who writes TOML; now in words, English or French as the
+    reader's locale says, the command stopped in one line."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(toml)
+    for language, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+        r = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+        assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
+        assert r.output.rstrip("\n").endswith(said), r.output

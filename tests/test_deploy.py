@@ -207,6 +207,48 @@ def test_a_stop_waits_for_the_longest_answer() -> None:
     assert int(stop) > LimitsSettings().generation_seconds + 10, stop
 
 
+def test_a_configuration_error_stops_the_service_and_a_database_out_of_reach_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Restart=on-failure` restarted a service stopped by a wrong commune.toml or
+    charter.toml every 5 s, forever: every failure exited 2. A configuration error now exits
+    78 (EX_CONFIG), which the unit does not restart; PostgreSQL not up yet at boot still
+    exits 2, and is restarted until it is."""
+    import psycopg
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    unit = _unit("commune.service")
+    assert unit["Restart"] == ["on-failure"]
+    [prevented] = unit.get("RestartPreventExitStatus", [""])
+    port = "18250"  # probed, never listened on: each start stops before
+    broken = tmp_path / "settings"
+    broken.mkdir()
+    (broken / "commune.toml").write_text("[limits]\nmax_file_mb = 'fifty'\n", "utf-8")
+    charter = tmp_path / "charter"
+    make_home(charter)
+    (charter / "charter.toml").write_text('version = "1"\n[sobriety]\ncache_ttl_hours = 0\n')
+    for home in (broken, charter):
+        out = CliRunner().invoke(cli, ["--home", str(home), "serve", "--port", port])
+        assert out.output.count("\n") == 1 and "Traceback" not in out.output, out.output
+        assert str(out.exit_code) in prevented.split(), (out.exit_code, prevented, out.output)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise psycopg.OperationalError("connection refused: is the server running?")
+
+    monkeypatch.setattr(psycopg, "connect", refused)
+    down = tmp_path / "postgresql"
+    down.mkdir()
+    (down / "commune.toml").write_text(
+        'database_url = "postgresql+psycopg://commune:pw@127.0.0.1/commune"\n', "utf-8"
+    )
+    out = CliRunner().invoke(cli, ["--home", str(down), "serve", "--port", port])
+    assert "cannot open the database" in out.output, out.output
+    assert out.exit_code == 2 and "2" not in prevented.split(), (out.exit_code, prevented)
+
+
 def _unit(name: str) -> dict[str, list[str]]:
     """A unit's keys and their values, in order (a key may repeat)."""
     keys: dict[str, list[str]] = {}

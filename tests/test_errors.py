@@ -117,6 +117,23 @@ def test_an_openai_request_without_a_question_is_a_400(client):
     assert r.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize("nothing", ["   ", "\u200b\u0000", "\ufeff \u2060"])
+def test_an_openai_question_of_control_characters_only_is_told_as_one_of_spaces(client, nothing):
+    """A message of control or format characters only is no text, as one of spaces is: it
+    was refused further on, by the answer, with /api/ask's « the question is empty: ask
+    something », where the chat said which message holds no text."""
+    said = {
+        "/v1/chat/completions": (
+            {"messages": [{"role": "user", "content": nothing}]},
+            "messages must contain a user message with text",
+        ),
+        "/v1/completions": ({"prompt": nothing}, "prompt must be a question with text"),
+    }
+    for route, (body, message) in said.items():
+        r = client.post(route, json={"model": "extractive", **body})
+        assert r.status_code == 400 and r.json()["error"]["message"] == message, r.text
+
+
 def test_an_error_keeps_both_its_hints_across_processes():
     # Raised in a child process (files parsed under a time limit) and re-raised here: the
     # hint for the API and the web travels with the CLI's.

@@ -432,7 +432,7 @@ def test_check_backup_and_restore_speak_french_by_default(commune, home, tmp_pat
         "ok      charte     la charte par défaut (sans charter.toml)\u00a0: valide, version "
         "default",
         "ok      réglages   chaque modèle que nomme commune.toml est ici (plongement et "
-        "génération)",
+        "génération), et default_collection est utilisable",
         "ok      index      aucune base de l'index n'a été construite à partir d'un autre état "
         "de la base",
     ]

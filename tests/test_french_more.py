@@ -198,7 +198,7 @@ def test_the_operators_configuration_errors_read_french(home):
     home.mkdir(parents=True)
     (home / "charter.toml").write_text('version = "1"\n[sobriety]\nquality_floors = 3\n')
     bad = run(home, "charter", "check", env=FRENCH)
-    assert bad.exit_code == 2
+    assert bad.exit_code == 78
     assert bad.stderr == (
         f"erreur{NB}: {home / 'charter.toml'}, ligne 3{NB}: sobriety.quality_floors{NB}: doit être "
         f"une table{NB}: collection = plancher "

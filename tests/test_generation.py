@@ -94,14 +94,24 @@ def test_local_model_streams_deltas_then_a_completion(smollm2):
     assert isinstance(final, Completion) and final.text == "".join(deltas)
 
 
-def test_a_prompt_over_the_local_models_context_says_which_key_to_raise(smollm2):
-    # llama.cpp's error object reached the asker as a Python dict: "{'code': 400, ...}".
+def test_a_prompt_over_the_local_models_context_tells_the_person_what_to_do(smollm2):
+    """llama.cpp's error object reached the asker as a Python dict: "{'code': 400, ...}".
+    Then the note told the person asking to "raise models.tiny.n_ctx in commune.toml", a
+    setting only the operator can change, where a GPU server's same refusal told them to
+    ask a shorter question: one event, one note, whichever backend met it."""
+    from commune.text.messages import localise
+
     small = LlamaCppGenerator("tiny", smollm2.path, n_ctx=128, threads=1)
     with pytest.raises(GeneratorUnavailable) as info:
         small.complete([{"role": "user", "content": "bonjour " * 400}], max_tokens=8)
-    message = str(info.value)
-    assert "tokens) exceed model tiny's context (" in message, message  # llama.cpp's minimum
-    assert message.endswith("(raise models.tiny.n_ctx in commune.toml)") and "{" not in message
+    assert str(info.value) == (
+        "the question and its passages are too long for model tiny (ask a shorter question, or "
+        "in fewer collections)"
+    )
+    assert localise(str(info.value), "fr") == (
+        "la question et ses passages sont trop longs pour le modèle tiny (posez une question "
+        "plus courte, ou dans moins de collections)"
+    )
 
 
 def test_a_model_path_from_the_home_directory_is_found(smollm2, tmp_path, monkeypatch):
@@ -188,6 +198,30 @@ def test_an_endpoints_wait_for_its_next_byte_follows_the_time_limit(tmp_path):
     finally:
         e.close()
     assert str(info.value).startswith(f"model gpu at {e.url} sent nothing for 0.5 s"), info.value
+
+
+def test_an_endpoint_silent_under_no_time_limit_is_still_given_up_on(tmp_path, monkeypatch):
+    """Under generation_seconds = 0 (no limit on an answer's time) the wait for an
+    endpoint's next byte had no limit either: a stuck GPU server held the person's request,
+    and a thread of the service, for ever. The silence is waited out for SILENT_SECONDS
+    (120 s; shortened here), as before the wait followed the limit."""
+    from commune.generate import openai_compat
+
+    monkeypatch.setattr(openai_compat, "SILENT_SECONDS", 0.5)
+    e = ScriptedEndpoint("Bonjour.", delay=3)  # a fake upstream, silent past the wait
+    try:
+        (tmp_path / "commune.toml").write_text(
+            f'[limits]\ngeneration_seconds = 0\n\n[models.gpu]\nbackend = "openai"\n'
+            f'base_url = "{e.url}"\nmodel = "m"\n'
+        )
+        gen = get_generator(load_settings(tmp_path), "gpu")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        f"model gpu at {e.url} sent nothing for 0.5 s (it is busy or stuck: its own logs say why)"
+    )
 
 
 def test_a_model_writing_without_end_still_meets_the_time_limit():
@@ -428,6 +462,55 @@ def test_a_prompt_past_the_models_context_tells_the_person_what_to_do(body):
         "la question et ses passages sont trop longs pour le modèle gpu (posez une question plus "
         "courte, ou dans moins de collections)"
     )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: "
+        "3900 `inputs` tokens and 400 `max_new_tokens`",
+        "Input validation error: `inputs` must have less than 4096 tokens. Given: 4545",
+    ],
+)
+def test_a_prompt_past_a_tgi_servers_context_tells_the_person_what_to_do(message):
+    """Hugging Face's text-generation-inference refuses a prompt past its context with HTTP
+    422 and its own words ("`inputs` tokens + `max_new_tokens` must be <= 4096"): since the
+    text of a 422 is no longer shown, the note said only "answered HTTP 422 (its own logs say
+    why)", where a vLLM or llama.cpp server's same refusal told the person what to do."""
+    body = {"error": message, "error_type": "validation"}
+    e = ScriptedEndpoint("", raw=json.dumps(body), status=422)  # a fake TGI
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == (
+        "the question and its passages are too long for model gpu (ask a shorter question, or "
+        "in fewer collections)"
+    )
+
+
+def test_a_refusal_whose_kind_is_the_word_none_is_said_without_it():
+    """LiteLLM's proxy writes the string "None" as the type of many of its errors: a request
+    it refused as invalid was said to the person as "answered HTTP 400: None", a kind that
+    read as a fault of Commune's."""
+    body = {
+        "error": {
+            "message": "Invalid model name passed in model=m",
+            "type": "None",
+            "param": "None",
+            "code": "400",
+        }
+    }
+    e = ScriptedEndpoint("", raw=json.dumps(body), status=400)  # a fake LiteLLM proxy
+    try:
+        gen = OpenAICompatibleGenerator("gpu", e.url, "m")
+        with pytest.raises(GeneratorUnavailable) as info:
+            gen.complete([{"role": "user", "content": "hi"}])
+    finally:
+        e.close()
+    assert str(info.value) == f"model gpu at {e.url} answered HTTP 400 (its own logs say why)"
 
 
 def test_an_endpoints_long_message_is_cut_at_a_word_and_says_so():
@@ -911,6 +994,35 @@ def test_missing_key_names_the_variable(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "name", ["GPUKEY2026PRODUCTION", "COMMUNEGPUKEY2026", "OPENAIAPIKEYPROD1", "OPENAI_API_KEY"]
+)
+def test_a_variables_name_in_capitals_is_taken_where_it_is_not_set(made_home, monkeypatch, name):
+    """A variable's name written in capitals with a year or a number, without underscores
+    (GPUKEY2026PRODUCTION), was taken for a key: wherever the variable was not set (`commune
+    documents` in a shell, `commune check` run by another user than the service's) every
+    command stopped at start-up with "api_key_env holds what looks like a key"."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    home = made_home
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        f'api_key_env = "{name}"\n'
+    )
+    monkeypatch.delenv(name, raising=False)
+    assert load_settings(home).models["gpu"].api_key_env == name
+    out = CliRunner().invoke(cli, ["--home", str(home), "documents"])
+    assert out.exit_code == 0, out.output
+    gen = get_generator(load_settings(home), "gpu")
+    with pytest.raises(GeneratorUnavailable) as info:
+        gen.complete([{"role": "user", "content": "hi"}])
+    assert str(info.value) == (
+        f"no API key for model gpu (export {name}=... (named by models.gpu.api_key_env))"
+    )
+
+
+@pytest.mark.parametrize(
     "value",
     [
         "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
@@ -992,7 +1104,7 @@ def test_api_key_env_must_name_a_variable_and_is_never_quoted(home, corpus, valu
         cli,
         ["--home", str(home), "ask", "--mode", "generate", "--model", "gpu", "Où va le verre ?"],
     )
-    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.exit_code == 78 and "Traceback" not in out.output, out.output
     assert out.output.replace("\u00a0", " ").startswith(
         "erreur : models.gpu.api_key_env doit nommer une variable d'environnement (lettres, "
         "chiffres, _ : COMMUNE_GPU_KEY) (mettez la clé elle-même dans cette variable, jamais "
@@ -1043,6 +1155,7 @@ def test_a_base_url_on_port_0_is_refused_at_start_up(tmp_path, url):
         "Xq7LmN2pR9sT4vW8yZ1bC3dF5gH6jK0a",  # Mistral's La Plateforme: 32 letters and digits
         "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",  # a Hugging Face token
         "f3a9c07b1d2e4f5a6b7c8d9e0f1a2b3c",  # a key in hexadecimal
+        "KX9Q2M4B8ZP1R6TW3YC5N0DHJ8LV2QA7",  # capitals and digits, mixed as a key's are
     ],
 )
 def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, value):
@@ -1067,7 +1180,7 @@ def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, va
         "in an environment variable and name that variable there)"
     )
     out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "documents"])
-    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert out.exit_code == 78 and "Traceback" not in out.output, out.output
     assert out.output.replace("\u00a0", " ").startswith(
         "erreur : models.gpu.api_key_env contient ce qui ressemble à une clé, pas au nom d'une "
         "variable (mettez la clé dans une variable d'environnement et nommez cette variable là)"
@@ -1123,6 +1236,36 @@ def test_model_config_errors_name_the_key(tmp_path, toml, message):
     (tmp_path / "commune.toml").write_text(toml)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("line", ["licence = 3", 'origin = ["Mistral AI"]'])
+def test_a_model_s_licence_or_origin_that_is_no_string_is_one_line(home, line):
+    """A model's licence = 3 was taken as it was: `commune check` passed, then `commune bom`
+    stopped on a traceback ("'int' object has no attribute 'lower'"). Now every command
+    stops at the key, in one line, in the reader's language."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(
+        f'[models.gpu]\nbackend = "openai"\nbase_url = "http://h/v1"\nmodel = "m"\n{line}\n'
+    )
+    key, _, value = line.partition(" = ")
+    shown = "3" if value == "3" else "['Mistral AI']"
+    for language, said in (
+        ("en_GB.UTF-8", f"error: models.gpu.{key} must be a string in quotes, got {shown} ("),
+        (
+            "fr_FR.UTF-8",
+            f"erreur\u00a0: models.gpu.{key} doit être un texte entre guillemets, reçu {shown} "
+            '(par exemple licence = "Apache-2.0" et origin = "Mistral AI")',
+        ),
+    ):
+        for command in ("check", "bom"):
+            out = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), command])
+            assert out.exit_code == 78 and out.output.count("\n") == 1, out.output
+            assert out.output.startswith(said), out.output
 
 
 def test_unknown_model_lists_the_configured_ones(commune, corpus):

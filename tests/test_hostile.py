@@ -229,7 +229,12 @@ def test_wrong_sign_ins_with_huge_names_are_counted_in_bounded_memory(commune):
             "/signin", data={"csrf": token, "user": f"{i}{huge}", "password": "wrong password!"}
         )
         assert r.status_code == 401
-    held = sum(len(name) for name in failures.seen)
+    from sqlalchemy import select
+
+    from commune.store.schema import failed_sign_ins
+
+    with commune.engine.connect() as conn:  # the count is the database's, by name's digest
+        held = sum(len(name) for name in conn.execute(select(failed_sign_ins.c.name)).scalars())
     assert held < 5000, held  # five names of a few hundred characters, and the address
     # A real account's claim is still its own count: 20 wrong ones, then 429 for it.
     for _ in range(20):
@@ -247,7 +252,7 @@ def test_the_wait_given_to_a_guesser_who_keeps_trying_is_long_enough(monkeypatch
     from commune.http import signins
 
     clock = [1000.0]
-    monkeypatch.setattr(signins.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(signins.time, "time", lambda: clock[0])
     failures = signins.FailedSignIns(limit=20, window_s=60.0)
     # The address's count fills first, from other names; then the name's, later.
     for i in range(15):
@@ -263,3 +268,36 @@ def test_the_wait_given_to_a_guesser_who_keeps_trying_is_long_enough(monkeypatch
     assert len(waits) == 25  # the address reached 20 after five of carol's
     clock[0] += waits[-1] - 1  # the wait given counts from the last refusal
     failures.failed("192.0.2.9", "user carol", "sign-ins")  # checked: no 429
+
+
+def test_wrong_sign_ins_past_the_window_are_deleted_from_the_database(monkeypatch):
+    """The count is kept in the database, shared by every server process: what it holds
+    of a wrong try (the digests of the address and of the name claimed) is deleted once
+    the window has passed, at the next wrong try, and never more than the limit per count."""
+    from sqlalchemy import func, select
+
+    from commune.govern.quotas import QuotaExceeded
+    from commune.http import signins
+    from commune.store.schema import failed_sign_ins
+
+    clock = [1000.0]
+    monkeypatch.setattr(signins.time, "time", lambda: clock[0])
+    failures = signins.FailedSignIns(limit=5, window_s=60.0)
+
+    def rows() -> int:
+        with failures.tries.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar())
+
+    for i in range(30):
+        try:
+            failures.failed("192.0.2.9", f"user u{i % 2}", "sign-ins")
+        except QuotaExceeded:
+            pass
+        clock[0] += 1
+    assert rows() == 5 + 5 + 5  # the address's last five, and each name's
+    clock[0] += 61
+    failures.failed("198.51.100.1", None, "sign-ins")
+    assert rows() == 1
+    with failures.tries.engine.connect() as conn:
+        stored = list(conn.execute(select(failed_sign_ins.c.name)).scalars())
+    assert "198.51.100.1" not in stored[0] and len(stored[0]) == 64  # its digest only

@@ -1,5 +1,6 @@
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -1482,6 +1483,14 @@ def test_a_cluster_lost_in_a_later_window_says_the_documents_stored_are_kept(tmp
     ), out.stderr
     with Commune(home) as c:
         assert len(c.documents()) == 2
+        # The run is recorded as stopped, with why and what it stored before.
+        [stopped] = [e for e in c.audit_entries() if e["action"] == "add-stopped"]
+        details = json.loads(stopped["details"])
+        assert details["why"] == (
+            "the Ray cluster at 127.0.0.1:6379 failed, 2 documents added or updated before it "
+            "are kept: the head node died"
+        )
+        assert (details["added"], details["left"]) == (2, 4)
     monkeypatch.setattr(distributed, "connect", lambda address: _LocalRay())
     again = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
     assert again.exit_code == 0, again.output
@@ -1580,3 +1589,254 @@ def test_add_on_ray_counts_the_cluster_s_cpus_again_at_each_window(tmp_path, mon
         "ajoutés ou mis à jour avant sont gardés (démarrez-en un avec `ray start --address "
         "127.0.0.1:6379`"
     ), said
+
+
+def test_a_cluster_of_less_than_one_cpu_is_said_at_once(tmp_path, monkeypatch):
+    # A cluster of half a CPU (a node started with --num-cpus=0.5, a container's quota): no
+    # worker, which asks for a whole one, could start, and the add waited the two minutes
+    # for a worker to join, then said none had. It now says at once what the cluster has
+    # and what to do.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+
+    class Half(_LocalRay):
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 0.5}
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Half())
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--ray", "127.0.0.1:6379"]
+    t0 = time.monotonic()
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, add)
+    assert time.monotonic() - t0 < 30  # not the two minutes of a wait for a worker
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip().splitlines()[-1] == (
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 a 0,5 processeur, moins du processeur "
+        "entier qu'il faut à un nœud de calcul, rien n'a été ajouté (donnez un processeur "
+        "entier à son nœud (`ray start --num-cpus=1`) ou démarrez un nœud de calcul avec `ray "
+        "start --address 127.0.0.1:6379 --num-cpus=1`, puis relancez la même commande)"
+    ), out.stderr
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert "has 0.5 CPU, less than the one a worker needs" in english.stderr, english.stderr
+
+
+def test_add_on_ray_says_when_it_waits_for_a_worker_and_how_long_at_most(tmp_path, monkeypatch):
+    # A head started with --num-cpus=0 has no CPU until a worker joins: the add waited up
+    # to two minutes for one, saying nothing, which read as a hang. It now says, as the
+    # wait starts, what it waits for and how long at most.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+
+    class Joining(_LocalRay):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def cluster_resources(self) -> dict[str, float]:
+            self.asked += 1  # none at first, then a worker of two CPUs joins
+            return {"CPU": 0.0 if self.asked < 3 else 2.0}
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Joining())
+    for lang, line in (
+        (
+            "fr_FR.UTF-8",
+            "le cluster Ray à 127.0.0.1:6379 n'a pas encore de processeur\u00a0: attente d'un "
+            "nœud de calcul, 120 s au plus",
+        ),
+        (
+            "en_GB.UTF-8",
+            "the Ray cluster at 127.0.0.1:6379 has no CPU yet: waiting up to 120 s for a "
+            "worker node to join",
+        ),
+    ):
+        home = tmp_path / lang
+        add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+        out = CliRunner(env={"LANG": lang}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+        assert out.exit_code == 0, out.output
+        assert out.stderr.splitlines().count(line) == 1, out.stderr  # said once, not each second
+
+
+def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path):
+    # `commune add archives --exclude brouilons` (for brouillons): the pattern matched
+    # nothing, the drafts were added, and nothing was said. The run still goes on (a
+    # pattern a script keeps may match nothing some days); after it, a note names each
+    # pattern that matched no file.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    folder = tmp_path / "archives"
+    (folder / "brouillons").mkdir(parents=True)
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (folder / "brouillons" / "projet.txt").write_text("Projet de délibération, à relire.")
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    # '*.png' matches a file the walk passes over anyway: not a slip, not said.
+    patterns = ["--exclude", "brouilons", "--exclude", "*.png", "--exclude", "*.tmp"]
+    out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, *patterns])
+    assert out.exit_code == 0, out.output
+    assert (
+        "à noter\u00a0: les motifs --exclude 'brouilons', '*.tmp' n'ont écarté aucun "
+        "fichier\u00a0: vérifiez leur orthographe"
+    ) in out.stderr.splitlines(), out.stderr
+    with Commune(home) as c:
+        assert len(c.documents()) == 2  # the run went on
+    one = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--exclude", "brouilons"])
+    assert one.exit_code == 0, one.output
+    assert (
+        "note: the --exclude pattern 'brouilons' matched no file: check its spelling"
+        in one.stderr.splitlines()
+    ), one.stderr
+    # A folder the walk passes over anyway (.git), named: not a slip either.
+    right = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, [*add, "--exclude", "brouillons", "--exclude", ".git"]
+    )
+    assert "--exclude" not in right.stderr, right.stderr
+
+
+def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_document(
+    tmp_path, monkeypatch
+):
+    # Ctrl-C (or a Ray cluster failing) during `commune add`: the documents stored before
+    # stayed, but the run left no record at all, neither in ingest_runs nor anywhere that
+    # said it had stopped. It now leaves its row, and the audit log says it stopped, why,
+    # and what it stored before; the document being stored when it stopped is not there
+    # at all, not in part.
+    from click.testing import CliRunner
+
+    import commune.store.repository as repository
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store.schema import ingest_runs
+
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"pv-{i}.md").write_text(
+            f"# PV {i}\n\n" + f"Le conseil municipal délibère sur le point {i}. " * 30
+        )
+    write = repository.write_revision
+    calls = []
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        written = write(*args, **kwargs)  # its rows written, its transaction still open
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return written
+
+    monkeypatch.setattr(repository, "write_revision", interrupted)
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert out.exit_code == 130, out.output
+    assert "interrupted after 2 of 5 files: 2 documents added or updated, kept" in out.stderr
+    with Commune(home) as c:
+        assert sorted(d["title"] for d in c.documents()) == ["PV 0", "PV 1"]
+        report = c.check()
+        assert report.ok, [k for k in report.checks if not k.ok]  # no half document
+        with c.engine.connect() as conn:
+            runs = conn.execute(select(ingest_runs.c.added, ingest_runs.c.failed)).all()
+            orphans = conn.execute(
+                select(func.count()).select_from(chunks).where(chunks.c.text.like("%point 2.%"))
+            ).scalar_one()
+        assert runs == [(2, 0)] and orphans == 0
+        [stopped] = [e for e in c.audit_entries() if e["action"] == "add-stopped"]
+        assert json.loads(stopped["details"]) == {
+            "why": "interrupted (Ctrl-C)",
+            "added": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "failed": 0,
+            "left": 3,
+        }
+        assert stopped["subject"] == "collection default"
+    monkeypatch.setattr(repository, "write_revision", write)
+    again = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, add)
+    assert again.exit_code == 0, again.output
+    assert "3 added, 0 updated, 2 unchanged, 0 failed" in again.output, again.output
+    with Commune(home) as c:
+        assert not [e for e in c.audit_entries() if e["action"] == "add-stopped"][1:]
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one() == 2
+
+
+def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch):
+    # Every worker node lost during a window's job (a worker machine switched off): Ray Data
+    # waits for its actors to start again on a node with a CPU, forever, and the add waited
+    # with it, silent. While the next row is awaited, the cluster's CPUs are looked at: none
+    # for the join time, the add ends in one line saying what it kept and what to do.
+    import threading
+
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+
+    never = threading.Event()  # the job's rows after the first: never come
+
+    class Stalled(_LocalRay):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked = 0
+
+        def cluster_resources(self) -> dict[str, float]:
+            self.asked += 1  # the worker is there for the window's start, then gone
+            return {"CPU": 2.0 if self.asked == 1 else 0.0}
+
+        def from_items(self, items):  # type: ignore[no-untyped-def]
+            dataset = super().from_items(items)
+
+            class Job:
+                def map_batches(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                    rows = dataset.map_batches(*args, **kwargs).iter_rows()
+
+                    def first_then_wait():  # type: ignore[no-untyped-def]
+                        yield next(rows)
+                        never.wait(600)
+
+                    return type("Rows", (), {"iter_rows": staticmethod(first_then_wait)})()
+
+            return Job()
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"note-{i}.md").write_text(f"# Note {i}\n\nLe conseil délibère sur le point {i}.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Stalled())
+    monkeypatch.setattr(distributed, "JOIN_SECONDS", 1.0)
+    monkeypatch.setattr(distributed, "WATCH_SECONDS", 0.2)
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    try:
+        out = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    finally:
+        never.set()
+    assert out.exit_code == 2, out.output
+    assert (
+        "le cluster Ray à 127.0.0.1:6379 a perdu ses nœuds de calcul pendant le "
+        "travail\u00a0: attente d'un nouveau nœud, 1 s au plus"
+    ) in out.stderr.splitlines(), out.stderr  # said as the wait starts
+    assert out.stderr.strip().splitlines()[-1] == (
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:6379 n'a aucun processeur pour "
+        "travailler\u00a0: ses nœuds de calcul sont partis pendant le travail et aucun ne l'a "
+        "rejoint en 1 s, le document ajouté ou mis à jour avant est gardé (démarrez-en un avec "
+        "`ray start --address 127.0.0.1:6379` (`ray status` liste les nœuds), puis relancez la "
+        "même commande)"
+    ), out.stderr
+    with Commune(home) as c:
+        assert len(c.documents()) == 1

@@ -177,3 +177,124 @@ def test_many_clients_past_the_limit_get_answers_or_503_never_an_error(home, cor
     print(
         f"\noverload: 12 clients, limit 2: {codes.count(200)} answered, {codes.count(503)} refused"
     )
+
+
+def _guard(app):  # type: ignore[no-untyped-def]
+    """The application's overload guard, as built by its first request."""
+    from commune.api.middleware import OverloadGuard
+
+    node = app.middleware_stack
+    while node is not None and not isinstance(node, OverloadGuard):
+        node = getattr(node, "app", None)
+    assert node is not None, "no overload guard in the application"
+    return node
+
+
+def test_uploads_are_refused_with_503_when_the_server_is_full(commune, corpus):
+    """Uploads (the API's and the contribute page's) were outside the guard: with every slot
+    taken by answers, files were still read, parsed and indexed. Now they are refused at once,
+    in one line saying to send them again, with Retry-After, and nothing is stored."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from commune.api.app import create_app
+    from commune.store.schema import documents, revisions
+    from tests.conftest import EN, PASSWORD, make_person
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    key = make_person(commune, "dora", "Ville A", "contributor")
+    app = create_app(commune)
+    web = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    page = web.get("/signin").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    signed = web.post("/signin", data={"user": "dora", "password": PASSWORD, "csrf": csrf})
+    assert signed.status_code == 303
+    page = web.get("/contribute").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    def stored() -> tuple[int, int]:
+        with commune.engine.connect() as conn:
+            return tuple(  # type: ignore[return-value]
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (documents, revisions)
+            )
+
+    before = stored()
+    guard = _guard(app)
+    guard.in_flight = guard.limit  # every slot taken by answers in flight
+    files = [("files", ("ateliers.txt", b"Les ateliers ont lieu le mercredi.", "text/plain"))]
+    form = {"collection": "mairie", "licence": "CC-BY-4.0"}
+    api = TestClient(app, base_url="https://testserver")
+    r = api.post(
+        "/api/documents",
+        data=form,
+        files=files,
+        headers={"Authorization": f"Bearer {key}", **EN},
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert "retry in a second" in r.json()["detail"] and "\n" not in r.json()["detail"]
+    r = web.post(
+        "/contribute", data={**form, "csrf": csrf}, files=files, headers={"Accept": "text/html"}
+    )
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert "Le serveur est occupé à répondre à d'autres\u00a0: renvoyez-le dans un instant." in (
+        r.text.replace("&#x27;", "'")
+    )
+    assert stored() == before
+    guard.in_flight = 0  # the answers done: the same upload goes through
+    r = api.post(
+        "/api/documents", data=form, files=files, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert r.status_code == 200 and stored() != before
+
+
+def test_a_body_sent_a_byte_at_a_time_does_not_hold_a_slot(home, corpus):
+    """A client sending its body a byte now and then held its slot of the guard for as long
+    as it liked: eight such clients kept every answer out. Now the body must arrive within
+    [limits] body_seconds: the trickler gets 408 and the connection closed, and the slot is
+    free for the next search. Bounded by the socket's timeout, never timed."""
+    import socket
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 1\nbody_seconds = 1\n")
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with serve(create_app(c, require_auth=False)) as url:
+            port = int(url.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=120) as s:
+                s.sendall(
+                    b"POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+                    b"Accept-Language: en\r\n\r\n{"
+                )
+                s.settimeout(0.2)
+                answer = b""
+                for _ in range(600):  # a byte every 0.2 s, until the server answers
+                    try:
+                        s.sendall(b" ")
+                    except OSError:  # closed by the server: its answer is in the buffer
+                        pass
+                    try:
+                        chunk = s.recv(65536)
+                    except TimeoutError:
+                        continue
+                    answer += chunk
+                    if not chunk or b"\r\n\r\n" in answer:
+                        break
+                s.settimeout(120)
+                closed = False
+                while not closed:  # the rest, up to the close
+                    chunk = s.recv(65536)
+                    answer += chunk
+                    closed = not chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), answer[:300]
+            assert closed  # the rest of the body is not waited for
+            assert b"[limits] body_seconds" in body and b"send it again" in body
+            r = httpx.post(f"{url}/api/search", json={"query": "verre"}, timeout=300)
+            assert r.status_code == 200  # the slot was given back

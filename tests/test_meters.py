@@ -40,3 +40,21 @@ def test_a_recorded_search_that_fails_leaves_the_requests_at_work(commune, corpu
     # A search that succeeds leaves them too, with its row.
     assert commune.search("camion", collection="mairie", record="search")
     assert _InFlight.running == running
+
+
+def test_a_refused_citation_report_leaves_the_requests_at_work(commune):
+    """A peer's malformed citation report (POST /peer/cited, a count of 0) is refused; its
+    meter stayed among the requests at work while the exception lived, and every answer of
+    the process meanwhile shared its CPU time with it."""
+    from commune.errors import InvalidRequest
+
+    commune.admin.issue_peer("coop-a")
+    peer = commune.actor("coop-a")
+    running = _InFlight.running
+    with pytest.raises(InvalidRequest, match="between 1 and 100") as refused:
+        commune.peer_cited({1: 0}, actor=peer)
+    assert refused.value.__traceback__ is not None
+    assert _InFlight.running == running
+    # A report taken leaves them too, with its row.
+    assert commune.peer_cited({1: 1}, actor=peer)["recorded"] == 0
+    assert _InFlight.running == running

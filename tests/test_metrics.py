@@ -281,3 +281,52 @@ def test_guessing_keys_on_mcp_is_counted_as_failed_sign_ins(home):  # type: igno
     assert codes[0] == 401 and codes[-1] == 429, codes
     refused = _value(samples, "commune_quota_refusals_total", quota="failed sign-ins")
     assert refused == codes.count(429), samples
+
+
+def test_a_scrape_reads_only_the_ledger_rows_added_since_the_last(home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Each scrape summed the whole ledger, which grows with every request ever metered: a
+    scrape's cost grew without end. A row is now summed once (past account/observed.SETTLED,
+    when its transaction has long ended); the next scrapes read only the rows added since.
+    A settled row changed behind the server's back (the test lifts the ledger's append-only
+    trigger to do it) shows it: the figure does not move. A new answer does, and no counter
+    ever falls."""
+    from datetime import timedelta
+
+    from sqlalchemy import text, update
+
+    from commune.account import observed
+    from commune.store.repository import now as clock
+    from commune.store.schema import usage
+
+    app = _app(home, "[metrics]\nenabled = true\n")
+    commune = app.state.commune
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "collecte.md").write_text(
+        "# Collecte\n\nLe camion des ordures ménagères passe le mardi matin.\n", encoding="utf-8"
+    )
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    commune.ask("Quand passe le camion des ordures ?", use_cache=False)
+    later = lambda: clock() + timedelta(minutes=20)  # noqa: E731 -- past SETTLED's ten
+    monkeypatch.setattr(observed, "now", later, raising=False)  # the rows so far: settled
+
+    def scrape():  # type: ignore[no-untyped-def]
+        with _client(app) as client:
+            return _samples(client.get("/metrics").text)
+
+    first = scrape()
+    requests = _value(first, "commune_metered_requests_total")
+    assert requests >= 1
+    with commune.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER usage_append_only_update"))
+        conn.execute(update(usage).values(wh=usage.c.wh + 1000.0))
+    second = scrape()
+    assert _value(second, "commune_energy_wh_total") == _value(first, "commune_energy_wh_total")
+    monkeypatch.setattr(observed, "now", clock, raising=False)  # the next answer's: young
+    commune.ask("Le camion passe quel jour ?", use_cache=False)
+    third = scrape()
+    assert _value(third, "commune_metered_requests_total") == requests + 1
+    assert _value(third, "commune_energy_wh_total") > _value(second, "commune_energy_wh_total")
+    assert (
+        _value(third, "commune_energy_wh_total") < _value(first, "commune_energy_wh_total") + 1000
+    )

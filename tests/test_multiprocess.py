@@ -94,3 +94,51 @@ def test_three_servers_on_one_postgresql_keep_quotas_and_the_ledger_exact(
         assert one(text("select count(*) from decisions where route = 'api/ask'")).scalar() == 24
         assert one(text("select count(*) from quota_holds")).scalar() == 0
     engine.dispose()
+
+
+def test_wrong_keys_are_counted_once_across_server_processes(home):  # type: ignore[no-untyped-def]
+    """Wrong keys were counted in each server process's memory: behind a proxy sharing
+    requests among two processes, a guesser had 40 tries a minute where the limit says 20.
+    The count is the database's: 20 wrong keys spread over two processes, and the next one
+    is refused (429 with Retry-After) by either."""
+    home.mkdir(parents=True)
+    guess_across_two_servers(home)
+
+
+def test_wrong_keys_are_counted_once_across_servers_on_postgresql(home, postgres_url):  # type: ignore[no-untyped-def]
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    guess_across_two_servers(home)
+
+
+def guess_across_two_servers(home) -> None:  # type: ignore[no-untyped-def]
+    from commune.core import Commune
+    from tests.conftest import make_key
+
+    with Commune(home) as c:
+        make_key(c, "bob", "Ville B", "reader")  # a home with its database
+    servers = [serve_process(home, auth=True) for _ in range(2)]
+
+    def wrong(url: str, i: int) -> tuple[int, str | None]:
+        req = urllib.request.Request(
+            f"{url}/api/search",
+            json.dumps({"query": "verre"}).encode(),
+            {"Content-Type": "application/json", "Authorization": f"Bearer wrong{i}"},
+        )
+        try:
+            urllib.request.urlopen(req, timeout=300).close()
+        except urllib.error.HTTPError as exc:
+            with exc:  # its connection, closed
+                return exc.code, exc.headers["Retry-After"]
+        raise AssertionError("a wrong key was accepted")
+
+    try:
+        statuses = [wrong(servers[i % 2][1], i)[0] for i in range(20)]
+        assert statuses == [401] * 20, statuses
+        for _, url in servers:
+            code, retry = wrong(url, 99)
+            assert code == 429 and int(retry or 0) >= 1
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(30)

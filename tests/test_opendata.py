@@ -915,6 +915,42 @@ def test_a_collection_named_with_a_combining_accent_is_exported_and_imported(com
         assert [c["name"] for c in other.collections()] == ["marché"]
 
 
+def test_a_publishers_personal_data_takedown_erases_the_text_in_the_importing_home(
+    commune, tmp_path
+):
+    """A dataset's publisher retired a document for personal data: the home that imported
+    it retired it too, and kept its text, vectors and original file as history."""
+    from sqlalchemy import select
+
+    from commune.store.blobs import blob_path
+    from commune.store.schema import chunks, revisions
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "plainte.md").write_text("# Conseil\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+    (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+    commune.add([pages], collection="c", licence="etalab-2.0", source="https://ex.org/c")
+    ids = {d["title"]: d["id"] for d in commune.documents()}
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(ids["Conseil"], "demande de M. Dupont", category="personal-data")
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        [theirs] = [d["id"] for d in other.documents() if d["title"] == "Conseil"]
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        with other.engine.connect() as conn:
+            texts = conn.execute(
+                select(chunks.c.text).where(chunks.c.document_id == theirs)
+            ).scalars()
+            digest = conn.execute(
+                select(revisions.c.content_hash).where(revisions.c.document_id == theirs)
+            ).scalar_one()
+            assert not any("Dupont" in t for t in texts)
+        assert not blob_path(other.settings.home, digest).exists()
+        report = other.check()
+        assert report.ok, [ch for ch in report.checks if not ch.ok]
+
+
 def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune, tmp_path):
     """Known gap: a document retired here (a takedown) stayed published in every home that
     had imported an earlier export, after it imported the newer one. The newer export says

@@ -1684,10 +1684,11 @@ def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypa
         key = make_key(c, "alice", "Ville A")
         with TestClient(create_app(c), headers={"Authorization": f"Bearer {key}"} | EN) as api:
             native = api.post("/api/ask", json={"question": question, "mode": "extractive"})
-            r = api.post(
-                "/v1/chat/completions",
-                json={"model": "extractive", "messages": [{"role": "user", "content": question}]},
-            )
+            asked = {"model": "extractive", "messages": [{"role": "user", "content": question}]}
+            r = api.post("/v1/chat/completions", json=asked)
+            cut = api.post("/v1/chat/completions", json={**asked, "max_tokens": 3}).json()
+            bare = api.post("/v1/chat/completions", json={**asked, "sources_in_content": False})
+            bare = bare.json()
     assert native.status_code == r.status_code == 200, r.text
     notes = native.json()["licence_notes"]
     assert any("coop-b: share-alike" in n for n in notes), notes
@@ -1696,3 +1697,165 @@ def test_the_openai_faces_content_carries_the_peers_licence_notes(home, monkeypa
     assert "\n[1] Doc 1, https://b.example/1 (CC-BY-4.0) — via coop-b" in content, content
     for note in notes:
         assert f"\n\n{note}" in content, content
+    # Cut by max_tokens, the part kept keeps the notes whole, as docs/generation.md says;
+    # sources_in_content: false leaves them out with the sources.
+    assert (cut["choices"][0]["finish_reason"], bare["choices"][0]["finish_reason"]) == (
+        "length",
+        "stop",
+    )
+    assert cut["choices"][0]["message"]["content"] == "The recycling centre" + "".join(
+        f"\n\n{note}" for note in notes
+    )
+    assert bare["choices"][0]["message"]["content"] == (
+        "The recycling centre of Ville B is open on Saturday mornings. [1]"
+    )
+
+
+def test_a_peer_s_address_with_a_user_or_password_is_refused_unquoted(home):
+    """`commune peer add` and `commune peer update --url` took https://user:pw@host: httpx
+    then sent the user and password as basic authentication in place of the peer's key
+    (every question told "refused this cooperative's key"), and the password was shown by
+    `commune peer list`, kept in the audit log and printed by a restore. Refused now, in one
+    line that does not quote it, nothing stored."""
+    import sqlite3
+
+    key = "cmn_1234abcd_secretpart"
+    assert run(home, "peer", "add", "coop-b", "https://b.example", "--key", key).exit_code == 0
+    english = (
+        "error: the peer's address must hold no user or password: this cooperative's key is "
+        "what the peer checks (give the address alone, e.g. https://commune.ville-b.fr, and "
+        "the key with --key)"
+    )
+    french = (
+        "erreur\u00a0: l'adresse du pair ne doit contenir ni utilisateur ni mot de passe\u00a0: "
+        "c'est la clé de cette coopérative que le pair vérifie (donnez l'adresse seule, par "
+        "exemple https://commune.ville-b.fr, et la clé avec --key)"
+    )
+    for url in ("https://coop:hunter2@c.example", "http://coop:hunter2@127.0.0.1:8000"):
+        for lang, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+            added = run(home, "peer", "add", "coop-c", url, "--key", key, lang=lang)
+            moved = run(home, "peer", "update", "coop-b", "--url", url, lang=lang)
+            for refused in (added, moved):
+                assert refused.exit_code != 0
+                assert refused.stderr.strip().splitlines() == [said]
+                assert "hunter2" not in refused.output
+    with sqlite3.connect(home / "commune.db") as db:
+        assert db.execute("select name, url from peers").fetchall() == [
+            ("coop-b", "https://b.example")
+        ]
+        assert "hunter2" not in str(db.execute("select * from audit_log").fetchall())
+
+
+def test_a_peer_s_refusal_is_quoted_in_the_language_the_asker_reads(home):
+    """A peer's 400 ("the query is 900 characters long…") is quoted in the asker's notice;
+    the peer, asked with no Accept-Language, said it in French, its default, and an English
+    notice quoted French. The peer is now asked in the reader's language, as any API caller
+    asks, for a question's notices and for `commune peer forget`."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+    from commune.text.messages import from_accept_language, localise
+
+    class Peer(BaseHTTPRequestHandler):
+        """As a Commune peer answers a question past its [limits] max_query_chars."""
+
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            language = from_accept_language(self.headers.get("Accept-Language"))
+            said = localise(
+                "the query is 900 characters long, over the limit of 500: ask about one thing "
+                "at a time",
+                language,
+            )
+            body = json.dumps({"detail": said, "code": "invalid_request"}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with Commune(home) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{port}", key="cmn_1234abcd_secretpart")
+            english = c.federation.gather("recycling centre", c.actor(None), "en").notices
+            french = c.federation.gather("déchetterie", c.actor(None), "fr").notices
+            forgot = c.forget_retired_titles(language="en")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert english == [
+        "peer coop-b refused this cooperative's request (HTTP 400: the query is 900 characters "
+        "long, over the limit of 500: ask about one thing at a time; check that the question "
+        "is within its limits and that its version reads this one's requests): answered "
+        "without it"
+    ]
+    assert french == [
+        "le pair coop-b a refusé la requête de cette coopérative (HTTP 400\u00a0: la recherche "
+        "fait 900 caractères, au-delà de la limite de 500\u00a0: demandez une chose à la "
+        "fois\u00a0; vérifiez que la question tient dans ses limites et que sa version lit les "
+        "requêtes de celle-ci)\u00a0: réponse sans lui"
+    ]
+    assert forgot == {
+        "coop-b": "peer coop-b refused this cooperative's request (HTTP 400: the query is 900 "
+        "characters long, over the limit of 500: ask about one thing at a time; check that its "
+        "version reads this one's requests)"
+    }
+
+
+def test_a_peer_s_422_is_quoted_by_its_line_not_pydantic_s_list(home):
+    """A peer that could not read the request (HTTP 422: another version's fields) answers
+    pydantic's list of errors as its detail and its one line as "message" (api/errors.py);
+    the notice quoted the list's Python form ("[{'type': 'less_than_equal', 'loc': …") to
+    the person asking. It quotes the line."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from commune.core import Commune
+
+    class Peer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 -- http.server's name
+            body = json.dumps(
+                {
+                    "detail": [
+                        {
+                            "type": "less_than_equal",
+                            "loc": ["body", "k"],
+                            "msg": "Input should be less than or equal to 20",
+                            "input": 30,
+                            "ctx": {"le": 20},
+                        }
+                    ],
+                    "code": "invalid_request",
+                    "message": "k: must be at most 20 (the API is listed at /docs)",
+                }
+            ).encode()
+            self.send_response(422)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with Commune(home) as c:
+            c.add_peer("coop-b", f"http://127.0.0.1:{port}", key="cmn_1234abcd_secretpart")
+            notices = c.federation.gather("recycling centre", c.actor(None), "en").notices
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert notices == [
+        "peer coop-b refused this cooperative's request (HTTP 422: k: must be at most 20 (the "
+        "API is listed at /docs); check that the question is within its limits and that "
+        "its version reads this one's requests): answered without it"
+    ]

@@ -365,3 +365,93 @@ def test_a_cluster_with_no_worker_is_one_line_not_a_hang(corpus, tmp_path):
         and f"ray start --address {c.address}" in out.stderr
     ), out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _actors_of(node: subprocess.Popen[bytes]) -> list[int]:
+    """The Ray Data actors running on ``node`` (a `ray start --block` in its own session):
+    the processes of its session titled as the add's map workers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            session = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3])
+            title = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if session == node.pid and title.startswith(b"ray::MapWorker"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_every_worker_lost_mid_job_ends_the_add_in_one_line(tmp_path):
+    """Its only worker node killed while a window's job runs, the add waited forever for
+    Ray Data's actors to start again, saying nothing. It now says so as the wait starts,
+    and ends after the join time (shortened here) in one line saying what it kept."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(60):  # enough embedding work for the job to be running at the kill
+        sentences = " ".join(f"Le conseil délibère sur le point {i}.{j}." for j in range(400))
+        (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\n\n{sentences}")
+    c = Cluster(tmp_path, head_cpus=0)
+    try:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                c.start()
+                break
+            except NotReady:
+                if attempt == ATTEMPTS:
+                    raise
+                c.stop()
+                c = Cluster(tmp_path, head_cpus=0)
+                time.sleep(20)
+        run = (
+            "import sys, commune.ingest.distributed as d; d.JOIN_SECONDS = 10; "
+            "d.WATCH_SECONDS = 1; from commune.cli import cli; sys.exit(cli())"
+        )
+        with open(tmp_path / "add.err", "w+") as err:
+            add = subprocess.Popen(
+                [sys.executable, "-c", run, "--home", str(tmp_path / "h"), "add", str(folder)]
+                + ["--licence", "etalab-2.0", "--ray", c.address],
+                env={**env(), "LANGUAGE": "en"},
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+            try:
+                _, worker = c.nodes[1]
+                wait_until(
+                    lambda: bool(_actors_of(worker)) or add.poll() is not None,
+                    "the add's actors starting on the worker",
+                    timeout=300,
+                    every=0.5,
+                )
+                assert add.poll() is None, "the add ended before its worker was lost"
+                time.sleep(2)
+                os.killpg(worker.pid, signal.SIGKILL)  # the worker node and its actors
+                out, _ = add.communicate(timeout=300)  # a hang guard: it waited forever
+            finally:
+                if add.poll() is None:
+                    add.kill()
+                    add.wait()
+            err.seek(0)
+            stderr = err.read()
+    finally:
+        c.stop()
+    assert add.returncode == 2, stderr
+    assert (
+        f"the Ray cluster at {c.address} lost its worker nodes during the job: waiting up to "
+        "10 s for one to join"
+    ) in stderr, stderr
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"error: the Ray cluster at {c.address} has no CPU to work on: its worker nodes left "
+            "during the job and none joined in 10 s, "
+        )
+    ), stderr
+    assert "Traceback" not in stderr
+    # The thread left waiting on the lost job started no Ray of its own in this process
+    # (Ray's auto-init: its warnings here, a token in ~/.ray that later clusters demanded).
+    assert "SIGTERM handler is not set" not in stderr and "auth_token" not in stderr, stderr

@@ -421,7 +421,7 @@ def test_an_absurd_cost_or_power_is_refused_in_one_line_not_a_traceback(
         r = CliRunner().invoke(
             cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang}
         )
-        assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
+        assert r.exit_code == 78 and said in r.output, (r.output, r.exception)
         assert len(r.output.strip().splitlines()) == 1, r.output
 
 
@@ -737,7 +737,7 @@ def test_a_currency_that_is_not_one_word_is_refused_in_one_line(home, currency):
         r = CliRunner().invoke(
             cli, ["--home", str(home), "statement", "--month", "2026-11"], env={"LANG": lang}
         )
-        assert r.exit_code == 2 and said in r.output, (r.output, r.exception)
+        assert r.exit_code == 78 and said in r.output, (r.output, r.exception)
         assert len(r.output.strip().splitlines()) == 1, r.output
 
 

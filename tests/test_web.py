@@ -2360,7 +2360,7 @@ def test_a_key_needs_the_password_again_and_a_reset_revokes_the_keys(app, commun
     app.state.failed_sign_ins.limit = 3
     assert carol.post("/keys", {"label": "x"}).status_code == 429
     app.state.failed_sign_ins.limit = 20
-    app.state.failed_sign_ins.seen.clear()
+    app.state.failed_sign_ins.clear()
     r = carol.post("/keys", {"label": "script", "password": PASSWORD})
     secret = re.search(r'<code id="new-key">(cmn_[^<]+)</code>', r.page).group(1)
     bearer = {"Authorization": f"Bearer {secret}"}

@@ -116,8 +116,20 @@ class EnrichSettings:
 
 @dataclass(frozen=True)
 class ChunkSettings:
+    # A passage is closed once it holds target_words, and never grows past max_words
+    # (ingest/chunking.py).
     target_words: int = 160
     max_words: int = 260
+
+    def __post_init__(self) -> None:
+        # Above max_words, target_words is never reached: every passage was cut at max_words,
+        # and the setting did nothing, in silence.
+        if self.target_words > self.max_words:
+            raise ConfigError(
+                f"chunking.target_words ({self.target_words}) in {CONFIG_FILE} is above "
+                f"chunking.max_words ({self.max_words}): no passage could reach it",
+                "lower target_words, or raise max_words",
+            )
 
 
 @dataclass(frozen=True)
@@ -191,6 +203,13 @@ class LimitsSettings:
     # directory never holds more than this per request.
     max_upload_mb: float = 200.0
     max_body_kb: int = 1024
+    # Seconds a request may take to send its body, from its headers to its last byte; past
+    # it, HTTP 408 and the connection closed. Each search, answer or upload holds one of the
+    # max_concurrent_requests slots while its body arrives: a client sending a byte now and
+    # then held one for as long as it liked, and eight such clients kept every answer out.
+    # Two minutes: a 10 MB file on a 1 Mbit/s line, a full 200 MB upload on 14 Mbit/s; raise
+    # it for contributors on slower lines.
+    body_seconds: float = 120.0
     # One /v1/embeddings request: at most this many inputs and characters in all (2,000
     # inputs of 1,000 characters held a worker 297 s on two cores).
     max_embedding_inputs: int = 64
@@ -201,6 +220,12 @@ class LimitsSettings:
     max_keys_per_user: int = 20
 
     def __post_init__(self) -> None:
+        if not self.body_seconds > 0:
+            raise ConfigError(
+                f"limits.body_seconds ({self.body_seconds:g}) in {CONFIG_FILE} is not above 0: "
+                "no request could send its body",
+                "set the seconds a body may take to arrive (120 by default)",
+            )
         if self.max_upload_mb < self.max_file_mb:
             raise ConfigError(
                 f"limits.max_upload_mb ({self.max_upload_mb:g}) in {CONFIG_FILE} is below "
@@ -393,10 +418,16 @@ _KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 def looks_like_a_key(name: str) -> bool:
     """Whether ``name``, given as the variable holding a key, is rather a key itself: a long
     run mixing two of lower case, upper case and digits (MISTRAL_API_KEY_2026 has no such
-    run)."""
+    run). A run of capitals and digits is a key only with its digits scattered, in three
+    groups or more, as a key's fall: a variable's name is written in capitals, with a year
+    or a number in one place (GPUKEY2026PRODUCTION), and was refused wherever the variable
+    was not set (a command run by another user than the service's)."""
     for run in _KEY_RUN.findall(name):
-        kinds = (any(c.islower() for c in run), any(c.isupper() for c in run))
-        if sum((*kinds, any(c.isdigit() for c in run))) >= 2:
+        lower, upper = any(c.islower() for c in run), any(c.isupper() for c in run)
+        digits = len(re.findall(r"[0-9]+", run))
+        if not lower and upper and digits and digits < 3:
+            continue  # a name in capitals
+        if sum((lower, upper, digits > 0)) >= 2:
             return True
     return False
 
@@ -495,6 +526,16 @@ def _model(name: str, raw: Any) -> ModelSettings:
         raise ConfigError(
             f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
         )
+    # Shown as written on the transparency page and in the bill of materials: licence = 3 was
+    # taken, then `commune bom` stopped on a traceback ("'int' object has no attribute
+    # 'lower'").
+    for key in ("licence", "origin"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(
+                f"models.{name}.{key} must be {_KINDS[str]}, got {value!r}",
+                'such as licence = "Apache-2.0" and origin = "Mistral AI"',
+            )
     for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (
@@ -651,6 +692,7 @@ _AT_MOST = {
     "web.session_hours": 24 * 366,
     "limits.generation_seconds": 24 * 3600,
     "limits.max_parse_seconds": 24 * 3600,
+    "limits.body_seconds": 24 * 3600,
     "peers.timeout_s": 3600,
 }
 _CHOICES = {
@@ -683,6 +725,17 @@ _COMMON_WORDS = frozenset(
 def own_tables() -> set[str]:
     """The tables of commune.toml, which an operator may write in charter.toml."""
     return {*_SECTIONS, "models"}
+
+
+# The settings of commune.toml outside any table.
+TOP_KEYS = ("database_url", "default_collection")
+
+
+def setting_tables(key: str) -> list[str]:
+    """The tables of commune.toml where ``key`` is a setting ("[limits]"), for a line written
+    in charter.toml; none for a word that names a different setting in each table (name, k,
+    url…), which says nothing of where it was meant to go."""
+    return [] if key in _COMMON_WORDS else _tables_of(key)
 
 
 def fields_of(cls: type) -> list[str]:
@@ -726,6 +779,18 @@ def _unknown_key(
         return ConfigError(
             message, f"[{key}] is a table of charter.toml, not of {CONFIG_FILE}: move it there"
         )
+    if section is None and key == "version":
+        return ConfigError(
+            message, "version is a key of charter.toml, not of commune.toml: move it there"
+        )
+    if section is None and key == "name":
+        # Not sent under [peers] alone: the charter's name put here would then be published
+        # to every peer as this cooperative's.
+        return ConfigError(
+            message,
+            "name is the charter's, in charter.toml, or this cooperative's as its peers see "
+            "it, under [peers]: move that line to one of them",
+        )
     if section == "payouts" and key in _CHARTER_WEIGHTS:
         return ConfigError(
             message, f"{key} is a weight of the charter: move it into charter.toml's [payouts]"
@@ -758,6 +823,17 @@ def _unknown_key(
     return ConfigError(message, f"known keys: {', '.join(sorted(here))}")
 
 
+# A setting's type as the operator writes it in TOML, not as Python names it: "must be int",
+# "must be tuple" spoke of the program (text/messages.py says these in French).
+_KINDS: dict[type, str] = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string in quotes",
+    bool: "true or false",
+    tuple: "a list of strings",
+}
+
+
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
@@ -776,7 +852,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(
-                f"{name}.{key} in {CONFIG_FILE} must be {expected.__name__}, got {value!r}"
+                f"{name}.{key} in {CONFIG_FILE} must be {_KINDS[expected]}, got {value!r}"
             )
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):  # TOML's nan passes every comparison below
@@ -824,7 +900,9 @@ def _shares(where: str, raw: Any) -> dict[str, float]:
     out = {}
     for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}.{name} in {CONFIG_FILE} must be float, got {value!r}")
+            raise ConfigError(
+                f"{where}.{name} in {CONFIG_FILE} must be {_KINDS[float]}, got {value!r}"
+            )
         if not (math.isfinite(value) and 0 <= value <= 1):
             raise ConfigError(
                 f"{where}.{name} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
 
     from commune.account.calibration import Calibration
     from commune.account.metering import Metering
+    from commune.account.observed import Totals
     from commune.account.statement import Statement
     from commune.answering.answer import Answer
     from commune.answering.federation import Federation
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.generate.base import Generator
     from commune.generate.registry import Generators
     from commune.govern.admin import Admin
+    from commune.govern.guesses import WrongTries
     from commune.govern.sessions import Session
     from commune.index.catalog import Catalog
     from commune.index.enrich import Enricher, EnrichProgress
@@ -80,6 +82,8 @@ class Commune:
         self._lock = threading.Lock()
         self._refresher: threading.Thread | None = None
         self._stop_refresh = threading.Event()
+        self._purger: threading.Thread | None = None
+        self._stop_purge = threading.Event()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -273,6 +277,45 @@ class Commune:
         thread.start()
         return thread
 
+    def start_purger(self, interval_s: float | None = None) -> None:
+        """Purge what is past its retention now, then every ``interval_s`` (an hour), in a
+        background thread, while the server runs (CharterBook.purge: the decision records,
+        the web sessions ended, the erasures a crash left pending). The request path purges
+        only when someone asks, so a home nobody asked kept its records past the retention:
+        on SQLite the nightly `commune backup` purges it, but on PostgreSQL the nightly unit
+        runs pg_dump, which is not Commune's, and nothing did. Nothing it meets stops the
+        server: an invalid charter.toml (its load says so in the log) or a write lock another
+        process holds (not waited for) leaves it to the next time. Stopped by close()."""
+        import logging
+
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from commune.charter.book import PURGE_EVERY_S
+
+        if self._purger is not None:
+            return
+        every = PURGE_EVERY_S if interval_s is None else interval_s
+        self._stop_purge.clear()
+        log = logging.getLogger("commune.charter")
+
+        def run() -> None:
+            while True:
+                try:
+                    self.charters.purge(actor="charter", wait=False)
+                except (CommuneError, SQLAlchemyError, OSError) as exc:
+                    log.warning("purge past the retention not done, tried again later: %s", exc)
+                if self._stop_purge.wait(every):
+                    return
+
+        self._purger = threading.Thread(target=run, name="commune-purge", daemon=True)
+        self._purger.start()
+
+    def stop_purger(self) -> None:
+        if self._purger is not None:
+            self._stop_purge.set()
+            self._purger.join(10)
+            self._purger = None
+
     def stop_refresher(self) -> None:
         if self._refresher is not None:
             self._stop_refresh.set()
@@ -300,6 +343,7 @@ class Commune:
             }
 
     def close(self) -> None:
+        self.stop_purger()
         self.stop_refresher()
         if self._engine is not None:
             self._engine.dispose()
@@ -473,6 +517,7 @@ class Commune:
         ray_address: str | None = None,
         licence_text: str | None = None,
         exclude: Sequence[str] = (),
+        notice: Callable[[str], None] | None = None,
     ) -> IngestSummary:
         summary = self.library.add(
             paths,
@@ -489,6 +534,7 @@ class Commune:
             ray_address=ray_address,
             licence_text=licence_text,
             exclude=exclude,
+            notice=notice,
         )
         self._refreshed()  # the contributor's own request waits for its documents, not searches
         return summary
@@ -827,7 +873,8 @@ class Commune:
             "settings",
             not strays,
             "; ".join(str(e) for e in strays)
-            or "every model commune.toml names is here (embedders and generators)",
+            or "every model commune.toml names is here (embedders and generators), and "
+            "default_collection can be used",
         )
         self._charter_left_behind(report)
         self._index_of_another_database(report)
@@ -953,6 +1000,8 @@ class Commune:
         from commune.commons.opendata import import_dataset
 
         counts = import_dataset(self.library, directory, collection, actor=actor, progress=progress)
+        if counts.get("retired"):  # a publisher's personal-data takedown: its files too
+            self.finish_erasures()
         self._refreshed()
         return counts
 
@@ -1157,9 +1206,21 @@ class Commune:
             # answers found no trace of the choice to keep it.
             kept = {} if copies else {"kept_copies": True}
             retired = retire(conn, document_id, reason, actor, category, copies=copies, **kept)
+        # A personal-data takedown's files, once its erased texts have committed (and any
+        # erasure a crash left pending).
+        self.finish_erasures()
         scrub(self.engine)  # the cached answers quoting it, out of the write-ahead log too
         self._refreshed()
         return retired
+
+    def finish_erasures(self) -> int:
+        """Delete the original files of the personal-data takedowns whose texts are erased
+        and whose files are not yet (store/erasure.finish): after each retirement and import,
+        at every purge and at the server's start, so that one cut short by a crash is
+        finished. Returns the erasures finished."""
+        from commune.store.erasure import finish
+
+        return finish(self.engine, self.settings.home)
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR
@@ -1445,16 +1506,27 @@ class Commune:
             return payees(conn, actor)
 
     # --- operations (issue 24) ---
+    def wrong_tries(self) -> WrongTries:
+        """The wrong keys and passwords counted in this home's database, shared by every
+        server process (govern/guesses.py; http/signins.py says what is done with them)."""
+        from commune.govern.guesses import WrongTries
+
+        return WrongTries(self.engine)
+
+    _totals: Totals | None = None  # the ledger's sums /metrics has read (account/observed.py)
+
     def observed(self) -> dict[str, Any]:
         """What /metrics shows: the totals recorded in the database (account/observed.py),
         and the generation this process searches, whose distance to the database's is the
         index lag (None before the first search)."""
         from dataclasses import asdict
 
-        from commune.account.observed import observe
+        from commune.account.observed import Totals, observe
 
+        if self._totals is None:  # summed once, then row by row as the ledger grows
+            self._totals = Totals()
         with self.engine.connect() as conn:
-            seen = asdict(observe(conn))
+            seen = asdict(observe(conn, self._totals))
         catalog = self._catalog
         seen["served_generation"] = None if catalog is None else catalog.generation
         return seen
@@ -1691,7 +1763,7 @@ class Commune:
         done: dict[str, int | str] = {}
         for peer in self.federation.peers():
             try:
-                retired = ask_retired(peer, self.settings.peers.timeout_s)
+                retired = ask_retired(peer, self.settings.peers.timeout_s, language)
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
                 # Said as a question's notice says it: "(ConnectError)" said nothing, and
                 # "run it again later" did not help a peer that refused the key.

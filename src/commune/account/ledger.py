@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, case, func, select
+from sqlalchemy import ColumnElement, Connection, String, case, func, select
 
 from commune.store.schema import INGESTION, members, usage
 
@@ -34,9 +34,13 @@ def _totals(ingestion_apart: bool = True) -> list[Any]:
     ]
 
 
-def ingestion_by_mode(conn: Connection) -> dict[str, tuple[int, float, float]]:
+def ingestion_by_mode(
+    conn: Connection, rows: ColumnElement[bool] | None = None
+) -> dict[str, tuple[int, float, float]]:
     """Ingestion's rows, Wh and gCO2e by kind (documents added, enriched, imported), for
-    every report that shows them beside the requests' (transparency, /metrics)."""
+    every report that shows them beside the requests' (transparency, /metrics); ``rows``:
+    of those rows of the ledger only."""
+    which = INGESTION if rows is None else INGESTION & rows
     return {
         str(r.mode): (int(r.rows), float(r.wh or 0), float(r.gco2e or 0))
         for r in conn.execute(
@@ -46,7 +50,7 @@ def ingestion_by_mode(conn: Connection) -> dict[str, tuple[int, float, float]]:
                 func.sum(usage.c.wh).label("wh"),
                 func.sum(usage.c.gco2e).label("gco2e"),
             )
-            .where(INGESTION)
+            .where(which)
             .group_by(usage.c.mode)
         )
     }

@@ -74,11 +74,22 @@ class PeerUnavailable(Exception):
 
 def _refused(status: int, data: Any) -> PeerUnavailable:
     """A peer's reply with an HTTP error ``status``, its JSON body ``data`` (or None)."""
-    detail = code = ""
+    detail = code = said = ""
     if isinstance(data, dict):
         detail = str(data.get("detail") or data.get("error") or "")[:200]
         code = str(data.get("code") or "")[:50]
-    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code, detail)
+        # Its words, quoted to the asker: "detail" for a refusal of its own checks, but for
+        # a request it could not read (422) pydantic's list of errors, whose line is
+        # "message" (api/errors.py); the list's Python form was quoted to a person.
+        said = next(
+            (
+                w.strip()[:200]
+                for w in (data.get("detail"), data.get("message"), data.get("error"))
+                if isinstance(w, str) and w.strip()
+            ),
+            "",
+        )
+    return PeerUnavailable(f"HTTP {status} {detail}".strip(), "status", status, code, said)
 
 
 # What one reply may bring: enough for ``[peers] k`` passages, never a flood to read or embed.
@@ -88,19 +99,26 @@ MAX_NAME = 200  # of a cooperative's or a collection's name, as this home's own 
 MAX_ATTRIBUTION = 4_000  # an attribution line: its title (500), source (2,000), licence, authors
 
 
-def _post(url: str, key: str, body: dict[str, Any], timeout_s: float) -> tuple[int, bytes]:
+def _post(
+    url: str, key: str, body: dict[str, Any], timeout_s: float, language: str | None = None
+) -> tuple[int, bytes]:
     """POST ``body`` and read the reply within ``timeout_s`` in all: httpx's timeouts are
     per connect and per read, so a peer trickling its reply would otherwise hold on; the
-    body is streamed and dropped past the deadline or past MAX_REPLY_BYTES."""
+    body is streamed and dropped past the deadline or past MAX_REPLY_BYTES. ``language``:
+    the one the reader of the peer's refusals reads, asked as any API caller asks it."""
     import httpx
 
+    headers = {"Authorization": f"Bearer {key}"}
+    if language:
+        # A peer's refusal (its 400: "the query is 900 characters long, over the limit of
+        # 500") is quoted in the asker's notice, and the peer says it in French unless asked
+        # otherwise: an English notice quoted it in French.
+        headers["Accept-Language"] = language
     deadline = time.monotonic() + timeout_s
     try:
         with (
             httpx.Client(timeout=httpx.Timeout(timeout_s)) as client,
-            client.stream(
-                "POST", url, json=body, headers={"Authorization": f"Bearer {key}"}
-            ) as reply,
+            client.stream("POST", url, json=body, headers=headers) as reply,
         ):
             data = bytearray()
             for chunk in reply.iter_bytes():
@@ -159,7 +177,7 @@ def _ask(
     asked: dict[str, Any] = {"query": query, "k": k}
     if language:
         asked["language"] = language
-    status, body = _post(f"{peer.url}/peer/search", peer.key, asked, timeout_s)
+    status, body = _post(f"{peer.url}/peer/search", peer.key, asked, timeout_s, language)
     try:
         data = json.loads(body)
     except ValueError:
@@ -666,11 +684,12 @@ def _nobody() -> None:
     """No peer to tell."""
 
 
-def ask_retired(peer: registry.Peer, timeout_s: float) -> Any:
+def ask_retired(peer: registry.Peer, timeout_s: float, language: str | None = None) -> Any:
     """The ids the peer ``peer`` says it retired among the documents this
     home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
-    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small."""
-    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s)
+    Its reply is read with federation's bounds: within ``timeout_s`` in all, and small.
+    ``language``: the one its refusal is said in (the operator's)."""
+    status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s, language)
     try:
         data = json.loads(body)
     except ValueError:

@@ -136,8 +136,14 @@ class PeerDesk:
         (commons/peering/citations.py)."""
         self._peer(actor)
         meter = self.metering.meter()
-        with self.library.engine.begin() as conn:
-            written = citations.record_cited_by_peer(conn, counts, actor)
+        try:
+            with self.library.engine.begin() as conn:
+                written = citations.record_cited_by_peer(conn, counts, actor)
+        except BaseException:
+            # A report refused (or failed): no row, and its meter leaves the requests at
+            # work now, not when the collector takes the exception's frames (account/energy).
+            meter.discard()
+            raise
         # A report is a request like a search: a row of the ledger under the peer.
         self.metering.record_usage(
             citations.ROUTE, "cited", None, 0, 0, None, meter, actor, held=False

@@ -50,7 +50,10 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     )
     offline_docs(app)
     openai_refuses_with_400(app)
-    failures = FailedSignIns(commune.settings.web.failed_sign_ins_per_minute)
+    # In the database: one count for every server process of the deployment.
+    failures = FailedSignIns(
+        commune.settings.web.failed_sign_ins_per_minute, tries=commune.wrong_tries()
+    )
     # Innermost: an unexpected error's 500 goes out through the request log, the security
     # headers and the metrics as any answer does.
     app.add_middleware(Incidents)
@@ -62,6 +65,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         BodyLimit,
         limit_of=body_limits(commune.settings.limits),
         gate=keys_first(commune, failures, require_auth),
+        seconds=commune.settings.limits.body_seconds,
     )
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:
@@ -102,9 +106,8 @@ def _public(commune: Commune, path: str) -> bool:
     return path in transparency.ADDRESSES and commune.charter.utility.transparency_public
 
 
-# The routes that take files: their body may reach [limits] max_upload_mb; every other body
-# (a question, a form, a JSON-RPC call) [limits] max_body_kb.
-UPLOADS = ("/api/documents", "/contribute")
+# The routes that take files (middleware.UPLOADS): their body may reach [limits]
+# max_upload_mb; every other body (a question, a form, a JSON-RPC call) [limits] max_body_kb.
 
 
 def body_limits(limits: LimitsSettings) -> LimitOf:
@@ -114,7 +117,7 @@ def body_limits(limits: LimitsSettings) -> LimitOf:
     def limit_of(scope: Scope) -> tuple[int, str]:
         # /api/documents/ is served as /api/documents (middleware.SlashOptional): the same
         # upload, the same limit. Its rule is asked here, as this runs outside it.
-        if scope["method"] == "POST" and middleware.served(scope["path"]) in UPLOADS:
+        if scope["method"] == "POST" and middleware.served(scope["path"]) in middleware.UPLOADS:
             return upload, "max_upload_mb"
         return other, "max_body_kb"
 
@@ -138,7 +141,9 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
     in the background: no search waits for a change to be taken in (Commune.start_refresher).
     The models every answer uses are loaded before the first request (Commune.warm_up).
     With ``[enrich] background``, passages are enriched meanwhile (Commune.start_enricher).
-    Upload folders a server left when it died are removed (ingest/upload.remove_leftovers)."""
+    Upload folders a server left when it died are removed (ingest/upload.remove_leftovers),
+    and the erasures a crash left pending are finished (store/erasure.finish). What is past
+    its retention is purged at start, then hourly, even if nobody asks (Commune.start_purger)."""
     previous = app.router.lifespan_context
 
     @asynccontextmanager
@@ -153,6 +158,12 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
             left = await run_in_threadpool(remove_leftovers, commune.settings.home)
             if left:
                 log.info("removed %d upload folder(s) left by a server that stopped", left)
+            # What a takedown for personal data left in blobs/ when a crash cut it short.
+            if await run_in_threadpool(commune.finish_erasures):
+                log.info("finished the erasure of a personal-data takedown cut short")
+            # Past the retention, purged hourly whether or not anyone asks.
+            await run_in_threadpool(commune.start_purger)
+            stack.callback(commune.stop_purger)
             # Before the first request is taken: otherwise that person waits for the models
             # to load (about 2 s on 2 cores, against 0.2 s for the next questions:
             # bench/first_answer.py).

@@ -52,7 +52,8 @@ class ErrorBody(BaseModel):
     )
     code: str = Field(
         description="What was wrong, for programs: invalid_request, authentication_failed, "
-        "forbidden, not_found, method_not_allowed, body_too_large, rate_limited, "
+        "forbidden, not_found, method_not_allowed, body_too_large, body_too_slow, "
+        "rate_limited, "
         "quota_exceeded, internal_error, conflict (another request wrote the same thing at "
         "the same moment: retry), busy, or a fault of the server's machine (disk_full, "
         "read_only, permission_denied, "

@@ -3,8 +3,8 @@
 Two kinds of figures. What the HTTP layer sees (requests by route and status, their latency,
 quota refusals) is counted here, by this process. What the service has done (answers by the
 charter's outcome, energy, the commons, the index generation and its lag) is read from the
-database at each scrape (``Commune.observed``): those totals are the ledger's, the same in
-every process and after a restart.
+database (``Commune.observed``): those totals are the ledger's, the same in every process and
+after a restart; each ledger row is summed once (account/observed.Totals).
 
 Who may read it: by default only a client on this machine that connected straight to the
 server (loopback, and no forwarded header: behind a proxy on the same machine every request
@@ -184,7 +184,8 @@ def _leaves(routes: Iterable[BaseRoute], prefix: str) -> Iterator[tuple[str, Bas
 
 
 class _Recorded:
-    """The figures read from the database at each scrape."""
+    """The figures read from the database at each scrape (the ledger's: the rows added since
+    the last, account/observed.Totals)."""
 
     def __init__(self, commune: Commune) -> None:
         self.commune = commune

@@ -17,6 +17,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commune.api.errors import error_response
+from commune.http.body import MACHINE_ROUTES, refusal
 
 # The requests that do work in proportion to a question: the ones an overload is made of.
 # Posts only: an MCP client's GET /mcp is a listening stream held open for its whole
@@ -32,12 +33,17 @@ HEAVY = (
     "/peer/search",
     "/ask",  # the web's question, and /ask/stream
 )
+# The routes that take files (app.body_limits gives them [limits] max_upload_mb): an upload
+# is read, parsed, embedded and indexed, a question's work for each passage. They were
+# outside the guard, so that a few contributors sending files at once took the cores from
+# every answer while the guard let more questions in.
+UPLOADS = ("/api/documents", "/contribute")
 
 
 def heavy(scope: Scope) -> bool:
     path = scope["path"]
     if scope["method"] == "POST":
-        return bool(path.startswith(HEAVY))
+        return bool(path.startswith(HEAVY)) or served(path) in UPLOADS
     # A search, when it has a query (HEAD: the same work as the GET).
     if scope["method"] in ("GET", "HEAD") and path == "/commons":
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -58,6 +64,11 @@ CSP = (
 )
 
 requests_log = logging.getLogger("commune.requests")
+
+
+# Said to a person on a page: the setting is the operator's, not theirs to change. Nothing
+# of what they sent was kept: they send it again.
+BUSY = "The server is busy answering others: send it again in a moment."
 
 
 def overload_guard(app: FastAPI, limit: int) -> None:
@@ -81,13 +92,17 @@ class OverloadGuard:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
-            response = error_response(
-                Request(scope),
-                503,
-                f"the server is answering {self.limit} requests already: retry in a second "
-                "([limits] max_concurrent_requests)",
-                {"Retry-After": "1"},
-            )
+            busy = {"Retry-After": "1"}
+            if scope["path"].startswith(MACHINE_ROUTES):
+                response = error_response(
+                    Request(scope),
+                    503,
+                    f"the server is answering {self.limit} requests already: retry in a "
+                    "second ([limits] max_concurrent_requests)",
+                    busy,
+                )
+            else:  # a page's form (a contributor's files, a question): a line for a person
+                response = refusal(scope, 503, BUSY, busy)
             await response(scope, receive, send)
             return
         self.in_flight += 1

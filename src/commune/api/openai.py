@@ -36,6 +36,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from commune.answering.search import blank
 from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answered_by, substitution
 from commune.api.answers import energy_of
 from commune.api.auth import Caller
@@ -91,7 +92,7 @@ IGNORED = (
 CUT_AT = "The content ends before the first of these, as a model's would (finish_reason stop)."
 AT_MOST = (
     "The answer's text is cut after this many tokens (cl100k_base), finish_reason length; "
-    "the sources of the citations kept follow it."
+    "the sources of the citations kept and the licence notes follow it."
 )
 
 
@@ -814,7 +815,9 @@ async def chat(
     _text_only(req)
     users = [m for m in req.messages if m.role == "user"]
     question = _text(users[-1].content) if users else ""
-    if not question.strip():
+    # Control or format characters only ("\u200b") are no text either, as the search reads
+    # them (answering/search.blank): told so here, as a message of spaces is.
+    if blank(question):
         raise InvalidRequest("messages must contain a user message with text")
     # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
     limit = commune.settings.limits.max_query_chars
@@ -857,7 +860,7 @@ async def completions(
         )
     limit = commune.settings.limits.max_query_chars
     question = question_of(_asked(prompts[0]), limit, language_of(request))
-    if not question.strip():
+    if blank(question):
         raise InvalidRequest("prompt must be a question with text")
     cut = _Cut(req.stop, req.max_tokens)
     shape = _Shape(

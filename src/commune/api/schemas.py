@@ -138,7 +138,10 @@ class AnswerReply(BaseModel):
 class Document(BaseModel):
     id: int
     title: str
-    source_uri: str = Field(description="Where it comes from (a file's name, not its path).")
+    source_uri: str = Field(
+        description="Where it comes from: the address it was added with, else its file's "
+        "name; its path on the server to the operator alone (`commune serve --no-auth`)."
+    )
     language: str
     licence: str | None
     contributor: str | None

@@ -136,14 +136,18 @@ class CharterBook:
         return records.purge(conn, charter)
 
     def purge(self, actor: str = "operator", *, wait: bool = True) -> int:
-        """Purge now (`commune purge`), whenever the last one ran. ``wait=False`` (before a
+        """Purge now (`commune charter purge`), whenever the last one ran, and finish the
+        erasures a crash left pending. ``wait=False`` (before a
         backup): a write lock held by another process fails it at once, instead of after
         the busy timeout (sqlalchemy's OperationalError)."""
         from commune.store.db import scrub
+        from commune.store.erasure import finish
 
         charter = self._in_force(wait)  # before the transaction, as write() reads it
         with self._begin(wait) as conn:
             gone = records.purge(conn, charter, actor=actor)
+        # A personal-data takedown whose files a crash left in blobs/ (store/erasure.py).
+        finish(self.engine, self.home)
         scrub(self.engine)  # the purged records and erased texts, out of the log too
         return gone
 

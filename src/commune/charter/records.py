@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
 from commune.store.repository import new_id, now, utc_text
-from commune.store.schema import charters, decisions
+from commune.store.schema import charters, credits, decisions, peer_citations
 
 
 def question_hash(question: str) -> str:
@@ -62,7 +62,10 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     """Delete records older than the retention; the purge itself is audited. Under a
     charter that keeps only the question's hash, the texts an earlier charter kept are
     erased too: every asker is told "kept with only the question's hash" (steps.
-    responsibility), their own earlier questions included. Returns the records deleted."""
+    responsibility), their own earlier questions included. The web sessions ended before
+    the same cutoff go too, and the asker's id on the credits before it. Returns the decision
+    records deleted."""
+    from commune.govern import sessions as web_sessions
     from commune.store import audit
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
@@ -77,12 +80,34 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
         )
     }
     gone = conn.execute(delete(decisions).where(decisions.c.created_at < cutoff)).rowcount
+    # The web sessions that ended or expired before the same cutoff: who signed in when is
+    # kept as long as what they asked, not for good (govern/sessions.purge).
+    sessions = web_sessions.purge(conn, cutoff)
+    # Who asked, on the credits past the same cutoff (their answers' citations of this
+    # home's documents, and of a peer's): forgotten, the rows kept. Credits pay contributors
+    # by use: the report, the statement and the payouts count citations and answers by
+    # contributor, document, month and member, and none reads who asked. The one rule about
+    # the asker (a contributor's own questions earn nothing: commons/credits._contributed_by)
+    # is applied when the row is written. So no total changes. The ledger's `usage.user_id`
+    # stays: a person's own usage page reads it for any period, and a NULL there is what
+    # tells ingestion's rows from a person's request (store/schema.INGESTION).
+    unnamed = sum(
+        int(
+            conn.execute(
+                update(table)
+                .where(table.c.created_at < cutoff, table.c.user_id.is_not(None))
+                .values(user_id=None)
+            ).rowcount
+            or 0
+        )
+        for table in (credits, peer_citations)
+    )
     erased = 0
     if charter.utility.keep_question != "text":
         erased = conn.execute(
             update(decisions).where(decisions.c.question.is_not(None)).values(question=None)
         ).rowcount
-    if gone or erased:
+    if gone or erased or sessions or unnamed:
         audit.append(
             conn,
             actor,
@@ -94,6 +119,8 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
             retention_days=charter.utility.retention_days,
             charter=charter.sha256,
             **({"questions_erased": erased} if erased else {}),
+            **({"sessions_deleted": sessions} if sessions else {}),
+            **({"credits_unnamed": unnamed} if unnamed else {}),
         )
     return int(gone or 0)
 

@@ -21,10 +21,12 @@ from typing import Any, NoReturn
 from commune.commons.payouts import Weights
 from commune.config import (
     OPENNESS,
+    TOP_KEYS,
     config_file_present,
     jurisdiction_problem,
     own_tables,
     read_config_text,
+    setting_tables,
 )
 from commune.errors import ConfigError
 from commune.store.check import Check
@@ -169,17 +171,24 @@ class _Lines:
         return start + 1 if table else None
 
     def item(self, table: str, key: str, index: int) -> int | None:
-        """The line where the inline table number ``index`` (from 0) of the array ``key =
-        [...]`` in ``[table]`` opens: a refusal rule written ``refuse = [{…}, {…}]`` over
-        several lines is named by its own line, not by the line of ``refuse = [``."""
+        """The line where the item number ``index`` (from 0) of the array ``key = [...]`` in
+        ``[table]`` begins: a refusal rule written ``refuse = [{…}, {…}]`` over several lines
+        is named by its own line, not by the line of ``refuse = [``. Every item counts, an
+        inline table or not: a rule written as a string (``refuse = ["publicité", {…}]``) is
+        item 0, and its error names its line, not the line of the table after it."""
         first = self.of(table, key)
         if first is None:
             return None
         text = "\n".join(self.lines[first - 1 :])
         at, line, seen = text.find("=") + 1, first, -1
         opened: list[str] = []
+        expecting = False  # in the array, after its "[" or a ",": the next item begins
         while 0 < at < len(text):
             c = text[at]
+            if opened == ["["] and expecting and c not in " \t\r\n#,]":
+                seen, expecting = seen + 1, False
+                if seen == index:
+                    return line
             if c == "\n":
                 line += 1
             elif c == "#":
@@ -189,14 +198,18 @@ class _Lines:
                 end = at + len(quote)
                 while end < len(text) and not text.startswith(quote, end):
                     end += 2 if c == '"' and text[end] == "\\" else 1
+                # A multi-line string may end with one or two quotes of its own before its
+                # three: """il dit "non"""" holds 'il dit "non"'.
+                for _ in range(2 if len(quote) == 3 else 0):
+                    if text.startswith(quote + c, end):
+                        end += 1
                 line += text.count("\n", at, end)
                 at = end + len(quote) - 1
             elif c in "[{":
-                if c == "{" and opened == ["["]:
-                    seen += 1
-                    if seen == index:
-                        return line
                 opened.append(c)
+                expecting = opened == ["["]
+            elif c == "," and opened == ["["]:
+                expecting = True
             elif c in "]}":
                 if opened:
                     opened.pop()
@@ -500,6 +513,23 @@ def load_charter(home: Path, path: Path | None = None) -> Charter:
                 key,
                 "a table of commune.toml, not of charter.toml",
                 hint=f"move the [{key}] table into commune.toml",
+            )
+        if key not in known and key in TOP_KEYS:
+            # database_url written here was told only "unknown key", with the charter's keys:
+            # the operator looked for a misspelling, not for the other file.
+            r.fail(
+                "",
+                key,
+                "a setting of commune.toml, not of charter.toml",
+                hint=f"move the {key} line into commune.toml",
+            )
+        tables = [] if key in known else setting_tables(key)
+        if tables:  # session_hours, max_file_mb… written before any table
+            r.fail(
+                "",
+                key,
+                f"a setting of commune.toml's {tables[0]}, not of charter.toml",
+                hint=f"move that line into commune.toml, under {tables[0]}",
             )
         if key not in known:
             r.fail("", key, f"unknown key; known: {', '.join(sorted(known))}")

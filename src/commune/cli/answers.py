@@ -118,9 +118,13 @@ def search(
             print_hits(found)
         return
     if batch is not None:
+        from commune.answering.search import blank
+
         for line in batch:
             q = line.strip()
-            if not q:
+            # A line of control or format characters only (a byte-order mark, "\x00") is
+            # skipped as a blank one is: the search refuses it as empty, and stopped the batch.
+            if blank(q):
                 continue
             hits = commune.search(
                 q, collection=collection, k=k, actor=acting(ctx, as_user), record="search"

@@ -161,6 +161,7 @@ def add(
             ray_address=ray_address,
             licence_text=licence_text,
             exclude=exclude,
+            notice=lambda line: click.echo(localise(line, language), err=True),
         )
     except KeyboardInterrupt:
         # Ctrl-C said only "Aborted!": an operator stopping a long add did not know that
@@ -175,6 +176,14 @@ def add(
     # every file unchanged, finishes it.
     if summary.added or summary.updated or commune.unsettled():
         settle(commune, language)
+    if summary.unmatched:
+        from commune.ingest.pipeline import unmatched_exclusions
+
+        click.echo(
+            f"{say(language, 'à noter', 'note')}{colon(language)} "
+            f"{localise(unmatched_exclusions(summary.unmatched), language)}",
+            err=True,
+        )
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)

@@ -19,7 +19,7 @@ import click
 
 from commune import __version__
 from commune.cli import clicktext, helptext
-from commune.errors import CommuneError, InvalidRequest, NotFound
+from commune.errors import CommuneError, ConfigError, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.stack.threads import limit_blas_threads
 from commune.text import faults
@@ -253,9 +253,18 @@ def _closed_streams() -> None:
         sys.exit(2)
 
 
+# The exit status of a command stopped by its configuration (commune.toml, charter.toml):
+# sysexits.h's EX_CONFIG. The service's unit (deploy/systemd/commune.service) does not restart
+# on it: a file that is wrong now is wrong in 5 s, and restarting every 5 s filled the journal
+# forever. Everything else that stops a command is 2: a PostgreSQL not up yet at boot among
+# them, which a restart does cure.
+EX_CONFIG = 78
+
+
 class Group(helptext.Group):
     """Turn Commune's errors, and the machine's faults, into one line on stderr and exit
-    status 2. ``--debug`` (or COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
+    status 2 (:data:`EX_CONFIG` for a configuration error). ``--debug`` (or
+    COMMUNE_DEBUG=1) keeps the machine's faults as tracebacks.
     click's own messages (usage errors, help headings) follow the same locale (clicktext),
     and so do the commands' help pages (helptext)."""
 
@@ -311,7 +320,7 @@ class Group(helptext.Group):
             language = from_environment(os.environ)
             message = as_typed(str(exc)) if isinstance(exc, InvalidRequest) else str(exc)
             click.echo(f"{_label(language)} {localise(message, language)}", err=True)
-            sys.exit(2)
+            sys.exit(EX_CONFIG if isinstance(exc, ConfigError) else 2)
         except Exception as exc:
             obj = ctx.obj or {}
             if obj.get("debug") or debugging(os.environ):

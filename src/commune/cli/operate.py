@@ -193,22 +193,48 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Verify the home is whole (after a crash or a restore): database integrity, no partial
-    document, every published chunk embedded, no document stored twice, the ledger
-    append-only, the audit chain intact, the search index built from this database (not
-    from the one a pg_restore replaced), every model commune.toml names known here.
-    Exit 1 when a check fails; nothing is changed."""
+    """Verify the home is whole (after a crash or a restore) and its settings usable:
+    database integrity, no partial document, every published chunk embedded, no document
+    stored twice, every original file kept, the ledger append-only, the audit chain intact,
+    the search index built from this database (not from the one a pg_restore replaced);
+    charter.toml valid; in commune.toml, the embedders and the default model it names known
+    here, default_collection a collection here or a name a new one may take, and every
+    collection [answer.refusal_thresholds] names here. Exit 1 when a check fails, 78 when
+    commune.toml is not valid, 2 when the database cannot be opened (one line says why);
+    nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)
     for c in report.checks:
         status = "ok" if c.ok else say(language, "ÉCHEC", "FAILED")
         name = say(language, CHECKS_FR.get(c.name, c.name), c.name)
-        # A failed check joins its problems with "; ": each is one message of its own.
-        joint = say(language, "\u00a0; ", "; ")  # French spaces its semicolon
-        detail = joint.join(localise(part, language) for part in c.detail.split("; "))
-        click.echo(f"{status:<7} {name:<10} {detail}")
+        click.echo(f"{status:<7} {name:<10} {_detail(c.detail, language)}")
     if not report.ok:
         sys.exit(1)
+
+
+def _detail(detail: str, language: str) -> str:
+    """A check's detail in ``language``. A failed check joins its problems with "; ", each
+    one message of its own; but a message may hold "; " itself (a charter's "unknown key;
+    known: …"), and cut there, its halves matched no French: the charter's line was left in
+    English, "line 3: …: unknown key". Each message is the shortest run of pieces that
+    reads as one."""
+    if language != "fr":
+        return detail
+    parts = detail.split("; ")
+    said: list[str] = []
+    start = 0
+    while start < len(parts):
+        end = next(
+            (
+                end
+                for end in range(start + 1, len(parts) + 1)
+                if localise("; ".join(parts[start:end]), language) != "; ".join(parts[start:end])
+            ),
+            start + 1,  # a piece no run makes French: as it is
+        )
+        said.append(localise("; ".join(parts[start:end]), language))
+        start = end
+    return "\u00a0; ".join(said)  # French spaces its semicolon
 
 
 @cli.command("backup", epilog="Example:\n\ncommune backup /srv/backups/commune-2026-12-07")

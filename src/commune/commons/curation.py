@@ -24,9 +24,16 @@ from commune.govern.licences import (
     terms_for_use,
     terms_of,
 )
-from commune.govern.policy import RETIRE_CATEGORIES, ROLES, TAKEDOWNS, Actor, Decision
+from commune.govern.policy import (
+    ERASURES,
+    RETIRE_CATEGORIES,
+    ROLES,
+    TAKEDOWNS,
+    Actor,
+    Decision,
+)
 from commune.ingest.pipeline import OTHER_MEMBERS, for_contributor
-from commune.store import audit
+from commune.store import audit, erasure
 from commune.store import repository as repo
 from commune.store.schema import (
     answer_cache,
@@ -1078,7 +1085,8 @@ def retire(
     copies: bool = True,
     **details: Any,
 ) -> list[int]:
-    """Retire a document (no longer retrieved nor cited; its history stays). ``details`` go
+    """Retire a document (no longer retrieved nor cited; its history stays, but for a
+    personal-data takedown, whose texts are erased: store/erasure.py). ``details`` go
     to its audit row beside the reason and the category (an import: the dataset it came
     from, and when its publisher retired it). The copies of its file are taken down too
     (_retire_copies); returns the copies retired with it, which ``actor`` may retire, so
@@ -1118,6 +1126,7 @@ def retire(
     )
     if not done.rowcount:
         raise NotFound(f"no document {document_id} that is not already retired")
+    erased = category in ERASURES
     audit.append(
         conn,
         actor.user,
@@ -1125,6 +1134,9 @@ def retire(
         f"document {document_id}",
         reason=reason,
         category=category,
+        # Its texts erased in this transaction, its files once it commits (erasure.finish):
+        # the "erase" entry that follows says it is done.
+        **({"erasure": erasure.PENDING} if erased else {}),
         **details,
     )
     generation = repo.bump_generation(conn, document_id)
@@ -1133,7 +1145,13 @@ def retire(
     # the database, the retired text in it, until the next answer was cached, which on a
     # quiet home may never come. They go with the retirement, in its transaction.
     conn.execute(delete(answer_cache).where(answer_cache.c.generation != generation))
-    return _retire_copies(conn, document_id, category, actor) if copies else []
+    retired = _retire_copies(conn, document_id, category, actor) if copies else []
+    if erased:
+        # The copies retired with it too: the same person's data, in the same owner's
+        # collections. Another member's copy, held for its curators, is theirs to decide.
+        for each in (document_id, *retired):
+            erasure.erase(conn, each, actor.user)
+    return retired
 
 
 def _copies(conn: Connection, document_id: int) -> set[int]:
@@ -1285,6 +1303,7 @@ def _retire_copies(conn: Connection, document_id: int, category: str, actor: Act
                 reason=why,
                 category=category,
                 copy_of=document_id,
+                **({"erasure": erasure.PENDING} if category in ERASURES else {}),
             )
             retired.append(int(copy.id))
         elif action == "hold":

@@ -310,6 +310,7 @@ class Library:
         exclude: Sequence[str] = (),
         history: bool = False,
         work: Work = ADD,
+        notice: Callable[[str], None] | None = None,
     ) -> IngestSummary:
         """Ingest files into ``collection``; a new collection belongs to ``member`` if given
         (then private by default), else is shared with the cooperative by default, unless a
@@ -320,7 +321,9 @@ class Library:
         in the directories given to pass over ("*.pdf"; pipeline.excluded). ``history``: the
         files are an exported dataset's revisions replayed in order (curation.ArrivalGate).
         ``work``: the face and kind the ledger rows of its energy name (account/metering.py),
-        the member owning ``collection`` paying for it."""
+        the member owning ``collection`` paying for it. ``notice``: told in one line (English,
+        :func:`text.messages.localise` says it in French) what the add waits for, as it
+        starts waiting."""
         from commune.govern.licences import check_texts, normalise
         from commune.ingest.pipeline import check_source
 
@@ -427,6 +430,7 @@ class Library:
                 exclude,
                 gathered,
                 work,
+                notice,
             )
         except BaseException:
             if not exists:

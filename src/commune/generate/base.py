@@ -121,7 +121,10 @@ class Generator(ABC):
         """Build the generator configured as [models.NAME] in commune.toml. ``max_tokens`` is
         [generation] max_tokens; ``seconds`` is [limits] generation_seconds (None: no limit),
         the time an answer may take: a backend that waits on a network waits no longer than
-        that for the next byte (the caller stops reading then anyway, see :func:`within`)."""
+        that for the next byte (the caller stops reading then anyway, see :func:`within`),
+        and under no limit still gives up on a silence of its own length (the
+        OpenAI-compatible backend's SILENT_SECONDS), so that a stuck server holds no request
+        for ever."""
 
     def __init__(self, name: str, max_tokens: int = 400, temperature: float = 0.1) -> None:
         self.name = name

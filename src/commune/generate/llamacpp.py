@@ -103,10 +103,11 @@ class LlamaCppGenerator(Generator):
         if not isinstance(error, dict):
             return GeneratorUnavailable(f"model {self.name} failed: {error}")
         if error.get("type") == "exceed_context_size_error":
+            # Said as an endpoint's same refusal is (openai_compat): the person asking can
+            # act on it; models.NAME.n_ctx is the operator's, who reads it in the docs.
             return GeneratorUnavailable(
-                f"the question and its passages ({error.get('n_prompt_tokens')} tokens) "
-                f"exceed model {self.name}'s context ({error.get('n_ctx')} tokens)",
-                f"raise models.{self.name}.n_ctx in commune.toml",
+                f"the question and its passages are too long for model {self.name}",
+                "ask a shorter question, or in fewer collections",
             )
         message = " ".join(str(error.get("message") or error).split())
         return GeneratorUnavailable(f"model {self.name} failed: {message}")

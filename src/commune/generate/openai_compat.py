@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 # The longest wait for a connection to an endpoint, whatever the time limit of an answer.
 CONNECT_SECONDS = 30.0
 
+# The longest silence waited out between two bytes of an endpoint when [limits]
+# generation_seconds sets no limit (0): no limit on an answer's time is none on a stuck GPU
+# server's silence, which held the person's request and a thread of the service for ever.
+# A model that writes on is never cut by it; one that needs longer to start answering is
+# given a limit above it.
+SILENT_SECONDS = 120.0
+
 
 # Beyond any token's length in the languages answered (about 4 characters on average).
 CHARS_PER_TOKEN = 8
@@ -43,9 +50,13 @@ _TOO_LONG_KINDS = {"context_length_exceeded", "exceed_context_size_error"}
 # 400. This model's maximum context length is..."), vLLM's V1 engine ("The decoder prompt
 # (length 5000) is longer than the maximum model length of 4096"), llama.cpp's server
 # ("request (4476 tokens) exceeds the available context size (4096 tokens), try increasing
-# it"), a gateway's "context window".
+# it"), Hugging Face's text-generation-inference in an HTTP 422 ("`inputs` tokens +
+# `max_new_tokens` must be <= 4096", "`inputs` must have less than 4096 tokens"), a
+# gateway's "context window".
 _TOO_LONG = re.compile(
-    r"context (?:length|size|window)|maximum model length|context_length_exceeded", re.I
+    r"context (?:length|size|window)|maximum model length|context_length_exceeded"
+    r"|`inputs` tokens \+ `max_new_tokens` must be <=|`inputs` must have less than \d+ tokens",
+    re.I,
 )
 
 
@@ -66,6 +77,8 @@ def _said(response: Any, key: str | None = None) -> str | None:
 # An error's kind as OpenAI's API, vLLM and llama.cpp's server name it ("invalid_request_error",
 # "BadRequestError", "exceed_context_size_error"): a word, never a sentence.
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+# Words that are no kind: LiteLLM's proxy writes Python's None as the string "None".
+_NO_KIND = {"none", "null"}
 
 
 def _too_long(response: Any) -> bool:
@@ -102,7 +115,7 @@ def _kind(response: Any) -> str | None:
         return None
     for field in ("type", "code"):
         value = error.get(field)
-        if isinstance(value, str) and _KIND.fullmatch(value):
+        if isinstance(value, str) and _KIND.fullmatch(value) and value.lower() not in _NO_KIND:
             return value
     return None
 
@@ -196,8 +209,9 @@ class OpenAICompatibleGenerator(Generator):
             # The wait between two bytes follows [limits] generation_seconds: fixed at 120 s,
             # an endpoint silent for 120 s (a model still loading) was given up on under a
             # limit of 300 s, and under a limit of 30 s a silent endpoint's connection was
-            # held up to 90 s past the answer by the thread reading it (base.within).
-            timeout=seconds,
+            # held up to 90 s past the answer by the thread reading it (base.within). No
+            # limit (None) waits out SILENT_SECONDS of silence, not for ever.
+            timeout=seconds or SILENT_SECONDS,
             max_tokens=max_tokens,
             temperature=spec.temperature,
         )

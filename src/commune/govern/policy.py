@@ -338,6 +338,11 @@ RETIRE_CATEGORIES = ("personal-data", "rights", "error", "outdated", "other")
 # any curator could take a form every town hall publishes byte for byte offline across the
 # cooperative. A takedown's hold is audited and undone by the copy's own curators.
 TAKEDOWNS = ("personal-data", "rights")
+# The takedowns whose texts are erased, not only withdrawn (store/erasure.py): a person who
+# asked for erasure must not stay stored in the document's history. A "rights" takedown (a
+# licence, an author's claim) withdraws a text nobody asked to forget: its history stays
+# for the curators who may bring it back under another licence.
+ERASURES = ("personal-data",)
 
 
 # How each action reads in a refusal: "retiring a document needs the role curator or above".

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from commune.govern.members import PEER_KIND
 from commune.govern.policy import Actor
@@ -101,3 +101,16 @@ def end(conn: Connection, token: str | None) -> None:
             .where(web_sessions.c.digest == _digest(token), web_sessions.c.ended_at.is_(None))
             .values(ended_at=now())
         )
+
+
+def purge(conn: Connection, before: datetime) -> int:
+    """Delete the sessions that ended (signed out, or their person removed) or expired before
+    ``before``: the charter's retention, as for the decision records (charter/records.purge).
+    An ended session's row was kept for the record, and then for good: who signed in when,
+    years on, on a home that purges what they asked after 90 days. Returns the rows deleted."""
+    done = conn.execute(
+        delete(web_sessions).where(
+            or_(web_sessions.c.expires_at < before, web_sessions.c.ended_at < before)
+        )
+    )
+    return int(done.rowcount or 0)

@@ -12,7 +12,9 @@ checks the caller's key there (api/gate.py).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from decimal import ROUND_FLOOR, Decimal
 from http.cookies import CookieError, SimpleCookie
@@ -64,6 +66,24 @@ class BodyTooLarge(HTTPException):
                 if setting == "max_upload_mb"
                 else "send a shorter text."  # a question, a form's fields
             )
+        )
+
+    def said_at(self, path: str) -> str:
+        return self.detail if path.startswith(MACHINE_ROUTES) else self.to_a_person
+
+
+class BodyTooSlow(HTTPException):
+    """A request body that did not arrive whole within ``[limits] body_seconds``: HTTP 408,
+    nothing done, the connection closed. An HTTPException, as BodyTooLarge."""
+
+    def __init__(self, seconds: float, setting: str = "body_seconds") -> None:
+        super().__init__(
+            408,
+            f"the request body took longer than {seconds:g} s to arrive ([limits] {setting}): "
+            "send it again, over a faster connection or in smaller parts",
+        )
+        self.to_a_person = (
+            "What you sent took too long to arrive: send it again, or a few files at a time."
         )
 
     def said_at(self, path: str) -> str:
@@ -148,7 +168,7 @@ def refusal(
             f'<p><a href="{escape(form_page(scope))}">{back}</a></p></main></body></html>\n'
         )
         return Response(body, status, headers, media_type="text/html")
-    code = "body_too_large" if status == 413 else "invalid_request"
+    code = {408: "body_too_slow", 413: "body_too_large", 503: "busy"}.get(status, "invalid_request")
     said = {"detail": message, "code": code, **envelope(scope["path"], status, message, code)}
     return Response(
         json.dumps(said, ensure_ascii=False),
@@ -196,13 +216,24 @@ def _declared(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    """ASGI middleware: each request's body within ``limit_of(scope)``, and ``gate`` asked
-    first when there is one."""
+    """ASGI middleware: each request's body within ``limit_of(scope)`` and within ``seconds``
+    of its headers ([limits] body_seconds), and ``gate`` asked first when there is one. The
+    time is the whole body's, not a pause's: a client sending a byte a second never paused
+    long, and held its slot of the overload guard (api/middleware.OverloadGuard, outside
+    this) for as long as it liked. Once the body is whole, what the app waits for (a client
+    leaving a stream) is not timed."""
 
-    def __init__(self, app: ASGIApp, limit_of: LimitOf, gate: Gate | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit_of: LimitOf,
+        gate: Gate | None = None,
+        seconds: float = 120.0,
+    ) -> None:
         self.app = app
         self.limit_of = limit_of
         self.gate = gate
+        self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -221,14 +252,22 @@ class BodyLimit:
                 return
         seen = 0
         started = False
+        whole = False
+        deadline = time.monotonic() + self.seconds
 
         async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, whole
+            if whole:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise BodyTooSlow(self.seconds) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise BodyTooLarge(limit, setting)
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
         async def sending(message: Message) -> None:
@@ -238,7 +277,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, sending)
-        except BodyTooLarge as exc:
+        except (BodyTooLarge, BodyTooSlow) as exc:
             if started:
                 raise
-            await refusal(scope, 413, exc.said_at(scope["path"]))(scope, receive, send)
+            # A body left unread: the server closes the connection after the answer.
+            said = exc.said_at(scope["path"])
+            await refusal(scope, exc.status_code, said)(scope, receive, send)

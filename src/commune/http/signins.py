@@ -4,12 +4,11 @@ one count for the API, /mcp and the web's sign-in page (``app.state.failed_sign_
 from __future__ import annotations
 
 import ipaddress
-import threading
 import time
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from commune.govern.guesses import WrongTries
 from commune.govern.quotas import QuotaExceeded, waiting
 
 if TYPE_CHECKING:
@@ -26,7 +25,8 @@ def key_prefix(key: str) -> str | None:
 # The longest claim counted as itself: "user " and a name (govern/members.MAX_NAME: 200
 # characters), or a key's prefix. A longer one names no account; kept whole, each wrong
 # sign-in's user field (up to [limits] max_body_kb, a megabyte) stayed in memory for the
-# window, a megabyte a request from anyone who can reach the sign-in page.
+# window, a megabyte a request from anyone who can reach the sign-in page (and was hashed
+# whole, now that the count is kept in the database by its SHA-256).
 MAX_CLAIM = 256
 
 
@@ -61,52 +61,35 @@ class FailedSignIns:
     checked and always accepted: twenty guesses from behind a shared address (a NAT, a
     proxy) used to lock out every key of the cooperative (issue 22). What guessing is up
     against is the credentials' strength: keys carry 190 bits of randomness, passwords are
-    argon2id hashes of checked strength. In memory, one per app (so per server process)."""
+    argon2id hashes of checked strength.
 
-    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
+    Counted in the database (``tries``: Commune.wrong_tries, govern/guesses.py), one count
+    for every server process of the deployment: counted in each process's memory, N
+    processes behind a proxy allowed a guesser N times the limit. Without ``tries`` (a test
+    of the rule alone), in a database of its own in memory."""
+
+    def __init__(
+        self, limit: int = 20, window_s: float = 60.0, tries: WrongTries | None = None
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
-        self.seen: dict[str, deque[float]] = {}
-        self.lock = threading.Lock()
+        self.tries = tries or WrongTries()
 
-    def _recent(self, name: str, now: float) -> deque[float]:
-        times = self.seen.setdefault(name, deque())
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
+    def clear(self) -> None:
+        """Forget every wrong try counted so far, in every process."""
+        self.tries.clear()
 
     def failed(self, host: str, claimed: str | None, what: str = "API keys") -> None:
         """Count one wrong credential from ``host`` claiming ``claimed`` (a key's prefix or a
         user name; None when it names nothing); QuotaExceeded when either count had already
         reached the limit, else return (the caller answers 401)."""
-        now = time.monotonic()
         host = source(host)
         names = [f"address {host}"]
         claimed = claimed[:MAX_CLAIM] if claimed else claimed
         if claimed:
             names.append(f"claimed {claimed}")
-        with self.lock:
-            counts = [self._recent(name, now) for name in names]
-            over = any(len(times) >= self.limit for times in counts)
-            # A wrong try made while refused counts too (a guesser who keeps trying stays
-            # refused), so only the last `limit` tries decide: the count is at the limit as
-            # long as the oldest of them is in the window. Keeping no more also bounds what
-            # a guesser's flood holds in memory.
-            kept = max(self.limit, 1)
-            for times in counts:
-                times.append(now)
-                while len(times) > kept:
-                    times.popleft()
-            # The wait is until the next try is checked again: until the oldest of the last
-            # `limit` tries leaves the window, on every count that holds that many (the
-            # longer wait of the address's and the name's). From the oldest try of the one
-            # that tripped first, a guesser who waited the time given was refused again.
-            left = max(
-                (self.window_s - (now - times[0]) for times in counts if len(times) >= kept),
-                default=0.0,
-            )
-            self._forget(now)
-        if over:
+        left = self.tries.count(names, self.limit, self.window_s, time.time())
+        if left is not None:
             wait = max(1, int(left) + 1)
             raise QuotaExceeded(
                 f"too many failed {what}: retry in {waiting(wait)}",
@@ -115,11 +98,6 @@ class FailedSignIns:
                 datetime.now(UTC) + timedelta(seconds=wait),
                 said_in_full=True,
             )
-
-    def _forget(self, now: float) -> None:
-        if len(self.seen) > 10000:  # forget the names with no failure in the window
-            for quiet in [n for n, t in self.seen.items() if not t or now - t[-1] > self.window_s]:
-                del self.seen[quiet]
 
 
 def guessed(request: Request, user: str | None) -> None:

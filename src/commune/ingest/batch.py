@@ -3,16 +3,19 @@ cluster (ingest/distributed.py) and stored here through the same store."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from commune.account.metering import ADD, Ingestion, Metering, Work
 from commune.config import Settings
+from commune.errors import CommuneError
 from commune.ingest.distributed import ingest_on_ray
 from commune.ingest.parsing import Parser
 from commune.ingest.pipeline import (
@@ -28,8 +31,11 @@ from commune.ingest.pipeline import (
     one_file,
     source_uri,
 )
+from commune.store import audit
 from commune.store import repository as repo
 from commune.store.db import write_transaction
+
+log = logging.getLogger("commune.ingest")
 
 
 def ingest_paths(
@@ -44,6 +50,7 @@ def ingest_paths(
     exclude: Sequence[str] = (),
     gathered: Gathered | None = None,
     work: Work = ADD,
+    notice: Callable[[str], None] | None = None,
 ) -> IngestSummary:
     """``progress(outcome, done, total)`` is called after each file. With ``ray_address``,
     files are parsed and embedded by Ray Data jobs on that cluster (ingest/distributed.py)
@@ -52,7 +59,9 @@ def ingest_paths(
     :func:`gather` found of ``paths`` already (the caller checked it before writing
     anything); else it is gathered here, refused when nothing in it is read. ``work``: the
     face and kind its ledger rows name (account/metering.Ingestion: one row per document
-    stored, in its transaction, and one for the work left at the end)."""
+    stored, in its transaction, and one for the work left at the end). ``notice``: told in
+    one line, in English, what the run waits for while it waits (a Ray cluster's first
+    worker)."""
     from commune.embed import get_embedder
 
     started, t0 = repo.now(), time.perf_counter()
@@ -70,6 +79,7 @@ def ingest_paths(
     summary.skipped, summary.excluded = found.collected.skipped, found.collected.excluded
     summary.links, summary.folder_links = found.collected.links, found.collected.folder_links
     summary.archives = list(found.collected.archives)
+    summary.unmatched = list(found.unmatched)
     # Absolute: the walk of "." finds "a.txt", not "./a.txt", and each file of `commune add .
     # --source URL` was taken for a file named alone, all given the address URL (then all but
     # the first failed as "same source ... in this batch").
@@ -137,41 +147,74 @@ def ingest_paths(
             )
             continue
         sources.append((path, _kept(engine, coll_id, provenance.source, relative, source)))
-    if ray_address:
-        for outcome in ingest_on_ray(
-            ray_address,
-            engine,
-            settings,
-            embedder.name,
-            coll_id,
-            sources,
-            provenance,
-            gate,
-            ingestion,
-        ):
-            done(outcome)
-    else:
-        parser = Parser(settings.limits.max_parse_seconds or None)
-        try:
-            for path, source in sources:
-                done(
-                    one_file(
-                        engine,
-                        settings,
-                        embedder,
-                        coll_id,
-                        path,
-                        source,
-                        provenance,
-                        parser,
-                        gate,
-                        ingestion,
+    try:
+        if ray_address:
+            for outcome in ingest_on_ray(
+                ray_address,
+                engine,
+                settings,
+                embedder.name,
+                coll_id,
+                sources,
+                provenance,
+                gate,
+                ingestion,
+                notice,
+            ):
+                done(outcome)
+        else:
+            parser = Parser(settings.limits.max_parse_seconds or None)
+            try:
+                for path, source in sources:
+                    done(
+                        one_file(
+                            engine,
+                            settings,
+                            embedder,
+                            coll_id,
+                            path,
+                            source,
+                            provenance,
+                            parser,
+                            gate,
+                            ingestion,
+                        )
                     )
-                )
-        finally:
-            parser.close()
+            finally:
+                parser.close()
+    except BaseException as exc:
+        # Ctrl-C, a cluster lost, a full disk: the documents stored so far stay (each in its
+        # own transaction), and the run is recorded as what it was, not left out. A run that
+        # stopped left no row: who looked for it found nothing of a half-done add.
+        summary.seconds = time.perf_counter() - t0
+        try:
+            _record(
+                engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
+            )
+        except Exception:  # the home's own fault, perhaps: the first error is the one to say
+            log.debug("recording the stopped ingest run failed", exc_info=True)
+        raise
     summary.seconds = time.perf_counter() - t0
-    with engine.begin() as conn:
+    _record(engine, started, summary, ingestion, coll_id, provenance, collection)
+    return summary
+
+
+def _record(
+    engine: Engine,
+    started: datetime,
+    summary: IngestSummary,
+    ingestion: Ingestion,
+    coll_id: int,
+    provenance: Provenance,
+    collection: str,
+    stopped: BaseException | None = None,
+    total: int = 0,
+) -> None:
+    """The run's row in ``ingest_runs`` (what it stored, how long it took) and its work left
+    on the ledger. A run ``stopped`` before its end (Ctrl-C, the Ray cluster failing, the
+    home's disk) says so in the audit log too, with why, what it stored before and how many
+    of its ``total`` files it left undone: ``ingest_runs`` has no column for it."""
+    with write_transaction(engine) as conn:
         repo.record_ingest_run(
             conn,
             started,
@@ -183,7 +226,32 @@ def ingest_paths(
             chunks=summary.chunks,
         )
         ingestion.close(coll_id, conn)
-    return summary
+        if stopped is not None:
+            audit.append(
+                conn,
+                provenance.actor.user,
+                STOPPED,
+                f"collection {collection}",
+                why=stopped_why(stopped),
+                added=summary.added,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+                failed=summary.failed,
+                left=max(0, total - len(summary.outcomes)),
+            )
+
+
+# The audit log's action for an add that stopped before its end (its details: why, and what
+# it stored before).
+STOPPED = "add-stopped"
+
+
+def stopped_why(exc: BaseException) -> str:
+    """Why a run stopped, in one line, as the audit log keeps it."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    said = exc.message if isinstance(exc, CommuneError) else str(exc)
+    return (said.splitlines() or [type(exc).__name__])[0][:300] or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -195,6 +263,8 @@ class Gathered:
     files: list[tuple[Path, str]]
     failures: list[tuple[str, str]]
     collected: Collected
+    # The --exclude patterns that matched no file of the folders (pipeline.collect_files).
+    unmatched: tuple[str, ...] = ()
 
 
 def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ()) -> Gathered:
@@ -208,7 +278,8 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
         raise refused
     missing = [str(p) for p in paths if not os.path.lexists(Path(p).expanduser())]
     unreadable: list[tuple[str, str]] = []
-    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude)
+    matched: set[str] = set()
+    found = collect_files([p for p in paths if str(p) not in missing], unreadable, exclude, matched)
     # A file named twice (a.txt ./a.txt, or named and in a folder named too) is read once:
     # it was "1 added, 1 unchanged", two files said for one.
     once = {os.path.abspath(f[0]): f for f in reversed(found.files)}  # each path's first
@@ -216,7 +287,8 @@ def gather(paths: Sequence[str | os.PathLike[str]], exclude: Sequence[str] = ())
     failures = [(p, f"{p}: no such file or directory") for p in missing] + unreadable
     if not files and not failures:
         raise nothing_to_read([str(p) for p in paths], found)
-    return Gathered(files, failures, found)
+    unmatched = tuple(dict.fromkeys(p for p in exclude if p not in matched))
+    return Gathered(files, failures, found, unmatched)
 
 
 def _kept(engine: Engine, coll_id: int, base: str | None, relative: str, source: str) -> str:

@@ -15,9 +15,12 @@ version (a local cluster shares this environment; a remote one installs it in it
 from __future__ import annotations
 
 import hashlib
+import logging
 import pickle
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +89,6 @@ def connect(address: str) -> Any:
             f"cannot reach the Ray cluster at {address}: {exc}",
             "start it with `ray start --head` and pass its address (host:port)",
         ) from None
-    import logging
-
     # `commune add` speaks for itself: its progress bar and one line per failed file. Ray's
     # own lines (its Python loggers', its workers') go to its session logs (issue 22: they
     # flooded the terminal).
@@ -103,6 +104,16 @@ def connect(address: str) -> Any:
             f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0]}",
             "start it with `ray start --head` and pass its address (host:port)",
         ) from None
+    # This process connects once, to the address given, and never starts a Ray of its own.
+    # A thread of Ray Data's left waiting on a cluster whose workers are gone (_watched)
+    # called into Ray after the add's shutdown, and Ray started a local cluster for it
+    # (its warnings on stderr, a token written to ~/.ray).
+    try:
+        from ray._private import auto_init_hook
+
+        auto_init_hook.enable_auto_connect = False
+    except ImportError:  # another version of Ray: its threads may start one, said above
+        pass
     # Imported first: importing ray.data configures its logger (DEBUG, with a console
     # handler), which undid a level set before it.
     import ray.data
@@ -121,16 +132,35 @@ def connect(address: str) -> Any:
 JOIN_SECONDS = 120.0
 
 
-def _cpus(ray: Any, address: str, stored: int = 0) -> int:
+def _cpus(
+    ray: Any, address: str, stored: int = 0, notice: Callable[[str], None] | None = None
+) -> int:
     """The CPUs of the cluster's live nodes, waiting :data:`JOIN_SECONDS` for a first one;
     a CommuneError when none joined, saying the ``stored`` documents of the windows before
     are kept. Counted at each window: a pool sized for a node that left since waited for
-    its CPUs forever (Ray Data's default), the add silent."""
+    its CPUs forever (Ray Data's default), the add silent. ``notice`` is told, in one line,
+    when the wait starts and how long it lasts at most: the add said nothing for two
+    minutes, which read as a hang."""
     deadline = time.monotonic() + JOIN_SECONDS
+    waiting = False
     while True:
-        cpus = int(ray.cluster_resources().get("CPU", 0))
+        cpus = float(ray.cluster_resources().get("CPU", 0))
         if cpus >= 1:
-            return cpus
+            return int(cpus)
+        if cpus > 0:
+            # Each worker asks for one whole CPU: a cluster of half of one (a node started
+            # with --num-cpus=0.5, a container's quota) can start none, and the add waited
+            # out the join time for a worker that was there, then said none had joined.
+            shown = f"{cpus:.4f}".rstrip("0")  # "0.5": Ray counts CPUs to the ten-thousandth
+            raise CommuneError(
+                f"the Ray cluster at {address} has {shown} CPU, less than the one a worker "
+                f"needs, {_kept(stored)}",
+                f"give its node a whole CPU (`ray start --num-cpus=1`) or start a worker with "
+                f"`ray start --address {address} --num-cpus=1`, then run the same command again",
+            )
+        if not waiting and notice is not None:
+            notice(waiting_for_a_worker(address))
+        waiting = True
         if time.monotonic() > deadline:
             raise CommuneError(
                 f"the Ray cluster at {address} has no CPU to work on: no worker node joined "
@@ -139,6 +169,14 @@ def _cpus(ray: Any, address: str, stored: int = 0) -> int:
                 "nodes), then run the same command again",
             )
         time.sleep(1)
+
+
+def waiting_for_a_worker(address: str) -> str:
+    """The line that says an add waits for a CPU on the cluster at ``address``."""
+    return (
+        f"the Ray cluster at {address} has no CPU yet: waiting up to {JOIN_SECONDS:g} s "
+        "for a worker node to join"
+    )
 
 
 def ingest_on_ray(
@@ -151,10 +189,12 @@ def ingest_on_ray(
     prov: Any,
     gate: Any,
     ingestion: Any = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:
     """Prepare ``sources`` on the cluster and store them here; yields each file's outcome.
     ``ingestion``: the run's meter (account/metering.Ingestion), which sees this machine's
-    work only; its rows say that the cluster's was not measured."""
+    work only; its rows say that the cluster's was not measured. ``notice``: told in one
+    line what the add waits for, when it waits (a worker node to join)."""
     from commune.store import repository as repo
 
     meta = prov.recorded
@@ -166,9 +206,20 @@ def ingest_on_ray(
         """The window prepared on the cluster, with the CPUs it has now, and stored."""
         nonlocal ray, stored
         ray = ray or connect(address)
-        workers = _cpus(ray, address, stored)
+        workers = _cpus(ray, address, stored, notice)
         for outcome in _prepared(
-            ray, workers, engine, settings, model, coll_id, window, prov, gate, ingestion
+            ray,
+            workers,
+            engine,
+            settings,
+            model,
+            coll_id,
+            window,
+            prov,
+            gate,
+            ingestion,
+            address,
+            notice,
         ):
             stored += outcome.status in ("added", "updated")
             yield outcome
@@ -224,6 +275,13 @@ class _Lost(Exception):
         """The add's end, in one line: what the cluster said, and that the documents stored
         from the windows before stay. It was a traceback of Ray's, with no word of them."""
         cause = self.__cause__
+        if isinstance(cause, _NoWorker):
+            return CommuneError(
+                f"the Ray cluster at {address} has no CPU to work on: its worker nodes left "
+                f"during the job and none joined in {JOIN_SECONDS:g} s, {_kept(stored)}",
+                f"start one with `ray start --address {address}` (`ray status` lists the "
+                "nodes), then run the same command again",
+            )
         lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
         why = (lines[0] if lines else type(cause).__name__)[:200]
         return CommuneError(
@@ -231,6 +289,77 @@ class _Lost(Exception):
             "see `ray status`, then run the same command again to finish: the files stored "
             "are skipped",
         )
+
+
+def workers_left(address: str) -> str:
+    """The line that says an add's job lost every worker node and waits for one."""
+    return (
+        f"the Ray cluster at {address} lost its worker nodes during the job: waiting up to "
+        f"{JOIN_SECONDS:g} s for one to join"
+    )
+
+
+class _NoWorker(Exception):
+    """The cluster kept no CPU for :data:`JOIN_SECONDS` while a job waited for its rows."""
+
+
+# Seconds between two looks at the cluster's CPUs while a job's next row is awaited.
+WATCH_SECONDS = 5.0
+
+
+def _watched(
+    ray: Any, rows: Iterator[Any], address: str, notice: Callable[[str], None] | None = None
+) -> Iterator[Any]:
+    """``rows`` of a Ray Data job, as they come; :class:`_Lost` when the job fails, or when
+    the cluster has had no CPU for :data:`JOIN_SECONDS` while its next row is awaited.
+
+    Every worker node lost mid-job (a worker machine switched off), Ray Data waits for its
+    actors to start again on a node that has the CPU they ask, forever, the add saying
+    nothing. The rows are taken on a thread of their own, so that this one can look at the
+    cluster between them. A job that takes long with its CPUs there is left to run: its
+    files are large, not lost. ``notice`` is told when the CPUs are gone and the wait
+    starts, as :func:`_cpus` tells it."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=4 * BATCH)
+
+    def pump() -> None:
+        try:
+            for row in rows:
+                box.put(("row", row))
+            box.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 (given to the add, which says it)
+            box.put(("error", exc))
+
+    # A daemon: left waiting on a cluster that is gone, it does not keep the add from ending.
+    threading.Thread(target=pump, name="ray-rows", daemon=True).start()
+    empty_since: float | None = None
+    while True:
+        try:
+            kind, value = box.get(timeout=WATCH_SECONDS)
+        except queue.Empty:
+            try:
+                cpus = float(ray.cluster_resources().get("CPU", 0))
+            except Exception as exc:
+                raise _Lost() from exc
+            if cpus >= 1:
+                empty_since = None
+                continue
+            if empty_since is None:
+                empty_since = time.monotonic()
+                if notice is not None:
+                    notice(workers_left(address))
+            if time.monotonic() - empty_since > JOIN_SECONDS:
+                # The job is given up: its thread, failing as Ray shuts down, would log Ray
+                # Data's traceback under the add's one line (connect() sets the level back).
+                logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+                raise _Lost() from _NoWorker()
+            continue
+        if kind == "end":
+            return
+        if kind == "error":
+            if isinstance(value, Exception):
+                raise _Lost() from value
+            raise value
+        yield value
 
 
 def _prepared(
@@ -244,6 +373,8 @@ def _prepared(
     prov: Any,
     gate: Any,
     ingestion: Any,
+    address: str,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:
     """One window of files (their paths, addresses and bytes), prepared on the cluster as
     one Ray Data job and stored here as they come back. A failure of the job itself (not of
@@ -268,13 +399,7 @@ def _prepared(
         )
     except Exception as exc:
         raise _Lost() from exc
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise _Lost() from exc
+    for row in _watched(ray, rows, address, notice):
         path, source, data = jobs[int(row["i"])]
         result = pickle.loads(row["result"])
         if isinstance(result, str):

@@ -38,7 +38,7 @@ from commune.ingest.readers import (
     supported,
     walk_reads,
 )
-from commune.store import blobs
+from commune.store import blobs, erasure
 from commune.store import repository as repo
 from commune.store.db import lock, write_transaction
 from commune.text.analysis import analyze
@@ -70,6 +70,8 @@ class IngestSummary:
     folder_links: int = 0  # found in a directory, a link to a folder: not followed
     # Found in a directory, an archive (.zip, .tar…): passed over, named, to be unpacked.
     archives: list[str] = field(default_factory=list)
+    # Patterns given to --exclude that matched no file found in the folders: a slip, likely.
+    unmatched: list[str] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -143,6 +145,7 @@ def collect_files(
     paths: list[str | os.PathLike[str]],
     unreadable: list[tuple[str, str]] | None = None,
     exclude: Sequence[str] = (),
+    matched: set[str] | None = None,
 ) -> Collected:
     """The files to ingest, and how many of those found in directories were passed over.
 
@@ -154,7 +157,11 @@ def collect_files(
     link to a file of the same directory read anyway: /usr/share/man links a page's other
     names to it (utmpx.5.gz to utmp.5.gz), and each copy would take a place among the
     passages an answer reads.
+
+    ``matched`` gets each pattern of ``exclude`` that matches a file found in a directory
+    (of any type): one that matches none is likely a slip (:func:`unmatched_exclusions`).
     """
+    seen = matched if matched is not None else set(exclude)  # none asked: none looked for
     files: list[tuple[Path, str]] = []
     skipped = passed_over = links = folder_links = hidden = 0
     archives: list[str] = []
@@ -163,6 +170,8 @@ def collect_files(
         if path.is_dir():
             top = path.resolve()
             here = _as_walked(path, exclude)
+            # Each pattern not yet seen to match, as this walk reads it.
+            pending = {p: _as_walked(path, [p]) for p in exclude if p not in seen}
 
             # A folder that cannot be listed (its permissions) is reported, not passed over:
             # its files would be missing with "0 failed" said.
@@ -177,11 +186,22 @@ def collect_files(
                     unreadable.append((where, f"{where}: {err.strerror or err}{hint}"))
 
             for root, dirs, names in os.walk(path, onerror=fails):
+                for hidden_dir in (d for d in dirs if d.startswith(".") and pending):
+                    # Passed over unwalked (.git): a pattern naming it is no slip.
+                    within = (Path(root) / hidden_dir).relative_to(path).as_posix()
+                    for pattern, forms in list(pending.items()):
+                        if excluded(within, forms):
+                            seen.add(pattern)
+                            del pending[pattern]
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 folder_links += sum(os.path.islink(os.path.join(root, d)) for d in dirs)
                 for name in sorted(names):
                     f = Path(root) / name
                     relative = f.relative_to(path).as_posix()
+                    for pattern, forms in list(pending.items()):
+                        if excluded(relative, forms):
+                            seen.add(pattern)
+                            del pending[pattern]
                     if name.startswith(".") or not walk_reads(name):
                         if name.startswith(".") or not name.lower().endswith(ARCHIVES):
                             skipped += 1
@@ -234,6 +254,16 @@ def _within(named: str, folder: Path) -> str | None:
         if there.startswith(top.rstrip("/") + "/"):
             return os.path.relpath(there, top)
     return None
+
+
+def unmatched_exclusions(patterns: Sequence[str]) -> str:
+    """What to say of ``patterns`` given to ``--exclude`` that matched no file of the folders
+    added: most likely a slip ('brouilons' for 'brouillons'), whose files were added. The run
+    goes on: a pattern kept in a script for files that come and go matches none some days."""
+    shown = ", ".join(repr(p) for p in patterns)
+    if len(patterns) == 1:
+        return f"the --exclude pattern {shown} matched no file: check its spelling"
+    return f"the --exclude patterns {shown} matched no file: check their spelling"
 
 
 def exclusion_outside(
@@ -613,8 +643,10 @@ def one_file(
                 conn, existing, digest, prov.recorded, reserved=prov.tdm_reserved, exact=prov.exact
             ):
                 # Its original made whole again if a power cut left it empty (blobs.put):
-                # adding the same folder again is what an operator does after one.
-                blobs.put(settings.home, digest, data)
+                # adding the same folder again is what an operator does after one. Not one a
+                # personal-data takedown erased: adding the folder again stored it back.
+                if not erasure.erased_file(conn, digest):
+                    blobs.put(settings.home, digest, data)
                 return FileOutcome(str(path), "unchanged", int(existing.id))
             # A new path whose bytes the collection holds already (a second checkout): its
             # vectors serve, so that only reading it is spent to learn its address (store).

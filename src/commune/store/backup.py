@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import create_engine, select
 
 from commune.errors import CommuneError
-from commune.store import blobs
+from commune.store import blobs, erasure
 from commune.store.files import flush, flush_tree, write_whole
 
 MANIFEST = "backup.json"
@@ -76,16 +76,19 @@ def verify_database(db: Path, home: Path) -> dict[str, Any]:
     try:
         with engine.connect() as conn:
             chain = verify(conn)
-            digests = [r[0] for r in conn.execute(select(revisions.c.content_hash))]
+            # A personal-data takedown's revisions have no file by design (store/erasure.py).
+            erased = erasure.erased_revisions(conn)
+            rows = conn.execute(select(revisions.c.id, revisions.c.content_hash)).all()
     finally:
         engine.dispose()
+    digests = [r.content_hash for r in rows if r.id not in erased]
     if not chain.ok:
         raise CommuneError(f"{db}: the audit chain is broken: {'; '.join(chain.problems[:3])}")
     for digest in set(digests):
         data = blobs.get(home, digest)
         if data is None or hashlib.sha256(data).hexdigest() != digest:
             raise CommuneError(f"original file {digest[:12]}… is missing or altered in {home}")
-    return {"revisions": len(digests), "audit_entries": chain.entries}
+    return {"revisions": len(rows), "audit_entries": chain.entries}
 
 
 def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:

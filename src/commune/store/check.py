@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, and_, func, not_, select
 
-from commune.store import blobs
+from commune.store import blobs, erasure
 from commune.store.schema import chunks, documents, embeddings, revisions
 
 # How many repeated documents a check names: enough to act on, the rest named once those
@@ -123,6 +123,9 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
                 .select_from(chunks)
                 .join(documents, documents.c.id == chunks.c.document_id)
                 .where(chunks.c.revision_id == documents.c.published_revision_id)
+                # A personal-data takedown erased these passages and their vectors: nothing
+                # serves them, and no reindex must embed their blank text.
+                .where(chunks.c.revision_id.not_in(erasure.erased_revisions(conn)))
                 .where(
                     not_(
                         select(embeddings.c.chunk_id)
@@ -186,9 +189,13 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
             # copied, and every check said ok: exports and backups need those files.
             # Shorter than the revision's bytes is absent too: a power cut can leave an
             # original's name with an empty file (store/blobs.py).
-            held = conn.execute(
-                select(revisions.c.content_hash, revisions.c.size_bytes).distinct()
+            # Not the revisions a personal-data takedown erased: their files are gone by
+            # design (store/erasure.py), unless another revision holds the same bytes.
+            erased = erasure.erased_revisions(conn)
+            rows = conn.execute(
+                select(revisions.c.id, revisions.c.content_hash, revisions.c.size_bytes)
             ).all()
+            held = {(r.content_hash, r.size_bytes) for r in rows if r.id not in erased}
             absent = sum(1 for r in held if not blobs.whole(blobs.blob_path(home, r[0]), int(r[1])))
             report.add(
                 "originals",
@@ -209,6 +216,20 @@ def check(engine: Engine, embedder: str, home: Path | None = None) -> Report:
                     "share the first server's blobs/ with a second one on this database)"
                 ),
             )
+            # A personal-data takedown whose original files are still in blobs/ (its texts are
+            # erased): said only then, as the purge finishes it at once unless it cannot.
+            waiting = len(erasure.pending(conn))
+            if waiting:
+                report.add(
+                    "erasures",
+                    False,
+                    (
+                        "1 personal-data takedown still has its original files"
+                        if waiting == 1
+                        else f"{waiting} personal-data takedowns still have their original files"
+                    )
+                    + " in blobs/ (run commune charter purge; the server's log says what stops it)",
+                )
         audit = verify(conn)
         report.add(
             "audit",

@@ -180,6 +180,7 @@ LOCKS = {
     "file": 9,
     "keys": 10,
     "cache": 11,
+    "guesses": 12,
 }
 
 

@@ -348,7 +348,8 @@ eval_scores = Table(
 
 
 # Web sign-in sessions: the cookie holds a random token, the table its SHA-256 and the
-# session's CSRF token. Ending a session (sign-out, expiry) keeps the row for the record.
+# session's CSRF token. Ending a session (sign-out, expiry) keeps the row for the record, for
+# the charter's retention after its end (govern/sessions.purge).
 web_sessions = Table(
     "web_sessions",
     metadata,
@@ -375,6 +376,20 @@ quota_holds = Table(
     Column("user_id", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_quota_holds_member", "member_id", "created_at"),
+)
+
+
+# Wrong keys and passwords within the failed sign-ins' window, one row per count they fall
+# under (an address, a claimed key or account: ``name``, its SHA-256, never the text typed),
+# shared by every server process (govern/guesses.py). ``at``: seconds since the epoch.
+failed_sign_ins = Table(
+    "failed_sign_ins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_failed_sign_ins_name_at", "name", "at"),
+    Index("ix_failed_sign_ins_at", "at"),
 )
 
 

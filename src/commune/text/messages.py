@@ -236,13 +236,13 @@ EXACT = {
     ),
 }
 WHO = {"member": "le membre", "user": "l'utilisateur"}
-# A setting's expected type, as an operator reads it (not Python's name for it).
+# A setting's expected type, as an operator reads it (config._KINDS).
 TYPES = {
-    "int": "un nombre entier",
-    "float": "un nombre",
-    "str": "un texte",
-    "bool": "true ou false",
-    "tuple": "une liste",
+    "a whole number": "un nombre entier",
+    "a number": "un nombre",
+    "a string in quotes": "un texte entre guillemets",
+    "true or false": "true ou false",
+    "a list of strings": "une liste de textes",
 }
 # A revision's status, as the pages say it.
 STATUSES = {
@@ -329,6 +329,22 @@ PATTERNS = [
             r"\(\[limits\] max_concurrent_requests\)",
             "le serveur traite déjà {limit} requêtes : réessayez dans une seconde "
             "([limits] max_concurrent_requests)",
+        ),
+        (
+            r"the request body took longer than (?P<s>[\d.]+) s to arrive "
+            r"\(\[limits\] body_seconds\): send it again, over a faster connection or in "
+            r"smaller parts",
+            "le corps de la requête a mis plus de {s} s à arriver ([limits] body_seconds) : "
+            "renvoyez-le, par une connexion plus rapide ou en plus petites parties",
+        ),
+        (
+            r"What you sent took too long to arrive: send it again, or a few files at a time\.",
+            "Ce que vous avez envoyé a mis trop de temps à arriver : renvoyez-le, ou quelques "
+            "fichiers à la fois.",
+        ),
+        (
+            r"The server is busy answering others: send it again in a moment\.",
+            "Le serveur est occupé à répondre à d'autres : renvoyez-le dans un instant.",
         ),
         (
             r"What you sent is larger than (?P<n>\S+) (?P<unit>[KM])B, the most this server "
@@ -1226,6 +1242,16 @@ PATTERNS = [
             "reçu {name}",
         ),
         (r"use https://", "utilisez https://"),
+        (
+            r"the peer's address must hold no user or password: this cooperative's key is "
+            r"what the peer checks",
+            "l'adresse du pair ne doit contenir ni utilisateur ni mot de passe : c'est la "
+            "clé de cette coopérative que le pair vérifie",
+        ),
+        (
+            r"give the address alone, e\.g\. (?P<url>\S+), and the key with --key",
+            "donnez l'adresse seule, par exemple {url}, et la clé avec --key",
+        ),
         (
             r"give the address its commune serve answers on, e\.g\. (?P<url>\S+)",
             "donnez l'adresse où répond son commune serve, par exemple {url}",
@@ -2333,6 +2359,14 @@ PATTERNS = [
             "déplacez monthly_eur dans le [payouts] de commune.toml",
         ),
         (
+            r"move the (?P<key>\w+) line into commune\.toml",
+            "déplacez la ligne {key} dans commune.toml",
+        ),
+        (
+            r"move that line into commune\.toml, under \[(?P<table>[\w.]+)\]",
+            "déplacez cette ligne dans commune.toml, sous [{table}]",
+        ),
+        (
             r"(?P<key>\w+) is a weight of the charter: move it into charter\.toml's \[payouts\]",
             "{key} est un poids de la charte\u00a0: déplacez-le dans le [payouts] de charter.toml",
         ),
@@ -2363,6 +2397,16 @@ PATTERNS = [
         (
             r"raise max_upload_mb, or lower max_file_mb",
             "augmentez max_upload_mb, ou baissez max_file_mb",
+        ),
+        (
+            r"chunking\.target_words \((?P<a>\S+)\) in commune\.toml is above chunking\.max_words "
+            r"\((?P<b>\S+)\): no passage could reach it",
+            "chunking.target_words ({a}) dans commune.toml est supérieur à chunking.max_words "
+            "({b})\u00a0: aucun passage ne pourrait l'atteindre",
+        ),
+        (
+            r"lower target_words, or raise max_words",
+            "baissez target_words, ou augmentez max_words",
         ),
         (
             r"web\.trusted_proxies in commune\.toml: (?P<value>.+) is not an address or network",
@@ -2419,8 +2463,10 @@ PATTERNS = [
             "ajoutez [models.{name}], ou corrigez le nom",
         ),
         (
-            r"every model commune\.toml names is here \(embedders and generators\)",
-            "chaque modèle que nomme commune.toml est ici (plongement et génération)",
+            r"every model commune\.toml names is here \(embedders and generators\), and "
+            r"default_collection can be used",
+            "chaque modèle que nomme commune.toml est ici (plongement et génération), et "
+            "default_collection est utilisable",
         ),
         (
             r"\[answer\.refusal_thresholds\]: every collection named is here \((?P<n>\d+)\)",
@@ -2538,6 +2584,14 @@ PATTERNS = [
             "{key} doit être l'un de {known}, reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) must be a string in quotes, got (?P<value>.+)",
+            "{key} doit être un texte entre guillemets, reçu {value}",
+        ),
+        (
+            r'such as licence = "Apache-2\.0" and origin = "Mistral AI"',
+            'par exemple licence = "Apache-2.0" et origin = "Mistral AI"',
+        ),
+        (
             r"(?P<key>models\.\S+) must be a number above 0, got (?P<value>.+)",
             "{key} doit être un nombre supérieur à 0, reçu {value}",
         ),
@@ -2611,16 +2665,6 @@ PATTERNS = [
         (
             r"check that models\.(?P<name>\S+)\.path is a GGUF model file",
             "vérifiez que models.{name}.path est un fichier de modèle GGUF",
-        ),
-        (
-            r"the question and its passages \((?P<n>\S+) tokens\) exceed model "
-            r"(?P<name>\S+)'s context \((?P<ctx>\S+) tokens\)",
-            "la question et ses passages ({n} jetons) dépassent le contexte du modèle {name} "
-            "({ctx} jetons)",
-        ),
-        (
-            r"raise models\.(?P<name>\S+)\.n_ctx in commune\.toml",
-            "augmentez models.{name}.n_ctx dans commune.toml",
         ),
         (r"model file not found: (?P<path>.+)", "fichier du modèle introuvable\u00a0: {path}"),
         (
@@ -2790,10 +2834,21 @@ PATTERNS = [
             "[{table}] est une table de charter.toml, pas de commune.toml\u00a0: "
             "déplacez-la dans charter.toml",
         ),
+        (
+            r"version is a key of charter\.toml, not of commune\.toml: move it there",
+            "version est une clé de charter.toml, pas de commune.toml\u00a0: déplacez-la dans "
+            "charter.toml",
+        ),
+        (
+            r"name is the charter's, in charter\.toml, or this cooperative's as its peers see it, "
+            r"under \[peers\]: move that line to one of them",
+            "name est le nom de la charte, dans charter.toml, ou celui de cette coopérative tel "
+            "que ses pairs le voient, sous [peers]\u00a0: déplacez cette ligne à l'un des deux",
+        ),
         (r"known: (?P<known>database_url, .+)", "clés et tables connues\u00a0: {known}"),
         (
-            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>int|float|str|bool|tuple), got "
-            r"(?P<value>.+)",
+            r"(?P<key>[\w.]+) in commune\.toml must be (?P<type>a whole number|a number|"
+            r"a string in quotes|true or false|a list of strings), got (?P<value>.+)",
             "{key} dans commune.toml doit être {type}, reçu {value}",
         ),
         (
@@ -2925,6 +2980,18 @@ PATTERNS = [
         (
             r"(?P<n>\d+) revisions have no original file in (?P<dir>\S+)",
             "{n} révisions n'ont pas leur fichier d'origine dans {dir}",
+        ),
+        (
+            r"1 personal-data takedown still has its original files in (?P<dir>\S+)",
+            "1 retrait pour données personnelles a encore ses fichiers d'origine dans {dir}",
+        ),
+        (
+            r"(?P<n>\d+) personal-data takedowns still have their original files in (?P<dir>\S+)",
+            "{n} retraits pour données personnelles ont encore leurs fichiers d'origine dans {dir}",
+        ),
+        (
+            r"run commune charter purge; the server's log says what stops it",
+            "lancez commune charter purge ; le journal du serveur dit ce qui l'empêche",
         ),
         (
             r"1 revision has no original file in (?P<dir>\S+)",
@@ -3293,12 +3360,32 @@ PATTERNS = [
             "un pair a besoin d'un nom, par exemple commune peer add ville-b URL --key CLÉ",
         ),
         (
+            r"the --exclude pattern (?P<p>.+) matched no file: check its spelling",
+            "le motif --exclude {p} n'a écarté aucun fichier : vérifiez son orthographe",
+        ),
+        (
+            r"the --exclude patterns (?P<p>.+) matched no file: check their spelling",
+            "les motifs --exclude {p} n'ont écarté aucun fichier : vérifiez leur orthographe",
+        ),
+        (
             r"cannot reach the Ray cluster at (?P<at>\S+): (?P<why>.+)",
             "impossible de joindre le cluster Ray à {at} : {why}",
         ),
         (
             r"start it with `ray start --head` and pass its address \(host:port\)",
             "démarrez-le avec `ray start --head` et passez son adresse (hôte:port)",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU yet: waiting up to (?P<s>\S+) s for a "
+            r"worker node to join",
+            "le cluster Ray à {at} n'a pas encore de processeur : attente d'un nœud de calcul, "
+            "{s} s au plus",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) lost its worker nodes during the job: waiting up "
+            r"to (?P<s>\S+) s for one to join",
+            "le cluster Ray à {at} a perdu ses nœuds de calcul pendant le travail : attente "
+            "d'un nouveau nœud, {s} s au plus",
         ),
         (
             r"the Ray cluster at (?P<at>\S+) has no CPU to work on: no worker node joined in "
@@ -3317,6 +3404,53 @@ PATTERNS = [
             r"(?P<s>\S+) s, (?P<n>\d+) documents added or updated before it are kept",
             "le cluster Ray à {at} n'a aucun processeur pour travailler : aucun nœud de calcul "
             "ne l'a rejoint en {s} s, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, nothing was added",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, 1 document added or updated before it is kept",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, le document ajouté ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has 0\.(?P<frac>\d+) CPU, less than the one a worker "
+            r"needs, (?P<n>\d+) documents added or updated before it are kept",
+            "le cluster Ray à {at} a 0,{frac} processeur, moins du processeur entier qu'il faut "
+            "à un nœud de calcul, les {n} documents ajoutés ou mis à jour avant sont gardés",
+        ),
+        (
+            r"give its node a whole CPU \(`ray start --num-cpus=1`\) or start a worker with "
+            r"`ray start --address (?P<at>\S+) --num-cpus=1`, then run the same command again",
+            "donnez un processeur entier à son nœud (`ray start --num-cpus=1`) ou démarrez un "
+            "nœud de calcul avec `ray start --address {at} --num-cpus=1`, puis relancez la même "
+            "commande",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, nothing was added",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, rien n'a été ajouté",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, 1 document added or updated before it is "
+            r"kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, le document ajouté "
+            "ou mis à jour avant est gardé",
+        ),
+        (
+            r"the Ray cluster at (?P<at>\S+) has no CPU to work on: its worker nodes left during "
+            r"the job and none joined in (?P<s>\S+) s, (?P<n>\d+) documents added or updated "
+            r"before it are kept",
+            "le cluster Ray à {at} n'a aucun processeur pour travailler : ses nœuds de calcul "
+            "sont partis pendant le travail et aucun ne l'a rejoint en {s} s, les {n} documents "
+            "ajoutés ou mis à jour avant sont gardés",
         ),
         (
             r"start one with `ray start --address (?P<at>\S+)` \(`ray status` lists the nodes\), "
@@ -3671,8 +3805,12 @@ REASONS = [
             "une table de commune.toml, pas de charter.toml",
         ),
         (
-            r"a setting of commune\.toml's \[payouts\], not of charter\.toml",
-            "un réglage du [payouts] de commune.toml, pas de charter.toml",
+            r"a setting of commune\.toml's \[(?P<table>[\w.]+)\], not of charter\.toml",
+            "un réglage du [{table}] de commune.toml, pas de charter.toml",
+        ),
+        (
+            r"a setting of commune\.toml, not of charter\.toml",
+            "un réglage de commune.toml, pas de charter.toml",
         ),
         (
             r"unknown key; known(?: keys)?: (?P<known>.+)",

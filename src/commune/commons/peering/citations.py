@@ -190,8 +190,26 @@ def record_peer_sources(
             "licence": _no_nul(c.get("licence")),
             "contributor": _within(_no_nul(c.get("contributor")), peer_citations.c.contributor),
         }
-    if rows:
-        conn.execute(insert(peer_citations), list(rows.values()))
+    if not rows:
+        return
+    # A peer removed while the answer was under way (its passages gathered, the model still
+    # writing): `commune peer remove` blanked its titles and contributors, and the answer's
+    # rows, written after, kept them for good, where no takedown of the peer's reaches. Its
+    # rows are kept as the removal leaves them. Read under a share lock on PostgreSQL: a
+    # removal waits for this answer to commit, then blanks its rows too (SQLite writes one
+    # at a time).
+    asked = {
+        str(name)
+        for name in conn.execute(
+            select(peers.c.name)
+            .where(peers.c.name.in_(sorted({peer for peer, _ in rows})))
+            .with_for_update(read=True)
+        ).scalars()
+    }
+    for (peer, _), row in rows.items():
+        if peer not in asked:
+            row["title"], row["contributor"] = "", None
+    conn.execute(insert(peer_citations), list(rows.values()))
 
 
 def _no_nul(value: str | None) -> str | None:

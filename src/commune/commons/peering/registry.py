@@ -98,6 +98,16 @@ def _address(url: str) -> str:
             f"the peer's address must be an http:// or https:// URL, got {url!r}",
             "give the address its commune serve answers on, e.g. https://commune.ville-b.fr",
         )
+    if "@" in parts.netloc:
+        # Not quoted: the password is the point. httpx sends a user and password of the
+        # address as basic authentication in place of the peer's key (every request then
+        # refused as a wrong key), and the address is shown by commune peer list, kept in
+        # the audit log and printed by a restore.
+        raise InvalidRequest(
+            "the peer's address must hold no user or password: this cooperative's key is "
+            "what the peer checks",
+            "give the address alone, e.g. https://commune.ville-b.fr, and the key with --key",
+        )
     if parts.scheme == "http" and not _loopback(parts.hostname or ""):
         # The key travels in every request: in clear, anyone on the way could take it.
         raise InvalidRequest(

@@ -1,0 +1,83 @@
+"""Wrong keys and passwords, counted in the database (``failed_sign_ins``), so that every
+server process of a deployment shares one count: counted in each process's memory, a
+guesser behind a proxy that spreads requests over N processes was allowed N times the
+limit. The rule itself (what is counted, the 429 past the limit) is http/signins.py's."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from commune.store.db import lock
+from commune.store.schema import failed_sign_ins
+
+
+def _digest(name: str) -> str:
+    """What a count is stored under: the SHA-256 of its name. A user field holds what was
+    typed (a password typed into it, now and then); the database keeps no such text."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def count_wrong(
+    conn: Connection, names: Sequence[str], limit: int, window_s: float, at: float
+) -> float | None:
+    """Count one wrong credential at ``at`` (seconds since the epoch) under each of ``names``.
+    Returns None when every count was under ``limit`` in the ``window_s`` before, else the
+    seconds until the next try is checked again: until the oldest of the last ``limit`` tries
+    leaves the window, on every count that holds that many (the longer wait of them).
+
+    A wrong try made while refused counts too (a guesser who keeps trying stays refused), so
+    only the last ``limit`` tries of a count decide: no more are kept, which also bounds what
+    a guesser's flood leaves in the database. The rows of every count past the window are
+    deleted at each wrong try."""
+    lock(conn, "guesses")  # two processes must not both read a count under the limit
+    t = failed_sign_ins
+    since = at - window_s
+    conn.execute(delete(t).where(t.c.at < since))
+    kept = max(limit, 1)
+    over, left = False, 0.0
+    for name in dict.fromkeys(_digest(n) for n in names):
+        times = list(
+            conn.execute(
+                select(t.c.at)
+                .where((t.c.name == name) & (t.c.at >= since))
+                .order_by(t.c.at.desc(), t.c.id.desc())
+                .limit(kept)
+            ).scalars()
+        )
+        over = over or len(times) >= limit
+        conn.execute(insert(t).values(name=name, at=at))
+        last = [at, *times[: kept - 1]]
+        if len(last) >= kept:
+            oldest = last[-1]
+            left = max(left, window_s - (at - oldest))
+            conn.execute(delete(t).where((t.c.name == name) & (t.c.at < oldest)))
+    return left if over else None
+
+
+class WrongTries:
+    """The counts of one deployment, in its database (``engine``); without one (a test of
+    the rule alone), in a database of their own in memory."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        if engine is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import StaticPool
+
+            engine = create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+            failed_sign_ins.create(engine)
+        self.engine = engine
+
+    def clear(self) -> None:
+        """Forget every count (the wrong tries made so far)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(failed_sign_ins))
+
+    def count(self, names: Sequence[str], limit: int, window_s: float, at: float) -> float | None:
+        """:func:`count_wrong`, in a transaction of its own."""
+        with self.engine.begin() as conn:
+            return count_wrong(conn, names, limit, window_s, at)
