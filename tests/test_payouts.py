@@ -363,12 +363,12 @@ def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line()
         as_amount("1e40", "the payouts fund")
     # Grouped as French writes it: "1,000,000,000,000 euros" was said in French as it stood.
     assert localise(str(huge.value), "fr") == (
-        "le fonds des versements doit être d'au plus 1\u202f000\u202f000\u202f000\u202f000 "
+        "le fonds de rétribution doit être d'au plus 1\u202f000\u202f000\u202f000\u202f000 "
         "euros, reçu 1e40"
     )
     with pytest.raises(InvalidRequest) as words:
         as_amount("douze", "the payouts fund")
-    assert localise(str(words.value), "fr").startswith("le fonds des versements doit être")
+    assert localise(str(words.value), "fr").startswith("le fonds de rétribution doit être")
 
 
 def test_contributors_whose_names_meet_in_a_file_name_keep_a_file_each(tmp_path) -> None:

@@ -675,7 +675,7 @@ PATTERNS = [
         *(
             (rf"{what} {english}", f"{said} {french}")
             for what, said in (
-                ("the payouts fund", "le fonds des versements"),
+                ("the payouts fund", "le fonds de rétribution"),
                 ("the fund", "le fonds"),
                 ("the amount", "le montant"),
             )
@@ -1093,6 +1093,21 @@ PATTERNS = [
             "licence invalide {expr} : expression incomplète ou mal formée",
         ),
         (
+            r"invalid licence (?P<expr>.+): (?P<name>(?i:licenseref)-.*) is not a LicenseRef- "
+            r"name: letters, digits, '\.' and '-' only after LicenseRef-",
+            "licence invalide {expr} : {name} n'est pas un nom LicenseRef-, qui ne prend après "
+            "LicenseRef- que des lettres, des chiffres, '.' et '-'",
+        ),
+        (r"write (?P<name>LicenseRef-\S+)", "écrivez {name}"),
+        (
+            r"invalid licence (?P<expr>.+): LicenseRef- needs a name after it",
+            "licence invalide {expr} : LicenseRef- demande un nom après lui",
+        ),
+        (
+            r"name your own licence as in LicenseRef-Ville-de-Lyon",
+            "nommez votre propre licence comme LicenseRef-Ville-de-Lyon",
+        ),
+        (
             r"invalid licence (?P<expr>'[^']*'): unknown to SPDX: (?P<ids>.+)",
             "licence invalide {expr}\u00a0: inconnue de SPDX ({ids})",
         ),
@@ -1113,6 +1128,24 @@ PATTERNS = [
             r"Classpath-exception-2\.0, not (?P<token>.+)",
             "licence invalide {expr} : après WITH vient une exception de licence, comme "
             "Classpath-exception-2.0, non {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): (?P<sign>'[^']+') does not join licences: "
+            r"write OR \(either\) or AND \(both\)",
+            "licence invalide {expr} : {sign} ne sert pas à joindre des licences, écrivez OR "
+            "(l'une ou l'autre) ou AND (les deux)",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): two licences side by side: write OR \(either\) "
+            r"or AND \(both\) before (?P<token>.+)",
+            "licence invalide {expr} : deux licences côte à côte, écrivez OR (l'une ou l'autre) "
+            "ou AND (les deux) avant {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): WITH comes once, between a licence and its "
+            r"exception, as in GPL-2\.0-or-later WITH Classpath-exception-2\.0",
+            "licence invalide {expr} : WITH ne vient qu'une fois, entre une licence et son "
+            "exception, comme dans GPL-2.0-or-later WITH Classpath-exception-2.0",
         ),
         (
             r"invalid licence (?P<expr>'[^']*'): each AND, OR or WITH needs a licence on "
@@ -3328,7 +3361,7 @@ PATTERNS = [
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
         ),
-        (r"no payouts fund is set", "aucun fonds pour les contributeurs n'est fixé"),
+        (r"no payouts fund is set", "aucun fonds de rétribution n'est fixé"),
         (
             r"set \[payouts\] monthly_eur in commune\.toml, or give --amount EUR",
             "fixez [payouts] monthly_eur dans commune.toml, ou donnez --amount EUR",
@@ -4024,7 +4057,7 @@ ACTIONS = {
 }
 RETIRE_CATEGORIES = {
     "personal-data": "données personnelles",
-    "rights": "droits d'un tiers",
+    "rights": "demande d'un ayant droit",
     "error": "erreur",
     "outdated": "périmé",
     "other": "autre",
