@@ -276,3 +276,31 @@ def test_a_sign_in_over_plain_http_from_another_machine_says_why_it_cannot_work(
     https.cookies.clear()
     r = https.post("/signin", data={"csrf": token, "user": "alice", "password": "x", "next": "/"})
     assert r.status_code == 403 and "a expiré" in r.text
+
+
+def test_a_key_revoked_twice_is_said_on_its_page_not_as_an_address_not_found(app, commune):  # noqa: F811
+    """An admin who clicked « Révoquer » twice (or after another admin had) got a page apart,
+    « Introuvable : Aucune clé active d'identifiant 2 (vérifiez l'adresse, ou repartez de la
+    page Communs) »: an id the page never shows, an address she never typed, and the keys'
+    table out of reach. The page of the keys comes back, saying the key is no longer active."""
+    make_person(commune, "sandrine", "Ville A", "member-admin")
+    make_person(commune, "marc", "Ville A", "contributor")
+    kid, _ = commune.admin.create_key("marc", label="accueil")
+    sandrine = browser(app, "sandrine")
+    for back, page in (("admin", "/admin"), ("account", "/account")):
+        sandrine.get(page)
+        first = sandrine.post(f"/keys/{kid}/revoke", {"back": back})
+        assert first.status_code == 303
+        sandrine.get(page)  # a second tab, still showing the button
+        r = sandrine.post(f"/keys/{kid}/revoke", {"back": back})
+        assert r.status_code == 404
+        said = r.page.split('id="revoke-error">')[1].split("</p>")[0]
+        assert said == (
+            "Cette clé n'est plus active\u00a0: elle a déjà été révoquée (le tableau des clés "
+            "donne l'état de chacune)."
+        ), said
+        assert "Communs" not in said and "adresse" not in said
+        assert "Clés d'API" in r.page  # the keys' table is there
+        if back == "account":
+            assert "Changer votre mot de passe" in r.page
+        kid, _ = commune.admin.create_key("sandrine", label="test")
