@@ -1639,6 +1639,13 @@ PATTERNS = [
             "{user} est {role}, comme {actor}\u00a0: seul un rôle au-dessus du sien lui donne "
             "un mot de passe ou une clé, ou change son rôle",
         ),
+        # Between equals, caps are set from above as one's own are (govern/policy.can_cap).
+        (
+            r"(?P<user>\S+) is (?P<role>[\w-]+), as (?P<actor>\S+) is: their caps are set by a "
+            r"cooperative admin, as your own are",
+            "{user} est {role}, comme {actor}\u00a0: ses plafonds sont fixés par un "
+            "administrateur de la coopérative, comme les vôtres",
+        ),
         (
             r"making (?P<user>\S+) (?P<role>[\w-]+), as (?P<actor>\S+) is, is a higher role's "
             r"decision: a password or a key given to them before would act as an equal",
