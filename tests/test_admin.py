@@ -294,7 +294,9 @@ def test_nobody_gives_an_equal_what_acts_as_them(admin: Admin, tmp_path: Path) -
     ):
         with pytest.raises(Forbidden, match=said.replace("dora", "(dora|eve)")) as refused:
             act()
-        assert "a cooperative admin from Ville A, or the operator can" in str(refused.value)
+        # Who can; for one being added, that adding them without a password is one's own.
+        assert "a cooperative admin from Ville A, or the operator" in str(refused.value)
+    assert "(add them without a password: a cooperative admin" in str(refused.value)
     assert admin.actor("dora").role == "member-admin" and not admin.user_exists("eve")
     assert {p["name"] for p in admin.keyable(actor=alice)} == {"alice", "bob"}
     # One's own, a higher role's, and the operator's stay.

@@ -304,3 +304,24 @@ def test_a_key_revoked_twice_is_said_on_its_page_not_as_an_address_not_found(app
         if back == "account":
             assert "Changer votre mot de passe" in r.page
         kid, _ = commune.admin.create_key("sandrine", label="test")
+
+
+def test_an_equal_added_with_a_password_is_told_to_add_them_without(app, commune):  # noqa: F811
+    """A member admin who added a second member admin with a password was told that only a
+    higher role gives them one, « (un administrateur de la coopérative issu de Ville A, ou
+    l'opérateur, le peut) », as if adding them were not hers to do: the guide says she adds
+    them without a password. The refusal now says that next step."""
+    make_person(commune, "sandrine", "Ville A", "member-admin")
+    sandrine = browser(app, "sandrine")
+    sandrine.get("/admin")
+    typed = {"name": "lea", "member": "Ville A", "role": "member-admin"}
+    r = sandrine.post("/admin/users", typed | {"password": "un mot de passe assez long"})
+    assert r.status_code == 403
+    said = r.page.split('id="user-error">')[1].split("</p>")[0]
+    assert said.endswith(
+        "(ajoutez cette personne sans mot de passe\u00a0: un administrateur de la coopérative "
+        "issu de Ville A, ou l'opérateur, lui en donne un ensuite)."
+    ), said
+    assert "lea" not in {p["name"] for p in commune.admin.people()}
+    r = sandrine.post("/admin/users", typed | {"password": ""})
+    assert r.status_code == 303

@@ -220,7 +220,7 @@ class Admin:
                 accounts.require_credentials_in(conn, actor, member)
                 # and one of a role below theirs: an equal made with a password its maker
                 # knows is one they can act as (policy.can_act_as).
-                accounts.require_act_as(actor, name.strip(), role, member)
+                accounts.require_act_as(actor, name.strip(), role, member, adding=True)
                 accounts.check_password_strength(password)  # before anything is written
             uid = members.add_user(
                 conn,

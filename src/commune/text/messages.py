@@ -1652,6 +1652,17 @@ PATTERNS = [
             "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: un "
             "mot de passe ou une clé qu'on lui a donné avant agirait comme un égal",
         ),
+        # An equal added with a password (govern/accounts.require_act_as, adding).
+        (
+            r"add them without a password: a cooperative admin from (?P<member>.+), or the "
+            r"operator, then gives them one",
+            "ajoutez cette personne sans mot de passe\u00a0: un administrateur de la "
+            "coopérative issu de {member}, ou l'opérateur, lui en donne un ensuite",
+        ),
+        (
+            r"add them without a password: the operator then gives them one",
+            "ajoutez cette personne sans mot de passe\u00a0: l'opérateur lui en donne un ensuite",
+        ),
         (
             r"a cooperative admin from (?P<member>.+), or the operator can: (?P<commands>.+)",
             "un administrateur de la coopérative issu de {member}, ou l'opérateur, le peut\u00a0: "
