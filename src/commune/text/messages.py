@@ -1698,11 +1698,29 @@ PATTERNS = [
             "{user} est {role}, comme {actor}\u00a0: seul un rôle au-dessus du sien lui donne "
             "un mot de passe ou une clé, ou change son rôle",
         ),
+        # Between equals, caps are set from above as one's own are (govern/policy.can_cap).
+        (
+            r"(?P<user>\S+) is (?P<role>[\w-]+), as (?P<actor>\S+) is: their caps are set by a "
+            r"cooperative admin, as your own are",
+            "{user} est {role}, comme {actor}\u00a0: ses plafonds sont fixés par un "
+            "administrateur de la coopérative, comme les vôtres",
+        ),
         (
             r"making (?P<user>\S+) (?P<role>[\w-]+), as (?P<actor>\S+) is, is a higher role's "
             r"decision: a password or a key given to them before would act as an equal",
             "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: un "
             "mot de passe ou une clé qu'on lui a donné avant agirait comme un égal",
+        ),
+        # An equal added with a password (govern/accounts.require_act_as, adding).
+        (
+            r"add them without a password: a cooperative admin from (?P<member>.+), or the "
+            r"operator, then gives them one",
+            "ajoutez cette personne sans mot de passe\u00a0: un administrateur de la "
+            "coopérative issu de {member}, ou l'opérateur, lui en donne un ensuite",
+        ),
+        (
+            r"add them without a password: the operator then gives them one",
+            "ajoutez cette personne sans mot de passe\u00a0: l'opérateur lui en donne un ensuite",
         ),
         (
             r"a cooperative admin from (?P<member>.+), or the operator can: (?P<commands>.+)",
