@@ -1840,3 +1840,62 @@ def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch)
     ), out.stderr
     with Commune(home) as c:
         assert len(c.documents()) == 1
+
+
+def test_an_add_stopped_by_a_locked_database_says_so_without_waiting_for_it_again(
+    tmp_path, monkeypatch
+):
+    # Another process holding the database's write lock past busy_timeout stopped the add
+    # with "database is locked"; the recording of the stopped run then waited for the same
+    # lock as long again, the add silent, before saying the first error. A database that
+    # failed is asked nothing more: its error is said at once.
+    import sqlite3
+
+    import sqlalchemy
+
+    import commune.ingest.pipeline as pipeline
+    import commune.store.db as db
+    from commune.core import Commune
+
+    wait_s = 3
+    pragmas = db._sqlite_pragmas
+
+    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    home = tmp_path / "home"
+    store, calls, failed = pipeline.store, [], []
+    holder = None
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal holder
+        calls.append(1)
+        if len(calls) == 2:  # another process takes the write lock and keeps it
+            holder = sqlite3.connect(home / "commune.db", isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+        try:
+            return store(*args, **kwargs)
+        except sqlalchemy.exc.OperationalError:
+            failed.append(time.monotonic())
+            raise
+
+    with Commune(home) as c:
+        c.add([folder / "pv-0.md"], collection="pv", licence="etalab-2.0")
+        monkeypatch.setattr(pipeline, "store", locked)
+        try:
+            with pytest.raises(sqlalchemy.exc.OperationalError, match="database is locked"):
+                c.add([folder], collection="pv", licence="etalab-2.0")
+            said = time.monotonic()
+        finally:
+            if holder is not None:
+                holder.rollback()
+                holder.close()
+    assert len(failed) == 1
+    # Said with nothing more than the exception's way up between: not after a second wait.
+    assert said - failed[0] < wait_s, said - failed[0]

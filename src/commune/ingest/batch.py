@@ -187,12 +187,13 @@ def ingest_paths(
         # own transaction), and the run is recorded as what it was, not left out. A run that
         # stopped left no row: who looked for it found nothing of a half-done add.
         summary.seconds = time.perf_counter() - t0
-        try:
-            _record(
-                engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
-            )
-        except Exception:  # the home's own fault, perhaps: the first error is the one to say
-            log.debug("recording the stopped ingest run failed", exc_info=True)
+        if not _database_failed(exc):
+            try:
+                _record(
+                    engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
+                )
+            except Exception:  # the home's own fault, perhaps: the first error is the one to say
+                log.debug("recording the stopped ingest run failed", exc_info=True)
         raise
     summary.seconds = time.perf_counter() - t0
     _record(engine, started, summary, ingestion, coll_id, provenance, collection)
@@ -239,6 +240,16 @@ def _record(
                 failed=summary.failed,
                 left=max(0, total - len(summary.outcomes)),
             )
+
+
+def _database_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database's own failure (its write lock held by another process
+    past busy_timeout, its disk, its server gone): a run it stopped is not recorded in it.
+    Recorded, the add waited for the same lock as long again (30 s), or for a server that
+    drops its packets, silent, before saying the first error."""
+    from sqlalchemy import exc as db_errors
+
+    return isinstance(exc, db_errors.OperationalError | db_errors.InterfaceError)
 
 
 # The audit log's action for an add that stopped before its end (its details: why, and what
