@@ -1899,3 +1899,32 @@ def test_an_add_stopped_by_a_locked_database_says_so_without_waiting_for_it_agai
     assert len(failed) == 1
     # Said with nothing more than the exception's way up between: not after a second wait.
     assert said - failed[0] < wait_s, said - failed[0]
+
+
+def test_an_add_stopped_midway_leaves_the_requests_running(commune, tmp_path, monkeypatch):
+    # An add stopped by an error kept its meter among the requests running as long as its
+    # traceback lived (a server keeps it in its log's record, a caller in a variable): every
+    # answer meanwhile had its CPU time divided by one more in its ledger row.
+    import commune.ingest.pipeline as pipeline
+    from commune.account.energy import _InFlight
+
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    store, calls = pipeline.store, []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the disk went away")
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store", failing)
+    running = _InFlight.running
+    with pytest.raises(RuntimeError, match="the disk went away") as stopped:
+        commune.add([folder], collection="pv", licence="etalab-2.0")
+    assert stopped.value.__traceback__ is not None  # kept, as a log record keeps it
+    assert _InFlight.running == running
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "add-stopped"]
+    assert json.loads(entry["details"])["why"] == "the disk went away"

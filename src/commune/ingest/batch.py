@@ -194,6 +194,9 @@ def ingest_paths(
                 )
             except Exception:  # the home's own fault, perhaps: the first error is the one to say
                 log.debug("recording the stopped ingest run failed", exc_info=True)
+        # Out of the requests running now, recorded or not (energy.Meter: a meter the
+        # exception's traceback kept alive shared the CPU time of the answers meanwhile).
+        ingestion.meter.discard()
         raise
     summary.seconds = time.perf_counter() - t0
     _record(engine, started, summary, ingestion, coll_id, provenance, collection)
