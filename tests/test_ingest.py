@@ -1707,6 +1707,32 @@ def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path)
     assert "--exclude" not in right.stderr, right.stderr
 
 
+def test_an_exclude_pattern_naming_a_folder_link_or_an_empty_folder_is_no_slip(tmp_path):
+    # A link to a folder the walk does not follow (Archives -> /mnt/anciens), or a folder
+    # empty today, named by --exclude to be sure: the note said the pattern matched no file
+    # and to check its spelling, beside "1 link to a folder not followed" in the same run.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (tmp_path / "anciens").mkdir()
+    (tmp_path / "anciens" / "vieux.txt").write_text("Un ancien compte rendu.")
+    (folder / "Archives").symlink_to(tmp_path / "anciens")
+    (folder / "a-trier").mkdir()
+    add = ["--home", str(tmp_path / "home"), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, [*add, "--exclude", "Archives", "--exclude", "a-trier", "--exclude", "archive"]
+    )
+    assert out.exit_code == 0, out.output
+    assert (
+        "note: the --exclude pattern 'archive' matched no file: check its spelling"
+        in out.stderr.splitlines()
+    ), out.stderr
+
+
 def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_document(
     tmp_path, monkeypatch
 ):
