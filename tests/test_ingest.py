@@ -1954,3 +1954,45 @@ def test_an_add_stopped_midway_leaves_the_requests_running(commune, tmp_path, mo
     assert _InFlight.running == running
     [entry] = [e for e in commune.audit_entries() if e["action"] == "add-stopped"]
     assert json.loads(entry["details"])["why"] == "the disk went away"
+
+
+def test_an_add_the_ray_cluster_refuses_before_storing_anything_writes_nothing(
+    tmp_path, monkeypatch
+):
+    # A cluster refused at once (half a CPU; out of reach; Ray not installed) stopped the add
+    # before it stored a thing, and 62bdb91d recorded it all the same: an ingest run of
+    # nothing, a ledger row billing the collection's member for the refusal, and an
+    # add-stopped entry in the audit log. A refused add writes nothing, as a refused upload
+    # or question counts none and a folder with nothing to read writes nothing.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store.schema import audit_log, ingest_runs, usage
+
+    class Half(_LocalRay):
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 0.5}
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    home = tmp_path / "h"
+    add = ["--home", str(home), "add", str(folder), "--collection", "pv"]
+    assert CliRunner().invoke(cli, [*add, "--licence", "etalab-2.0"]).exit_code == 0
+
+    def rows():  # type: ignore[no-untyped-def]
+        with Commune(home) as c, c.engine.connect() as conn:
+            return tuple(
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (ingest_runs, usage, audit_log)
+            )
+
+    before = rows()
+    (folder / "budget.md").write_text("# Budget\n\nLe budget primitif est adopté.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Half())
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert out.exit_code == 2, out.output
+    assert "has 0.5 CPU, less than the one a worker needs" in out.stderr, out.stderr
+    assert rows() == before

@@ -187,7 +187,11 @@ def ingest_paths(
         # own transaction), and the run is recorded as what it was, not left out. A run that
         # stopped left no row: who looked for it found nothing of a half-done add.
         summary.seconds = time.perf_counter() - t0
-        if not _database_failed(exc):
+        # Refused before a document was stored (a Ray cluster out of reach, or with half a
+        # CPU): no run, as a refused upload or question counts none. Recorded, it billed the
+        # collection's member for the refusal and logged an add-stopped of nothing.
+        refused = isinstance(exc, CommuneError) and not (summary.added or summary.updated)
+        if not refused and not _database_failed(exc):
             try:
                 _record(
                     engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
