@@ -1996,3 +1996,70 @@ def test_an_add_the_ray_cluster_refuses_before_storing_anything_writes_nothing(
     assert out.exit_code == 2, out.output
     assert "has 0.5 CPU, less than the one a worker needs" in out.stderr, out.stderr
     assert rows() == before
+
+
+def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatch):
+    # Ctrl-C while a window's job ran on a real cluster: above "interrupted before the first
+    # file" came sixty lines of Ray Data's traceback ("Ray has not been started yet"). Since
+    # 70c178f7 the job's rows are read on a thread of their own, which the add's shutdown
+    # of Ray left inside Ray Data, whose log said its failure. Reproduced on a real head
+    # node; Ray Data is played here as it behaved: its logger has a console handler of its
+    # own, and its reading thread logs its failure once Ray is shut down under it.
+    import logging
+    import sys
+    import threading
+
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+
+    ray_data = logging.getLogger("ray.data")
+    level, handlers = ray_data.level, list(ray_data.handlers)
+
+    class Stopped(_LocalRay):
+        def __init__(self) -> None:
+            super().__init__()
+            self.looks, self.down, self.logged = 0, threading.Event(), threading.Event()
+            ray_data.addHandler(logging.StreamHandler(sys.stderr))  # as importing ray.data
+
+        def cluster_resources(self) -> dict[str, float]:
+            self.looks += 1
+            if self.looks == 2:  # the add's second look, while the job's rows are awaited
+                raise KeyboardInterrupt
+            return {"CPU": 2.0}
+
+        def shutdown(self) -> None:
+            self.down.set()
+            self.logged.wait(10)
+
+        def from_items(self, items):  # type: ignore[no-untyped-def]
+            ray = self
+
+            def rows():  # type: ignore[no-untyped-def]
+                ray.down.wait(10)
+                try:
+                    raise RuntimeError("Ray has not been started yet")
+                except RuntimeError:
+                    logging.getLogger("ray.data.exceptions").exception("Full stack trace:")
+                finally:
+                    ray.logged.set()
+                yield from ()
+
+            job = type("Rows", (), {"iter_rows": staticmethod(rows)})()
+            return type("Job", (), {"map_batches": lambda *a, **k: job})()
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Stopped())
+    monkeypatch.setattr(distributed, "WATCH_SECONDS", 0.05)
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--licence", "etalab-2.0"]
+    try:
+        out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:1"])
+    finally:
+        ray_data.handlers[:] = handlers
+        ray_data.setLevel(level)
+    assert out.exit_code == 130, out.output
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("interrupted before the first file")
