@@ -2063,3 +2063,57 @@ def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatc
     assert out.exit_code == 130, out.output
     assert "Traceback" not in out.stderr, out.stderr
     assert out.stderr.strip().splitlines()[-1].startswith("interrupted before the first file")
+
+
+def test_ctrl_c_while_another_process_holds_the_database_ends_the_add_within_a_second(
+    tmp_path, monkeypatch
+):
+    # `commune add` silent, waiting for a write lock another process held (a long purge, a
+    # sqlite3 shell left in a transaction): Ctrl-C, and the recording of the stopped run
+    # waited for the same lock, busy_timeout's 30 s, silent again, before the add ended.
+    # The record of a stopped run waits a second at most: the person asked to stop.
+    import sqlite3
+
+    import commune.ingest.pipeline as pipeline
+    import commune.store.db as db
+    from commune.core import Commune
+
+    wait_s = 3
+    pragmas = db._sqlite_pragmas
+
+    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    home = tmp_path / "home"
+    store, calls, pressed = pipeline.store, [], []
+    holder = None
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal holder
+        calls.append(1)
+        if len(calls) == 2:  # another process holds the write lock; the person presses Ctrl-C
+            holder = sqlite3.connect(home / "commune.db", isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            pressed.append(time.monotonic())
+            raise KeyboardInterrupt
+        return store(*args, **kwargs)
+
+    with Commune(home) as c:
+        c.add([folder / "pv-0.md"], collection="pv", licence="etalab-2.0")
+        monkeypatch.setattr(pipeline, "store", locked)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                c.add([folder], collection="pv", licence="etalab-2.0")
+            ended = time.monotonic()
+        finally:
+            if holder is not None:
+                holder.rollback()
+                holder.close()
+    # Not after busy_timeout's wait (3 s here, 30 s in a home).
+    assert ended - pressed[0] < wait_s, ended - pressed[0]
