@@ -35,14 +35,15 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
 
 
 @contextmanager
-def no_wait(conn: Connection, on: bool = True) -> Iterator[None]:
-    """On SQLite, ``conn`` gives up at once on a write lock another process holds (``database
-    is locked``), instead of waiting busy_timeout's 30 s; its wait restored after. Elsewhere,
-    and with ``on`` false, nothing changes. Opens no transaction: begin one inside."""
+def no_wait(conn: Connection, on: bool = True, patience_ms: int = 0) -> Iterator[None]:
+    """On SQLite, ``conn`` gives up at once (or after ``patience_ms``) on a write lock another
+    process holds (``database is locked``), instead of waiting busy_timeout's 30 s; its wait
+    restored after. Elsewhere, and with ``on`` false, nothing changes. Opens no transaction:
+    begin one inside."""
     if not on or conn.dialect.name != "sqlite":
         yield
         return
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(patience_ms)}")
     conn.commit()
     try:
         yield
