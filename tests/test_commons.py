@@ -723,6 +723,37 @@ def test_a_personal_data_takedown_erases_the_texts_and_a_licence_one_keeps_them(
     assert _stored(commune, zorglub)[2] == [False]
 
 
+def test_a_personal_data_takedown_leaves_no_word_of_it_in_the_index_files(commune, tmp_path):
+    """The search index's bases on disk kept the erased passages' terms (lexical/vocab.json)
+    and vectors after a personal-data takedown, and `commune reindex` left them in the base
+    it replaced (the one before the newest stays for other processes): "zorglub" could be
+    read in index/ for good. The takedown now rebuilds the index without them and removes
+    every base that held the document; searches still find the rest."""
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    q = tmp_path / "piscine.txt"
+    q.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+    commune.add([p, q], licence="etalab-2.0")
+    assert commune.search("Zorglub", k=3)  # a base on disk holds it
+    index = commune.settings.home / "index"
+
+    def held() -> list[str]:
+        return [
+            str(f.relative_to(index))
+            for f in index.rglob("*")
+            if f.is_file() and b"zorglub" in f.read_bytes().lower()
+        ]
+
+    assert held()
+    [zorglub] = [d["id"] for d in commune.documents() if "arretes" in d["source_uri"]]
+    commune.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+    assert held() == []
+    commune.reindex()
+    assert held() == []
+    assert [h.document_id for h in commune.search("piscine lundi", k=3)]
+    assert not [h for h in commune.search("Zorglub Marchandeau", k=3) if h.document_id == zorglub]
+
+
 def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, monkeypatch):
     """A crash between the takedown's commit and its files' deletion: the record says the
     erasure is pending, nothing of the text is served nor left in the passages, and the next

@@ -1218,7 +1218,37 @@ class Commune:
         finished. Returns the erasures finished."""
         from commune.store.erasure import finish
 
-        return finish(self.engine, self.settings.home)
+        finished = finish(self.engine, self.settings.home)
+        self._forget_erased()
+        return finished
+
+    def _forget_erased(self) -> None:
+        """Rebuild the search index without the erased documents when a base on disk still
+        holds them, and remove every base that does. A base keeps its passages' terms in
+        lexical/vocab.json, their vectors and its vocabulary's words: the erased name was
+        read there for good, `commune reindex` keeping the base it replaced (the one before
+        the newest stays for the other processes). Nothing found, nothing done: a few
+        folder names and each base's document column. A failure (a full disk) leaves them
+        to the next retirement or server start, said in the log."""
+        import logging
+
+        from commune.index.catalog import bases_holding, remove_bases
+        from commune.store.erasure import erased_documents
+
+        index_dir = self.settings.index_dir
+        try:
+            with self.engine.connect() as conn:
+                erased = erased_documents(conn)
+            if not bases_holding(index_dir, erased):
+                return
+            self.reindex()  # searchable passages only: the erased documents are retired
+            remove_bases(self.engine, bases_holding(index_dir, erased))
+        except Exception as exc:  # noqa: BLE001 -- the takedown is done and committed
+            logging.getLogger("commune.index").warning(
+                "the search index still holds an erased document's words until the next "
+                "retirement or server start: %s",
+                exc,
+            )
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR

@@ -118,6 +118,12 @@ def erased_revisions(conn: Connection) -> set[int]:
     return found
 
 
+def erased_documents(conn: Connection) -> set[int]:
+    """Every document a personal-data takedown erased (pending or done)."""
+    keys = conn.execute(select(meta.c.key).where(meta.c.key.startswith(PREFIX))).scalars()
+    return {int(k[len(PREFIX) :]) for k in keys}
+
+
 def pending(conn: Connection) -> list[int]:
     """The documents whose erasure has not finished (its files not yet deleted)."""
     found = []
