@@ -281,9 +281,12 @@ class Commune:
         the web sessions ended, the erasures a crash left pending). The request path purges
         only when someone asks, so a home nobody asked kept its records past the retention:
         on SQLite the nightly `commune backup` purges it, but on PostgreSQL the nightly unit
-        runs pg_dump, which is not Commune's, and nothing did. Nothing it meets stops the
-        server: an invalid charter.toml (its load says so in the log) or a write lock another
-        process holds (not waited for) leaves it to the next time. Stopped by close()."""
+        runs pg_dump, which is not Commune's, and nothing did. A write lock held elsewhere
+        (a request writing its record, another worker's purge at start) is waited for, as
+        every write waits (busy_timeout): given up at once, it left the records another hour
+        and a "database is locked" warning in the log. Nothing it meets stops the server: an
+        invalid charter.toml (its load says so in the log) or a lock held past the wait
+        leaves it to the next time. Stopped by close()."""
         import logging
 
         from sqlalchemy.exc import SQLAlchemyError
@@ -299,7 +302,7 @@ class Commune:
         def run() -> None:
             while True:
                 try:
-                    self.charters.purge(actor="charter", wait=False)
+                    self.charters.purge(actor="charter")
                 except (CommuneError, SQLAlchemyError, OSError) as exc:
                     log.warning("purge past the retention not done, tried again later: %s", exc)
                 if self._stop_purge.wait(every):
