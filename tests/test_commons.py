@@ -754,6 +754,37 @@ def test_a_personal_data_takedown_leaves_no_word_of_it_in_the_index_files(commun
     assert not [h for h in commune.search("Zorglub Marchandeau", k=3) if h.document_id == zorglub]
 
 
+def test_the_erased_file_added_again_elsewhere_is_erased_by_its_own_takedown(commune, tmp_path):
+    """The erased file added again under another address is held for a curator, its text and
+    original stored again. Retired in turn for personal data, it kept them: the takedown
+    spares a revision waiting for a curator (a corrected text may bring a document back), and
+    its only revision was one, so nothing was erased and the erasure said "done". A waiting
+    revision holding the very bytes an erasure removed is no correction: it is erased too."""
+    import shutil
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    commune.add([p], licence="etalab-2.0")
+    [first] = commune.documents()
+    commune.retire(first["id"], "l'adresse d'un habitant", category="personal-data")
+    again = tmp_path / "copie" / "arretes-2.txt"
+    again.parent.mkdir()
+    shutil.copy(p, again)
+    commune.add([again], licence="etalab-2.0")
+    [second] = [d["id"] for d in commune.documents() if d["id"] != first["id"]]
+    assert any("Zorglub" in t for t in _stored(commune, second)[0])  # held, stored again
+    commune.retire(second, "l'adresse d'un habitant, de nouveau", category="personal-data")
+    texts, vectors, files = _stored(commune, second)
+    assert not any("Zorglub" in t or "zorglub" in t for t in texts)
+    assert vectors == 0 and files == [False]
+    assert commune.pending() == []  # nothing blank left to approve
+    assert [d["title"] for d in commune.documents()] == [
+        f"document {first['id']}",
+        f"document {second}",
+    ]
+    assert [c for c in commune.check().checks if not c.ok] == []
+
+
 def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, monkeypatch):
     """A crash between the takedown's commit and its files' deletion: the record says the
     erasure is pending, nothing of the text is served nor left in the passages, and the next
