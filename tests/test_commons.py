@@ -785,6 +785,17 @@ def test_the_erased_file_added_again_elsewhere_is_erased_by_its_own_takedown(com
     assert [c for c in commune.check().checks if not c.ok] == []
 
 
+def test_retire_help_says_a_personal_data_takedown_erases_the_history(tmp_path):
+    """`commune retire --help` said "its history stays", a personal-data takedown's too, which
+    erases its texts and files: the operator read that the person stayed stored."""
+    for env, said in (
+        ({"LANGUAGE": "en"}, "but for personal data, whose texts and files are erased"),
+        ({"LANGUAGE": "fr"}, "sauf pour des données personnelles, dont les textes et"),
+    ):
+        out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "retire", "--help"])
+        assert out.exit_code == 0 and said in " ".join(out.output.split()), out.output
+
+
 def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, monkeypatch):
     """A crash between the takedown's commit and its files' deletion: the record says the
     erasure is pending, nothing of the text is served nor left in the passages, and the next
