@@ -752,6 +752,20 @@ def test_a_personal_data_takedown_leaves_no_word_of_it_in_the_index_files(commun
     assert held() == []
     assert [h.document_id for h in commune.search("piscine lundi", k=3)]
     assert not [h for h in commune.search("Zorglub Marchandeau", k=3) if h.document_id == zorglub]
+    # Brought back by a corrected text: its new passages are no erased ones, and the next
+    # retirement rebuilds nothing.
+    p.write_text("Arrêté de stationnement. Un habitant de la rue a une place réservée.\n")
+    commune.add([p], licence="etalab-2.0")
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "approve", "corrigé")
+    commune.reindex()  # a base holding the document again, by its new passages
+    assert [h for h in commune.search("place réservée", k=3) if h.document_id == zorglub]
+    rebuilt = []
+    real = commune.reindex
+    commune.reindex = lambda *a, **k: rebuilt.append(1) or real(*a, **k)  # type: ignore[method-assign]
+    [pool] = [d["id"] for d in commune.documents() if "piscine" in d["source_uri"]]
+    commune.retire(pool, "périmé", category="outdated")
+    assert rebuilt == []
 
 
 def test_the_erased_file_added_again_elsewhere_is_erased_by_its_own_takedown(commune, tmp_path):

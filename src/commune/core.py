@@ -1231,17 +1231,17 @@ class Commune:
         lexical/vocab.json, their vectors and its vocabulary's words: the erased name was
         read there for good, `commune reindex` keeping the base it replaced (the one before
         the newest stays for the other processes). Nothing found, nothing done: a few
-        folder names and each base's document column. A failure (a full disk) leaves them
+        folder names and each base's chunk column. A failure (a full disk) leaves them
         to the next retirement or server start, said in the log."""
         import logging
 
         from commune.index.catalog import bases_holding, remove_bases
-        from commune.store.erasure import erased_documents
+        from commune.store.erasure import erased_passages
 
         index_dir = self.settings.index_dir
         try:
             with self.engine.connect() as conn:
-                erased = erased_documents(conn)
+                erased = erased_passages(conn)
             if not bases_holding(index_dir, erased):
                 return
             self.reindex()  # searchable passages only: the erased documents are retired

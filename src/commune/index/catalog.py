@@ -726,21 +726,21 @@ def _write(catalog: Catalog, index_dir: Path, engine: Engine) -> None:
     _forget(engine, removed)
 
 
-def bases_holding(index_dir: Path, documents: set[int]) -> list[Path]:
-    """The bases on disk, of any model or format, whose rows hold one of ``documents``: a
-    personal-data takedown's (store/erasure.py), whose passages' terms (lexical/vocab.json),
-    vectors and words (lexicon.npz) they keep. A base whose documents cannot be read (an
-    older format, cut short) is counted among them. Reads only each base's document column."""
-    if not documents or not index_dir.exists():
+def bases_holding(index_dir: Path, passages: set[int]) -> list[Path]:
+    """The bases on disk, of any model or format, whose rows hold one of ``passages`` (chunk
+    ids): a personal-data takedown's (store/erasure.py), whose terms (lexical/vocab.json),
+    vectors and words (lexicon.npz) they keep. A base whose rows cannot be read (cut short)
+    is counted among them. Reads only each base's chunk column."""
+    if not passages or not index_dir.exists():
         return []
-    wanted = np.asarray(sorted(documents), dtype=np.int64)
+    wanted = np.asarray(sorted(passages), dtype=np.int64)
     found = []
     for d in sorted(index_dir.glob("g*-*")):
         if not (d.is_dir() and (d / "rows.npz").exists()):
             continue
         try:
             with np.load(d / "rows.npz") as rows:
-                holds = bool(np.isin(rows["document_ids"], wanted).any())
+                holds = bool(np.isin(rows["chunk_ids"], wanted).any())
         except UNREADABLE:
             holds = True
         if holds:

@@ -132,10 +132,14 @@ def erased_revisions(conn: Connection) -> set[int]:
     return found
 
 
-def erased_documents(conn: Connection) -> set[int]:
-    """Every document a personal-data takedown erased (pending or done)."""
-    keys = conn.execute(select(meta.c.key).where(meta.c.key.startswith(PREFIX))).scalars()
-    return {int(k[len(PREFIX) :]) for k in keys}
+def erased_passages(conn: Connection) -> set[int]:
+    """Every passage (chunk id) an erasure blanked, pending or done: none is searchable
+    again (a document brought back is by a new revision, with passages of its own)."""
+    revs = erased_revisions(conn)
+    if not revs:
+        return set()
+    found = conn.execute(select(chunks.c.id).where(chunks.c.revision_id.in_(sorted(revs))))
+    return {int(i) for i in found.scalars()}
 
 
 def pending(conn: Connection) -> list[int]:
