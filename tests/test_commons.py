@@ -820,6 +820,7 @@ def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, m
     p.write_text(ZORGLUB, encoding="utf-8")
     commune.add([p], licence="etalab-2.0")
     [d] = commune.documents()
+    assert commune.search("Zorglub", k=1)  # a base on disk holds its words
 
     def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
@@ -837,6 +838,9 @@ def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, m
     with commune.engine.connect() as conn:
         assert erasure.pending(conn) == []
     assert commune.verify_audit().ok
+    # The search index's files too (`commune charter purge`, which commune check names).
+    index = commune.settings.home / "index"
+    assert not [f for f in index.rglob("*") if f.is_file() and b"zorglub" in f.read_bytes()]
 
 
 def test_an_original_that_cannot_be_deleted_leaves_the_erasure_pending(

@@ -445,7 +445,11 @@ class Commune:
         )
 
     def purge_decisions(self) -> int:
-        return self.charters.purge(actor="operator")
+        """`commune charter purge`: what is past the retention, the erasures a crash left
+        pending, and the erased passages a base of the search index still holds."""
+        gone = self.charters.purge(actor="operator")
+        self._forget_erased()
+        return gone
 
     def transparency(self) -> dict[str, Any]:
         from commune.answering import refusal
@@ -1232,7 +1236,7 @@ class Commune:
         read there for good, `commune reindex` keeping the base it replaced (the one before
         the newest stays for the other processes). Nothing found, nothing done: a few
         folder names and each base's chunk column. A failure (a full disk) leaves them
-        to the next retirement or server start, said in the log."""
+        to the next retirement, purge or server start, said in the log."""
         import logging
 
         from commune.index.catalog import bases_holding, remove_bases
@@ -1249,7 +1253,7 @@ class Commune:
         except Exception as exc:  # noqa: BLE001 -- the takedown is done and committed
             logging.getLogger("commune.index").warning(
                 "the search index still holds an erased document's words until the next "
-                "retirement or server start: %s",
+                "retirement, purge or server start: %s",
                 exc,
             )
 
