@@ -720,6 +720,11 @@ def test_a_curator_retires_a_document_from_its_page_and_its_contributor_reads_wh
     cyril = browser(app, "cyril")
     page = cyril.get(address).page
     assert 'action="' + address + '/retire"' in page and "Retirer ce document" in page
+    # Its help said "its history stays" for every category, a personal-data takedown too,
+    # which erases the texts and files (store/erasure.py).
+    assert "sauf pour des données personnelles, dont les textes et les fichiers sont effacés" in (
+        page
+    )
     r = cyril.post(f"{address}/retire", {"reason": " ", "category": "outdated"})
     assert r.status_code == 400 and 'id="retire-error"' in r.page and "Donnez une raison" in r.page
     assert '<option value="outdated" selected>' in r.page  # what was chosen is kept
