@@ -561,7 +561,10 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
     Every table is copied in batches, then verified row by row (counts and checksums). An
     interrupted run resumes where it stopped. Only a verified copy becomes the home's
     database (commune.toml's database_url; the old file kept as commune.toml.bak). Stop
-    `commune serve` first: writes made during the copy fail the verification."""
+    `commune serve` first: writes made during the copy fail the verification.
+
+    Not for an upgrade: a new version changes its database's schema itself, the first time
+    a command opens it (`commune check`, docs/operations.md section 4)."""
     from commune.store.migrate import Migration, switch
 
     commune = commune_of(ctx)
