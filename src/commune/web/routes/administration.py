@@ -17,7 +17,15 @@ from fastapi.responses import HTMLResponse, Response
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS, MAX_QUOTA, AuthError
-from commune.govern.policy import COOPERATIVE, ROLES, Actor, above, allowed, can_give_credentials
+from commune.govern.policy import (
+    COOPERATIVE,
+    ROLES,
+    Actor,
+    above,
+    allowed,
+    can_cap,
+    can_give_credentials,
+)
 from commune.http import signins
 from commune.text import numbers
 from commune.web.forms import Failed, refused
@@ -53,6 +61,7 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
     keys they may see, the roles they may grant."""
     admin = commune.admin
     seen = admin.members(actor)
+    people = admin.people(actor)
     return {
         "members": seen,
         # The members whose new people the actor may give a password (a cooperative admin's
@@ -61,7 +70,10 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "credentialed": [
             m["name"] for m in seen if can_give_credentials(actor, m["id"], m["name"])
         ],
-        "people": admin.people(actor),
+        "people": people,
+        # Whose caps the rows offer to change: policy.can_cap's, as the library decides (the
+        # page had its own copy of the rule, which the test read through a name it never had).
+        "cappable": [p["name"] for p in people if can_cap(actor, p["name"], p["role"])],
         "keyable": admin.keyable(actor),  # the key form's choices: no one it would refuse
         "keys": admin.keys(actor),
         "grantable": admin.grantable(actor),
