@@ -973,3 +973,36 @@ def test_the_statement_page_says_the_operator_changes_the_settings(tmp_path):
     assert "900,00\u00a0EUR" not in floor and "900,00 EUR" in floor, floor
     assert "(1\u202f300,00 EUR)" in floor, floor
     assert "ses 1\u202f300,00 EUR" in nobody, nobody
+
+
+def test_a_members_statement_says_the_operator_lowers_the_floor(three, tmp_path):
+    """Each member's HTML statement, the bill its treasurer reads, said « (baissez floor_eur
+    dans la section [cooperative] de commune.toml) » and "(lower floor_eur …)": a file its
+    readers do not have, as if the step were theirs (/statement was put right, not the bill).
+    It says that the operator does it, in both languages; the operator's own statement keeps
+    the step as theirs."""
+    from commune.cli.accounting import french_statement
+    from commune.text.messages import localise
+
+    commune, _ = three
+    with commune.engine.connect() as conn:
+        stmt = build_statement(conn, CooperativeSettings(rule="usage", floor_eur=500), "2026-11")
+    export(stmt, tmp_path / "out")
+    from html import unescape
+
+    html = unescape((tmp_path / "out" / "statement-2026-11-ville-a.html").read_text())
+    assert "baissez" not in html and "(lower floor_eur" not in html, html
+    assert "(l'opérateur baisse floor_eur dans la section [cooperative] de commune.toml)" in html
+    assert "(the operator lowers floor_eur in commune.toml [cooperative])" in html
+    assert "chaque membre en paie une part égale" in html
+    assert "baissez floor_eur" in french_statement(stmt)  # the operator's, at the command
+    one = (
+        "the floor of 900.00 EUR reaches the fixed cost (800.00 EUR) of the one member: it pays "
+        "the fixed cost, not the floor (the operator lowers floor_eur in commune.toml "
+        "[cooperative])"
+    )
+    assert localise(one, "fr") == (
+        "le plancher de 900,00 EUR atteint le coût fixe (800,00 EUR) du seul membre\u00a0: il "
+        "paie le coût fixe, pas le plancher (l'opérateur baisse floor_eur dans la section "
+        "[cooperative] de commune.toml)"
+    )

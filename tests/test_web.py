@@ -1690,6 +1690,56 @@ def test_a_persons_caps_read_as_the_page_writes_numbers_and_save_as_shown(app, c
     assert (paul["tokens_per_month"], paul["wh_per_month"]) == (2000000, 1.5)
 
 
+def test_a_cap_typed_the_other_way_is_never_stored_a_thousand_times_off(app, commune):
+    """The English page took every comma for a group: « 1,5 » Wh, as a French admin types it,
+    stored 15. And « 1.000 » on the French page stored 1 Wh for an admin who meant a
+    thousand (the dot groups thousands in many French hands), « 1,000 » alike: the field
+    names both readings, the cap stays. What the page writes reads back as written, for
+    every cap, in both languages."""
+    import re
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "paul", "Ville C", "contributor")
+    mona = browser(app, "mona")
+
+    def paul() -> tuple:  # type: ignore[type-arg]
+        [row] = [u for u in commune.admin.people() if u["name"] == "paul"]
+        return row["requests_per_day"], row["tokens_per_month"], row["wh_per_month"]
+
+    empty = {"user": "paul", "requests_per_day": "", "tokens_per_month": ""}
+    for language in ("fr", "en"):
+        said = {"Accept-Language": language}
+        mona.post("/language", {"language": language, "next": "/admin"})
+        mona.get("/admin", headers=said)
+        r = mona.post("/admin/users/caps", empty | {"wh_per_month": "1,5"}, headers=said)
+        assert r.status_code == 303 and paul() == (None, None, 1.5), (language, paul())
+    english = {"Accept-Language": "en"}
+    for typed, readings in (("1.000", "1 or 1,000"), ("2.500", "2.5 or 2,500")):
+        r = mona.post("/admin/users/caps", empty | {"wh_per_month": typed}, headers=english)
+        assert r.status_code == 400 and f"'{typed}' could be {readings}:" in r.page, r.page
+        assert paul() == (None, None, 1.5)
+    mona.post("/language", {"language": "fr", "next": "/admin"})
+    for typed, readings in (("1.000", "1 ou 1\u202f000"), ("1,000", "1 ou 1\u202f000")):
+        mona.get("/admin")
+        r = mona.post("/admin/users/caps", empty | {"tokens_per_month": "", "wh_per_month": typed})
+        assert r.status_code == 400, r.page
+        assert f"«\u00a0{typed}\u00a0» peut se lire {readings}\u00a0:" in r.page, r.page
+        assert paul() == (None, None, 1.5)
+    # Sent back as shown, each kind of cap keeps its value, and no cap stays none.
+    for caps in ((1125, 2_000_000, 1.125), (7, None, 0.001), (None, 1000, 1234.5)):
+        names = ("requests_per_day", "tokens_per_month", "wh_per_month")
+        commune.admin.set_user_quotas("paul", dict(zip(names, caps, strict=True)))
+        for language in ("fr", "en"):
+            said = {"Accept-Language": language}
+            mona.post("/language", {"language": language, "next": "/admin"})
+            page = mona.get("/admin", headers=said).page
+            shown = dict(
+                re.findall(r'name="(\w+_per_\w+)"[^>]*(?:de|of) paul" value="([^"]*)"', page)
+            )
+            r = mona.post("/admin/users/caps", {"user": "paul", **shown}, headers=said)
+            assert r.status_code == 303 and paul() == caps, (language, shown, paul())
+
+
 def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, commune):
     """`commune user set` had no form: member admins, who mostly use the pages, could not
     lower a heavy user's caps. The page's form makes the same library call, with the same

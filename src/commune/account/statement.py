@@ -582,6 +582,21 @@ def csv_text(stmt: Statement, lines: list[MemberLine] | None = None, dialect: st
     return buf.getvalue()
 
 
+# The step a floor that cannot hold asks for, said to the operator who runs `commune statement`.
+_LOWER_FLOOR = "(lower floor_eur in commune.toml [cooperative])"
+
+
+def _to_members(notice: str) -> str:
+    """``notice`` as a member's statement says it: its readers, a town hall's treasurer or
+    admin, have no commune.toml, and read « baissez floor_eur » as theirs to do (the web's
+    /statement says it alike, web/i18n)."""
+    if notice.endswith(_LOWER_FLOOR):
+        return notice.removesuffix(_LOWER_FLOOR) + (
+            "(the operator lowers floor_eur in commune.toml [cooperative])"
+        )
+    return notice
+
+
 def member_html(stmt: Statement, line: MemberLine) -> str:
     """A member's statement as a page in French (its labels say the English beside): its
     figures written as French writes them, "1 300,00 EUR", "< 0,01 Wh" for a few mWh (used,
@@ -636,7 +651,7 @@ th:first-child,td:first-child{{text-align:left}}</style>
 {number(float(stmt.price_per_kwh), 2, "fr")} {cur}/kWh{operator}\u00a0;
 serveur au repos {energy(stmt.idle_kwh, 4)} kWh ({e(localise(stmt.idle_method, "fr"))})\u00a0;
 total coopérative {eur(stmt.total)}.</p>
-{"".join(f"<p>{e(localise(n, 'fr'))}<br>{e(n)}</p>" for n in stmt.notices)}
+{"".join(f"<p>{e(localise(n, 'fr'))}<br>{e(n)}</p>" for n in map(_to_members, stmt.notices))}
 <p>{e(localise(stmt.made_with, "fr"))}<br>{e(stmt.made_with)}</p>
 </body></html>
 """

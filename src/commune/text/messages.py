@@ -1867,6 +1867,24 @@ PATTERNS = [
             "({pool} {cur})\u00a0: chaque membre en paie une part égale (baissez floor_eur dans "
             "la section [cooperative] de commune.toml)",
         ),
+        # The same, on a member's statement (account/statement._to_members): its readers
+        # change no commune.toml, the operator does.
+        (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) reaches the fixed cost \((?P<pool>\S+) "
+            r"(?P=cur)\) of the one member: it pays the fixed cost, not the floor \(the "
+            r"operator lowers floor_eur in commune.toml \[cooperative\]\)",
+            "le plancher de {floor} {cur} atteint le coût fixe ({pool} {cur}) du seul membre"
+            "\u00a0: il paie le coût fixe, pas le plancher (l'opérateur baisse floor_eur dans la "
+            "section [cooperative] de commune.toml)",
+        ),
+        (
+            r"the floor of (?P<floor>\S+) (?P<cur>\S+) for each of (?P<n>\d+) members reaches the "
+            r"fixed cost \((?P<pool>\S+) (?P=cur)\): every member pays an equal share of it "
+            r"\(the operator lowers floor_eur in commune.toml \[cooperative\]\)",
+            "le plancher de {floor} {cur} pour chacun des {n} membres atteint le coût fixe "
+            "({pool} {cur})\u00a0: chaque membre en paie une part égale (l'opérateur baisse "
+            "floor_eur dans la section [cooperative] de commune.toml)",
+        ),
         # The month under way (account/statement.py).
         (
             r"(?P<month>\d{4}-\d{2}) is not over: these are its figures so far",

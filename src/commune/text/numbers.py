@@ -5,6 +5,8 @@ decimal comma; the web pages do the same (web/render.number)."""
 
 from __future__ import annotations
 
+import re
+
 NARROW_NBSP = "\u202f"
 # Before a French colon: a no-break space, so a line never starts with the colon.
 COLON = {"fr": "\u00a0:", "en": ":"}
@@ -32,6 +34,52 @@ def exact(value: float, language: str | None) -> str:
     # ones the figure was given with ("1e-05" has five).
     exponent = Decimal(repr(float(value))).as_tuple().exponent
     return number(value, -exponent if isinstance(exponent, int) else 0, language)
+
+
+# One mark between a first group and three digits: "1.000" is one to an English reader and a
+# thousand to a French one who groups with dots; "1,000" the other way round.
+_THREE_AFTER_ONE_MARK = re.compile(r"[+-]?[1-9]\d{0,2}([.,])\d{3}")
+# Thousands grouped the English way, "2,000,000.5" (a first group of 1 to 3 digits, not 0).
+_ENGLISH_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?")
+
+
+class Ambiguous(ValueError):
+    """A typed figure two ways of writing read a thousand times apart: "1.000", one or
+    a thousand. ``small`` and ``large`` are its two readings."""
+
+    def __init__(self, text: str, small: float, large: float) -> None:
+        super().__init__(text)
+        self.small, self.large = small, large
+
+
+def plain(text: str, language: str | None) -> str:
+    """A figure typed as the reader of ``language`` writes it (:func:`number`: "1 000,5" in
+    French, "1,000.5" in English), as Python reads it ("1000.5"), for int() or float().
+
+    Spaces group, whichever (the narrow no-break one French writes included). A comma that
+    does not group thousands is a decimal comma, in English too ("1,5" was read 15 once
+    English commas were taken for groups). One mark before three digits, which either way
+    reads a thousand times apart, is read as the page writes it ("1,000" in English,
+    "1,125" in French, 1.125, as :func:`exact` writes it); else it raises
+    :class:`Ambiguous`: "1.000" on a French page, which writes a thousand "1 000", or
+    "2,500" there, which writes 2.5 "2,5"."""
+    for space in (" ", "\u00a0", NARROW_NBSP):
+        text = text.replace(space, "")
+    text = text.strip()
+    french = (language or "").lower().startswith("fr")
+    group, decimal = ("", ",") if french else (",", ".")
+    one = _THREE_AFTER_ONE_MARK.fullmatch(text)
+    if one:
+        mark = one[1]
+        if mark == group:
+            return text.replace(mark, "")
+        # exact() writes no trailing zero: "1,000" is never how a French page writes 1.
+        if mark == decimal and not text.endswith("0"):
+            return text.replace(",", ".")
+        raise Ambiguous(text, float(text.replace(",", ".")), float(text.replace(mark, "")))
+    if not french and _ENGLISH_GROUPS.fullmatch(text):
+        return text.replace(",", "")
+    return text.replace(",", ".")
 
 
 def small(value: float, digits: int, language: str | None) -> str:

@@ -17,8 +17,17 @@ from fastapi.responses import HTMLResponse, Response
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
 from commune.govern.members import KINDS, MAX_QUOTA, AuthError
-from commune.govern.policy import COOPERATIVE, ROLES, Actor, above, allowed, can_give_credentials
+from commune.govern.policy import (
+    COOPERATIVE,
+    ROLES,
+    Actor,
+    above,
+    allowed,
+    can_cap,
+    can_give_credentials,
+)
 from commune.http import signins
+from commune.text import numbers
 from commune.web.forms import Failed, refused
 from commune.web.i18n import N_, current
 from commune.web.i18n import gettext as _
@@ -52,6 +61,7 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
     keys they may see, the roles they may grant."""
     admin = commune.admin
     seen = admin.members(actor)
+    people = admin.people(actor)
     return {
         "members": seen,
         # The members whose new people the actor may give a password (a cooperative admin's
@@ -60,7 +70,10 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         "credentialed": [
             m["name"] for m in seen if can_give_credentials(actor, m["id"], m["name"])
         ],
-        "people": admin.people(actor),
+        "people": people,
+        # Whose caps the rows offer to change: policy.can_cap's, as the library decides (the
+        # page had its own copy of the rule, which the test read through a name it never had).
+        "cappable": [p["name"] for p in people if can_cap(actor, p["name"], p["role"])],
         "keyable": admin.keyable(actor),  # the key form's choices: no one it would refuse
         "keys": admin.keys(actor),
         "grantable": admin.grantable(actor),
@@ -275,18 +288,27 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
     the largest quota)."""
     given: dict[str, float | None] = {}
     for name, kind, label in CAPS:
-        # The spaces that group thousands, the narrow no-break one the page writes included.
-        text = typed[name].strip()
-        for space in (" ", "\u00a0", "\u202f"):
-            text = text.replace(space, "")
-        if current() == "en":  # "2,000,000" as the English page writes it: commas group
-            text = text.replace(",", "")
+        try:
+            # As the page writes numbers (« 1 000,5 », "1,000.5"): every English comma was
+            # taken for a group, and "1,5" Wh stored 15.
+            text = numbers.plain(typed[name], current())
+        except numbers.Ambiguous as two:
+            # « 1.000 » was stored as 1 Wh by an admin who meant a thousand: asked instead.
+            raise InvalidRequest(
+                _(
+                    "%(cap)s: '%(value)s' could be %(small)s or %(large)s: write the number "
+                    "you mean, or leave the field empty for no cap.",
+                    cap=_(label, u=typed["user"]),
+                    value=typed[name],
+                    small=numbers.exact(two.small, current()),
+                    large=numbers.exact(two.large, current()),
+                )
+            ) from None
         if not text:
             given[name] = None
             continue
         try:
-            # A French decimal comma ("12,5 Wh") is a number, as the pages write them.
-            value = kind(text.replace(",", ".") if kind is float else text)
+            value = kind(text)
             if math.isnan(value):
                 # float() reads "nan", a number to Python only: it compared false with every
                 # bound and was said to be « above the largest cap ».
