@@ -1342,7 +1342,7 @@ def test_check_says_what_it_checks_default_collection_among_the_settings(run, ho
         "charter.toml valid",
         "default_collection a collection here or a name a new one may take",
         "every collection [answer.refusal_thresholds] names here",
-        "Exit 1 when a check fails, 78 when commune.toml is not valid",
+        "Exit 1 when a check fails, 78 when commune.toml or COMMUNE_DATABASE_URL is not valid",
     ):
         assert checked in shown, shown
     r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
@@ -1356,6 +1356,36 @@ def test_check_says_what_it_checks_default_collection_among_the_settings(run, ho
     r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
     line = next(x for x in r.output.splitlines() if x.split()[1] == "settings")
     assert r.exit_code == 1 and line.startswith("FAILED") and "default_collection" in line
+
+
+@pytest.mark.usefixtures("made_home")
+def test_check_s_help_names_each_configuration_error_it_exits_78_on(home):
+    """`commune check --help` said it exits 78 "when commune.toml is not valid or PostgreSQL
+    refuses its login", and an operator whose check exited 78 on COMMUNE_DATABASE_URL, or on
+    a hosting provider's postgres://… URL, read in it nothing of either. The help names
+    every one, in English and in French, and each does exit 78."""
+    cases = (
+        ({}, "[limits]\nbody_seconds = 0\n", "commune.toml"),
+        ({"COMMUNE_DATABASE_URL": "not a url"}, "", "COMMUNE_DATABASE_URL"),
+        ({"COMMUNE_DATABASE_URL": "postgres://commune:x@127.0.0.1/commune"}, "", "postgres://"),
+    )
+    helps = {
+        lang: " ".join(
+            CliRunner(env={"LANG": lang}).invoke(cli, ["check", "--help"]).output.split()
+        )
+        for lang in ("en_GB.UTF-8", "fr_FR.UTF-8")
+    }
+    for env, toml, named in cases:
+        (home / "commune.toml").write_text(toml)
+        r = CliRunner(env={"LANG": "en_GB.UTF-8", **env}).invoke(
+            cli, ["--home", str(home), "check"]
+        )
+        assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
+        for lang, shown in helps.items():
+            seventy_eight = shown[shown.index("78") : shown.index(", 2 ")]
+            assert named in seventy_eight, (lang, shown)
+    assert "PostgreSQL refuses its login" in helps["en_GB.UTF-8"], helps
+    assert "PostgreSQL refuse sa connexion" in helps["fr_FR.UTF-8"], helps
 
 
 @pytest.mark.usefixtures("made_home")

@@ -121,7 +121,9 @@ def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
         "commune.toml [cooperative])"
     ]
     french = french_statement(stmt)
-    pool = str(stmt.fixed_total).replace(".", ",")
+    from commune.text import numbers
+
+    pool = numbers.number(float(stmt.fixed_total), 2, "fr")  # « 1 300,01 », as the lines
     assert (
         "note\u00a0: le plancher de 500,00 EUR pour chacun des 3 membres atteint le coût fixe "
         f"({pool} EUR)" in french
@@ -129,14 +131,13 @@ def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
     export(stmt, tmp_path / "out")
     html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
     assert "chaque membre en paie une part égale" in html and "every member pays" in html
-    from commune.text import numbers
     from commune.web import i18n  # /statement says it in the page's language
 
     i18n.use("fr")
     on_the_page = i18n.translate(stmt.notices[0])
     assert on_the_page.startswith("le plancher de 500,00 EUR pour chacun des 3"), on_the_page
     # The page groups its thousands, as its table does: « 1 300,01 ».
-    assert f"({numbers.number(float(stmt.fixed_total), 2, 'fr')} EUR)" in on_the_page
+    assert f"({pool} EUR)" in on_the_page
     i18n.use("en")
 
 
@@ -381,8 +382,8 @@ def test_a_month_without_members_says_its_total_is_nobodys_share(commune, tmp_pa
         "(add members with commune member add)"
     ]
     assert (
-        "note\u00a0: aucun membre n'était dans la coopérative en 2026-11\u00a0: ses 1300,01 EUR "
-        "ne sont la part de personne" in french_statement(stmt)
+        "note\u00a0: aucun membre n'était dans la coopérative en 2026-11\u00a0: ses "
+        "1\u202f300,01 EUR ne sont la part de personne" in french_statement(stmt)
     ), french_statement(stmt)
     i18n.use("fr")
     try:
@@ -1006,3 +1007,37 @@ def test_a_members_statement_says_the_operator_lowers_the_floor(three, tmp_path)
         "paie le coût fixe, pas le plancher (l'opérateur baisse floor_eur dans la section "
         "[cooperative] de commune.toml)"
     )
+
+
+def test_the_statement_s_notes_write_their_amounts_as_its_lines_do(three, home):
+    """`commune statement` in French wrote its total « 1 300,01 EUR » and, in the note under
+    it, « ses 1300,01 EUR ne sont la part de personne » (a month before any member) or « le
+    coût fixe (1300,00 EUR) » (a floor that cannot hold): the same amount written two ways
+    on one screen, and in each member's HTML file. The notes group their thousands too."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.numbers import NARROW_NBSP
+
+    (home / "commune.toml").write_text("[cooperative]\nfloor_eur = 500\n", encoding="utf-8")
+    notes = {}
+    for month in ("2026-11", "2020-01"):  # three members held to 500 EUR; none yet
+        r = CliRunner().invoke(
+            cli, ["--home", str(home), "statement", "--month", month], env={"LANG": "fr_FR"}
+        )
+        assert r.exit_code == 0, r.output
+        head, *rest = r.output.splitlines()
+        notes[month] = next(line for line in rest if line.startswith("  note"))
+        cents = "01" if month == "2026-11" else "00"
+        assert f" = serveur 1{NARROW_NBSP}300,{cents} " in head, head  # the fixed cost
+    assert f"coût fixe (1{NARROW_NBSP}300,01 EUR)" in notes["2026-11"], notes
+    assert "le plancher de 500,00 EUR pour chacun des 3 membres" in notes["2026-11"], notes
+    assert f"ses 1{NARROW_NBSP}300,00 EUR ne sont la part de personne" in notes["2020-01"], notes
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "statement", "--month", "2026-11", "--out", str(home / "out")],
+        env={"LANG": "fr_FR"},
+    )
+    page = (home / "out" / "statement-2026-11-ville-a.html").read_text(encoding="utf-8")
+    assert f"coût fixe (1{NARROW_NBSP}300,01 EUR)" in page, page
+    assert "(1300.01 EUR)" in page  # the English line beneath, as the JSON keeps it

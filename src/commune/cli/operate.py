@@ -200,8 +200,9 @@ def check(ctx: click.Context) -> None:
     charter.toml valid; in commune.toml, the embedders and the default model it names known
     here, default_collection a collection here or a name a new one may take, and every
     collection [answer.refusal_thresholds] names here. Exit 1 when a check fails, 78 when
-    commune.toml is not valid or PostgreSQL refuses its login, 2 when the database cannot be
-    opened otherwise (one line says why); nothing is changed."""
+    commune.toml or COMMUNE_DATABASE_URL is not valid or the database's URL can never open
+    (PostgreSQL refuses its login, or no driver here reads it: postgres://), 2 when the
+    database cannot be opened otherwise (one line says why); nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)
     for c in report.checks:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from commune.text.numbers import NARROW_NBSP
+from commune.text.numbers import NARROW_NBSP, number
 from commune.text.typography import french as _typeset
 
 # Exact messages and hints.
@@ -1934,9 +1934,9 @@ PATTERNS = [
         ),
         # A month before any member joined (account/statement.py).
         (
-            r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
+            r"no member was in the cooperative in (?P<month>\S+): its (?P<amount>\S+) "
             r"(?P<cur>\S+) is nobody's share \(add members with commune member add\)",
-            "aucun membre n'était dans la coopérative en {month}\u00a0: ses {total} {cur} ne "
+            "aucun membre n'était dans la coopérative en {month}\u00a0: ses {amount} {cur} ne "
             "sont la part de personne (ajoutez des membres avec commune member add)",
         ),
         # Why sentences of a generated answer were removed (answering/grounding.py, answer.py),
@@ -4213,9 +4213,14 @@ def _french(text: str) -> str | None:
                 values["methods"] = "\u00a0; ".join(
                     _french(m) or m for m in values["methods"].split("; ")
                 )
-            for name in ("limit", "used", "watts", "hours", "floor", "pool"):  # decimal commas
+            for name in ("limit", "used", "watts", "hours"):  # decimal commas
                 if re.fullmatch(r"-?\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
+            # A statement's money, as its lines write it (« 1 300,00 »; web/i18n.py the same):
+            # its notes read « 1300,00 » under a total of « 1 300,00 ».
+            for name in ("floor", "pool", "amount"):
+                if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
+                    values[name] = number(float(values[name]), 2, "fr")
             if "held" in values:  # why a revision waits, said within another reason
                 values["held"] = _french(values["held"]) or values["held"]
             if "where" in values:
