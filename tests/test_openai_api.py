@@ -126,6 +126,20 @@ def test_embeddings(client):
     assert len(r.data) == 2 and len(r.data[0].embedding) == 512
 
 
+def test_a_token_id_in_a_gap_of_cl100k_base_is_refused_not_an_incident(client):
+    # cl100k_base's ids run to 100276 with gaps (100256, 100261..100275): one of them was let
+    # through by the range check and tiktoken's KeyError answered 500 "erreur interne".
+    import openai
+
+    for gap in (100256, 100261, 100275):
+        with pytest.raises(openai.BadRequestError, match=f"{gap}.*envoyez plutôt du texte"):
+            client.embeddings.create(model="use-multilingual-v3", input=[[9906, gap]])
+        with pytest.raises(openai.BadRequestError, match=f"{gap}"):
+            client.completions.create(model="extractive", prompt=[9906, gap])
+    kept = client.embeddings.create(model="use-multilingual-v3", input=[[9906, 100257]])
+    assert len(kept.data[0].embedding) == 512  # a special token is an id of its own
+
+
 def test_errors_reach_the_client(client):
     import openai
 
