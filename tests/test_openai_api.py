@@ -395,6 +395,35 @@ def test_a_busy_server_is_typed_as_the_servers_state():
     assert refused.value.code == "busy"
 
 
+def test_a_server_busy_with_one_request_says_one_request():
+    """An operator of a small machine sets [limits] max_concurrent_requests = 1: the refusal
+    read "le serveur traite déjà 1 requêtes" ("answering 1 requests already")."""
+    import openai
+    from openai import OpenAI
+
+    from commune.api.middleware import OverloadGuard
+
+    async def never(scope, receive, send):  # type: ignore[no-untyped-def]
+        raise AssertionError("a busy server answers nothing")
+
+    for limit, fr, en in (
+        (1, "traite déjà 1 requête\u00a0: réessayez", "answering 1 request already: retry"),
+        (8, "traite déjà 8 requêtes\u00a0: réessayez", "answering 8 requests already: retry"),
+    ):
+        guard = OverloadGuard(never, limit=limit)
+        guard.in_flight = limit  # as many requests as it takes are being answered
+        with serve(guard) as url:
+            with OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0, timeout=60) as busy:
+                for language, said in (("fr", fr), ("en", en)):
+                    with pytest.raises(openai.InternalServerError) as refused:
+                        busy.chat.completions.create(
+                            model="extractive",
+                            messages=[{"role": "user", "content": "bac"}],
+                            extra_headers={"Accept-Language": language},
+                        )
+                    assert said in refused.value.body["message"], refused.value.body
+
+
 FINES = """# Contester une amende
 
 Le délai pour contester une amende forfaitaire est de 45 jours à compter de l'envoi de l'avis \

@@ -325,6 +325,12 @@ PATTERNS = [
             "erreur interne (incident {incident}) : le journal de l'opérateur en garde la trace",
         ),
         (
+            r"the server is answering 1 request already: retry in a second "
+            r"\(\[limits\] max_concurrent_requests\)",
+            "le serveur traite déjà 1 requête : réessayez dans une seconde "
+            "([limits] max_concurrent_requests)",
+        ),
+        (
             r"the server is answering (?P<limit>\d+) requests already: retry in a second "
             r"\(\[limits\] max_concurrent_requests\)",
             "le serveur traite déjà {limit} requêtes : réessayez dans une seconde "
