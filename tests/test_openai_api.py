@@ -395,6 +395,44 @@ def test_a_busy_server_is_typed_as_the_servers_state():
     assert refused.value.code == "busy"
 
 
+def test_a_refusal_names_the_field_at_fault_in_error_param(client):
+    """docs/api.md: `param` is the request's field at fault. A response_format, dimensions,
+    an empty input, token ids out of the table, several prompts, or messages with no user
+    text were refused with param null, so a client that shows error.param showed nothing."""
+    import openai
+
+    ask = [{"role": "user", "content": "bac"}]
+    for call, field in (
+        (
+            lambda: client.chat.completions.create(
+                model="extractive", messages=ask, response_format={"type": "json_object"}
+            ),
+            "response_format",
+        ),
+        (
+            lambda: client.chat.completions.create(
+                model="extractive", messages=[{"role": "system", "content": "x"}]
+            ),
+            "messages",
+        ),
+        (lambda: client.completions.create(model="extractive", prompt=["a", "b"]), "prompt"),
+        (lambda: client.completions.create(model="extractive", prompt=" "), "prompt"),
+        (lambda: client.completions.create(model="extractive", prompt=[10**9]), "prompt"),
+        (
+            lambda: client.embeddings.create(
+                model="use-multilingual-v3", input="x", dimensions=256
+            ),
+            "dimensions",
+        ),
+        (lambda: client.embeddings.create(model="use-multilingual-v3", input=[""]), "input"),
+        (lambda: client.embeddings.create(model="use-multilingual-v3", input=["x"] * 65), "input"),
+        (lambda: client.embeddings.create(model="use-multilingual-v3", input=[[10**9]]), "input"),
+    ):
+        with pytest.raises(openai.BadRequestError) as refused:
+            call()
+        assert refused.value.param == field, (field, refused.value.body)
+
+
 def test_a_server_busy_with_one_request_says_one_request():
     """An operator of a small machine sets [limits] max_concurrent_requests = 1: the refusal
     read "le serveur traite déjà 1 requêtes" ("answering 1 requests already")."""

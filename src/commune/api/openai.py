@@ -215,6 +215,7 @@ def _text_only(req: ChatRequest) -> None:
         raise InvalidRequest(
             f"response_format {kind!r} is not offered: an answer is text with its sources",
             "leave response_format out, and read the sources from citations",
+            param="response_format",
         )
     _no_token_probabilities(logprobs=req.logprobs, top_logprobs=req.top_logprobs)
     if req.audio is not None or set(req.modalities or ()) - {"text"}:
@@ -289,6 +290,7 @@ def _sized(model: str, dimensions: int | None) -> None:
         raise InvalidRequest(
             f"{model} makes vectors of {dim} dimensions, not {dimensions}",
             "leave dimensions out, or ask another model (GET /v1/models)",
+            param="dimensions",
         )
 
 
@@ -665,6 +667,7 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
             f"at most {limits.max_embedding_inputs} inputs per request ([limits] "
             f"max_embedding_inputs), got {len(texts)}",
             hint,
+            param="input",
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_embedding_chars:
@@ -672,18 +675,25 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
             f"at most {limits.max_embedding_chars} characters in all per request ([limits] "
             f"max_embedding_chars), got {chars}",
             hint,
+            param="input",
         )
 
 
-def _inputs(raw: str | list[str] | list[int] | list[list[int]]) -> list[str]:
+def _inputs(raw: str | list[str] | list[int] | list[list[int]], field: str) -> list[str]:
     """The texts to embed, or a completion's prompts: strings as they are, token ids decoded
-    (cl100k_base)."""
+    (cl100k_base). A refusal of the ids names ``field`` in OpenAI's error object."""
     if isinstance(raw, str):
         return [raw]
-    ints = [x for x in raw if isinstance(x, int)]
-    if ints:  # one input as token ids (pydantic let no mixed list through)
-        return [tokens.decode(ints)]
-    return [x if isinstance(x, str) else tokens.decode(x) for x in raw if not isinstance(x, int)]
+    try:
+        ints = [x for x in raw if isinstance(x, int)]
+        if ints:  # one input as token ids (pydantic let no mixed list through)
+            return [tokens.decode(ints)]
+        return [
+            x if isinstance(x, str) else tokens.decode(x) for x in raw if not isinstance(x, int)
+        ]
+    except InvalidRequest as exc:
+        exc.param = exc.param or field
+        raise
 
 
 router = APIRouter(prefix="/v1")
@@ -711,12 +721,16 @@ def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
 
 @router.post("/embeddings")
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
-    texts = _inputs(req.input)
+    texts = _inputs(req.input, "input")
     _bounded(texts, commune.settings.limits)
     _sized(req.model, req.dimensions)
-    embedder, vectors, counted = await run_in_threadpool(
-        commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
-    )
+    try:
+        embedder, vectors, counted = await run_in_threadpool(
+            commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
+        )
+    except InvalidRequest as exc:  # the library's refusal of the texts (an empty one)
+        exc.param = exc.param or "input"
+        raise
     return {
         "object": "list",
         "model": embedder.name,
@@ -818,7 +832,7 @@ async def chat(
     # Control or format characters only ("\u200b") are no text either, as the search reads
     # them (answering/search.blank): told so here, as a message of spaces is.
     if blank(question):
-        raise InvalidRequest("messages must contain a user message with text")
+        raise InvalidRequest("messages must contain a user message with text", param="messages")
     # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
     limit = commune.settings.limits.max_query_chars
     turns = [*map(_said, users[:-1]), question]
@@ -850,18 +864,19 @@ async def completions(
 ) -> Any:
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
     _answer_alone(req)
-    prompts = _inputs(req.prompt)
+    prompts = _inputs(req.prompt, "prompt")
     if len(prompts) != 1:
         # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
         # batch() and generate() all of them: the hint said nothing of how to make it send one.
         raise InvalidRequest(
             f"one prompt per request, got {len(prompts)}",
             "send them in several requests; with LangChain's OpenAI, batch_size=1",
+            param="prompt",
         )
     limit = commune.settings.limits.max_query_chars
     question = question_of(_asked(prompts[0]), limit, language_of(request))
     if blank(question):
-        raise InvalidRequest("prompt must be a question with text")
+        raise InvalidRequest("prompt must be a question with text", param="prompt")
     cut = _Cut(req.stop, req.max_tokens)
     shape = _Shape(
         "text", req.model, req.sources_in_content, question, actor, req.stream_options, cut
