@@ -354,6 +354,13 @@ def _not_json(request: Request, errors: list[Any]) -> str | None:
     "the request body: a JSON object is expected" for the JSON object it had sent."""
     if not any(e.get("loc") == ["body"] and isinstance(e.get("input"), str) for e in errors):
         return None
+    return sent_not_as_json(request)
+
+
+def sent_not_as_json(request: Request) -> str | None:
+    """The line for a body whose Content-Type is not JSON's, in the caller's language, or
+    None when it is JSON's. /mcp asks it before the SDK, which answered curl -d with a bare
+    "Invalid Content-Type header", in English and not JSON-RPC."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()[:80]
     if kind.lower() == "application/json" or kind.lower().endswith("+json"):
         return None  # read as JSON: the string was the body's own value ("abc")
