@@ -576,3 +576,34 @@ def test_a_written_out_conversation_with_no_question_is_refused(client):
             client.completions.create(model="extractive", prompt=prompt)
         assert refused.value.code == "invalid_request", prompt
         assert "prompt" in refused.value.body["message"]
+
+
+def test_a_long_model_name_is_quoted_cut_as_a_collection_s_is(client, served):
+    """A collection's name in a refusal is cut after 60 characters, "…"; a model's was quoted
+    whole, twice (detail and error.message): 200,000 characters sent, 400 KB came back."""
+    import openai
+
+    name = "é" * 200_000
+    for call in (
+        lambda: client.chat.completions.create(
+            model=name, messages=[{"role": "user", "content": "bac"}]
+        ),
+        lambda: client.completions.create(model=name, prompt="bac"),
+        lambda: client.embeddings.create(model=name, input="bac"),
+        lambda: client.models.retrieve(name[:5000]),
+    ):
+        with pytest.raises(openai.NotFoundError) as refused:
+            call()
+        said = refused.value.body["message"]
+        assert "é" * 60 + "…'" in said and len(said) < 400, len(said)
+    import httpx
+
+    url, secret = served
+    asked = httpx.post(  # /api/ask's generated answer: the library's registry says it
+        url.removesuffix("/v1") + "/api/ask",
+        json={"question": "bac", "mode": "generate", "model": name},
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=60,
+    )
+    said = asked.json()["detail"]
+    assert asked.status_code == 404 and "é" * 60 + "…'" in said and len(said) < 400, len(said)

@@ -45,6 +45,7 @@ from commune.charter.audience import shown
 from commune.config import LimitsSettings
 from commune.conversation import question_of
 from commune.errors import InvalidRequest, NotFound
+from commune.errors import shown as quoted
 from commune.http.body import envelope
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
@@ -283,10 +284,12 @@ class EmbeddingRequest(BaseModel):
 
 
 def _sized(model: str, dimensions: int | None) -> None:
-    """Refuse, before any work, a ``dimensions`` the model does not make."""
+    """Refuse, before any work, a model that is not an embedder's, or a ``dimensions`` the
+    model does not make."""
     from commune.embed import get_embedder
 
-    if dimensions is not None and dimensions != (dim := get_embedder(model).dim):
+    embedder = get_embedder(model)  # an unknown name is refused here, before any work
+    if dimensions is not None and dimensions != (dim := embedder.dim):
         raise InvalidRequest(
             f"{model} makes vectors of {dim} dimensions, not {dimensions}",
             "leave dimensions out, or ask another model (GET /v1/models)",
@@ -716,14 +719,21 @@ def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     for card in listing["data"]:
         if card["id"] == model:
             return dict(card)
-    raise NotFound(f"no model {model!r} can answer here", "GET /v1/models lists those that can")
+    raise NotFound(
+        f"no model {quoted(model)} can answer here", "GET /v1/models lists those that can"
+    )
 
 
 @router.post("/embeddings")
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     texts = _inputs(req.input, "input")
     _bounded(texts, commune.settings.limits)
-    _sized(req.model, req.dimensions)
+    try:
+        _sized(req.model, req.dimensions)
+    except NotFound as exc:
+        # The registry quotes the name whole: a 200,000-character one came back twice, in
+        # detail and in error.message, as /v1's other refusals of a caller's value do not.
+        raise NotFound(f"unknown embedding model {quoted(req.model)}", exc.hint) from None
     try:
         embedder, vectors, counted = await run_in_threadpool(
             commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
@@ -787,7 +797,7 @@ def _askable(commune: Commune, model: str) -> None:
     configured = {c.name for c in commune.models.cards()}
     if model in installed() and model not in configured:
         raise InvalidRequest(
-            f"{model!r} is an embedding model, for /v1/embeddings",
+            f"{quoted(model)} is an embedding model, for /v1/embeddings",
             "ask for answers with auto, extractive or a configured model: GET /v1/models "
             "lists them",
         )
@@ -796,7 +806,7 @@ def _askable(commune: Commune, model: str) -> None:
         # to commune.toml", a step for the operator, with every configured model named,
         # those the charter never lets answer too: the caller needs the ones it may ask.
         raise NotFound(
-            f"unknown model {model!r}",
+            f"unknown model {quoted(model)}",
             "ask for answers with auto, extractive or a configured model: GET /v1/models "
             "lists them",
         )
