@@ -607,3 +607,26 @@ def test_a_long_model_name_is_quoted_cut_as_a_collection_s_is(client, served):
     )
     said = asked.json()["detail"]
     assert asked.status_code == 404 and "é" * 60 + "…'" in said and len(said) < 400, len(said)
+
+
+def test_a_long_wrong_value_is_echoed_cut_in_the_detail(client, served):
+    """pydantic's detail echoes the input it refused: a role of 300,000 characters came back
+    whole, 300 KB, on /v1 as on /api; each string is cut as a refusal quotes a value."""
+    import httpx
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="extractive", messages=[{"role": "x" * 300_000, "content": "bac"}]
+        )
+    [wrong] = refused.value.response.json()["detail"]
+    assert wrong["input"] == "x" * 60 + "…" and len(refused.value.response.content) < 2000
+    url, secret = served
+    asked = httpx.post(
+        url.removesuffix("/v1") + "/api/ask",
+        json={"question": ["bac"] * 20_000},
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=60,
+    )
+    assert asked.status_code == 422 and len(asked.content) < 2000, len(asked.content)
+    assert asked.json()["detail"][0]["input"] == ["bac"] * 20
