@@ -281,6 +281,48 @@ def test_mcp_over_http_keys_visibility_and_quotas(coop):
             assert r.status_code == 401 and "WWW-Authenticate" in r.headers
 
 
+def test_mcp_over_http_says_a_body_not_sent_as_json_in_json_rpc(coop):
+    """`curl -d` sends a form's Content-Type: /mcp answered a bare "Invalid Content-Type
+    header", English text, neither JSON-RPC nor the API's error body."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    ping = b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}'
+    with serve(create_app(commune)) as base:
+        for kind, language, said in (
+            ("application/x-www-form-urlencoded", None, "pas comme du JSON (envoyez l'en-tête"),
+            (None, "en", "sent without a Content-Type, not as JSON (send the header"),
+        ):
+            headers = {
+                "Authorization": f"Bearer {ann}",
+                "Accept": "application/json, text/event-stream",
+            }
+            if kind:
+                headers["Content-Type"] = kind
+            if language:
+                headers["Accept-Language"] = language
+            r = httpx2.post(f"{base}/mcp", content=ping, headers=headers)
+            assert r.status_code == 400, r.text
+            body = r.json()
+            assert body["code"] == "invalid_request" and said in body["detail"], body
+            assert body["jsonrpc"] == "2.0" and said in body["error"]["message"]
+        headers["Content-Type"] = "application/json"
+        opening = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "curl", "version": "8"},
+            },
+        }
+        served = httpx2.post(f"{base}/mcp", json=opening, headers=headers)
+        assert served.status_code == 200 and "mcp-session-id" in served.headers
+
+
 def test_mcp_refuses_ids_past_the_databases_in_one_line(coop, monkeypatch):
     # 2**63 reached the database driver and overflowed there; "²" is a digit to str.isdigit.
     from mcp.shared.exceptions import MCPError

@@ -126,6 +126,20 @@ def test_embeddings(client):
     assert len(r.data) == 2 and len(r.data[0].embedding) == 512
 
 
+def test_a_token_id_in_a_gap_of_cl100k_base_is_refused_not_an_incident(client):
+    # cl100k_base's ids run to 100276 with gaps (100256, 100261..100275): one of them was let
+    # through by the range check and tiktoken's KeyError answered 500 "erreur interne".
+    import openai
+
+    for gap in (100256, 100261, 100275):
+        with pytest.raises(openai.BadRequestError, match=f"{gap}.*envoyez plutôt du texte"):
+            client.embeddings.create(model="use-multilingual-v3", input=[[9906, gap]])
+        with pytest.raises(openai.BadRequestError, match=f"{gap}"):
+            client.completions.create(model="extractive", prompt=[9906, gap])
+    kept = client.embeddings.create(model="use-multilingual-v3", input=[[9906, 100257]])
+    assert len(kept.data[0].embedding) == 512  # a special token is an id of its own
+
+
 def test_errors_reach_the_client(client):
     import openai
 
@@ -381,6 +395,73 @@ def test_a_busy_server_is_typed_as_the_servers_state():
     assert refused.value.code == "busy"
 
 
+def test_a_refusal_names_the_field_at_fault_in_error_param(client):
+    """docs/api.md: `param` is the request's field at fault. A response_format, dimensions,
+    an empty input, token ids out of the table, several prompts, or messages with no user
+    text were refused with param null, so a client that shows error.param showed nothing."""
+    import openai
+
+    ask = [{"role": "user", "content": "bac"}]
+    for call, field in (
+        (
+            lambda: client.chat.completions.create(
+                model="extractive", messages=ask, response_format={"type": "json_object"}
+            ),
+            "response_format",
+        ),
+        (
+            lambda: client.chat.completions.create(
+                model="extractive", messages=[{"role": "system", "content": "x"}]
+            ),
+            "messages",
+        ),
+        (lambda: client.completions.create(model="extractive", prompt=["a", "b"]), "prompt"),
+        (lambda: client.completions.create(model="extractive", prompt=" "), "prompt"),
+        (lambda: client.completions.create(model="extractive", prompt=[10**9]), "prompt"),
+        (
+            lambda: client.embeddings.create(
+                model="use-multilingual-v3", input="x", dimensions=256
+            ),
+            "dimensions",
+        ),
+        (lambda: client.embeddings.create(model="use-multilingual-v3", input=[""]), "input"),
+        (lambda: client.embeddings.create(model="use-multilingual-v3", input=["x"] * 65), "input"),
+        (lambda: client.embeddings.create(model="use-multilingual-v3", input=[[10**9]]), "input"),
+    ):
+        with pytest.raises(openai.BadRequestError) as refused:
+            call()
+        assert refused.value.param == field, (field, refused.value.body)
+
+
+def test_a_server_busy_with_one_request_says_one_request():
+    """An operator of a small machine sets [limits] max_concurrent_requests = 1: the refusal
+    read "le serveur traite déjà 1 requêtes" ("answering 1 requests already")."""
+    import openai
+    from openai import OpenAI
+
+    from commune.api.middleware import OverloadGuard
+
+    async def never(scope, receive, send):  # type: ignore[no-untyped-def]
+        raise AssertionError("a busy server answers nothing")
+
+    for limit, fr, en in (
+        (1, "traite déjà 1 requête\u00a0: réessayez", "answering 1 request already: retry"),
+        (8, "traite déjà 8 requêtes\u00a0: réessayez", "answering 8 requests already: retry"),
+    ):
+        guard = OverloadGuard(never, limit=limit)
+        guard.in_flight = limit  # as many requests as it takes are being answered
+        with serve(guard) as url:
+            with OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0, timeout=60) as busy:
+                for language, said in (("fr", fr), ("en", en)):
+                    with pytest.raises(openai.InternalServerError) as refused:
+                        busy.chat.completions.create(
+                            model="extractive",
+                            messages=[{"role": "user", "content": "bac"}],
+                            extra_headers={"Accept-Language": language},
+                        )
+                    assert said in refused.value.body["message"], refused.value.body
+
+
 FINES = """# Contester une amende
 
 Le délai pour contester une amende forfaitaire est de 45 jours à compter de l'envoi de l'avis \
@@ -495,3 +576,57 @@ def test_a_written_out_conversation_with_no_question_is_refused(client):
             client.completions.create(model="extractive", prompt=prompt)
         assert refused.value.code == "invalid_request", prompt
         assert "prompt" in refused.value.body["message"]
+
+
+def test_a_long_model_name_is_quoted_cut_as_a_collection_s_is(client, served):
+    """A collection's name in a refusal is cut after 60 characters, "…"; a model's was quoted
+    whole, twice (detail and error.message): 200,000 characters sent, 400 KB came back."""
+    import openai
+
+    name = "é" * 200_000
+    for call in (
+        lambda: client.chat.completions.create(
+            model=name, messages=[{"role": "user", "content": "bac"}]
+        ),
+        lambda: client.completions.create(model=name, prompt="bac"),
+        lambda: client.embeddings.create(model=name, input="bac"),
+        lambda: client.models.retrieve(name[:5000]),
+    ):
+        with pytest.raises(openai.NotFoundError) as refused:
+            call()
+        said = refused.value.body["message"]
+        assert "é" * 60 + "…'" in said and len(said) < 400, len(said)
+    import httpx
+
+    url, secret = served
+    asked = httpx.post(  # /api/ask's generated answer: the library's registry says it
+        url.removesuffix("/v1") + "/api/ask",
+        json={"question": "bac", "mode": "generate", "model": name},
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=60,
+    )
+    said = asked.json()["detail"]
+    assert asked.status_code == 404 and "é" * 60 + "…'" in said and len(said) < 400, len(said)
+
+
+def test_a_long_wrong_value_is_echoed_cut_in_the_detail(client, served):
+    """pydantic's detail echoes the input it refused: a role of 300,000 characters came back
+    whole, 300 KB, on /v1 as on /api; each string is cut as a refusal quotes a value."""
+    import httpx
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="extractive", messages=[{"role": "x" * 300_000, "content": "bac"}]
+        )
+    [wrong] = refused.value.response.json()["detail"]
+    assert wrong["input"] == "x" * 60 + "…" and len(refused.value.response.content) < 2000
+    url, secret = served
+    asked = httpx.post(
+        url.removesuffix("/v1") + "/api/ask",
+        json={"question": ["bac"] * 20_000},
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=60,
+    )
+    assert asked.status_code == 422 and len(asked.content) < 2000, len(asked.content)
+    assert asked.json()["detail"][0]["input"] == ["bac"] * 20

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commune.api.bodies import unreadable
 from commune.api.validation import numbers_as_written, one_line, param_of, what_is_wrong
-from commune.errors import CommuneError, Forbidden, NotFound, in_fields
+from commune.errors import CommuneError, Forbidden, NotFound, cut, in_fields
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
 from commune.http.body import MACHINE_ROUTES, BodyTooLarge, envelope
@@ -348,12 +348,36 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# Of a list pydantic echoes as an error's input, the items kept.
+ECHOED_ITEMS = 20
+
+
+def _echoed(value: Any) -> Any:
+    """An input pydantic echoes, as a refusal quotes a caller's value: each string cut after
+    60 characters ("…"), a list to its first items. A role, a mode or a k of 300,000
+    characters came back whole in the detail, 300 KB for one wrong field."""
+    if isinstance(value, str):
+        return cut(value)
+    if isinstance(value, dict):
+        return {k: _echoed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_echoed(v) for v in value[:ECHOED_ITEMS]]
+    return value
+
+
 def _not_json(request: Request, errors: list[Any]) -> str | None:
     """The line for a JSON body sent under another Content-Type: FastAPI reads it as text,
     and curl -d, which sends application/x-www-form-urlencoded unless told otherwise, got
     "the request body: a JSON object is expected" for the JSON object it had sent."""
     if not any(e.get("loc") == ["body"] and isinstance(e.get("input"), str) for e in errors):
         return None
+    return sent_not_as_json(request)
+
+
+def sent_not_as_json(request: Request) -> str | None:
+    """The line for a body whose Content-Type is not JSON's, in the caller's language, or
+    None when it is JSON's. /mcp asks it before the SDK, which answered curl -d with a bare
+    "Invalid Content-Type header", in English and not JSON-RPC."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()[:80]
     if kind.lower() == "application/json" or kind.lower().endswith("+json"):
         return None  # read as JSON: the string was the body's own value ("abc")
@@ -407,6 +431,7 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
     errors = (
         _finite(jsonable_encoder(exc.errors())) if isinstance(exc, RequestValidationError) else []
     )
+    errors = [{**e, "input": _echoed(e["input"])} if "input" in e else e for e in errors]
     if getattr(request.state, "page", None) is not None:
         # A person followed a link: which value is wrong and what it should be, in the
         # page's language, not pydantic's English for developers.

@@ -751,7 +751,7 @@ def http_routes(
     from starlette.routing import Route
 
     from commune.api.auth import client_host, identify
-    from commune.api.errors import error_response
+    from commune.api.errors import error_response, sent_not_as_json
     from commune.govern.members import AuthError
     from commune.govern.quotas import QuotaExceeded
 
@@ -831,6 +831,10 @@ def http_routes(
                     "idle, and when the server restarts)",
                 )
 
+            if refused is None and request.method == "POST":
+                not_json = sent_not_as_json(request)
+                if not_json is not None:
+                    refused = error_response(request, 400, not_json)
             if refused is None and session_id and not owners.allows(session_id, who):
                 refused = gone()
             if refused is None and opening:

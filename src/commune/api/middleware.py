@@ -97,7 +97,9 @@ class OverloadGuard:
                 response = error_response(
                     Request(scope),
                     503,
-                    f"the server is answering {self.limit} requests already: retry in a "
+                    # One request, as a small machine's operator may allow: "1 requests".
+                    f"the server is answering {self.limit} "
+                    f"{'request' if self.limit == 1 else 'requests'} already: retry in a "
                     "second ([limits] max_concurrent_requests)",
                     busy,
                 )

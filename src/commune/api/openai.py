@@ -45,6 +45,7 @@ from commune.charter.audience import shown
 from commune.config import LimitsSettings
 from commune.conversation import question_of
 from commune.errors import InvalidRequest, NotFound
+from commune.errors import shown as quoted
 from commune.http.body import envelope
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
@@ -215,6 +216,7 @@ def _text_only(req: ChatRequest) -> None:
         raise InvalidRequest(
             f"response_format {kind!r} is not offered: an answer is text with its sources",
             "leave response_format out, and read the sources from citations",
+            param="response_format",
         )
     _no_token_probabilities(logprobs=req.logprobs, top_logprobs=req.top_logprobs)
     if req.audio is not None or set(req.modalities or ()) - {"text"}:
@@ -282,13 +284,16 @@ class EmbeddingRequest(BaseModel):
 
 
 def _sized(model: str, dimensions: int | None) -> None:
-    """Refuse, before any work, a ``dimensions`` the model does not make."""
+    """Refuse, before any work, a model that is not an embedder's, or a ``dimensions`` the
+    model does not make."""
     from commune.embed import get_embedder
 
-    if dimensions is not None and dimensions != (dim := get_embedder(model).dim):
+    embedder = get_embedder(model)  # an unknown name is refused here, before any work
+    if dimensions is not None and dimensions != (dim := embedder.dim):
         raise InvalidRequest(
             f"{model} makes vectors of {dim} dimensions, not {dimensions}",
             "leave dimensions out, or ask another model (GET /v1/models)",
+            param="dimensions",
         )
 
 
@@ -665,6 +670,7 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
             f"at most {limits.max_embedding_inputs} inputs per request ([limits] "
             f"max_embedding_inputs), got {len(texts)}",
             hint,
+            param="input",
         )
     chars = sum(len(t) for t in texts)
     if chars > limits.max_embedding_chars:
@@ -672,18 +678,25 @@ def _bounded(texts: list[str], limits: LimitsSettings) -> None:
             f"at most {limits.max_embedding_chars} characters in all per request ([limits] "
             f"max_embedding_chars), got {chars}",
             hint,
+            param="input",
         )
 
 
-def _inputs(raw: str | list[str] | list[int] | list[list[int]]) -> list[str]:
+def _inputs(raw: str | list[str] | list[int] | list[list[int]], field: str) -> list[str]:
     """The texts to embed, or a completion's prompts: strings as they are, token ids decoded
-    (cl100k_base)."""
+    (cl100k_base). A refusal of the ids names ``field`` in OpenAI's error object."""
     if isinstance(raw, str):
         return [raw]
-    ints = [x for x in raw if isinstance(x, int)]
-    if ints:  # one input as token ids (pydantic let no mixed list through)
-        return [tokens.decode(ints)]
-    return [x if isinstance(x, str) else tokens.decode(x) for x in raw if not isinstance(x, int)]
+    try:
+        ints = [x for x in raw if isinstance(x, int)]
+        if ints:  # one input as token ids (pydantic let no mixed list through)
+            return [tokens.decode(ints)]
+        return [
+            x if isinstance(x, str) else tokens.decode(x) for x in raw if not isinstance(x, int)
+        ]
+    except InvalidRequest as exc:
+        exc.param = exc.param or field
+        raise
 
 
 router = APIRouter(prefix="/v1")
@@ -706,17 +719,28 @@ def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     for card in listing["data"]:
         if card["id"] == model:
             return dict(card)
-    raise NotFound(f"no model {model!r} can answer here", "GET /v1/models lists those that can")
+    raise NotFound(
+        f"no model {quoted(model)} can answer here", "GET /v1/models lists those that can"
+    )
 
 
 @router.post("/embeddings")
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
-    texts = _inputs(req.input)
+    texts = _inputs(req.input, "input")
     _bounded(texts, commune.settings.limits)
-    _sized(req.model, req.dimensions)
-    embedder, vectors, counted = await run_in_threadpool(
-        commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
-    )
+    try:
+        _sized(req.model, req.dimensions)
+    except NotFound as exc:
+        # The registry quotes the name whole: a 200,000-character one came back twice, in
+        # detail and in error.message, as /v1's other refusals of a caller's value do not.
+        raise NotFound(f"unknown embedding model {quoted(req.model)}", exc.hint) from None
+    try:
+        embedder, vectors, counted = await run_in_threadpool(
+            commune.embed, texts, model=req.model, actor=actor, record="v1/embeddings"
+        )
+    except InvalidRequest as exc:  # the library's refusal of the texts (an empty one)
+        exc.param = exc.param or "input"
+        raise
     return {
         "object": "list",
         "model": embedder.name,
@@ -773,7 +797,7 @@ def _askable(commune: Commune, model: str) -> None:
     configured = {c.name for c in commune.models.cards()}
     if model in installed() and model not in configured:
         raise InvalidRequest(
-            f"{model!r} is an embedding model, for /v1/embeddings",
+            f"{quoted(model)} is an embedding model, for /v1/embeddings",
             "ask for answers with auto, extractive or a configured model: GET /v1/models "
             "lists them",
         )
@@ -782,7 +806,7 @@ def _askable(commune: Commune, model: str) -> None:
         # to commune.toml", a step for the operator, with every configured model named,
         # those the charter never lets answer too: the caller needs the ones it may ask.
         raise NotFound(
-            f"unknown model {model!r}",
+            f"unknown model {quoted(model)}",
             "ask for answers with auto, extractive or a configured model: GET /v1/models "
             "lists them",
         )
@@ -818,7 +842,7 @@ async def chat(
     # Control or format characters only ("\u200b") are no text either, as the search reads
     # them (answering/search.blank): told so here, as a message of spaces is.
     if blank(question):
-        raise InvalidRequest("messages must contain a user message with text")
+        raise InvalidRequest("messages must contain a user message with text", param="messages")
     # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
     limit = commune.settings.limits.max_query_chars
     turns = [*map(_said, users[:-1]), question]
@@ -850,18 +874,19 @@ async def completions(
 ) -> Any:
     """Legacy text completions (LlamaIndex's default): the prompt is the question."""
     _answer_alone(req)
-    prompts = _inputs(req.prompt)
+    prompts = _inputs(req.prompt, "prompt")
     if len(prompts) != 1:
         # LangChain's OpenAI (text completions) sends up to 20 prompts in one request, its
         # batch() and generate() all of them: the hint said nothing of how to make it send one.
         raise InvalidRequest(
             f"one prompt per request, got {len(prompts)}",
             "send them in several requests; with LangChain's OpenAI, batch_size=1",
+            param="prompt",
         )
     limit = commune.settings.limits.max_query_chars
     question = question_of(_asked(prompts[0]), limit, language_of(request))
     if blank(question):
-        raise InvalidRequest("prompt must be a question with text")
+        raise InvalidRequest("prompt must be a question with text", param="prompt")
     cut = _Cut(req.stop, req.max_tokens)
     shape = _Shape(
         "text", req.model, req.sources_in_content, question, actor, req.stream_options, cut

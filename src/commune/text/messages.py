@@ -325,6 +325,12 @@ PATTERNS = [
             "erreur interne (incident {incident}) : le journal de l'opérateur en garde la trace",
         ),
         (
+            r"the server is answering 1 request already: retry in a second "
+            r"\(\[limits\] max_concurrent_requests\)",
+            "le serveur traite déjà 1 requête : réessayez dans une seconde "
+            "([limits] max_concurrent_requests)",
+        ),
+        (
             r"the server is answering (?P<limit>\d+) requests already: retry in a second "
             r"\(\[limits\] max_concurrent_requests\)",
             "le serveur traite déjà {limit} requêtes : réessayez dans une seconde "
@@ -1580,6 +1586,12 @@ PATTERNS = [
         (
             r"token ids must be cl100k_base ids, from 0 to (?P<max>\d+), got (?P<got>\S+)",
             "les identifiants de jetons doivent être ceux de cl100k_base, de 0 à {max}, reçu {got}",
+        ),
+        (
+            r"token id (?P<got>\S+) is not one of cl100k_base's \(its ids run from 0 to "
+            r"(?P<max>\d+), with gaps\)",
+            "l'identifiant de jeton {got} n'est pas l'un de ceux de cl100k_base (ils vont de 0 à "
+            "{max}, avec des trous)",
         ),
         (r"send text instead", "envoyez plutôt du texte"),
         # The cooperative's members, users and keys (govern/members.py).

@@ -66,8 +66,26 @@ def decode(ids: list[int]) -> str:
             f"token ids must be cl100k_base ids, from 0 to {enc.n_vocab - 1}, got {bad}",
             "send text instead",
         )
-    text: str = enc.decode(ids)
+    try:
+        text: str = enc.decode(ids)
+    except KeyError:
+        # The range has gaps (100256, 100261 to 100275): no token has those ids, and
+        # tiktoken's KeyError was answered as an incident.
+        gap = next(i for i in ids if not _known(enc, i))
+        raise InvalidRequest(
+            f"token id {gap} is not one of cl100k_base's (its ids run from 0 to "
+            f"{enc.n_vocab - 1}, with gaps)",
+            "send text instead",
+        ) from None
     return text
+
+
+def _known(enc: Any, token: int) -> bool:
+    try:
+        enc.decode_single_token_bytes(token)
+    except KeyError:
+        return False
+    return True
 
 
 def head(text: str, n: int) -> str:
