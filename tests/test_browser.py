@@ -664,3 +664,39 @@ def test_a_decision_sent_after_the_session_ended_is_said_not_recorded(commune, c
         browser.find_element(By.ID, "password").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
         wait(browser).until(lambda d: d.current_url.endswith(f"/curation/{waiting['id']}"))
+
+
+def test_reloading_after_an_answer_keeps_the_question_and_the_answer(site, browser):
+    """A resident reloaded the page once the answer had come (or their phone did, coming back
+    to the tab): the box was empty and the answer gone, since the script had brought it in.
+    Both are back, for the person who asked only."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(browser, site, "amelie")
+    browser.get(f"{site}/")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    Select(browser.find_element(By.ID, "mode")).select_by_value("extractive")
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    browser.refresh()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert browser.find_element(By.ID, "question").get_attribute("value") == QUESTION
+    assert browser.find_element(By.ID, "mode").get_attribute("value") == "extractive"
+    assert browser.find_element(By.ID, "result").is_displayed()
+    assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    # Another person signed in on the same tab, going back to that page, finds their own
+    # empty page: not the answer, nor the question that Chromium put back in its box itself.
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.find_element(By.ID, "user").send_keys("cyril")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    browser.back()
+    browser.back()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".who"))
+    assert "cyril" in browser.find_element(By.CSS_SELECTOR, ".who").text
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""
+    assert not browser.find_element(By.ID, "answer-block").text

@@ -69,12 +69,39 @@ function tie(form, box, name, fields) {
   }
 }
 
+// The question and its answer, kept in this tab's entry of the history: the answer came in
+// by script, and reloading the page (or coming back to it once the browser had let it go)
+// showed an empty box, the question typed and the answer read both lost. Put back only for
+// the person who asked, as the page names them (a shared computer: see putBack).
+function remember(form, block) {
+  const f = form.elements;
+  const state = {who: signedInAs(), question: f.question.value, collection: f.collection.value,
+                 mode: f.mode.value, answer: block.innerHTML};
+  try { history.replaceState(state, ''); } catch (e) { /* the answer is not kept */ }
+}
+
+function recall(form, result, block) {
+  const state = history.state;
+  const f = form.elements;
+  if (!state || !state.who || state.who !== signedInAs() || f.question.value) return;
+  f.question.value = state.question || '';
+  for (const name of ['collection', 'mode']) {
+    // A collection no longer offered to this person is not chosen behind their back.
+    if ([...f[name].options].some((o) => o.value === state[name])) f[name].value = state[name];
+  }
+  if (!state.answer) return;
+  block.innerHTML = state.answer;
+  result.hidden = false;
+  tie(form, block, 'ask', ['question', 'collection']);
+}
+
 function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
   const block = document.getElementById('answer-block');
   const waiting = document.getElementById('waiting');
   const button = form.querySelector('button[type=submit]');
+  recall(form, result, block);
   putBack(form.elements.question);
   let busy = false;
   form.addEventListener('submit', async (e) => {
@@ -129,6 +156,7 @@ function ask(form) {
     } catch (err) {
       form.submit();  // the stream broke: ask again the way that needs no script
     } finally {
+      remember(form, block);
       waiting.textContent = '';
       result.setAttribute('aria-busy', 'false');
       button.removeAttribute('aria-disabled');
