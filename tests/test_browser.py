@@ -700,3 +700,37 @@ def test_reloading_after_an_answer_keeps_the_question_and_the_answer(site, brows
     assert "cyril" in browser.find_element(By.CSS_SELECTOR, ".who").text
     assert browser.find_element(By.ID, "question").get_attribute("value") == ""
     assert not browser.find_element(By.ID, "answer-block").text
+
+
+def test_back_after_signing_out_does_not_show_the_signed_in_page(site, browser):
+    """A clerk signed out at the counter's shared computer; the next person pressed the
+    browser's back button and found the clerk's page again, their name and « Se déconnecter »
+    at its top, the question and its answer below: Chromium keeps a page in its back-forward
+    cache despite its Cache-Control: no-store. Back now asks the server again: the sign-in
+    page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")  # taken to the question page
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    # Back from a source's page, the answer is still there (reloaded, put back by the script).
+    browser.find_element(By.CSS_SELECTOR, "#sources li a").click()
+    wait(browser).until(lambda d: "/documents/" in d.current_url)
+    browser.back()
+    wait(browser).until(
+        lambda d: (
+            d.execute_script("return performance.getEntriesByType('navigation')[0].type")
+            == "reload"
+            and "mardi matin" in d.find_element(By.ID, "answer").text
+        )
+    )
+    assert browser.find_element(By.ID, "question").get_attribute("value") == QUESTION
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.back()
+    wait(browser, 10).until(lambda d: "/signin" in d.current_url)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "amelie" not in body and "mardi matin" not in body
+    assert browser.find_elements(By.ID, "password")

@@ -202,6 +202,18 @@ document.addEventListener('focusin', (e) => {
   if (box) e.target.scrollIntoView({block: 'nearest', inline: 'nearest'});
 });
 
+// A page of a signed-in person, shown again from Chromium's back-forward cache despite its
+// Cache-Control: no-store: after signing out at a shared computer, the next person's back
+// button showed the clerk's page, their name and the question asked. Asked of the server
+// again: the sign-in page once signed out; else the same page, its question and answer put
+// back from the tab's history entry (remember), with what was being typed.
+window.addEventListener('pageshow', (e) => {
+  if (!e.persisted || !document.querySelector('.who')) return;
+  const a = document.getElementById('ask');
+  if (a) remember(a, document.getElementById('answer-block'));
+  window.location.reload();
+});
+
 document.addEventListener('DOMContentLoaded', () => {
   const a = document.getElementById('ask');
   if (a) ask(a);
