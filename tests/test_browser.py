@@ -734,3 +734,29 @@ def test_back_after_signing_out_does_not_show_the_signed_in_page(site, browser):
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "amelie" not in body and "mardi matin" not in body
     assert browser.find_elements(By.ID, "password")
+
+
+def test_a_wrong_password_gives_the_focus_back_to_the_password(site, browser):
+    """A clerk mistyped their password with the keyboard: the sign-in page came back with the
+    focus at its top, and they went through the language buttons again to reach the field.
+    The focus is now on the password, the name typed kept; typed there, Enter signs in."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{site}/signin")
+    browser.find_element(By.ID, "user").send_keys("amelie", Keys.TAB, "faux", Keys.ENTER)
+    wait(browser).until(lambda d: d.find_elements(By.ID, "signin-error"))
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("id") == "password"
+    assert focused.get_attribute("aria-describedby") == "signin-error"
+    assert browser.find_element(By.ID, "user").get_attribute("value") == "amelie"
+    ActionChains(browser).send_keys(PASSWORD, Keys.ENTER).perform()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    # An API key refused: the focus is on the key, in its section left open.
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.find_element(By.CSS_SELECTOR, "details summary").click()
+    browser.find_element(By.ID, "key").send_keys("cmn_faux_faux", Keys.ENTER)
+    wait(browser).until(lambda d: d.find_elements(By.ID, "signin-error"))
+    assert browser.switch_to.active_element.get_attribute("id") == "key"

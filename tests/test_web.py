@@ -237,7 +237,7 @@ def test_a_wrong_api_key_is_said_on_the_key_field_left_open(app):
     r = b.post("/signin", {"key": "cmn_abcdefgh_wrong", "next": "/"})
     assert r.status_code == 401 and 'id="signin-error">Clé d\'API incorrecte.' in r.page
     assert "<details open>" in r.page
-    assert 'autocomplete="off" aria-describedby="key-help signin-error">' in r.page
+    assert 'autocomplete="off" aria-describedby="key-help signin-error" autofocus>' in r.page
     assert 'id="user" name="user" autocomplete="username" value="">' in r.page
     r = b.post("/signin", {"user": "carol", "password": "pas le bon", "next": "/"})
     assert r.status_code == 401 and "<details>" in r.page
