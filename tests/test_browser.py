@@ -760,3 +760,25 @@ def test_a_wrong_password_gives_the_focus_back_to_the_password(site, browser):
     browser.find_element(By.ID, "key").send_keys("cmn_faux_faux", Keys.ENTER)
     wait(browser).until(lambda d: d.find_elements(By.ID, "signin-error"))
     assert browser.switch_to.active_element.get_attribute("id") == "key"
+
+
+def test_a_question_pasted_past_the_limit_is_said_cut(site, browser):
+    """A resident pasted a long letter into the question box: the box kept its first 2,000
+    characters without a word. The page now says it as it happens."""
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, site, "amelie")
+    box = browser.find_element(By.ID, "question")
+    full = browser.find_element(By.ID, "question-full")
+    box.send_keys("Bonjour")
+    assert full.text == ""
+    browser.execute_script(
+        "arguments[0].focus(); document.execCommand('insertText', false, arguments[1])",
+        box,
+        "Mon enfant est né hier à la maternité. " * 60,
+    )
+    assert len(box.get_attribute("value")) == 2000
+    assert full.get_attribute("textContent") == (
+        "Votre question a atteint la limite de 2\u202f000 caractères\u00a0: "
+        "la suite n'a pas été prise."
+    )

@@ -103,6 +103,13 @@ function ask(form) {
   const button = form.querySelector('button[type=submit]');
   recall(form, result, block);
   putBack(form.elements.question);
+  // A box full to its maxlength took no more, silently: a text pasted was cut (ask.html).
+  const full = document.getElementById('question-full');
+  const box = form.elements.question;
+  box.addEventListener('input', () => {
+    const said = box.maxLength > 0 && box.value.length >= box.maxLength ? full.dataset.said : '';
+    if (full.textContent !== said) full.textContent = said;
+  });
   let busy = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
