@@ -782,3 +782,19 @@ def test_a_question_pasted_past_the_limit_is_said_cut(site, browser):
         "Votre question a atteint la limite de 2\u202f000 caractères\u00a0: "
         "la suite n'a pas été prise."
     )
+
+
+def test_changing_the_language_keeps_the_question_being_typed(site, browser):
+    """An English-speaking resident wrote their question on the French page, then pressed
+    « English » to read the page in their language: it came back with an empty box."""
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, site, "amelie")
+    question = "When does the rubbish lorry come?"
+    browser.find_element(By.ID, "question").send_keys(question)
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert browser.find_element(By.ID, "question").get_attribute("value") == question
+    # Once: the page opened after it starts empty.
+    browser.get(f"{site}/")
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""

@@ -224,6 +224,11 @@ window.addEventListener('pageshow', (e) => {
 document.addEventListener('DOMContentLoaded', () => {
   const a = document.getElementById('ask');
   if (a) ask(a);
+  // A question being typed when the page's language was changed: it was lost, the page
+  // coming back in the other language with an empty box (an English-speaking resident
+  // switching to English after writing). Kept for the page that follows, as at sign-in.
+  const language = document.querySelector('form[action="/language"]');
+  if (a && language) language.addEventListener('submit', () => keep(a.elements.question));
   const c = document.getElementById('contribute');
   if (c) contribute(c);
 });
