@@ -798,3 +798,26 @@ def test_changing_the_language_keeps_the_question_being_typed(site, browser):
     # Once: the page opened after it starts empty.
     browser.get(f"{site}/")
     assert browser.find_element(By.ID, "question").get_attribute("value") == ""
+
+
+def test_without_script_the_answer_page_opens_at_the_answer_on_a_phone(site, browser):
+    """Asked with script off on a phone (360 px): the page that came back opened at its top,
+    the menu and the question form filling the screen, the answer out of sight below; the
+    keyboard went through the menu and the form again to reach it. It now opens at the
+    answer, and Tab goes on from there."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(360, 700)
+    sign_in(browser, site, "amelie")
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    browser.get(f"{site}/")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(lambda d: "/ask" in d.current_url and d.find_elements(By.ID, "answer"))
+    top = browser.find_element(By.ID, "result").rect["y"]
+    scrolled = browser.execute_script("return window.scrollY")
+    assert scrolled > 0 and abs(top - scrolled) < 50, (top, scrolled)
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("class") == "cite"
