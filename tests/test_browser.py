@@ -821,3 +821,27 @@ def test_without_script_the_answer_page_opens_at_the_answer_on_a_phone(site, bro
     assert scrolled > 0 and abs(top - scrolled) < 50, (top, scrolled)
     ActionChains(browser).send_keys(Keys.TAB).perform()
     assert browser.switch_to.active_element.get_attribute("class") == "cite"
+
+
+def test_on_a_phone_asking_shows_that_the_answer_is_on_its_way(site, browser):
+    """On a phone (360 by 640), the « Demander » button sat at the foot of the screen: pressed,
+    the note saying the answer was being looked for, and then the answer, came below it, out
+    of sight, and the page seemed not to have heard. The note is now brought into view."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(360, 640)
+    sign_in(browser, site, "amelie")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    button = browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]")
+    # Scrolled as a thumb leaves it: the button at the screen's foot.
+    browser.execute_script("arguments[0].scrollIntoView({block: 'end'})", button)
+    browser.execute_script("window.fetch = () => new Promise(() => {});")  # never answers
+    button.click()
+    waiting = browser.find_element(By.ID, "waiting")
+    assert waiting.text == "Recherche de la réponse dans les documents…"
+    seen = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return [r.top, r.bottom, window.innerHeight, window.scrollY];",
+        waiting,
+    )
+    assert seen[0] >= 0 and seen[1] <= seen[2] + 1, seen  # in view, to the pixel

@@ -123,6 +123,10 @@ function ask(form) {
     streamed.textContent = '';
     streamed.hidden = false;
     waiting.textContent = waiting.dataset.said;  // until the answer's first words (ask.html)
+    // On a phone the button is at the screen's foot: what it started, the note above and the
+    // answer below, was out of sight, and the page seemed not to have heard. Brought into
+    // view, as little as that takes.
+    waiting.scrollIntoView({block: 'nearest'});
     // aria-disabled, not disabled: a disabled button loses the focus, which fell to the
     // page's body, and a keyboard or screen reader user's place in the page with it.
     button.setAttribute('aria-disabled', 'true');
