@@ -664,3 +664,184 @@ def test_a_decision_sent_after_the_session_ended_is_said_not_recorded(commune, c
         browser.find_element(By.ID, "password").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
         wait(browser).until(lambda d: d.current_url.endswith(f"/curation/{waiting['id']}"))
+
+
+def test_reloading_after_an_answer_keeps_the_question_and_the_answer(site, browser):
+    """A resident reloaded the page once the answer had come (or their phone did, coming back
+    to the tab): the box was empty and the answer gone, since the script had brought it in.
+    Both are back, for the person who asked only."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(browser, site, "amelie")
+    browser.get(f"{site}/")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    Select(browser.find_element(By.ID, "mode")).select_by_value("extractive")
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    browser.refresh()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert browser.find_element(By.ID, "question").get_attribute("value") == QUESTION
+    assert browser.find_element(By.ID, "mode").get_attribute("value") == "extractive"
+    assert browser.find_element(By.ID, "result").is_displayed()
+    assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    # Another person signed in on the same tab, going back to that page, finds their own
+    # empty page: not the answer, nor the question that Chromium put back in its box itself.
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.find_element(By.ID, "user").send_keys("cyril")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    browser.back()
+    browser.back()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".who"))
+    assert "cyril" in browser.find_element(By.CSS_SELECTOR, ".who").text
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""
+    assert not browser.find_element(By.ID, "answer-block").text
+
+
+def test_back_after_signing_out_does_not_show_the_signed_in_page(site, browser):
+    """A clerk signed out at the counter's shared computer; the next person pressed the
+    browser's back button and found the clerk's page again, their name and « Se déconnecter »
+    at its top, the question and its answer below: Chromium keeps a page in its back-forward
+    cache despite its Cache-Control: no-store. Back now asks the server again: the sign-in
+    page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")  # taken to the question page
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    # Back from a source's page, the answer is still there (reloaded, put back by the script).
+    browser.find_element(By.CSS_SELECTOR, "#sources li a").click()
+    wait(browser).until(lambda d: "/documents/" in d.current_url)
+    browser.back()
+    wait(browser).until(
+        lambda d: (
+            d.execute_script("return performance.getEntriesByType('navigation')[0].type")
+            == "reload"
+            and "mardi matin" in d.find_element(By.ID, "answer").text
+        )
+    )
+    assert browser.find_element(By.ID, "question").get_attribute("value") == QUESTION
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.back()
+    wait(browser, 10).until(lambda d: "/signin" in d.current_url)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "amelie" not in body and "mardi matin" not in body
+    assert browser.find_elements(By.ID, "password")
+
+
+def test_a_wrong_password_gives_the_focus_back_to_the_password(site, browser):
+    """A clerk mistyped their password with the keyboard: the sign-in page came back with the
+    focus at its top, and they went through the language buttons again to reach the field.
+    The focus is now on the password, the name typed kept; typed there, Enter signs in."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{site}/signin")
+    browser.find_element(By.ID, "user").send_keys("amelie", Keys.TAB, "faux", Keys.ENTER)
+    wait(browser).until(lambda d: d.find_elements(By.ID, "signin-error"))
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("id") == "password"
+    assert focused.get_attribute("aria-describedby") == "signin-error"
+    assert browser.find_element(By.ID, "user").get_attribute("value") == "amelie"
+    ActionChains(browser).send_keys(PASSWORD, Keys.ENTER).perform()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    # An API key refused: the focus is on the key, in its section left open.
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url)
+    browser.find_element(By.CSS_SELECTOR, "details summary").click()
+    browser.find_element(By.ID, "key").send_keys("cmn_faux_faux", Keys.ENTER)
+    wait(browser).until(lambda d: d.find_elements(By.ID, "signin-error"))
+    assert browser.switch_to.active_element.get_attribute("id") == "key"
+
+
+def test_a_question_pasted_past_the_limit_is_said_cut(site, browser):
+    """A resident pasted a long letter into the question box: the box kept its first 2,000
+    characters without a word. The page now says it as it happens."""
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, site, "amelie")
+    box = browser.find_element(By.ID, "question")
+    full = browser.find_element(By.ID, "question-full")
+    box.send_keys("Bonjour")
+    assert full.text == ""
+    browser.execute_script(
+        "arguments[0].focus(); document.execCommand('insertText', false, arguments[1])",
+        box,
+        "Mon enfant est né hier à la maternité. " * 60,
+    )
+    assert len(box.get_attribute("value")) == 2000
+    assert full.get_attribute("textContent") == (
+        "Votre question a atteint la limite de 2\u202f000 caractères\u00a0: "
+        "la suite n'a pas été prise."
+    )
+
+
+def test_changing_the_language_keeps_the_question_being_typed(site, browser):
+    """An English-speaking resident wrote their question on the French page, then pressed
+    « English » to read the page in their language: it came back with an empty box."""
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, site, "amelie")
+    question = "When does the rubbish lorry come?"
+    browser.find_element(By.ID, "question").send_keys(question)
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert browser.find_element(By.ID, "question").get_attribute("value") == question
+    # Once: the page opened after it starts empty.
+    browser.get(f"{site}/")
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""
+
+
+def test_without_script_the_answer_page_opens_at_the_answer_on_a_phone(site, browser):
+    """Asked with script off on a phone (360 px): the page that came back opened at its top,
+    the menu and the question form filling the screen, the answer out of sight below; the
+    keyboard went through the menu and the form again to reach it. It now opens at the
+    answer, and Tab goes on from there."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(360, 700)
+    sign_in(browser, site, "amelie")
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    browser.get(f"{site}/")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(lambda d: "/ask" in d.current_url and d.find_elements(By.ID, "answer"))
+    top = browser.find_element(By.ID, "result").rect["y"]
+    scrolled = browser.execute_script("return window.scrollY")
+    assert scrolled > 0 and abs(top - scrolled) < 50, (top, scrolled)
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("class") == "cite"
+
+
+def test_on_a_phone_asking_shows_that_the_answer_is_on_its_way(site, browser):
+    """On a phone (360 by 640), the « Demander » button sat at the foot of the screen: pressed,
+    the note saying the answer was being looked for, and then the answer, came below it, out
+    of sight, and the page seemed not to have heard. The note is now brought into view."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(360, 640)
+    sign_in(browser, site, "amelie")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    button = browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]")
+    # Scrolled as a thumb leaves it: the button at the screen's foot.
+    browser.execute_script("arguments[0].scrollIntoView({block: 'end'})", button)
+    browser.execute_script("window.fetch = () => new Promise(() => {});")  # never answers
+    button.click()
+    waiting = browser.find_element(By.ID, "waiting")
+    assert waiting.text == "Recherche de la réponse dans les documents…"
+    seen = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return [r.top, r.bottom, window.innerHeight, window.scrollY];",
+        waiting,
+    )
+    assert seen[0] >= 0 and seen[1] <= seen[2] + 1, seen  # in view, to the pixel

@@ -237,7 +237,7 @@ def test_a_wrong_api_key_is_said_on_the_key_field_left_open(app):
     r = b.post("/signin", {"key": "cmn_abcdefgh_wrong", "next": "/"})
     assert r.status_code == 401 and 'id="signin-error">Clé d\'API incorrecte.' in r.page
     assert "<details open>" in r.page
-    assert 'autocomplete="off" aria-describedby="key-help signin-error">' in r.page
+    assert 'autocomplete="off" aria-describedby="key-help signin-error" autofocus>' in r.page
     assert 'id="user" name="user" autocomplete="username" value="">' in r.page
     r = b.post("/signin", {"user": "carol", "password": "pas le bon", "next": "/"})
     assert r.status_code == 401 and "<details>" in r.page
@@ -386,6 +386,32 @@ def test_a_question_of_many_lines_that_its_box_accepted_is_not_refused_as_too_lo
     r = b.post("/ask", {"question": question})
     assert r.status_code == 200 and 'id="ask-error"' not in r.page, r.page
     assert 'id="answer"' in r.page
+
+
+def test_the_question_box_says_its_limit(commune, corpus):
+    """A resident pasted a long letter into the question box: it was cut at 2,000 characters
+    without a word, and the rest was never asked; an operator's lower limit ([limits]
+    max_query_chars) was refused by the server only once sent. The box follows the
+    operator's limit, its help says it, and the page's script says when it is reached."""
+    from dataclasses import replace
+
+    from commune.api.app import create_app
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "carol", "Ville C", "reader")
+    commune.settings = replace(
+        commune.settings, limits=replace(commune.settings.limits, max_query_chars=1500)
+    )
+    b = browser(create_app(commune), "carol")
+    page = b.get("/").page
+    assert 'maxlength="1500"' in page
+    assert "En français ou en anglais, 1\u202f500 caractères au plus." in page
+    assert (
+        'data-said="Votre question a atteint la limite de 1\u202f500 caractères\u00a0: la suite '
+        "n'a pas été prise.\"" in page
+    )
+    page = b.get("/", headers={"Accept-Language": "en"}).page
+    assert "In French or in English, 1,500 characters at most." in page
 
 
 def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):

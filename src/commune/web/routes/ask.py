@@ -43,7 +43,14 @@ def _asked(question: str) -> str:
 @router.get("/", response_class=HTMLResponse)
 def home(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     collections = commune.collections(actor)
-    return render(p, "ask.html", collections=collections, question="", answer=None)
+    return render(
+        p,
+        "ask.html",
+        collections=collections,
+        question="",
+        answer=None,
+        limit=commune.settings.limits.max_query_chars,
+    )
 
 
 @router.post("/ask", response_class=HTMLResponse)
@@ -72,6 +79,7 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
         chosen=collection,
         mode=mode,
         failed=failed,
+        limit=commune.settings.limits.max_query_chars,
     )
 
 

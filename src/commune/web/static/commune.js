@@ -69,13 +69,47 @@ function tie(form, box, name, fields) {
   }
 }
 
+// The question and its answer, kept in this tab's entry of the history: the answer came in
+// by script, and reloading the page (or coming back to it once the browser had let it go)
+// showed an empty box, the question typed and the answer read both lost. Put back only for
+// the person who asked, as the page names them (a shared computer: see putBack).
+function remember(form, block) {
+  const f = form.elements;
+  const state = {who: signedInAs(), question: f.question.value, collection: f.collection.value,
+                 mode: f.mode.value, answer: block.innerHTML};
+  try { history.replaceState(state, ''); } catch (e) { /* the answer is not kept */ }
+}
+
+function recall(form, result, block) {
+  const state = history.state;
+  const f = form.elements;
+  if (!state || !state.who || state.who !== signedInAs() || f.question.value) return;
+  f.question.value = state.question || '';
+  for (const name of ['collection', 'mode']) {
+    // A collection no longer offered to this person is not chosen behind their back.
+    if ([...f[name].options].some((o) => o.value === state[name])) f[name].value = state[name];
+  }
+  if (!state.answer) return;
+  block.innerHTML = state.answer;
+  result.hidden = false;
+  tie(form, block, 'ask', ['question', 'collection']);
+}
+
 function ask(form) {
   const result = document.getElementById('result');
   const streamed = document.getElementById('streamed');
   const block = document.getElementById('answer-block');
   const waiting = document.getElementById('waiting');
   const button = form.querySelector('button[type=submit]');
+  recall(form, result, block);
   putBack(form.elements.question);
+  // A box full to its maxlength took no more, silently: a text pasted was cut (ask.html).
+  const full = document.getElementById('question-full');
+  const box = form.elements.question;
+  box.addEventListener('input', () => {
+    const said = box.maxLength > 0 && box.value.length >= box.maxLength ? full.dataset.said : '';
+    if (full.textContent !== said) full.textContent = said;
+  });
   let busy = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -89,6 +123,10 @@ function ask(form) {
     streamed.textContent = '';
     streamed.hidden = false;
     waiting.textContent = waiting.dataset.said;  // until the answer's first words (ask.html)
+    // On a phone the button is at the screen's foot: what it started, the note above and the
+    // answer below, was out of sight, and the page seemed not to have heard. Brought into
+    // view, as little as that takes.
+    waiting.scrollIntoView({block: 'nearest'});
     // aria-disabled, not disabled: a disabled button loses the focus, which fell to the
     // page's body, and a keyboard or screen reader user's place in the page with it.
     button.setAttribute('aria-disabled', 'true');
@@ -129,6 +167,7 @@ function ask(form) {
     } catch (err) {
       form.submit();  // the stream broke: ask again the way that needs no script
     } finally {
+      remember(form, block);
       waiting.textContent = '';
       result.setAttribute('aria-busy', 'false');
       button.removeAttribute('aria-disabled');
@@ -174,9 +213,26 @@ document.addEventListener('focusin', (e) => {
   if (box) e.target.scrollIntoView({block: 'nearest', inline: 'nearest'});
 });
 
+// A page of a signed-in person, shown again from Chromium's back-forward cache despite its
+// Cache-Control: no-store: after signing out at a shared computer, the next person's back
+// button showed the clerk's page, their name and the question asked. Asked of the server
+// again: the sign-in page once signed out; else the same page, its question and answer put
+// back from the tab's history entry (remember), with what was being typed.
+window.addEventListener('pageshow', (e) => {
+  if (!e.persisted || !document.querySelector('.who')) return;
+  const a = document.getElementById('ask');
+  if (a) remember(a, document.getElementById('answer-block'));
+  window.location.reload();
+});
+
 document.addEventListener('DOMContentLoaded', () => {
   const a = document.getElementById('ask');
   if (a) ask(a);
+  // A question being typed when the page's language was changed: it was lost, the page
+  // coming back in the other language with an empty box (an English-speaking resident
+  // switching to English after writing). Kept for the page that follows, as at sign-in.
+  const language = document.querySelector('form[action="/language"]');
+  if (a && language) language.addEventListener('submit', () => keep(a.elements.question));
   const c = document.getElementById('contribute');
   if (c) contribute(c);
 });
