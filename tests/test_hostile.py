@@ -301,3 +301,50 @@ def test_wrong_sign_ins_past_the_window_are_deleted_from_the_database(monkeypatc
     with failures.tries.engine.connect() as conn:
         stored = list(conn.execute(select(failed_sign_ins.c.name)).scalars())
     assert "198.51.100.1" not in stored[0] and len(stored[0]) == 64  # its digest only
+
+
+def test_a_wrong_sign_in_waiting_for_the_database_does_not_stop_the_server(commune):
+    """Counted in the database, a wrong password on the sign-in page wrote from the server's
+    event loop: while another writer held SQLite (an answer recorded, a `commune add`), that
+    wrong password held every request of the process, a page as much as an answer, for as
+    long as the writer did (up to busy_timeout's 30 s). Now the count waits in a thread and
+    the server answers others meanwhile."""
+    import asyncio
+    import sqlite3
+    import threading
+    import time
+
+    import httpx
+
+    from commune.api.app import create_app
+
+    app = create_app(commune)
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)  # type: ignore[union-attr]
+    writer = sqlite3.connect(
+        commune.engine.url.database, isolation_level=None, check_same_thread=False
+    )
+    writer.execute("BEGIN IMMEDIATE")  # another writer, holding the database for 3 s
+    threading.Timer(3.0, lambda: writer.execute("COMMIT")).start()
+
+    async def both() -> tuple[int, float, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as web:
+            for cookie in client.cookies.jar:
+                web.cookies.set(cookie.name, cookie.value or "")
+            wrong = asyncio.create_task(
+                web.post(
+                    "/signin",
+                    data={"csrf": token, "user": "nobody", "password": "wrong password!"},
+                )
+            )
+            started = time.monotonic()
+            await asyncio.sleep(0.5)  # the wrong sign-in waits for the database meanwhile
+            page = await web.get("/static/commune.css")
+            took = time.monotonic() - started
+            return page.status_code, took, (await wrong).status_code
+
+    status, took, wrong = asyncio.run(both())
+    assert status == 200 and wrong == 401
+    assert took < 1.5, took  # half a second, not the writer's 3 s
+    writer.close()

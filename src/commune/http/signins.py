@@ -100,11 +100,16 @@ class FailedSignIns:
             )
 
 
-def guessed(request: Request, user: str | None) -> None:
+async def guessed(request: Request, user: str | None) -> None:
     """Count a wrong password the signed-in ``user`` typed to confirm an action (a password
     change, a key made, another's password reset: the web's forms and the API's) as a guess
     at it, as on the sign-in page: against the address and the account, 429 past the limit.
-    Without the count, a stolen session or key could try passwords there without end."""
+    Without the count, a stolen session or key could try passwords there without end. In a
+    thread: the count is a write to the database, which may wait for another writer, and
+    from the event loop that wait held every request of the process."""
+    from starlette.concurrency import run_in_threadpool
+
     failures: FailedSignIns = request.app.state.failed_sign_ins
     host = request.client.host if request.client else "?"
-    failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
+    claimed = f"user {user.lower()}" if user else None
+    await run_in_threadpool(failures.failed, host, claimed, "sign-ins")
