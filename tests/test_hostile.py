@@ -348,3 +348,31 @@ def test_a_wrong_sign_in_waiting_for_the_database_does_not_stop_the_server(commu
     assert status == 200 and wrong == 401
     assert took < 1.5, took  # half a second, not the writer's 3 s
     writer.close()
+
+
+def test_a_clock_set_back_does_not_lengthen_the_wait_of_wrong_sign_ins(monkeypatch):
+    """The count's times are the wall clock's, shared by every process: set back by an hour
+    (NTP correcting a clock that ran fast), the tries made before were an hour in the future,
+    counted and kept for that hour, and a person who mistyped from the town hall's address
+    was told to wait an hour and a minute. Tries from the future count as made now: the
+    wait is the window's at most, and they leave the database with it."""
+    from sqlalchemy import func, select
+
+    from commune.govern.quotas import QuotaExceeded
+    from commune.http import signins
+    from commune.store.schema import failed_sign_ins
+
+    clock = [100_000.0]
+    monkeypatch.setattr(signins.time, "time", lambda: clock[0])
+    failures = signins.FailedSignIns(limit=20, window_s=60.0)
+    for i in range(20):
+        failures.failed("192.0.2.7", f"user u{i}", "sign-ins")
+    clock[0] -= 3600  # the clock set back an hour
+    with pytest.raises(QuotaExceeded) as refused:
+        failures.failed("192.0.2.7", "user anne", "sign-ins")
+    assert refused.value.retry_after <= 61
+    clock[0] += 61  # the window passed: checked again, and the old tries gone
+    failures.failed("192.0.2.7", "user anne", "sign-ins")
+    with failures.tries.engine.connect() as conn:
+        left = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
+    assert left == 2  # this try's, under the address and under anne

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from commune.store.db import lock
 from commune.store.schema import failed_sign_ins
@@ -35,6 +35,11 @@ def count_wrong(
     lock(conn, "guesses")  # two processes must not both read a count under the limit
     t = failed_sign_ins
     since = at - window_s
+    # The wall clock, shared by every process, may be set back (NTP correcting a clock that
+    # ran fast): the tries made before were then in the future, counted and kept for as long
+    # as it had been set back, and a wrong try was told to wait that long. They count as made
+    # now: the window's wait at most. A clock set forward is time passed: the window ends.
+    conn.execute(update(t).where(t.c.at > at).values(at=at))
     conn.execute(delete(t).where(t.c.at < since))
     kept = max(limit, 1)
     over, left = False, 0.0
