@@ -62,6 +62,21 @@ def count_wrong(
     return left if over else None
 
 
+# Longer than any window a count is kept for (a minute: [web] failed_sign_ins_per_minute):
+# what the purge leaves of the wrong tries, which the next one would otherwise delete.
+KEPT_S = 86400.0
+
+
+def forget_old(conn: Connection, at: float) -> int:
+    """Delete the wrong tries older than a day before ``at`` (seconds since the epoch): a
+    count's rows were deleted only at the next wrong try, so that after the last one the
+    digests of its address and name (an IPv4 address's SHA-256 is undone by trying the 4
+    billion of them) stayed in the database and every backup for good. Run by the purge
+    (charter/records.purge: hourly, at a server's start, before a backup)."""
+    t = failed_sign_ins
+    return int(conn.execute(delete(t).where(t.c.at < at - KEPT_S)).rowcount or 0)
+
+
 class WrongTries:
     """The counts of one deployment, in its database (``engine``); without one (a test of
     the rule alone), in a database of their own in memory."""
