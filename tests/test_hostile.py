@@ -289,8 +289,11 @@ def test_wrong_sign_ins_past_the_window_are_deleted_from_the_database(monkeypatc
             return int(conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar())
 
     for i in range(30):
+        # Each try through a process of its own, that knows of no refusal (one that does
+        # refuses from memory, writing nothing): every try reaches the database.
+        process = signins.FailedSignIns(limit=5, window_s=60.0, tries=failures.tries)
         try:
-            failures.failed("192.0.2.9", f"user u{i % 2}", "sign-ins")
+            process.failed("192.0.2.9", f"user u{i % 2}", "sign-ins")
         except QuotaExceeded:
             pass
         clock[0] += 1
@@ -376,3 +379,43 @@ def test_a_clock_set_back_does_not_lengthen_the_wait_of_wrong_sign_ins(monkeypat
     with failures.tries.engine.connect() as conn:
         left = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
     assert left == 2  # this try's, under the address and under anne
+
+
+def test_a_flood_of_wrong_keys_past_the_limit_writes_nothing_more_to_the_database(commune):
+    """Each wrong key was a write to the database, refused ones too: a guesser sending them
+    as fast as it could kept SQLite's one write lock busy (about 240 a second on this
+    machine), and every answer's ledger row waited behind them. Past the limit, the process
+    now refuses at once from what the database told it (429 with the wait), without writing:
+    with another writer holding the database, the refusal does not wait for it."""
+    import sqlite3
+    import time
+
+    from sqlalchemy import func, select
+
+    from commune.govern.quotas import QuotaExceeded
+    from commune.http.signins import FailedSignIns
+    from commune.store.schema import failed_sign_ins
+
+    failures = FailedSignIns(limit=20, window_s=60.0, tries=commune.wrong_tries())
+    for i in range(20):
+        failures.failed("192.0.2.66", f"key{i}")
+    with pytest.raises(QuotaExceeded):
+        failures.failed("192.0.2.66", "key20")  # the database says: past the limit
+    with commune.engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
+    writer = sqlite3.connect(commune.engine.url.database, isolation_level=None, timeout=60)
+    writer.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        started = time.monotonic()
+        for i in range(200):
+            with pytest.raises(QuotaExceeded) as refused:
+                failures.failed("192.0.2.66", f"flood{i}")
+            assert 1 <= refused.value.retry_after <= 61
+        assert time.monotonic() - started < 2  # not one wait for the writer
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with commune.engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
+    assert after == rows
+    failures.failed("198.51.100.3", "key0")  # another address is counted as before
