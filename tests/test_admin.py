@@ -294,7 +294,9 @@ def test_nobody_gives_an_equal_what_acts_as_them(admin: Admin, tmp_path: Path) -
     ):
         with pytest.raises(Forbidden, match=said.replace("dora", "(dora|eve)")) as refused:
             act()
-        assert "a cooperative admin from Ville A, or the operator can" in str(refused.value)
+        # Who can; for one being added, that adding them without a password is one's own.
+        assert "a cooperative admin from Ville A, or the operator" in str(refused.value)
+    assert "(add them without a password: a cooperative admin" in str(refused.value)
     assert admin.actor("dora").role == "member-admin" and not admin.user_exists("eve")
     assert {p["name"] for p in admin.keyable(actor=alice)} == {"alice", "bob"}
     # One's own, a higher role's, and the operator's stay.
@@ -760,6 +762,48 @@ def test_a_member_admin_changes_a_persons_caps_and_no_other_members(
     assert [r[1] for r in audit_rows(commune, 0)].count("user-quotas") == 1  # refusals: none
     assert [p["requests_per_day"] for p in admin.people() if p["name"] == "carol"] == [None]
     admin.set_user_quotas("alice", {"requests_per_day": 5})  # the operator may
+
+
+def test_two_member_admins_do_not_lift_each_others_caps(admin: Admin, commune: Commune) -> None:
+    """A member admin's caps are a cooperative admin's to set (docs/fr/cooperative.md: « un
+    administrateur de membre ne lève pas un plafond posé sur lui »), yet the town's second
+    member admin cleared them, and the first cleared the second's: the cap posed from above
+    was lifted in two steps. Between equals, caps are refused as one's own are; a cooperative
+    admin still sets them, and a member admin still those of the people below."""
+    admin.add_user("lea", member="Ville A", role="member-admin")
+    admin.add_user("dora", member="Ville A", role="cooperative-admin")
+    dora = admin.actor("dora")
+    admin.set_user_quotas("alice", {"requests_per_day": 10}, actor=dora)
+    lea = admin.actor("lea")
+    with pytest.raises(Forbidden, match="alice is member-admin, as lea is: their caps are set"):
+        admin.set_user_quotas("alice", {"requests_per_day": None}, actor=lea)
+    assert [p["requests_per_day"] for p in admin.people() if p["name"] == "alice"] == [10]
+    admin.set_user_quotas("bob", {"requests_per_day": 3}, actor=lea)  # a reader: hers to cap
+    admin.set_user_quotas("alice", {"requests_per_day": None}, actor=dora)
+    said = CliRunner().invoke(
+        cli,
+        ["--home", str(commune.settings.home), "user", "set", "lea", "--requests-per-day", "9"]
+        + ["--as", "alice"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert said.exit_code != 0
+    assert (
+        "lea est administrateur de membre, comme alice\u00a0: ses plafonds sont fixés par un "
+        "administrateur de la coopérative, comme les vôtres"
+    ) in said.output, said.output
+    assert "Traceback" not in said.output
+    # The page offers no form for an equal's caps, and says them as it says one's own.
+    from commune.api.app import create_app
+    from commune.govern.accounts import set_password
+    from tests.test_web import Browser
+
+    with commune.engine.begin() as conn:
+        set_password(conn, "lea", PASSWORD)
+    page = Browser(create_app(commune))
+    assert page.sign_in("lea", PASSWORD).status_code == 303
+    shown = page.get("/admin").page
+    assert 'aria-label="Changer les plafonds de bob"' in shown
+    assert 'aria-label="Changer les plafonds de alice"' not in shown
 
 
 def test_another_members_name_is_answered_as_an_unknown_one(admin: Admin, tmp_path: Path) -> None:

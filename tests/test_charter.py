@@ -2288,6 +2288,59 @@ def test_the_charter_s_own_keys_in_commune_toml_say_where_they_go(home, text, hi
     assert localise(str(exc.value), "fr").endswith(french), localise(str(exc.value), "fr")
 
 
+def test_the_server_purge_waits_for_a_writer_and_says_nothing(home, caplog):
+    """The server's hourly purge gave up at once on a write lock held a moment elsewhere (a
+    request writing its record, another worker's own purge at start): "database is locked",
+    a warning of six lines in the service's log, and the records kept for another hour. It
+    now waits for the lock, as every other write does (busy_timeout)."""
+    import logging
+    import sqlite3
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from commune.core import Commune
+
+    write_charter(home)  # retention_days = 30
+    with Commune(home) as c:
+        c.charter  # noqa: B018 -- in force, as at a server's start
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(decisions).values(
+                    created_at=datetime.now(UTC) - timedelta(days=400),
+                    route="ask",
+                    question=None,
+                    question_sha256="ab" * 32,
+                    language="fr",
+                    outcome="extractive",
+                    steps="[]",
+                    charter_sha256="cd" * 32,
+                )
+            )
+        raw = sqlite3.connect(home / "commune.db", isolation_level=None, check_same_thread=False)
+        raw.execute("BEGIN IMMEDIATE")  # another worker's write, under way
+        timer = threading.Timer(0.5, raw.rollback)
+        timer.start()
+        try:
+            with caplog.at_level(logging.WARNING, logger="commune"):
+                c.start_purger()
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    with c.engine.connect() as conn:
+                        if not conn.execute(select(func.count()).select_from(decisions)).scalar():
+                            break
+                    time.sleep(0.1)
+                c.stop_purger()
+        finally:
+            timer.join()
+            raw.close()
+        with c.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 0
+        assert not [r for r in caplog.records if r.name.startswith("commune")]
+
+
 def test_wrong_sign_ins_of_yesterday_are_purged_though_nobody_tried_since(home):
     """A wrong key's or password's rows (the digests of the address and the name claimed:
     an IPv4 address's SHA-256 is undone by trying the 4 billion of them) were deleted only

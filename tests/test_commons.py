@@ -723,6 +723,93 @@ def test_a_personal_data_takedown_erases_the_texts_and_a_licence_one_keeps_them(
     assert _stored(commune, zorglub)[2] == [False]
 
 
+def test_a_personal_data_takedown_leaves_no_word_of_it_in_the_index_files(commune, tmp_path):
+    """The search index's bases on disk kept the erased passages' terms (lexical/vocab.json)
+    and vectors after a personal-data takedown, and `commune reindex` left them in the base
+    it replaced (the one before the newest stays for other processes): "zorglub" could be
+    read in index/ for good. The takedown now rebuilds the index without them and removes
+    every base that held the document; searches still find the rest."""
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    q = tmp_path / "piscine.txt"
+    q.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+    commune.add([p, q], licence="etalab-2.0")
+    assert commune.search("Zorglub", k=3)  # a base on disk holds it
+    index = commune.settings.home / "index"
+
+    def held() -> list[str]:
+        return [
+            str(f.relative_to(index))
+            for f in index.rglob("*")
+            if f.is_file() and b"zorglub" in f.read_bytes().lower()
+        ]
+
+    assert held()
+    [zorglub] = [d["id"] for d in commune.documents() if "arretes" in d["source_uri"]]
+    commune.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+    assert held() == []
+    commune.reindex()
+    assert held() == []
+    assert [h.document_id for h in commune.search("piscine lundi", k=3)]
+    assert not [h for h in commune.search("Zorglub Marchandeau", k=3) if h.document_id == zorglub]
+    # Brought back by a corrected text: its new passages are no erased ones, and the next
+    # retirement rebuilds nothing.
+    p.write_text("Arrêté de stationnement. Un habitant de la rue a une place réservée.\n")
+    commune.add([p], licence="etalab-2.0")
+    [waiting] = commune.pending()
+    commune.review(waiting["id"], "approve", "corrigé")
+    commune.reindex()  # a base holding the document again, by its new passages
+    assert [h for h in commune.search("place réservée", k=3) if h.document_id == zorglub]
+    rebuilt = []
+    real = commune.reindex
+    commune.reindex = lambda *a, **k: rebuilt.append(1) or real(*a, **k)  # type: ignore[method-assign]
+    [pool] = [d["id"] for d in commune.documents() if "piscine" in d["source_uri"]]
+    commune.retire(pool, "périmé", category="outdated")
+    assert rebuilt == []
+
+
+def test_the_erased_file_added_again_elsewhere_is_erased_by_its_own_takedown(commune, tmp_path):
+    """The erased file added again under another address is held for a curator, its text and
+    original stored again. Retired in turn for personal data, it kept them: the takedown
+    spares a revision waiting for a curator (a corrected text may bring a document back), and
+    its only revision was one, so nothing was erased and the erasure said "done". A waiting
+    revision holding the very bytes an erasure removed is no correction: it is erased too."""
+    import shutil
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    commune.add([p], licence="etalab-2.0")
+    [first] = commune.documents()
+    commune.retire(first["id"], "l'adresse d'un habitant", category="personal-data")
+    again = tmp_path / "copie" / "arretes-2.txt"
+    again.parent.mkdir()
+    shutil.copy(p, again)
+    commune.add([again], licence="etalab-2.0")
+    [second] = [d["id"] for d in commune.documents() if d["id"] != first["id"]]
+    assert any("Zorglub" in t for t in _stored(commune, second)[0])  # held, stored again
+    commune.retire(second, "l'adresse d'un habitant, de nouveau", category="personal-data")
+    texts, vectors, files = _stored(commune, second)
+    assert not any("Zorglub" in t or "zorglub" in t for t in texts)
+    assert vectors == 0 and files == [False]
+    assert commune.pending() == []  # nothing blank left to approve
+    assert [d["title"] for d in commune.documents()] == [
+        f"document {first['id']}",
+        f"document {second}",
+    ]
+    assert [c for c in commune.check().checks if not c.ok] == []
+
+
+def test_retire_help_says_a_personal_data_takedown_erases_the_history(tmp_path):
+    """`commune retire --help` said "its history stays", a personal-data takedown's too, which
+    erases its texts and files: the operator read that the person stayed stored."""
+    for env, said in (
+        ({"LANGUAGE": "en"}, "but for personal data, whose texts and files are erased"),
+        ({"LANGUAGE": "fr"}, "sauf pour des données personnelles, dont les textes et"),
+    ):
+        out = CliRunner(env=env).invoke(cli, ["--home", str(tmp_path), "retire", "--help"])
+        assert out.exit_code == 0 and said in " ".join(out.output.split()), out.output
+
+
 def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, monkeypatch):
     """A crash between the takedown's commit and its files' deletion: the record says the
     erasure is pending, nothing of the text is served nor left in the passages, and the next
@@ -733,6 +820,7 @@ def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, m
     p.write_text(ZORGLUB, encoding="utf-8")
     commune.add([p], licence="etalab-2.0")
     [d] = commune.documents()
+    assert commune.search("Zorglub", k=1)  # a base on disk holds its words
 
     def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
@@ -750,6 +838,9 @@ def test_an_erasure_cut_short_is_finished_by_the_next_purge(commune, tmp_path, m
     with commune.engine.connect() as conn:
         assert erasure.pending(conn) == []
     assert commune.verify_audit().ok
+    # The search index's files too (`commune charter purge`, which commune check names).
+    index = commune.settings.home / "index"
+    assert not [f for f in index.rglob("*") if f.is_file() and b"zorglub" in f.read_bytes()]
 
 
 def test_an_original_that_cannot_be_deleted_leaves_the_erasure_pending(

@@ -395,3 +395,40 @@ def test_a_setting_of_the_wrong_type_is_said_in_the_operator_s_words(home, toml,
         r = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
         assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
         assert r.output.rstrip("\n").endswith(said), r.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "english", "french"),
+    [
+        (
+            "[limits]\nbody_seconds = 0\n",
+            "limits.body_seconds in commune.toml must be greater than 0, got 0",
+            "limits.body_seconds dans commune.toml doit être supérieur à 0, reçu 0",
+        ),
+        (
+            "[limits]\ngeneration_seconds = -5\n",
+            "limits.generation_seconds in commune.toml must not be negative, got -5",
+            "limits.generation_seconds dans commune.toml ne doit pas être négatif, reçu -5",
+        ),
+        (
+            "[limits]\nbody_seconds = 100000\n",
+            "must be at most 86400, got 100000",
+            "doit valoir au plus 86400, reçu 100000",
+        ),
+    ],
+)
+def test_a_number_refused_is_quoted_as_the_file_writes_it(home, toml, english, french):
+    """`body_seconds = 0` in commune.toml was refused with "got 0.0" (« reçu 0.0 »), a number
+    the operator never wrote, in Python's English notation inside a French line; the refusal
+    now quotes the number as the file writes it."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    (home / "commune.toml").write_text(toml)
+    for language, said in (("en_GB.UTF-8", english), ("fr_FR.UTF-8", french)):
+        r = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+        assert r.exit_code == 78 and r.output.count("\n") == 1, r.output
+        assert r.output.rstrip("\n").endswith(said), r.output

@@ -249,6 +249,45 @@ def test_a_configuration_error_stops_the_service_and_a_database_out_of_reach_doe
     assert out.exit_code == 2 and "2" not in prevented.split(), (out.exit_code, prevented)
 
 
+def test_a_database_url_that_can_never_open_stops_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong PostgreSQL password (a role or a database that does not exist) in
+    database_url, or a URL no driver here reads (mysql://, postgres://), stopped commune
+    serve with exit status 2, and commune.service started it again every 5 s, forever: the
+    same URL met the same refusal, a failed login in PostgreSQL's log each time, under a line
+    that said "running again will not help". They are configuration errors: exit 78, which
+    the unit does not restart. A server not up yet stays 2 (the test above)."""
+    import psycopg
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    [prevented] = _unit("commune.service").get("RestartPreventExitStatus", [""])
+    port = "18251"  # probed, never listened on: each start stops before
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise psycopg.OperationalError(
+            'connection failed: FATAL:  password authentication failed for user "commune"'
+        )
+
+    monkeypatch.setattr(psycopg, "connect", refused)
+    for url, said in (
+        ("postgresql+psycopg://commune:wrong@127.0.0.1/commune", "refuses this login"),
+        ("mysql://commune@127.0.0.1/commune", "SQLite (the default) or PostgreSQL"),
+        ("postgres://commune:pw@127.0.0.1/commune", "postgresql+psycopg://"),
+    ):
+        home = tmp_path / url.partition(":")[0]
+        home.mkdir()
+        (home / "commune.toml").write_text(f'database_url = "{url}"\n', "utf-8")
+        out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+            cli, ["--home", str(home), "serve", "--port", port]
+        )
+        assert said in out.output and out.output.count("\n") == 1, out.output
+        assert "wrong" not in out.output, out.output  # the password is never shown
+        assert str(out.exit_code) in prevented.split(), (url, out.exit_code, out.output)
+
+
 def _unit(name: str) -> dict[str, list[str]]:
     """A unit's keys and their values, in order (a key may repeat)."""
     keys: dict[str, list[str]] = {}

@@ -754,3 +754,30 @@ def test_the_french_charter_guide_quotes_what_the_commands_say(tmp_path, monkeyp
     hint = localise("fix the charter (docs/charter.md) and start again", "fr")
     [example] = [line for line in doc.splitlines() if line.startswith("erreur : /srv/commune/")]
     assert example.endswith(f"({hint})"), example
+
+
+def test_the_glossary_says_what_commune_does():
+    """docs/fr/glossaire.md told a clerk more than the code does: that no decision could be
+    rewritten unseen (a rewrite of the whole chain shows only against a head published
+    elsewhere), that the quotas and a response's energy are counted in tokens (one quota is;
+    the others are requests a day and Wh a month), that every gCO2e is at 52 g/kWh (this
+    machine's work only), that systemd restarts Commune whenever it stops (on a failure), and
+    that the exports and statements are JSON (a statement is CSV too)."""
+    import re
+
+    from commune.config import EnergySettings
+
+    said = " ".join((ROOT / "docs/fr/glossaire.md").read_text(encoding="utf-8").split())
+    assert "ne peut pas être effacée ou réécrite" not in said
+    assert "ne se voit que si l'empreinte de tête a été publiée ailleurs" in said
+    assert "les quotas et l'énergie d'une réponse se comptent en jetons" not in said
+    assert "jetons par mois (les autres en requêtes par jour et en Wh par mois)" in said
+    quotas = (ROOT / "src/commune/govern/quotas.py").read_text(encoding="utf-8")
+    assert all(f'"{q}"' in quotas for q in ("requests per day", "Wh per month"))
+    assert "tokens_per_month" in quotas
+    grid = EnergySettings().grid_gco2e_per_kwh
+    assert f"pour le travail de cette machine, {grid:g} g par kWh par défaut" in said
+    unit = (ROOT / "deploy/systemd/commune.service").read_text(encoding="utf-8")
+    assert re.search(r"^Restart=on-failure$", unit, re.MULTILINE)
+    assert "le relance s'il s'arrête sur une erreur" in said
+    assert "les exports, les relevés et les réponses de l'API sont en JSON" not in said

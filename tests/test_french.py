@@ -1171,3 +1171,236 @@ def test_one_french_word_for_out_of_date_and_for_a_modelled_figure_on_every_face
     )
     said = summary({"wh": 0.01, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
     assert "ecologits 0.11.3, modélisée\u00a0: gros (" in said, said
+
+
+def test_a_licence_ending_on_an_operator_is_refused_saying_why(home, tmp_path):
+    """`--licence "CC-BY-4.0 OR etalab-2.0 OR"`, its third licence forgotten, was stored as
+    "CC-BY-4.0 OR etalab-2.0" (license-expression drops an operator left at the end of a
+    chain of its kind), and "MIT OR" alone was « expression incomplète ou mal formée »: each
+    is refused, saying the operator lacks a licence, in either language."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence in (
+        "CC-BY-4.0 OR etalab-2.0 OR",
+        "mit and apache-2.0 and",
+        "(MIT OR Apache-2.0) AND",
+        "OR MIT",
+        "MIT OR",
+        "GPL-2.0-or-later WITH",
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        said = "chaque AND, OR ou WITH demande une licence de part et d'autre (donnez "
+        assert f"licence invalide '{licence}'\u00a0: {said}" in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        said = "each AND, OR or WITH needs a licence on either side (give "
+        assert f"invalid licence '{licence}': {said}" in en.stderr, en.stderr
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored
+
+
+def test_a_passage_is_a_passage_on_every_french_help_page():
+    """`commune reindex --help` and `commune check --help` said « extrait » for what every
+    other French face (the answers, the web's pages, the other help pages, the glossary)
+    calls a « passage »: one word for one thing."""
+    import click
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    def pages(command: click.Command, path: list[str]) -> list[list[str]]:
+        under = command.commands.values() if isinstance(command, click.Group) else []
+        return [path] + [p for c in under for p in pages(c, [*path, str(c.name)])]
+
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    said = {
+        " ".join(p): " ".join(runner.invoke(cli, [*p, "--help"]).output.split())
+        for p in pages(cli, [])
+    }
+    assert "vectorise chaque passage avec le" in said["reindex"], said["reindex"]
+    assert "chaque passage publié vectorisé" in said["check"], said["check"]
+    assert not [name for name, page in said.items() if "extrait" in page]
+
+
+def test_a_rights_holder_is_an_ayant_droit_on_every_french_face():
+    """A document retired for `rights` was « la demande d'un ayant droit » on its page's form
+    and in `commune retire --help`, but « droits d'un tiers » where the messages name the
+    category (an imported retirement, a copy held back, a takedown's reach); and `commune
+    add --tdm-reserved` named « le titulaire des droits » whom every other face calls
+    « l'ayant droit ». One word each."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.messages import localise
+
+    for english, french in (
+        (
+            "retired by the publisher of the dataset 'Mairie' on 2026-11-02: rights",
+            "retiré par l'éditeur du jeu de données 'Mairie' le 2026-11-02\u00a0: demande d'un "
+            "ayant droit",
+        ),
+        (
+            "the same file as a retired document (rights)",
+            "le même fichier qu'un document retiré (demande d'un ayant droit)",
+        ),
+        (
+            "a rights takedown reaches every copy of the file",
+            "un retrait pour demande d'un ayant droit atteint toutes les copies du fichier",
+        ),
+    ):
+        assert localise(english, "fr") == french
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    helped = " ".join(runner.invoke(cli, ["add", "--help"]).output.split())
+    assert "L'ayant droit s'est opposé à la fouille de textes" in helped, helped
+    assert "titulaire" not in helped
+    helped = " ".join(runner.invoke(cli, ["retire", "--help"]).output.split())
+    assert "rights (demande d'un ayant droit)" in helped, helped
+
+
+def test_a_licence_joined_by_a_sign_is_told_to_use_or_or_and(home, tmp_path):
+    """`--licence MIT/Apache-2.0`, as package metadata and web pages write a dual licence,
+    read « expression incomplète ou mal formée », leaving the person to guess: the reason
+    names the sign and says to write OR or AND instead, in either language ("GPL-2.0+",
+    SPDX's "or later", is still taken)."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, sign in (
+        ("MIT/Apache-2.0", "/"),
+        ("MIT, Apache-2.0", ","),
+        ("CC-BY-4.0 & etalab-2.0", "&"),
+        ("CC-BY-SA-4.0 + MIT", "+"),
+        ("MIT;Apache-2.0", ";"),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        said = (
+            f"licence invalide '{licence}'\u00a0: '{sign}' ne sert pas à joindre des licences, "
+            "écrivez OR (l'une ou l'autre) ou AND (les deux) (donnez "
+        )
+        assert said in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        said = f"'{sign}' does not join licences: write OR (either) or AND (both) (give "
+        assert f"invalid licence '{licence}': {said}" in en.stderr, en.stderr
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored
+    args = ["--home", str(home), "add", str(page), "--licence", "GPL-2.0+"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+
+
+def test_a_licenceref_name_with_a_space_is_told_how_to_write_it(home, tmp_path):
+    """`--licence "LicenseRef-Ville de Lyon"`, a cooperative's own licence named with its
+    spaces, read « inconnue de SPDX », which no LicenseRef- ever is to SPDX: the reason says
+    what a LicenseRef- name holds and the hint gives the name as it may be written, in either
+    language; "LicenseRef-" alone asks for a name."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, name, spelt in (
+        ("LicenseRef-Ville de Lyon", "LicenseRef-Ville de Lyon", "LicenseRef-Ville-de-Lyon"),
+        ("MIT OR LicenseRef-Montréal", "LicenseRef-Montréal", "LicenseRef-Montreal"),
+        ("licenseref-ville_lyon", "licenseref-ville_lyon", "LicenseRef-ville-lyon"),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        said = (
+            f"licence invalide '{licence}'\u00a0: {name} n'est pas un nom LicenseRef-, qui ne "
+            f"prend après LicenseRef- que des lettres, des chiffres, '.' et '-' (écrivez {spelt})"
+        )
+        assert said in fr.stderr and "SPDX" not in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        said = (
+            f"invalid licence '{licence}': {name} is not a LicenseRef- name: letters, digits, "
+            f"'.' and '-' only after LicenseRef- (write {spelt})"
+        )
+        assert said in en.stderr, en.stderr
+    args = ["--home", str(home), "add", str(page), "--licence", "LicenseRef-"]
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    assert (
+        "licence invalide 'LicenseRef-'\u00a0: LicenseRef- demande un nom après lui (nommez "
+        "votre propre licence comme LicenseRef-Ville-de-Lyon)"
+    ) in fr.stderr, fr.stderr
+    with Commune(home) as commune:
+        assert commune.documents() == []  # nothing stored
+
+
+def test_two_licences_side_by_side_or_a_second_with_are_said_as_such(home, tmp_path):
+    """`--licence "MIT Apache-2.0"` (the operator left out) and "GPL-2.0-or-later WITH
+    Classpath-exception-2.0 WITH LLVM-exception" (two exceptions) read « expression
+    incomplète ou mal formée »: each reason now says what is wrong, in either language."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from tests.conftest import make_home
+
+    make_home(home)
+    page = tmp_path / "marche.txt"
+    page.write_text("Le marché ouvre le mardi.", encoding="utf-8")
+    for licence, french, english in (
+        (
+            "MIT Apache-2.0",
+            "deux licences côte à côte, écrivez OR (l'une ou l'autre) ou AND (les deux) avant "
+            "Apache-2.0",
+            "two licences side by side: write OR (either) or AND (both) before Apache-2.0",
+        ),
+        (
+            "GPL-2.0-or-later WITH Classpath-exception-2.0 WITH LLVM-exception",
+            "WITH ne vient qu'une fois, entre une licence et son exception, comme dans "
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            "WITH comes once, between a licence and its exception, as in GPL-2.0-or-later WITH "
+            "Classpath-exception-2.0",
+        ),
+    ):
+        args = ["--home", str(home), "add", str(page), "--licence", licence]
+        fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+        assert fr.exit_code == 2, fr.output
+        assert f"licence invalide '{licence}'\u00a0: {french} (donnez " in fr.stderr, fr.stderr
+        en = CliRunner(env={"LANG": "en_US.UTF-8"}).invoke(cli, args)
+        assert f"invalid licence '{licence}': {english} (give " in en.stderr, en.stderr
+
+
+def test_the_payouts_fund_has_one_french_name_on_every_face(commune, home):
+    """The contributors' fund was « le fonds de rétribution » on the web's pages, but
+    « aucun fonds pour les contributeurs n'est fixé » from `commune payouts` and the API,
+    « le fonds des versements » in the error on its amount, and « le fonds des contributeurs »
+    in `commune payouts --help`: one name, « le fonds de rétribution », everywhere."""
+    from click.testing import CliRunner
+
+    from commune.api.app import create_app
+    from commune.cli import cli
+    from commune.text.messages import localise
+    from tests.conftest import make_person
+    from tests.test_web import browser
+
+    make_person(commune, "alice", "Ville A", "cooperative-admin")
+    runner = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    said = runner.invoke(cli, ["--home", str(home), "payouts", "--month", "2026-11"])
+    assert "aucun fonds de rétribution n'est fixé" in said.output, said.output
+    helped = " ".join(runner.invoke(cli, ["payouts", "--help"]).output.split())
+    assert "Répartir le fonds de rétribution du mois" in helped, helped
+    wrong = "the payouts fund must be a number of euros, got douze"
+    assert localise(wrong, "fr").startswith("le fonds de rétribution doit être")
+    page = browser(create_app(commune), "alice").get("/payouts").page
+    assert "Aucun fonds de rétribution n'est fixé" in page, page

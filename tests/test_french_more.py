@@ -403,7 +403,8 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home)
     assert "secret" not in down.stderr and "que la base tourne" in down.stderr
     (home / "commune.toml").write_text('database_url = "mysql://x/y"\n')
     driver = run(home, "check")
-    assert driver.exit_code == 2 and driver.stderr.count("\n") == 1, driver.stderr
+    # A URL no driver reads is a configuration error (exit 78), not restarted.
+    assert driver.exit_code == 78 and driver.stderr.count("\n") == 1, driver.stderr
     # Not PostgreSQL's driver to install (7b228e8): the URL Commune reads.
     assert "Commune's database is SQLite (the default) or PostgreSQL" in driver.stderr, (
         driver.stderr

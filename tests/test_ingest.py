@@ -1707,6 +1707,32 @@ def test_an_exclude_pattern_that_matches_no_file_is_said_after_the_run(tmp_path)
     assert "--exclude" not in right.stderr, right.stderr
 
 
+def test_an_exclude_pattern_naming_a_folder_link_or_an_empty_folder_is_no_slip(tmp_path):
+    # A link to a folder the walk does not follow (Archives -> /mnt/anciens), or a folder
+    # empty today, named by --exclude to be sure: the note said the pattern matched no file
+    # and to check its spelling, beside "1 link to a folder not followed" in the same run.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    (folder / "pv.txt").write_text("Le conseil municipal a voté le budget.")
+    (tmp_path / "anciens").mkdir()
+    (tmp_path / "anciens" / "vieux.txt").write_text("Un ancien compte rendu.")
+    (folder / "Archives").symlink_to(tmp_path / "anciens")
+    (folder / "a-trier").mkdir()
+    add = ["--home", str(tmp_path / "home"), "add", str(folder), "--licence", "etalab-2.0"]
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+        cli, [*add, "--exclude", "Archives", "--exclude", "a-trier", "--exclude", "archive"]
+    )
+    assert out.exit_code == 0, out.output
+    assert (
+        "note: the --exclude pattern 'archive' matched no file: check its spelling"
+        in out.stderr.splitlines()
+    ), out.stderr
+
+
 def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_document(
     tmp_path, monkeypatch
 ):
@@ -1840,3 +1866,254 @@ def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch)
     ), out.stderr
     with Commune(home) as c:
         assert len(c.documents()) == 1
+
+
+def test_an_add_stopped_by_a_locked_database_says_so_without_waiting_for_it_again(
+    tmp_path, monkeypatch
+):
+    # Another process holding the database's write lock past busy_timeout stopped the add
+    # with "database is locked"; the recording of the stopped run then waited for the same
+    # lock as long again, the add silent, before saying the first error. A database that
+    # failed is asked nothing more: its error is said at once.
+    import sqlite3
+
+    import sqlalchemy
+
+    import commune.ingest.pipeline as pipeline
+    import commune.store.db as db
+    from commune.core import Commune
+
+    wait_s = 3
+    pragmas = db._sqlite_pragmas
+
+    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    home = tmp_path / "home"
+    store, calls, failed = pipeline.store, [], []
+    holder = None
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal holder
+        calls.append(1)
+        if len(calls) == 2:  # another process takes the write lock and keeps it
+            holder = sqlite3.connect(home / "commune.db", isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+        try:
+            return store(*args, **kwargs)
+        except sqlalchemy.exc.OperationalError:
+            failed.append(time.monotonic())
+            raise
+
+    with Commune(home) as c:
+        c.add([folder / "pv-0.md"], collection="pv", licence="etalab-2.0")
+        monkeypatch.setattr(pipeline, "store", locked)
+        try:
+            with pytest.raises(sqlalchemy.exc.OperationalError, match="database is locked"):
+                c.add([folder], collection="pv", licence="etalab-2.0")
+            said = time.monotonic()
+        finally:
+            if holder is not None:
+                holder.rollback()
+                holder.close()
+    assert len(failed) == 1
+    # Said with nothing more than the exception's way up between: not after a second wait.
+    assert said - failed[0] < wait_s, said - failed[0]
+
+
+def test_an_add_stopped_midway_leaves_the_requests_running(commune, tmp_path, monkeypatch):
+    # An add stopped by an error kept its meter among the requests running as long as its
+    # traceback lived (a server keeps it in its log's record, a caller in a variable): every
+    # answer meanwhile had its CPU time divided by one more in its ledger row.
+    import commune.ingest.pipeline as pipeline
+    from commune.account.energy import _InFlight
+
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    store, calls = pipeline.store, []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the disk went away")
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store", failing)
+    running = _InFlight.running
+    with pytest.raises(RuntimeError, match="the disk went away") as stopped:
+        commune.add([folder], collection="pv", licence="etalab-2.0")
+    assert stopped.value.__traceback__ is not None  # kept, as a log record keeps it
+    assert _InFlight.running == running
+    [entry] = [e for e in commune.audit_entries() if e["action"] == "add-stopped"]
+    assert json.loads(entry["details"])["why"] == "the disk went away"
+
+
+def test_an_add_the_ray_cluster_refuses_before_storing_anything_writes_nothing(
+    tmp_path, monkeypatch
+):
+    # A cluster refused at once (half a CPU; out of reach; Ray not installed) stopped the add
+    # before it stored a thing, and 62bdb91d recorded it all the same: an ingest run of
+    # nothing, a ledger row billing the collection's member for the refusal, and an
+    # add-stopped entry in the audit log. A refused add writes nothing, as a refused upload
+    # or question counts none and a folder with nothing to read writes nothing.
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store.schema import audit_log, ingest_runs, usage
+
+    class Half(_LocalRay):
+        def cluster_resources(self) -> dict[str, float]:
+            return {"CPU": 0.5}
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    home = tmp_path / "h"
+    add = ["--home", str(home), "add", str(folder), "--collection", "pv"]
+    assert CliRunner().invoke(cli, [*add, "--licence", "etalab-2.0"]).exit_code == 0
+
+    def rows():  # type: ignore[no-untyped-def]
+        with Commune(home) as c, c.engine.connect() as conn:
+            return tuple(
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (ingest_runs, usage, audit_log)
+            )
+
+    before = rows()
+    (folder / "budget.md").write_text("# Budget\n\nLe budget primitif est adopté.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Half())
+    out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:6379"])
+    assert out.exit_code == 2, out.output
+    assert "has 0.5 CPU, less than the one a worker needs" in out.stderr, out.stderr
+    assert rows() == before
+
+
+def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatch):
+    # Ctrl-C while a window's job ran on a real cluster: above "interrupted before the first
+    # file" came sixty lines of Ray Data's traceback ("Ray has not been started yet"). Since
+    # 70c178f7 the job's rows are read on a thread of their own, which the add's shutdown
+    # of Ray left inside Ray Data, whose log said its failure. Reproduced on a real head
+    # node; Ray Data is played here as it behaved: its logger has a console handler of its
+    # own, and its reading thread logs its failure once Ray is shut down under it.
+    import logging
+    import sys
+    import threading
+
+    from click.testing import CliRunner
+
+    import commune.ingest.distributed as distributed
+    from commune.cli import cli
+
+    ray_data = logging.getLogger("ray.data")
+    level, handlers = ray_data.level, list(ray_data.handlers)
+
+    class Stopped(_LocalRay):
+        def __init__(self) -> None:
+            super().__init__()
+            self.looks, self.down, self.logged = 0, threading.Event(), threading.Event()
+            ray_data.addHandler(logging.StreamHandler(sys.stderr))  # as importing ray.data
+
+        def cluster_resources(self) -> dict[str, float]:
+            self.looks += 1
+            if self.looks == 2:  # the add's second look, while the job's rows are awaited
+                raise KeyboardInterrupt
+            return {"CPU": 2.0}
+
+        def shutdown(self) -> None:
+            self.down.set()
+            self.logged.wait(10)
+
+        def from_items(self, items):  # type: ignore[no-untyped-def]
+            ray = self
+
+            def rows():  # type: ignore[no-untyped-def]
+                ray.down.wait(10)
+                try:
+                    raise RuntimeError("Ray has not been started yet")
+                except RuntimeError:
+                    logging.getLogger("ray.data.exceptions").exception("Full stack trace:")
+                finally:
+                    ray.logged.set()
+                yield from ()
+
+            job = type("Rows", (), {"iter_rows": staticmethod(rows)})()
+            return type("Job", (), {"map_batches": lambda *a, **k: job})()
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    monkeypatch.setattr(distributed, "connect", lambda address: Stopped())
+    monkeypatch.setattr(distributed, "WATCH_SECONDS", 0.05)
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--licence", "etalab-2.0"]
+    try:
+        out = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, [*add, "--ray", "127.0.0.1:1"])
+    finally:
+        ray_data.handlers[:] = handlers
+        ray_data.setLevel(level)
+    assert out.exit_code == 130, out.output
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("interrupted before the first file")
+
+
+def test_ctrl_c_while_another_process_holds_the_database_ends_the_add_within_a_second(
+    tmp_path, monkeypatch
+):
+    # `commune add` silent, waiting for a write lock another process held (a long purge, a
+    # sqlite3 shell left in a transaction): Ctrl-C, and the recording of the stopped run
+    # waited for the same lock, busy_timeout's 30 s, silent again, before the add ended.
+    # The record of a stopped run waits a second at most: the person asked to stop.
+    import sqlite3
+
+    import commune.ingest.pipeline as pipeline
+    import commune.store.db as db
+    from commune.core import Commune
+
+    wait_s = 3
+    pragmas = db._sqlite_pragmas
+
+    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    home = tmp_path / "home"
+    store, calls, pressed = pipeline.store, [], []
+    holder = None
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal holder
+        calls.append(1)
+        if len(calls) == 2:  # another process holds the write lock; the person presses Ctrl-C
+            holder = sqlite3.connect(home / "commune.db", isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            pressed.append(time.monotonic())
+            raise KeyboardInterrupt
+        return store(*args, **kwargs)
+
+    with Commune(home) as c:
+        c.add([folder / "pv-0.md"], collection="pv", licence="etalab-2.0")
+        monkeypatch.setattr(pipeline, "store", locked)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                c.add([folder], collection="pv", licence="etalab-2.0")
+            ended = time.monotonic()
+        finally:
+            if holder is not None:
+                holder.rollback()
+                holder.close()
+    # Not after busy_timeout's wait (3 s here, 30 s in a home).
+    assert ended - pressed[0] < wait_s, ended - pressed[0]

@@ -450,7 +450,8 @@ def test_a_command_on_a_database_that_refuses_the_login_says_which_setting(
         "fr": "PostgreSQL tourne mais refuse cette connexion\u00a0: vérifiez database_url dans "
         "commune.toml (l'utilisateur, le mot de passe, le nom de la base)",
     }[language]
-    assert out.exit_code == 2 and said in out.output, out.output
+    # A configuration error (exit 78): commune.service does not restart it (test_deploy.py).
+    assert out.exit_code == 78 and said in out.output, out.output
     assert 'database "nosuchbase" does not exist' in out.output
     assert "Traceback" not in out.output and "that it runs" not in out.output
 
@@ -621,3 +622,15 @@ def test_migrate_to_a_relative_sqlite_path_puts_the_copy_in_the_home(home, tmp_p
     assert (home / "moved.db").is_file() and not (elsewhere / "moved.db").exists()
     after = runner.invoke(cli, ["--home", str(home), "member", "list"])
     assert after.exit_code == 0 and "Ville A" in after.output, after.output
+
+
+def test_migrate_s_help_says_an_upgrade_does_not_need_it():
+    """An operator upgrading looked for the command that migrates the schema and found
+    `commune migrate`, which asks for --to and moves the database to another server; its
+    help now says an upgrade's schema changes come by themselves, with `commune check`."""
+    for language, said in (
+        ("fr_FR.UTF-8", "Pas pour une mise à jour"),
+        ("en_GB.UTF-8", "Not for an upgrade"),
+    ):
+        r = CliRunner(env={"LANG": language}).invoke(cli, ["migrate", "--help"])
+        assert r.exit_code == 0 and said in r.output and "commune check" in r.output, r.output

@@ -363,12 +363,12 @@ def test_an_amount_takes_a_decimal_comma_and_a_huge_one_is_refused_in_one_line()
         as_amount("1e40", "the payouts fund")
     # Grouped as French writes it: "1,000,000,000,000 euros" was said in French as it stood.
     assert localise(str(huge.value), "fr") == (
-        "le fonds des versements doit être d'au plus 1\u202f000\u202f000\u202f000\u202f000 "
+        "le fonds de rétribution doit être d'au plus 1\u202f000\u202f000\u202f000\u202f000 "
         "euros, reçu 1e40"
     )
     with pytest.raises(InvalidRequest) as words:
         as_amount("douze", "the payouts fund")
-    assert localise(str(words.value), "fr").startswith("le fonds des versements doit être")
+    assert localise(str(words.value), "fr").startswith("le fonds de rétribution doit être")
 
 
 def test_contributors_whose_names_meet_in_a_file_name_keep_a_file_each(tmp_path) -> None:
@@ -913,3 +913,20 @@ def test_the_payout_pages_french_labels_keep_their_colon_on_their_line() -> None
         said = page.replace("Zoé : ? ;", "")  # a contributor's name stays as it is written
         assert "\u00a0: " in said and not ORDINARY_SPACE.findall(said), said
         assert "Zoé : ? ;" in page
+
+
+def test_the_payouts_refusal_says_where_ones_own_payout_is(commune) -> None:  # type: ignore[no-untyped-def]
+    """A town hall's member admin who opened /payouts (docs/fr/retributions.md names it) read
+    that it was the cooperative admins' and to ask them, with nothing on where her own share
+    was: the guide says it is on her « Compte » page, the refusal did not. It says so now."""
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    make_person(commune, "sandrine", "Ville A", "member-admin")
+    b = Browser(create_app(commune))
+    assert b.sign_in("sandrine").status_code == 303
+    r = b.get("/payouts", headers={"Accept-Language": "fr"})
+    assert r.status_code == 403
+    own = "Votre propre rétribution, ce mois-ci à ce jour, est sur votre page «\u00a0Compte\u00a0»."
+    assert own in r.page, r.page
+    assert 'href="/account"' in r.page  # the menu's « Compte »

@@ -75,8 +75,11 @@ class Cluster:
     in its own session: stopping them ends this cluster's processes and no other Ray's
     (`ray stop` would end every Ray on the machine)."""
 
-    def __init__(self, logs: Path, head_cpus: int = 1) -> None:
+    def __init__(
+        self, logs: Path, head_cpus: int = 1, head_env: dict[str, str] | None = None
+    ) -> None:
         self.head_cpus = head_cpus
+        self.head_env = head_env or {}
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -87,7 +90,8 @@ class Cluster:
         self.nodes: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def _start(self, name: str, *args: str) -> None:
-        cpus = self.head_cpus if "--head" in args else 1
+        head = "--head" in args
+        cpus = self.head_cpus if head else 1
         common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", "--disable-usage-stats"]
         with open(self.logs / f"{name}.log", "wb") as log:  # Ray's chatter, kept off the output
             proc = subprocess.Popen(
@@ -95,7 +99,11 @@ class Cluster:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 # A test cluster has nothing to drain on shutdown: no 30 s wait for it.
-                env={**env(), "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"},
+                env={
+                    **env(),
+                    "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",
+                    **(self.head_env if head else {}),
+                },
                 start_new_session=True,
             )
         self.nodes.append((name, proc))
@@ -393,7 +401,10 @@ def test_every_worker_lost_mid_job_ends_the_add_in_one_line(tmp_path):
     for i in range(60):  # enough embedding work for the job to be running at the kill
         sentences = " ".join(f"Le conseil délibère sur le point {i}.{j}." for j in range(400))
         (folder / f"note-{i:02d}.md").write_text(f"# Note {i}\n\n{sentences}")
-    c = Cluster(tmp_path, head_cpus=0)
+    # The head finds a node dead after 3 failed looks a second apart, not Ray's 5 looks 3 s
+    # apart: a killed node refuses at once, and a live one still has 10 s for each look.
+    quick = {"RAY_health_check_period_ms": "1000", "RAY_health_check_failure_threshold": "3"}
+    c = Cluster(tmp_path, head_cpus=0, head_env=quick)
     try:
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -403,11 +414,13 @@ def test_every_worker_lost_mid_job_ends_the_add_in_one_line(tmp_path):
                 if attempt == ATTEMPTS:
                     raise
                 c.stop()
-                c = Cluster(tmp_path, head_cpus=0)
+                c = Cluster(tmp_path, head_cpus=0, head_env=quick)
                 time.sleep(20)
+        # The waits shortened: the same code, a test's patience. The line that says the
+        # wait starts comes first whatever its length (_watched).
         run = (
-            "import sys, commune.ingest.distributed as d; d.JOIN_SECONDS = 10; "
-            "d.WATCH_SECONDS = 1; from commune.cli import cli; sys.exit(cli())"
+            "import sys, commune.ingest.distributed as d; d.JOIN_SECONDS = 3; "
+            "d.WATCH_SECONDS = 0.5; from commune.cli import cli; sys.exit(cli())"
         )
         with open(tmp_path / "add.err", "w+") as err:
             add = subprocess.Popen(
@@ -441,14 +454,14 @@ def test_every_worker_lost_mid_job_ends_the_add_in_one_line(tmp_path):
     assert add.returncode == 2, stderr
     assert (
         f"the Ray cluster at {c.address} lost its worker nodes during the job: waiting up to "
-        "10 s for one to join"
+        "3 s for one to join"
     ) in stderr, stderr
     assert (
         stderr.strip()
         .splitlines()[-1]
         .startswith(
             f"error: the Ray cluster at {c.address} has no CPU to work on: its worker nodes left "
-            "during the job and none joined in 10 s, "
+            "during the job and none joined in 3 s, "
         )
     ), stderr
     assert "Traceback" not in stderr

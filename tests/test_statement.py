@@ -129,12 +129,14 @@ def test_a_floor_that_cannot_hold_is_said_not_silent(three, tmp_path):
     export(stmt, tmp_path / "out")
     html = (tmp_path / "out" / "statement-2026-11-ville-a.html").read_text()
     assert "chaque membre en paie une part égale" in html and "every member pays" in html
+    from commune.text import numbers
     from commune.web import i18n  # /statement says it in the page's language
 
     i18n.use("fr")
     on_the_page = i18n.translate(stmt.notices[0])
     assert on_the_page.startswith("le plancher de 500,00 EUR pour chacun des 3"), on_the_page
-    assert f"({pool} EUR)" in on_the_page
+    # The page groups its thousands, as its table does: « 1 300,01 ».
+    assert f"({numbers.number(float(stmt.fixed_total), 2, 'fr')} EUR)" in on_the_page
     i18n.use("en")
 
 
@@ -932,3 +934,42 @@ def test_an_issued_months_figures_do_not_hang_on_the_order_the_database_groups_m
             )
             digests.add(st.digest(st.build_statement(conn, settings, "2026-10")))
         assert len(digests) == 1
+
+
+def test_the_statement_page_says_the_operator_changes_the_settings(tmp_path):
+    """A town hall's member admin read on /statement « baissez floor_eur dans la section
+    [cooperative] de commune.toml » and « ajoutez des membres avec commune member add »: a
+    file and a command she does not have, as if the next step were hers; and « 1300,00 EUR »
+    in those notes beside « 1 300,00 EUR » in the table. The page says that the operator does
+    it, and writes the amounts as the table does."""
+    import html
+    import re
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import make_person
+    from tests.test_web import Browser
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(
+        "[cooperative]\nserver_cost_eur_month = 1300\nfloor_eur = 900\n", encoding="utf-8"
+    )
+    with Commune(home) as c:
+        make_person(c, "sandrine", "Mairie de Valbois", "member-admin")
+        with c.engine.begin() as conn:
+            add_member(conn, "Agglo du Val")
+        sandrine = Browser(create_app(c))
+        sandrine.sign_in("sandrine")
+        notes = []
+        for month in ("", "2020-01"):
+            page = sandrine.get(f"/statement?month={month}", headers={"Accept-Language": "fr"})
+            shown = re.findall(r'<p class="notice" role="note">(.*?)</p>', page.text)
+            notes += [html.unescape(n) for n in shown]
+    floor = next(n for n in notes if n.startswith("Le plancher"))
+    nobody = next(n for n in notes if n.startswith("Aucun membre"))
+    assert "baissez" not in floor and "l'opérateur baisse floor_eur" in floor, floor
+    assert "ajoutez" not in nobody and "l'opérateur ajoute des membres" in nobody, nobody
+    assert "900,00\u00a0EUR" not in floor and "900,00 EUR" in floor, floor
+    assert "(1\u202f300,00 EUR)" in floor, floor
+    assert "ses 1\u202f300,00 EUR" in nobody, nobody

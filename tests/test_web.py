@@ -720,6 +720,11 @@ def test_a_curator_retires_a_document_from_its_page_and_its_contributor_reads_wh
     cyril = browser(app, "cyril")
     page = cyril.get(address).page
     assert 'action="' + address + '/retire"' in page and "Retirer ce document" in page
+    # Its help said "its history stays" for every category, a personal-data takedown too,
+    # which erases the texts and files (store/erasure.py).
+    assert "sauf pour des données personnelles, dont les textes et les fichiers sont effacés" in (
+        page
+    )
     r = cyril.post(f"{address}/retire", {"reason": " ", "category": "outdated"})
     assert r.status_code == 400 and 'id="retire-error"' in r.page and "Donnez une raison" in r.page
     assert '<option value="outdated" selected>' in r.page  # what was chosen is kept
@@ -1646,6 +1651,45 @@ def test_the_contribute_page_says_a_new_collection_is_private_to_the_members_peo
     assert "brouillons-ville-a" not in browser(app, "carol").get("/commons").page
 
 
+def test_a_persons_caps_read_as_the_page_writes_numbers_and_save_as_shown(app, commune):
+    """A town hall's admin typed « 1,5 » Wh for a clerk: the field showed it back as « 1.5 »,
+    the English way, beside « 2,5 » in the members' table. A cap of 2 000 000 tokens is shown
+    grouped, and the row sent back as shown keeps every cap."""
+    import re
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "paul", "Ville C", "contributor")
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    typed = {"user": "paul", "requests_per_day": "", "tokens_per_month": "2000000"}
+    r = mona.post("/admin/users/caps", typed | {"wh_per_month": "1,5"})
+    assert r.status_code == 303
+    page = mona.get("/admin").page
+    shown = dict(
+        re.findall(r'name="(\w+_per_\w+)"[^>]*title="[^"]* de paul" value="([^"]*)"', page)
+    )
+    assert shown == {
+        "requests_per_day": "",
+        "tokens_per_month": "2\u202f000\u202f000",
+        "wh_per_month": "1,5",
+    }, shown
+    r = mona.post("/admin/users/caps", {"user": "paul", **shown})  # sent back as shown
+    assert r.status_code == 303, r.page
+    [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
+    assert (paul["tokens_per_month"], paul["wh_per_month"]) == (2000000, 1.5)
+    english = {"Accept-Language": "en"}
+    mona.post("/language", {"language": "en", "next": "/admin"})
+    page = mona.get("/admin", headers=english).page
+    shown = dict(
+        re.findall(r'name="(\w+_per_\w+)"[^>]*title="[^"]* of paul" value="([^"]*)"', page)
+    )
+    assert shown["tokens_per_month"] == "2,000,000" and shown["wh_per_month"] == "1.5", shown
+    r = mona.post("/admin/users/caps", {"user": "paul", **shown}, headers=english)
+    assert r.status_code == 303, r.page
+    [paul] = [u for u in commune.admin.people() if u["name"] == "paul"]
+    assert (paul["tokens_per_month"], paul["wh_per_month"]) == (2000000, 1.5)
+
+
 def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, commune):
     """`commune user set` had no form: member admins, who mostly use the pages, could not
     lower a heavy user's caps. The page's form makes the same library call, with the same
@@ -1670,7 +1714,7 @@ def test_a_member_admin_changes_a_persons_caps_on_the_administration_page(app, c
         12.5,
     )
     page = mona.get("/admin?done=caps").page
-    assert "Plafonds changés." in page and 'value="100"' in page and 'value="12.5"' in page
+    assert "Plafonds changés." in page and 'value="100"' in page and 'value="12,5"' in page
     with commune.engine.connect() as conn:
         last = entries(conn, limit=1000)[-1]
     assert (last["actor"], last["action"], last["subject"]) == ("mona", "user-quotas", "user paul")

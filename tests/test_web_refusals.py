@@ -276,3 +276,52 @@ def test_a_sign_in_over_plain_http_from_another_machine_says_why_it_cannot_work(
     https.cookies.clear()
     r = https.post("/signin", data={"csrf": token, "user": "alice", "password": "x", "next": "/"})
     assert r.status_code == 403 and "a expiré" in r.text
+
+
+def test_a_key_revoked_twice_is_said_on_its_page_not_as_an_address_not_found(app, commune):  # noqa: F811
+    """An admin who clicked « Révoquer » twice (or after another admin had) got a page apart,
+    « Introuvable : Aucune clé active d'identifiant 2 (vérifiez l'adresse, ou repartez de la
+    page Communs) »: an id the page never shows, an address she never typed, and the keys'
+    table out of reach. The page of the keys comes back, saying the key is no longer active."""
+    make_person(commune, "sandrine", "Ville A", "member-admin")
+    make_person(commune, "marc", "Ville A", "contributor")
+    kid, _ = commune.admin.create_key("marc", label="accueil")
+    sandrine = browser(app, "sandrine")
+    for back, page in (("admin", "/admin"), ("account", "/account")):
+        sandrine.get(page)
+        first = sandrine.post(f"/keys/{kid}/revoke", {"back": back})
+        assert first.status_code == 303
+        sandrine.get(page)  # a second tab, still showing the button
+        r = sandrine.post(f"/keys/{kid}/revoke", {"back": back})
+        assert r.status_code == 404
+        said = r.page.split('id="revoke-error">')[1].split("</p>")[0]
+        assert said == (
+            "Cette clé n'est plus active\u00a0: elle a déjà été révoquée (le tableau des clés "
+            "donne l'état de chacune)."
+        ), said
+        assert "Communs" not in said and "adresse" not in said
+        assert "Clés d'API" in r.page  # the keys' table is there
+        if back == "account":
+            assert "Changer votre mot de passe" in r.page
+        kid, _ = commune.admin.create_key("sandrine", label="test")
+
+
+def test_an_equal_added_with_a_password_is_told_to_add_them_without(app, commune):  # noqa: F811
+    """A member admin who added a second member admin with a password was told that only a
+    higher role gives them one, « (un administrateur de la coopérative issu de Ville A, ou
+    l'opérateur, le peut) », as if adding them were not hers to do: the guide says she adds
+    them without a password. The refusal now says that next step."""
+    make_person(commune, "sandrine", "Ville A", "member-admin")
+    sandrine = browser(app, "sandrine")
+    sandrine.get("/admin")
+    typed = {"name": "lea", "member": "Ville A", "role": "member-admin"}
+    r = sandrine.post("/admin/users", typed | {"password": "un mot de passe assez long"})
+    assert r.status_code == 403
+    said = r.page.split('id="user-error">')[1].split("</p>")[0]
+    assert said.endswith(
+        "(ajoutez cette personne sans mot de passe\u00a0: un administrateur de la coopérative "
+        "issu de Ville A, ou l'opérateur, lui en donne un ensuite)."
+    ), said
+    assert "lea" not in {p["name"] for p in commune.admin.people()}
+    r = sandrine.post("/admin/users", typed | {"password": ""})
+    assert r.status_code == 303

@@ -859,6 +859,8 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             continue
         if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
             value = tuple(value)  # a TOML list of strings (web.trusted_proxies)
+        # A refusal quotes the number as the file writes it: "got 0", not Python's "got 0.0".
+        written = value
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
@@ -868,25 +870,26 @@ def _section(name: str, cls: type, raw: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):  # TOML's nan passes every comparison below
                 raise ConfigError(
-                    f"{name}.{key} in {CONFIG_FILE} must be a finite number, got {value}"
+                    f"{name}.{key} in {CONFIG_FILE} must be a finite number, got {written}"
                 )
             # Settings that default to 0 (a floor) may be 0; the others must be positive.
             where = f"{name}.{key}"
             if getattr(defaults, key) > 0 and value <= 0 and where not in _MAY_BE_ZERO:
                 raise ConfigError(
-                    f"{name}.{key} in {CONFIG_FILE} must be greater than 0, got {value}"
+                    f"{name}.{key} in {CONFIG_FILE} must be greater than 0, got {written}"
                 )
             if value < 0:
                 raise ConfigError(
-                    f"{name}.{key} in {CONFIG_FILE} must not be negative, got {value}"
+                    f"{name}.{key} in {CONFIG_FILE} must not be negative, got {written}"
                 )
             if where in _AT_MOST and value > _AT_MOST[where]:
                 raise ConfigError(
-                    f"{name}.{key} in {CONFIG_FILE} must be at most {_AT_MOST[where]}, got {value}"
+                    f"{name}.{key} in {CONFIG_FILE} must be at most {_AT_MOST[where]}, "
+                    f"got {written}"
                 )
             if where in _AT_MOST_ONE and value > 1:
                 raise ConfigError(
-                    f"{name}.{key} in {CONFIG_FILE} is a share: between 0 and 1, got {value}"
+                    f"{name}.{key} in {CONFIG_FILE} is a share: between 0 and 1, got {written}"
                 )
         if f"{name}.{key}" in _WORDS and not (value.strip() and _one_word(value)):
             # Written after every amount ("1300.00 EUR"): empty, a statement read "1300.00 "

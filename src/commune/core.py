@@ -283,9 +283,12 @@ class Commune:
         the web sessions ended, the erasures a crash left pending). The request path purges
         only when someone asks, so a home nobody asked kept its records past the retention:
         on SQLite the nightly `commune backup` purges it, but on PostgreSQL the nightly unit
-        runs pg_dump, which is not Commune's, and nothing did. Nothing it meets stops the
-        server: an invalid charter.toml (its load says so in the log) or a write lock another
-        process holds (not waited for) leaves it to the next time. Stopped by close()."""
+        runs pg_dump, which is not Commune's, and nothing did. A write lock held elsewhere
+        (a request writing its record, another worker's purge at start) is waited for, as
+        every write waits (busy_timeout): given up at once, it left the records another hour
+        and a "database is locked" warning in the log. Nothing it meets stops the server: an
+        invalid charter.toml (its load says so in the log) or a lock held past the wait
+        leaves it to the next time. Stopped by close()."""
         import logging
 
         from sqlalchemy.exc import SQLAlchemyError
@@ -301,7 +304,7 @@ class Commune:
         def run() -> None:
             while True:
                 try:
-                    self.charters.purge(actor="charter", wait=False)
+                    self.charters.purge(actor="charter")
                 except (CommuneError, SQLAlchemyError, OSError) as exc:
                     log.warning("purge past the retention not done, tried again later: %s", exc)
                 if self._stop_purge.wait(every):
@@ -444,7 +447,11 @@ class Commune:
         )
 
     def purge_decisions(self) -> int:
-        return self.charters.purge(actor="operator")
+        """`commune charter purge`: what is past the retention, the erasures a crash left
+        pending, and the erased passages a base of the search index still holds."""
+        gone = self.charters.purge(actor="operator")
+        self._forget_erased()
+        return gone
 
     def transparency(self) -> dict[str, Any]:
         from commune.answering import refusal
@@ -1220,7 +1227,37 @@ class Commune:
         finished. Returns the erasures finished."""
         from commune.store.erasure import finish
 
-        return finish(self.engine, self.settings.home)
+        finished = finish(self.engine, self.settings.home)
+        self._forget_erased()
+        return finished
+
+    def _forget_erased(self) -> None:
+        """Rebuild the search index without the erased documents when a base on disk still
+        holds them, and remove every base that does. A base keeps its passages' terms in
+        lexical/vocab.json, their vectors and its vocabulary's words: the erased name was
+        read there for good, `commune reindex` keeping the base it replaced (the one before
+        the newest stays for the other processes). Nothing found, nothing done: a few
+        folder names and each base's chunk column. A failure (a full disk) leaves them
+        to the next retirement, purge or server start, said in the log."""
+        import logging
+
+        from commune.index.catalog import bases_holding, remove_bases
+        from commune.store.erasure import erased_passages
+
+        index_dir = self.settings.index_dir
+        try:
+            with self.engine.connect() as conn:
+                erased = erased_passages(conn)
+            if not bases_holding(index_dir, erased):
+                return
+            self.reindex()  # searchable passages only: the erased documents are retired
+            remove_bases(self.engine, bases_holding(index_dir, erased))
+        except Exception as exc:  # noqa: BLE001 -- the takedown is done and committed
+            logging.getLogger("commune.index").warning(
+                "the search index still holds an erased document's words until the next "
+                "retirement, purge or server start: %s",
+                exc,
+            )
 
     def set_curation_rules(
         self, collection: str, approvals: int, role: str | None, actor: Actor = OPERATOR

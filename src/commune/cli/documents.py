@@ -516,7 +516,8 @@ def retire(
     keep_copies: bool,
     as_user: str | None,
 ) -> None:
-    """Retire a document: it is no longer retrieved; its history stays."""
+    """Retire a document: it is no longer retrieved; its history stays, but for personal
+    data, whose texts and files are erased."""
     copies = commune_of(ctx).retire(
         document_id,
         reason=reason,

@@ -200,8 +200,8 @@ def check(ctx: click.Context) -> None:
     charter.toml valid; in commune.toml, the embedders and the default model it names known
     here, default_collection a collection here or a name a new one may take, and every
     collection [answer.refusal_thresholds] names here. Exit 1 when a check fails, 78 when
-    commune.toml is not valid, 2 when the database cannot be opened (one line says why);
-    nothing is changed."""
+    commune.toml is not valid or PostgreSQL refuses its login, 2 when the database cannot be
+    opened otherwise (one line says why); nothing is changed."""
     report = commune_of(ctx).check()
     language = from_environment(os.environ)
     for c in report.checks:
@@ -561,7 +561,10 @@ def migrate(ctx: click.Context, target: str, no_switch: bool) -> None:
     Every table is copied in batches, then verified row by row (counts and checksums). An
     interrupted run resumes where it stopped. Only a verified copy becomes the home's
     database (commune.toml's database_url; the old file kept as commune.toml.bak). Stop
-    `commune serve` first: writes made during the copy fail the verification."""
+    `commune serve` first: writes made during the copy fail the verification.
+
+    Not for an upgrade: a new version changes its database's schema itself, the first time
+    a command opens it (`commune check`, docs/operations.md section 4)."""
     from commune.store.migrate import Migration, switch
 
     commune = commune_of(ctx)

@@ -383,12 +383,21 @@ def require_act_as(
     role: str,
     member: str | None,
     commands: str = "commune user password, commune key create",
+    *,
+    adding: bool = False,
 ) -> None:
     """Refuse unless ``actor`` may give ``user`` (of ``role``, in ``member``) what acts as
-    them (policy.can_act_as), saying who may, and with which ``commands``."""
+    them (policy.can_act_as), saying who may, and with which ``commands``. ``adding``: the
+    person is being added with a password, which adding them without needs no one else."""
     decision = can_act_as(actor, user, role)
     if not decision:
         who = who_acts_for(role, member)
+        if adding:
+            # A member admin told only "a cooperative admin …, or the operator, can" read
+            # adding an equal as not hers to do; it is, without the password.
+            then = f"{who}, then gives them one" if "," in who else f"{who} then gives them one"
+            step = f"add them without a password: {then}"
+            raise Forbidden(decision.reason, step, field_hint=step)
         raise Forbidden(decision.reason, f"{who} can: {commands}", field_hint=f"{who} can")
 
 

@@ -23,6 +23,7 @@ from commune.govern.policy import (
     Role,
     allowed,
     can_act_as,
+    can_cap,
     can_give_credentials,
     require,
 )
@@ -147,6 +148,9 @@ class Admin:
                     "your own caps are set by a cooperative admin",
                     "ask one of them to change them",
                 )
+            capped = can_cap(actor, user, members.actor_for(conn, user).role)
+            if user != actor.user and not capped:
+                raise capped.refusal()
             before = members.set_user_quotas(conn, user, quotas)
             audit.append(
                 conn, actor.user, "user-quotas", f"user {user}", before=before, after=quotas
@@ -216,7 +220,7 @@ class Admin:
                 accounts.require_credentials_in(conn, actor, member)
                 # and one of a role below theirs: an equal made with a password its maker
                 # knows is one they can act as (policy.can_act_as).
-                accounts.require_act_as(actor, name.strip(), role, member)
+                accounts.require_act_as(actor, name.strip(), role, member, adding=True)
                 accounts.check_password_strength(password)  # before anything is written
             uid = members.add_user(
                 conn,

@@ -136,16 +136,35 @@ def normalise(expression: str) -> str:
     )
     if not expression.strip():
         raise CommuneError("the licence is empty", hint)
+    if _dangling(expression):
+        # license-expression drops an operator left at the end of a chain of its kind: "MIT
+        # OR Apache-2.0 OR", the third licence forgotten, was stored as "MIT OR Apache-2.0".
+        raise CommuneError(f"invalid licence {expression!r}: {malformed(expression)}", hint)
     try:
         info = spdx_licensing().validate(expression.strip())
-    except Exception:  # license-expression itself fails on some malformed input ("MIT AND")
+    except Exception:  # license-expression itself fails on some malformed input ("MIT/GPL")
         raise CommuneError(
-            f"invalid licence {expression!r}: incomplete or malformed expression", hint
+            f"invalid licence {expression!r}: {malformed(expression)}", hint
         ) from None
     unknown = [s for s in info.invalid_symbols if not LICENCE_REF.match(s)]
     # The library's "Unknown license key(s): …" is said in our words (and so in French): the
     # identifiers it names are ours to list.
     errors = [e for e in info.errors if not e.startswith(_UNKNOWN_KEYS)]
+    misspelt = [s for s in unknown if s.lower().startswith("licenseref-")]
+    if misspelt and not errors:
+        # "LicenseRef-Ville de Lyon" is a name of the cooperative's own, spaces and all: it
+        # read "unknown to SPDX", which SPDX never knows any LicenseRef- to be.
+        spelt = _ref_spelled(misspelt[0])
+        if spelt is None:  # "LicenseRef-" alone
+            raise CommuneError(
+                f"invalid licence {expression!r}: LicenseRef- needs a name after it",
+                "name your own licence as in LicenseRef-Ville-de-Lyon",
+            )
+        raise CommuneError(
+            f"invalid licence {expression!r}: {misspelt[0]} is not a LicenseRef- name: "
+            "letters, digits, '.' and '-' only after LicenseRef-",
+            f"write {spelt}",
+        )
     if unknown and not errors:
         raise CommuneError(
             f"invalid licence {expression!r}: unknown to SPDX: {', '.join(unknown)}", hint
@@ -172,14 +191,22 @@ def malformed(expression: str) -> str:
     English in every language, and read so inside a French line."""
     from license_expression import (
         PARSE_INVALID_EXCEPTION,
+        PARSE_INVALID_EXPRESSION,
         PARSE_INVALID_OPERATOR_SEQUENCE,
         PARSE_INVALID_SYMBOL_AS_EXCEPTION,
+        PARSE_INVALID_SYMBOL_SEQUENCE,
         ExpressionParseError,
     )
 
     expression = expression.strip()
     if expression.count("(") != expression.count(")"):
         return "unbalanced parentheses"
+    if _dangling(expression):  # MIT OR, (MIT AND) OR Apache-2.0
+        return "each AND, OR or WITH needs a licence on either side"
+    joined = _JOINED.search(expression)
+    if joined:  # MIT/Apache-2.0, as package metadata and web pages write it
+        sign = joined.group(1) or joined.group(2)
+        return f"{sign!r} does not join licences: write OR (either) or AND (both)"
     try:
         spdx_licensing().parse(expression, strict=True)
     except ExpressionParseError as exc:
@@ -192,9 +219,44 @@ def malformed(expression: str) -> str:
             )
         if exc.error_code == PARSE_INVALID_OPERATOR_SEQUENCE:  # MIT OR OR GPL-2.0
             return "each AND, OR or WITH needs a licence on either side"
+        if exc.error_code == PARSE_INVALID_SYMBOL_SEQUENCE:  # MIT Apache-2.0
+            return f"two licences side by side: write OR (either) or AND (both) before {token}"
+        if exc.error_code == PARSE_INVALID_EXPRESSION and str(token).upper() == "WITH":
+            # A WITH E1 WITH E2, MIT OR WITH Apache-2.0
+            return (
+                "WITH comes once, between a licence and its exception, as in GPL-2.0-or-later "
+                "WITH Classpath-exception-2.0"
+            )
     except Exception:  # any other failure is said as malformed, below
         pass
     return "incomplete or malformed expression"
+
+
+def _ref_spelled(name: str) -> str | None:
+    """``name`` as a LicenseRef- may be written: "LicenseRef-Ville de Lyon" is
+    "LicenseRef-Ville-de-Lyon", "LicenseRef-Montréal" "LicenseRef-Montreal"."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name[len("LicenseRef-") :])
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = re.sub(r"[^A-Za-z0-9.-]+", "-", plain).strip("-")
+    return f"LicenseRef-{plain}" if plain else None
+
+
+_OPERATORS = {"and", "or", "with"}
+# A sign written between two licences for OR or AND: "MIT/Apache-2.0", "MIT, Apache-2.0",
+# "MIT & Apache-2.0", "CC-BY-4.0 + MIT" (a "+" stuck to its licence is SPDX's "or later").
+_JOINED = re.compile(r"(?<=\S)\s*(&&|\|\||[/,;&|])\s*(?=\S)|(?<=\s)(\+)(?=\s)")
+
+
+def _dangling(expression: str) -> bool:
+    """Whether an AND, OR or WITH (in any case, as license-expression reads them) lacks a
+    licence on one side: first or last, or just inside a parenthesis."""
+    tokens = ["(", *re.findall(r"[()]|[^\s()]+", expression), ")"]
+    return any(
+        t.lower() in _OPERATORS and (before == "(" or after == ")")
+        for before, t, after in zip(tokens, tokens[1:], tokens[2:], strict=False)
+    )
 
 
 def licence_refs(expression: str | None) -> list[str]:

@@ -198,6 +198,24 @@ def can_act_as(actor: Actor, user: str, role: str) -> Decision:
     )
 
 
+def can_cap(actor: Actor, user: str, role: str) -> Decision:
+    """May ``actor``, who administers ``user`` (of ``role``), set their caps? A cooperative
+    admin (and the operator) sets anyone's they administer; anyone else only those of the
+    roles below theirs. One's own caps are set from above, and an equal's alike: the town's
+    two member admins each lifted the other's, and a cap a cooperative admin had posed on
+    both was gone in two steps."""
+    if actor.is_operator or actor.at_least("cooperative-admin"):
+        return Decision(True, f"{actor.user} is {actor.role}: cooperative admins set caps")
+    if user != actor.user and above(actor, role):
+        return Decision(True, f"{actor.user} is {actor.role}, above {user}, {role}")
+    return Decision(
+        False,
+        f"{user} is {role}, as {actor.user} is: their caps are set by a cooperative admin, as "
+        "your own are",
+        ASK_COOPERATIVE,
+    )
+
+
 def who_acts_for(role: str, member: str | None) -> str:
     """Who may give a person of ``role`` (of ``member``) a password or a key: the roles above
     it in their member, and the operator (can_act_as, can_give_credentials)."""

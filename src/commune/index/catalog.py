@@ -726,6 +726,35 @@ def _write(catalog: Catalog, index_dir: Path, engine: Engine) -> None:
     _forget(engine, removed)
 
 
+def bases_holding(index_dir: Path, passages: set[int]) -> list[Path]:
+    """The bases on disk, of any model or format, whose rows hold one of ``passages`` (chunk
+    ids): a personal-data takedown's (store/erasure.py), whose terms (lexical/vocab.json),
+    vectors and words (lexicon.npz) they keep. A base whose rows cannot be read (cut short)
+    is counted among them. Reads only each base's chunk column."""
+    if not passages or not index_dir.exists():
+        return []
+    wanted = np.asarray(sorted(passages), dtype=np.int64)
+    found = []
+    for d in sorted(index_dir.glob("g*-*")):
+        if not (d.is_dir() and (d / "rows.npz").exists()):
+            continue
+        try:
+            with np.load(d / "rows.npz") as rows:
+                holds = bool(np.isin(rows["chunk_ids"], wanted).any())
+        except UNREADABLE:
+            holds = True
+        if holds:
+            found.append(d)
+    return found
+
+
+def remove_bases(engine: Engine, paths: list[Path]) -> None:
+    """Remove the bases ``paths`` and forget their records. A process reading one meanwhile
+    keeps what it has mapped, and one about to read it builds a base (UNREADABLE)."""
+    with _lock:
+        _forget(engine, [_remove_base(p) for p in paths])
+
+
 def _forget(engine: Engine, names: list[str | None]) -> None:
     """Forget the records of the bases removed (repository.index_bases)."""
     known = [n for n in names if n is not None]

@@ -3,6 +3,7 @@ cluster (ingest/distributed.py) and stored here through the same store."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -33,7 +34,7 @@ from commune.ingest.pipeline import (
 )
 from commune.store import audit
 from commune.store import repository as repo
-from commune.store.db import write_transaction
+from commune.store.db import no_wait, write_transaction
 
 log = logging.getLogger("commune.ingest")
 
@@ -187,12 +188,20 @@ def ingest_paths(
         # own transaction), and the run is recorded as what it was, not left out. A run that
         # stopped left no row: who looked for it found nothing of a half-done add.
         summary.seconds = time.perf_counter() - t0
-        try:
-            _record(
-                engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
-            )
-        except Exception:  # the home's own fault, perhaps: the first error is the one to say
-            log.debug("recording the stopped ingest run failed", exc_info=True)
+        # Refused before a document was stored (a Ray cluster out of reach, or with half a
+        # CPU): no run, as a refused upload or question counts none. Recorded, it billed the
+        # collection's member for the refusal and logged an add-stopped of nothing.
+        refused = isinstance(exc, CommuneError) and not (summary.added or summary.updated)
+        if not refused and not _database_failed(exc):
+            try:
+                _record(
+                    engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
+                )
+            except Exception:  # the home's own fault, perhaps: the first error is the one to say
+                log.debug("recording the stopped ingest run failed", exc_info=True)
+        # Out of the requests running now, recorded or not (energy.Meter: a meter the
+        # exception's traceback kept alive shared the CPU time of the answers meanwhile).
+        ingestion.meter.discard()
         raise
     summary.seconds = time.perf_counter() - t0
     _record(engine, started, summary, ingestion, coll_id, provenance, collection)
@@ -213,8 +222,19 @@ def _record(
     """The run's row in ``ingest_runs`` (what it stored, how long it took) and its work left
     on the ledger. A run ``stopped`` before its end (Ctrl-C, the Ray cluster failing, the
     home's disk) says so in the audit log too, with why, what it stored before and how many
-    of its ``total`` files it left undone: ``ingest_runs`` has no column for it."""
-    with write_transaction(engine) as conn:
+    of its ``total`` files it left undone: ``ingest_runs`` has no column for it.
+
+    A stopped run's record waits :data:`STOPPED_PATIENCE_MS` at most for the write lock
+    another process holds: the person asked to stop (Ctrl-C, often while the add waited for
+    that very lock), and the record waited busy_timeout's 30 s, silent, before the add ended.
+    """
+    with contextlib.ExitStack() as stack:
+        if stopped is None:
+            conn = stack.enter_context(write_transaction(engine))
+        else:
+            conn = stack.enter_context(engine.connect())
+            stack.enter_context(no_wait(conn, patience_ms=STOPPED_PATIENCE_MS))
+            stack.enter_context(conn.begin())
         repo.record_ingest_run(
             conn,
             started,
@@ -239,6 +259,20 @@ def _record(
                 failed=summary.failed,
                 left=max(0, total - len(summary.outcomes)),
             )
+
+
+def _database_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database's own failure (its write lock held by another process
+    past busy_timeout, its disk, its server gone): a run it stopped is not recorded in it.
+    Recorded, the add waited for the same lock as long again (30 s), or for a server that
+    drops its packets, silent, before saying the first error."""
+    from sqlalchemy import exc as db_errors
+
+    return isinstance(exc, db_errors.OperationalError | db_errors.InterfaceError)
+
+
+# How long the record of a stopped run waits for another process's write lock (SQLite).
+STOPPED_PATIENCE_MS = 1000
 
 
 # The audit log's action for an add that stopped before its end (its details: why, and what

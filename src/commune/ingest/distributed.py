@@ -256,6 +256,11 @@ def ingest_on_ray(
         raise lost.said(address, stored) from lost.__cause__
     finally:
         if ray is not None:
+            # A job's thread left reading its rows (_watched: the add stopped by Ctrl-C, by a
+            # document's store, or given up) fails as Ray shuts down under it, and Ray Data
+            # logged its traceback, sixty lines, above the add's one (connect() sets the
+            # level back).
+            logging.getLogger("ray.data").setLevel(logging.CRITICAL)
             ray.shutdown()
 
 

@@ -158,8 +158,9 @@ def collect_files(
     names to it (utmpx.5.gz to utmp.5.gz), and each copy would take a place among the
     passages an answer reads.
 
-    ``matched`` gets each pattern of ``exclude`` that matches a file found in a directory
-    (of any type): one that matches none is likely a slip (:func:`unmatched_exclusions`).
+    ``matched`` gets each pattern of ``exclude`` that matches a file or folder found in a
+    directory (of any type, followed or not): one that matches none is likely a slip
+    (:func:`unmatched_exclusions`).
     """
     seen = matched if matched is not None else set(exclude)  # none asked: none looked for
     files: list[tuple[Path, str]] = []
@@ -186,9 +187,10 @@ def collect_files(
                     unreadable.append((where, f"{where}: {err.strerror or err}{hint}"))
 
             for root, dirs, names in os.walk(path, onerror=fails):
-                for hidden_dir in (d for d in dirs if d.startswith(".") and pending):
-                    # Passed over unwalked (.git): a pattern naming it is no slip.
-                    within = (Path(root) / hidden_dir).relative_to(path).as_posix()
+                for sub in (d for d in dirs if pending):
+                    # A folder the walk passes over (.git, a link to a folder) or that holds
+                    # no file today: a pattern naming it is no slip.
+                    within = (Path(root) / sub).relative_to(path).as_posix()
                     for pattern, forms in list(pending.items()):
                         if excluded(within, forms):
                             seen.add(pattern)

@@ -35,14 +35,15 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
 
 
 @contextmanager
-def no_wait(conn: Connection, on: bool = True) -> Iterator[None]:
-    """On SQLite, ``conn`` gives up at once on a write lock another process holds (``database
-    is locked``), instead of waiting busy_timeout's 30 s; its wait restored after. Elsewhere,
-    and with ``on`` false, nothing changes. Opens no transaction: begin one inside."""
+def no_wait(conn: Connection, on: bool = True, patience_ms: int = 0) -> Iterator[None]:
+    """On SQLite, ``conn`` gives up at once (or after ``patience_ms``) on a write lock another
+    process holds (``database is locked``), instead of waiting busy_timeout's 30 s; its wait
+    restored after. Elsewhere, and with ``on`` false, nothing changes. Opens no transaction:
+    begin one inside."""
     if not on or conn.dialect.name != "sqlite":
         yield
         return
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(patience_ms)}")
     conn.commit()
     try:
         yield
@@ -469,22 +470,28 @@ REFUSED_LOGIN = (
 
 def _cannot_open(url: str, e: Exception) -> Exception:
     """A server that is down, a wrong address or password, a driver not installed: the
-    operator's everyday faults, said in one line (never the driver's traceback)."""
+    operator's everyday faults, said in one line (never the driver's traceback).
+
+    A URL no driver here reads (postgres://, mysql://, psycopg not installed) and a login
+    PostgreSQL refuses (a wrong password, a role or a database that does not exist) are
+    configuration errors (ConfigError: exit 78, which commune.service does not restart):
+    started again every 5 s they met the same URL and the same refusal, forever, a failed
+    login in PostgreSQL's log each time. A server down or out of reach is not: a restart
+    cures a PostgreSQL still starting at boot."""
     from sqlalchemy import exc
 
-    from commune.errors import CommuneError
+    from commune.errors import CommuneError, ConfigError
     from commune.text import faults
 
     where = shown_url(url)
     why = f"{e.__class__.__name__}: {(str(e).splitlines() or [''])[0]}"
     if isinstance(e, exc.NoSuchModuleError | ImportError):
-        hint = _driver_hint(url)
-    elif (faults.kind(e) or ("",))[0] == "database_refused":
+        return ConfigError(f"cannot open the database {where}: {why}", _driver_hint(url))
+    if (faults.kind(e) or ("",))[0] == "database_refused":
         # PostgreSQL answered and said no: "and that it runs" sent the operator to a
         # server that was running all along.
-        hint = REFUSED_LOGIN
-    else:
-        hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
+        return ConfigError(f"cannot open the database {where}: {why}", REFUSED_LOGIN)
+    hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
     return CommuneError(f"cannot open the database {where}: {why}", hint)
 
 

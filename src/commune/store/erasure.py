@@ -17,7 +17,8 @@ In two steps, so that nothing is left half-erased:
    erasure recorded in ``meta`` as pending, with the files it must delete. A revision still
    waiting for a curator keeps its text: it may be the corrected one that a curator approves
    to bring the document back (or a member's own text held after a dataset's publisher
-   retired theirs), and nothing serves it meanwhile.
+   retired theirs), and nothing serves it meanwhile; but not one whose bytes an erasure
+   removes (the erased file added again under another address, held for a curator).
 2. After the commit (:func:`finish`): each of those files deleted from ``blobs/`` unless a
    revision not erased (another member's copy held for its curators, a waiting revision)
    still holds the same bytes, then the record marked done and an ``erase`` entry appended
@@ -69,12 +70,18 @@ def erase(conn: Connection, document_id: int, actor: str) -> int:
     revisions erased now."""
     earlier = _record(conn, document_id)
     done = set(earlier["revisions"]) if earlier else set()
-    rows = conn.execute(
-        select(revisions.c.id, revisions.c.content_hash)
+    every = conn.execute(
+        select(revisions.c.id, revisions.c.content_hash, revisions.c.status)
         .where(revisions.c.document_id == document_id)
-        .where(revisions.c.status.not_in(_WAITING))
         .order_by(revisions.c.id)
     ).all()
+    # A waiting revision is spared (a corrected text), but not one holding the very bytes
+    # this takedown or an earlier one erases: the erased file added again under another
+    # address, held for a curator (ingest/pipeline.retired_copy), is the same person's data.
+    erased_bytes = {r.content_hash for r in every if r.status not in _WAITING}
+    for value in conn.execute(select(meta.c.value).where(meta.c.key.startswith(PREFIX))).scalars():
+        erased_bytes.update(json.loads(value)["files"])
+    rows = [r for r in every if r.status not in _WAITING or r.content_hash in erased_bytes]
     new = [r for r in rows if r.id not in done]
     ids = [int(r.id) for r in new]
     if ids:
@@ -89,6 +96,13 @@ def erase(conn: Connection, document_id: int, actor: str) -> int:
         # for the document's number. The audit log's "publish" entries keep theirs (above).
         title = erased_title(document_id)
         conn.execute(update(revisions).where(revisions.c.id.in_(ids)).values(title=title))
+        # A waiting one erased leaves the curators' queue: approved, it published a blank
+        # document (its passages are empty) under the note "approving it brings it back".
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.id.in_(ids), revisions.c.status.in_(_WAITING))
+            .values(status="rejected")
+        )
         conn.execute(
             update(documents)
             .where(documents.c.id == document_id, documents.c.status == "retired")
@@ -116,6 +130,16 @@ def erased_revisions(conn: Connection) -> set[int]:
     for value in conn.execute(select(meta.c.value).where(meta.c.key.startswith(PREFIX))).scalars():
         found |= set(json.loads(value)["revisions"])
     return found
+
+
+def erased_passages(conn: Connection) -> set[int]:
+    """Every passage (chunk id) an erasure blanked, pending or done: none is searchable
+    again (a document brought back is by a new revision, with passages of its own)."""
+    revs = erased_revisions(conn)
+    if not revs:
+        return set()
+    found = conn.execute(select(chunks.c.id).where(chunks.c.revision_id.in_(sorted(revs))))
+    return {int(i) for i in found.scalars()}
 
 
 def pending(conn: Connection) -> list[int]:

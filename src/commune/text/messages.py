@@ -683,7 +683,7 @@ PATTERNS = [
         *(
             (rf"{what} {english}", f"{said} {french}")
             for what, said in (
-                ("the payouts fund", "le fonds des versements"),
+                ("the payouts fund", "le fonds de rétribution"),
                 ("the fund", "le fonds"),
                 ("the amount", "le montant"),
             )
@@ -1101,6 +1101,21 @@ PATTERNS = [
             "licence invalide {expr} : expression incomplète ou mal formée",
         ),
         (
+            r"invalid licence (?P<expr>.+): (?P<name>(?i:licenseref)-.*) is not a LicenseRef- "
+            r"name: letters, digits, '\.' and '-' only after LicenseRef-",
+            "licence invalide {expr} : {name} n'est pas un nom LicenseRef-, qui ne prend après "
+            "LicenseRef- que des lettres, des chiffres, '.' et '-'",
+        ),
+        (r"write (?P<name>LicenseRef-\S+)", "écrivez {name}"),
+        (
+            r"invalid licence (?P<expr>.+): LicenseRef- needs a name after it",
+            "licence invalide {expr} : LicenseRef- demande un nom après lui",
+        ),
+        (
+            r"name your own licence as in LicenseRef-Ville-de-Lyon",
+            "nommez votre propre licence comme LicenseRef-Ville-de-Lyon",
+        ),
+        (
             r"invalid licence (?P<expr>'[^']*'): unknown to SPDX: (?P<ids>.+)",
             "licence invalide {expr}\u00a0: inconnue de SPDX ({ids})",
         ),
@@ -1121,6 +1136,24 @@ PATTERNS = [
             r"Classpath-exception-2\.0, not (?P<token>.+)",
             "licence invalide {expr} : après WITH vient une exception de licence, comme "
             "Classpath-exception-2.0, non {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): (?P<sign>'[^']+') does not join licences: "
+            r"write OR \(either\) or AND \(both\)",
+            "licence invalide {expr} : {sign} ne sert pas à joindre des licences, écrivez OR "
+            "(l'une ou l'autre) ou AND (les deux)",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): two licences side by side: write OR \(either\) "
+            r"or AND \(both\) before (?P<token>.+)",
+            "licence invalide {expr} : deux licences côte à côte, écrivez OR (l'une ou l'autre) "
+            "ou AND (les deux) avant {token}",
+        ),
+        (
+            r"invalid licence (?P<expr>'[^']*'): WITH comes once, between a licence and its "
+            r"exception, as in GPL-2\.0-or-later WITH Classpath-exception-2\.0",
+            "licence invalide {expr} : WITH ne vient qu'une fois, entre une licence et son "
+            "exception, comme dans GPL-2.0-or-later WITH Classpath-exception-2.0",
         ),
         (
             r"invalid licence (?P<expr>'[^']*'): each AND, OR or WITH needs a licence on "
@@ -1673,11 +1706,29 @@ PATTERNS = [
             "{user} est {role}, comme {actor}\u00a0: seul un rôle au-dessus du sien lui donne "
             "un mot de passe ou une clé, ou change son rôle",
         ),
+        # Between equals, caps are set from above as one's own are (govern/policy.can_cap).
+        (
+            r"(?P<user>\S+) is (?P<role>[\w-]+), as (?P<actor>\S+) is: their caps are set by a "
+            r"cooperative admin, as your own are",
+            "{user} est {role}, comme {actor}\u00a0: ses plafonds sont fixés par un "
+            "administrateur de la coopérative, comme les vôtres",
+        ),
         (
             r"making (?P<user>\S+) (?P<role>[\w-]+), as (?P<actor>\S+) is, is a higher role's "
             r"decision: a password or a key given to them before would act as an equal",
             "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: un "
             "mot de passe ou une clé qu'on lui a donné avant agirait comme un égal",
+        ),
+        # An equal added with a password (govern/accounts.require_act_as, adding).
+        (
+            r"add them without a password: a cooperative admin from (?P<member>.+), or the "
+            r"operator, then gives them one",
+            "ajoutez cette personne sans mot de passe\u00a0: un administrateur de la "
+            "coopérative issu de {member}, ou l'opérateur, lui en donne un ensuite",
+        ),
+        (
+            r"add them without a password: the operator then gives them one",
+            "ajoutez cette personne sans mot de passe\u00a0: l'opérateur lui en donne un ensuite",
         ),
         (
             r"a cooperative admin from (?P<member>.+), or the operator can: (?P<commands>.+)",
@@ -2363,6 +2414,17 @@ PATTERNS = [
             "schéma)",
         ),
         # commune.toml's errors (config.py, account/energy.py): the operator's, at start-up.
+        (
+            r"limits\.body_seconds \((?P<s>\S+)\) in commune\.toml is not above 0: no request "
+            r"could send its body",
+            "limits.body_seconds ({s}) dans commune.toml n'est pas supérieur à 0\u00a0: aucune "
+            "requête ne pourrait envoyer son corps",
+        ),
+        (
+            r"set the seconds a body may take to arrive \(120 by default\)",
+            "donnez le nombre de secondes que peut mettre un corps de requête à arriver (120 par "
+            "défaut)",
+        ),
         (
             r"limits\.max_upload_mb \((?P<a>\S+)\) in commune\.toml is below limits\.max_file_mb "
             r"\((?P<b>\S+)\): no file that size could be sent",
@@ -3346,7 +3408,7 @@ PATTERNS = [
             r"configured models: (?P<known>.+); add \[models\.(?P<name>.+)\] to commune\.toml",
             "modèles configurés : {known} ; ajoutez [models.{name}] à commune.toml",
         ),
-        (r"no payouts fund is set", "aucun fonds pour les contributeurs n'est fixé"),
+        (r"no payouts fund is set", "aucun fonds de rétribution n'est fixé"),
         (
             r"set \[payouts\] monthly_eur in commune\.toml, or give --amount EUR",
             "fixez [payouts] monthly_eur dans commune.toml, ou donnez --amount EUR",
@@ -4042,7 +4104,7 @@ ACTIONS = {
 }
 RETIRE_CATEGORIES = {
     "personal-data": "données personnelles",
-    "rights": "droits d'un tiers",
+    "rights": "demande d'un ayant droit",
     "error": "erreur",
     "outdated": "périmé",
     "other": "autre",

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from commune.text import typography
+from commune.text import numbers, typography
 from commune.text.messages import LANGUAGE_COOKIE, from_accept_language, localise
 
 LANGUAGES = ("fr", "en")
@@ -252,10 +252,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"the floor of (?P<floor>\S+) (?P<cur>\S+) reaches the fixed cost \((?P<pool>\S+) "
             r"(?P=cur)\) of the one member: it pays the fixed cost, not the floor \(lower "
             r"floor_eur in commune.toml \[cooperative\]\)",
+            # The page's readers edit no commune.toml: it says who does (as of idle_watts).
             N_(
                 "the floor of %(floor)s %(cur)s reaches the fixed cost (%(pool)s %(cur)s) of the "
-                "one member: it pays the fixed cost, not the floor (lower floor_eur in "
-                "commune.toml [cooperative])"
+                "one member: it pays the fixed cost, not the floor (the operator lowers "
+                "floor_eur in commune.toml [cooperative])"
             ),
         ),
         (
@@ -264,8 +265,8 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"\(lower floor_eur in commune.toml \[cooperative\]\)",
             N_(
                 "the floor of %(floor)s %(cur)s for each of %(n)s members reaches the fixed cost "
-                "(%(pool)s %(cur)s): every member pays an equal share of it (lower floor_eur in "
-                "commune.toml [cooperative])"
+                "(%(pool)s %(cur)s): every member pays an equal share of it (the operator "
+                "lowers floor_eur in commune.toml [cooperative])"
             ),
         ),
         # The month under way (account/statement.py), on /statement.
@@ -275,11 +276,12 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         # A month before any member joined (account/statement.py), on /statement.
         (
-            r"no member was in the cooperative in (?P<month>\S+): its (?P<total>\S+) "
+            r"no member was in the cooperative in (?P<month>\S+): its (?P<amount>\S+) "
             r"(?P<cur>\S+) is nobody's share \(add members with commune member add\)",
+            # A member admin read "add members with commune member add", a command she has not.
             N_(
-                "no member was in the cooperative in %(month)s: its %(total)s %(cur)s is "
-                "nobody's share (add members with commune member add)"
+                "no member was in the cooperative in %(month)s: its %(amount)s %(cur)s is "
+                "nobody's share (the operator adds members with commune member add)"
             ),
         ),
         # How a model's energy figure was obtained (charter/catalogue.py), on /transparency.
@@ -459,9 +461,12 @@ def _from_catalogue(text: str) -> str:
             if "held" in values:  # why the revision waits, itself a reason to translate
                 values["held"] = translate(values["held"])
             if current() == "fr":  # a model's figures with a decimal comma: "PUE 1,1-1,4"
-                for name in ("active", "total", "pue", "gb", "floor", "pool", "mb"):
+                for name in ("active", "total", "pue", "gb", "mb"):
                     if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
                         values[name] = values[name].replace(".", ",")
+            for name in ("floor", "pool", "amount"):  # money, as the page's table writes it
+                if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
+                    values[name] = numbers.number(float(values[name]), 2, current())
             if message in COUNTED and (values.get("n") or "").isdigit():
                 return elided(COUNTED[message](int(values["n"])), values) % values
             return gettext(message, **values)

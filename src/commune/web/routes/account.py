@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.commons.payouts import credited_as
 from commune.core import Commune
-from commune.errors import CommuneError, InvalidRequest
+from commune.errors import CommuneError, InvalidRequest, NotFound
 from commune.govern.members import AuthError
 from commune.govern.policy import Actor
 from commune.web.forms import Failed, refused
@@ -152,6 +152,17 @@ async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 @router.post("/keys/{key_id}/revoke")
 async def revoke(p: PageOf, actor: SignedIn, commune: TheCommune, key_id: RowId) -> Response:
     data = await form(p)
-    await run_in_threadpool(commune.admin.revoke_key, key_id, actor=actor)
-    back = "/admin" if field(data, "back") == "admin" else "/account"
-    return redirect(f"{back}?done=revoked")
+    admin = field(data, "back") == "admin"
+    try:
+        await run_in_threadpool(commune.admin.revoke_key, key_id, actor=actor)
+    except NotFound:
+        # A second click, or a second tab, on a key revoked meanwhile: a page apart said "no
+        # active key with id 2 (check the address…)", an id the table never shows and an
+        # address nobody typed. The table of keys comes back, with each one's state.
+        gone = _(
+            "This key is no longer active: it was revoked already (the table of keys gives "
+            "each one's state)."
+        )
+        again = admin_again if admin else _again
+        return await again(p, commune, actor, Failed("revoke", gone, 404))
+    return redirect(f"{'/admin' if admin else '/account'}?done=revoked")

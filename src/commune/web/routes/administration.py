@@ -20,7 +20,7 @@ from commune.govern.members import KINDS, MAX_QUOTA, AuthError
 from commune.govern.policy import COOPERATIVE, ROLES, Actor, above, allowed, can_give_credentials
 from commune.http import signins
 from commune.web.forms import Failed, refused
-from commune.web.i18n import N_
+from commune.web.i18n import N_, current
 from commune.web.i18n import gettext as _
 from commune.web.page import (
     Page,
@@ -275,7 +275,12 @@ def caps(typed: dict[str, str]) -> dict[str, float | None]:
     the largest quota)."""
     given: dict[str, float | None] = {}
     for name, kind, label in CAPS:
-        text = typed[name].strip().replace("\u00a0", "").replace(" ", "")
+        # The spaces that group thousands, the narrow no-break one the page writes included.
+        text = typed[name].strip()
+        for space in (" ", "\u00a0", "\u202f"):
+            text = text.replace(space, "")
+        if current() == "en":  # "2,000,000" as the English page writes it: commas group
+            text = text.replace(",", "")
         if not text:
             given[name] = None
             continue

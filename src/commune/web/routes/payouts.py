@@ -28,7 +28,12 @@ router = APIRouter(include_in_schema=False)
 
 
 async def payouts_reader(actor: SignedIn) -> Actor:
-    refusal = _("The payouts statement is for the cooperative's admins; your role is %(role)s.")
+    # Where one's own share is, as the guide says: a member admin sent here by the guide read
+    # only whom to ask, and her own line is on her account page.
+    refusal = _(
+        "The payouts statement is for the cooperative's admins; your role is %(role)s. Your "
+        "own payout, this month so far, is on your Account page."
+    )
     return guard(actor, "statement", COOPERATIVE, refusal)
 
 
