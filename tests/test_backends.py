@@ -37,6 +37,51 @@ class StoreKit:
         with Commune(home) as commune:
             yield commune
 
+    def test_the_energy_counter_a_restarted_server_reports_is_not_below_the_last(self, c):  # type: ignore[no-untyped-def]
+        """A process sums the ledger in parts, a scrape's new rows at a time; a restarted one sums
+        it whole. Floats added in another grouping differ in their last bit: the same four rows
+        gave 2.0727930000000003 Wh, then 2.072793 after a restart, which Prometheus reads as a
+        counter reset, so that increase() and rate() counted every Wh ever metered again. The
+        sums are now exact whatever their grouping: the restarted server reports the same."""
+        from datetime import timedelta
+
+        from sqlalchemy import insert
+
+        from commune.account.observed import Totals, observe
+        from commune.store.repository import now
+        from commune.store.schema import usage
+
+        def metered(conn, *whs: float) -> None:  # type: ignore[no-untyped-def]
+            for wh in whs:  # an hour old: settled, summed once
+                conn.execute(
+                    insert(usage).values(
+                        created_at=now() - timedelta(hours=1),
+                        route="api/ask",
+                        mode="extractive",
+                        input_tokens=0,
+                        output_tokens=0,
+                        duration_ms=1.0,
+                        fallback=False,
+                        cpu_seconds=0.0,
+                        wh=wh,
+                        gco2e=wh,
+                        estimated=True,
+                    )
+                )
+
+        running = Totals()  # the server's, scraped between the two answers' rows
+        with c.engine.begin() as conn:
+            metered(conn, 0.033381, 0.02912)
+        with c.engine.connect() as conn:
+            observe(conn, running)
+        with c.engine.begin() as conn:
+            metered(conn, 1.511174, 0.499118)
+        with c.engine.connect() as conn:
+            before = observe(conn, running)
+            after = observe(conn, Totals())  # the same server, restarted
+        assert after.wh >= before.wh and after.gco2e >= before.gco2e, (before.wh, after.wh)
+        assert after.wh == pytest.approx(2.072793)
+
     def test_the_schema_is_at_head_and_the_home_checks_whole(self, c, corpus):
         from alembic.config import Config
         from alembic.script import ScriptDirectory

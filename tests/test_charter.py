@@ -2339,3 +2339,25 @@ def test_the_server_purge_waits_for_a_writer_and_says_nothing(home, caplog):
         with c.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 0
         assert not [r for r in caplog.records if r.name.startswith("commune")]
+
+
+def test_wrong_sign_ins_of_yesterday_are_purged_though_nobody_tried_since(home):
+    """A wrong key's or password's rows (the digests of the address and the name claimed:
+    an IPv4 address's SHA-256 is undone by trying the 4 billion of them) were deleted only
+    at the next wrong try: after the last one, they stayed in the database and every backup
+    for good. The purge (hourly, at start, before a backup) deletes those older than a day."""
+    import time
+
+    from commune.core import Commune
+    from commune.store.schema import failed_sign_ins
+
+    with Commune(home) as c:
+        c.wrong_tries().count(["address 192.0.2.1"], 20, 60.0, time.time() - 2 * 86400)
+        c.purge_decisions()  # nobody tried since
+        with c.engine.connect() as conn:
+            assert conn.execute(select(failed_sign_ins.c.at)).scalars().all() == []
+        c.wrong_tries().count(["address 192.0.2.2"], 20, 60.0, time.time())
+        c.purge_decisions()  # a try of the last minute is the count's, kept
+        with c.engine.connect() as conn:
+            left = conn.execute(select(failed_sign_ins.c.at)).scalars().all()
+        assert len(left) == 1 and left[0] > time.time() - 3600

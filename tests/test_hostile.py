@@ -289,8 +289,11 @@ def test_wrong_sign_ins_past_the_window_are_deleted_from_the_database(monkeypatc
             return int(conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar())
 
     for i in range(30):
+        # Each try through a process of its own, that knows of no refusal (one that does
+        # refuses from memory, writing nothing): every try reaches the database.
+        process = signins.FailedSignIns(limit=5, window_s=60.0, tries=failures.tries)
         try:
-            failures.failed("192.0.2.9", f"user u{i % 2}", "sign-ins")
+            process.failed("192.0.2.9", f"user u{i % 2}", "sign-ins")
         except QuotaExceeded:
             pass
         clock[0] += 1
@@ -301,3 +304,118 @@ def test_wrong_sign_ins_past_the_window_are_deleted_from_the_database(monkeypatc
     with failures.tries.engine.connect() as conn:
         stored = list(conn.execute(select(failed_sign_ins.c.name)).scalars())
     assert "198.51.100.1" not in stored[0] and len(stored[0]) == 64  # its digest only
+
+
+def test_a_wrong_sign_in_waiting_for_the_database_does_not_stop_the_server(commune):
+    """Counted in the database, a wrong password on the sign-in page wrote from the server's
+    event loop: while another writer held SQLite (an answer recorded, a `commune add`), that
+    wrong password held every request of the process, a page as much as an answer, for as
+    long as the writer did (up to busy_timeout's 30 s). Now the count waits in a thread and
+    the server answers others meanwhile."""
+    import asyncio
+    import sqlite3
+    import threading
+    import time
+
+    import httpx
+
+    from commune.api.app import create_app
+
+    app = create_app(commune)
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)  # type: ignore[union-attr]
+    writer = sqlite3.connect(
+        commune.engine.url.database, isolation_level=None, check_same_thread=False
+    )
+    writer.execute("BEGIN IMMEDIATE")  # another writer, holding the database for 3 s
+    threading.Timer(3.0, lambda: writer.execute("COMMIT")).start()
+
+    async def both() -> tuple[int, float, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as web:
+            for cookie in client.cookies.jar:
+                web.cookies.set(cookie.name, cookie.value or "")
+            wrong = asyncio.create_task(
+                web.post(
+                    "/signin",
+                    data={"csrf": token, "user": "nobody", "password": "wrong password!"},
+                )
+            )
+            started = time.monotonic()
+            await asyncio.sleep(0.5)  # the wrong sign-in waits for the database meanwhile
+            page = await web.get("/static/commune.css")
+            took = time.monotonic() - started
+            return page.status_code, took, (await wrong).status_code
+
+    status, took, wrong = asyncio.run(both())
+    assert status == 200 and wrong == 401
+    assert took < 1.5, took  # half a second, not the writer's 3 s
+    writer.close()
+
+
+def test_a_clock_set_back_does_not_lengthen_the_wait_of_wrong_sign_ins(monkeypatch):
+    """The count's times are the wall clock's, shared by every process: set back by an hour
+    (NTP correcting a clock that ran fast), the tries made before were an hour in the future,
+    counted and kept for that hour, and a person who mistyped from the town hall's address
+    was told to wait an hour and a minute. Tries from the future count as made now: the
+    wait is the window's at most, and they leave the database with it."""
+    from sqlalchemy import func, select
+
+    from commune.govern.quotas import QuotaExceeded
+    from commune.http import signins
+    from commune.store.schema import failed_sign_ins
+
+    clock = [100_000.0]
+    monkeypatch.setattr(signins.time, "time", lambda: clock[0])
+    failures = signins.FailedSignIns(limit=20, window_s=60.0)
+    for i in range(20):
+        failures.failed("192.0.2.7", f"user u{i}", "sign-ins")
+    clock[0] -= 3600  # the clock set back an hour
+    with pytest.raises(QuotaExceeded) as refused:
+        failures.failed("192.0.2.7", "user anne", "sign-ins")
+    assert refused.value.retry_after <= 61
+    clock[0] += 61  # the window passed: checked again, and the old tries gone
+    failures.failed("192.0.2.7", "user anne", "sign-ins")
+    with failures.tries.engine.connect() as conn:
+        left = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
+    assert left == 2  # this try's, under the address and under anne
+
+
+def test_a_flood_of_wrong_keys_past_the_limit_writes_nothing_more_to_the_database(commune):
+    """Each wrong key was a write to the database, refused ones too: a guesser sending them
+    as fast as it could kept SQLite's one write lock busy (about 240 a second on this
+    machine), and every answer's ledger row waited behind them. Past the limit, the process
+    now refuses at once from what the database told it (429 with the wait), without writing:
+    with another writer holding the database, the refusal does not wait for it."""
+    import sqlite3
+    import time
+
+    from sqlalchemy import func, select
+
+    from commune.govern.quotas import QuotaExceeded
+    from commune.http.signins import FailedSignIns
+    from commune.store.schema import failed_sign_ins
+
+    failures = FailedSignIns(limit=20, window_s=60.0, tries=commune.wrong_tries())
+    for i in range(20):
+        failures.failed("192.0.2.66", f"key{i}")
+    with pytest.raises(QuotaExceeded):
+        failures.failed("192.0.2.66", "key20")  # the database says: past the limit
+    with commune.engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
+    writer = sqlite3.connect(commune.engine.url.database, isolation_level=None, timeout=60)
+    writer.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        started = time.monotonic()
+        for i in range(200):
+            with pytest.raises(QuotaExceeded) as refused:
+                failures.failed("192.0.2.66", f"flood{i}")
+            assert 1 <= refused.value.retry_after <= 61
+        assert time.monotonic() - started < 2  # not one wait for the writer
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with commune.engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(failed_sign_ins)).scalar_one()
+    assert after == rows
+    failures.failed("198.51.100.3", "key0")  # another address is counted as before

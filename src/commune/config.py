@@ -203,13 +203,17 @@ class LimitsSettings:
     # directory never holds more than this per request.
     max_upload_mb: float = 200.0
     max_body_kb: int = 1024
-    # Seconds a request may take to send its body, from its headers to its last byte; past
-    # it, HTTP 408 and the connection closed. Each search, answer or upload holds one of the
+    # How fast a request's body must arrive: within body_seconds of its headers, and one
+    # second more for every body_min_kb_per_second KB received; past it, HTTP 408 and the
+    # connection closed. Each search, answer or upload holds one of the
     # max_concurrent_requests slots while its body arrives: a client sending a byte now and
     # then held one for as long as it liked, and eight such clients kept every answer out.
-    # Two minutes: a 10 MB file on a 1 Mbit/s line, a full 200 MB upload on 14 Mbit/s; raise
-    # it for contributors on slower lines.
+    # A body that keeps coming is not cut off: a contributor's 50 MB PDF over a slow
+    # town-hall line (a few Mbit/s, or less) takes minutes, and a time for the whole body got
+    # it 408 while its bytes still came. 4 KB/s is 32 kbit/s, under any line in use; 0: the
+    # whole body within body_seconds.
     body_seconds: float = 120.0
+    body_min_kb_per_second: float = 4.0
     # One /v1/embeddings request: at most this many inputs and characters in all (2,000
     # inputs of 1,000 characters held a worker 297 s on two cores).
     max_embedding_inputs: int = 64
@@ -225,6 +229,13 @@ class LimitsSettings:
                 f"limits.body_seconds ({self.body_seconds:g}) in {CONFIG_FILE} is not above 0: "
                 "no request could send its body",
                 "set the seconds a body may take to arrive (120 by default)",
+            )
+        if not self.body_min_kb_per_second >= 0:
+            raise ConfigError(
+                f"limits.body_min_kb_per_second ({self.body_min_kb_per_second:g}) in "
+                f"{CONFIG_FILE} is below 0",
+                "set the KB a second a body must keep up past body_seconds (4 by default; "
+                "0: the whole body within body_seconds)",
             )
         if self.max_upload_mb < self.max_file_mb:
             raise ConfigError(

@@ -20,9 +20,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select
 
-from commune.account.ledger import ingestion_by_mode
 from commune.store import repository as repo
 from commune.store.audit import PURGE_DECISIONS
 from commune.store.repository import now
@@ -60,14 +59,28 @@ class Observed:
 SETTLED = timedelta(minutes=10)
 
 
+# The Wh and gCO2e are summed in billionths, as integers: floats added in parts (the rows
+# of each scrape, then their sums) and the same floats added whole (a restarted server's
+# first scrape) differ in their last bit, and a restarted server reported 2.072793 Wh where
+# it had said 2.0727930000000003 Wh, which Prometheus reads as a counter reset: increase()
+# and rate() counted every Wh ever metered again. Integers add up the same in any grouping.
+NANO = 10**9
+
+
+def _nano(column: ColumnElement[float]) -> ColumnElement[int]:
+    """The sum of ``column`` in billionths, each row rounded to one: exact in any grouping."""
+    return func.coalesce(func.sum(cast(func.round(column * NANO), BigInteger)), 0)
+
+
 @dataclass
 class _Sums:
-    """Requests (ingestion's apart), their Wh and gCO2e; ingestion's Wh and gCO2e by kind."""
+    """Requests (ingestion's apart), their Wh and gCO2e; ingestion's Wh and gCO2e by kind;
+    the Wh and gCO2e in billionths (NANO)."""
 
     requests: int = 0
-    wh: float = 0.0
-    gco2e: float = 0.0
-    ingestion: dict[str, tuple[float, float]] = field(default_factory=dict)
+    wh: int = 0
+    gco2e: int = 0
+    ingestion: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def plus(self, other: _Sums) -> _Sums:
         kinds = self.ingestion.keys() | other.ingestion.keys()
@@ -77,8 +90,8 @@ class _Sums:
             self.gco2e + other.gco2e,
             {
                 k: (
-                    self.ingestion.get(k, (0.0, 0.0))[0] + other.ingestion.get(k, (0.0, 0.0))[0],
-                    self.ingestion.get(k, (0.0, 0.0))[1] + other.ingestion.get(k, (0.0, 0.0))[1],
+                    self.ingestion.get(k, (0, 0))[0] + other.ingestion.get(k, (0, 0))[0],
+                    self.ingestion.get(k, (0, 0))[1] + other.ingestion.get(k, (0, 0))[1],
                 )
                 for k in kinds
             },
@@ -88,14 +101,19 @@ class _Sums:
 def _summed(conn: Connection, rows: ColumnElement[bool]) -> _Sums:
     """The ledger's ``rows``, summed in the database."""
     ledger = conn.execute(
-        select(
-            func.count(usage.c.id),
-            func.coalesce(func.sum(usage.c.wh), 0.0),
-            func.coalesce(func.sum(usage.c.gco2e), 0.0),
-        ).where(~INGESTION & rows)
+        select(func.count(usage.c.id), _nano(usage.c.wh), _nano(usage.c.gco2e)).where(
+            ~INGESTION & rows
+        )
     ).one()
-    ingested = {mode: (wh, gco2e) for mode, (_, wh, gco2e) in ingestion_by_mode(conn, rows).items()}
-    return _Sums(int(ledger[0]), float(ledger[1]), float(ledger[2]), ingested)
+    ingested = {
+        str(r.mode): (int(r.wh), int(r.gco2e))
+        for r in conn.execute(
+            select(usage.c.mode, _nano(usage.c.wh).label("wh"), _nano(usage.c.gco2e).label("gco2e"))
+            .where(INGESTION & rows)
+            .group_by(usage.c.mode)
+        )
+    }
+    return _Sums(int(ledger[0]), int(ledger[1]), int(ledger[2]), ingested)
 
 
 class Totals:
@@ -165,8 +183,8 @@ def observe(conn: Connection, totals: Totals | None = None) -> Observed:
     answers = {o: int(totals.never_less(f"answers {o}", n)) for o, n in answers.items()}
     ingested = {
         m: (
-            totals.never_less(f"ingestion wh {m}", wh),
-            totals.never_less(f"ingestion gco2e {m}", gco2e),
+            totals.never_less(f"ingestion wh {m}", wh / NANO),
+            totals.never_less(f"ingestion gco2e {m}", gco2e / NANO),
         )
         for m, (wh, gco2e) in sums.ingestion.items()
     }
@@ -185,8 +203,8 @@ def observe(conn: Connection, totals: Totals | None = None) -> Observed:
     return Observed(
         answers=answers,
         requests=sums.requests,
-        wh=totals.never_less("wh", sums.wh),
-        gco2e=totals.never_less("gco2e", sums.gco2e),
+        wh=totals.never_less("wh", sums.wh / NANO),
+        gco2e=totals.never_less("gco2e", sums.gco2e / NANO),
         documents=int(n_documents),
         passages=int(n_passages),
         generation=repo.generation(conn),

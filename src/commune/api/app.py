@@ -66,6 +66,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         limit_of=body_limits(commune.settings.limits),
         gate=keys_first(commune, failures, require_auth),
         seconds=commune.settings.limits.body_seconds,
+        kb_per_second=commune.settings.limits.body_min_kb_per_second,
     )
     middleware.overload_guard(app, commune.settings.limits.max_concurrent_requests)
     if not require_auth:

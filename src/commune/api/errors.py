@@ -24,7 +24,7 @@ from commune.api.validation import numbers_as_written, one_line, param_of, what_
 from commune.errors import CommuneError, Forbidden, NotFound, cut, in_fields
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
-from commune.http.body import MACHINE_ROUTES, BodyTooLarge, envelope
+from commune.http.body import MACHINE_ROUTES, BodyTooLarge, BodyTooSlow, envelope
 from commune.http.incidents import incident
 from commune.text import faults
 from commune.text.messages import from_accept_language, localise
@@ -38,6 +38,7 @@ CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "body_too_slow",
     413: "body_too_large",
     429: "rate_limited",
     500: "internal_error",
@@ -104,6 +105,10 @@ def _refusals(body: type[BaseModel], bad_body: str) -> dict[int | str, dict[str,
         401: refusal("No API key, or not a valid one."),
         403: refusal("The key's role or member may not do this."),
         404: refusal("No such document, collection, member or model."),
+        408: refusal(
+            "The body did not keep arriving: past [limits] body_seconds, slower than "
+            "body_min_kb_per_second."
+        ),
         413: refusal("The body is over [limits] max_upload_mb (uploads) or max_body_kb."),
         409: refusal("Another request wrote the same thing at the same moment: retry."),
         429: refusal("A quota, or too many wrong keys: retry after Retry-After seconds."),
@@ -199,6 +204,13 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     if isinstance(exc, BodyTooLarge):  # a page's person is not told the operator's setting
         return error_response(request, 413, exc.said_at(request.url.path))
     return error_response(request, 413, str(exc))
+
+
+async def _too_slow(request: Request, exc: Exception) -> Response:
+    # Read by the route: through the framework's handler, a program read invalid_request and
+    # a person on a page the operator's sentence naming [limits].
+    said = exc.said_at(request.url.path) if isinstance(exc, BodyTooSlow) else str(exc)
+    return error_response(request, 408, said)
 
 
 # A fault's status where it is not the server's own bug (500): two writers met (409, send it
@@ -464,6 +476,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # Starlette picks the handler of the nearest class in the exception's MRO: a QuotaExceeded
     # (a CommuneError) gets 429, not 400; an InvalidRequest (also a ValueError) gets 400.
     app.add_exception_handler(BodyTooLarge, _too_large)  # http/body.py, while a body is read
+    app.add_exception_handler(BodyTooSlow, _too_slow)  # the same
     app.add_exception_handler(StarletteHTTPException, _framework)
     app.add_exception_handler(RequestValidationError, _unprocessable)
     app.add_exception_handler(AuthError, _unauthenticated)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     responsibility), their own earlier questions included. The web sessions ended before
     the same cutoff go too, and the asker's id on the credits before it. Returns the decision
     records deleted."""
+    from commune.govern import guesses
     from commune.govern import sessions as web_sessions
     from commune.store import audit
 
@@ -83,6 +85,8 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     # The web sessions that ended or expired before the same cutoff: who signed in when is
     # kept as long as what they asked, not for good (govern/sessions.purge).
     sessions = web_sessions.purge(conn, cutoff)
+    # The wrong keys' and passwords' counts past a day: no longer any window's.
+    guesses.forget_old(conn, time.time())
     # Who asked, on the credits past the same cutoff (their answers' citations of this
     # home's documents, and of a peer's): forgotten, the rows kept. Credits pay contributors
     # by use: the report, the statement and the payouts count citations and answers by

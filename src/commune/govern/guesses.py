@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from commune.store.db import lock
 from commune.store.schema import failed_sign_ins
@@ -22,23 +22,28 @@ def _digest(name: str) -> str:
 
 def count_wrong(
     conn: Connection, names: Sequence[str], limit: int, window_s: float, at: float
-) -> float | None:
+) -> dict[str, float] | None:
     """Count one wrong credential at ``at`` (seconds since the epoch) under each of ``names``.
-    Returns None when every count was under ``limit`` in the ``window_s`` before, else the
-    seconds until the next try is checked again: until the oldest of the last ``limit`` tries
-    leaves the window, on every count that holds that many (the longer wait of them).
+    Returns None when every count was under ``limit`` in the ``window_s`` before, else, for
+    each of ``names`` whose count holds that many, the seconds until its next try is checked
+    again: until the oldest of its last ``limit`` tries leaves the window.
 
-    A wrong try made while refused counts too (a guesser who keeps trying stays refused), so
-    only the last ``limit`` tries of a count decide: no more are kept, which also bounds what
-    a guesser's flood leaves in the database. The rows of every count past the window are
-    deleted at each wrong try."""
+    A wrong try refused here counts too, so only the last ``limit`` tries of a count decide:
+    no more are kept, which also bounds what a guesser's flood leaves in the database. (The
+    tries a server process then refuses from the waits returned, http/signins.py, are not
+    written.) The rows of every count past the window are deleted at each wrong try."""
     lock(conn, "guesses")  # two processes must not both read a count under the limit
     t = failed_sign_ins
     since = at - window_s
+    # The wall clock, shared by every process, may be set back (NTP correcting a clock that
+    # ran fast): the tries made before were then in the future, counted and kept for as long
+    # as it had been set back, and a wrong try was told to wait that long. They count as made
+    # now: the window's wait at most. A clock set forward is time passed: the window ends.
+    conn.execute(update(t).where(t.c.at > at).values(at=at))
     conn.execute(delete(t).where(t.c.at < since))
     kept = max(limit, 1)
-    over, left = False, 0.0
-    for name in dict.fromkeys(_digest(n) for n in names):
+    over, full = False, dict[str, float]()
+    for name, given in {_digest(n): n for n in names}.items():
         times = list(
             conn.execute(
                 select(t.c.at)
@@ -52,9 +57,24 @@ def count_wrong(
         last = [at, *times[: kept - 1]]
         if len(last) >= kept:
             oldest = last[-1]
-            left = max(left, window_s - (at - oldest))
+            full[given] = window_s - (at - oldest)
             conn.execute(delete(t).where((t.c.name == name) & (t.c.at < oldest)))
-    return left if over else None
+    return full if over else None
+
+
+# Longer than any window a count is kept for (a minute: [web] failed_sign_ins_per_minute):
+# what the purge leaves of the wrong tries, which the next one would otherwise delete.
+KEPT_S = 86400.0
+
+
+def forget_old(conn: Connection, at: float) -> int:
+    """Delete the wrong tries older than a day before ``at`` (seconds since the epoch): a
+    count's rows were deleted only at the next wrong try, so that after the last one the
+    digests of its address and name (an IPv4 address's SHA-256 is undone by trying the 4
+    billion of them) stayed in the database and every backup for good. Run by the purge
+    (charter/records.purge: hourly, at a server's start, before a backup)."""
+    t = failed_sign_ins
+    return int(conn.execute(delete(t).where(t.c.at < at - KEPT_S)).rowcount or 0)
 
 
 class WrongTries:
@@ -77,7 +97,9 @@ class WrongTries:
         with self.engine.begin() as conn:
             conn.execute(delete(failed_sign_ins))
 
-    def count(self, names: Sequence[str], limit: int, window_s: float, at: float) -> float | None:
+    def count(
+        self, names: Sequence[str], limit: int, window_s: float, at: float
+    ) -> dict[str, float] | None:
         """:func:`count_wrong`, in a transaction of its own."""
         with self.engine.begin() as conn:
             return count_wrong(conn, names, limit, window_s, at)

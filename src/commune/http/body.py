@@ -73,14 +73,22 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyTooSlow(HTTPException):
-    """A request body that did not arrive whole within ``[limits] body_seconds``: HTTP 408,
-    nothing done, the connection closed. An HTTPException, as BodyTooLarge."""
+    """A request body that did not keep up ``[limits] body_min_kb_per_second`` past its first
+    ``body_seconds``: HTTP 408, nothing done, the connection closed. An HTTPException, as
+    BodyTooLarge."""
 
-    def __init__(self, seconds: float, setting: str = "body_seconds") -> None:
+    def __init__(self, seconds: float, kb_per_second: float = 0.0) -> None:
+        if kb_per_second > 0:
+            said = (
+                f"the request body arrived slower than {kb_per_second:g} KB/s past its first "
+                f"{seconds:g} s ([limits] body_min_kb_per_second, body_seconds)"
+            )
+        else:
+            said = (
+                f"the request body took longer than {seconds:g} s to arrive ([limits] body_seconds)"
+            )
         super().__init__(
-            408,
-            f"the request body took longer than {seconds:g} s to arrive ([limits] {setting}): "
-            "send it again, over a faster connection or in smaller parts",
+            408, f"{said}: send it again, over a faster connection or in smaller parts"
         )
         self.to_a_person = (
             "What you sent took too long to arrive: send it again, or a few files at a time."
@@ -216,12 +224,14 @@ def _declared(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    """ASGI middleware: each request's body within ``limit_of(scope)`` and within ``seconds``
-    of its headers ([limits] body_seconds), and ``gate`` asked first when there is one. The
-    time is the whole body's, not a pause's: a client sending a byte a second never paused
-    long, and held its slot of the overload guard (api/middleware.OverloadGuard, outside
-    this) for as long as it liked. Once the body is whole, what the app waits for (a client
-    leaving a stream) is not timed."""
+    """ASGI middleware: each request's body within ``limit_of(scope)``, arriving within
+    ``seconds`` of its headers plus a second for every ``kb_per_second`` KB received
+    ([limits] body_seconds, body_min_kb_per_second), and ``gate`` asked first when there is
+    one. Not a pause's time: a client sending a byte a second never paused long, and held its
+    slot of the overload guard (api/middleware.OverloadGuard, outside this) for as long as it
+    liked. Nor the whole body's alone: a contributor's large file over a slow line, its bytes
+    coming all along, was cut off past it (the rate Apache's mod_reqtimeout keeps, MinRate).
+    Once the body is whole, what the app waits for (a client leaving a stream) is not timed."""
 
     def __init__(
         self,
@@ -229,11 +239,13 @@ class BodyLimit:
         limit_of: LimitOf,
         gate: Gate | None = None,
         seconds: float = 120.0,
+        kb_per_second: float = 4.0,
     ) -> None:
         self.app = app
         self.limit_of = limit_of
         self.gate = gate
         self.seconds = seconds
+        self.kb_per_second = kb_per_second
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -254,15 +266,17 @@ class BodyLimit:
         started = False
         whole = False
         deadline = time.monotonic() + self.seconds
+        rate = self.kb_per_second * 1024  # bytes a second of delay each byte earns
 
         async def counted() -> Message:
             nonlocal seen, whole
             if whole:
                 return await receive()
+            left = deadline + (seen / rate if rate else 0.0) - time.monotonic()
             try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+                message = await asyncio.wait_for(receive(), max(0.0, left))
             except TimeoutError:
-                raise BodyTooSlow(self.seconds) from None
+                raise BodyTooSlow(self.seconds, self.kb_per_second) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:

@@ -4,6 +4,7 @@ one count for the API, /mcp and the web's sign-in page (``app.state.failed_sign_
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -66,7 +67,13 @@ class FailedSignIns:
     Counted in the database (``tries``: Commune.wrong_tries, govern/guesses.py), one count
     for every server process of the deployment: counted in each process's memory, N
     processes behind a proxy allowed a guesser N times the limit. Without ``tries`` (a test
-    of the rule alone), in a database of its own in memory."""
+    of the rule alone), in a database of its own in memory.
+
+    Once the database has said a count is past the limit, this process refuses the next
+    wrong tries under it from memory, until the wait it gave ends, without writing: each was
+    a write, refused ones too, and a flood of wrong keys kept SQLite's one write lock busy
+    (some 240 a second), every answer's ledger row waiting behind them. A guesser is then
+    checked again at the end of each wait: the limit's tries a window, no more."""
 
     def __init__(
         self, limit: int = 20, window_s: float = 60.0, tries: WrongTries | None = None
@@ -74,9 +81,13 @@ class FailedSignIns:
         self.limit = limit
         self.window_s = window_s
         self.tries = tries or WrongTries()
+        self.refused: dict[str, float] = {}  # a count's name: refused until (time.time())
+        self.lock = threading.Lock()
 
     def clear(self) -> None:
         """Forget every wrong try counted so far, in every process."""
+        with self.lock:
+            self.refused.clear()
         self.tries.clear()
 
     def failed(self, host: str, claimed: str | None, what: str = "API keys") -> None:
@@ -88,9 +99,20 @@ class FailedSignIns:
         claimed = claimed[:MAX_CLAIM] if claimed else claimed
         if claimed:
             names.append(f"claimed {claimed}")
-        left = self.tries.count(names, self.limit, self.window_s, time.time())
-        if left is not None:
-            wait = max(1, int(left) + 1)
+        at = time.time()
+        with self.lock:  # refused already: nothing written (a wait past the window: the
+            # clock was set back since, and the database decides)
+            held = [w for n in names if 0 < (w := self.refused.get(n, 0.0) - at) <= self.window_s]
+        full = None if held else self.tries.count(names, self.limit, self.window_s, at)
+        if full is not None:
+            with self.lock:
+                if len(self.refused) > 10000:  # forget the refusals that ended
+                    self.refused = {n: u for n, u in self.refused.items() if u > at}
+                for name, left in full.items():
+                    self.refused[name] = at + left
+            held = list(full.values())
+        if held:
+            wait = max(1, int(max(held)) + 1)
             raise QuotaExceeded(
                 f"too many failed {what}: retry in {waiting(wait)}",
                 "failed sign-ins",
@@ -100,11 +122,16 @@ class FailedSignIns:
             )
 
 
-def guessed(request: Request, user: str | None) -> None:
+async def guessed(request: Request, user: str | None) -> None:
     """Count a wrong password the signed-in ``user`` typed to confirm an action (a password
     change, a key made, another's password reset: the web's forms and the API's) as a guess
     at it, as on the sign-in page: against the address and the account, 429 past the limit.
-    Without the count, a stolen session or key could try passwords there without end."""
+    Without the count, a stolen session or key could try passwords there without end. In a
+    thread: the count is a write to the database, which may wait for another writer, and
+    from the event loop that wait held every request of the process."""
+    from starlette.concurrency import run_in_threadpool
+
     failures: FailedSignIns = request.app.state.failed_sign_ins
     host = request.client.host if request.client else "?"
-    failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
+    claimed = f"user {user.lower()}" if user else None
+    await run_in_threadpool(failures.failed, host, claimed, "sign-ins")

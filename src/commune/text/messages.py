@@ -344,6 +344,14 @@ PATTERNS = [
             "renvoyez-le, par une connexion plus rapide ou en plus petites parties",
         ),
         (
+            r"the request body arrived slower than (?P<kb>[\d.]+) KB/s past its first "
+            r"(?P<s>[\d.]+) s \(\[limits\] body_min_kb_per_second, body_seconds\): send it "
+            r"again, over a faster connection or in smaller parts",
+            "le corps de la requête est arrivé à moins de {kb} Ko/s après ses {s} premières "
+            "secondes ([limits] body_min_kb_per_second, body_seconds) : renvoyez-le, par une "
+            "connexion plus rapide ou en plus petites parties",
+        ),
+        (
             r"What you sent took too long to arrive: send it again, or a few files at a time\.",
             "Ce que vous avez envoyé a mis trop de temps à arriver : renvoyez-le, ou quelques "
             "fichiers à la fois.",
@@ -2452,6 +2460,27 @@ PATTERNS = [
             r"\((?P<b>\S+)\): no file that size could be sent",
             "limits.max_upload_mb ({a}) dans commune.toml est inférieur à limits.max_file_mb "
             "({b})\u00a0: aucun fichier de cette taille ne pourrait être envoyé",
+        ),
+        (
+            r"limits\.body_seconds \((?P<a>\S+)\) in commune\.toml is not above 0: no request "
+            r"could send its body",
+            "limits.body_seconds ({a}) dans commune.toml n'est pas supérieur à 0\u00a0: aucune "
+            "requête ne pourrait envoyer son corps",
+        ),
+        (
+            r"set the seconds a body may take to arrive \(120 by default\)",
+            "indiquez les secondes que le corps d'une requête peut mettre à arriver (120 par "
+            "défaut)",
+        ),
+        (
+            r"limits\.body_min_kb_per_second \((?P<a>\S+)\) in commune\.toml is below 0",
+            "limits.body_min_kb_per_second ({a}) dans commune.toml est inférieur à 0",
+        ),
+        (
+            r"set the KB a second a body must keep up past body_seconds \(4 by default; 0: the "
+            r"whole body within body_seconds\)",
+            "indiquez les Ko par seconde que le corps d'une requête doit tenir après "
+            "body_seconds (4 par défaut\u00a0; 0\u00a0: le corps entier dans body_seconds)",
         ),
         (
             r"raise max_upload_mb, or lower max_file_mb",

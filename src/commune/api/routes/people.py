@@ -73,6 +73,6 @@ async def reset_password(
     except AuthError as exc:
         # A guess at the caller's password, counted as the sign-in page's are (429 past the
         # limit); 403, not 401: the key was right, and a client told 401 drops it.
-        guessed(request, actor.user)
+        await guessed(request, actor.user)
         raise Forbidden(exc.message, exc.hint) from None
     return {"user": name, "sessions_ended": True, "keys_revoked": revoked}

@@ -77,7 +77,7 @@ async def change_password(p: PageOf, actor: SignedIn, commune: TheCommune) -> Re
             new=field(data, "new"),
         )
     except AuthError:
-        guessed(p, actor)
+        await guessed(p, actor)
         wrong = _("The current password is wrong: nothing changed.")
         return await _again(p, commune, actor, Failed("password", wrong, 403))
     except CommuneError as exc:  # a new password too short: passwords are not shown again
@@ -131,7 +131,7 @@ async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
             label=label,
         )
     except AuthError:
-        guessed(p, actor)
+        await guessed(p, actor)
         wrong = _("Your password is wrong: no key was made.")
         again = admin_again if admin else _again
         return await again(

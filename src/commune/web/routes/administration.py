@@ -258,7 +258,7 @@ async def reset_password(p: PageOf, actor: Administrator, commune: TheCommune) -
             actor=actor,
         )
     except AuthError:
-        guessed(p, actor)
+        await guessed(p, actor)
         wrong = _("Your password is wrong: no password was set.")
         return await again(p, commune, actor, Failed("password", wrong, 403, typed))
     except CommuneError as exc:
@@ -268,10 +268,10 @@ async def reset_password(p: PageOf, actor: Administrator, commune: TheCommune) -
     return redirect(f"/admin?done=password&revoked={revoked}")
 
 
-def guessed(p: Page, actor: Actor) -> None:
+async def guessed(p: Page, actor: Actor) -> None:
     """A wrong password of the acting person (the password form's, the key form's, the reset
     form's), counted as a guess at it (http/signins.guessed)."""
-    signins.guessed(p.request, actor.user)
+    await signins.guessed(p.request, actor.user)
 
 
 # A person's caps: the field (the library's name), its numbers, and the page's name for it.

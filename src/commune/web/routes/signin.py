@@ -67,11 +67,14 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
         # Counted against the address and the key or account it claimed: past the limit a
         # wrong one gets 429; the right one is always checked, so that nobody else's guesses
         # lock a person out (issue 22).
+        # Counted in the database (govern/guesses.py), in a thread: from the event loop, a
+        # wrong password waiting for another writer held every request of the process.
         try:
             if key:
-                failures.failed(host, key_prefix(key))
+                await run_in_threadpool(failures.failed, host, key_prefix(key))
             else:
-                failures.failed(host, f"user {user.lower()}" if user else None, "sign-ins")
+                claimed = f"user {user.lower()}" if user else None
+                await run_in_threadpool(failures.failed, host, claimed, "sign-ins")
         except QuotaExceeded as limit:
             # Said in the sign-in form, the name typed kept, how long to wait with it: a page
             # apart offered someone signed out "Back to the question box".
