@@ -870,7 +870,7 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
     alice = browser(app, "alice")
     alice.get("/")
     r = alice.post("/ask", {"question": "Où est la piscine ?", "collection": "nulle-part"})
-    ask = _form(r.page, "/ask")
+    ask = _form(r.page, "/ask#result")
     assert r.status_code == 404 and "Quelque chose n'a pas marché" not in r.page
     assert 'role="alert" id="ask-error">Aucune collection nommée \'nulle-part\'' in ask
     assert 'aria-describedby="question-help ask-error"' in ask and "Où est la piscine ?" in ask
@@ -880,7 +880,7 @@ def test_a_refused_form_says_why_in_the_form_and_keeps_what_was_typed(app, commu
         '<select id="collection" name="collection" aria-describedby="ask-error" autofocus>' in ask
     )
     r = alice.post("/ask", {"question": "  "})
-    assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask")
+    assert r.status_code == 400 and "Écrivez d'abord une question." in _form(r.page, "/ask#result")
 
     alice.get("/contribute")
     files = [("files", ("a.txt", b"La salle des fetes se loue au mois.", "text/plain"))]
