@@ -355,11 +355,13 @@ ECHOED_ITEMS = 20
 def _echoed(value: Any) -> Any:
     """An input pydantic echoes, as a refusal quotes a caller's value: each string cut after
     60 characters ("…"), a list to its first items. A role, a mode or a k of 300,000
-    characters came back whole in the detail, 300 KB for one wrong field."""
+    characters came back whole in the detail, 300 KB for one wrong field. An object is a
+    list of its keys here: its first items, each key cut as a string is (an object of
+    20,000 keys sent as a question came back whole, 200 KB)."""
     if isinstance(value, str):
         return cut(value)
     if isinstance(value, dict):
-        return {k: _echoed(v) for k, v in value.items()}
+        return {cut(str(k)): _echoed(v) for k, v in list(value.items())[:ECHOED_ITEMS]}
     if isinstance(value, list):
         return [_echoed(v) for v in value[:ECHOED_ITEMS]]
     return value
