@@ -376,12 +376,14 @@ def _not_json(request: Request, errors: list[Any]) -> str | None:
     return sent_not_as_json(request)
 
 
-def sent_not_as_json(request: Request) -> str | None:
+def sent_not_as_json(request: Request, plain_only: bool = False) -> str | None:
     """The line for a body whose Content-Type is not JSON's, in the caller's language, or
     None when it is JSON's. /mcp asks it before the SDK, which answered curl -d with a bare
-    "Invalid Content-Type header", in English and not JSON-RPC."""
+    "Invalid Content-Type header", in English and not JSON-RPC; the SDK reads no JSON type
+    but application/json itself (``plain_only``): application/vnd.api+json got the same
+    bare line."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()[:80]
-    if kind.lower() == "application/json" or kind.lower().endswith("+json"):
+    if kind.lower() == "application/json" or (kind.lower().endswith("+json") and not plain_only):
         return None  # read as JSON: the string was the body's own value ("abc")
     language = language_of(request)
     # Without a Content-Type the body is not read as JSON either: a form could send it.
