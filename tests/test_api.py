@@ -1140,3 +1140,28 @@ def test_the_description_of_a_documents_source_says_who_is_given_its_path(commun
     assert listed["source_uri"] == str((corpus / "pool.txt").resolve())
     said = client.get("/openapi.json").json()["components"]["schemas"]["Document"]
     assert "to the operator alone" in said["properties"]["source_uri"]["description"]
+
+
+def test_an_upload_with_an_empty_collection_is_refused_not_published_to_the_default(client):
+    """`-F collection=$COLLECTION` with the variable unset sent collection= (empty): FastAPI
+    reads an empty form field as one not sent, and the files went to the cooperative's
+    default collection, shared with every member, where `commune add --collection ''`
+    refuses the name. The API refuses it too, and nothing is written."""
+    before = client.get("/api/documents", params={"limit": 1000}).json()
+    for blank in ("", "  "):
+        r = client.post(
+            "/api/documents",
+            files={"files": ("piscine.txt", b"La piscine ouvre le lundi.")},
+            data={"collection": blank, "licence": "etalab-2.0"},
+        )
+        assert r.status_code == 400, (blank, r.text)
+        assert "the collection's name is empty" in r.json()["detail"], r.text
+        assert "leave it out to add to the default collection" in r.json()["detail"]
+    assert client.get("/api/documents", params={"limit": 1000}).json() == before
+    # Left out, the default collection still takes them.
+    r = client.post(
+        "/api/documents",
+        files={"files": ("piscine.txt", b"La piscine ouvre le lundi.")},
+        data={"licence": "etalab-2.0"},
+    )
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added", r.text

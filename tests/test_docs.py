@@ -800,6 +800,19 @@ def test_the_api_reference_lists_every_route_and_the_listing_s_default_page(home
         f"{method.upper()} {path}" for path, ops in described["paths"].items() for method in ops
     }
     assert served - listed == set()
+    # And the other way: a route the table still lists after the server stopped serving
+    # it. Its first column names the routes (the web's page beside /transparency.json is
+    # said to be the web application's); /metrics is served only with [metrics] enabled,
+    # outside the description.
+    from commune.api.metrics import PATH
+
+    rows = [
+        re.sub(r"\(the page:[^)]*\)", "", line.split("|")[1])
+        for line in reference.splitlines()
+        if re.match(r"\| `(GET|POST|PUT|PATCH|DELETE) /", line)
+    ]
+    tabled = {route for row in rows for route in re.findall(r"`([A-Z]+ /[^`]*)`", row)}
+    assert len(tabled) > 20 and tabled - served == {f"GET {PATH}"}, tabled - served
     [limit] = [
         p for p in described["paths"]["/api/documents"]["get"]["parameters"] if p["name"] == "limit"
     ]

@@ -294,6 +294,8 @@ def test_mcp_over_http_says_a_body_not_sent_as_json_in_json_rpc(coop):
         for kind, language, said in (
             ("application/x-www-form-urlencoded", None, "pas comme du JSON (envoyez l'en-tête"),
             (None, "en", "sent without a Content-Type, not as JSON (send the header"),
+            # JSON's own type for an API, which the SDK does not read either.
+            ("application/vnd.api+json", None, "comme application/vnd.api+json, pas comme"),
         ):
             headers = {
                 "Authorization": f"Bearer {ann}",

@@ -630,3 +630,28 @@ def test_a_long_wrong_value_is_echoed_cut_in_the_detail(client, served):
     )
     assert asked.status_code == 422 and len(asked.content) < 2000, len(asked.content)
     assert asked.json()["detail"][0]["input"] == ["bac"] * 20
+    # An object is cut as a list is, and its keys as strings are.
+    for question, echoed in (
+        ({f"k{i}": 1 for i in range(20_000)}, {f"k{i}": 1 for i in range(20)}),
+        ({"x" * 100_000: "y" * 100_000}, {"x" * 60 + "…": "y" * 60 + "…"}),
+    ):
+        asked = httpx.post(
+            url.removesuffix("/v1") + "/api/ask",
+            json={"question": question},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=60,
+        )
+        assert asked.status_code == 422 and len(asked.content) < 2000, len(asked.content)
+        assert asked.json()["detail"][0]["input"] == echoed
+    # Lists within lists, 500 levels: the echo's encoding recursed past Python's limit, 500.
+    asked = httpx.post(
+        url.removesuffix("/v1") + "/api/ask",
+        content=b'{"question": ' + b"[" * 500 + b"]" * 500 + b"}",
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert asked.status_code == 422, asked.text
+    deep = asked.json()["detail"][0]["input"]
+    for _ in range(10):
+        [deep] = deep
+    assert deep == "…"

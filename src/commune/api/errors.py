@@ -360,20 +360,28 @@ def _finite(value: Any) -> Any:
     return value
 
 
-# Of a list pydantic echoes as an error's input, the items kept.
+# Of a list pydantic echoes as an error's input, the items kept; of lists within lists, the
+# levels kept ("…" below them).
 ECHOED_ITEMS = 20
+ECHOED_DEPTH = 10
 
 
-def _echoed(value: Any) -> Any:
+def _echoed(value: Any, depth: int = 0) -> Any:
     """An input pydantic echoes, as a refusal quotes a caller's value: each string cut after
     60 characters ("…"), a list to its first items. A role, a mode or a k of 300,000
-    characters came back whole in the detail, 300 KB for one wrong field."""
+    characters came back whole in the detail, 300 KB for one wrong field. An object is a
+    list of its keys here: its first items, each key cut as a string is (an object of
+    20,000 keys sent as a question came back whole, 200 KB). Lists or objects nested past
+    :data:`ECHOED_DEPTH` levels are "…": a question sent as 500 lists one in the other was
+    answered 500, the echo's encoding past Python's recursion limit."""
     if isinstance(value, str):
         return cut(value)
+    if isinstance(value, dict | list | tuple) and depth >= ECHOED_DEPTH:
+        return "…"
     if isinstance(value, dict):
-        return {k: _echoed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_echoed(v) for v in value[:ECHOED_ITEMS]]
+        return {cut(str(k)): _echoed(v, depth + 1) for k, v in list(value.items())[:ECHOED_ITEMS]}
+    if isinstance(value, list | tuple):
+        return [_echoed(v, depth + 1) for v in value[:ECHOED_ITEMS]]
     return value
 
 
@@ -386,12 +394,14 @@ def _not_json(request: Request, errors: list[Any]) -> str | None:
     return sent_not_as_json(request)
 
 
-def sent_not_as_json(request: Request) -> str | None:
+def sent_not_as_json(request: Request, plain_only: bool = False) -> str | None:
     """The line for a body whose Content-Type is not JSON's, in the caller's language, or
     None when it is JSON's. /mcp asks it before the SDK, which answered curl -d with a bare
-    "Invalid Content-Type header", in English and not JSON-RPC."""
+    "Invalid Content-Type header", in English and not JSON-RPC; the SDK reads no JSON type
+    but application/json itself (``plain_only``): application/vnd.api+json got the same
+    bare line."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()[:80]
-    if kind.lower() == "application/json" or kind.lower().endswith("+json"):
+    if kind.lower() == "application/json" or (kind.lower().endswith("+json") and not plain_only):
         return None  # read as JSON: the string was the body's own value ("abc")
     language = language_of(request)
     # Without a Content-Type the body is not read as JSON either: a form could send it.
@@ -440,10 +450,11 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
     or the web's page for a page."""
     from fastapi.encoders import jsonable_encoder
 
-    errors = (
-        _finite(jsonable_encoder(exc.errors())) if isinstance(exc, RequestValidationError) else []
-    )
-    errors = [{**e, "input": _echoed(e["input"])} if "input" in e else e for e in errors]
+    # The inputs cut before they are encoded: encoding them whole (jsonable_encoder, then
+    # _finite) recursed once per level of nesting.
+    refused = exc.errors() if isinstance(exc, RequestValidationError) else []
+    echoed = [{**e, "input": _echoed(e["input"])} if "input" in e else e for e in refused]
+    errors = _finite(jsonable_encoder(echoed))
     if getattr(request.state, "page", None) is not None:
         # A person followed a link: which value is wrong and what it should be, in the
         # page's language, not pydantic's English for developers.

@@ -832,7 +832,7 @@ def http_routes(
                 )
 
             if refused is None and request.method == "POST":
-                not_json = sent_not_as_json(request)
+                not_json = sent_not_as_json(request, plain_only=True)
                 if not_json is not None:
                     refused = error_response(request, 400, not_json)
             if refused is None and session_id and not owners.allows(session_id, who):

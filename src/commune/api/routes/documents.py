@@ -116,6 +116,13 @@ async def upload(
 ) -> JSONResponse:
     """Contribute documents (contributor role or above): each file's result, and why it
     failed or waits for curation. The same rules as `commune add`."""
+    if collection is None:
+        # FastAPI reads a form field sent empty as one left out: `-F collection=$COLLECTION`
+        # with the variable unset published to the cooperative's default collection, shared
+        # with every member. Sent empty, it reaches the library, which refuses the name as
+        # `commune add --collection ''` does; left out, the default takes the files.
+        sent = (await request.form()).get("collection")
+        collection = sent if isinstance(sent, str) else None
     results = await commune.contribute(
         files=files,
         collection=collection,
