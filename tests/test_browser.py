@@ -879,3 +879,38 @@ def test_on_a_phone_asking_shows_that_the_answer_is_on_its_way(site, browser):
         waiting,
     )
     assert seen[0] >= 0 and seen[1] <= seen[2] + 1, seen  # in view, to the pixel
+
+
+def test_the_next_person_on_the_tab_cannot_read_the_last_question_kept_in_its_history(
+    site, browser
+):
+    """The question and its answer are kept in the tab's history entry (to be put back on
+    reload), and were left there after signing out: at the town hall's shared computer, the
+    next person, back on that entry (the sign-in page, or their own page once signed in),
+    read the clerk's question and answer in history.state (the browser's console; the
+    session Chromium saves to disk too). They are forgotten once another person's page, or
+    the sign-in page, is shown on that entry."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert QUESTION in str(browser.execute_script("return history.state"))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url and d.find_elements(By.ID, "password"))
+    browser.find_element(By.ID, "user").send_keys("cyril")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(browser).until(lambda d: "/signin" not in d.current_url)
+    browser.back()
+    browser.back()  # the entry of the answer: cyril's page now
+    wait(browser).until(
+        lambda d: (
+            "cyril" in d.find_element(By.CSS_SELECTOR, ".who").text
+            and d.execute_script("return document.readyState") == "complete"
+        )
+    )
+    kept = str(browser.execute_script("return history.state"))
+    assert QUESTION not in kept and "mardi matin" not in kept
