@@ -80,6 +80,16 @@ function remember(form, block) {
   try { history.replaceState(state, ''); } catch (e) { /* the answer is not kept */ }
 }
 
+// Another person's question and answer, left in this tab's history entry: on the shared
+// computer, the next person back on that entry (their own page, or the sign-in page) read
+// them in history.state (the console; the session the browser saves to disk). Forgotten
+// as soon as a page that is not theirs is shown on the entry.
+function forget() {
+  const state = history.state;
+  if (!state || !('answer' in state) || state.who === signedInAs()) return;
+  try { history.replaceState(null, ''); } catch (e) { /* nothing kept to forget */ }
+}
+
 function recall(form, result, block) {
   const state = history.state;
   const f = form.elements;
@@ -226,6 +236,7 @@ window.addEventListener('pageshow', (e) => {
 });
 
 document.addEventListener('DOMContentLoaded', () => {
+  forget();
   const a = document.getElementById('ask');
   if (a) ask(a);
   // A question being typed when the page's language was changed: it was lost, the page
