@@ -58,6 +58,11 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     # errors.shown quotes the value it cuts (repr)
     ("commons/library.py", "shown(name)"): ("'Ville de Lyon'",),
     ("api/openai.py", "name"): ("logprobs", "audio"),
+    # A model's name as the faces quote it, cut (errors.shown): a client's default, and ours.
+    ("api/openai.py", "quoted(model)"): ("'gpt-4o-mini'", "'use-multilingual-v3'"),
+    ("api/openai.py", "quoted(req.model)"): ("'text-embedding-3-small'",),
+    ("generate/registry.py", "shown(name)"): ("'gpt-4o-mini'", "'smollm2'"),
+    ("generate/registry.py", "cut(name)"): ("gpt-4o-mini",),
     ("commons/library.py", "current['visibility']"): ("private", "shared", "public"),
     ("commons/library.py", "current['owner'] or 'none'"): ("Ville de Lyon", "none"),
     ("commons/payouts.py", "what"): ("the payouts fund", "the fund", "the amount"),
