@@ -87,12 +87,31 @@ def contrast(one: str, other: str) -> float:
 
 
 def wait(driver, seconds: float = 30):  # type: ignore[no-untyped-def]
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
+
+    class Waiting(WebDriverWait):  # type: ignore[misc]
+        def until(self, method, message=""):  # type: ignore[no-untyped-def]
+            def looked(d):  # type: ignore[no-untyped-def]
+                try:
+                    return method(d)
+                except WebDriverException as exc:
+                    # Chromium's own word for a stale element, met when the page is replaced
+                    # between finding a node and reading it (a busy machine widens the gap):
+                    # not a StaleElementReferenceException, so it failed the wait at once.
+                    if "does not belong to the document" in (exc.msg or ""):
+                        return False
+                    raise
+
+            return super().until(looked, message)
 
     # A page being replaced by the next one: look again.
     ignored = (NoSuchElementException, StaleElementReferenceException)
-    return WebDriverWait(driver, seconds, ignored_exceptions=ignored)
+    return Waiting(driver, seconds, ignored_exceptions=ignored)
 
 
 def sign_in(driver, url: str, user: str) -> None:  # type: ignore[no-untyped-def]
