@@ -81,6 +81,16 @@ _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 _NO_KIND = {"none", "null"}
 
 
+def _error_object(payload: Any) -> Any:
+    """The error object of an OpenAI-style error body: its ``error`` (an object, or a bare
+    string), or, in vLLM's own shape until 0.10 (``{"object": "error", ...}``), the body
+    itself; None when it holds none."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
+        error = payload
+    return error
+
+
 def _too_long(response: Any) -> bool:
     """Whether an endpoint's error says that the prompt exceeds the model's context, by its
     kind or in its message (its whole message: a cut one may have lost the words)."""
@@ -88,9 +98,7 @@ def _too_long(response: Any) -> bool:
         payload = response.json()
     except ValueError:
         return False
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
-        error = payload
+    error = _error_object(payload)
     if isinstance(error, str):
         return bool(_TOO_LONG.search(error))
     if not isinstance(error, dict):
@@ -108,9 +116,7 @@ def _kind(response: Any) -> str | None:
         payload = response.json()
     except ValueError:
         return None
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
-        error = payload  # vLLM's own shape until 0.10
+    error = _error_object(payload)
     if not isinstance(error, dict):
         return None
     for field in ("type", "code"):
@@ -124,9 +130,7 @@ def _error(payload: Any, key: str | None = None) -> str | None:
     """The message of an OpenAI-style error object (``{"error": {"message": ...}}`` or
     ``{"error": "..."}``, or vLLM's before 0.10, ``{"object": "error", "message": ...}``),
     on one line, ``key`` (the one sent) masked; None when ``payload`` is none."""
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if error is None and isinstance(payload, dict) and payload.get("object") == "error":
-        error = payload  # vLLM's own shape until 0.10: the error object, not inside "error"
+    error = _error_object(payload)
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return None if error is None else "(no message)"
