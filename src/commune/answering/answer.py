@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from commune.answering import refusal
+from commune.answering import quoted_languages, refusal
 from commune.answering.answer_types import KINDS, asked, held
 from commune.answering.instructions import gives_instructions, without_instructions
 from commune.answering.refusal import refuses
@@ -104,6 +104,9 @@ class Answer:
     output_tokens: int = 0
     energy: dict[str, Any] | None = None  # {"wh", "gco2e", "measured", "method"}
     licence_notes: list[str] = field(default_factory=list)  # share-alike, exclusions
+    # The sentences quoted are (partly) in another language than the question's, said in
+    # the question's (answering/quoted_languages.py); None when they are in its language.
+    language_note: str | None = None
     excluded: list[dict[str, Any]] = field(default_factory=list)  # sources left out, and why
     # The charter's five steps for this request: [{"step", "outcome", "reason"}], in the
     # question's language; and the id of the decision record that keeps them.
@@ -755,6 +758,8 @@ def extractive_stream(
             "code": c.code,
             "chunk_id": h.chunk_id,  # the passage quoted (a source may span chunks)
         }
+        if not c.code:  # a line of code is typed as it stands, in no language
+            sentence["language"] = sentence_language(cands, i, relevant)
         if more:
             sentence["more"] = True
         sentences.append(sentence)
@@ -817,7 +822,15 @@ def extractive_stream(
         yield " " + _quote(cite(i, cut_short(i)))
         yield from with_announced(i)
     text = " ".join(_quote(s) for s in sentences)
-    yield Answer(question, lang, text, found=True, sentences=sentences, sources=sources)
+    yield Answer(
+        question,
+        lang,
+        text,
+        found=True,
+        sentences=sentences,
+        sources=sources,
+        language_note=quoted_languages.note(lang, sentences),
+    )
 
 
 # Under this many words a sentence's own language is a guess: it takes its passage's.

@@ -153,6 +153,8 @@ def answer_text(answer: dict[str, Any], language: str) -> str:
     lines = [answer["text"]]
     if answer.get("notice"):
         lines += ["", answer["notice"]]
+    if answer.get("language_note"):  # quoted in the sources' language
+        lines += ["", answer["language_note"]]
     if answer.get("licence_notes"):  # what the licences ask of whoever reuses the answer
         lines += ["", *answer["licence_notes"]]
     if answer["sources"]:

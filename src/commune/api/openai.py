@@ -362,6 +362,7 @@ def _payload(answer: Answer) -> dict[str, Any]:
         "sources": [vars(s) for s in answer.sources],
         "energy": energy_of(answer),
         "licence_notes": answer.licence_notes,
+        "language_note": answer.language_note,
         "excluded": answer.excluded,
         "decisions": answer.decisions,
     }
@@ -394,6 +395,8 @@ def _appendix(answer: Answer, replaced: Substitution | None, cited: str | None =
     # a peer's "via" it: the library's notes, as the web, the API and the CLI show them. The
     # sources named a peer and the content said nothing of its terms, and the content is all
     # many clients keep.
+    if answer.language_note:  # quoted in the sources' language, said in the question's
+        parts.append(answer.language_note)
     parts += answer.licence_notes
     if replaced is not None:
         parts.append(("Note : " if fr else "Note: ") + replaced.notice)

@@ -74,6 +74,9 @@ class Sentence(BaseModel):
     )
     chunk_id: int | None = Field(None, description="Quoted: the passage it is quoted from.")
     more: bool | None = Field(None, description="Quoted: its list or listing goes on.")
+    language: str | None = Field(
+        None, description="Quoted prose: the language of its own words (ISO 639-1)."
+    )
 
 
 class Source(BaseModel):
@@ -127,6 +130,11 @@ class AnswerReply(BaseModel):
     output_tokens: int
     energy: Energy | None
     licence_notes: list[str] = Field(description="What the sources' licences ask of re-users.")
+    language_note: str | None = Field(
+        None,
+        description="The sentences quoted are in another language than the question's, "
+        "said in the question's; null when they are not.",
+    )
     excluded: list[Excluded]
     decisions: list[Decision]
     decision_id: int | None = Field(description="The decision record that keeps them.")

@@ -236,6 +236,8 @@ def ask(
         click.echo(f"note{colon(lang)} {ignored}", err=True)
     if not live:
         click.echo(answer.text)
+    if answer.language_note:  # quoted in the sources' language: said before them
+        click.echo(f"\n{answer.language_note}")
     if answer.sources:
         click.echo("\n" + say(lang, "Sources", "Sources") + colon(lang))
         unknown = say(lang, "licence inconnue", "licence unknown")

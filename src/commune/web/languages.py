@@ -54,7 +54,13 @@ def of_answer(answer: dict[str, Any]) -> dict[str, Any]:
     sentences: list[str | None] = []
     sources: dict[int, str] = {}
     for s in answer.get("sentences") or []:
-        said = None if s.get("code") else (by_function_words(s.get("text", "")) or own)
+        # The library's reading where the answer carries it (answering/answer.py: the one its
+        # language note counts), else the sentence's function words.
+        said = (
+            None
+            if s.get("code")
+            else (s.get("language") or by_function_words(s.get("text", "")) or own)
+        )
         sentences.append(said if quoted else own)
         if quoted and said and "source" in s:
             sources.setdefault(s["source"], said)
