@@ -99,6 +99,32 @@ def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_p
     assert credited == (2,) and metered == (4,)
 
 
+def test_a_peers_citation_reports_count_in_its_quota_and_an_empty_one_writes_nothing(
+    home, tmp_path
+):
+    """A peer could write ledger rows without end: a report citing nothing was a row, and no
+    report was checked against the peer's quota. An empty report now writes nothing, and a
+    report is refused (429) once the peer's requests of the day are spent, as its searches."""
+    from commune.core import Commune
+    from commune.govern.quotas import QuotaExceeded
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    assert run(home, "peer", "issue", "coop-q", "--requests-per-day", "2").exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-q")
+        for _ in range(5):
+            assert c.peer_cited({}, actor=peer) == {"recorded": 0, "dropped": []}
+        [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
+        assert c.peer_cited({hit["chunk_id"]: 1}, actor=peer)["recorded"] == 1
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_cited({hit["chunk_id"]: 1}, actor=peer)
+    with sqlite3.connect(home / "commune.db") as db:
+        rows = db.execute(
+            "select route, count(*) from usage where route like 'peer/%' group by route"
+        ).fetchall()
+    assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
+
+
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
     """The returns table kept every passage of every peer search for good; a peer reports
     its citations right after its answer, so a day is kept."""
