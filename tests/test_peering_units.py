@@ -125,6 +125,47 @@ def test_a_peers_citation_reports_count_in_its_quota_and_an_empty_one_writes_not
     assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
 
 
+def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkeypatch, caplog):
+    """The peer's reasons for the passages of a citation report it did not credit reached
+    the operator's log in English only, whatever the operator reads; they are now said in
+    the operator's language from this home's catalogue, a reason it does not know in the
+    peer's own words."""
+    from commune.answering import federation
+    from commune.commons.peering.registry import Peer
+
+    reply = {
+        "recorded": 1,
+        "dropped": [
+            {"passage": 7, "why": "not-shared", "reason": "not a passage of a collection…"},
+            {"passage": 8, "why": "not-returned", "reason": "not returned to this peer…"},
+            {"passage": 9, "why": "newer", "reason": "a reason of a newer version"},
+        ],
+    }
+    monkeypatch.setattr(federation, "_post", lambda *a, **k: (200, json.dumps(reply).encode()))
+    peer = Peer("coop-b", "https://b.example", "cmn_1234abcd_secretpart")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    said = {}
+    for lang in ("fr_FR.UTF-8", "en_GB.UTF-8"):
+        monkeypatch.setenv("LANG", lang)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="commune.peers"):
+            federation._report(peer, {7: 1, 8: 1, 9: 1, 10: 1}, 5)
+        said[lang[:2]] = [r.getMessage() for r in caplog.records]
+    assert said["fr"] == [
+        "le pair coop-b a crédité 1 des 4 passages cités\u00a0; écartés\u00a0: 7 (pas un "
+        "passage d'une collection partagée avec les pairs (ou plus maintenant))\u00a0; 8 (pas "
+        "renvoyé à ce pair par /peer/search dans la dernière journée, ou sa citation déjà "
+        "comptée)\u00a0; 9 (a reason of a newer version)"
+    ]
+    assert said["en"] == [
+        "peer coop-b credited 1 of the 4 passages cited; dropped: 7 (not a passage of a "
+        "collection shared with peers (any more)); 8 (not returned to this peer by "
+        "/peer/search in the last day, or its citation already counted); 9 (a reason of a "
+        "newer version)"
+    ]
+
+
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
     """The returns table kept every passage of every peer search for good; a peer reports
     its citations right after its answer, so a day is kept."""
