@@ -1800,6 +1800,85 @@ def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_docum
             assert conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one() == 2
 
 
+def test_an_add_interrupted_while_recording_its_finished_run_keeps_the_run(tmp_path, monkeypatch):
+    # Ctrl-C during the final commit of an add that had stored every document (waiting for
+    # another process's write lock, most often) rolled back its ingest_runs row and the
+    # ledger row of its last work: the run was not accounted for. It is now recorded as
+    # stopped, none left, with that ledger row once; and a record whose commit landed before
+    # the interrupt is not written twice.
+    import contextlib
+
+    from click.testing import CliRunner
+
+    import commune.ingest.batch as batch
+    import commune.store.repository as repository
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store.schema import ingest_runs, usage
+
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    # pv-2 first: unchanged, last of the next run, its work is the run's last ledger row.
+    assert english.invoke(cli, [*add[:3], str(folder / "pv-2.md"), *add[4:]]).exit_code == 0
+    record, calls = repository.record_ingest_run, []
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        record(*args, **kwargs)  # its row written, its transaction not yet committed
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(repository, "record_ingest_run", interrupted)
+    out = english.invoke(cli, add)
+    assert out.exit_code == 130, out.output
+    assert "interrupted after 3 of 3 files: 2 documents added or updated, kept" in out.stderr
+
+    def counted() -> tuple[list[tuple[int, int]], int, list[dict[str, int]]]:
+        with Commune(home) as c:
+            with c.engine.connect() as conn:
+                runs = conn.execute(
+                    select(ingest_runs.c.added, ingest_runs.c.unchanged).order_by(ingest_runs.c.id)
+                ).all()
+                rows = conn.execute(
+                    select(func.count()).select_from(usage).where(usage.c.mode == "ingest")
+                ).scalar_one()
+            stopped = [
+                json.loads(e["details"]) for e in c.audit_entries() if e["action"] == "add-stopped"
+            ]
+        return [tuple(r) for r in runs], rows, stopped
+
+    runs, rows, stopped = counted()
+    assert runs == [(1, 0), (2, 1)]
+    # One row per document stored (3), and one for the work after the last one (pv-2 read).
+    assert rows == 4
+    assert [(s["why"], s["added"], s["unchanged"], s["left"]) for s in stopped] == [
+        ("interrupted (Ctrl-C)", 2, 1, 0)
+    ]
+    # The record committed, then Ctrl-C: not recorded again.
+    monkeypatch.setattr(repository, "record_ingest_run", record)
+    committing = batch.write_transaction
+
+    @contextlib.contextmanager
+    def late(engine):  # type: ignore[no-untyped-def]
+        with committing(engine) as conn:
+            yield conn
+        with engine.connect() as conn:
+            runs = conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one()
+        if runs == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "write_transaction", late)
+    (folder / "pv-0.md").write_text("# PV 0\n\nLe conseil délibère sur le point 0, revu.")
+    assert english.invoke(cli, add).exit_code == 130
+    runs, rows, stopped = counted()
+    assert runs == [(1, 0), (2, 1), (0, 2)] and rows == 6 and len(stopped) == 1
+
+
 def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch):
     # Every worker node lost during a window's job (a worker machine switched off): Ray Data
     # waits for its actors to start again on a node with a CPU, forever, and the add waited
