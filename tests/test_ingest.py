@@ -2077,6 +2077,79 @@ def test_an_add_the_ray_cluster_refuses_before_storing_anything_writes_nothing(
     assert rows() == before
 
 
+# A driver whose cluster loses a worker mid-job: Ray's core writes its own lines on the
+# process's stderr itself (file descriptor 2, not Python's sys.stderr), as Ray 2.60 did.
+_RAY_CORE_WRITES = """
+import os, sys
+import commune.ingest.distributed as d
+from commune.cli import cli
+
+LINE = b"[2026-12-07 16:00:00,000 E 41 42] core_worker.cc:1234: Failed to push error to driver\\n"
+LINE = b"" if os.environ.get("RAY_SAYS_NOTHING") else LINE
+
+class Ray:
+    def __init__(self):
+        self.data = self
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+    def shutdown(self):
+        os.write(2, LINE)
+    def ActorPoolStrategy(self, size):
+        return size
+    def from_items(self, items):
+        return self
+    def map_batches(self, *args, **kwargs):
+        return self
+    def iter_rows(self):
+        os.write(2, LINE)
+        raise RuntimeError("The worker died unexpectedly")
+        yield
+
+d.connect = lambda address: Ray()
+sys.exit(cli())
+"""
+
+
+def test_ray_s_own_lines_stay_out_of_the_terminal_of_an_add(tmp_path):
+    # A worker dying during `commune add --ray`: Ray's core wrote "Failed to push error to
+    # driver" lines on the terminal, above and below the add's one line, whatever the level
+    # of its Python loggers. They now go to a file of Ray's logs (here the temporary
+    # directory: this Ray has none), and the terminal keeps the add's one line.
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--licence", "etalab-2.0"]
+    out = subprocess.run(
+        [sys.executable, "-c", _RAY_CORE_WRITES, *add, "--ray", "127.0.0.1:1"],
+        env={**os.environ, "LANGUAGE": "fr", "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:1 a échoué, rien n'a été ajouté\u00a0: The "
+        "worker died unexpectedly (voyez `ray status`, puis relancez la même commande pour "
+        "finir\u00a0: les fichiers déjà enregistrés sont passés)"
+    ], out.stderr
+    [kept] = tmp_path.glob("commune-add-*.err")
+    assert kept.read_text().count("Failed to push error to driver") == 2
+    # A Ray that says nothing leaves no empty file behind.
+    kept.unlink()
+    quiet = subprocess.run(
+        [sys.executable, "-c", _RAY_CORE_WRITES, *add, "--ray", "127.0.0.1:1"],
+        env={**os.environ, "LANGUAGE": "fr", "TMPDIR": str(tmp_path), "RAY_SAYS_NOTHING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert quiet.returncode == 2 and not list(tmp_path.glob("commune-add-*.err")), quiet.stderr
+
+
 def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatch):
     # Ctrl-C while a window's job ran on a real cluster: above "interrupted before the first
     # file" came sixty lines of Ray Data's traceback ("Ray has not been started yet"). Since
