@@ -129,7 +129,7 @@ def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkey
     """The peer's reasons for the passages of a citation report it did not credit reached
     the operator's log in English only, whatever the operator reads; they are now said in
     the operator's language from this home's catalogue, a reason it does not know in the
-    peer's own words."""
+    peer's own words; and so is a report the peer refused (its quota spent)."""
     from commune.answering import federation
     from commune.commons.peering.registry import Peer
 
@@ -157,6 +157,17 @@ def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkey
         "passage d'une collection partagée avec les pairs (ou plus maintenant))\u00a0; 8 (pas "
         "renvoyé à ce pair par /peer/search dans la dernière journée, ou sa citation déjà "
         "comptée)\u00a0; 9 (a reason of a newer version)"
+    ]
+    # A report the peer refused (its quota spent, 429) or never received: said so too.
+    monkeypatch.setattr(federation, "_post", lambda *a, **k: (429, b"{}"))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="commune.peers"):
+        federation._report(peer, {7: 1}, 5)
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        federation._report(peer, {7: 1}, 5)
+    assert [r.getMessage() for r in caplog.records] == [
+        "peer coop-b did not take the citations (HTTP 429)",
+        "le pair coop-b n'a pas pris les citations (HTTP 429)",
     ]
     assert said["en"] == [
         "peer coop-b credited 1 of the 4 passages cited; dropped: 7 (not a passage of a "

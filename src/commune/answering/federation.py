@@ -711,7 +711,7 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
                 timeout_s,
             )
             if status != 200:
-                log.warning("peer %s did not take the citations: HTTP %s", peer.name, status)
+                log.warning(_not_taken(peer.name, f"HTTP {status}"))
                 return
             # The passages it no longer credits (its collection changed since its search),
             # each with why; the others were credited.
@@ -723,21 +723,40 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
             if isinstance(dropped, list) and dropped:
                 log.warning(_dropped(peer.name, len(counts), dropped))
         except Exception as exc:
-            log.warning("peer %s did not take the citations: %r", peer.name, exc)
+            log.warning(_not_taken(peer.name, repr(exc)))
 
     _in_daemon(send, f"commune-peer-report-{peer.name}").join(timeout_s)
 
 
-def _dropped(name: str, cited: int, dropped: list[Any]) -> str:
-    """The operator's log line for the passages the peer ``name`` did not credit, in the
-    operator's language (the server's or the command's locale): each passage with why, in
-    this home's words when the peer's ``why`` is one it knows (commons/peering/citations
-    .DROPPED), else in the peer's own words."""
+def _operator_language() -> str:
+    """The language of the operator's log: the server's or the command's locale."""
     import os
 
-    from commune.text.messages import from_environment, localise
+    from commune.text.messages import from_environment
 
-    language = from_environment(os.environ)
+    return from_environment(os.environ)
+
+
+def _not_taken(name: str, why: str) -> str:
+    """The operator's log line for a citation report the peer ``name`` refused or never
+    received (``why``: its HTTP status, or the error's own words), in their language."""
+    return prose(
+        _operator_language(),
+        "le pair {name} n'a pas pris les citations ({why})",
+        "peer {name} did not take the citations ({why})",
+        name=name,
+        why=why,
+    )
+
+
+def _dropped(name: str, cited: int, dropped: list[Any]) -> str:
+    """The operator's log line for the passages the peer ``name`` did not credit, in the
+    operator's language: each passage with why, in this home's words when the peer's
+    ``why`` is one it knows (commons/peering/citations.DROPPED), else in the peer's own
+    words."""
+    from commune.text.messages import localise
+
+    language = _operator_language()
 
     def said(d: Any) -> str:
         if not isinstance(d, dict):
