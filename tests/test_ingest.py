@@ -1800,6 +1800,85 @@ def test_an_add_stopped_midway_is_recorded_with_what_it_stored_and_no_half_docum
             assert conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one() == 2
 
 
+def test_an_add_interrupted_while_recording_its_finished_run_keeps_the_run(tmp_path, monkeypatch):
+    # Ctrl-C during the final commit of an add that had stored every document (waiting for
+    # another process's write lock, most often) rolled back its ingest_runs row and the
+    # ledger row of its last work: the run was not accounted for. It is now recorded as
+    # stopped, none left, with that ledger row once; and a record whose commit landed before
+    # the interrupt is not written twice.
+    import contextlib
+
+    from click.testing import CliRunner
+
+    import commune.ingest.batch as batch
+    import commune.store.repository as repository
+    from commune.cli import cli
+    from commune.core import Commune
+    from commune.store.schema import ingest_runs, usage
+
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    home = tmp_path / "home"
+    add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    # pv-2 first: unchanged, last of the next run, its work is the run's last ledger row.
+    assert english.invoke(cli, [*add[:3], str(folder / "pv-2.md"), *add[4:]]).exit_code == 0
+    record, calls = repository.record_ingest_run, []
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        record(*args, **kwargs)  # its row written, its transaction not yet committed
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(repository, "record_ingest_run", interrupted)
+    out = english.invoke(cli, add)
+    assert out.exit_code == 130, out.output
+    assert "interrupted after 3 of 3 files: 2 documents added or updated, kept" in out.stderr
+
+    def counted() -> tuple[list[tuple[int, int]], int, list[dict[str, int]]]:
+        with Commune(home) as c:
+            with c.engine.connect() as conn:
+                runs = conn.execute(
+                    select(ingest_runs.c.added, ingest_runs.c.unchanged).order_by(ingest_runs.c.id)
+                ).all()
+                rows = conn.execute(
+                    select(func.count()).select_from(usage).where(usage.c.mode == "ingest")
+                ).scalar_one()
+            stopped = [
+                json.loads(e["details"]) for e in c.audit_entries() if e["action"] == "add-stopped"
+            ]
+        return [tuple(r) for r in runs], rows, stopped
+
+    runs, rows, stopped = counted()
+    assert runs == [(1, 0), (2, 1)]
+    # One row per document stored (3), and one for the work after the last one (pv-2 read).
+    assert rows == 4
+    assert [(s["why"], s["added"], s["unchanged"], s["left"]) for s in stopped] == [
+        ("interrupted (Ctrl-C)", 2, 1, 0)
+    ]
+    # The record committed, then Ctrl-C: not recorded again.
+    monkeypatch.setattr(repository, "record_ingest_run", record)
+    committing = batch.write_transaction
+
+    @contextlib.contextmanager
+    def late(engine):  # type: ignore[no-untyped-def]
+        with committing(engine) as conn:
+            yield conn
+        with engine.connect() as conn:
+            runs = conn.execute(select(func.count()).select_from(ingest_runs)).scalar_one()
+        if runs == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "write_transaction", late)
+    (folder / "pv-0.md").write_text("# PV 0\n\nLe conseil délibère sur le point 0, revu.")
+    assert english.invoke(cli, add).exit_code == 130
+    runs, rows, stopped = counted()
+    assert runs == [(1, 0), (2, 1), (0, 2)] and rows == 6 and len(stopped) == 1
+
+
 def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch):
     # Every worker node lost during a window's job (a worker machine switched off): Ray Data
     # waits for its actors to start again on a node with a CPU, forever, and the add waited
@@ -1996,6 +2075,79 @@ def test_an_add_the_ray_cluster_refuses_before_storing_anything_writes_nothing(
     assert out.exit_code == 2, out.output
     assert "has 0.5 CPU, less than the one a worker needs" in out.stderr, out.stderr
     assert rows() == before
+
+
+# A driver whose cluster loses a worker mid-job: Ray's core writes its own lines on the
+# process's stderr itself (file descriptor 2, not Python's sys.stderr), as Ray 2.60 did.
+_RAY_CORE_WRITES = """
+import os, sys
+import commune.ingest.distributed as d
+from commune.cli import cli
+
+LINE = b"[2026-12-07 16:00:00,000 E 41 42] core_worker.cc:1234: Failed to push error to driver\\n"
+LINE = b"" if os.environ.get("RAY_SAYS_NOTHING") else LINE
+
+class Ray:
+    def __init__(self):
+        self.data = self
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+    def shutdown(self):
+        os.write(2, LINE)
+    def ActorPoolStrategy(self, size):
+        return size
+    def from_items(self, items):
+        return self
+    def map_batches(self, *args, **kwargs):
+        return self
+    def iter_rows(self):
+        os.write(2, LINE)
+        raise RuntimeError("The worker died unexpectedly")
+        yield
+
+d.connect = lambda address: Ray()
+sys.exit(cli())
+"""
+
+
+def test_ray_s_own_lines_stay_out_of_the_terminal_of_an_add(tmp_path):
+    # A worker dying during `commune add --ray`: Ray's core wrote "Failed to push error to
+    # driver" lines on the terminal, above and below the add's one line, whatever the level
+    # of its Python loggers. They now go to a file of Ray's logs (here the temporary
+    # directory: this Ray has none), and the terminal keeps the add's one line.
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "pv.md").write_text("# PV\n\nLe conseil municipal a voté le budget.")
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--licence", "etalab-2.0"]
+    out = subprocess.run(
+        [sys.executable, "-c", _RAY_CORE_WRITES, *add, "--ray", "127.0.0.1:1"],
+        env={**os.environ, "LANGUAGE": "fr", "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "erreur\u00a0: le cluster Ray à 127.0.0.1:1 a échoué, rien n'a été ajouté\u00a0: The "
+        "worker died unexpectedly (voyez `ray status`, puis relancez la même commande pour "
+        "finir\u00a0: les fichiers déjà enregistrés sont passés)"
+    ], out.stderr
+    [kept] = tmp_path.glob("commune-add-*.err")
+    assert kept.read_text().count("Failed to push error to driver") == 2
+    # A Ray that says nothing leaves no empty file behind.
+    kept.unlink()
+    quiet = subprocess.run(
+        [sys.executable, "-c", _RAY_CORE_WRITES, *add, "--ray", "127.0.0.1:1"],
+        env={**os.environ, "LANGUAGE": "fr", "TMPDIR": str(tmp_path), "RAY_SAYS_NOTHING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert quiet.returncode == 2 and not list(tmp_path.glob("commune-add-*.err")), quiet.stderr
 
 
 def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatch):

@@ -99,6 +99,84 @@ def test_a_peer_is_credited_only_for_passages_it_was_given_once_each(home, tmp_p
     assert credited == (2,) and metered == (4,)
 
 
+def test_a_peers_citation_reports_count_in_its_quota_and_an_empty_one_writes_nothing(
+    home, tmp_path
+):
+    """A peer could write ledger rows without end: a report citing nothing was a row, and no
+    report was checked against the peer's quota. An empty report now writes nothing, and a
+    report is refused (429) once the peer's requests of the day are spent, as its searches."""
+    from commune.core import Commune
+    from commune.govern.quotas import QuotaExceeded
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    assert run(home, "peer", "issue", "coop-q", "--requests-per-day", "2").exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-q")
+        for _ in range(5):
+            assert c.peer_cited({}, actor=peer) == {"recorded": 0, "dropped": []}
+        [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
+        assert c.peer_cited({hit["chunk_id"]: 1}, actor=peer)["recorded"] == 1
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_cited({hit["chunk_id"]: 1}, actor=peer)
+    with sqlite3.connect(home / "commune.db") as db:
+        rows = db.execute(
+            "select route, count(*) from usage where route like 'peer/%' group by route"
+        ).fetchall()
+    assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
+
+
+def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkeypatch, caplog):
+    """The peer's reasons for the passages of a citation report it did not credit reached
+    the operator's log in English only, whatever the operator reads; they are now said in
+    the operator's language from this home's catalogue, a reason it does not know in the
+    peer's own words; and so is a report the peer refused (its quota spent)."""
+    from commune.answering import federation
+    from commune.commons.peering.registry import Peer
+
+    reply = {
+        "recorded": 1,
+        "dropped": [
+            {"passage": 7, "why": "not-shared", "reason": "not a passage of a collection…"},
+            {"passage": 8, "why": "not-returned", "reason": "not returned to this peer…"},
+            {"passage": 9, "why": "newer", "reason": "a reason of a newer version"},
+        ],
+    }
+    monkeypatch.setattr(federation, "_post", lambda *a, **k: (200, json.dumps(reply).encode()))
+    peer = Peer("coop-b", "https://b.example", "cmn_1234abcd_secretpart")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    said = {}
+    for lang in ("fr_FR.UTF-8", "en_GB.UTF-8"):
+        monkeypatch.setenv("LANG", lang)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="commune.peers"):
+            federation._report(peer, {7: 1, 8: 1, 9: 1, 10: 1}, 5)
+        said[lang[:2]] = [r.getMessage() for r in caplog.records]
+    assert said["fr"] == [
+        "le pair coop-b a crédité 1 des 4 passages cités\u00a0; écartés\u00a0: 7 (pas un "
+        "passage d'une collection partagée avec les pairs (ou plus maintenant))\u00a0; 8 (pas "
+        "renvoyé à ce pair par /peer/search dans la dernière journée, ou sa citation déjà "
+        "comptée)\u00a0; 9 (a reason of a newer version)"
+    ]
+    # A report the peer refused (its quota spent, 429) or never received: said so too.
+    monkeypatch.setattr(federation, "_post", lambda *a, **k: (429, b"{}"))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="commune.peers"):
+        federation._report(peer, {7: 1}, 5)
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        federation._report(peer, {7: 1}, 5)
+    assert [r.getMessage() for r in caplog.records] == [
+        "peer coop-b did not take the citations (HTTP 429)",
+        "le pair coop-b n'a pas pris les citations (HTTP 429)",
+    ]
+    assert said["en"] == [
+        "peer coop-b credited 1 of the 4 passages cited; dropped: 7 (not a passage of a "
+        "collection shared with peers (any more)); 8 (not returned to this peer by "
+        "/peer/search in the last day, or its citation already counted); 9 (a reason of a "
+        "newer version)"
+    ]
+
+
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
     """The returns table kept every passage of every peer search for good; a peer reports
     its citations right after its answer, so a day is kept."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -465,6 +466,10 @@ def test_every_worker_lost_mid_job_ends_the_add_in_one_line(tmp_path):
         )
     ), stderr
     assert "Traceback" not in stderr
+    # Nor Ray's core's own lines ("Failed to push error to driver", a worker lost): in a
+    # file of the session's logs (distributed._stderr_to_file).
+    assert "Failed to push error" not in stderr, stderr
+    assert not [line for line in stderr.splitlines() if re.match(r"\[\d{4}-.*\.cc:\d+", line)]
     # The thread left waiting on the lost job started no Ray of its own in this process
     # (Ray's auto-init: its warnings here, a token in ~/.ray that later clusters demanded).
     assert "SIGTERM handler is not set" not in stderr and "auth_token" not in stderr, stderr

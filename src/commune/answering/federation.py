@@ -711,7 +711,7 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
                 timeout_s,
             )
             if status != 200:
-                log.warning("peer %s did not take the citations: HTTP %s", peer.name, status)
+                log.warning(_not_taken(peer.name, f"HTTP {status}"))
                 return
             # The passages it no longer credits (its collection changed since its search),
             # each with why; the others were credited.
@@ -721,20 +721,60 @@ def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> No
                 reply = None
             dropped = reply.get("dropped") if isinstance(reply, dict) else None
             if isinstance(dropped, list) and dropped:
-                log.warning(
-                    "peer %s credited %s of the %s passages cited; dropped: %s",
-                    peer.name,
-                    len(counts) - len(dropped),
-                    len(counts),
-                    "; ".join(
-                        f"{d.get('passage')} ({d.get('reason')})" if isinstance(d, dict) else str(d)
-                        for d in dropped[:20]
-                    ),
-                )
+                log.warning(_dropped(peer.name, len(counts), dropped))
         except Exception as exc:
-            log.warning("peer %s did not take the citations: %r", peer.name, exc)
+            log.warning(_not_taken(peer.name, repr(exc)))
 
     _in_daemon(send, f"commune-peer-report-{peer.name}").join(timeout_s)
+
+
+def _operator_language() -> str:
+    """The language of the operator's log: the server's or the command's locale."""
+    import os
+
+    from commune.text.messages import from_environment
+
+    return from_environment(os.environ)
+
+
+def _not_taken(name: str, why: str) -> str:
+    """The operator's log line for a citation report the peer ``name`` refused or never
+    received (``why``: its HTTP status, or the error's own words), in their language."""
+    return prose(
+        _operator_language(),
+        "le pair {name} n'a pas pris les citations ({why})",
+        "peer {name} did not take the citations ({why})",
+        name=name,
+        why=why,
+    )
+
+
+def _dropped(name: str, cited: int, dropped: list[Any]) -> str:
+    """The operator's log line for the passages the peer ``name`` did not credit, in the
+    operator's language: each passage with why, in this home's words when the peer's
+    ``why`` is one it knows (commons/peering/citations.DROPPED), else in the peer's own
+    words."""
+    from commune.text.messages import localise
+
+    language = _operator_language()
+
+    def said(d: Any) -> str:
+        if not isinstance(d, dict):
+            return str(d)
+        why = d.get("why")
+        known = citations.DROPPED.get(why) if isinstance(why, str) else None
+        reason = localise(known, language) if known else str(d.get("reason"))
+        return f"{d.get('passage')} ({reason})"
+
+    return prose(
+        language,
+        "le pair {name} a crédité {credited} des {cited} passages cités ; écartés : {which}",
+        "peer {name} credited {credited} of the {cited} passages cited; dropped: {which}",
+        name=name,
+        credited=cited - len(dropped),
+        cited=cited,
+        which=say(language, "\u00a0; ", "; ").join(said(d) for d in dropped[:20]),
+    )
 
 
 def _licensed(licence: str | None, language: str) -> Decision:

@@ -5,7 +5,8 @@ The peer is a member of kind ``peer`` here: this home's own rules apply to it as
 member, each with its reason: the visibility of collections (only those shared outward,
 and readable by it), its quotas, the charter's refusal rules, the TDM reservations and the
 licences against its declared use; and every search and every citation report taken is a
-row of the ledger under it (a report refused for bad input writes nothing). The
+row of the ledger under it, counted by its quotas (a report refused for bad input, or
+citing nothing, writes nothing). The
 passages go back with their licence, attribution line and the collection's policy: the
 asking cooperative enforces that policy against its own member, whom only it knows.
 """
@@ -133,19 +134,27 @@ class PeerDesk:
     def cited(self, counts: dict[int, int], actor: Actor) -> dict[str, Any]:
         """A peer's answer cited these passages (chunk id -> citations): credited to their
         contributors here, under the peer, those that no longer match dropped with why
-        (commons/peering/citations.py)."""
+        (commons/peering/citations.py).
+
+        A report is a request like a search: its quota is checked first (QuotaExceeded, 429)
+        and it is a row of the ledger under the peer. A report citing nothing is no request:
+        it writes nothing and counts in no quota (a peer could otherwise fill the ledger
+        with rows of empty reports, which no quota ever stopped)."""
         self._peer(actor)
+        citations.check_report(counts)  # a malformed report: refused before its quota
+        if not counts:
+            return {"recorded": 0, "dropped": []}
+        self.metering.admit(actor)
         meter = self.metering.meter()
         try:
             with self.library.engine.begin() as conn:
                 written = citations.record_cited_by_peer(conn, counts, actor)
         except BaseException:
-            # A report refused (or failed): no row, and its meter leaves the requests at
-            # work now, not when the collector takes the exception's frames (account/energy).
+            # A report that failed: no row, its place in the quota free again, and its meter
+            # leaves the requests at work now, not when the collector takes the exception's
+            # frames (account/energy).
+            self.metering.release(actor)
             meter.discard()
             raise
-        # A report is a request like a search: a row of the ledger under the peer.
-        self.metering.record_usage(
-            citations.ROUTE, "cited", None, 0, 0, None, meter, actor, held=False
-        )
+        self.metering.record_usage(citations.ROUTE, "cited", None, 0, 0, None, meter, actor)
         return written

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -35,6 +36,9 @@ from commune.ingest.pipeline import (
 from commune.store import audit
 from commune.store import repository as repo
 from commune.store.db import no_wait, write_transaction
+
+if TYPE_CHECKING:
+    from commune.account.energy import Meter
 
 log = logging.getLogger("commune.ingest")
 
@@ -148,6 +152,7 @@ def ingest_paths(
             )
             continue
         sources.append((path, _kept(engine, coll_id, provenance.source, relative, source)))
+    finishing: tuple[bool, Meter] | None = None  # set once every file is done
     try:
         if ray_address:
             for outcome in ingest_on_ray(
@@ -183,6 +188,10 @@ def ingest_paths(
                     )
             finally:
                 parser.close()
+        summary.seconds = time.perf_counter() - t0
+        # What close() changes, for a record rolled back to be written again whole (below).
+        finishing = (ingestion.pending, ingestion.meter)
+        _record(engine, started, summary, ingestion, coll_id, provenance, collection)
     except BaseException as exc:
         # Ctrl-C, a cluster lost, a full disk: the documents stored so far stay (each in its
         # own transaction), and the run is recorded as what it was, not left out. A run that
@@ -192,7 +201,20 @@ def ingest_paths(
         # CPU): no run, as a refused upload or question counts none. Recorded, it billed the
         # collection's member for the refusal and logged an add-stopped of nothing.
         refused = isinstance(exc, CommuneError) and not (summary.added or summary.updated)
-        if not refused and not _database_failed(exc):
+        recorded = False
+        if finishing is not None:
+            # Stopped while the finished run was recorded (Ctrl-C as the add waited for
+            # another process's write lock, or during its commit): rolled back, the run had
+            # no row though every document was stored. Recorded now as stopped, none left,
+            # unless its commit landed before the interrupt; its last ledger row, rolled
+            # back with it, is written again from the same meter's reading (a meter read
+            # twice gives its first reading), so each stored document still has its one.
+            recorded = _run_recorded(engine, started)
+            if not recorded:
+                if ingestion.meter is not finishing[1]:
+                    ingestion.meter.discard()
+                ingestion.pending, ingestion.meter = finishing
+        if not refused and not recorded and not _database_failed(exc):
             try:
                 _record(
                     engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
@@ -203,9 +225,19 @@ def ingest_paths(
         # exception's traceback kept alive shared the CPU time of the answers meanwhile).
         ingestion.meter.discard()
         raise
-    summary.seconds = time.perf_counter() - t0
-    _record(engine, started, summary, ingestion, coll_id, provenance, collection)
     return summary
+
+
+def _run_recorded(engine: Engine, started: datetime) -> bool:
+    """Whether the run started at ``started`` has its row in ``ingest_runs`` (its record
+    committed before whatever stopped it); a database that cannot say is taken as yes: no
+    second row is risked."""
+    try:
+        with engine.connect() as conn:
+            return repo.ingest_run_recorded(conn, started)
+    except Exception:
+        log.debug("looking for the ingest run's record failed", exc_info=True)
+        return True
 
 
 def _record(

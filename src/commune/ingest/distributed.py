@@ -14,10 +14,14 @@ version (a local cluster shares this environment; a remote one installs it in it
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import pickle
 import queue
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -201,11 +205,14 @@ def ingest_on_ray(
     ray: Any = None  # connected at the first window
     window: list[tuple[Path, str, bytes]] = []
     held = stored = 0
+    quiet = contextlib.ExitStack()  # Ray's own lines out of the terminal while connected
 
     def sent(window: list[tuple[Path, str, bytes]]) -> Iterator[Any]:
         """The window prepared on the cluster, with the CPUs it has now, and stored."""
         nonlocal ray, stored
-        ray = ray or connect(address)
+        if ray is None:
+            ray = connect(address)
+            quiet.enter_context(_stderr_to_file(ray_errors_file(ray)))
         workers = _cpus(ray, address, stored, notice)
         for outcome in _prepared(
             ray,
@@ -261,7 +268,62 @@ def ingest_on_ray(
             # logged its traceback, sixty lines, above the add's one (connect() sets the
             # level back).
             logging.getLogger("ray.data").setLevel(logging.CRITICAL)
-            ray.shutdown()
+            try:
+                ray.shutdown()
+            finally:
+                quiet.close()
+
+
+def ray_errors_file(ray: Any) -> Path:
+    """Where Ray's own C++ lines of this add go (:func:`_stderr_to_file`): beside the
+    driver's log in the session's logs, else in the temporary directory."""
+    name = f"commune-add-{os.getpid()}.err"
+    try:
+        logs = ray._private.worker._global_node.get_logs_dir_path()
+    except AttributeError:  # another version of Ray
+        logs = None
+    return Path(logs or tempfile.gettempdir()) / name
+
+
+@contextlib.contextmanager
+def _stderr_to_file(path: Path) -> Iterator[None]:
+    """The process's stderr (file descriptor 2) written to ``path``, Python's ``sys.stderr``
+    still to where it wrote (the terminal): the add's progress bar and its one-line
+    messages stay, and Ray's core, which writes its errors there itself whatever its
+    loggers' levels ("Failed to push error to driver…" when a worker dies, dozens of lines),
+    writes them to the file. Put back as it was at the end; the file removed if empty."""
+    shown = sys.stderr
+    try:
+        on_fd2 = shown is not None and shown.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # a test's capture, a closed stream
+        on_fd2 = False
+    try:
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:  # the logs cannot be written: Ray's lines as they were
+        yield
+        return
+    if on_fd2:
+        shown.flush()
+    saved = os.dup(2)
+    os.dup2(target, 2)
+    os.close(target)
+    if on_fd2:
+        # Python's stderr on a copy of the terminal's descriptor, closed once nothing holds
+        # it: a progress bar made meanwhile writes to it to its end.
+        sys.stderr = os.fdopen(
+            os.dup(saved), "w", buffering=1, encoding=shown.encoding, errors=shown.errors
+        )
+    try:
+        yield
+    finally:
+        if on_fd2:
+            sys.stderr.flush()
+            sys.stderr = shown
+        os.dup2(saved, 2)
+        os.close(saved)
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == 0:  # Ray said nothing: no empty file left behind
+                path.unlink()
 
 
 def _kept(stored: int) -> str:

@@ -740,6 +740,13 @@ def record_ingest_run(conn: Connection, started: datetime, seconds: float, **cou
     conn.execute(insert(ingest_runs).values(started_at=started, seconds=seconds, **counts))
 
 
+def ingest_run_recorded(conn: Connection, started: datetime) -> bool:
+    """Whether the ingest run started at ``started`` has its row (a run's start, to the
+    microsecond, is its own)."""
+    found = conn.execute(select(ingest_runs.c.id).where(ingest_runs.c.started_at == started))
+    return found.first() is not None
+
+
 def record_usage(conn: Connection, **values: Any) -> None:
     from commune.store.schema import usage
 

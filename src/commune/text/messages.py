@@ -55,6 +55,15 @@ EXACT = {
     "leave response_format out, and read the sources from citations": (
         "retirez response_format, et lisez les sources dans citations"
     ),
+    # Why a peer dropped a passage of this home's citation report (commons/peering/citations
+    # .DROPPED), said in the operator's log (answering/federation.py).
+    "not a passage of a collection shared with peers (any more)": (
+        "pas un passage d'une collection partagée avec les pairs (ou plus maintenant)"
+    ),
+    "not returned to this peer by /peer/search in the last day, or its citation already counted": (
+        "pas renvoyé à ce pair par /peer/search dans la dernière journée, ou sa citation déjà "
+        "comptée"
+    ),
     "the MCP endpoint is starting: retry in a second": (
         "le point d'accès MCP démarre : réessayez dans une seconde"
     ),

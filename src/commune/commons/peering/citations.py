@@ -64,6 +64,27 @@ def record_returned(conn: Connection, chunk_ids: list[int], actor: Actor) -> Non
         )
 
 
+# Why a passage of a citation report was dropped, by its ``why``: the words sent to the
+# peer (English, the machine routes' language), which the asking side says in its
+# operator's language from its own catalogue (text/messages.py; answering/federation.py).
+DROPPED = {
+    "not-shared": "not a passage of a collection shared with peers (any more)",
+    "not-returned": "not returned to this peer by /peer/search in the last day, or its "
+    "citation already counted",
+}
+
+
+def check_report(counts: dict[int, int]) -> None:
+    """Refuse whole a report that is not one: past 100 passages, ids or counts out of range
+    (InvalidRequest, before its quota is checked: a malformed report is no request taken)."""
+    if len(counts) > 100:
+        raise InvalidRequest(f"at most 100 passages per report, got {len(counts)}")
+    if any(not 0 < c < 2**62 for c in counts):
+        raise InvalidRequest("passage ids are the positive ids /peer/search gave")
+    if any(n <= 0 or n > 100 for n in counts.values()):
+        raise InvalidRequest("citations per passage must be between 1 and 100")
+
+
 def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor) -> dict[str, Any]:
     """Credit the passages (chunk id -> citations) a peer's answer cited. A passage is
     credited only if it is in a collection shared with peers and was returned to this peer
@@ -80,12 +101,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
     given. A report that is not one (past 100 passages, ids or counts out of
     range) is still refused whole. Returns ``{"recorded": rows written, "dropped": [{"passage",
     "why", "reason"}]}``; ``why`` is "not-shared" or "not-returned"."""
-    if len(counts) > 100:
-        raise InvalidRequest(f"at most 100 passages per report, got {len(counts)}")
-    if any(not 0 < c < 2**62 for c in counts):
-        raise InvalidRequest("passage ids are the positive ids /peer/search gave")
-    if any(n <= 0 or n > 100 for n in counts.values()):
-        raise InvalidRequest("citations per passage must be between 1 and 100")
+    check_report(counts)
     dropped: list[dict[str, Any]] = []
     if not counts:
         return {"recorded": 0, "dropped": dropped}
@@ -95,13 +111,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
     at = now()
     for cid in sorted(counts):
         if cid not in details or details[cid]["collection"] not in outward:
-            dropped.append(
-                {
-                    "passage": cid,
-                    "why": "not-shared",
-                    "reason": "not a passage of a collection shared with peers (any more)",
-                }
-            )
+            dropped.append({"passage": cid, "why": "not-shared", "reason": DROPPED["not-shared"]})
             continue
         ret = conn.execute(
             select(peer_returns.c.id)
@@ -126,12 +136,7 @@ def record_cited_by_peer(conn: Connection, counts: dict[int, int], actor: Actor)
         )
         if not spent:
             dropped.append(
-                {
-                    "passage": cid,
-                    "why": "not-returned",
-                    "reason": "not returned to this peer by /peer/search in the last day, or "
-                    "its citation already counted",
-                }
+                {"passage": cid, "why": "not-returned", "reason": DROPPED["not-returned"]}
             )
             continue
         credited.append(cid)
