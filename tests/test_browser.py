@@ -273,10 +273,12 @@ def test_the_month_dashboard_statement_and_administration(site, browser):
     browser.get(f"{site}/commons?q=piscine")
     audit(browser, "commons-search")
     browser.get(f"{site}/account")
+    browser.find_element(By.ID, "key-expires").send_keys("30")  # as --expires-days 30
     browser.find_element(By.ID, "key-password").send_keys(PASSWORD)  # asked again
     browser.find_element(By.CSS_SELECTOR, "form[action='/keys'] button").click()
     wait(browser).until(ec.presence_of_element_located((By.ID, "new-key")))
     assert browser.find_element(By.ID, "new-key").text.startswith("cmn_")
+    assert "expire le" in browser.find_element(By.CSS_SELECTOR, "table tbody").text
     audit(browser, "account-new-key")
     browser.get(f"{site}/documents/99999")
     audit(browser, "error")

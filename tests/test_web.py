@@ -2677,3 +2677,55 @@ def test_a_member_admin_refused_the_peering_form_reads_it_in_french_and_nothing_
     assert said.startswith("Administrer la coopérative demande le rôle"), said
     assert "Aucune collection n'est partagée avec les pairs." not in r.page
     assert [s["collection"] for s in commune.shares()] == ["mairie"]
+
+
+def test_a_key_made_on_the_web_can_be_given_an_expiry(app, commune):
+    """`commune key create --expires-days` gave a key an end; the web's key forms (one's own
+    account, the administration page) could not: a key made there for a season's work lived
+    until someone thought of revoking it. The forms take the days now, in one line refused."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    assert 'name="expires_days"' in _form(mona.get("/account").page, "/keys")
+    r = mona.post("/keys", {"label": "saison", "expires_days": "30", "password": PASSWORD})
+    assert r.status_code == 200 and 'id="new-key"' in r.page
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "saison"]
+    assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
+    assert "expire le" in r.page  # the table says when
+    # For someone one administers, from the administration page.
+    mona.get("/admin")
+    r = mona.post(
+        "/keys",
+        {
+            "user": "carol",
+            "label": "import",
+            "expires_days": "7",
+            "back": "admin",
+            "password": PASSWORD,
+        },
+    )
+    assert r.status_code == 200
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "import"]
+    assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 7
+    # Refused in one line, in the page's language, what was typed kept, no key made.
+    before = len(commune.admin.keys())
+    for typed in ("0", "trente", "40000", "1,5"):
+        r = mona.post("/keys", {"label": "x", "expires_days": typed, "password": PASSWORD})
+        said = re.search(r'<p class="error" role="alert" id="key-error">(.*?)</p>', r.page)
+        assert r.status_code == 400 and said, typed
+        assert said.group(1) == (
+            f"Expire après\u00a0: «\u00a0{typed}\u00a0» n'est pas un nombre de jours de 1 à "
+            "36\u202f500\u00a0: donnez-en un, ou laissez le champ vide pour une clé qui "
+            "n'expire pas."
+        )
+        assert f'value="{typed}"' in _form(r.page, "/keys")
+    r = mona.post(
+        "/keys",
+        {"label": "x", "expires_days": "0", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    assert "is not a number of days from 1 to 36,500" in r.page
+    assert len(commune.admin.keys()) == before
+    # Empty: a key that does not expire, as before.
+    mona.post("/keys", {"label": "sans fin", "expires_days": "", "password": PASSWORD})
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "sans fin"]
+    assert made["expires_at"] is None
