@@ -935,3 +935,38 @@ def test_the_next_person_on_the_tab_cannot_read_the_last_question_kept_in_its_hi
     )
     kept = str(browser.execute_script("return history.state"))
     assert QUESTION not in kept and "mardi matin" not in kept
+
+
+def test_removing_a_member_admin_is_confirmed_on_a_page_that_names_what_they_lose(commune, browser):
+    """A member admin's « Retirer » on another member admin's row removed them at once, for
+    good. It now leads to a page, audited here as the browser shows it, that names what they
+    lose; « Garder » goes back with nothing done, « Retirer … définitivement » removes."""
+    from selenium.webdriver.common.by import By
+
+    from commune.api.app import create_app
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "max", "Ville C", "member-admin")
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "mona")
+        for keep in (True, False):
+            browser.get(f"{site}/admin")
+            form = browser.find_element(
+                By.XPATH, "//form[@action='/admin/users/remove'][input[@value='max']]"
+            )
+            form.find_element(By.NAME, "reason").send_keys("changement de poste")
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait(browser).until(lambda d: d.find_elements(By.ID, "lost"))
+            assert browser.find_element(By.TAG_NAME, "h1").text == "Retirer max ?"
+            assert "Son nom reste pris" in browser.find_element(By.TAG_NAME, "main").text
+            if keep:
+                audit(browser, "admin-remove-confirm")
+                browser.find_element(By.LINK_TEXT, "Garder max").click()
+                wait(browser).until(lambda d: d.current_url.endswith("/admin"))
+                assert "max" in [p["name"] for p in commune.admin.people()]
+            else:
+                browser.find_element(
+                    By.XPATH, "//button[normalize-space()='Retirer max définitivement']"
+                ).click()
+                wait(browser).until(lambda d: "done=removed" in d.current_url)
+                assert "max" not in [p["name"] for p in commune.admin.people()]
