@@ -273,10 +273,12 @@ def test_the_month_dashboard_statement_and_administration(site, browser):
     browser.get(f"{site}/commons?q=piscine")
     audit(browser, "commons-search")
     browser.get(f"{site}/account")
+    browser.find_element(By.ID, "key-expires").send_keys("30")  # as --expires-days 30
     browser.find_element(By.ID, "key-password").send_keys(PASSWORD)  # asked again
     browser.find_element(By.CSS_SELECTOR, "form[action='/keys'] button").click()
     wait(browser).until(ec.presence_of_element_located((By.ID, "new-key")))
     assert browser.find_element(By.ID, "new-key").text.startswith("cmn_")
+    assert "expire le" in browser.find_element(By.CSS_SELECTOR, "table tbody").text
     audit(browser, "account-new-key")
     browser.get(f"{site}/documents/99999")
     audit(browser, "error")
@@ -846,6 +848,71 @@ def test_changing_the_language_keeps_the_question_being_typed(site, browser):
     assert browser.find_element(By.ID, "question").get_attribute("value") == ""
 
 
+def test_changing_the_language_after_an_answer_keeps_the_question_and_the_answer(site, browser):
+    """A resident read their answer on the French page, then pressed « English »: the page came
+    back with the question in its box but the answer gone, to be asked again. The answer is
+    put back too, said to be in the language it was written in (its labels are the French
+    page's), kept for a reload; and for the person who asked only: the next one signed in on
+    the tab finds an empty page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(browser, site, "amelie")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    Select(browser.find_element(By.ID, "mode")).select_by_value("extractive")
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+
+    def back_in_english(d):  # type: ignore[no-untyped-def]
+        return (
+            d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+            and d.execute_script("return document.readyState") == "complete"
+            and d.find_elements(By.CSS_SELECTOR, "#sources li")
+        )
+
+    wait(browser).until(back_in_english)
+    assert browser.find_element(By.ID, "question").get_attribute("value") == QUESTION
+    assert browser.find_element(By.ID, "mode").get_attribute("value") == "extractive"
+    assert browser.find_element(By.ID, "result").is_displayed()
+    assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    assert browser.find_element(By.ID, "answer-block").get_attribute("lang") == "fr"
+    assert browser.find_element(By.CSS_SELECTOR, "button[type=submit].primary").text == "Ask"
+    audit(browser, "answer-kept-across-language")
+    browser.refresh()  # kept for a reload too, as any answer
+    wait(browser).until(back_in_english)
+    assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    # Asked again: in English now, no longer marked French.
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(
+        lambda d: (
+            d.find_element(By.ID, "result").get_attribute("aria-busy") == "false"
+            and d.find_elements(By.CSS_SELECTOR, "#sources li")
+        )
+    )
+    block = browser.find_element(By.ID, "answer-block")
+    assert not browser.execute_script("return arguments[0].hasAttribute('lang')", block)
+    assert "Sources" in browser.find_element(By.ID, "result").text
+    # Another person on the tab: neither the question nor the answer.
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=fr]").click()
+    wait(browser).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+    wait(browser).until(lambda d: "/signin" in d.current_url and d.find_elements(By.ID, "password"))
+    browser.find_element(By.ID, "user").send_keys("cyril")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    wait(browser).until(
+        lambda d: (
+            "/signin" not in d.current_url
+            and d.execute_script("return document.readyState") == "complete"
+        )
+    )
+    assert browser.find_element(By.ID, "question").get_attribute("value") == ""
+    assert not browser.find_element(By.ID, "answer-block").text
+    assert browser.execute_script("return sessionStorage.length") == 0
+
+
 def test_without_script_the_answer_page_opens_at_the_answer_on_a_phone(site, browser):
     """Asked with script off on a phone (360 px): the page that came back opened at its top,
     the menu and the question form filling the screen, the answer out of sight below; the
@@ -933,3 +1000,38 @@ def test_the_next_person_on_the_tab_cannot_read_the_last_question_kept_in_its_hi
     )
     kept = str(browser.execute_script("return history.state"))
     assert QUESTION not in kept and "mardi matin" not in kept
+
+
+def test_removing_a_member_admin_is_confirmed_on_a_page_that_names_what_they_lose(commune, browser):
+    """A member admin's « Retirer » on another member admin's row removed them at once, for
+    good. It now leads to a page, audited here as the browser shows it, that names what they
+    lose; « Garder » goes back with nothing done, « Retirer … définitivement » removes."""
+    from selenium.webdriver.common.by import By
+
+    from commune.api.app import create_app
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "max", "Ville C", "member-admin")
+    with serve(create_app(commune)) as site:
+        sign_in(browser, site, "mona")
+        for keep in (True, False):
+            browser.get(f"{site}/admin")
+            form = browser.find_element(
+                By.XPATH, "//form[@action='/admin/users/remove'][input[@value='max']]"
+            )
+            form.find_element(By.NAME, "reason").send_keys("changement de poste")
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait(browser).until(lambda d: d.find_elements(By.ID, "lost"))
+            assert browser.find_element(By.TAG_NAME, "h1").text == "Retirer max ?"
+            assert "Son nom reste pris" in browser.find_element(By.TAG_NAME, "main").text
+            if keep:
+                audit(browser, "admin-remove-confirm")
+                browser.find_element(By.LINK_TEXT, "Garder max").click()
+                wait(browser).until(lambda d: d.current_url.endswith("/admin"))
+                assert "max" in [p["name"] for p in commune.admin.people()]
+            else:
+                browser.find_element(
+                    By.XPATH, "//button[normalize-space()='Retirer max définitivement']"
+                ).click()
+                wait(browser).until(lambda d: "done=removed" in d.current_url)
+                assert "max" not in [p["name"] for p in commune.admin.people()]

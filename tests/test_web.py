@@ -1650,7 +1650,10 @@ def test_a_member_admin_removes_a_person_whose_session_ends_at_once(app, commune
     assert r.status_code == 400 and "Retirer quelqu'un demande une raison" in r.page
     r = mona.post("/admin/users/remove", {"user": "alice", "reason": "x"})
     assert r.status_code == 404  # another member's person: not hers to see
-    r = mona.post("/admin/users/remove", {"user": "paul", "reason": "a quitté l'association"})
+    r = mona.post(
+        "/admin/users/remove",
+        {"user": "paul", "reason": "a quitté l'association", "confirmed": "1"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/admin?done=removed"
     page = mona.get("/admin?done=removed").page
     assert "Personne retirée" in page and "paul" not in page
@@ -2677,3 +2680,109 @@ def test_a_member_admin_refused_the_peering_form_reads_it_in_french_and_nothing_
     assert said.startswith("Administrer la coopérative demande le rôle"), said
     assert "Aucune collection n'est partagée avec les pairs." not in r.page
     assert [s["collection"] for s in commune.shares()] == ["mairie"]
+
+
+def test_a_key_made_on_the_web_can_be_given_an_expiry(app, commune):
+    """`commune key create --expires-days` gave a key an end; the web's key forms (one's own
+    account, the administration page) could not: a key made there for a season's work lived
+    until someone thought of revoking it. The forms take the days now, in one line refused."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    assert 'name="expires_days"' in _form(mona.get("/account").page, "/keys")
+    r = mona.post("/keys", {"label": "saison", "expires_days": "30", "password": PASSWORD})
+    assert r.status_code == 200 and 'id="new-key"' in r.page
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "saison"]
+    assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
+    assert "expire le" in r.page  # the table says when
+    # For someone one administers, from the administration page.
+    mona.get("/admin")
+    r = mona.post(
+        "/keys",
+        {
+            "user": "carol",
+            "label": "import",
+            "expires_days": "7",
+            "back": "admin",
+            "password": PASSWORD,
+        },
+    )
+    assert r.status_code == 200
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "import"]
+    assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 7
+    # Refused in one line, in the page's language, what was typed kept, no key made.
+    before = len(commune.admin.keys())
+    for typed in ("0", "trente", "40000", "1,5"):
+        r = mona.post("/keys", {"label": "x", "expires_days": typed, "password": PASSWORD})
+        said = re.search(r'<p class="error" role="alert" id="key-error">(.*?)</p>', r.page)
+        assert r.status_code == 400 and said, typed
+        assert said.group(1) == (
+            f"Expire après\u00a0: «\u00a0{typed}\u00a0» n'est pas un nombre de jours de 1 à "
+            "36\u202f500\u00a0: donnez-en un, ou laissez le champ vide pour une clé qui "
+            "n'expire pas."
+        )
+        assert f'value="{typed}"' in _form(r.page, "/keys")
+    r = mona.post(
+        "/keys",
+        {"label": "x", "expires_days": "0", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    assert "is not a number of days from 1 to 36,500" in r.page
+    assert len(commune.admin.keys()) == before
+    # Empty: a key that does not expire, as before.
+    mona.post("/keys", {"label": "sans fin", "expires_days": "", "password": PASSWORD})
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "sans fin"]
+    assert made["expires_at"] is None
+
+
+def test_removing_a_member_admin_says_first_what_they_lose(app, commune):
+    """A member admin removed another, meaning to take back their admin role: the row's
+    « Retirer » did it at once, and the person could not be added back (their name stays
+    taken), their password, keys and caps gone with them. The page now says what removing
+    ends, and that it is final, before it is done; nothing changes until it is confirmed."""
+    from commune.govern.members import authenticate
+
+    make_person(commune, "mona", "Ville C", "member-admin")
+    secret = make_person(commune, "max", "Ville C", "member-admin")
+    commune.admin.set_user_quotas("max", {"requests_per_day": 20, "wh_per_month": 2.5})
+    mona = browser(app, "mona")
+    mona.get("/admin")
+    r = mona.post("/admin/users/remove", {"user": "max", "reason": "changement de poste"})
+    assert r.status_code == 200
+    text = re.sub(r"<[^>]+>", " ", r.page)
+    text = re.sub(r"[ \n]+", " ", text)  # not \s: the no-break spaces are the page's
+    assert "Retirer max\u00a0?" in text
+    assert "Retirer max (administrateur de membre, Ville C) est définitif." in text
+    assert "son mot de passe\u00a0: elle ne peut plus se connecter" in text
+    assert "1 clé d'API active, révoquée" in text
+    assert (
+        "son rôle, administrateur de membre, et ses plafonds (Requêtes par jour\u00a0: 20 · "
+        "Wh par mois\u00a0: 2,5)" in text
+    )
+    assert "Son nom reste pris\u00a0: elle ne peut pas être ajoutée de nouveau sous ce nom." in text
+    assert "Pour lui retirer seulement son rôle, changez-le plutôt" in text
+    confirm = _form(r.page, "/admin/users/remove")
+    assert 'name="confirmed" value="1"' in confirm and "Retirer max définitivement" in confirm
+    # Nothing done yet: max still signs in, key and password alike.
+    assert browser(app, "max").get("/account").status_code == 200
+    with commune.engine.connect() as conn:
+        assert authenticate(conn, secret).user == "max"
+    # In English too.
+    r = mona.post(
+        "/admin/users/remove",
+        {"user": "max", "reason": "new post"},
+        headers={"Accept-Language": "en"},
+    )
+    assert "Removing max (member admin, Ville C) cannot be undone." in html.unescape(r.text)
+    # Confirmed: removed, as before.
+    r = mona.post(
+        "/admin/users/remove",
+        {"user": "max", "reason": "changement de poste", "confirmed": "1"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=removed"
+    assert Browser(app).sign_in("max").status_code == 401
+    # The page said true: the name is not given again.
+    r = mona.post("/admin/users", {"name": "max", "member": "Ville C", "role": "member-admin"})
+    assert r.status_code == 400 and "un nom reste pris" in r.page
+    # A refused reason is said in the row's form, as before, no confirmation asked.
+    r = mona.post("/admin/users/remove", {"user": "mona", "reason": "x"})
+    assert 'id="remove-error"' in r.page and 'name="confirmed"' not in r.page

@@ -274,6 +274,58 @@ def check_reason(reason: str) -> None:
         )
 
 
+def removal(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str, Any]:
+    """What removing ``user`` would end, checked as :func:`remove_user` checks it (the
+    reason, ``actor``'s right to), nothing written: the administration page says it before
+    it is done. A removal cannot be undone: the person's name stays taken (members.add_user
+    refuses it again), so adding them back is a new person under a new name, with a new
+    password, new keys, and their role and caps given again."""
+    from sqlalchemy import func
+
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequest(
+            "removing someone needs a reason, kept in the audit log",
+            "say why, e.g. 'left the town hall in 2026'",
+        )
+    check_reason(reason)
+    require_administer(conn, actor, user)  # another member's people: "no user named"
+    target = actor_for(conn, user)
+    if target.user_id == actor.user_id:
+        raise CommuneError("you cannot remove yourself", "another admin of your member can")
+    uid = target.user_id
+    row = conn.execute(
+        select(
+            users.c.requests_per_day,
+            users.c.tokens_per_month,
+            users.c.wh_per_month,
+            users.c.password_hash.is_not(None).label("has_password"),
+        ).where(users.c.id == uid)
+    ).one()
+    at = now()
+    keys = conn.execute(
+        select(func.count())
+        .select_from(api_keys)
+        .where(
+            api_keys.c.user_id == uid,
+            api_keys.c.revoked_at.is_(None),
+            (api_keys.c.expires_at.is_(None)) | (api_keys.c.expires_at > at),
+        )
+    ).scalar_one()
+    return {
+        "user": user,
+        "member": target.member,
+        "role": target.role,
+        "has_password": bool(row.has_password),
+        "keys_active": int(keys),
+        "caps": {
+            "requests_per_day": row.requests_per_day,
+            "tokens_per_month": row.tokens_per_month,
+            "wh_per_month": row.wh_per_month,
+        },
+    }
+
+
 def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str, Any]:
     """Remove ``user`` from the cooperative: from now on they sign in with nothing, every
     key of theirs is revoked and every session ended, and nobody lists them or acts as them.
@@ -290,17 +342,9 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
     A request already under way when they are removed finishes. Returns what was done."""
     from commune.store import audit
 
+    removal(conn, actor, user, reason)  # the same checks as the page's preview
     reason = reason.strip()
-    if not reason:
-        raise InvalidRequest(
-            "removing someone needs a reason, kept in the audit log",
-            "say why, e.g. 'left the town hall in 2026'",
-        )
-    check_reason(reason)
-    require_administer(conn, actor, user)  # another member's people: "no user named"
     target = actor_for(conn, user)
-    if target.user_id == actor.user_id:
-        raise CommuneError("you cannot remove yourself", "another admin of your member can")
     uid = target.user_id
     at = now()
     conn.execute(update(users).where(users.c.id == uid).values(removed_at=at, password_hash=None))

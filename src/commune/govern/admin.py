@@ -287,6 +287,12 @@ class Admin:
                 conn, user, password, by=actor.user, revoke_keys=not keep_keys
             )
 
+    def removal(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:
+        """What removing ``user`` would end (accounts.removal), checked as removing is,
+        nothing written: asked before the removal, which cannot be undone."""
+        with self.engine.connect() as conn:
+            return accounts.removal(conn, actor, user.strip(), reason)
+
     def remove_user(self, user: str, reason: str, *, actor: Actor = OPERATOR) -> dict[str, Any]:
         """Remove ``user`` from the cooperative (accounts.remove_user: what ends, what
         stays), as their member's admin or a cooperative admin, with the reason the audit

@@ -15,9 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 from commune.commons.payouts import credited_as
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest, NotFound
-from commune.govern.members import AuthError
+from commune.govern.members import MAX_KEY_DAYS, AuthError
 from commune.govern.policy import Actor
+from commune.text import numbers
 from commune.web.forms import Failed, refused
+from commune.web.i18n import current
 from commune.web.i18n import gettext as _
 from commune.web.page import (
     Page,
@@ -31,7 +33,7 @@ from commune.web.page import (
     sessions_of,
     with_session,
 )
-from commune.web.render import render
+from commune.web.render import number, render
 from commune.web.routes.administration import administration, guessed
 from commune.web.routes.administration import again as admin_again
 from commune.web.routes.payouts import next_choice, own_line
@@ -115,12 +117,38 @@ async def payout_choice(p: PageOf, actor: SignedIn, commune: TheCommune) -> Resp
     return redirect(f"/account?done=payout-{choice}")
 
 
+def expiry(typed: str) -> int | None:
+    """The days a new key lasts, as its form gives them: None (it does not expire) for an
+    empty field. Checked here, as the page names the field: the library's refusal named it
+    as the CLI does (« expires_days doit être entre 1 et 36500 »)."""
+    try:
+        text = numbers.plain(typed, current())  # « 1 000 » as the page writes it
+    except numbers.Ambiguous:
+        text = typed  # « 1.000 »: said below, as any other
+    if not text:
+        return None
+    if not text.isdecimal() or not 0 < int(text) <= MAX_KEY_DAYS:
+        raise InvalidRequest(
+            _(
+                # Quoted: what was typed, never read as the sentence's first word.
+                "Expires after: '%(value)s' is not a number of days from 1 to %(max)s: give "
+                "one, or leave the field empty for a key that does not expire.",
+                value=typed.strip(),
+                max=number(MAX_KEY_DAYS),
+            )
+        )
+    return int(text)
+
+
 @router.post("/keys", response_class=HTMLResponse)
 async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
     user = field(data, "user") or actor.user
     label = field(data, "label")
+    days = field(data, "expires_days")
+    typed = {"user": user, "label": label, "expires_days": days}
     admin = field(data, "back") == "admin"
+    again = admin_again if admin else _again
     try:
         # The person's password again (re-authentication): a key outlives the session, so
         # a session stolen alone must not make one (accounts.confirm).
@@ -129,19 +157,14 @@ async def new_key(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
             user,
             actor=actor,
             label=label,
+            expires_days=expiry(days),
         )
     except AuthError:
         await guessed(p, actor)
         wrong = _("Your password is wrong: no key was made.")
-        again = admin_again if admin else _again
-        return await again(
-            p, commune, actor, Failed("key", wrong, 403, {"user": user, "label": label})
-        )
+        return await again(p, commune, actor, Failed("key", wrong, 403, typed))
     except CommuneError as exc:
-        again = admin_again if admin else _again
-        return await again(
-            p, commune, actor, refused(p, "key", exc, {"user": user, "label": label})
-        )
+        return await again(p, commune, actor, refused(p, "key", exc, typed))
     template, shown = ("admin.html", administration) if admin else ("account.html", account_shown)
     context = await run_in_threadpool(shown, commune, actor)
     # Shown on this response only: the page is not cached and the key is not stored.

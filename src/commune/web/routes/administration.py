@@ -226,6 +226,16 @@ async def remove_user(p: PageOf, actor: Administrator, commune: TheCommune) -> R
     # log keeps it (govern/accounts.remove_user says what ends and what stays).
     typed = {"user": field(data, "user"), "reason": field(data, "reason")}
     try:
+        if not field(data, "confirmed"):
+            # Asked first, naming what is lost: a member admin removed another, meaning to
+            # take their role back, and found they could not add them again (the name stays
+            # taken), nor give back their password, keys and caps. Removing stays final: the
+            # ledger, credits and audit log name the person, and a name given again would
+            # be paid and blamed for them (members.add_user).
+            lost = await run_in_threadpool(
+                commune.admin.removal, typed["user"], typed["reason"], actor=actor
+            )
+            return render(p, "remove.html", lost=lost, reason=typed["reason"].strip())
         await run_in_threadpool(
             commune.admin.remove_user, typed["user"], typed["reason"], actor=actor
         )

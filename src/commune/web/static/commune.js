@@ -33,9 +33,12 @@ function signedInAs() {
   return who ? who.textContent.trim() : '';
 }
 
-function keep(box) {
-  const kept = JSON.stringify({who: signedInAs(), text: box.value});
-  try { if (box.value.trim()) sessionStorage.setItem(KEPT, kept); } catch (e) { /* none */ }
+function keep(box, answered) {
+  const kept = {who: signedInAs(), text: box.value};
+  if (answered) Object.assign(kept, answered);
+  try {
+    if (box.value.trim()) sessionStorage.setItem(KEPT, JSON.stringify(kept));
+  } catch (e) { /* none */ }
 }
 
 function putBack(box) {
@@ -44,9 +47,31 @@ function putBack(box) {
     kept = sessionStorage.getItem(KEPT);
     sessionStorage.removeItem(KEPT);  // first: a text the parse refuses is forgotten too
     kept = JSON.parse(kept || 'null');
-  } catch (e) { return; }
-  if (!kept || !kept.who || kept.who !== signedInAs() || box.value) return;
+  } catch (e) { return null; }
+  if (!kept || !kept.who || kept.who !== signedInAs() || box.value) return null;
   box.value = kept.text;
+  return kept;
+}
+
+// The answer on the page, with what it was asked with, as the language form sends the page
+// away: the person who had read an answer, then switched the page to English (or back),
+// found the box and the answer gone. None while it is still coming, nor after a refusal.
+function answered(form) {
+  const result = document.getElementById('result');
+  const block = document.getElementById('answer-block');
+  if (result.hidden || result.getAttribute('aria-busy') === 'true'
+      || !block.querySelector('.answer-card')) return null;
+  const f = form.elements;
+  return {answer: block.innerHTML, collection: f.collection.value, mode: f.mode.value,
+          lang: block.getAttribute('lang') || document.documentElement.lang};
+}
+
+// Written by the server in the language of the page it was asked on (its labels, the
+// charter's reasons): said to be in it, not read in the new page's voice (WCAG 3.1.2). Asked
+// again, it comes in the new one.
+function inItsLanguage(block, lang) {
+  if (lang && lang !== document.documentElement.lang) block.setAttribute('lang', lang);
+  else block.removeAttribute('lang');
 }
 
 // A refusal the server sent in place of the answer or the results (a question of blanks, a
@@ -76,7 +101,8 @@ function tie(form, box, name, fields) {
 function remember(form, block) {
   const f = form.elements;
   const state = {who: signedInAs(), question: f.question.value, collection: f.collection.value,
-                 mode: f.mode.value, answer: block.innerHTML};
+                 mode: f.mode.value, answer: block.innerHTML,
+                 lang: block.getAttribute('lang') || document.documentElement.lang};
   try { history.replaceState(state, ''); } catch (e) { /* the answer is not kept */ }
 }
 
@@ -90,8 +116,7 @@ function forget() {
   try { history.replaceState(null, ''); } catch (e) { /* nothing kept to forget */ }
 }
 
-function recall(form, result, block) {
-  const state = history.state;
+function recall(form, result, block, state = history.state) {
   const f = form.elements;
   if (!state || !state.who || state.who !== signedInAs() || f.question.value) return;
   f.question.value = state.question || '';
@@ -101,6 +126,7 @@ function recall(form, result, block) {
   }
   if (!state.answer) return;
   block.innerHTML = state.answer;
+  inItsLanguage(block, state.lang);
   result.hidden = false;
   tie(form, block, 'ask', ['question', 'collection']);
 }
@@ -112,7 +138,14 @@ function ask(form) {
   const waiting = document.getElementById('waiting');
   const button = form.querySelector('button[type=submit]');
   recall(form, result, block);
-  putBack(form.elements.question);
+  const kept = putBack(form.elements.question);
+  if (kept && kept.answer) {
+    // Across a change of language: put back as a reload puts it back, and kept in this
+    // tab's entry of the history for the next reload (remember).
+    form.elements.question.value = '';
+    recall(form, result, block, {...kept, question: kept.text});
+    remember(form, block);
+  }
   // A box full to its maxlength took no more, silently: a text pasted was cut (ask.html).
   const full = document.getElementById('question-full');
   const box = form.elements.question;
@@ -129,6 +162,7 @@ function ask(form) {
     result.hidden = false;
     result.setAttribute('aria-busy', 'true');
     block.replaceChildren();
+    inItsLanguage(block, null);  // the next answer is in this page's language
     tie(form, block, 'ask', ['question', 'collection']);
     streamed.textContent = '';
     streamed.hidden = false;
@@ -243,7 +277,11 @@ document.addEventListener('DOMContentLoaded', () => {
   // coming back in the other language with an empty box (an English-speaking resident
   // switching to English after writing). Kept for the page that follows, as at sign-in.
   const language = document.querySelector('form[action="/language"]');
-  if (a && language) language.addEventListener('submit', () => keep(a.elements.question));
+  // Its answer too, once read: kept the same way, for the same person only, and forgotten
+  // once put back (the next person on a shared computer finds neither).
+  if (a && language) {
+    language.addEventListener('submit', () => keep(a.elements.question, answered(a)));
+  }
   const c = document.getElementById('contribute');
   if (c) contribute(c);
 });
