@@ -913,6 +913,36 @@ def test_changing_the_language_after_an_answer_keeps_the_question_and_the_answer
     assert browser.execute_script("return sessionStorage.length") == 0
 
 
+def test_a_follow_up_asked_with_script_is_read_after_the_question_it_follows(site, browser):
+    """The streamed answer's card gives the page the question a follow-up is read after: « Et
+    pour le bac jaune ? », asked next, is answered as the suite of the question before it,
+    and said so; after a reload too (the answer put back from the tab's history)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")
+    browser.get(f"{site}/")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    follows = browser.find_element(By.CSS_SELECTOR, "#ask input[name=follows]")
+    assert follows.get_attribute("value") == QUESTION
+    browser.refresh()  # put back from the history: the next question still follows it
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    box = browser.find_element(By.ID, "question")
+    box.clear()
+    box.send_keys("Et pour le bac jaune ?")
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "followed")))
+    said = browser.find_element(By.ID, "followed").text.replace("\u00a0", " ")
+    assert said == f"Lu comme la suite de votre question « {QUESTION} »."
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#ask input[name=follows]").get_attribute("value")
+        == QUESTION
+    )
+    audit(browser, "follow-up")
+
+
 def test_without_script_the_answer_page_opens_at_the_answer_on_a_phone(site, browser):
     """Asked with script off on a phone (360 px): the page that came back opened at its top,
     the menu and the question form filling the screen, the answer out of sight below; the

@@ -78,9 +78,11 @@ def app(commune, corpus):  # type: ignore[no-untyped-def]
 
 
 # What a page quotes rather than says: the answer and the documents' own words (as their
-# authors wrote them), code, and the page's scripts.
+# authors wrote them), code, the page's scripts, and the question a follow-up is read after
+# (the person's words, in a hidden field and the answer card's data-follows).
 QUOTED = re.compile(
     r'<div id="answer".*?</div>|<(pre|code|script|style|blockquote|textarea)\b.*?</\1>'
+    r'|<input type="hidden" name="follows"[^>]*>|data-follows="[^"]*"'
     r'|<p class="excerpt".*?</p>|<section id="p\d+" class="passage".*?</section>',
     re.S,
 )

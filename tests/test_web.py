@@ -2786,3 +2786,35 @@ def test_removing_a_member_admin_says_first_what_they_lose(app, commune):
     # A refused reason is said in the row's form, as before, no confirmation asked.
     r = mona.post("/admin/users/remove", {"user": "mona", "reason": "x"})
     assert 'id="remove-error"' in r.page and 'name="confirmed"' not in r.page
+
+
+def test_a_follow_up_is_read_after_the_question_it_follows_without_script(app):
+    """« Et pour le bac jaune ? » after « Quand passe le camion des ordures ? » was asked
+    alone; the page now sends back the last question that stood alone, and a follow-up is
+    read after it (commune/conversation.py, as /v1 reads a chat), said under the answer."""
+    b = browser(app, "carol")
+    b.get("/")
+    first = b.post("/ask", {"question": "Quand passe le camion des ordures ?"}).page
+    follows = re.search(r'name="follows" value="([^"]*)"', first)
+    assert follows and follows.group(1) == "Quand passe le camion des ordures ?"
+    then = b.post("/ask", {"question": "Et pour le bac jaune ?", "follows": follows.group(1)})
+    assert then.status_code == 200
+    assert 'id="followed"' in then.page
+    assert "Lu comme la suite de votre question « Quand passe le camion des ordures ? »" in (
+        then.page.replace("\u00a0", " ").replace("\u202f", " ")
+    )
+    # A follow-up of a follow-up still follows the question that stood alone.
+    assert 'name="follows" value="Quand passe le camion des ordures ?"' in then.page
+    # A question that stands alone is read alone, and is the one the next follows.
+    alone = b.post(
+        "/ask",
+        {"question": "Où vont les cartons ?", "follows": "Quand passe le camion des ordures ?"},
+    ).page
+    assert 'id="followed"' not in alone
+    assert 'name="follows" value="Où vont les cartons ?"' in alone
+    # Nor across languages: an English follow-up of a French question is read alone.
+    english = b.post(
+        "/ask",
+        {"question": "And the yellow bin?", "follows": "Quand passe le camion des ordures ?"},
+    ).page
+    assert 'id="followed"' not in english

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from commune.charter.audience import shown
+from commune.conversation import question_of
 from commune.errors import CommuneError, InvalidRequest
 from commune.http.sse import ClosingStream, sse
 from commune.web.forms import refused
@@ -40,6 +41,21 @@ def _asked(question: str) -> str:
     return question
 
 
+def _following(data: FormData, question: str, limit: int, language: str) -> tuple[str, str | None]:
+    """What is searched for ``question``, and the earlier question it was read after (None:
+    read alone). The page sends back, in ``follows``, the last question that stood alone:
+    « Et pour un passeport ? » after « Combien coûte une carte d'identité ? » was answered
+    alone, with whatever "un passeport" found (the citizen walk, stop 61). The rule is /v1's
+    for a chat's turns (commune/conversation.py): only a question that opens as a follow-up
+    (« et », « pour un … », "what about") is joined, within the length a question may have
+    and in the same language."""
+    follows = field(data, "follows").replace("\r\n", "\n").strip()
+    if not follows or not question:
+        return question, None
+    searched = question_of([follows, question], limit, language)
+    return searched, (follows if searched != question else None)
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     collections = commune.collections(actor)
@@ -55,12 +71,15 @@ def home(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 
 @router.post("/ask", response_class=HTMLResponse)
 async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
-    question, collection, mode = _question(await form(p))
+    data = await form(p)
+    question, collection, mode = _question(data)
+    limit = commune.settings.limits.max_query_chars
+    searched, followed = _following(data, question, limit, p.language)
     answer, failed = None, None
     try:
         answer = await run_in_threadpool(
             partial(commune.ask, asker_language=p.language),
-            _asked(question),
+            _asked(searched),
             collection=collection,
             mode=mode,
             route="web/ask",
@@ -79,7 +98,10 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
         chosen=collection,
         mode=mode,
         failed=failed,
-        limit=commune.settings.limits.max_query_chars,
+        limit=limit,
+        followed=followed,
+        # The next question may follow the last one that stood alone (_following).
+        follows=(followed or question) if answer else field(data, "follows"),
     )
 
 
@@ -87,9 +109,12 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
 async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     """Server-sent events for the page's script: ``delta`` (text that passed the citation
     checks), then ``answer`` with the answer rendered by the same template as without script."""
-    question, collection, mode = _question(await form(p))
+    data = await form(p)
+    question, collection, mode = _question(data)
+    limit = commune.settings.limits.max_query_chars
+    searched, followed = _following(data, question, limit, p.language)
     events = commune.ask_stream(
-        _asked(question),
+        _asked(searched),
         collection=collection,
         mode=mode,
         route="web/ask",
@@ -99,7 +124,15 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     first = await run_in_threadpool(next, events)  # errors before the stream get a status
 
     def rendered(answer: Any) -> dict[str, Any]:
-        return {"html": fragment(p, "_answer.html", answer=shown(answer, actor).to_json())}
+        return {
+            "html": fragment(
+                p,
+                "_answer.html",
+                answer=shown(answer, actor).to_json(),
+                followed=followed,
+                follows=followed or question,
+            )
+        }
 
     stream = sse(first, events, rendered, p.language)
     return ClosingStream(stream, events)

@@ -116,6 +116,14 @@ function forget() {
   try { history.replaceState(null, ''); } catch (e) { /* nothing kept to forget */ }
 }
 
+// The question a follow-up (« Et pour un passeport ? ») is read after: the one the answer
+// shown followed, or the answer's own (ask.html's hidden "follows"), from the answer's card
+// however it came, streamed or put back; left as it was when no answer came (an error).
+function follows(form, block) {
+  const card = block.querySelector('.answer-card');
+  if (card && form.elements.follows) form.elements.follows.value = card.dataset.follows || '';
+}
+
 function recall(form, result, block, state = history.state) {
   const f = form.elements;
   if (!state || !state.who || state.who !== signedInAs() || f.question.value) return;
@@ -127,6 +135,7 @@ function recall(form, result, block, state = history.state) {
   if (!state.answer) return;
   block.innerHTML = state.answer;
   inItsLanguage(block, state.lang);
+  follows(form, block);
   result.hidden = false;
   tie(form, block, 'ask', ['question', 'collection']);
 }
@@ -199,7 +208,9 @@ function ask(form) {
           const data = JSON.parse((chunk.match(/^data: (.*)$/m) || [])[1] || 'null');
           waiting.textContent = '';
           if (kind === 'delta') showPiece(streamed, data.text);
-          if (kind === 'answer') { streamed.hidden = true; block.innerHTML = data.html; }
+          if (kind === 'answer') {
+            streamed.hidden = true; block.innerHTML = data.html; follows(form, block);
+          }
           if (kind === 'error') {
             // The answer failed after it began (http/sse.py): say so, not a cut answer.
             const p = document.createElement('p');
