@@ -228,9 +228,10 @@ class BodyLimit:
     ``seconds`` of its headers plus a second for every ``kb_per_second`` KB received
     ([limits] body_seconds, body_min_kb_per_second), and ``gate`` asked first when there is
     one. Not a pause's time: a client sending a byte a second never paused long, and held its
-    slot of the overload guard (api/middleware.OverloadGuard, outside this) for as long as it
-    liked. Nor the whole body's alone: a contributor's large file over a slow line, its bytes
-    coming all along, was cut off past it (the rate Apache's mod_reqtimeout keeps, MinRate).
+    slot of the overload guard for as long as it liked (api/middleware.OverloadGuard, outside
+    this, now takes an upload's slot once its body is whole). Nor the whole body's alone: a
+    contributor's large file over a slow line, its bytes coming all along, was cut off past
+    it (the rate Apache's mod_reqtimeout keeps, MinRate).
     Once the body is whole, what the app waits for (a client leaving a stream) is not timed."""
 
     def __init__(
