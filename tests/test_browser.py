@@ -1065,3 +1065,64 @@ def test_removing_a_member_admin_is_confirmed_on_a_page_that_names_what_they_los
                 ).click()
                 wait(browser).until(lambda d: "done=removed" in d.current_url)
                 assert "max" not in [p["name"] for p in commune.admin.people()]
+
+
+def test_a_contribution_refused_as_busy_or_too_large_keeps_the_form_without_script(
+    home, corpus, browser, tmp_path
+):
+    """With script off, a contribution refused by the overload guard (503) or as too large
+    (413), both before its body is read, led "Back to the form" to an empty form: the
+    licence, the publisher and the files chosen again. The page now says the browser kept
+    them and to go back with its Back button; there, the form is as it was filled, and sent
+    again as it is, it goes through."""
+    from selenium.webdriver.common.by import By
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_load import _guard
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text(
+        "[limits]\nmax_concurrent_requests = 1\nmax_file_mb = 0.02\nmax_upload_mb = 0.02\n"
+    )
+    small, big = tmp_path / "marche.txt", tmp_path / "gros.txt"
+    small.write_text("Le marché a lieu le samedi matin sur la place.\n", encoding="utf-8")
+    big.write_text("Le marché a lieu le samedi matin sur la place.\n" * 1000, encoding="utf-8")
+    kept = "Votre navigateur a gardé ce que vous avez rempli\u00a0: revenez au formulaire"
+
+    def fill(doc) -> None:  # type: ignore[no-untyped-def]
+        browser.get(f"{site}/contribute")
+        browser.find_element(By.ID, "files").send_keys(str(doc))
+        publisher = browser.find_element(By.ID, "publisher")
+        publisher.clear()
+        publisher.send_keys("Médiathèque")
+        browser.find_element(By.CSS_SELECTOR, "label[for=licence-2]").click()
+        browser.find_element(By.CSS_SELECTOR, "#contribute button[type=submit]").click()
+
+    def refused(status: str) -> None:
+        wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "main h1"))
+        said = browser.find_element(By.CSS_SELECTOR, "[role=alert]").get_attribute("textContent")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Requête refusée", said
+        assert status in browser.title and kept in said, (browser.title, said)
+        browser.back()  # as the page says
+        wait(browser).until(lambda d: d.find_elements(By.ID, "publisher"))
+        assert browser.find_element(By.ID, "publisher").get_attribute("value") == "Médiathèque"
+        assert browser.find_element(By.ID, "licence-2").is_selected()
+        assert browser.find_element(By.ID, "files").get_attribute("value") != ""
+
+    with Commune(home) as c:
+        c.add([corpus], collection="mairie", licence="etalab-2.0")
+        make_person(c, "amelie", "Ville A", "contributor")
+        app = create_app(c)
+        with serve(app) as site:
+            sign_in(browser, site, "amelie")
+            browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+            guard = _guard(app)
+            guard.in_flight = guard.limit  # every slot taken by answers in flight
+            fill(small)
+            refused("503")
+            guard.in_flight = 0  # the answers done: the form sent again as it came back
+            browser.find_element(By.CSS_SELECTOR, "#contribute button[type=submit]").click()
+            wait(browser).until(lambda d: "marche.txt" in d.find_element(By.ID, "results").text)
+            fill(big)
+            refused("413")

@@ -423,3 +423,154 @@ def test_a_body_too_slow_is_said_as_such_to_a_program_and_to_a_person(home, corp
             page = body.decode().replace("&#x27;", "'")
             assert "Ce que vous avez envoyé a mis trop de temps à arriver" in page, page
             assert "[limits]" not in page
+
+
+def test_an_upload_on_its_way_holds_no_slot(home, corpus):
+    """An upload held one of the guard's slots while its body arrived: a 200 MB file at
+    1 Mbit/s kept one of eight for about 27 minutes, and a few contributors on slow lines
+    kept every question out. Now the slot is taken once the body is whole: with one slot and
+    an upload half sent, a search is answered, and the upload, once whole, is stored. One
+    whose body is whole when every slot is taken is refused at once, as before: no queue."""
+    import socket
+
+    from sqlalchemy import func, select
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.store.schema import documents
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 1\n")
+    boundary = b"----commune-on-its-way"
+    body = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="licence"\r\n\r\n'
+        b"etalab-2.0\r\n--" + boundary + b"\r\nContent-Disposition: form-data; "
+        b'name="files"; filename="marche.txt"\r\nContent-Type: text/plain\r\n\r\n'
+        + "Le marché a lieu le samedi matin sur la place.\n".encode() * 200
+        + b"\r\n--"
+        + boundary
+        + b"--\r\n"
+    )
+    half = len(body) // 2
+
+    def upload(port: int, meanwhile) -> bytes:  # type: ignore[no-untyped-def]
+        """The server's answer to the upload, ``meanwhile()`` run with half of it sent."""
+        with socket.create_connection(("127.0.0.1", port), timeout=120) as s:
+            s.sendall(
+                b"POST /api/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+                b"Accept-Language: en\r\n\r\n" + body[:half]
+            )
+            time.sleep(0.5)  # the server has the headers and half the body
+            meanwhile()
+            s.sendall(body[half:])
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        return answer
+
+    def marche() -> int:
+        with c.engine.connect() as conn:
+            stored = select(func.count()).where(documents.c.source_uri.contains("marche.txt"))
+            return int(conn.execute(stored.select_from(documents)).scalar_one())
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        app = create_app(c, require_auth=False)
+        with serve(app) as url:
+            port = int(url.rsplit(":", 1)[1])
+
+            def search() -> None:
+                r = httpx.post(f"{url}/api/search", json={"query": "verre"}, timeout=300)
+                assert r.status_code == 200, r.text  # was 503: the upload held the slot
+
+            answer = upload(port, search)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:400]
+            assert marche() == 1
+            guard = _guard(app)
+
+            def fill() -> None:
+                guard.in_flight = guard.limit  # every slot taken by answers in flight
+
+            answer = upload(port, fill)
+            head, _, said = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 503") and b"retry-after: 1" in head.lower()
+            assert b"max_concurrent_requests" in said
+            assert marche() == 1  # nothing more stored
+            guard.in_flight = 0
+        # A route's own refusal still comes before the body is read: a contribution from
+        # someone not signed in is answered from its headers, its 10 MB never waited for.
+        with serve(create_app(c)) as url:
+            port = int(url.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+                s.sendall(
+                    b"POST /contribute HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                    b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+                    b"Content-Length: 10000000\r\nAccept: text/html\r\n\r\n" + body[:half]
+                )
+                answer = s.recv(65536)  # a TimeoutError if the server waits for the body
+            assert answer.startswith((b"HTTP/1.1 303", b"HTTP/1.1 401")), answer[:300]
+
+
+def test_a_contribution_whose_body_ends_with_every_slot_taken_is_refused_at_once(commune, corpus):
+    """The contribute page's form takes its slot once its body is whole (above): if every
+    slot was taken meanwhile, it is refused then, at once, on the page a refused form gets
+    without script (503, Retry-After), nothing stored, and its slot never counted. Driven
+    in-process, to fill the slots between its two parts."""
+    import re
+
+    import anyio
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from commune.api.app import create_app
+    from commune.store.schema import documents
+    from tests.conftest import PASSWORD, make_person
+
+    commune.add([corpus], collection="mairie", licence="etalab-2.0")
+    make_person(commune, "dora", "Ville A", "contributor")
+    app = create_app(commune)
+    web = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)  # type: ignore[union-attr]
+    web.post("/signin", data={"user": "dora", "password": PASSWORD, "csrf": csrf})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/contribute").text).group(1)  # type: ignore[union-attr]
+    request = web.build_request(
+        "POST",
+        "/contribute",
+        data={"csrf": csrf, "publisher": "Médiathèque", "licence": "CC-BY-4.0"},
+        files=[("files", ("ateliers.txt", b"Les ateliers ont lieu le mercredi.", "text/plain"))],
+        headers={"Accept": "text/html"},
+    )
+    body = b"".join(request.stream)  # type: ignore[union-attr]
+    parts = [body[:50], body[50:]]
+    guard = _guard(app)
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        if parts:
+            chunk = parts.pop(0)
+            if not parts:
+                guard.in_flight = guard.limit  # every slot taken while the body arrived
+            return {"type": "http.request", "body": chunk, "more_body": bool(parts)}
+        await anyio.sleep(600)  # the client stays: a hang guard
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+    scope = {
+        **{"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1"},
+        **{"method": "POST", "scheme": "https", "path": "/contribute", "query_string": b""},
+        **{"raw_path": b"/contribute", "root_path": "", "headers": headers, "state": {}},
+        **{"client": ("127.0.0.1", 1), "server": ("testserver", 443)},
+    }
+    anyio.run(app, scope, receive, send)
+    assert sent[0]["status"] == 503 and (b"retry-after", b"1") in sent[0]["headers"]  # type: ignore[operator]
+    page = b"".join(m.get("body", b"") for m in sent[1:]).decode()  # type: ignore[misc]
+    assert "Le serveur est occupé à répondre à d&#x27;autres\u00a0: renvoyez-le" in page, page
+    assert guard.in_flight == guard.limit  # the refused form never counted
+    with commune.engine.connect() as conn:
+        stored = select(func.count()).where(documents.c.source_uri.contains("ateliers.txt"))
+        assert conn.execute(stored.select_from(documents)).scalar_one() == 0

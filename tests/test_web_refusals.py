@@ -127,7 +127,10 @@ def test_a_body_too_large_sent_without_script_fits_a_phone_and_leads_back_to_its
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in r.text
         assert '<link rel="stylesheet" href="/static/commune.css">' in r.text
         assert "<h1>Requête refusée</h1>" in r.page
-        assert '<a href="/contribute">Retour au formulaire</a>' in r.page, r.page
+        assert '<a href="/contribute">Ouvrir le formulaire vide</a>' in r.page, r.page
+        # What the form held is in the browser: the page says how to get it back.
+        kept = "Votre navigateur a gardé ce que vous avez rempli\u00a0: revenez au formulaire avec"
+        assert kept in r.page, r.page
         # A question's form has no page of its own address: back to the question box.
         dora.get("/")
         r = dora.post(
@@ -136,7 +139,8 @@ def test_a_body_too_large_sent_without_script_fits_a_phone_and_leads_back_to_its
             headers={"Accept": "text/html", "Cookie": "commune_lang=en"},
         )
         assert r.status_code == 413 and '<html lang="en">' in r.text
-        assert '<a href="/">Back to the form</a>' in r.page, r.page
+        assert '<a href="/">Open the form empty</a>' in r.page, r.page
+        assert "Your browser has kept what you filled in: go back to the form with" in r.page
         # The way back is the address sent, written as text: never markup of its own.
         r = dora.client.post(
             '/static/"><b>x', content=b"a" * (2 * 1024 * 1024), headers={"Accept": "text/html"}
@@ -250,7 +254,7 @@ def test_a_form_too_large_leads_back_to_the_page_it_is_on(home):
         ):
             r = alice.client.post(f"https://testserver{sent}", data=long, headers=headers)
             assert r.status_code == 413, (sent, r.status_code)
-            assert f'<a href="{back}">Back to the form</a>' in r.text, (sent, r.text)
+            assert f'<a href="{back}">Open the form empty</a>' in r.text, (sent, r.text)
 
 
 def test_a_sign_in_over_plain_http_from_another_machine_says_why_it_cannot_work(app):  # noqa: F811

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,13 +75,56 @@ BUSY = "The server is busy answering others: send it again in a moment."
 def overload_guard(app: FastAPI, limit: int) -> None:
     """Past ``limit`` heavy requests in flight, answer 503 with Retry-After at once."""
     app.add_middleware(OverloadGuard, limit=limit)
+    app.add_exception_handler(Busy, _busy_said)
+
+
+class Busy(HTTPException):
+    """Every slot taken at the moment a request's body became whole: raised from the body's
+    last read, so that the route stops there, nothing done. An HTTPException, as
+    http/body.BodyTooLarge, so that FastAPI's reading of a body lets it through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(503, BUSY, {"Retry-After": "1"})
+        self.limit = limit
+
+
+async def _busy_said(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Busy)
+    return busy(request.scope, exc.limit)
+
+
+def busy(scope: Scope, limit: int) -> Response:
+    """The guard's 503: for a program, the setting; for a person on a page, a line."""
+    headers = {"Retry-After": "1"}
+    if scope["path"].startswith(MACHINE_ROUTES):
+        return error_response(
+            Request(scope),
+            503,
+            # One request, as a small machine's operator may allow: "1 requests".
+            f"the server is answering {limit} {'request' if limit == 1 else 'requests'} "
+            "already: retry in a second ([limits] max_concurrent_requests)",
+            headers,
+        )
+    # a page's form (a contributor's files, a question)
+    return refusal(scope, 503, BUSY, headers)
 
 
 class OverloadGuard:
     """A plain ASGI middleware, not ``@app.middleware("http")``: there, ``call_next`` returns
     once the headers are out, so a streamed answer stopped counting while its body (the
     model's work) still ran, and streams escaped the limit. Here a request counts until the
-    app has sent its last byte, or failed, or its client left."""
+    app has sent its last byte, or failed, or its client left.
+
+    An upload counts from the moment its route has read its body whole, not from its
+    headers: it held a slot while its body arrived (a 200 MB file at 1 Mbit/s, about 27
+    minutes), and a few contributors on slow lines kept every question out. Receiving is no
+    question's work, and its pace is bounded by the body's own limits (http/body.BodyLimit:
+    [limits] body_seconds, body_min_kb_per_second, the size). The route reads it as it always
+    did, after its own checks (a key, a session, a role), so a refusal of its own still comes
+    before the body is read. A question's body is small ([limits] max_body_kb): it counts
+    from its headers, as MCP's SDK would turn an error raised while it reads into a 500.
+    Every slot taken at the headers, or when an upload's body becomes whole (Busy), is a 503
+    at once: never a queue."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -91,27 +135,49 @@ class OverloadGuard:
         if scope["type"] != "http" or not heavy(scope):
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.limit:
-            busy = {"Retry-After": "1"}
-            if scope["path"].startswith(MACHINE_ROUTES):
-                response = error_response(
-                    Request(scope),
-                    503,
-                    # One request, as a small machine's operator may allow: "1 requests".
-                    f"the server is answering {self.limit} "
-                    f"{'request' if self.limit == 1 else 'requests'} already: retry in a "
-                    "second ([limits] max_concurrent_requests)",
-                    busy,
-                )
-            else:  # a page's form (a contributor's files, a question): a line for a person
-                response = refusal(scope, 503, BUSY, busy)
-            await response(scope, receive, send)
+        if self.in_flight >= self.limit:  # refused before a byte of the body is read
+            await busy(scope, self.limit)(scope, receive, send)
             return
-        self.in_flight += 1
+        held = False
+
+        def take() -> None:
+            nonlocal held
+            if self.in_flight >= self.limit:
+                raise Busy(self.limit)
+            self.in_flight += 1
+            held = True
+
+        async def read() -> Message:
+            message = await receive()
+            if not held and message["type"] == "http.request" and not message.get("more_body"):
+                take()  # the body is whole: the work starts
+            return message
+
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            if not (served(scope["path"]) in UPLOADS and _has_body(scope)):
+                take()  # a question: its work starts now
+            await self.app(scope, read, sending)
+        except Busy:  # a route that read the body outside FastAPI's handlers
+            if started:
+                raise
+            await busy(scope, self.limit)(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            if held:
+                self.in_flight -= 1
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def slash_optional(app: FastAPI) -> None:

@@ -164,16 +164,32 @@ def refusal(
         # A form sent without script (a contributor's files): a page that fits a phone, in
         # the pages' style, leading back to the form's page. It had no viewport (drawn 980 px
         # wide at 360), no style, and its one link led to the question box.
-        title = "Requête refusée" if language == "fr" else "Request refused"
-        back = "Retour au formulaire" if language == "fr" else "Back to the form"
+        # What the form held is in the browser, not here: refused before its body was read
+        # (larger than the limit, every slot of the overload guard taken) or while it
+        # arrived, nothing of it was kept. The browser's Back button brings the form back as
+        # it was filled, its licence, publisher and chosen files with it (Chromium, script
+        # off: test_browser); the one link, "Back to the form", opened it empty, and a
+        # contributor who followed it chose and typed everything again.
+        if language == "fr":
+            title, empty = "Requête refusée", "Ouvrir le formulaire vide"
+            kept = (
+                "Votre navigateur a gardé ce que vous avez rempli\u00a0: revenez au formulaire "
+                "avec son bouton Retour (←) et envoyez-le de là."
+            )
+        else:
+            title, empty = "Request refused", "Open the form empty"
+            kept = (
+                "Your browser has kept what you filled in: go back to the form with its Back "
+                "button (←) and send it from there."
+            )
         body = (
             f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{title} ({status})</title>"
             '<link rel="stylesheet" href="/static/commune.css"></head>'
             f'<body><main id="main"><h1>{title}</h1>'
-            f'<div class="error" role="alert"><p>{escape(message)}</p></div>'
-            f'<p><a href="{escape(form_page(scope))}">{back}</a></p></main></body></html>\n'
+            f'<div class="error" role="alert"><p>{escape(message)}</p><p>{kept}</p></div>'
+            f'<p><a href="{escape(form_page(scope))}">{empty}</a></p></main></body></html>\n'
         )
         return Response(body, status, headers, media_type="text/html")
     code = {408: "body_too_slow", 413: "body_too_large", 503: "busy"}.get(status, "invalid_request")
@@ -228,9 +244,10 @@ class BodyLimit:
     ``seconds`` of its headers plus a second for every ``kb_per_second`` KB received
     ([limits] body_seconds, body_min_kb_per_second), and ``gate`` asked first when there is
     one. Not a pause's time: a client sending a byte a second never paused long, and held its
-    slot of the overload guard (api/middleware.OverloadGuard, outside this) for as long as it
-    liked. Nor the whole body's alone: a contributor's large file over a slow line, its bytes
-    coming all along, was cut off past it (the rate Apache's mod_reqtimeout keeps, MinRate).
+    slot of the overload guard for as long as it liked (api/middleware.OverloadGuard, outside
+    this, now takes an upload's slot once its body is whole). Nor the whole body's alone: a
+    contributor's large file over a slow line, its bytes coming all along, was cut off past
+    it (the rate Apache's mod_reqtimeout keeps, MinRate).
     Once the body is whole, what the app waits for (a client leaving a stream) is not timed."""
 
     def __init__(
