@@ -166,6 +166,22 @@ def tool_error(tool: str, what: str, language: str) -> str:
     )
 
 
+def unknown_arguments(unknown: list[str], taken: list[str], language: str) -> str:
+    """Arguments a tool does not take, and those it takes, in the agent's language."""
+    from commune.text.say import say
+
+    # The first few: a model can send hundreds, and the line is read by one.
+    names = ", ".join(shown(a) for a in unknown[:5]) + (", …" if len(unknown) > 5 else "")
+    fr = "arguments inconnus" if len(unknown) > 1 else "argument inconnu"
+    en = "unknown arguments" if len(unknown) > 1 else "unknown argument"
+    if taken:
+        fr_taken = f"ses arguments\u00a0: {', '.join(taken)}"
+        en_taken = f"its arguments: {', '.join(taken)}"
+    else:
+        fr_taken, en_taken = "il n'en prend aucun", "it takes none"
+    return say(language, f"{fr}\u00a0: {names} ({fr_taken})", f"{en}: {names} ({en_taken})")
+
+
 def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     """The server, with every error of a tool call said in one line in the agent's language.
     The SDK checks the arguments against the tool's schema before the tool runs, and reported
@@ -188,7 +204,26 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     from commune.text.say import say
 
     class Server(base):  # type: ignore[valid-type,misc]
+        async def list_tools(self) -> Any:
+            # Each tool's schema says it takes no other argument, as call_tool refuses one.
+            tools = await super().list_tools()
+            for tool in tools:
+                tool.input_schema = {**tool.input_schema, "additionalProperties": False}
+            return tools
+
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            # An argument the tool does not take was dropped by the SDK's validation: a
+            # misspelt `colection` searched every collection, and the agent read the hits as
+            # its collection's. Refused, naming the arguments the tool takes.
+            schema = next((t.input_schema for t in await self.list_tools() if t.name == name), None)
+            if schema is not None:
+                taken = sorted(schema.get("properties", {}))
+                unknown = [a for a in arguments or {} if a not in taken]
+                if unknown:
+                    language = language_of(context)
+                    raise ToolError(
+                        tool_error(name, unknown_arguments(unknown, taken, language), language)
+                    )
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
