@@ -839,8 +839,8 @@ async def chat(
     _text_only(req)
     users = [m for m in req.messages if m.role == "user"]
     question = _text(users[-1].content) if users else ""
-    # Control or format characters only ("\u200b") are no text either, as the search reads
-    # them (answering/search.blank): told so here, as a message of spaces is.
+    # No letter or digit ("\u200b", a lone accent) is no text either, as the search reads
+    # it (answering/search.blank): told so here, as a message of spaces is.
     if blank(question):
         raise InvalidRequest("messages must contain a user message with text", param="messages")
     # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
