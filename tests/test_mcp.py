@@ -1747,3 +1747,51 @@ def test_an_argument_a_tool_does_not_take_is_refused_naming_those_it_takes(coop,
     ], english
     assert all(s["additionalProperties"] is False for s in schemas.values()), schemas
     assert rows() == before  # nothing searched, nothing billed
+
+
+def test_the_sdks_refusals_at_the_door_are_said_in_the_agents_language(coop):
+    """The SDK's transport refused a request with its own English whatever the caller's
+    language: "Bad Request: Missing session ID" for a GET without a session, "Not
+    Acceptable: Client must accept both application/json and text/event-stream" for a POST
+    whose Accept left one out. Each is Commune's line now, in the caller's language, saying
+    what to send; the body is still JSON-RPC's error, the status the SDK's."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    with serve(create_app(commune)) as base:
+
+        def said(language: str) -> list[tuple[int, str, str]]:
+            key = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
+            replies = [
+                httpx2.get(f"{base}/mcp", headers={**key, "Accept": "text/event-stream"}),
+                httpx2.post(
+                    f"{base}/mcp", json=ping, headers={**key, "Accept": "application/json"}
+                ),
+                httpx2.get(f"{base}/mcp", headers={**key, "Accept": "application/json"}),
+            ]
+            for r in replies:
+                assert r.json()["jsonrpc"] == "2.0", r.text
+            return [
+                (r.status_code, r.json()["detail"], r.json()["error"]["message"]) for r in replies
+            ]
+
+        french, english = said("fr"), said("en")
+    assert [s for s, _, _ in french] == [s for s, _, _ in english] == [400, 406, 406]
+    for _, detail, message in french + english:
+        assert detail == message, (detail, message)
+    assert [d for _, d, _ in english] == [
+        "this request needs the mcp-session-id the server gave when the session opened: send "
+        "it, or open a session (a POST of initialize, without mcp-session-id)",
+        "send Accept: application/json, text/event-stream (an MCP client takes both)",
+        "send Accept: text/event-stream (a GET opens the session's stream of events)",
+    ], english
+    assert [d for _, d, _ in french] == [
+        "cette requête demande le mcp-session-id que le serveur a donné à l'ouverture de la "
+        "session\u00a0: envoyez-le, ou ouvrez une session (un POST d'initialize, sans "
+        "mcp-session-id)",
+        "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
+        "envoyez Accept: text/event-stream (un GET ouvre le flux d'événements de la session)",
+    ], french
