@@ -1694,3 +1694,104 @@ def test_a_long_value_is_cut_between_letters_not_inside_one(coop, monkeypatch):
         "skin tone": f"'{start}…'",
         "two flags": f"'{start[:-1]}\U0001f1eb\U0001f1f7…'",  # the first flag whole
     }, said
+
+
+def test_an_argument_a_tool_does_not_take_is_refused_naming_those_it_takes(coop, monkeypatch):
+    """The SDK dropped an argument a tool does not take: a misspelt `colection` searched
+    every collection the key reads, and the agent took the hits for those of the one it
+    named. Refused now, before any work, in one line in the agent's language, naming the
+    argument and those the tool takes; the schemas say no other is taken."""
+    from commune.api.mcp import actor_from_key, build_server
+
+    commune, ann, _ = coop
+    server = build_server(commune, lambda ctx: actor_from_key(commune, ann))
+
+    def rows() -> int:
+        with commune.engine.connect() as conn:
+            return conn.exec_driver_sql("select count(*) from usage").scalar()
+
+    before = rows()
+
+    async def run() -> tuple[list[str], dict]:  # type: ignore[type-arg]
+        async with Client(server) as c:
+            said = []
+            for tool, arguments in (
+                ("search", {"query": "budget piscine", "colection": "shared"}),
+                ("ask", {"question": "piscine", "colection": "shared", "modes": "auto"}),
+                ("list_collections", {"collection": "shared"}),
+            ):
+                r = await c.call_tool(tool, arguments)
+                assert r.is_error, r.content
+                said.append(r.content[0].text)
+            schemas = {t.name: t.input_schema for t in (await c.list_tools()).tools}
+            return said, schemas
+
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # over stdio (and here) the server's locale
+    french, schemas = asyncio.run(run())
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    english, _ = asyncio.run(run())
+    assert french == [
+        "Erreur de l'outil search\u00a0: argument inconnu\u00a0: 'colection' (ses "
+        "arguments\u00a0: collection, k, query)",
+        "Erreur de l'outil ask\u00a0: arguments inconnus\u00a0: 'colection', 'modes' (ses "
+        "arguments\u00a0: collection, mode, question)",
+        "Erreur de l'outil list_collections\u00a0: argument inconnu\u00a0: 'collection' (il "
+        "n'en prend aucun)",
+    ], french
+    assert english == [
+        "Error executing tool search: unknown argument: 'colection' (its arguments: "
+        "collection, k, query)",
+        "Error executing tool ask: unknown arguments: 'colection', 'modes' (its arguments: "
+        "collection, mode, question)",
+        "Error executing tool list_collections: unknown argument: 'collection' (it takes none)",
+    ], english
+    assert all(s["additionalProperties"] is False for s in schemas.values()), schemas
+    assert rows() == before  # nothing searched, nothing billed
+
+
+def test_the_sdks_refusals_at_the_door_are_said_in_the_agents_language(coop):
+    """The SDK's transport refused a request with its own English whatever the caller's
+    language: "Bad Request: Missing session ID" for a GET without a session, "Not
+    Acceptable: Client must accept both application/json and text/event-stream" for a POST
+    whose Accept left one out. Each is Commune's line now, in the caller's language, saying
+    what to send; the body is still JSON-RPC's error, the status the SDK's."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    with serve(create_app(commune)) as base:
+
+        def said(language: str) -> list[tuple[int, str, str]]:
+            key = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
+            replies = [
+                httpx2.get(f"{base}/mcp", headers={**key, "Accept": "text/event-stream"}),
+                httpx2.post(
+                    f"{base}/mcp", json=ping, headers={**key, "Accept": "application/json"}
+                ),
+                httpx2.get(f"{base}/mcp", headers={**key, "Accept": "application/json"}),
+            ]
+            for r in replies:
+                assert r.json()["jsonrpc"] == "2.0", r.text
+            return [
+                (r.status_code, r.json()["detail"], r.json()["error"]["message"]) for r in replies
+            ]
+
+        french, english = said("fr"), said("en")
+    assert [s for s, _, _ in french] == [s for s, _, _ in english] == [400, 406, 406]
+    for _, detail, message in french + english:
+        assert detail == message, (detail, message)
+    assert [d for _, d, _ in english] == [
+        "this request needs the mcp-session-id the server gave when the session opened: send "
+        "it, or open a session (a POST of initialize, without mcp-session-id)",
+        "send Accept: application/json, text/event-stream (an MCP client takes both)",
+        "send Accept: text/event-stream (a GET opens the session's stream of events)",
+    ], english
+    assert [d for _, d, _ in french] == [
+        "cette requête demande le mcp-session-id que le serveur a donné à l'ouverture de la "
+        "session\u00a0: envoyez-le, ou ouvrez une session (un POST d'initialize, sans "
+        "mcp-session-id)",
+        "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
+        "envoyez Accept: text/event-stream (un GET ouvre le flux d'événements de la session)",
+    ], french

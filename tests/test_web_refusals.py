@@ -329,3 +329,78 @@ def test_an_equal_added_with_a_password_is_told_to_add_them_without(app, commune
     assert "lea" not in {p["name"] for p in commune.admin.people()}
     r = sandrine.post("/admin/users", typed | {"password": ""})
     assert r.status_code == 303
+
+
+# No letter and no digit: a lone combining accent, a private-use character, punctuation.
+NO_WORD = ("\u0301", "\ue000", "?!", "\u0301 \U000f0000")
+
+
+def test_a_question_without_a_letter_or_digit_is_refused_on_every_face(
+    app,  # noqa: F811
+    commune,
+    home,
+    monkeypatch,
+):
+    """A question of a lone combining accent, a private-use character or punctuation only
+    passed the check for an empty one (spaces, control and format characters): it was
+    searched and billed on every face, and answered with whatever matched nothing. Each face
+    refuses it now as an empty one, through the library, before any work."""
+    import asyncio
+
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+    from mcp import Client
+
+    from commune.api.mcp import actor_from_key, build_server
+    from commune.cli import cli
+    from tests.conftest import make_key
+
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")  # MCP in process: the server's locale
+    key = make_key(commune, "ivan", "Ville A")
+
+    def searched() -> list[str]:  # the ledger's rows of searches and answers
+        with commune.engine.connect() as conn:
+            routes = conn.exec_driver_sql("select route from usage").scalars().all()
+        return [r for r in routes if "search" in r or "ask" in r or r.startswith("v1/")]
+
+    api = TestClient(app, headers={"Authorization": f"Bearer {key}", "Accept-Language": "en"})
+    server = build_server(commune, lambda ctx: actor_from_key(commune, key))
+    web = browser(app, "carol")
+
+    async def mcp(nothing: str) -> list[str]:
+        async with Client(server) as c:
+            said = []
+            for tool, arguments in (("search", {"query": nothing}), ("ask", {"question": nothing})):
+                r = await c.call_tool(tool, arguments)
+                assert r.is_error, (tool, nothing, r.content)
+                said.append(r.content[0].text)
+            return said
+
+    for nothing in NO_WORD:
+        for path, body, message in (
+            ("/api/search", {"query": nothing}, "the query is empty"),
+            ("/api/ask", {"question": nothing}, "the question is empty"),
+            ("/api/ask/stream", {"question": nothing}, "the question is empty"),
+            (
+                "/v1/chat/completions",
+                {"model": "auto", "messages": [{"role": "user", "content": nothing}]},
+                "messages must contain a user message with text",
+            ),
+            ("/v1/completions", {"model": "auto", "prompt": nothing}, "with text"),
+        ):
+            r = api.post(path, json=body)
+            assert r.status_code == 400 and message in r.text, (path, nothing, r.text)
+        search, ask = asyncio.run(mcp(nothing))
+        assert search.endswith("the query is empty: give some words to search for"), search
+        assert ask.endswith("the question is empty: ask something"), ask
+        web.get("/")
+        r = web.post("/ask", {"question": nothing})
+        assert r.status_code == 400 and "question est vide" in r.page, r.page[-2000:]
+        r = web.get("/commons", params={"q": nothing})
+        assert r.status_code == 400 and "recherche est vide" in r.page, r.page[-3000:]
+        for command in (["ask", nothing], ["search", nothing]):
+            said = CliRunner().invoke(
+                cli, ["--home", str(home), *command], env={"LANG": "en_GB.UTF-8"}
+            )
+            assert said.exit_code == 2 and "is empty" in said.stderr, (command, said.stderr)
+    assert searched() == []  # nothing searched, nothing billed

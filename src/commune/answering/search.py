@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -37,10 +36,13 @@ if TYPE_CHECKING:
 
 
 def blank(text: str) -> bool:
-    """Nothing to search for: only spaces, control characters ("\\u0000") and format
-    characters (a zero-width space, a byte-order mark). ``str.strip`` takes whitespace only:
-    a query of "\\u0000" passed it, searched nothing a reader had typed and returned hits."""
-    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
+    """Nothing to search for: no letter and no digit, in any script. ``str.strip`` takes
+    whitespace only: a query of "\\u0000" passed it, searched nothing a reader had typed and
+    returned hits; so did, after control and format characters (a zero-width space, a
+    byte-order mark) were refused, a lone combining accent ("\\u0301"), a private-use
+    character, or punctuation and symbols only, each searched and billed. Every face refuses
+    a blank question through here (its search, its answer path, /v1's messages)."""
+    return not any(c.isalnum() for c in text)
 
 
 def check_length(settings: Settings, text: str, what: str) -> None:

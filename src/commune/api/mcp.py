@@ -166,6 +166,22 @@ def tool_error(tool: str, what: str, language: str) -> str:
     )
 
 
+def unknown_arguments(unknown: list[str], taken: list[str], language: str) -> str:
+    """Arguments a tool does not take, and those it takes, in the agent's language."""
+    from commune.text.say import say
+
+    # The first few: a model can send hundreds, and the line is read by one.
+    names = ", ".join(shown(a) for a in unknown[:5]) + (", …" if len(unknown) > 5 else "")
+    fr = "arguments inconnus" if len(unknown) > 1 else "argument inconnu"
+    en = "unknown arguments" if len(unknown) > 1 else "unknown argument"
+    if taken:
+        fr_taken = f"ses arguments\u00a0: {', '.join(taken)}"
+        en_taken = f"its arguments: {', '.join(taken)}"
+    else:
+        fr_taken, en_taken = "il n'en prend aucun", "it takes none"
+    return say(language, f"{fr}\u00a0: {names} ({fr_taken})", f"{en}: {names} ({en_taken})")
+
+
 def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     """The server, with every error of a tool call said in one line in the agent's language.
     The SDK checks the arguments against the tool's schema before the tool runs, and reported
@@ -188,7 +204,26 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     from commune.text.say import say
 
     class Server(base):  # type: ignore[valid-type,misc]
+        async def list_tools(self) -> Any:
+            # Each tool's schema says it takes no other argument, as call_tool refuses one.
+            tools = await super().list_tools()
+            for tool in tools:
+                tool.input_schema = {**tool.input_schema, "additionalProperties": False}
+            return tools
+
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            # An argument the tool does not take was dropped by the SDK's validation: a
+            # misspelt `colection` searched every collection, and the agent read the hits as
+            # its collection's. Refused, naming the arguments the tool takes.
+            schema = next((t.input_schema for t in await self.list_tools() if t.name == name), None)
+            if schema is not None:
+                taken = sorted(schema.get("properties", {}))
+                unknown = [a for a in arguments or {} if a not in taken]
+                if unknown:
+                    language = language_of(context)
+                    raise ToolError(
+                        tool_error(name, unknown_arguments(unknown, taken, language), language)
+                    )
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
@@ -718,19 +753,61 @@ def _noting_session(send: "Send", note: Callable[[str], None]) -> "Send":
     return sending
 
 
-class _HoldingNotFound:
-    """``send``, holding back the SDK's answer to a session id it does not hold (a 404):
-    "Session not found", in English whatever the agent's language, saying neither why (the
-    server restarted, the session was idle too long) nor what to do. The caller sends
-    Commune's own in its place."""
+# The SDK's own refusals at the HTTP door (its transport's), in English whatever the agent's
+# language, and most saying nothing of what to send instead: each is said in Commune's words,
+# which text/messages.py says in French. Its message -> Commune's line. A refusal not listed
+# here (a later SDK's) goes out as the SDK wrote it.
+SDK_REFUSALS = {
+    "Bad Request: Missing session ID": "this request needs the mcp-session-id the server "
+    "gave when the session opened: send it, or open a session (a POST of initialize, without "
+    "mcp-session-id)",
+    "Not Acceptable: Client must accept both application/json and text/event-stream": (
+        "send Accept: application/json, text/event-stream (an MCP client takes both)"
+    ),
+    "Not Acceptable: Client must accept application/json": "send Accept: application/json",
+    "Not Acceptable: Client must accept text/event-stream": (
+        "send Accept: text/event-stream (a GET opens the session's stream of events)"
+    ),
+    "Conflict: Only one SSE stream is allowed per session": (
+        "this session has a stream open already: one GET stream per session"
+    ),
+    "Too many open sessions": "the server holds as many MCP sessions as it can: retry in a minute",
+}
+
+
+class _HoldingRefusal:
+    """``send``, holding back an answer of the SDK's with an error status (its start and its
+    body), for the caller to say it in Commune's words (:data:`SDK_REFUSALS`), or send it on
+    as it is (:meth:`release`). Among them its 404 to a session id it does not hold:
+    "Session not found", saying neither why (the server restarted, the session was idle too
+    long) nor what to do. A success (a stream) goes through as it comes."""
 
     def __init__(self, send: "Send") -> None:
-        self.send, self.not_found = send, False
+        self.send, self.status = send, 0
+        self.held: list[Any] = []
 
     async def __call__(self, message: Any) -> None:
-        if message["type"] == "http.response.start" and message["status"] == 404:
-            self.not_found = True
-        if not self.not_found:
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            self.status = message["status"]
+        if self.status:
+            self.held.append(message)
+        else:
+            await self.send(message)
+
+    def said(self) -> str | None:
+        """The SDK's message, as its JSON-RPC error body gives it; None if not one."""
+        import json
+
+        body = b"".join(m.get("body", b"") for m in self.held if m["type"] == "http.response.body")
+        try:
+            error = json.loads(body).get("error")
+        except (ValueError, AttributeError):
+            return None
+        message = error.get("message") if isinstance(error, dict) else None
+        return message if isinstance(message, str) else None
+
+    async def release(self) -> None:
+        for message in self.held:
             await self.send(message)
 
 
@@ -861,14 +938,23 @@ def http_routes(
                 send = _noting_session(send, lambda sid: owners.opened(sid, who))
             if session_id:
                 owners.begin(session_id)
-                send = held = _HoldingNotFound(send)
+            held = _HoldingRefusal(send)
             try:
-                await current["app"](scope, receive, send)
+                await current["app"](scope, receive, held)
             finally:
                 if session_id:
                     owners.end(session_id)
-            if session_id and held.not_found:
+            if session_id and held.status == 404:
                 await gone()(scope, receive, held.send)
+            elif held.status:
+                ours = SDK_REFUSALS.get(held.said() or "")
+                if ours is None:
+                    await held.release()
+                else:
+                    retry = {"Retry-After": "60"} if held.status == 503 else None
+                    await error_response(request, held.status, ours, retry)(
+                        scope, receive, held.send
+                    )
             if session_id and request.method == "DELETE":
                 owners.ended(session_id)
 

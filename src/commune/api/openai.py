@@ -41,6 +41,14 @@ from commune.answering.substitution import AUTO, EXTRACTIVE, Substitution, answe
 from commune.api.answers import energy_of
 from commune.api.auth import Caller
 from commune.api.errors import STATUS_OF, language_of
+from commune.api.schemas import (
+    ChatCompletion,
+    EmbeddingList,
+    ModelCard,
+    ModelList,
+    TextCompletion,
+    described,
+)
 from commune.charter.audience import shown
 from commune.config import LimitsSettings
 from commune.conversation import question_of
@@ -705,13 +713,16 @@ def _inputs(raw: str | list[str] | list[int] | list[list[int]], field: str) -> l
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/models")
+@router.get("/models", **described(ModelList, "The models that can answer or embed."))
 def models(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     with commune.metered("v1/models", actor):
         return _models(commune)
 
 
-@router.get("/models/{model:path}")
+@router.get(
+    "/models/{model:path}",
+    **described(ModelCard | ModelList, "The model (the list, asked as /v1/models/)."),
+)
 def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     """One model of /v1/models (the openai client's models.retrieve): it answered 404
     "nothing at this address", as if the route were mistyped, even for a model listed."""
@@ -727,7 +738,7 @@ def model(model: str, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     )
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", **described(EmbeddingList, "The texts' vectors."))
 async def embeddings(req: EmbeddingRequest, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     texts = _inputs(req.input, "input")
     _bounded(texts, commune.settings.limits)
@@ -826,24 +837,41 @@ def _failed(failure: dict[str, str]) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-STREAMED: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A completion, or with stream=true its chunks as server-sent events, "
-        "each sentence once its citations were checked.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+def streamed(model: Any, chunk: str) -> dict[str, Any]:
+    """A /v1 completion's 200: ``model`` as JSON, or its chunks as server-sent events."""
+    return {
+        "response_model": Any,
+        "responses": {
+            200: {
+                "model": model,
+                "description": "A completion, or with stream=true its chunks as server-sent "
+                "events, each sentence once its citations were checked.",
+                "content": {
+                    "text/event-stream": {
+                        # OpenAPI 3.1 has no schema for a stream's events: said here.
+                        "schema": {
+                            "type": "string",
+                            "description": f"Events of data: OpenAI's chunks (object "
+                            f"{chunk}, each choice's delta or text), then data: [DONE]; a "
+                            'failure after the stream began is data: {"error": '
+                            '{"message", "type", "code"}}.',
+                        }
+                    }
+                },
+            }
+        },
     }
-}
 
 
-@router.post("/chat/completions", responses=STREAMED)
+@router.post("/chat/completions", **streamed(ChatCompletion, "chat.completion.chunk"))
 async def chat(
     req: ChatRequest, actor: Caller, commune: CommuneDep, request: Request, response: Response
 ) -> Any:
     _text_only(req)
     users = [m for m in req.messages if m.role == "user"]
     question = _text(users[-1].content) if users else ""
-    # Control or format characters only ("\u200b") are no text either, as the search reads
-    # them (answering/search.blank): told so here, as a message of spaces is.
+    # No letter or digit ("\u200b", a lone accent) is no text either, as the search reads
+    # it (answering/search.blank): told so here, as a message of spaces is.
     if blank(question):
         raise InvalidRequest("messages must contain a user message with text", param="messages")
     # A follow-up ("Et pour un stationnement ?") is searched with the question it follows.
@@ -867,7 +895,7 @@ async def chat(
     )
 
 
-@router.post("/completions", responses=STREAMED)
+@router.post("/completions", **streamed(TextCompletion, "text_completion"))
 async def completions(
     req: CompletionRequest,
     actor: Caller,

@@ -1,7 +1,7 @@
-"""The shapes of the main routes' replies, as ``/openapi.json`` gives them: a client generated
+"""The shapes of every route's replies, as ``/openapi.json`` gives them: a client generated
 from the schema gets each field by name (``/api/search``'s hits, ``/api/ask``'s answer, the
-documents and collections listed, ``/transparency.json``), where the schema said "an
-object" and nothing more.
+documents and collections listed, ``/transparency.json``, /v1's completions, the peers'
+replies…), where the schema said "an object" and nothing more.
 
 They describe; they do not serialize. The routes declare them as their 200's model
 (``responses``) and return the library's JSON as it is: validated and written through these
@@ -361,6 +361,220 @@ class Transparency(BaseModel):
     links: Links
     evaluations: list[Evaluation]
     private_evaluations: int
+
+
+# -- the other routes -----------------------------------------------------------------------
+# Their replies were "an object" too (or nothing at all: /v1's completions, /peer/catalogue),
+# each described now by its fields; tests/test_api.py fails for a route whose 200 says none.
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok.")
+    version: str = Field(description="Commune's version.")
+    generation: int = Field(description="The commons' generation: it changes with them.")
+
+
+class Contribution(BaseModel):
+    document_id: int
+    revision_id: int
+    revision: int = Field(description="The revision's number within its document.")
+    title: str | None
+    collection: str
+    status: str = Field(
+        description="Where it stands (published, pending, …): the same in every language."
+    )
+    held: str | None = Field(description="Why it waits, in the caller's language.")
+    review: dict[str, Any] | None = Field(description="The last curator's decision and reason.")
+    added_at: str | None = Field(description="In UTC (…Z).")
+
+
+class Contributions(BaseModel):
+    contributions: list[Contribution] = Field(description="Newest first, the last 50.")
+
+
+class UsageDay(BaseModel):
+    day: str = Field(description="YYYY-MM-DD.")
+    requests: int
+    tokens: int
+    wh: float = Field(description="Energy of the requests, in watt-hours.")
+    gco2e: float = Field(description="Their emissions, in grams of CO2 equivalent.")
+    ingest_wh: float = Field(description="Energy of reading documents in, in watt-hours.")
+    ingest_gco2e: float
+
+
+class Usage(BaseModel):
+    member: str | None
+    user: str | None = Field(description="Whose requests: a person's own; null: the member's.")
+    start: str = Field(description="YYYY-MM-DD.")
+    end: str = Field(description="YYYY-MM-DD, included.")
+    days: list[UsageDay]
+
+
+class UserRemoved(BaseModel):
+    user: str
+    member: str
+    role: str
+    keys_revoked: int
+    sessions_ended: int
+    questions_erased: int
+    revisions_waiting: int = Field(description="Their revisions still waiting for a curator.")
+
+
+class PasswordSet(BaseModel):
+    user: str
+    sessions_ended: bool
+    keys_revoked: int
+
+
+class BillOfMaterials(BaseModel):
+    """A CycloneDX 1.6 bill of materials (cyclonedx.org), its datasets those the caller may
+    know of; its other keys are CycloneDX's."""
+
+    bomFormat: str = Field(description="CycloneDX.")
+    specVersion: str
+    serialNumber: str | None = None
+    version: int | None = None
+    metadata: dict[str, Any] | None = None
+    components: list[dict[str, Any]] | None = None
+    dependencies: list[dict[str, Any]] | None = None
+
+
+class SovereigntyMap(BaseModel):
+    serial: str | None = Field(description="The bill's serialNumber.")
+    components: int
+    most_depended_on: list[dict[str, Any]]
+    closed_or_unknown: list[dict[str, Any]] = Field(
+        description="Components whose licence is closed or unknown, each with why."
+    )
+    outside_jurisdictions: list[dict[str, Any]] = Field(
+        description="Models hosted outside the charter's jurisdictions."
+    )
+    obligations: dict[str, dict[str, Any]]
+    changes: dict[str, Any] | None = Field(description="Since the bill before; null: none.")
+
+
+# -- peering (docs/peering.md) -------------------------------------------------------------
+
+
+class PeerHit(Hit):
+    attribution: str = Field(description="The credit line the licence asks for.")
+    policy: dict[str, Any] = Field(description="The collection's policy for peers.")
+
+
+class PeerSearchReply(BaseModel):
+    cooperative: str = Field(description="This home's name, for the peer's credit.")
+    url: str
+    hits: list[PeerHit]
+    withheld: list[Excluded]
+    retired: list[int] | None = Field(
+        None, description="Documents the peer's answers cited that were retired since."
+    )
+    refused: str | None = Field(None, description="The charter refused the query: why.")
+
+
+class PeerRetired(BaseModel):
+    retired: list[int]
+
+
+class PeerCitedReply(BaseModel):
+    recorded: int = Field(description="Passages credited.")
+    dropped: list[dict[str, Any]] = Field(description="Those that no longer match, and why.")
+
+
+class PeerCatalogue(BaseModel):
+    """DCAT-AP in JSON-LD: the collections shared with peers, an ODRL policy each."""
+
+    context: dict[str, Any] = Field(alias="@context")
+    id: str = Field(alias="@id")
+    type: str = Field(alias="@type")
+    title: str = Field(alias="dct:title")
+    publisher: dict[str, Any] = Field(alias="dct:publisher")
+    modified: dict[str, Any] = Field(alias="dct:modified")
+    dataset: list[dict[str, Any]] = Field(alias="dcat:dataset")
+
+
+# -- /v1 (OpenAI's shapes) -----------------------------------------------------------------
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: str = Field(description="model.")
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: str = Field(description="list.")
+    data: list[ModelCard]
+
+
+class EmbeddingRow(BaseModel):
+    object: str = Field(description="embedding.")
+    index: int
+    embedding: list[float] | str = Field(description="The vector, or base64 of its floats.")
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: str = Field(description="list.")
+    model: str
+    data: list[EmbeddingRow]
+    usage: EmbeddingUsage
+
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    method: str | None = Field(None, description="How the tokens were counted.")
+
+
+class AssistantMessage(BaseModel):
+    role: str = Field(description="assistant.")
+    content: str
+    annotations: list[dict[str, Any]] | None = Field(None, description="Its url_citations.")
+    refusal: str | None = None
+
+
+class ChatChoice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: str | None
+
+
+class TextChoice(BaseModel):
+    index: int
+    text: str
+    logprobs: None = None
+    finish_reason: str | None
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    created: int
+    model: str
+    object: str = Field(description="chat.completion.")
+    choices: list[ChatChoice]
+    usage: CompletionUsage | None = None
+    citations: list[str] | None = Field(None, description="The sources' addresses.")
+    commune: dict[str, Any] | None = Field(
+        None, description="The answer's sources, energy and charter decisions, as /api/ask's."
+    )
+
+
+class TextCompletion(BaseModel):
+    id: str
+    created: int
+    model: str
+    object: str = Field(description="text_completion.")
+    choices: list[TextChoice]
+    usage: CompletionUsage | None = None
+    citations: list[str] | None = None
+    commune: dict[str, Any] | None = None
 
 
 def described(model: Any, description: str) -> dict[str, Any]:

@@ -122,7 +122,7 @@ def search(
 
         for line in batch:
             q = line.strip()
-            # A line of control or format characters only (a byte-order mark, "\x00") is
+            # A line of no letter or digit (a byte-order mark, "\x00", a lone accent) is
             # skipped as a blank one is: the search refuses it as empty, and stopped the batch.
             if blank(q):
                 continue

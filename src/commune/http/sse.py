@@ -20,7 +20,19 @@ from commune.text.messages import localise
 STREAMED: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events, as they come.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "text/event-stream": {
+                # OpenAPI 3.1 has no schema for a stream's events (3.2's itemSchema): each
+                # event's data is named here, its fields in the components named.
+                "schema": {
+                    "type": "string",
+                    "description": 'Events: `delta`, data {"text"}: the answer\'s checked '
+                    "text so far, in parts; `answer`, data: an AnswerReply (as /api/ask's "
+                    'reply), the last; `error`, data: an ErrorBody ({"detail", "code", '
+                    '"incident"}), a failure after the stream began.',
+                }
+            }
+        },
     }
 }
 

@@ -67,6 +67,26 @@ EXACT = {
     "the MCP endpoint is starting: retry in a second": (
         "le point d'accès MCP démarre : réessayez dans une seconde"
     ),
+    # The MCP SDK's refusals at /mcp, in Commune's words (api/mcp.SDK_REFUSALS).
+    "this request needs the mcp-session-id the server gave when the session opened: send it, "
+    "or open a session (a POST of initialize, without mcp-session-id)": (
+        "cette requête demande le mcp-session-id que le serveur a donné à l'ouverture de la "
+        "session : envoyez-le, ou ouvrez une session (un POST d'initialize, sans "
+        "mcp-session-id)"
+    ),
+    "send Accept: application/json, text/event-stream (an MCP client takes both)": (
+        "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)"
+    ),
+    "send Accept: application/json": "envoyez Accept: application/json",
+    "send Accept: text/event-stream (a GET opens the session's stream of events)": (
+        "envoyez Accept: text/event-stream (un GET ouvre le flux d'événements de la session)"
+    ),
+    "this session has a stream open already: one GET stream per session": (
+        "cette session a déjà un flux ouvert : un seul flux GET par session"
+    ),
+    "the server holds as many MCP sessions as it can: retry in a minute": (
+        "le serveur tient autant de sessions MCP qu'il le peut : réessayez dans une minute"
+    ),
     "send them in several requests": "envoyez-les en plusieurs requêtes",
     "input must be a non-empty string or list of non-empty strings": (
         "input doit être un texte non vide ou une liste de textes non vides"

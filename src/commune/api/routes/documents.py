@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
 from commune.api.errors import language_of
-from commune.api.schemas import CollectionRow, Document, described
+from commune.api.schemas import CollectionRow, Contributions, Document, described
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
 from commune.text.messages import localise
@@ -153,7 +153,7 @@ def _held(reason: str, language: str) -> str:
     return i18n.translate(reason)
 
 
-@router.get("/api/contributions")
+@router.get("/api/contributions", **described(Contributions, "The caller's own contributions."))
 def list_contributions(
     request: Request, actor: Caller, commune: CommuneDep
 ) -> dict[str, list[dict[str, Any]]]:

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from commune import __version__
+from commune.api.schemas import Health, described
 from commune.http.deps import CommuneDep
 
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.get("/healthz", **described(Health, "Up: the version and the commons' generation."))
 def healthz(commune: CommuneDep) -> dict[str, Any]:
     return {"status": "ok", "version": __version__, "generation": commune.generation()}

@@ -13,6 +13,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
+from commune.api.schemas import (
+    PeerCatalogue,
+    PeerCitedReply,
+    PeerRetired,
+    PeerSearchReply,
+    described,
+)
 from commune.http.deps import CommuneDep
 
 router = APIRouter()
@@ -41,27 +48,31 @@ class JSONLD(JSONResponse):
     media_type = "application/ld+json"
 
 
-@router.get("/peer/catalogue", response_class=JSONLD)
+@router.get(
+    "/peer/catalogue",
+    response_class=JSONLD,
+    **described(PeerCatalogue, "The catalogue, in JSON-LD."),
+)
 async def catalogue(commune: CommuneDep) -> JSONLD:
     """The collections shared with peers: DCAT-AP, with an ODRL policy per dataset."""
     return JSONLD(await run_in_threadpool(commune.peer_catalogue))
 
 
-@router.post("/peer/search")
+@router.post("/peer/search", **described(PeerSearchReply, "The passages shared with the peer."))
 async def search(req: PeerSearch, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     return await run_in_threadpool(
         commune.peer_search, req.query, actor=actor, k=req.k, language=req.language
     )
 
 
-@router.post("/peer/retired")
+@router.post("/peer/retired", **described(PeerRetired, "Documents retired since."))
 async def retired(actor: Caller, commune: CommuneDep) -> dict[str, list[int]]:
     """The documents this peer's answers cited that this home has retired since, for the
     peer to forget their titles between its searches (each /peer/search reply says it too)."""
     return {"retired": await run_in_threadpool(commune.peer_retired, actor=actor)}
 
 
-@router.post("/peer/cited")
+@router.post("/peer/cited", **described(PeerCitedReply, "The passages credited."))
 async def cited(req: PeerCited, actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     """``recorded``: the passages credited; ``dropped``: those that no longer match (not
     shared any more, or not returned to this peer), each with why."""

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from commune.api.auth import Caller
+from commune.api.schemas import PasswordSet, UserRemoved, described
 from commune.errors import Forbidden
 from commune.govern.members import AuthError
 from commune.http.deps import CommuneDep
@@ -26,7 +27,7 @@ class Removal(BaseModel):
     reason: str = Field(description="Why, in one line: the audit log keeps it.")
 
 
-@router.post("/api/users/{name}/remove")
+@router.post("/api/users/{name}/remove", **described(UserRemoved, "What the removal did."))
 async def remove_user(
     name: str, removal: Removal, actor: Caller, commune: CommuneDep
 ) -> dict[str, Any]:
@@ -52,7 +53,7 @@ class Reset(BaseModel):
     )
 
 
-@router.post("/api/users/{name}/password")
+@router.post("/api/users/{name}/password", **described(PasswordSet, "What was ended."))
 async def reset_password(
     name: str, reset: Reset, request: Request, actor: Caller, commune: CommuneDep
 ) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from commune.api.auth import current_actor
-from commune.api.schemas import Transparency, described
+from commune.api.schemas import BillOfMaterials, SovereigntyMap, Transparency, described
 from commune.core import Commune
 from commune.errors import NotFound
 from commune.http.deps import CommuneDep
@@ -53,7 +53,7 @@ def transparency_json(commune: Readable) -> dict[str, Any]:
     return commune.transparency()
 
 
-@router.get("/transparency/bom.json")
+@router.get("/transparency/bom.json", **described(BillOfMaterials, "The bill of materials."))
 def transparency_bom(request: Request, commune: Readable) -> dict[str, Any]:
     """The latest bill of materials kept by `commune bom` (CycloneDX 1.6), with the datasets
     of the collections the caller may know of."""
@@ -62,7 +62,7 @@ def transparency_bom(request: Request, commune: Readable) -> dict[str, Any]:
     return for_reader(latest_boms(commune)[-1], datasets_shown(request, commune))
 
 
-@router.get("/transparency/sovereignty.json")
+@router.get("/transparency/sovereignty.json", **described(SovereigntyMap, "The sovereignty map."))
 def transparency_sovereignty(request: Request, commune: Readable) -> dict[str, Any]:
     """The sovereignty map of the latest bill, with what changed since the one before."""
     from commune.stack.bom import for_reader

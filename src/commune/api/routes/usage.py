@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from commune.api.auth import Caller
+from commune.api.schemas import Usage, described
 from commune.errors import InvalidRequest
 from commune.http.deps import CommuneDep
 
@@ -19,7 +20,7 @@ LAST = datetime(2999, 12, 31, tzinfo=UTC)
 DAY = {"format": "date", "description": "YYYY-MM-DD, from 1970-01-01 to 2999-12-31."}
 
 
-@router.get("/api/usage")
+@router.get("/api/usage", **described(Usage, "Usage per day."))
 def usage(
     actor: Caller,
     commune: CommuneDep,
