@@ -42,8 +42,8 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     lines = fr.output.splitlines()
     assert lines[0].startswith("charte par défaut (") and lines[0].endswith(", 1 version")
     assert (
-        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 Md "
-        f"de paramètres{NB}; non "
+        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 "
+        f"milliard de paramètres{NB}; non "
         f"étalonné{NB}: lancez `commune model calibrate smollm2`{NB}; autorisé" in (lines)
     )
     # "répondue" counted the questions the charter refused too (docs/charter.md).

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from commune.text.numbers import NARROW_NBSP, number
+from commune.text.numbers import NARROW_NBSP, billions, number
 from commune.text.typography import french as _typeset
 
 # Exact messages and hints.
@@ -1847,14 +1847,16 @@ PATTERNS = [
         # A model served elsewhere (account/energy.py): modelled by EcoLogits, or at the
         # operator's configured figure, or not estimated and why (account/metering.py).
         (
-            r"ecologits (?P<version>\S+), modelled: (?P<name>\S+) \((?P<active>\S+)B active, "
-            r"(?P<total>\S+)B total, (?P<bits>\d+)-bit\), (?P<n>\d+) output tokens, "
+            r"ecologits (?P<version>\S+), modelled: (?P<name>\S+) \((?P<active_b>\S+)B active, "
+            r"(?P<total_b>\S+)B total, (?P<bits>\d+)-bit\), (?P<n>\d+) output tokens, "
             r"(?P<zone>\w+) electricity mix, PUE (?P<pue>\S+), (?P<gpu>\S+) GB GPUs in "
             r"EcoLogits' reference server, embodied impacts included",
-            "ecologits {version}, modélisée\u00a0: {name} ({active} Md de paramètres actifs, "
-            "{total} Md au total, {bits} bits), {n} jetons produits, mix électrique {zone}, "
-            "PUE {pue}, GPU de {gpu} Go du serveur de référence d'EcoLogits, fabrication "
-            "comprise",
+            # The pages' words (web/locale): « Md » and « fabrication comprise » here said
+            # the same line otherwise, and « Md » nothing to a town hall's clerk.
+            "ecologits {version}, modélisée\u00a0: {name} ({active_b} de paramètres actifs, "
+            "{total_b} au total, {bits} bits), {n} jetons produits, mix électrique {zone}, "
+            "PUE {pue}, GPU de {gpu} Go du serveur de référence d'EcoLogits, impacts de "
+            "fabrication inclus",
         ),
         (
             r"(?P<name>\S+): (?P<n>\d+) output tokens × (?P<whk>\S+) Wh per 1,000, a configured "
@@ -4280,9 +4282,12 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit", "n" if "unit" in values else "size"):
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
-            for name in ("active", "total", "gpu", "pue", "whk", "cap", "about"):  # figures
+            for name in ("gpu", "pue", "whk", "cap", "about"):  # figures
                 if name in values:
                     values[name] = re.sub(r"(\d)\.(\d)", r"\1,\2", values[name])
+            for name in ("active_b", "total_b"):  # "7,3 milliards", "0,5 milliard"
+                if name in values:
+                    values[name] = billions(values[name], "fr")
             if "missing" in values:  # what a figure lacks: a message of its own
                 values["missing"] = localise(values["missing"], "fr")
             for name in ("toml", "json"):  # a parser's reason and where it stopped
