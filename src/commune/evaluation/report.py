@@ -224,7 +224,7 @@ FRENCH = {
 def _word(text: str, language: str) -> str:
     if language != "fr":
         return text
-    # The suite's groups: "language fr" (the question's), "slice fr→en" (question→collection).
+    # The suite's groups: "language fr" (the question's), "slice fr→en" (question→its documents).
     for english, french in (("language ", "langue "), ("slice ", "tranche ")):
         if text.startswith(english):
             return french + text.removeprefix(english)
