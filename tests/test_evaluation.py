@@ -507,6 +507,17 @@ def test_retrieval_only_and_sample(ville: Path, tmp_path: Path) -> None:
     # Two questions spread over four: the first and the third.
     assert report["metrics"]["all"]["questions"] == 2
     assert report["metrics"]["all"]["retrieval"]["hybrid"]["mrr@10"] is not None
+    # Its rows name what they measure, as the HTML table does: they read "all  -".
+    rows = [line.split()[:2] for line in r.output.splitlines() if line.startswith("all ")]
+    assert rows == [["all", "retrieval"]], r.output
+    fr = CliRunner().invoke(
+        cli,
+        ["--home", str(ville), "eval", str(suite), "--retrieval-only", "--sample", "2"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert fr.exit_code == 0, fr.output
+    rows = [line.split()[:2] for line in fr.output.splitlines() if line.startswith("tout ")]
+    assert rows == [["tout", "recherche"]], fr.output
     r = CliRunner().invoke(cli, ["--home", str(ville), "eval", str(suite), "--sample", "0"])
     assert r.exit_code == 2 and "--sample" in r.output
 
