@@ -2173,6 +2173,38 @@ PATTERNS = [
             "corrigez son nom d'après commune collections, ou ajoutez ses documents avec "
             "commune add --collection",
         ),
+        # A committed reference `make test` finds stale (evaluation/pins.stale).
+        (r"(?P<report>eval/reports/\S+) is missing", "il manque {report}"),
+        (
+            r"(?P<report>eval/reports/\S+) was made from another version of "
+            r"(?P<suite>eval/suites/\S+)",
+            "la référence {report} a été faite sur une autre version de {suite}",
+        ),
+        (
+            r"(?P<report>eval/reports/\S+) was made by other code \(code_sha256 (?P<made>\S+), "
+            r"this tree's is (?P<now>\S+)\): its figures may no longer be this code's",
+            "la référence {report} a été faite par un autre code (code_sha256 {made}, celui de "
+            "cet arbre est {now}) : ses chiffres ne sont peut-être plus ceux de ce code",
+        ),
+        (
+            r"(?P<report>eval/reports/\S+) was made from a tree with uncommitted changes",
+            "la référence {report} a été faite dans un arbre aux modifications pas encore "
+            "validées par git commit",
+        ),
+        (
+            r"(?P<report>eval/reports/\S+) \((?P<system>[^()]+)\) asked other questions than "
+            r"the (?P<split>\S+) split",
+            "la référence {report} ({system}) a posé d'autres questions que celles de la "
+            "partie {split}",
+        ),
+        (
+            r"commit your changes, then refresh the references: `make eval EVAL_UPDATE=1` "
+            r"\(a few minutes once eval-data/ is built, about 25 more the first time\), and "
+            r"commit eval/reports/",
+            "validez vos modifications (git commit), puis refaites les références : "
+            "`make eval EVAL_UPDATE=1` (quelques minutes une fois eval-data/ construit, "
+            "environ 25 de plus la première fois), et validez eval/reports/",
+        ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
         (
             r"the home (?P<name>.+) was removed while the command waited for it",
