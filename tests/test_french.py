@@ -1405,3 +1405,30 @@ def test_the_payouts_fund_has_one_french_name_on_every_face(commune, home):
     assert localise(wrong, "fr").startswith("le fonds de rétribution doit être")
     page = browser(create_app(commune), "alice").get("/payouts").page
     assert "Aucun fonds de rétribution n'est fixé" in page, page
+
+
+def test_whoever_approves_is_a_relecteur_not_a_curateur():
+    """A collection may name member admins (or contributors) as its approvers, and the French
+    faces said « un curateur doit confirmer », « demandez à un autre curateur » beside « un
+    autre relecteur du rôle qui approuve »: a curator went to approve and was refused. The
+    role is « curateur »; whoever approves is « relecteur », as docs/fr/glossaire.md says."""
+    root = Path(__file__).resolve().parent.parent
+    said = {
+        name: (root / name).read_text(encoding="utf-8")
+        for name in (
+            "src/commune/text/messages.py",
+            "src/commune/web/locale/fr/LC_MESSAGES/messages.po",
+            "src/commune/cli/locale/fr/LC_MESSAGES/help.po",
+            "src/commune/cli/cooperative.py",
+        )
+    }
+    approver = re.compile(
+        r"un curateur (doit|a rejeté|a demandé|de la collection doit|les relit)|"
+        r"(attend|attendent)( encore)? un curateur|qu'un curateur|"
+        r"autre curateur|curateur différent|leurs curateurs"
+    )
+    for name, text in said.items():
+        assert not approver.search(" ".join(text.split())), (name, approver.search(text))
+    glossary = " ".join((root / "docs/fr/glossaire.md").read_text(encoding="utf-8").split())
+    assert "**Relecteur** : celui qui approuve" in glossary
+    assert "un relecteur tient ce rôle ou un rôle au-dessus" in glossary

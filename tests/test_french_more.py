@@ -618,7 +618,7 @@ def test_curation_asking_more_approvals_than_people_sign_off_is_refused(home, tm
     refused = run(home, "curation", "mairie", "--approvals", "1000", env=FRENCH)
     assert refused.exit_code != 0 and refused.stderr == (
         f"erreur{NB}: le nombre d'approbations doit être au plus 10, reçu 1000 (chacune est "
-        f"celle d'un curateur différent, et une révision les attend toutes{NB}: "
+        f"celle d'un relecteur différent, et une révision les attend toutes{NB}: "
         "demandez-en moins)\n"
     )
     with Commune(home) as commune, commune.engine.connect() as conn:  # nothing changed

@@ -3633,13 +3633,13 @@ PATTERNS = [
         (
             r"a curator rejected this file \((?P<who>[^:]+): (?P<why>.*)\): change it before "
             r"sending it again",
-            "un curateur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
+            "un relecteur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
             "de nouveau",
         ),
         (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
             r"it before sending it again",
-            "un curateur a demandé des modifications de ce fichier ({who} : {why}) : "
+            "un relecteur a demandé des modifications de ce fichier ({who} : {why}) : "
             "modifiez-le avant de l'envoyer de nouveau",
         ),
         (
@@ -3657,7 +3657,7 @@ PATTERNS = [
         ),
         (
             r"ask another curator: two pairs of eyes",
-            "demandez à un autre curateur : il faut deux paires d'yeux",
+            "demandez à un autre relecteur de la collection : il faut deux paires d'yeux",
         ),
         (
             r"cannot open the database (?P<url>\S+): (?P<why>.+)",
@@ -3842,7 +3842,7 @@ PATTERNS = [
         ),
         (
             r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
-            "chacune est celle d'un curateur différent, et une révision les attend "
+            "chacune est celle d'un relecteur différent, et une révision les attend "
             "toutes\u00a0: demandez-en moins",
         ),
         (
