@@ -716,7 +716,7 @@ def test_user_remove_says_its_counts_in_words_not_as_a_form(tmp_path: Path) -> N
         (
             "fr_FR.UTF-8",
             "utilisateur bob retiré\u00a0: 1 clé révoquée, 0 session fermée\n"
-            "1 de ses révisions attend encore un curateur (commune review list)\n",
+            "1 de ses révisions attend encore un relecteur (commune review list)\n",
         ),
         (
             "en_GB.UTF-8",

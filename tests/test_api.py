@@ -622,9 +622,9 @@ def test_a_remote_models_energy_reads_in_french_in_the_summary():
     said = summary({"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
     assert said == (
         "12,30 mWh, 0,500 mgCO2e, estimée (temps CPU x 12 W par cœur, un chiffre configuré + "
-        "ecologits 0.11.3, modélisée\u00a0: mistral (7,3 Md de paramètres actifs, 7,3 Md au "
-        "total, 16 bits), 120 jetons produits, mix électrique FRA, PUE 1,1-1,3, GPU de 80 Go du "
-        "serveur de référence d'EcoLogits, fabrication comprise)"
+        "ecologits 0.11.3, modélisée\u00a0: mistral (7,3 milliards de paramètres actifs, "
+        "7,3 milliards au total, 16 bits), 120 jetons produits, mix électrique FRA, PUE 1,1-1,3, "
+        "GPU de 80 Go du serveur de référence d'EcoLogits, impacts de fabrication inclus)"
     )
     configured = (
         "gpu: 120 output tokens × 0.35 Wh per 1,000, a configured figure "

@@ -147,6 +147,8 @@ def test_a_cooperatives_own_licence_is_accepted_with_its_text(commune, doc, home
 
 
 def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
+    from commune.text.messages import localise
+
     for user, role in (
         ("cora", "contributor"),
         ("cyril", "curator"),
@@ -168,9 +170,15 @@ def test_collection_rules_set_approvals_and_who_may_give_them(commune, doc):
     rev = commune.pending()[0]["id"]
     with pytest.raises(CommuneError, match="needs the role curator or above; rita is reader"):
         commune.review(rev, "approve", "ok", commune.actor("rita"))
-    with pytest.raises(CommuneError, match="do not review their own"):
+    with pytest.raises(CommuneError, match="do not review their own") as own:
         commune.set_curation_rules("sport", 2, "contributor")
         commune.review(rev, "approve", "mine", commune.actor("cora"))
+    # Here the approvers are contributors: « demandez à un autre curateur » sent cora to a
+    # role the collection does not ask for. Whoever approves is a « relecteur ».
+    assert localise(str(own.value), "fr") == (
+        "les contributeurs ne relisent pas leurs propres révisions (demandez à un autre "
+        "relecteur de la collection\u00a0: il faut deux paires d'yeux)"
+    )
     commune.set_curation_rules("sport", 2, "curator")
     with pytest.raises(ValueError, match="needs a reason"):
         commune.review(rev, "approve", "  ", commune.actor("cyril"))
@@ -247,8 +255,8 @@ def test_curators_are_told_an_upload_held_for_approvals_replaces_another_members
     both = f"the collection needs 2 approval(s) by a curator or above; {OTHER_MEMBERS}"
     assert waiting["hold_reason"] == both
     assert as_pages_say(both, "fr") == (
-        "la collection demande 2 approbations par un curateur ou plus\u00a0; la révision "
-        "publiée vient d'un autre membre\u00a0: un curateur doit confirmer que celle-ci la remplace"
+        "la collection demande 2 approbations par un curateur ou plus\u00a0; la révision publiée "
+        "vient d'un autre membre\u00a0: un relecteur doit confirmer que celle-ci la remplace"
     )
     assert commune.review(waiting["id"], "approve", "vu", commune.actor("cyril")) == "proposed"
     [waiting] = commune.pending()
@@ -278,7 +286,7 @@ def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     assert commune.pending()[0]["hold_reason"] == held
     assert as_pages_say(held, "fr") == (
         "approbations\u00a0: 1 sur 2\u00a0; retenue d'abord parce que la licence a changé de "
-        "CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un curateur doit confirmer"
+        "CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un relecteur doit confirmer"
     )
     commune.set_curation_rules("sport", 3, "curator")  # counted again in the new rules
     assert commune.pending()[0]["hold_reason"] == held.replace("of 2", "of 3")
@@ -1572,7 +1580,7 @@ def test_rules_raised_over_a_revision_held_for_its_licence_say_both(commune, doc
     assert commune.pending()[0]["hold_reason"] == both
     assert as_pages_say(both, "fr") == (
         "la collection demande 2 approbations par un curateur ou plus\u00a0; la licence a "
-        "changé de CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un curateur doit confirmer"
+        "changé de CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un relecteur doit confirmer"
     )
     listed = CliRunner().invoke(cli, ["--home", str(home), "review", "list"], env={"LANG": "en"})
     assert "needs 2 approval(s)" in listed.output and "licence changed" in listed.output

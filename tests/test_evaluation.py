@@ -507,8 +507,44 @@ def test_retrieval_only_and_sample(ville: Path, tmp_path: Path) -> None:
     # Two questions spread over four: the first and the third.
     assert report["metrics"]["all"]["questions"] == 2
     assert report["metrics"]["all"]["retrieval"]["hybrid"]["mrr@10"] is not None
+    # Its rows name what they measure, as the HTML table does: they read "all  -".
+    rows = [line.split()[:2] for line in r.output.splitlines() if line.startswith("all ")]
+    assert rows == [["all", "retrieval"]], r.output
+    fr = CliRunner().invoke(
+        cli,
+        ["--home", str(ville), "eval", str(suite), "--retrieval-only", "--sample", "2"],
+        env={"LANG": "fr_FR.UTF-8"},
+    )
+    assert fr.exit_code == 0, fr.output
+    rows = [line.split()[:2] for line in fr.output.splitlines() if line.startswith("tout ")]
+    assert rows == [["tout", "recherche"]], fr.output
     r = CliRunner().invoke(cli, ["--home", str(ville), "eval", str(suite), "--sample", "0"])
     assert r.exit_code == 2 and "--sample" in r.output
+
+
+def test_a_slice_follows_the_documents_a_question_names(
+    home: Path, corpus: Path, tmp_path: Path
+) -> None:
+    """A French question on the French page of a collection mostly in English was put in the
+    "fr→en" slice, a cross-language one, though its page was in its own language."""
+    paths = [str(corpus / n) for n in ("dechets.html", "library.md", "pool.txt")]
+    added = CliRunner().invoke(
+        cli, ["--home", str(home), "add", *paths, "--collection", "ville", "--licence", "CC0-1.0"]
+    )
+    assert added.exit_code == 0, added.output
+    suite = write_suite(tmp_path / "ville.jsonl", SUITE)
+    out = tmp_path / "slices"
+    r = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "eval", str(suite), "--split", "test", "--retrieval-only"]
+        + ["--out", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    report = json.loads((out / "report.json").read_text())
+    slices = {g: m["questions"] for g, m in report["metrics"].items() if g.startswith("slice ")}
+    # collecte (French, on dechets.html, French) is in "fr"; library and volcano in "en"
+    # (volcano names no document: its collection's main language, English).
+    assert slices == {"slice fr": 1, "slice en": 2}, slices
 
 
 def test_only_a_whole_test_split_keeps_scores_and_the_peers_are_never_asked(

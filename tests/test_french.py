@@ -114,7 +114,7 @@ def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):
         fr = b.get("/transparency").page
         assert "(24 milliards de paramètres actifs, " in fr
         # Its figures with a decimal comma, as the rest of the page (found exploring).
-        assert "PUE 1,1-1,4, " in fr and "(0,5 milliard" in fr, fr
+        assert "PUE 1,1-1,4, " in fr and "(0,5 milliard de paramètres actifs, " in fr, fr
         assert "1000 jetons produits, mix électrique " in fr
         assert "chiffre fixé par l'opérateur (wh_per_1k_tokens)" in fr
         assert "inconnu\u00a0: donnez active_params_b et total_params_b" in fr
@@ -122,6 +122,7 @@ def test_the_transparency_pages_energy_figures_say_jetons_in_french(home):
         assert not re.findall(r"(?<![_\w])tokens\b", fr.split("<main")[1]), fr
         en = b.get("/transparency", headers={"Accept-Language": "en"}).page
         assert "1000 output tokens, " in en and "configured (wh_" in en
+        assert "(24B active, 24B total, " in en, en
 
 
 def test_roles_kinds_and_answers_read_as_words_in_the_pages_language(commune, corpus):
@@ -906,8 +907,8 @@ def test_the_transparency_faces_say_what_is_not_counted_and_keep_small_figures(c
         in said["en_GB.UTF-8"]
     ), said
     assert (
-        "FR, 0,135 Md de paramètres\u00a0; non étalonné\u00a0: lancez `commune model calibrate "
-        "smollm2`\u00a0; autorisé" in (said["fr_FR.UTF-8"])
+        "FR, 0,135 milliard de paramètres\u00a0; non étalonné\u00a0: lancez "
+        "`commune model calibrate smollm2`\u00a0; autorisé" in (said["fr_FR.UTF-8"])
     ), said
 
 
@@ -1404,3 +1405,30 @@ def test_the_payouts_fund_has_one_french_name_on_every_face(commune, home):
     assert localise(wrong, "fr").startswith("le fonds de rétribution doit être")
     page = browser(create_app(commune), "alice").get("/payouts").page
     assert "Aucun fonds de rétribution n'est fixé" in page, page
+
+
+def test_whoever_approves_is_a_relecteur_not_a_curateur():
+    """A collection may name member admins (or contributors) as its approvers, and the French
+    faces said « un curateur doit confirmer », « demandez à un autre curateur » beside « un
+    autre relecteur du rôle qui approuve »: a curator went to approve and was refused. The
+    role is « curateur »; whoever approves is « relecteur », as docs/fr/glossaire.md says."""
+    root = Path(__file__).resolve().parent.parent
+    said = {
+        name: (root / name).read_text(encoding="utf-8")
+        for name in (
+            "src/commune/text/messages.py",
+            "src/commune/web/locale/fr/LC_MESSAGES/messages.po",
+            "src/commune/cli/locale/fr/LC_MESSAGES/help.po",
+            "src/commune/cli/cooperative.py",
+        )
+    }
+    approver = re.compile(
+        r"un curateur (doit|a rejeté|a demandé|de la collection doit|les relit)|"
+        r"(attend|attendent)( encore)? un curateur|qu'un curateur|"
+        r"autre curateur|curateur différent|leurs curateurs"
+    )
+    for name, text in said.items():
+        assert not approver.search(" ".join(text.split())), (name, approver.search(text))
+    glossary = " ".join((root / "docs/fr/glossaire.md").read_text(encoding="utf-8").split())
+    assert "**Relecteur** : celui qui approuve" in glossary
+    assert "un relecteur tient ce rôle ou un rôle au-dessus" in glossary

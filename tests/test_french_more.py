@@ -42,8 +42,8 @@ def test_transparency_bom_and_sovereignty_speak_french_by_default(home, corpus, 
     lines = fr.output.splitlines()
     assert lines[0].startswith("charte par défaut (") and lines[0].endswith(", 1 version")
     assert (
-        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 Md "
-        f"de paramètres{NB}; non "
+        f"modèle smollm2{NB}: poids ouverts, Apache-2.0, local (sur ce serveur), FR, 0,135 "
+        f"milliard de paramètres{NB}; non "
         f"étalonné{NB}: lancez `commune model calibrate smollm2`{NB}; autorisé" in (lines)
     )
     # "répondue" counted the questions the charter refused too (docs/charter.md).
@@ -618,7 +618,7 @@ def test_curation_asking_more_approvals_than_people_sign_off_is_refused(home, tm
     refused = run(home, "curation", "mairie", "--approvals", "1000", env=FRENCH)
     assert refused.exit_code != 0 and refused.stderr == (
         f"erreur{NB}: le nombre d'approbations doit être au plus 10, reçu 1000 (chacune est "
-        f"celle d'un curateur différent, et une révision les attend toutes{NB}: "
+        f"celle d'un relecteur différent, et une révision les attend toutes{NB}: "
         "demandez-en moins)\n"
     )
     with Commune(home) as commune, commune.engine.connect() as conn:  # nothing changed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 from collections import defaultdict
@@ -14,15 +15,15 @@ import pytest
 
 from commune.evaluation import load_suite
 from commune.evaluation.metrics import contains_fact, contains_facts, unit_of
-from commune.evaluation.pins import code_hash
+from commune.evaluation.pins import code_hash, stale
 from commune.evaluation.suite import Case, SuiteError, assign_splits, document_groups, id_stem
+from commune.text.messages import from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "eval" / "suites"
 REPORTS = ROOT / "eval" / "reports"
 # Each committed reference and the suite it reports on; the message that asks to refresh them
-# says how long `make eval` takes (2-core machine: 2.5 to 10 minutes with the home built,
-# about 25 more to build it the first time).
+# (evaluation/pins.stale) says how long `make eval` takes.
 # The held-out suites (Debian's French manual pages; fiches no other suite questions) are
 # asked whole: no model or threshold was chosen on them.
 REFERENCES = {
@@ -31,10 +32,9 @@ REFERENCES = {
     "reference-manpages-all": ("manpages.jsonl", "all"),
     "reference-fiches-heldout-all": ("fiches-heldout.jsonl", "all"),
 }
-REFRESH = (
-    "commit your changes, then refresh the references: `make eval EVAL_UPDATE=1` (a few "
-    "minutes once eval-data/ is built, about 25 more the first time), and commit eval/reports/"
-)
+# Said in the reader's language, as the CLI says it (the locale variables: French unless
+# they say English), through the library's catalogues.
+LANGUAGE = from_environment(os.environ)
 
 
 def case(**kw) -> Case:  # type: ignore[no-untyped-def]
@@ -167,10 +167,46 @@ def test_only_regenerated_reports_are_committed() -> None:
     )
 
 
+def test_a_stale_reference_is_said_in_the_readers_language() -> None:
+    """`make test` said a stale reference, and how to refresh it, in English only."""
+    where = "eval/reports/reference-test"
+    hint = (
+        "(validez vos modifications (git commit), puis refaites les références\u00a0: `make "
+        "eval EVAL_UPDATE=1` (quelques minutes une fois eval-data/ construit, environ 25 de "
+        "plus la première fois), et validez eval/reports/)"
+    )
+    said = {
+        f"{where}/report.json is missing": f"il manque {where}/report.json",
+        f"{where} was made from another version of eval/suites/debian.jsonl": (
+            f"la référence {where} a été faite sur une autre version de eval/suites/debian.jsonl"
+        ),
+        f"{where} was made by other code (code_sha256 a79aa5ce7564, this tree's is "
+        "7bdcd1a56530): its figures may no longer be this code's": (
+            f"la référence {where} a été faite par un autre code (code_sha256 a79aa5ce7564, "
+            "celui de cet arbre est 7bdcd1a56530)\u00a0: ses chiffres ne sont peut-être plus "
+            "ceux de ce code"
+        ),
+        f"{where} was made from a tree with uncommitted changes": (
+            f"la référence {where} a été faite dans un arbre aux modifications pas encore "
+            "validées par git commit"
+        ),
+        f"{where} (extractive) asked other questions than the test split": (
+            f"la référence {where} (extractive) a posé d'autres questions que celles de la "
+            "partie test"
+        ),
+    }
+    for why, french in said.items():
+        assert stale(why, "fr") == f"{french} {hint}"
+        assert stale(why, "en") == f"{why} (commit your changes, then refresh the references: " + (
+            "`make eval EVAL_UPDATE=1` (a few minutes once eval-data/ is built, about 25 more "
+            "the first time), and commit eval/reports/)"
+        )
+
+
 @pytest.mark.parametrize("reference", sorted(REFERENCES))
 def test_committed_reference_matches_its_suite_and_code(reference: str) -> None:
     path = REPORTS / reference / "report.json"
-    assert path.is_file(), f"{path.relative_to(ROOT)} is missing: {REFRESH}"
+    assert path.is_file(), stale(f"{path.relative_to(ROOT)} is missing", LANGUAGE)
     report = json.loads(path.read_text(encoding="utf-8"))
     pins = report["pins"]
     name, split = REFERENCES[reference]
@@ -178,20 +214,21 @@ def test_committed_reference_matches_its_suite_and_code(reference: str) -> None:
     suite = load_suite(suite_path)
     where = f"eval/reports/{reference}"
     assert pins["suite"]["name"] == suite.name and report["split"] == split, where
-    assert pins["suite"]["sha256"] == hashlib.sha256(suite_path.read_bytes()).hexdigest(), (
-        f"{where} was made from another version of eval/suites/{suite_path.name}: {REFRESH}"
+    assert pins["suite"]["sha256"] == hashlib.sha256(suite_path.read_bytes()).hexdigest(), stale(
+        f"{where} was made from another version of eval/suites/{suite_path.name}", LANGUAGE
     )
     made_by, now = pins.get("code_sha256"), code_hash(ROOT / "src" / "commune")
-    assert made_by == now, (
+    assert made_by == now, stale(
         f"{where} was made by other code (code_sha256 {str(made_by)[:12]}, this tree's is "
-        f"{now[:12]}): its figures may no longer be this code's. {REFRESH}"
+        f"{now[:12]}): its figures may no longer be this code's",
+        LANGUAGE,
     )
-    assert not str(pins.get("commit")).endswith("-dirty"), (
-        f"{where} was made from a tree with uncommitted changes: {REFRESH}"
+    assert not str(pins.get("commit")).endswith("-dirty"), stale(
+        f"{where} was made from a tree with uncommitted changes", LANGUAGE
     )
     # It reports on its split as this code assigns it: every question, no other.
     asked = suite.select(None if split == "all" else split)
     for system, questions in report["questions"].items():
-        assert sorted(q["id"] for q in questions) == sorted(c.id for c in asked), (
-            f"{where} ({system}) asked other questions than the {split} split: {REFRESH}"
+        assert sorted(q["id"] for q in questions) == sorted(c.id for c in asked), stale(
+            f"{where} ({system}) asked other questions than the {split} split", LANGUAGE
         )

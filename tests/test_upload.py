@@ -104,7 +104,7 @@ def test_why_an_upload_waits_is_said_in_the_callers_language(api):
     )
     # The pages' words (web/i18n.py), as the contribute page and `commune add` say it.
     assert r.json()["files"][0]["held"] == (
-        "aucune licence donnée\u00a0: un curateur doit en fixer une avant publication"
+        "aucune licence donnée\u00a0: un relecteur doit en fixer une avant publication"
     )
     commune.set_curation_rules("avis", approvals=2, role="curator")
     r = client.post(
@@ -564,7 +564,7 @@ def test_a_file_sent_again_unchanged_says_it_still_waits_or_why_a_curator_refuse
     )
     said = send("fete.txt", "Fête le 14.", **{"Accept-Language": "fr"})["error"]
     assert said == (
-        "un curateur a rejeté ce fichier (cyril\u00a0: doublon de l'agenda)\u00a0: "
+        "un relecteur a rejeté ce fichier (cyril\u00a0: doublon de l'agenda)\u00a0: "
         "modifiez-le avant de "
         "l'envoyer de nouveau"
     )

@@ -787,7 +787,7 @@ def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_p
     [waiting] = commune.pending()
     commune.review(waiting["id"], "reject", "hors sujet", commune.actor("cyril"))
     r = dora.post("/contribute", {"collection": "vie-a"}, files=files)
-    said = "pas ajouté de nouveau — un curateur a rejeté ce fichier (cyril\u00a0: hors sujet)"
+    said = "pas ajouté de nouveau — un relecteur a rejeté ce fichier (cyril\u00a0: hors sujet)"
     assert said in r.page
     assert "les communs ont déjà cette version" not in r.page
 

@@ -398,7 +398,7 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
                 plural(
                     lang, waiting, "{n} de ses révisions attend", "{n} de ses révisions attendent"
                 )
-                + " encore un curateur (commune review list)",
+                + " encore un relecteur (commune review list)",
                 plural(
                     lang,
                     waiting,

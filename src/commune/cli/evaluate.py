@@ -120,7 +120,7 @@ def eval_cmd(
 
     Reports retrieval (MRR@10, nDCG@10, Recall@k for the hybrid and each half), answer-fact
     containment, citation validity, refusals, latency and energy per correct answer, per
-    slice (language, and language of the question against that of the collection), with
+    slice (language, and language of the question against that of its documents), with
     everything needed to reproduce the run pinned.
     """
     from commune.evaluation import load_suite

@@ -12,7 +12,7 @@ import click
 from commune.cli import speech
 from commune.cli.group import cli, commune_of, dumps, said
 from commune.text.messages import localise
-from commune.text.numbers import number, plural, small
+from commune.text.numbers import billions, number, plural, small
 
 # Ingestion's kinds (store/schema.INGESTION_MODES) as each language says them.
 INGESTION_WORDS = {
@@ -231,10 +231,10 @@ def french_transparency(data: dict[str, Any]) -> str:
     ]
     for m in data["models"]:
         verdict = "autorisé" if m["allowed"] else f"non autorisé\u00a0: {say(m['why'], fr)}"
-        # "0,135 Md", "24 Md": the parameters as the French method says them.
+        # « 0,135 milliard », « 24 milliards »: as the method and the pages say them.
         size = ""
         if m["params_b"]:
-            size = ", " + f"{m['params_b']:g}".replace(".", ",") + " Md de paramètres"
+            size = ", " + billions(f"{m['params_b']:g}", fr) + " de paramètres"
         energy = say(m["energy_method"], fr)
         if m["wh_per_1k_tokens"] is not None:
             energy = f"{small(m['wh_per_1k_tokens'], 4, fr)} Wh pour 1\u202f000 jetons ({energy})"

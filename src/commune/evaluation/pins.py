@@ -27,6 +27,22 @@ from commune.embed import Embedder
 from commune.evaluation.suite import Suite
 from commune.identity import code_hash
 
+# How to make a committed reference (eval/reports/) again, when `make test` finds it stale:
+# it no longer matches its suite or this code (tests/test_instrument.py). `make eval` takes
+# 2.5 to 10 minutes on 2 cores with eval-data/ built, about 25 more to build it.
+REFRESH = (
+    "commit your changes, then refresh the references: `make eval EVAL_UPDATE=1` (a few "
+    "minutes once eval-data/ is built, about 25 more the first time), and commit eval/reports/"
+)
+
+
+def stale(why: str, language: str | None) -> str:
+    """Why a committed reference is stale, then how to refresh it, in ``language`` through
+    the catalogues (text/messages.py): `make test` said it in English to a French reader."""
+    from commune.text.messages import localise
+
+    return localise(f"{why} ({REFRESH})", language)
+
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """SHA-256 of a file, computed once per process for a given size and modification time

@@ -210,6 +210,7 @@ def _cell(entry: dict[str, Any], system: str, where: str, sub: str | None, key: 
 FRENCH = {
     "group": "groupe",
     "system": "système",
+    "retrieval": "recherche",
     "all": "tout",
     "facts": "faits",
     "correct": "justes",
@@ -224,7 +225,7 @@ FRENCH = {
 def _word(text: str, language: str) -> str:
     if language != "fr":
         return text
-    # The suite's groups: "language fr" (the question's), "slice fr→en" (question→collection).
+    # The suite's groups: "language fr" (the question's), "slice fr→en" (question→its documents).
     for english, french in (("language ", "langue "), ("slice ", "tranche ")):
         if text.startswith(english):
             return french + text.removeprefix(english)
@@ -299,7 +300,9 @@ def summary(
     )
     for name, entry in report["metrics"].items():
         before = (other or {}).get("metrics", {}).get(name, {})
-        for system in entry.get("answers") or {"-": {}}:
+        # A run that asked for no answer (--retrieval-only) has one row, retrieval's, named
+        # as the HTML table names it: it read "-", a system with no name.
+        for system in entry.get("answers") or {"retrieval": {}}:
             cells = []
             for where, sub, key, _ in COLUMNS:
                 v = _cell(entry, system, where, sub, key)
@@ -309,7 +312,8 @@ def summary(
                     if b is not None:
                         text += f" ({'+' if v - b >= 0 else ''}{_fmt(v - b, language)})"
                 cells.append(f"{text:>{width}}")
-            lines.append(f"{_word(name, language):<18} {system:<18} " + " ".join(cells))
+            shown = system if entry.get("answers") else _word(system, language)
+            lines.append(f"{_word(name, language):<18} {shown:<18} " + " ".join(cells))
     lines.extend(count_lines(report, language))
     if other:
         lines.extend(changed_answers(report, other, language=language))

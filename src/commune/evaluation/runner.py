@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -80,8 +81,8 @@ class RunResult:
 
 
 def collection_languages(engine: Engine, cases: list[Case]) -> dict[str, str]:
-    """The main language of each collection the ``cases`` ask about, which decides a
-    question's slice."""
+    """The main language of each collection the ``cases`` ask about, which decides the slice
+    of a question naming no document (case_slices)."""
     from sqlalchemy import func, select
 
     from commune.store.schema import collections, documents
@@ -160,6 +161,46 @@ def slice_of(question_language: str, collection_language: str) -> str:
     return f"{question_language}→{collection_language}"
 
 
+def case_slices(engine: Engine, cases: list[Case], main: dict[str, str]) -> dict[str, str]:
+    """Each case's slice: its question's language against its documents' (the ones it names),
+    or its collection's ``main`` language when it names none. A French question on the
+    French page of a collection mostly in English landed in "fr→en", a cross-language slice,
+    though what it was to find was in its own language."""
+    from sqlalchemy import select
+
+    from commune.store.schema import collections, documents
+
+    named = {c.collection for c in cases if c.documents}
+    held: dict[str, list[tuple[str, str]]] = {}
+    if named:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(collections.c.name, documents.c.source_uri, documents.c.language)
+                .join(documents, documents.c.collection_id == collections.c.id)
+                .where(collections.c.name.in_(sorted(named)))
+            ).all()
+        for name, source, lang in rows:
+            held.setdefault(name, []).append((source, lang))
+    out = {}
+    for c in cases:
+        found = Counter(
+            lang
+            for doc in c.documents
+            for source, lang in held.get(c.collection, ())
+            if lang and names_document(doc, source)
+        )
+        # A document held in both languages (one file name in two manuals) is found in the
+        # question's own: the slice says what the search had to cross, if anything.
+        if not found:
+            lang = main[c.collection]
+        elif c.language in found:
+            lang = c.language
+        else:
+            lang = found.most_common(1)[0][0]
+        out[c.id] = slice_of(c.language, lang)
+    return out
+
+
 @dataclass
 class Deployment:
     """What a suite is asked of: the search and the request path every face uses, over the
@@ -192,7 +233,7 @@ def run_suite(
     languages = collection_languages(deployment.engine, cases)
     check_documents(deployment.engine, cases)
     check_questions(deployment.searcher.settings, cases)
-    result = RunResult(cases, {c.id: slice_of(c.language, languages[c.collection]) for c in cases})
+    result = RunResult(cases, case_slices(deployment.engine, cases, languages))
     result.partial = len(cases) < len(selected)
     judged = [c for c in cases if c.judged_retrieval]
     result.qrels = {c.id: expected_units(c) for c in judged}

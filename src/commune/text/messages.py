@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from commune.text.numbers import NARROW_NBSP, number
+from commune.text.numbers import NARROW_NBSP, billions, number
 from commune.text.typography import french as _typeset
 
 # Exact messages and hints.
@@ -1876,14 +1876,16 @@ PATTERNS = [
         # A model served elsewhere (account/energy.py): modelled by EcoLogits, or at the
         # operator's configured figure, or not estimated and why (account/metering.py).
         (
-            r"ecologits (?P<version>\S+), modelled: (?P<name>\S+) \((?P<active>\S+)B active, "
-            r"(?P<total>\S+)B total, (?P<bits>\d+)-bit\), (?P<n>\d+) output tokens, "
+            r"ecologits (?P<version>\S+), modelled: (?P<name>\S+) \((?P<active_b>\S+)B active, "
+            r"(?P<total_b>\S+)B total, (?P<bits>\d+)-bit\), (?P<n>\d+) output tokens, "
             r"(?P<zone>\w+) electricity mix, PUE (?P<pue>\S+), (?P<gpu>\S+) GB GPUs in "
             r"EcoLogits' reference server, embodied impacts included",
-            "ecologits {version}, modélisée\u00a0: {name} ({active} Md de paramètres actifs, "
-            "{total} Md au total, {bits} bits), {n} jetons produits, mix électrique {zone}, "
-            "PUE {pue}, GPU de {gpu} Go du serveur de référence d'EcoLogits, fabrication "
-            "comprise",
+            # The pages' words (web/locale): « Md » and « fabrication comprise » here said
+            # the same line otherwise, and « Md » nothing to a town hall's clerk.
+            "ecologits {version}, modélisée\u00a0: {name} ({active_b} de paramètres actifs, "
+            "{total_b} au total, {bits} bits), {n} jetons produits, mix électrique {zone}, "
+            "PUE {pue}, GPU de {gpu} Go du serveur de référence d'EcoLogits, impacts de "
+            "fabrication inclus",
         ),
         (
             r"(?P<name>\S+): (?P<n>\d+) output tokens × (?P<whk>\S+) Wh per 1,000, a configured "
@@ -2199,6 +2201,38 @@ PATTERNS = [
             r"commune add --collection",
             "corrigez son nom d'après commune collections, ou ajoutez ses documents avec "
             "commune add --collection",
+        ),
+        # A committed reference `make test` finds stale (evaluation/pins.stale).
+        (r"(?P<report>eval/reports/\S+) is missing", "il manque {report}"),
+        (
+            r"(?P<report>eval/reports/\S+) was made from another version of "
+            r"(?P<suite>eval/suites/\S+)",
+            "la référence {report} a été faite sur une autre version de {suite}",
+        ),
+        (
+            r"(?P<report>eval/reports/\S+) was made by other code \(code_sha256 (?P<made>\S+), "
+            r"this tree's is (?P<now>\S+)\): its figures may no longer be this code's",
+            "la référence {report} a été faite par un autre code (code_sha256 {made}, celui de "
+            "cet arbre est {now}) : ses chiffres ne sont peut-être plus ceux de ce code",
+        ),
+        (
+            r"(?P<report>eval/reports/\S+) was made from a tree with uncommitted changes",
+            "la référence {report} a été faite dans un arbre aux modifications pas encore "
+            "validées par git commit",
+        ),
+        (
+            r"(?P<report>eval/reports/\S+) \((?P<system>[^()]+)\) asked other questions than "
+            r"the (?P<split>\S+) split",
+            "la référence {report} ({system}) a posé d'autres questions que celles de la "
+            "partie {split}",
+        ),
+        (
+            r"commit your changes, then refresh the references: `make eval EVAL_UPDATE=1` "
+            r"\(a few minutes once eval-data/ is built, about 25 more the first time\), and "
+            r"commit eval/reports/",
+            "validez vos modifications (git commit), puis refaites les références : "
+            "`make eval EVAL_UPDATE=1` (quelques minutes une fois eval-data/ construit, "
+            "environ 25 de plus la première fois), et validez eval/reports/",
         ),
         (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
         (
@@ -3628,13 +3662,13 @@ PATTERNS = [
         (
             r"a curator rejected this file \((?P<who>[^:]+): (?P<why>.*)\): change it before "
             r"sending it again",
-            "un curateur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
+            "un relecteur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
             "de nouveau",
         ),
         (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
             r"it before sending it again",
-            "un curateur a demandé des modifications de ce fichier ({who} : {why}) : "
+            "un relecteur a demandé des modifications de ce fichier ({who} : {why}) : "
             "modifiez-le avant de l'envoyer de nouveau",
         ),
         (
@@ -3652,7 +3686,7 @@ PATTERNS = [
         ),
         (
             r"ask another curator: two pairs of eyes",
-            "demandez à un autre curateur : il faut deux paires d'yeux",
+            "demandez à un autre relecteur de la collection : il faut deux paires d'yeux",
         ),
         (
             r"cannot open the database (?P<url>\S+): (?P<why>.+)",
@@ -3837,7 +3871,7 @@ PATTERNS = [
         ),
         (
             r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
-            "chacune est celle d'un curateur différent, et une révision les attend "
+            "chacune est celle d'un relecteur différent, et une révision les attend "
             "toutes\u00a0: demandez-en moins",
         ),
         (
@@ -4309,9 +4343,12 @@ def _french(text: str) -> str | None:
             for name in ("size", "limit", "n" if "unit" in values else "size"):
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = values[name].replace(".", ",")
-            for name in ("active", "total", "gpu", "pue", "whk", "cap", "about"):  # figures
+            for name in ("gpu", "pue", "whk", "cap", "about"):  # figures
                 if name in values:
                     values[name] = re.sub(r"(\d)\.(\d)", r"\1,\2", values[name])
+            for name in ("active_b", "total_b"):  # "7,3 milliards", "0,5 milliard"
+                if name in values:
+                    values[name] = billions(values[name], "fr")
             if "missing" in values:  # what a figure lacks: a message of its own
                 values["missing"] = localise(values["missing"], "fr")
             for name in ("toml", "json"):  # a parser's reason and where it stopped

@@ -115,3 +115,18 @@ def plural(language: str | None, n: float, one: str, many: str) -> str:
     single = abs(n) < 2 if french else n == 1
     digits = 0 if float(n).is_integer() else 1
     return (one if single else many).format(n=number(n, digits, language))
+
+
+def billions(figure: str, language: str | None) -> str:
+    """A model's size in billions of parameters, ``figure`` as the library writes it
+    ("7.3", "0.135"): "7,3 milliards", "0,135 milliard" in French (singular below 2, as
+    :func:`plural`), "7.3B" in English. Spelt out for the reader of a town hall, to whom
+    « Md » said nothing; one wording on the pages, the CLI and the API."""
+    if not (language or "").lower().startswith("fr"):
+        return f"{figure}B"
+    try:
+        single = abs(float(figure)) < 2
+    except ValueError:
+        single = False
+    said = re.sub(r"(\d)\.(\d)", r"\1,\2", figure)
+    return f"{said} milliard" if single else f"{said} milliards"

@@ -306,7 +306,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"(?P<zone>\S+) electricity mix, PUE (?P<pue>\S+), (?P<gb>[\d.e+]+) GB GPUs in "
             r"EcoLogits' reference server, embodied impacts included",
             N_(
-                "ecologits %(version)s, modelled: %(name)s (%(active)sB active, %(total)sB "
+                "ecologits %(version)s, modelled: %(name)s (%(active)s active, %(total)s "
                 "total, %(bits)s-bit), %(tokens)s output tokens, %(zone)s electricity mix, PUE "
                 "%(pue)s, %(gb)s GB GPUs in EcoLogits' reference server, embodied impacts "
                 "included"
@@ -460,8 +460,11 @@ def _from_catalogue(text: str) -> str:
                     values[name] = label(values[name])
             if "held" in values:  # why the revision waits, itself a reason to translate
                 values["held"] = translate(values["held"])
+            for name in ("active", "total"):  # a model's size: "7.3B", « 0,5 milliard »
+                if name in values:  # only the modelled energy's pattern names them
+                    values[name] = numbers.billions(values[name], current())
             if current() == "fr":  # a model's figures with a decimal comma: "PUE 1,1-1,4"
-                for name in ("active", "total", "pue", "gb", "mb"):
+                for name in ("pue", "gb", "mb"):
                     if re.fullmatch(r"\d+(\.\d+)?(-\d+(\.\d+)?)?", values.get(name) or ""):
                         values[name] = values[name].replace(".", ",")
             for name in ("floor", "pool", "amount"):  # money, as the page's table writes it
