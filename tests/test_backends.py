@@ -437,6 +437,82 @@ class StoreKit:
             assert count(c, web_sessions) == 0
         assert c.verify_audit().ok
 
+    def test_the_purge_forgets_who_made_the_ledger_s_requests_past_the_retention(self, c):
+        """The ledger kept each request's person for good, while the decision records, the
+        ended sessions and the credits' asker went with the retention: its triggers refused
+        any change. The purge now sets the person of the rows past it to UNNAMED (0, not
+        NULL, which marks ingestion's rows), and the triggers let that one change through.
+        A person's own usage stops at the retention; the member's totals stay the same."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import insert
+
+        from commune.store.schema import UNNAMED, usage
+
+        make_key(c, "alice", "Ville A")
+        alice = c.actor("alice")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+
+        def row(at, mode, user_id):  # type: ignore[no-untyped-def]
+            return {
+                "created_at": at,
+                "route": "api/ask" if mode != "ingest" else "add",
+                "mode": mode,
+                "input_tokens": 10,
+                "output_tokens": 5,
+                "duration_ms": 1.0,
+                "fallback": False,
+                "member_id": alice.member_id,
+                "user_id": user_id,
+                "cpu_seconds": 0.1,
+                "wh": 0.5,
+                "gco2e": 0.02,
+            }
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(usage),
+                [
+                    row(long_ago, "extractive", alice.user_id),  # alice's question, long ago
+                    row(long_ago, "ingest", alice.user_id),  # her upload, before ingestion
+                    row(long_ago, "ingest", None),  # ingestion's: no one's
+                ],
+            )
+        with c.metering.metered("api/ask", alice):  # today's question: hers still
+            pass
+
+        def seen() -> tuple[list, list, dict]:  # type: ignore[type-arg]
+            start, end = long_ago - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+            own = c.usage_series(alice, start, end)
+            members = c.usage_by_member(start, end)
+            return own, members, c.transparency()["totals"]
+
+        own, members, totals = seen()
+        assert sum(d["requests"] for d in own) == 3
+        assert c.purge_decisions() == 0
+        with c.engine.connect() as conn:
+            people = conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
+        assert people == [UNNAMED, UNNAMED, None, alice.user_id]
+        after_own, after_members, after_totals = seen()
+        assert sum(d["requests"] for d in after_own) == 1  # today's only
+        assert after_members == members
+        assert after_totals == totals
+        assert c.purge_decisions() == 0  # nothing more to forget, nothing audited twice
+        # Nothing else may change on the ledger: neither another column with the person,
+        # nor a person given back, nor ingestion's rows made someone's.
+        for statement in (
+            "UPDATE usage SET wh = 0",
+            f"UPDATE usage SET user_id = 0, wh = 0 WHERE user_id = {alice.user_id}",
+            f"UPDATE usage SET user_id = {alice.user_id} WHERE user_id = 0",
+            "UPDATE usage SET user_id = 0 WHERE user_id IS NULL",
+            "DELETE FROM usage",
+        ):
+            with pytest.raises(exc.DBAPIError, match="append-only"):
+                with c.engine.begin() as conn:
+                    conn.execute(text(statement))
+        assert c.check().ok
+        assert c.verify_audit().ok
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite
