@@ -513,6 +513,79 @@ class StoreKit:
         assert c.check().ok
         assert c.verify_audit().ok
 
+    def test_a_pending_erasure_on_a_database_refusing_writes_does_not_stop_the_start(
+        self, c, tmp_path, monkeypatch, caplog
+    ):
+        """The server's start finishes the personal-data erasures a crash left pending: on a
+        database that refused the write (read-only), the exception stopped the start, and
+        the service stayed down. Now the start goes on, says so in one line of the
+        operator's log in its language, and the purge finishes the erasure once it can."""
+        import logging
+        import time
+
+        from fastapi.testclient import TestClient
+        from sqlalchemy import event
+
+        from commune.api.app import create_app
+        from commune.store.blobs import blob_path
+        from commune.store.erasure import pending
+        from commune.store.schema import revisions
+
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        [d] = c.documents()
+        with monkeypatch.context() as crash:  # the texts erased, then the process died
+            crash.setattr(c, "finish_erasures", lambda: 0)
+            c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+        with c.engine.connect() as conn:
+            digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+            assert pending(conn) == [d["id"]]
+        original = blob_path(c.settings.home, digest)
+        assert original.exists()
+        # The charter in force and the index built, as under the server the crash stopped.
+        assert c.charter and c.search("Zorglub", k=1) is not None
+
+        def read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_conn.cursor()
+            if c.engine.dialect.name == "sqlite":
+                cursor.execute("PRAGMA query_only = ON")
+            else:
+                cursor.execute("SET default_transaction_read_only = on")
+                dbapi_conn.commit()  # a SET rolled back with its transaction is undone
+            cursor.close()
+
+        event.listen(c.engine, "connect", read_only)
+        c.engine.dispose()
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(name, raising=False)
+        with caplog.at_level(logging.WARNING, logger="commune.erasure"):
+            with TestClient(create_app(c)) as client:
+                assert client.get("/healthz").status_code == 200
+        said = [r.getMessage() for r in caplog.records if r.name == "commune.erasure"]
+        assert len(said) == 1 and "\n" not in said[0], said
+        assert said[0].startswith(
+            "un effacement de données personnelles resté en attente n'a pas été terminé au "
+            "démarrage\u00a0: "
+        ), said
+        assert said[0].endswith(
+            "(le serveur démarre quand même\u00a0; l'effacement de chaque heure le réessaie)"
+        ), said
+        with c.engine.connect() as conn:  # the erasure not marked done (its file may be gone)
+            assert pending(conn) == [d["id"]]
+        event.remove(c.engine, "connect", read_only)
+        c.engine.dispose()
+        c.start_purger()  # the server's hourly purge, once the database takes writes again
+        deadline = time.monotonic() + 30
+        while original.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        c.stop_purger()
+        assert not original.exists()
+        with c.engine.connect() as conn:
+            assert pending(conn) == []
+        assert c.verify_audit().ok
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite

@@ -304,7 +304,8 @@ class Commune:
         def run() -> None:
             while True:
                 try:
-                    self.charters.purge(actor="charter")
+                    self.charters.purge(actor="charter")  # erasures left pending included
+                    self._forget_erased()  # their words in the index, if a start missed them
                 except (CommuneError, SQLAlchemyError, OSError) as exc:
                     log.warning("purge past the retention not done, tried again later: %s", exc)
                 if self._stop_purge.wait(every):
@@ -1230,6 +1231,34 @@ class Commune:
         finished = finish(self.engine, self.settings.home)
         self._forget_erased()
         return finished
+
+    def finish_erasures_at_start(self) -> int:
+        """:meth:`finish_erasures` at the server's start. A database that refuses the write
+        (read-only, a lock held past the wait, out of reach) stopped the start, for an
+        erasure the hourly purge finishes as well (start_purger): now one line in the
+        operator's log, in the server's language, and the start goes on."""
+        import logging
+        import os
+
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from commune.text.faults import kind
+        from commune.text.messages import from_environment, localise
+
+        try:
+            return self.finish_erasures()
+        except (CommuneError, SQLAlchemyError, OSError) as exc:
+            found = kind(exc)
+            said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            why = found[2] if found else (said[0] if said else type(exc).__name__)
+            message = (
+                f"a personal-data erasure left pending was not finished at start: {why} "
+                "(the server starts anyway; the hourly purge tries it again)"
+            )
+            logging.getLogger("commune.erasure").warning(
+                localise(message, from_environment(os.environ))
+            )
+            return 0
 
     def _forget_erased(self) -> None:
         """Rebuild the search index without the erased documents when a base on disk still
