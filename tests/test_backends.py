@@ -577,13 +577,64 @@ class StoreKit:
         event.remove(c.engine, "connect", read_only)
         c.engine.dispose()
         c.start_purger()  # the server's hourly purge, once the database takes writes again
+
+        def left() -> list[int]:
+            with c.engine.connect() as conn:
+                return pending(conn)
+
         deadline = time.monotonic() + 30
-        while original.exists() and time.monotonic() < deadline:
+        while left() and time.monotonic() < deadline:
             time.sleep(0.1)
         c.stop_purger()
+        assert left() == []
         assert not original.exists()
-        with c.engine.connect() as conn:
-            assert pending(conn) == []
+        assert c.verify_audit().ok
+
+    def test_the_server_s_shutdown_stops_a_purge_waiting_for_a_lock_and_keeps_it_whole(self, c):
+        """The purger waited for a lock held elsewhere in one statement (SQLite's busy
+        timeout, 30 s; PostgreSQL's lock, for good): the server's shutdown gave up on it
+        after 10 s and left it running, killed with the process. It now waits in short
+        tries, each a whole transaction: the shutdown ends it at once, nothing written, and
+        the next purge does it all."""
+        import time
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import insert
+
+        from commune.store.db import lock
+        from commune.store.schema import audit_log, decisions
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(decisions).values(
+                    created_at=datetime.now(UTC) - timedelta(days=400),
+                    route="ask",
+                    question_sha256="ab" * 32,
+                    language="fr",
+                    outcome="extractive",
+                    steps="[]",
+                    charter_sha256="cd" * 32,
+                )
+            )
+        assert c.charter  # in force already, as in a server that has run
+        audited = count(c, audit_log)
+
+        def purgers() -> list[threading.Thread]:
+            return [t for t in threading.enumerate() if t.name == "commune-purge"]
+
+        with c.engine.connect() as holder, holder.begin():
+            lock(holder, "audit")  # another process appending (SQLite: its one write lock)
+            c.start_purger()
+            time.sleep(1.5)  # the purge has deleted the record, and waits to audit it
+            assert purgers()
+            stopping = time.monotonic()
+            c.stop_purger()
+            assert time.monotonic() - stopping < 5
+            assert not purgers()
+        assert count(c, decisions) == 1  # the half-done purge rolled back whole
+        assert count(c, audit_log) == audited
+        assert c.purge_decisions() == 1  # done whole by the next purge
+        assert count(c, audit_log) == audited + 1
         assert c.verify_audit().ok
 
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
