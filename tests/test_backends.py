@@ -513,6 +513,67 @@ class StoreKit:
         assert c.check().ok
         assert c.verify_audit().ok
 
+    def test_a_ledger_row_of_this_month_keeps_its_person_for_the_monthly_quota(
+        self, c, monkeypatch
+    ):
+        """Under a retention shorter than a month, forgetting the person of this month's rows
+        gave a person back what their quota per month had counted: only the rows before
+        both the retention and this month are unnamed. Migration 0023 goes down (the ledger
+        refuses the change again) and up."""
+        from datetime import UTC, datetime
+
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import insert
+
+        from commune.charter import records
+        from commune.store.db import MIGRATIONS
+        from commune.store.schema import UNNAMED, usage
+
+        (c.settings.home / "charter.toml").write_text(
+            'version = "1"\n[utility]\nretention_days = 1\n', encoding="utf-8"
+        )
+        make_key(c, "alice", "Ville A")
+        alice = c.actor("alice")
+        today = datetime(2026, 12, 20, 12, tzinfo=UTC)
+        monkeypatch.setattr(records, "now", lambda: today)
+        with c.engine.begin() as conn:
+            for at in (datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC)):
+                conn.execute(
+                    insert(usage).values(
+                        created_at=at,
+                        route="api/ask",
+                        mode="extractive",
+                        input_tokens=1000,
+                        output_tokens=0,
+                        duration_ms=1.0,
+                        fallback=False,
+                        member_id=alice.member_id,
+                        user_id=alice.user_id,
+                    )
+                )
+
+        def people() -> list[int | None]:
+            with c.engine.connect() as conn:
+                return conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+
+        def go(rev: str, down: bool = False) -> None:
+            with c.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                (command.downgrade if down else command.upgrade)(cfg, rev)
+
+        go("0022", down=True)
+        with pytest.raises(exc.DBAPIError, match="append-only"):
+            c.purge_decisions()
+        assert people() == [alice.user_id, alice.user_id]
+        go("head")
+        c.purge_decisions()
+        assert people() == [UNNAMED, alice.user_id]  # November's forgotten, December's kept
+        assert c.check().ok
+
     def test_a_pending_erasure_on_a_database_refusing_writes_does_not_stop_the_start(
         self, c, tmp_path, monkeypatch, caplog
     ):
