@@ -437,6 +437,267 @@ class StoreKit:
             assert count(c, web_sessions) == 0
         assert c.verify_audit().ok
 
+    def test_the_purge_forgets_who_made_the_ledger_s_requests_past_the_retention(self, c):
+        """The ledger kept each request's person for good, while the decision records, the
+        ended sessions and the credits' asker went with the retention: its triggers refused
+        any change. The purge now sets the person of the rows past it to UNNAMED (0, not
+        NULL, which marks ingestion's rows), and the triggers let that one change through.
+        A person's own usage stops at the retention; the member's totals stay the same."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import insert
+
+        from commune.store.schema import UNNAMED, usage
+
+        make_key(c, "alice", "Ville A")
+        alice = c.actor("alice")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+
+        def row(at, mode, user_id):  # type: ignore[no-untyped-def]
+            return {
+                "created_at": at,
+                "route": "api/ask" if mode != "ingest" else "add",
+                "mode": mode,
+                "input_tokens": 10,
+                "output_tokens": 5,
+                "duration_ms": 1.0,
+                "fallback": False,
+                "member_id": alice.member_id,
+                "user_id": user_id,
+                "cpu_seconds": 0.1,
+                "wh": 0.5,
+                "gco2e": 0.02,
+            }
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(usage),
+                [
+                    row(long_ago, "extractive", alice.user_id),  # alice's question, long ago
+                    row(long_ago, "ingest", alice.user_id),  # her upload, before ingestion
+                    row(long_ago, "ingest", None),  # ingestion's: no one's
+                ],
+            )
+        with c.metering.metered("api/ask", alice):  # today's question: hers still
+            pass
+
+        def seen() -> tuple[list, list, dict]:  # type: ignore[type-arg]
+            start, end = long_ago - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+            own = c.usage_series(alice, start, end)
+            members = c.usage_by_member(start, end)
+            return own, members, c.transparency()["totals"]
+
+        own, members, totals = seen()
+        assert sum(d["requests"] for d in own) == 3
+        assert c.purge_decisions() == 0
+        with c.engine.connect() as conn:
+            people = conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
+        assert people == [UNNAMED, UNNAMED, None, alice.user_id]
+        after_own, after_members, after_totals = seen()
+        assert sum(d["requests"] for d in after_own) == 1  # today's only
+        assert after_members == members
+        assert after_totals == totals
+        assert c.purge_decisions() == 0  # nothing more to forget, nothing audited twice
+        # Nothing else may change on the ledger: neither another column with the person,
+        # nor a person given back, nor ingestion's rows made someone's.
+        for statement in (
+            "UPDATE usage SET wh = 0",
+            f"UPDATE usage SET user_id = 0, wh = 0 WHERE user_id = {alice.user_id}",
+            f"UPDATE usage SET user_id = {alice.user_id} WHERE user_id = 0",
+            "UPDATE usage SET user_id = 0 WHERE user_id IS NULL",
+            "DELETE FROM usage",
+        ):
+            with pytest.raises(exc.DBAPIError, match="append-only"):
+                with c.engine.begin() as conn:
+                    conn.execute(text(statement))
+        assert c.check().ok
+        assert c.verify_audit().ok
+
+    def test_a_ledger_row_of_this_month_keeps_its_person_for_the_monthly_quota(
+        self, c, monkeypatch
+    ):
+        """Under a retention shorter than a month, forgetting the person of this month's rows
+        gave a person back what their quota per month had counted: only the rows before
+        both the retention and this month are unnamed. Migration 0023 goes down (the ledger
+        refuses the change again) and up."""
+        from datetime import UTC, datetime
+
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import insert
+
+        from commune.charter import records
+        from commune.store.db import MIGRATIONS
+        from commune.store.schema import UNNAMED, usage
+
+        (c.settings.home / "charter.toml").write_text(
+            'version = "1"\n[utility]\nretention_days = 1\n', encoding="utf-8"
+        )
+        make_key(c, "alice", "Ville A")
+        alice = c.actor("alice")
+        today = datetime(2026, 12, 20, 12, tzinfo=UTC)
+        monkeypatch.setattr(records, "now", lambda: today)
+        with c.engine.begin() as conn:
+            for at in (datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC)):
+                conn.execute(
+                    insert(usage).values(
+                        created_at=at,
+                        route="api/ask",
+                        mode="extractive",
+                        input_tokens=1000,
+                        output_tokens=0,
+                        duration_ms=1.0,
+                        fallback=False,
+                        member_id=alice.member_id,
+                        user_id=alice.user_id,
+                    )
+                )
+
+        def people() -> list[int | None]:
+            with c.engine.connect() as conn:
+                return conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+
+        def go(rev: str, down: bool = False) -> None:
+            with c.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                (command.downgrade if down else command.upgrade)(cfg, rev)
+
+        go("0022", down=True)
+        with pytest.raises(exc.DBAPIError, match="append-only"):
+            c.purge_decisions()
+        assert people() == [alice.user_id, alice.user_id]
+        go("head")
+        c.purge_decisions()
+        assert people() == [UNNAMED, alice.user_id]  # November's forgotten, December's kept
+        assert c.check().ok
+
+    def test_a_pending_erasure_on_a_database_refusing_writes_does_not_stop_the_start(
+        self, c, tmp_path, monkeypatch, caplog
+    ):
+        """The server's start finishes the personal-data erasures a crash left pending: on a
+        database that refused the write (read-only), the exception stopped the start, and
+        the service stayed down. Now the start goes on, says so in one line of the
+        operator's log in its language, and the purge finishes the erasure once it can."""
+        import logging
+        import time
+
+        from fastapi.testclient import TestClient
+        from sqlalchemy import event
+
+        from commune.api.app import create_app
+        from commune.store.blobs import blob_path
+        from commune.store.erasure import pending
+        from commune.store.schema import revisions
+
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        [d] = c.documents()
+        with monkeypatch.context() as crash:  # the texts erased, then the process died
+            crash.setattr(c, "finish_erasures", lambda: 0)
+            c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+        with c.engine.connect() as conn:
+            digest = conn.execute(select(revisions.c.content_hash)).scalar_one()
+            assert pending(conn) == [d["id"]]
+        original = blob_path(c.settings.home, digest)
+        assert original.exists()
+        # The charter in force and the index built, as under the server the crash stopped.
+        assert c.charter and c.search("Zorglub", k=1) is not None
+
+        def read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_conn.cursor()
+            if c.engine.dialect.name == "sqlite":
+                cursor.execute("PRAGMA query_only = ON")
+            else:
+                cursor.execute("SET default_transaction_read_only = on")
+                dbapi_conn.commit()  # a SET rolled back with its transaction is undone
+            cursor.close()
+
+        event.listen(c.engine, "connect", read_only)
+        c.engine.dispose()
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(name, raising=False)
+        with caplog.at_level(logging.WARNING, logger="commune.erasure"):
+            with TestClient(create_app(c)) as client:
+                assert client.get("/healthz").status_code == 200
+        said = [r.getMessage() for r in caplog.records if r.name == "commune.erasure"]
+        assert len(said) == 1 and "\n" not in said[0], said
+        assert said[0].startswith(
+            "un effacement de données personnelles resté en attente n'a pas été terminé au "
+            "démarrage\u00a0: "
+        ), said
+        assert said[0].endswith(
+            "(le serveur démarre quand même\u00a0; l'effacement de chaque heure le réessaie)"
+        ), said
+        with c.engine.connect() as conn:  # the erasure not marked done (its file may be gone)
+            assert pending(conn) == [d["id"]]
+        event.remove(c.engine, "connect", read_only)
+        c.engine.dispose()
+        c.start_purger()  # the server's hourly purge, once the database takes writes again
+
+        def left() -> list[int]:
+            with c.engine.connect() as conn:
+                return pending(conn)
+
+        deadline = time.monotonic() + 30
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        c.stop_purger()
+        assert left() == []
+        assert not original.exists()
+        assert c.verify_audit().ok
+
+    def test_the_server_s_shutdown_stops_a_purge_waiting_for_a_lock_and_keeps_it_whole(self, c):
+        """The purger waited for a lock held elsewhere in one statement (SQLite's busy
+        timeout, 30 s; PostgreSQL's lock, for good): the server's shutdown gave up on it
+        after 10 s and left it running, killed with the process. It now waits in short
+        tries, each a whole transaction: the shutdown ends it at once, nothing written, and
+        the next purge does it all."""
+        import time
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import insert
+
+        from commune.store.db import lock
+        from commune.store.schema import audit_log, decisions
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(decisions).values(
+                    created_at=datetime.now(UTC) - timedelta(days=400),
+                    route="ask",
+                    question_sha256="ab" * 32,
+                    language="fr",
+                    outcome="extractive",
+                    steps="[]",
+                    charter_sha256="cd" * 32,
+                )
+            )
+        assert c.charter  # in force already, as in a server that has run
+        audited = count(c, audit_log)
+
+        def purgers() -> list[threading.Thread]:
+            return [t for t in threading.enumerate() if t.name == "commune-purge"]
+
+        with c.engine.connect() as holder, holder.begin():
+            lock(holder, "audit")  # another process appending (SQLite: its one write lock)
+            c.start_purger()
+            time.sleep(1.5)  # the purge has deleted the record, and waits to audit it
+            assert purgers()
+            stopping = time.monotonic()
+            c.stop_purger()
+            assert time.monotonic() - stopping < 5
+            assert not purgers()
+        assert count(c, decisions) == 1  # the half-done purge rolled back whole
+        assert count(c, audit_log) == audited
+        assert c.purge_decisions() == 1  # done whole by the next purge
+        assert count(c, audit_log) == audited + 1
+        assert c.verify_audit().ok
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite

@@ -285,15 +285,17 @@ class Commune:
         on SQLite the nightly `commune backup` purges it, but on PostgreSQL the nightly unit
         runs pg_dump, which is not Commune's, and nothing did. A write lock held elsewhere
         (a request writing its record, another worker's purge at start) is waited for, as
-        every write waits (busy_timeout): given up at once, it left the records another hour
-        and a "database is locked" warning in the log. Nothing it meets stops the server: an
-        invalid charter.toml (its load says so in the log) or a lock held past the wait
-        leaves it to the next time. Stopped by close()."""
+        every write waits (30 s): given up at once, it left the records another hour and a
+        "database is locked" warning in the log. It waits in short tries, each a whole
+        transaction (CharterBook.purge's ``stop``), so that close() (the server's shutdown)
+        ends it between two, nothing written. Nothing it meets stops the server: an invalid
+        charter.toml (its load says so in the log) or a lock held past the wait leaves it to
+        the next time. Stopped by close()."""
         import logging
 
         from sqlalchemy.exc import SQLAlchemyError
 
-        from commune.charter.book import PURGE_EVERY_S
+        from commune.charter.book import PURGE_EVERY_S, PurgeStopped
 
         if self._purger is not None:
             return
@@ -304,7 +306,12 @@ class Commune:
         def run() -> None:
             while True:
                 try:
-                    self.charters.purge(actor="charter")
+                    # Erasures left pending included; stopped while it waits for a lock.
+                    self.charters.purge(actor="charter", stop=self._stop_purge)
+                    self._forget_erased()  # their words in the index, if a start missed them
+                except PurgeStopped:
+                    log.info("purge stopped by the server's shutdown, nothing written")
+                    return
                 except (CommuneError, SQLAlchemyError, OSError) as exc:
                     log.warning("purge past the retention not done, tried again later: %s", exc)
                 if self._stop_purge.wait(every):
@@ -314,6 +321,8 @@ class Commune:
         self._purger.start()
 
     def stop_purger(self) -> None:
+        """Stop the purger and wait for it (10 s at most): a purge waiting for a lock ends
+        within a try (PURGE_TRY_MS), its transaction rolled back whole."""
         if self._purger is not None:
             self._stop_purge.set()
             self._purger.join(10)
@@ -1230,6 +1239,34 @@ class Commune:
         finished = finish(self.engine, self.settings.home)
         self._forget_erased()
         return finished
+
+    def finish_erasures_at_start(self) -> int:
+        """:meth:`finish_erasures` at the server's start. A database that refuses the write
+        (read-only, a lock held past the wait, out of reach) stopped the start, for an
+        erasure the hourly purge finishes as well (start_purger): now one line in the
+        operator's log, in the server's language, and the start goes on."""
+        import logging
+        import os
+
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from commune.text.faults import kind
+        from commune.text.messages import from_environment, localise
+
+        try:
+            return self.finish_erasures()
+        except (CommuneError, SQLAlchemyError, OSError) as exc:
+            found = kind(exc)
+            said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            why = found[2] if found else (said[0] if said else type(exc).__name__)
+            message = (
+                f"a personal-data erasure left pending was not finished at start: {why} "
+                "(the server starts anyway; the hourly purge tries it again)"
+            )
+            logging.getLogger("commune.erasure").warning(
+                localise(message, from_environment(os.environ))
+            )
+            return 0
 
     def _forget_erased(self) -> None:
         """Rebuild the search index without the erased documents when a base on disk still

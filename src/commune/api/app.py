@@ -160,7 +160,7 @@ def _lifespan(app: FastAPI, commune: Commune, mcp: McpLifespan | None) -> None:
             if left:
                 log.info("removed %d upload folder(s) left by a server that stopped", left)
             # What a takedown for personal data left in blobs/ when a crash cut it short.
-            if await run_in_threadpool(commune.finish_erasures):
+            if await run_in_threadpool(commune.finish_erasures_at_start):
                 log.info("finished the erasure of a personal-data takedown cut short")
             # Past the retention, purged hourly whether or not anyone asks.
             await run_in_threadpool(commune.start_purger)

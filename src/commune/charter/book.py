@@ -29,6 +29,16 @@ log = logging.getLogger(__name__)
 # purge runs on the request path, and a delete per request would cost more than it saves.
 PURGE_EVERY_S = 3600.0
 
+# The server's purger waits for a lock in tries this long, each a whole transaction, so that
+# its stop (the server's shutdown) is heard between two; for as long as a write waits
+# (SQLite's busy_timeout), then it gives up until the next time.
+PURGE_TRY_MS = 250
+PURGE_WAIT_S = 30.0
+
+
+class PurgeStopped(Exception):
+    """The server's purger was stopped while it waited for a lock: nothing was written."""
+
 
 class CharterBook:
     def __init__(self, engine: Engine, home: Path) -> None:
@@ -135,27 +145,56 @@ class CharterBook:
             self._last_purge = time.monotonic()
         return records.purge(conn, charter)
 
-    def purge(self, actor: str = "operator", *, wait: bool = True) -> int:
+    def purge(
+        self, actor: str = "operator", *, wait: bool = True, stop: threading.Event | None = None
+    ) -> int:
         """Purge now (`commune charter purge`), whenever the last one ran, and finish the
         erasures a crash left pending. ``wait=False`` (before a
         backup): a write lock held by another process fails it at once, instead of after
-        the busy timeout (sqlalchemy's OperationalError)."""
+        the busy timeout (sqlalchemy's OperationalError). ``stop`` (the server's purger):
+        a lock held elsewhere is waited for in short tries (PURGE_TRY_MS), each a whole
+        transaction, until ``stop`` is set: then PurgeStopped, nothing written. The
+        purger waited in one statement, which a shutdown could not end: it was left
+        behind, killed with the process."""
         from commune.store.db import scrub
         from commune.store.erasure import finish
 
         charter = self._in_force(wait)  # before the transaction, as write() reads it
-        with self._begin(wait) as conn:
-            gone = records.purge(conn, charter, actor=actor)
+        if stop is None:
+            with self._begin(wait) as conn:
+                gone = records.purge(conn, charter, actor=actor)
+        else:
+            gone = self._purge_in_tries(charter, actor, stop)
+            if stop.is_set():  # the erasures wait for the next start
+                return gone
         # A personal-data takedown whose files a crash left in blobs/ (store/erasure.py).
         finish(self.engine, self.home)
         scrub(self.engine)  # the purged records and erased texts, out of the log too
         return gone
 
-    @contextmanager
-    def _begin(self, wait: bool) -> Iterator[Connection]:
-        from commune.store.db import no_wait
+    def _purge_in_tries(self, charter: Charter, actor: str, stop: threading.Event) -> int:
+        from sqlalchemy.exc import OperationalError
 
-        with self.engine.connect() as conn, no_wait(conn, not wait), conn.begin():
+        from commune.store.db import gave_up_waiting
+
+        deadline = time.monotonic() + PURGE_WAIT_S
+        while True:
+            if stop.is_set():
+                raise PurgeStopped
+            try:
+                with self._begin(False, PURGE_TRY_MS) as conn:
+                    return records.purge(conn, charter, actor=actor)
+            except OperationalError as exc:  # rolled back whole: nothing half purged
+                if not gave_up_waiting(exc) or time.monotonic() >= deadline:
+                    raise
+
+    @contextmanager
+    def _begin(self, wait: bool, patience_ms: int = 0) -> Iterator[Connection]:
+        from commune.store.db import lock_patience, no_wait
+
+        with self.engine.connect() as conn, no_wait(conn, not wait, patience_ms), conn.begin():
+            if patience_ms:
+                lock_patience(conn, patience_ms)
             yield conn
 
 

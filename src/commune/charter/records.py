@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
 from commune.store.repository import new_id, now, utc_text
-from commune.store.schema import charters, credits, decisions, peer_citations
+from commune.store.schema import UNNAMED, charters, credits, decisions, peer_citations, usage
 
 
 def question_hash(question: str) -> str:
@@ -64,10 +64,11 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     charter that keeps only the question's hash, the texts an earlier charter kept are
     erased too: every asker is told "kept with only the question's hash" (steps.
     responsibility), their own earlier questions included. The web sessions ended before
-    the same cutoff go too, and the asker's id on the credits before it. Returns the decision
-    records deleted."""
+    the same cutoff go too, and the asker's id on the credits and on the ledger's rows before
+    it. Returns the decision records deleted."""
     from commune.govern import guesses
     from commune.govern import sessions as web_sessions
+    from commune.govern.quotas import month
     from commune.store import audit
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
@@ -92,9 +93,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     # by use: the report, the statement and the payouts count citations and answers by
     # contributor, document, month and member, and none reads who asked. The one rule about
     # the asker (a contributor's own questions earn nothing: commons/credits._contributed_by)
-    # is applied when the row is written. So no total changes. The ledger's `usage.user_id`
-    # stays: a person's own usage page reads it for any period, and a NULL there is what
-    # tells ingestion's rows from a person's request (store/schema.INGESTION).
+    # is applied when the row is written. So no total changes.
     unnamed = sum(
         int(
             conn.execute(
@@ -106,12 +105,32 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
         )
         for table in (credits, peer_citations)
     )
+    # Who made each request, on the ledger's rows past the same cutoff: forgotten too, the
+    # one change its triggers allow (migration 0023). The id becomes UNNAMED, not NULL,
+    # which marks ingestion's rows (store/schema.INGESTION): a request stays a request in
+    # every total. The member stays, so no member's nor the cooperative's total changes; a
+    # person's own usage page stops at the retention. A row of this month stays named until
+    # the month is over: a person's quota per month counts their rows (govern/quotas), and a
+    # retention under a month would otherwise give them back what they used.
+    ledger_cutoff = min(cutoff, month(now()).start)
+    usage_unnamed = int(
+        conn.execute(
+            update(usage)
+            .where(
+                usage.c.created_at < ledger_cutoff,
+                usage.c.user_id.is_not(None),
+                usage.c.user_id != UNNAMED,
+            )
+            .values(user_id=UNNAMED)
+        ).rowcount
+        or 0
+    )
     erased = 0
     if charter.utility.keep_question != "text":
         erased = conn.execute(
             update(decisions).where(decisions.c.question.is_not(None)).values(question=None)
         ).rowcount
-    if gone or erased or sessions or unnamed:
+    if gone or erased or sessions or unnamed or usage_unnamed:
         audit.append(
             conn,
             actor,
@@ -125,6 +144,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
             **({"questions_erased": erased} if erased else {}),
             **({"sessions_deleted": sessions} if sessions else {}),
             **({"credits_unnamed": unnamed} if unnamed else {}),
+            **({"usage_unnamed": usage_unnamed} if usage_unnamed else {}),
         )
     return int(gone or 0)
 

@@ -52,6 +52,23 @@ def no_wait(conn: Connection, on: bool = True, patience_ms: int = 0) -> Iterator
         conn.commit()
 
 
+def lock_patience(conn: Connection, patience_ms: int) -> None:
+    """In ``conn``'s transaction, on PostgreSQL, a lock another transaction holds (a row, an
+    advisory lock) is waited for ``patience_ms`` at most, then the statement fails
+    (:func:`gave_up_waiting`): what :func:`no_wait`'s ``patience_ms`` is on SQLite, where
+    this does nothing."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(patience_ms)}")
+
+
+def gave_up_waiting(exc: BaseException) -> bool:
+    """Whether ``exc`` is a statement that stopped waiting for a lock another transaction
+    holds: SQLite's "database is locked", PostgreSQL's lock_timeout (SQLSTATE 55P03). Its
+    transaction is rolled back whole: it may be tried again."""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "55P03" or "database is locked" in str(orig)
+
+
 def scrub(engine: Engine) -> None:
     """After an erasure has committed: the write-ahead log emptied into the database and
     cut to nothing, so that the pages holding the erased text before (a question, a

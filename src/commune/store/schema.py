@@ -179,6 +179,13 @@ usage = Table(
 # people "documents added to its collections" (its collection may be another's).
 INGESTION = usage.c.mode.in_(INGESTION_MODES) & usage.c.user_id.is_(None)
 
+# A person's request whose person was forgotten: the purge past the charter's retention
+# (charter/records.purge) sets ``usage.user_id`` to it, the one change to the ledger its
+# triggers allow (migration 0023). Not NULL, which marks ingestion's rows; no person's id
+# (ids start at 1). The member stays, so the member's and the cooperative's totals are the
+# same; a person's own usage stops at the retention.
+UNNAMED = 0
+
 members = Table(
     "members",
     metadata,

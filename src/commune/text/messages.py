@@ -43,6 +43,9 @@ EXACT = {
         'envoyez la requête sans functions, ou avec function_call "none"'
     ),
     "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
+    "the server starts anyway; the hourly purge tries it again": (
+        "le serveur démarre quand même ; l'effacement de chaque heure le réessaie"
+    ),
     "send them in several requests; with LangChain's OpenAI, batch_size=1": (
         "envoyez-les en plusieurs requêtes ; avec OpenAI de LangChain, batch_size=1"
     ),
@@ -3177,6 +3180,11 @@ PATTERNS = [
         (
             r"the ledger's append-only triggers are missing: (?P<known>.*)",
             "il manque au registre ses déclencheurs d'ajout seul : {known}",
+        ),
+        (
+            r"a personal-data erasure left pending was not finished at start: (?P<why>.+)",
+            "un effacement de données personnelles resté en attente n'a pas été terminé au "
+            "démarrage : {why}",
         ),
         (r"(?P<n>\d+) documents?, none partial", "documents : {n}, aucun partiel"),
         (
