@@ -2830,3 +2830,25 @@ def test_the_removal_page_offers_changing_the_role_only_to_whom_may_change_it(ap
     # A reader has no role to take away: neither is said.
     said = asked("mona", "lea")
     assert instead not in said and "au-dessus du sien" not in said
+
+
+def test_a_key_expiry_of_thousands_of_digits_is_refused_in_its_form(app, commune):
+    """« Expire après (jours) » given a long run of digits (a paste gone wrong, a crafted
+    form) answered 500, an error page and no form: Python reads no more than 4,300 digits
+    as a number. It is refused in the form's line, as 40000 is, and no key is made."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    mona.get("/account")
+    before = len(commune.admin.keys())
+    r = mona.post("/keys", {"label": "x", "expires_days": "9" * 5000, "password": PASSWORD})
+    said = re.search(r'<p class="error" role="alert" id="key-error">(.*?)</p>', r.page)
+    assert r.status_code == 400 and said, r.status_code
+    assert said.group(1).startswith("Expire après\u00a0: «\u00a0999")
+    assert said.group(1).endswith("n'expire pas.")
+    assert len(commune.admin.keys()) == before
+    # Thirty days behind as many zeros are thirty days.
+    typed = "0" * 5000 + "30"
+    r = mona.post("/keys", {"label": "zéros", "expires_days": typed, "password": PASSWORD})
+    assert r.status_code == 200 and 'id="new-key"' in r.page
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "zéros"]
+    assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
