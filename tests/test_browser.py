@@ -943,6 +943,52 @@ def test_a_follow_up_asked_with_script_is_read_after_the_question_it_follows(sit
     audit(browser, "follow-up")
 
 
+def test_an_answer_kept_across_a_language_change_is_not_left_on_the_sign_in_page(site, browser):
+    """A clerk read an answer, walked away, and their session ended; the next person pressed
+    « English » on the page left open. The answer went into the tab's storage for the page
+    that follows, and that page was the sign-in page, which never put it back: the clerk's
+    answer (a resident's case) stayed there, in sessionStorage (the console; the session the
+    browser saves to disk), whereas the tab's history entry forgets it there. The sign-in page
+    forgets it too; the question alone waits for its person, as when a session ends as one
+    asks, and the answer is asked again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    sign_in(browser, site, "amelie")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#sources li")))
+    assert "mardi matin" in browser.find_element(By.ID, "answer").text
+    browser.delete_cookie("commune_session")  # the session ends, the page stays open
+    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=en]").click()
+    # A page for nobody signed in: the form refused (its token was the session's), then the
+    # sign-in page it leads to.
+    for step in ("refused", "signin"):
+        if step == "signin":
+            browser.find_element(By.CSS_SELECTOR, "main a[href^='/signin']").click()
+        wait(browser).until(
+            lambda d: (
+                not d.find_elements(By.ID, "ask")
+                and d.execute_script("return document.readyState") == "complete"
+            )
+        )
+        assert not browser.find_elements(By.CSS_SELECTOR, ".who")
+        stored = browser.execute_script(
+            "return Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)).join()"
+        )
+        assert "mardi matin" not in stored and "sources" not in stored, step
+    assert browser.find_elements(By.ID, "password")
+    # Its person signing in again finds the question, not the answer, to be asked again.
+    browser.find_element(By.ID, "user").send_keys("amelie")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    box = wait(browser).until(lambda d: d.find_element(By.ID, "question"))
+    wait(browser).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert box.get_attribute("value") == QUESTION
+    assert not browser.find_element(By.ID, "answer-block").text
+    assert browser.execute_script("return sessionStorage.length") == 0
+
+
 def test_without_script_the_answer_page_opens_at_the_answer_on_a_phone(site, browser):
     """Asked with script off on a phone (360 px): the page that came back opened at its top,
     the menu and the question form filling the screen, the answer out of sight below; the

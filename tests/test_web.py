@@ -2759,7 +2759,8 @@ def test_removing_a_member_admin_says_first_what_they_lose(app, commune):
         "Wh par mois\u00a0: 2,5)" in text
     )
     assert "Son nom reste pris\u00a0: elle ne peut pas être ajoutée de nouveau sous ce nom." in text
-    assert "Pour lui retirer seulement son rôle, changez-le plutôt" in text
+    # Not "change their role instead": mona's page has no role form for max, her equal.
+    assert "demandez plutôt à un rôle au-dessus du sien de le changer" in text
     confirm = _form(r.page, "/admin/users/remove")
     assert 'name="confirmed" value="1"' in confirm and "Retirer max définitivement" in confirm
     # Nothing done yet: max still signs in, key and password alike.
@@ -2818,3 +2819,68 @@ def test_a_follow_up_is_read_after_the_question_it_follows_without_script(app):
         {"question": "And the yellow bin?", "follows": "Quand passe le camion des ordures ?"},
     ).page
     assert 'id="followed"' not in english
+
+
+def test_the_removal_page_offers_changing_the_role_only_to_whom_may_change_it(app, commune):
+    """The page asking before a removal told a member admin removing another member admin
+    « changez-le plutôt dans la page d'administration », their role taken back instead: her
+    page has no role form on her equal's row, and changing it was refused (only a higher role
+    changes an equal's). She is told whom to ask; who may change it is told to."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    make_person(commune, "max", "Ville C", "member-admin")
+    make_person(commune, "lea", "Ville C", "curator")  # alice: cooperative admin (app)
+    make_person(commune, "bruno", "Ville A", "cooperative-admin")
+    instead = "changez-le plutôt dans la page d'administration"
+
+    def asked(who: str, user: str) -> str:
+        b = browser(app, who)
+        b.get("/admin")
+        r = b.post("/admin/users/remove", {"user": user, "reason": "changement de poste"})
+        assert r.status_code == 200 and 'name="confirmed"' in r.page
+        return re.sub(r"[ \n]+", " ", re.sub(r"<[^>]+>", " ", r.page))  # no-break spaces kept
+
+    said = asked("mona", "max")
+    assert instead not in said
+    assert (
+        "Pour lui retirer seulement son rôle, demandez plutôt à un rôle au-dessus du sien de le "
+        "changer\u00a0: elle garde son compte, son mot de passe et ses clés. Votre rôle, aussi "
+        "haut que le sien, ne le change pas. Demandez à un administrateur de la coopérative ou à "
+        "l'opérateur." in said
+    )
+    mona = browser(app, "mona")
+    assert mona.post("/admin/roles", {"user": "max", "role": "reader"}).status_code == 403
+    # A cooperative admin's equal: the operator only.
+    said = asked("alice", "bruno")
+    assert instead not in said and "ne le change pas. Demandez à l'opérateur." in said
+    # Whoever may change it is still told to, and can.
+    for who, user in (("mona", "lea"), ("alice", "max")):
+        said = asked(who, user)
+        assert instead in said and "Demandez" not in said, (who, user)
+        b = browser(app, who)
+        b.get("/admin")
+        assert b.post("/admin/roles", {"user": user, "role": "reader"}).status_code == 303
+    # A reader has no role to take away: neither is said.
+    said = asked("mona", "lea")
+    assert instead not in said and "au-dessus du sien" not in said
+
+
+def test_a_key_expiry_of_thousands_of_digits_is_refused_in_its_form(app, commune):
+    """« Expire après (jours) » given a long run of digits (a paste gone wrong, a crafted
+    form) answered 500, an error page and no form: Python reads no more than 4,300 digits
+    as a number. It is refused in the form's line, as 40000 is, and no key is made."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    mona = browser(app, "mona")
+    mona.get("/account")
+    before = len(commune.admin.keys())
+    r = mona.post("/keys", {"label": "x", "expires_days": "9" * 5000, "password": PASSWORD})
+    said = re.search(r'<p class="error" role="alert" id="key-error">(.*?)</p>', r.page)
+    assert r.status_code == 400 and said, r.status_code
+    assert said.group(1).startswith("Expire après\u00a0: «\u00a0999")
+    assert said.group(1).endswith("n'expire pas.")
+    assert len(commune.admin.keys()) == before
+    # Thirty days behind as many zeros are thirty days.
+    typed = "0" * 5000 + "30"
+    r = mona.post("/keys", {"label": "zéros", "expires_days": typed, "password": PASSWORD})
+    assert r.status_code == 200 and 'id="new-key"' in r.page
+    (made,) = [k for k in commune.admin.keys() if k["label"] == "zéros"]
+    assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30

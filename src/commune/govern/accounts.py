@@ -316,6 +316,10 @@ def removal(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str,
         "user": user,
         "member": target.member,
         "role": target.role,
+        # Whether ``actor`` could take away only the role instead, as set_role decides it
+        # (policy.can_act_as: from a strictly higher role): the page sent a member admin
+        # removing another to a role form their page does not show, which set_role refuses.
+        "role_changeable": target.role != "reader" and bool(can_act_as(actor, user, target.role)),
         "has_password": bool(row.has_password),
         "keys_active": int(keys),
         "caps": {

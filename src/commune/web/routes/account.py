@@ -127,7 +127,10 @@ def expiry(typed: str) -> int | None:
         text = typed  # « 1.000 »: said below, as any other
     if not text:
         return None
-    if not text.isdecimal() or not 0 < int(text) <= MAX_KEY_DAYS:
+    # Its leading zeros aside, no longer than the largest: int() refuses past 4,300 digits
+    # (ValueError, a 500), and a run of digits pasted or crafted is no number of days.
+    digits = text.lstrip("0") if text.isdecimal() else ""
+    if len(digits) > len(str(MAX_KEY_DAYS)) or not 0 < int(digits or "0") <= MAX_KEY_DAYS:
         raise InvalidRequest(
             _(
                 # Quoted: what was typed, never read as the sentence's first word.
@@ -137,7 +140,7 @@ def expiry(typed: str) -> int | None:
                 max=number(MAX_KEY_DAYS),
             )
         )
-    return int(text)
+    return int(digits)
 
 
 @router.post("/keys", response_class=HTMLResponse)

@@ -53,6 +53,23 @@ function putBack(box) {
   return kept;
 }
 
+// An answer kept across a change of language, met on a page that is not its person's: their
+// session had ended, and the page that followed was the form refused or the sign-in page,
+// which never put it back, so a clerk's answer (a resident's case) stayed in the tab's storage
+// for whoever came next. Forgotten there, as the history entry forgets it (forget); the
+// question alone waits for its person, as when a session ends as one asks (putBack).
+function forgetKeptAnswer() {
+  const who = signedInAs();
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(KEPT) || 'null');
+    if (!kept || !('answer' in kept) || kept.who === who) return;
+    if (who) sessionStorage.removeItem(KEPT);  // another person's page: nothing of it
+    else sessionStorage.setItem(KEPT, JSON.stringify({who: kept.who, text: kept.text}));
+  } catch (e) {
+    try { sessionStorage.removeItem(KEPT); } catch (e2) { /* no storage: nothing kept */ }
+  }
+}
+
 // The answer on the page, with what it was asked with, as the language form sends the page
 // away: the person who had read an answer, then switched the page to English (or back),
 // found the box and the answer gone. None while it is still coming, nor after a refusal.
@@ -282,6 +299,7 @@ window.addEventListener('pageshow', (e) => {
 
 document.addEventListener('DOMContentLoaded', () => {
   forget();
+  forgetKeptAnswer();
   const a = document.getElementById('ask');
   if (a) ask(a);
   // A question being typed when the page's language was changed: it was lost, the page
