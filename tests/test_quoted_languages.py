@@ -24,7 +24,7 @@ def test_every_sentence_in_another_language():
     assert note("en", said("fr", "fr")) == (
         "The sentences quoted are in French, as their sources write them."
     )
-    assert note("fr", said("en")) == (
+    assert note("fr", said("en", "en")) == (
         "Les phrases citées sont en anglais, telles que leurs sources les écrivent."
     )
 
@@ -44,13 +44,14 @@ def test_some_sentences_in_another_language_are_counted():
 def test_a_line_of_code_or_an_unnamed_language_is_not_counted():
     lines = [{"text": "apt update", "code": True}, *said("fr"), {"text": "x", "language": "zz"}]
     assert note("fr", lines) is None
-    assert note("en", lines) == "The sentences quoted are in French, as their sources write them."
+    assert note("en", lines) == "The sentence quoted is in French, as its source writes it."
 
 
 def test_a_german_question_reads_commune_s_english():
     # Commune's own words are French or English (text/say.py).
     assert (
-        note("de", said("fr")) == "The sentences quoted are in French, as their sources write them."
+        note("de", said("fr", "fr"))
+        == "The sentences quoted are in French, as their sources write them."
     )
 
 
@@ -140,3 +141,15 @@ def test_the_web_page_says_it_under_the_answer(commune, corpus):
         r = c.post("/ask", data={"question": QUESTION, "collection": "mairie", "csrf": csrf})
     assert r.status_code == 200
     assert re.search(r'<p class="notice" role="note" id="quoted-language"[^>]*>' + NOTE, r.text)
+
+
+def test_one_sentence_quoted_is_said_in_the_singular():
+    # An answer quoting one sentence, with a command line or not, was told of "the sentences
+    # quoted" and "their sources".
+    assert note("fr", said("en")) == (
+        "La phrase citée est en anglais, telle que sa source l'écrit."
+    )
+    line = {"text": "# dpkg -r debian-cd", "code": True}
+    assert note("en", [*said("fr"), line]) == (
+        "The sentence quoted is in French, as its source writes it."
+    )

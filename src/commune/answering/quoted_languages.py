@@ -52,6 +52,15 @@ def note(asked: str, sentences: Sequence[dict[str, Any]]) -> str | None:
     last = " et " if lang == "fr" else " and "
     other = names[0] if len(names) == 1 else ", ".join(names[:-1]) + last + names[-1]
     n, total = sum(others.values()), len(languages)
+    if total == 1:
+        # An answer of one sentence (or one and a command line) was told "The sentences
+        # quoted are in English, as their sources write them."
+        return prose(
+            lang,
+            "La phrase citée est en {other}, telle que sa source l'écrit.",
+            "The sentence quoted is in {other}, as its source writes it.",
+            other=other,
+        )
     if n == total:
         return prose(
             lang,
