@@ -37,7 +37,15 @@ def test_some_sentences_in_another_language_are_counted():
         "2 of the 3 sentences quoted are in French, as their sources write them."
     )
     assert note("fr", said("en", "de", "en", "fr")) == (
-        "3 des 4 phrases citées sont en anglais et allemand, telles que leurs sources les écrivent."
+        "3 des 4 phrases citées sont en anglais et en allemand, telles que leurs sources les "
+        "écrivent."
+    )
+    assert note("fr", said("en", "de", "es")) == (
+        "Les phrases citées sont en anglais, en allemand et en espagnol, telles que leurs "
+        "sources les écrivent."
+    )
+    assert note("en", said("fr", "de", "en")) == (
+        "2 of the 3 sentences quoted are in French and German, as their sources write them."
     )
 
 

@@ -48,7 +48,11 @@ def note(asked: str, sentences: Sequence[dict[str, Any]]) -> str | None:
     if not others:
         return None
     lang = written_in(asked)
+    # French says « en » before each language (« en anglais et en allemand »), English "in"
+    # once ("in English and German"): « sont en anglais et allemand » read as a slip.
     names = [_NAMES[lang][x] for x, _ in others.most_common()]
+    if lang == "fr":
+        names = [names[0], *(f"en {x}" for x in names[1:])]
     last = " et " if lang == "fr" else " and "
     other = names[0] if len(names) == 1 else ", ".join(names[:-1]) + last + names[-1]
     n, total = sum(others.values()), len(languages)
