@@ -2884,3 +2884,25 @@ def test_a_key_expiry_of_thousands_of_digits_is_refused_in_its_form(app, commune
     assert r.status_code == 200 and 'id="new-key"' in r.page
     (made,) = [k for k in commune.admin.keys() if k["label"] == "zéros"]
     assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
+
+
+def test_a_follow_up_s_earlier_question_carries_its_language_on_a_page_in_another(app):
+    """On the English page, « Et pour le bac jaune ? » after a French question was said to be
+    read after “Quand passe le camion des ordures ?” with no lang: a screen reader read the
+    French words with the page's English voice (WCAG 3.1.2), where the answer's own sentences
+    are marked."""
+    b = browser(app, "carol")
+    english = {"Accept-Language": "en"}
+    b.get("/", headers=english)
+    first = "Quand passe le camion des ordures ?"
+    r = b.post("/ask", {"question": "Et pour le bac jaune ?", "follows": first}, headers=english)
+    assert '<html lang="en">' in r.text
+    said = re.search(r'<p class="help" id="followed">(.*?)</p>', r.text, re.S)
+    assert said, r.text[-3000:]
+    assert f'<span lang="fr">{html.escape(first, quote=False)}</span>' in said.group(1)
+    assert said.group(1).startswith("Read as a follow-up of your question “")
+    # On the French page, nothing to mark.
+    b.get("/")
+    r = b.post("/ask", {"question": "Et pour le bac jaune ?", "follows": first})
+    said = re.search(r'<p class="help" id="followed">(.*?)</p>', r.text, re.S)
+    assert said and "<span" not in said.group(1)
