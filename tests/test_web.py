@@ -2906,3 +2906,28 @@ def test_a_follow_up_s_earlier_question_carries_its_language_on_a_page_in_anothe
     r = b.post("/ask", {"question": "Et pour le bac jaune ?", "follows": first})
     said = re.search(r'<p class="help" id="followed">(.*?)</p>', r.text, re.S)
     assert said and "<span" not in said.group(1)
+
+
+def test_a_follow_up_after_a_refused_or_failed_question(app, commune):
+    """As docs/web.md says: a question the charter refused stood alone, and a follow-up is
+    read after it (« Et pour un rhume ? » after a refused medical question is refused too,
+    not answered with whatever « un rhume » finds); a question that failed leaves the one
+    before it."""
+    (commune.settings.home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "avis-medical"\nwords = ["ordonnance"]\n'
+        'message_fr = "Pas d\'avis médicaux."\nmessage_en = "No medical advice."\n',
+        encoding="utf-8",
+    )
+    b = browser(app, "carol")
+    b.get("/")
+    first = "Quand passe le camion des ordures ?"
+    refused = "Faut-il une ordonnance pour un antibiotique ?"
+    r = b.post("/ask", {"question": refused, "follows": first})
+    assert "Pas d'avis médicaux." in r.page
+    assert f'name="follows" value="{refused}"' in r.page
+    r = b.post("/ask", {"question": "Et pour un rhume ?", "follows": refused})
+    assert f"Lu comme la suite de votre question « {refused} »" in r.page.replace("\u00a0", " ")
+    assert "Pas d'avis médicaux." in r.page
+    # Failed (too long): the question before stays the one a follow-up is read after.
+    r = b.post("/ask", {"question": "x" * 2500, "follows": first})
+    assert r.status_code != 200 and f'name="follows" value="{first}"' in r.page
