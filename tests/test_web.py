@@ -2931,3 +2931,19 @@ def test_a_follow_up_after_a_refused_or_failed_question(app, commune):
     # Failed (too long): the question before stays the one a follow-up is read after.
     r = b.post("/ask", {"question": "x" * 2500, "follows": first})
     assert r.status_code != 200 and f'name="follows" value="{first}"' in r.page
+
+
+def test_a_follow_up_read_alone_leaves_the_question_it_could_not_follow(app):
+    """« And the yellow bin? » after a French question is read alone (another
+    language); it is no question a follow-up can follow (commune/conversation.py skips it, as
+    /v1 does in a chat), and the page made it the one sent back: « Et pour le carton ? »,
+    asked next, was read alone, where /v1 reads it after the French question."""
+    b = browser(app, "carol")
+    b.get("/")
+    first = "Quand passe le camion des ordures ?"
+    r = b.post("/ask", {"question": "And the yellow bin?", "follows": first})
+    assert 'id="followed"' not in r.page
+    assert f'name="follows" value="{first}"' in r.page
+    assert f'data-follows="{first}"' in r.page
+    r = b.post("/ask", {"question": "Et pour le carton ?", "follows": first})
+    assert f"Lu comme la suite de votre question « {first} »" in r.page.replace("\u00a0", " ")

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from commune.charter.audience import shown
-from commune.conversation import question_of
+from commune.conversation import elliptic, question_of
 from commune.errors import CommuneError, InvalidRequest
 from commune.http.sse import ClosingStream, sse
 from commune.web.forms import refused
@@ -41,19 +41,26 @@ def _asked(question: str) -> str:
     return question
 
 
-def _following(data: FormData, question: str, limit: int, language: str) -> tuple[str, str | None]:
-    """What is searched for ``question``, and the earlier question it was read after (None:
-    read alone). The page sends back, in ``follows``, the last question that stood alone:
-    « Et pour un passeport ? » after « Combien coûte une carte d'identité ? » was answered
-    alone, with whatever "un passeport" found (the citizen walk, stop 61). The rule is /v1's
-    for a chat's turns (commune/conversation.py): only a question that opens as a follow-up
-    (« et », « pour un … », "what about") is joined, within the length a question may have
-    and in the same language."""
+def _following(
+    data: FormData, question: str, limit: int, language: str
+) -> tuple[str, str | None, str]:
+    """What is searched for ``question``; the earlier question it was read after (None: read
+    alone); and the question the next follow-up is read after, which the answer sends back.
+    The page sends back, in ``follows``, the last question that stood alone: « Et pour un
+    passeport ? » after « Combien coûte une carte d'identité ? » was answered alone, with
+    whatever "un passeport" found (the citizen walk, stop 61). The rule is /v1's for a chat's
+    turns (commune/conversation.py): only a question that opens as a follow-up (« et », « pour
+    un … », "what about") is joined, within the length a question may have and in the same
+    language; and a follow-up read alone is no question to follow, as /v1 skips it: it leaves
+    the one before (« And the yellow bin? » after a French question made « Et pour le
+    carton ? », asked next, be read alone)."""
     follows = field(data, "follows").replace("\r\n", "\n").strip()
     if not follows or not question:
-        return question, None
+        return question, None, question
     searched = question_of([follows, question], limit, language)
-    return searched, (follows if searched != question else None)
+    if searched != question:
+        return searched, follows, follows
+    return question, None, (follows if elliptic(question) else question)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -74,7 +81,7 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     data = await form(p)
     question, collection, mode = _question(data)
     limit = commune.settings.limits.max_query_chars
-    searched, followed = _following(data, question, limit, p.language)
+    searched, followed, after = _following(data, question, limit, p.language)
     answer, failed = None, None
     try:
         answer = await run_in_threadpool(
@@ -101,7 +108,7 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
         limit=limit,
         followed=followed,
         # The next question may follow the last one that stood alone (_following).
-        follows=(followed or question) if answer else field(data, "follows"),
+        follows=after if answer else field(data, "follows"),
     )
 
 
@@ -112,7 +119,7 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     data = await form(p)
     question, collection, mode = _question(data)
     limit = commune.settings.limits.max_query_chars
-    searched, followed = _following(data, question, limit, p.language)
+    searched, followed, after = _following(data, question, limit, p.language)
     events = commune.ask_stream(
         _asked(searched),
         collection=collection,
@@ -130,7 +137,7 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
                 "_answer.html",
                 answer=shown(answer, actor).to_json(),
                 followed=followed,
-                follows=followed or question,
+                follows=after,
             )
         }
 
