@@ -83,7 +83,11 @@ def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):
     (tmp_path / "commune.toml").write_text('[retrieval]\nembedder = "word2vec"\n')
     with (
         Commune(tmp_path) as c,
-        pytest.raises(Exception, match="unknown embedding model 'word2vec'.*use-multilingual-v3"),
+        pytest.raises(
+            ConfigError,
+            match="retrieval.embedder in commune.toml: 'word2vec' is not an embedding model "
+            r"\(available: .*use-multilingual-v3",
+        ),
     ):
         c.add([corpus / "pool.txt"], licence="etalab-2.0")
 
