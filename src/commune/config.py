@@ -547,6 +547,18 @@ def _model(name: str, raw: Any) -> ModelSettings:
                 f"models.{name}.{key} must be {_KINDS[str]}, got {value!r}",
                 'such as licence = "Apache-2.0" and origin = "Mistral AI"',
             )
+        if value is not None and not value.strip():
+            # licence = "" passed `commune check` and the start, then said nothing: the
+            # transparency page and the bill of materials showed the model with no licence,
+            # as if the line were not there, to an operator who believed they had given one.
+            raise ConfigError(
+                f"models.{name}.{key} in {CONFIG_FILE} is empty",
+                'write the model\'s licence as its card gives it, such as licence = "Apache-2.0", '
+                "or remove the line if it is not known"
+                if key == "licence"
+                else 'write who made the model, such as origin = "Mistral AI", or remove the line '
+                "if it is not known",
+            )
     for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
         if value is not None and (

@@ -2676,6 +2676,22 @@ PATTERNS = [
             "{key} doit être un texte entre guillemets, reçu {value}",
         ),
         (
+            r"(?P<key>models\.\S+) in commune\.toml is empty",
+            "{key} est vide dans commune.toml",
+        ),
+        (
+            r"write the model's licence as its card gives it, such as licence = \"Apache-2\.0\", "
+            r"or remove the line if it is not known",
+            "écrivez la licence du modèle comme sa fiche la donne, par exemple "
+            'licence = "Apache-2.0", ou retirez la ligne si elle n\'est pas connue',
+        ),
+        (
+            r'write who made the model, such as origin = "Mistral AI", or remove the line if it '
+            r"is not known",
+            'écrivez qui a fait le modèle, par exemple origin = "Mistral AI", ou retirez la '
+            "ligne si ce n'est pas connu",
+        ),
+        (
             r'such as licence = "Apache-2\.0" and origin = "Mistral AI"',
             'par exemple licence = "Apache-2.0" et origin = "Mistral AI"',
         ),
