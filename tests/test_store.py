@@ -37,6 +37,43 @@ def test_a_database_a_later_version_upgraded_is_refused_in_one_line(home, tmp_pa
     assert (home / "commune.db").read_bytes() == before
 
 
+def test_opening_a_database_logs_only_the_migrations_that_ran_in_the_reader_s_language(
+    tmp_path, caplog, monkeypatch
+):
+    """Every `commune serve` start logged "INFO alembic.runtime.migration: Context impl
+    SQLiteImpl." and "Will assume non-transactional DDL.", in English, whether a migration
+    ran or not. Now opening a database at its newest schema logs nothing, and a migration
+    that ran is said in one line in the reader's language."""
+    import logging
+    import sqlite3
+
+    from commune.store import db
+    from tests.conftest import _MIGRATE
+
+    monkeypatch.setattr(db, "upgrade", _MIGRATE)  # the migrations themselves, not a copy
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    caplog.set_level(logging.INFO)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+    def opened() -> list[str]:
+        caplog.clear()
+        open_database(url).dispose()
+        return [f"{r.name}: {r.getMessage()}" for r in caplog.records]
+
+    assert opened() == ["commune.store: schéma de la base créé à la migration 0022"]
+    assert opened() == []
+    with sqlite3.connect(tmp_path / "db.sqlite") as conn:  # as a home the last version left
+        conn.execute("DROP TABLE failed_sign_ins")
+        conn.execute("UPDATE alembic_version SET version_num = '0021'")
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert opened() == [
+        "commune.store: database schema upgraded from migration 0021 to migration 0022"
+    ]
+    assert opened() == []
+
+
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = open_database(url)

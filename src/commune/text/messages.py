@@ -291,6 +291,15 @@ PATTERNS = [
     (re.compile(_either_quote(p)), fr)
     for p, fr in (
         (r"no collection named (?P<name>'[^']*')", "aucune collection nommée {name}"),
+        # The log's line when a migration ran (store/db.upgrade).
+        (
+            r"database schema made at migration (?P<head>\w+)",
+            "schéma de la base créé à la migration {head}",
+        ),
+        (
+            r"database schema upgraded from migration (?P<before>\w+) to migration (?P<head>\w+)",
+            "schéma de la base mis à jour de la migration {before} à la migration {head}",
+        ),
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
