@@ -412,6 +412,26 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home)
     assert "pip install" not in driver.stderr
 
 
+def test_an_expired_key_is_listed_as_expired_not_as_expiring(home):
+    """`commune key list` showed a key whose date had passed as "expire le 2026-01-01"
+    ("expires 2026-01-01"), as if it still opened something until then. Now it says the key
+    has expired, in both languages; a key whose date is to come still says when it expires."""
+    import sqlite3
+
+    assert run(home, "member", "add", "Coop B").exit_code == 0
+    assert run(home, "user", "add", "alice", "--member", "Coop B").exit_code == 0
+    for _ in range(2):
+        assert run(home, "key", "create", "alice", "--expires-days", "30").exit_code == 0
+    with sqlite3.connect(home / "commune.db") as conn:
+        conn.execute("UPDATE api_keys SET expires_at = '2026-01-01 00:00:00' WHERE id = 1")
+    french = run(home, "key", "list", env=FRENCH).output.splitlines()
+    assert french[0].split("\t")[3] == "a expiré le 2026-01-01", french
+    assert french[1].split("\t")[3].startswith("expire le "), french
+    english = run(home, "key", "list", env={"LANG": "en_US.UTF-8"}).output.splitlines()
+    assert english[0].split("\t")[3] == "expired on 2026-01-01", english
+    assert english[1].split("\t")[3].startswith("expires "), english
+
+
 def test_the_member_key_and_credits_listings_read_french(home):
     # Found by an exploratory test: "no quota", "revoked" and the credits' column heads stayed
     # English in the French listings.

@@ -37,6 +37,43 @@ def test_a_database_a_later_version_upgraded_is_refused_in_one_line(home, tmp_pa
     assert (home / "commune.db").read_bytes() == before
 
 
+def test_opening_a_database_logs_only_the_migrations_that_ran_in_the_reader_s_language(
+    tmp_path, caplog, monkeypatch
+):
+    """Every `commune serve` start logged "INFO alembic.runtime.migration: Context impl
+    SQLiteImpl." and "Will assume non-transactional DDL.", in English, whether a migration
+    ran or not. Now opening a database at its newest schema logs nothing, and a migration
+    that ran is said in one line in the reader's language."""
+    import logging
+    import sqlite3
+
+    from commune.store import db
+    from tests.conftest import _MIGRATE
+
+    monkeypatch.setattr(db, "upgrade", _MIGRATE)  # the migrations themselves, not a copy
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    caplog.set_level(logging.INFO)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+    def opened() -> list[str]:
+        caplog.clear()
+        open_database(url).dispose()
+        return [f"{r.name}: {r.getMessage()}" for r in caplog.records]
+
+    assert opened() == ["commune.store: schéma de la base créé à la migration 0022"]
+    assert opened() == []
+    with sqlite3.connect(tmp_path / "db.sqlite") as conn:  # as a home the last version left
+        conn.execute("DROP TABLE failed_sign_ins")
+        conn.execute("UPDATE alembic_version SET version_num = '0021'")
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert opened() == [
+        "commune.store: database schema upgraded from migration 0021 to migration 0022"
+    ]
+    assert opened() == []
+
+
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = open_database(url)
@@ -141,6 +178,50 @@ def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(
     with Commune(fresh) as c:
         assert c.settings.database_url == f"sqlite:///{fresh / 'commune.db'}"
         assert len(c.documents()) == 1
+
+
+def test_a_backup_run_by_hand_under_a_022_umask_is_readable_by_its_owner_only(corpus, tmp_path):
+    """The systemd units set UMask=0077; a `commune backup` run by hand under the usual 022
+    wrote the backup's folder 0755 and its original files, commune.toml and backup.json
+    0644, every document and the members' personal data readable by every account on the
+    machine. Now every file is 0600 and every folder 0700, whatever the umask; a restore
+    still gives the home's commune.toml the mode it had (0640 in the guide)."""
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "commune.toml").write_text('[metrics]\nenabled = true\ntoken = "s3cret"\n')
+    os.chmod(source / "commune.toml", 0o640)
+    with Commune(source) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    old = os.umask(0o022)
+    try:
+        r = run.invoke(cli, ["--home", str(source), "backup", str(tmp_path / "bk")])
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.output
+    modes = {
+        str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode)
+        for p in [tmp_path / "bk", *(tmp_path / "bk").rglob("*")]
+    }
+    assert {"bk/commune.db", "bk/commune.toml", "bk/backup.json"} <= set(modes), modes
+    assert any(name.startswith("bk/blobs/") for name in modes), modes
+    wrong = {
+        name: oct(mode)
+        for name, mode in modes.items()
+        if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)
+    }
+    assert not wrong, wrong
+    r = run.invoke(cli, ["--home", str(tmp_path / "new"), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE((tmp_path / "new" / "commune.toml").stat().st_mode) == 0o640
 
 
 def test_a_restored_commune_toml_stays_as_private_as_the_backed_up_one(corpus, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -226,6 +227,29 @@ def test_an_api_key_signs_in_too_and_an_open_redirect_is_refused(app, commune):
     r = b.post("/signin", {"key": secret, "next": "//evil.example/steal"})
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert "carol" in b.get("/").page
+
+
+def test_an_expired_key_is_shown_as_expired_on_the_account_page(app, commune):
+    """The account page's keys showed a key whose date had passed as "expire le 2026-01-01",
+    as `commune key list` did. Now it says the key has expired."""
+    from sqlalchemy import update
+
+    from commune.govern.members import create_key
+    from commune.store.schema import api_keys
+
+    with commune.engine.begin() as conn:
+        gone = create_key(conn, "carol", label="old", expires_days=30)[0]
+        create_key(conn, "carol", label="new", expires_days=30)
+        conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == gone)
+            .values(expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+    page = browser(app, "carol").get("/account").page
+    old = page[page.index("<td>old</td>") :].split("</tr>")[0]
+    new = page[page.index("<td>new</td>") :].split("</tr>")[0]
+    assert "a expiré le" in old and "expire le" not in old.replace("a expiré le", ""), old
+    assert "expire le" in new and "a expiré" not in new, new
 
 
 def test_a_wrong_api_key_is_said_on_the_key_field_left_open(app):

@@ -67,7 +67,7 @@ def ingest_paths(
     stored, in its transaction, and one for the work left at the end). ``notice``: told in
     one line, in English, what the run waits for while it waits (a Ray cluster's first
     worker)."""
-    from commune.embed import get_embedder
+    from commune.embed.registry import configured
 
     started, t0 = repo.now(), time.perf_counter()
     # Metered from here: the embedder's loading is this run's work too.
@@ -107,7 +107,7 @@ def ingest_paths(
         for path, relative in files
         if once.setdefault((address(path, relative), os.path.realpath(path)), path) == path
     ]
-    embedder = get_embedder(settings.retrieval.embedder)
+    embedder = configured("retrieval.embedder", settings.retrieval.embedder)
     total = len(failures) + len(files)
     for path_str, error in failures:
         outcome = FileOutcome(path_str, "failed", error=error)

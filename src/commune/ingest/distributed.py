@@ -51,11 +51,11 @@ class _Preparer:
     """A Ray Data actor: loads the embedder once, then prepares batches of files."""
 
     def __init__(self, settings: Any) -> None:
-        from commune.embed import get_embedder
+        from commune.embed.registry import configured
         from commune.ingest.parsing import Parser
 
         self.settings = settings
-        self.embedder = get_embedder(settings.retrieval.embedder)
+        self.embedder = configured("retrieval.embedder", settings.retrieval.embedder)
         self.parser = Parser(settings.limits.max_parse_seconds or None)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import re
 import zlib
@@ -119,7 +120,22 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there)."""
+    """Bring the schema to the newest migration (a no-op when it is there), and say in the
+    reader's language what ran, if anything did (logger ``commune.store``).
+
+    Alembic's own log is held back: opening its context, even to read the schema's revision
+    and find nothing to do, logs "Context impl SQLiteImpl." and "Will assume
+    non-transactional DDL.", two lines in English that reached the journal at every
+    `commune serve` start; and a migration logs "Running upgrade 0021 -> 0022, Wrong keys
+    and passwords, counted in the database: each server process counted them in", its
+    docstring's first line cut short."""
+    # For the process's life: the migrations Commune runs are the only ones here, and a
+    # level set and put back around each call would let another thread's lines through.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
@@ -149,8 +165,21 @@ def upgrade(engine: Engine) -> None:
         lock(conn, "migrate")  # PostgreSQL: two processes starting at once migrate once
         if MigrationContext.configure(conn).get_current_revision() == head:
             return
+        current = MigrationContext.configure(conn).get_current_revision()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    _said_migrated(current, head)
+
+
+def _said_migrated(before: str | None, head: str | None) -> None:
+    from commune.text.messages import from_environment, localise
+
+    message = (
+        f"database schema made at migration {head}"
+        if before is None
+        else f"database schema upgraded from migration {before} to migration {head}"
+    )
+    logging.getLogger("commune.store").info(localise(message, from_environment(os.environ)))
 
 
 @contextmanager

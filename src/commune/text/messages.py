@@ -323,6 +323,15 @@ PATTERNS = [
     (re.compile(_either_quote(p)), fr)
     for p, fr in (
         (r"no collection named (?P<name>'[^']*')", "aucune collection nommée {name}"),
+        # The log's line when a migration ran (store/db.upgrade).
+        (
+            r"database schema made at migration (?P<head>\w+)",
+            "schéma de la base créé à la migration {head}",
+        ),
+        (
+            r"database schema upgraded from migration (?P<before>\w+) to migration (?P<head>\w+)",
+            "schéma de la base mis à jour de la migration {before} à la migration {head}",
+        ),
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
@@ -2740,6 +2749,22 @@ PATTERNS = [
         (
             r"(?P<key>models\.\S+) must be a string in quotes, got (?P<value>.+)",
             "{key} doit être un texte entre guillemets, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) in commune\.toml is empty",
+            "{key} est vide dans commune.toml",
+        ),
+        (
+            r"write the model's licence as its card gives it, such as licence = \"Apache-2\.0\", "
+            r"or remove the line if it is not known",
+            "écrivez la licence du modèle comme sa fiche la donne, par exemple "
+            'licence = "Apache-2.0", ou retirez la ligne si elle n\'est pas connue',
+        ),
+        (
+            r'write who made the model, such as origin = "Mistral AI", or remove the line if it '
+            r"is not known",
+            'écrivez qui a fait le modèle, par exemple origin = "Mistral AI", ou retirez la '
+            "ligne si ce n'est pas connu",
         ),
         (
             r'such as licence = "Apache-2\.0" and origin = "Mistral AI"',
