@@ -725,3 +725,17 @@ def test_a_decimal_quota_reads_with_the_decimals_it_was_set_with(home):
     assert done.output == f"membre Coop R{NB}: 0,00001 Wh par mois\n", done.output
     english = run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
     assert "wh_per_month=1e-05" in english, english
+
+
+def test_review_show_says_what_changed_when_the_text_did_not(home, tmp_path):
+    # Found walking the product as a curator: a file sent again under another licence printed
+    # "(aucun changement dans le texte)" and nothing of what had changed instead.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--licence", "CC-BY-4.0", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    shown = run(home, "review", "show", "2", env=FRENCH).output
+    assert shown.endswith(f"Le texte n'a pas changé. Ce qui a changé{NB}: sa licence.\n"), shown
+    english = run(home, "review", "show", "2", env={"LANG": "en_US.UTF-8"}).output
+    assert english.endswith("The text did not change. What changed: its licence.\n"), english

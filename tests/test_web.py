@@ -832,7 +832,8 @@ def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(a
     assert "la licence a changé de CC-BY-4.0 à etalab-2.0" in r.page
     [waiting] = commune.pending()
     page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
-    assert "Le texte n'a pas changé\u00a0: seul ce qui est enregistré avec lui a changé" in page
+    # What changed is said, and only that: the same bytes, the same publisher (none).
+    assert "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence.</p>" in page
     assert '<pre class="diff"' not in page
 
 
@@ -2677,3 +2678,29 @@ def test_a_member_admin_refused_the_peering_form_reads_it_in_french_and_nothing_
     assert said.startswith("Administrer la coopérative demande le rôle"), said
     assert "Aucune collection n'est partagée avec les pairs." not in r.page
     assert [s["collection"] for s in commune.shares()] == ["mairie"]
+
+
+def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_path):
+    # Found walking the product as a curator: a file sent again with the same text (a PDF
+    # saved anew, here blank lines) under another licence read "only what is recorded with it
+    # did (its licence, its publisher)", and its publisher had not changed; a file whose
+    # licence and publisher were the same read it too, and its curator looked for a change.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
+    dora = commune.actor("dora")
+    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
+    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
+    [waiting] = commune.pending()
+    cyril = browser(app, "cyril")
+    review = cyril.get(f"/curation/{waiting['id']}").page
+    assert (
+        "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence, son fichier (sa mise en "
+        "forme ou ses métadonnées, pas le texte qui en est lu)."
+    ) in review
+    assert "son éditeur" not in review
+    cyril.client.headers["Accept-Language"] = "en"
+    review = cyril.get(f"/curation/{waiting['id']}").page
+    assert "The text did not change. What changed: its licence, its file (" in review

@@ -831,6 +831,15 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
             lineterm="",
         )
     )
+    # What differs from the revision compared, beside the text: a file sent again with the
+    # same text (a PDF saved anew, a heading with nothing under it) was said to have changed
+    # "its licence, its publisher" when neither had, and its curator looked for a change.
+    before = conn.execute(select(revisions).where(revisions.c.id == base)).first() if base else None
+    changed = [
+        field
+        for field in RECORDED
+        if before is not None and getattr(before, field) != getattr(rev, field)
+    ]
     revs = conn.execute(
         select(reviews).where(reviews.c.revision_id == revision_id).order_by(reviews.c.id)
     )
@@ -842,7 +851,13 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
         "published_revision_id": doc.published_revision_id,
         "reviews": [dict(r._mapping) for r in revs],
         "diff": diff,
+        "changed": changed,
     }
+
+
+# What is recorded with a revision beside its text, in the order a curator reads it: the
+# fields :func:`show` compares with the revision it diffs against (``content_hash``: the file).
+RECORDED = ("licence", "publisher", "title", "source_uri", "content_hash")
 
 
 # The revisions a reader may see in a document's history: those the commons published.
