@@ -739,3 +739,17 @@ def test_review_show_says_what_changed_when_the_text_did_not(home, tmp_path):
     assert shown.endswith(f"Le texte n'a pas changé. Ce qui a changé{NB}: sa licence.\n"), shown
     english = run(home, "review", "show", "2", env={"LANG": "en_US.UTF-8"}).output
     assert english.endswith("The text did not change. What changed: its licence.\n"), english
+
+
+def test_history_of_a_retired_document_says_its_text_is_retired(home, tmp_path):
+    # Found walking the product as a curator: `commune history` of the document just retired
+    # read « publiée », where `commune documents` read « (retiré) » and its contributor's page
+    # « retirée ».
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    assert run(home, "retire", "1", "--reason", "périmé", env=FRENCH).exit_code == 0
+    said = run(home, "history", "1", env=FRENCH).output
+    assert said.startswith(f"révision 1 (id 1){NB}: retirée, licence etalab-2.0"), said
+    english = run(home, "history", "1", env={"LANG": "en_US.UTF-8"}).output
+    assert english.startswith("revision 1 (id 1): retired, licence etalab-2.0"), english

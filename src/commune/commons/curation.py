@@ -888,6 +888,15 @@ def history(
     rows = [dict(r._mapping) for r in conn.execute(q)]
     if not rows:
         raise NotFound(f"no document {document_id}")
+    # A retired document's published revision is no longer read nor cited: its history says
+    # so, as its contributor's page does (contributions), where `commune history` of the
+    # document a curator had just retired still read "publiée".
+    status = conn.execute(
+        select(documents.c.status).where(documents.c.id == document_id)
+    ).scalar_one()
+    for r in rows:
+        if status == "retired" and r["status"] == "published":
+            r["status"] = "retired"
     for prev, cur in zip([None, *rows], rows, strict=False):
         before = _text(conn, prev["id"]) if prev else []
         cur["diff"] = list(difflib.unified_diff(before, _text(conn, cur["id"]), lineterm="", n=1))
