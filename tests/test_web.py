@@ -2704,3 +2704,31 @@ def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_pa
     cyril.client.headers["Accept-Language"] = "en"
     review = cyril.get(f"/curation/{waiting['id']}").page
     assert "The text did not change. What changed: its licence, its file (" in review
+
+
+def test_a_contributor_sending_a_file_the_collection_publishes_already_is_told(app, commune):
+    # Found walking the product as a contributor: the same file sent under a second name was
+    # published as a second document, each passage then found twice, and nobody was told;
+    # the note naming the first document was said to the operator only.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché couvert ouvre le dimanche de 8 h à 13 h.".encode()
+    r = dora.post(
+        "/contribute",
+        {"collection": "vie-a", "licence": "etalab-2.0"},
+        files=[("files", ("marche.txt", text, "text/plain"))],
+    )
+    [first] = [d for d in commune.documents() if d["title"].startswith("Le marché couvert")]
+    r = dora.post(
+        "/contribute",
+        {"collection": "vie-a", "licence": "etalab-2.0"},
+        files=[("files", ("marche-copie.txt", text, "text/plain"))],
+    )
+    assert r.status_code == 200
+    assert (
+        f"marche-copie.txt\u00a0: les mêmes octets que le document {first['id']}, à une autre "
+        "adresse\u00a0: chaque passage serait trouvé deux fois (demandez à un curateur de la "
+        "collection de retirer l'un des deux)"
+    ) in r.page, r.page
+    assert "commune retire" not in r.page  # a command the contributor has not

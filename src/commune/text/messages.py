@@ -421,6 +421,10 @@ PATTERNS = [
             "retirez celui-ci avec commune retire {n} --reason doublon --keep-copies",
         ),
         (
+            r"ask a curator of the collection to retire one of them",
+            "demandez à un curateur de la collection de retirer l'un des deux",
+        ),
+        (
             r"(?P<home>.+) is a file, not a Commune home",
             "{home} est un fichier, pas un répertoire du service Commune",
         ),
