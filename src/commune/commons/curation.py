@@ -51,6 +51,12 @@ DECISIONS = ("approve", "reject", "request-changes")
 # document back (audited as "reinstate"). Retiring may answer a takedown request: a file added
 # again must not undo it in silence.
 RETIRED_HOLD = "the document was retired: approving this revision brings it back"
+# The same file sent again (an "unchanged" upload) of a retired document, nothing waiting.
+RETIRED_UNCHANGED = (
+    "a curator retired this document: the commons no longer cites it, and the same file sent "
+    "again does not bring it back (send a corrected file: a curator of the collection will "
+    "review it)"
+)
 # A document an imported dataset's publisher retired, whose text here is this home's own (a
 # revision added since the import): retired here too, its text held for a curator rather
 # than kept published (it may still hold what the takedown was for) or dropped (it is this
@@ -756,6 +762,11 @@ def standing(conn: Connection, document_id: int) -> tuple[str | None, str | None
     if doc is None or doc.current_revision_id is None:
         return None, None
     if doc.current_revision_id == doc.published_revision_id:
+        if doc.status == "retired":
+            # Said "unchanged: the commons already has this version" of a file whose
+            # document a curator had retired: the commons cites it no more, and sending it
+            # again brings nothing back.
+            return None, RETIRED_UNCHANGED
         return None, None
     rev = conn.execute(
         select(revisions.c.status, revisions.c.hold_reason).where(

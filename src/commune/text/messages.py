@@ -3607,6 +3607,14 @@ PATTERNS = [
             "de nouveau",
         ),
         (
+            r"a curator retired this document: the commons no longer cites it, and the same "
+            r"file sent again does not bring it back \(send a corrected file: a curator of the "
+            r"collection will review it\)",
+            "un curateur a retiré ce document : les communs ne le citent plus, et le même "
+            "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier corrigé : "
+            "un curateur de la collection le relira)",
+        ),
+        (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
             r"it before sending it again",
             "un curateur a demandé des modifications de ce fichier ({who} : {why}) : "
