@@ -2732,3 +2732,27 @@ def test_a_contributor_sending_a_file_the_collection_publishes_already_is_told(a
         "collection de retirer l'un des deux)"
     ) in r.page, r.page
     assert "commune retire" not in r.page  # a command the contributor has not
+
+
+def test_a_contributor_reads_why_a_curator_approved_their_revision(app, commune):
+    # Found walking the product as a contributor: a file sent without a licence, approved by
+    # a curator who set one, read « publiée — » on the contributor's list; the curator's
+    # reason, which the guide says the contributor reads for each decision, was not there.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("tri.txt", b"Le verre se trie dans les bornes vertes.", "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie"}, files=files)  # no licence: it waits
+    [waiting] = commune.pending()
+    commune.review(
+        waiting["id"],
+        "approve",
+        "licence Etalab confirmée par le service",
+        commune.actor("cyril"),
+        licence="etalab-2.0",
+    )
+    mine = html.unescape(dora.get("/contribute").page)
+    row = re.search(r"<tr><td>Le verre se trie.*?</tr>", mine, re.S)
+    assert row and "publiée" in row.group(0), mine
+    assert "cyril\u00a0: licence Etalab confirmée par le service" in row.group(0), row.group(0)
