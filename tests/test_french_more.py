@@ -745,3 +745,50 @@ def test_a_decimal_quota_reads_with_the_decimals_it_was_set_with(home):
     assert done.output == f"membre Coop R{NB}: 0,00001 Wh par mois\n", done.output
     english = run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
     assert "wh_per_month=1e-05" in english, english
+
+
+def test_review_show_says_what_changed_when_the_text_did_not(home, tmp_path):
+    # Found walking the product as a curator: a file sent again under another licence printed
+    # "(aucun changement dans le texte)" and nothing of what had changed instead.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--licence", "CC-BY-4.0", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    shown = run(home, "review", "show", "2", env=FRENCH).output
+    assert shown.endswith(f"Le texte n'a pas changé. Ce qui a changé{NB}: sa licence.\n"), shown
+    english = run(home, "review", "show", "2", env={"LANG": "en_US.UTF-8"}).output
+    assert english.endswith("The text did not change. What changed: its licence.\n"), english
+
+
+def test_history_of_a_retired_document_says_its_text_is_retired(home, tmp_path):
+    # Found walking the product as a curator: `commune history` of the document just retired
+    # read « publiée », where `commune documents` read « (retiré) » and its contributor's page
+    # « retirée ».
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    assert run(home, "retire", "1", "--reason", "périmé", env=FRENCH).exit_code == 0
+    said = run(home, "history", "1", env=FRENCH).output
+    assert said.startswith(f"révision 1 (id 1){NB}: retirée, licence etalab-2.0"), said
+    english = run(home, "history", "1", env={"LANG": "en_US.UTF-8"}).output
+    assert english.startswith("revision 1 (id 1): retired, licence etalab-2.0"), english
+
+
+def test_add_says_the_file_of_a_retired_document_sent_again_brings_nothing_back(home, tmp_path):
+    # Found walking the product as a curator: the file of a document retired by mistake,
+    # added again, was counted « 1 inchangé » and nothing more, the commons citing it no
+    # longer and nothing waiting for a curator.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    assert run(home, "retire", "1", "--reason", "erreur", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    assert (
+        f"à noter{NB}: {page}{NB}: un curateur a retiré ce document{NB}: les communs ne le "
+        "citent plus, et le même fichier envoyé de nouveau ne le remet pas en service (envoyez "
+        f"un fichier corrigé{NB}: un curateur de la collection le relira)\n"
+    ) in again.stderr, again.stderr
+    english = run(home, "add", str(page), "--licence", "etalab-2.0", env={"LANG": "en_US.UTF-8"})
+    assert f"note: {page}: a curator retired this document: " in english.stderr, english.stderr

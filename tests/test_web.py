@@ -856,7 +856,8 @@ def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(a
     assert "la licence a changé de CC-BY-4.0 à etalab-2.0" in r.page
     [waiting] = commune.pending()
     page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
-    assert "Le texte n'a pas changé\u00a0: seul ce qui est enregistré avec lui a changé" in page
+    # What changed is said, and only that: the same bytes, the same publisher (none).
+    assert "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence.</p>" in page
     assert '<pre class="diff"' not in page
 
 
@@ -2908,3 +2909,81 @@ def test_a_key_expiry_of_thousands_of_digits_is_refused_in_its_form(app, commune
     assert r.status_code == 200 and 'id="new-key"' in r.page
     (made,) = [k for k in commune.admin.keys() if k["label"] == "zéros"]
     assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
+
+
+def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_path):
+    # Found walking the product as a curator: a file sent again with the same text (a PDF
+    # saved anew, here blank lines) under another licence read "only what is recorded with it
+    # did (its licence, its publisher)", and its publisher had not changed; a file whose
+    # licence and publisher were the same read it too, and its curator looked for a change.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
+    dora = commune.actor("dora")
+    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
+    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
+    [waiting] = commune.pending()
+    cyril = browser(app, "cyril")
+    review = cyril.get(f"/curation/{waiting['id']}").page
+    assert (
+        "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence, son fichier (sa mise en "
+        "forme ou ses métadonnées, pas le texte qui en est lu)."
+    ) in review
+    assert "son éditeur" not in review
+    cyril.client.headers["Accept-Language"] = "en"
+    review = cyril.get(f"/curation/{waiting['id']}").page
+    assert "The text did not change. What changed: its licence, its file (" in review
+
+
+def test_a_contributor_sending_a_file_the_collection_publishes_already_is_told(app, commune):
+    # Found walking the product as a contributor: the same file sent under a second name was
+    # published as a second document, each passage then found twice, and nobody was told;
+    # the note naming the first document was said to the operator only.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché couvert ouvre le dimanche de 8 h à 13 h.".encode()
+    r = dora.post(
+        "/contribute",
+        {"collection": "vie-a", "licence": "etalab-2.0"},
+        files=[("files", ("marche.txt", text, "text/plain"))],
+    )
+    [first] = [d for d in commune.documents() if d["title"].startswith("Le marché couvert")]
+    r = dora.post(
+        "/contribute",
+        {"collection": "vie-a", "licence": "etalab-2.0"},
+        files=[("files", ("marche-copie.txt", text, "text/plain"))],
+    )
+    assert r.status_code == 200
+    assert (
+        f"marche-copie.txt\u00a0: les mêmes octets que le document {first['id']}, à une autre "
+        "adresse\u00a0: chaque passage serait trouvé deux fois (demandez à un curateur de la "
+        "collection de retirer l'un des deux)"
+    ) in r.page, r.page
+    assert "commune retire" not in r.page  # a command the contributor has not
+
+
+def test_a_contributor_reads_why_a_curator_approved_their_revision(app, commune):
+    # Found walking the product as a contributor: a file sent without a licence, approved by
+    # a curator who set one, read « publiée — » on the contributor's list; the curator's
+    # reason, which the guide says the contributor reads for each decision, was not there.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("tri.txt", b"Le verre se trie dans les bornes vertes.", "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie"}, files=files)  # no licence: it waits
+    [waiting] = commune.pending()
+    commune.review(
+        waiting["id"],
+        "approve",
+        "licence Etalab confirmée par le service",
+        commune.actor("cyril"),
+        licence="etalab-2.0",
+    )
+    mine = html.unescape(dora.get("/contribute").page)
+    row = re.search(r"<tr><td>Le verre se trie.*?</tr>", mine, re.S)
+    assert row and "publiée" in row.group(0), mine
+    assert "cyril\u00a0: licence Etalab confirmée par le service" in row.group(0), row.group(0)

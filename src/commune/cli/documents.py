@@ -137,6 +137,17 @@ def add(
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         seen.update(done=done, total=total)
         seen["stored"] += outcome.status in ("added", "updated")
+        if outcome.status == "unchanged" and outcome.document_id is not None:
+            # Unchanged is not published, as the upload says it (ingest/upload.py): the file
+            # of a document a curator refused or retired was counted « inchangé » and nothing
+            # more, the commons citing it no longer.
+            _, refused = commune.library.standing(outcome.document_id)
+            if refused is not None:
+                click.echo(
+                    f"{say(language, 'à noter', 'note')}{colon(language)} "
+                    f"{one_line(outcome.path)}{colon(language)} {localise(refused, language)}",
+                    err=True,
+                )
         said_outcome(outcome, language)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(

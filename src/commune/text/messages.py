@@ -462,6 +462,10 @@ PATTERNS = [
             "retirez celui-ci avec commune retire {n} --reason doublon --keep-copies",
         ),
         (
+            r"ask a curator of the collection to retire one of them",
+            "demandez à un curateur de la collection de retirer l'un des deux",
+        ),
+        (
             r"(?P<home>.+) is a file, not a Commune home",
             "{home} est un fichier, pas un répertoire du service Commune",
         ),
@@ -3697,6 +3701,14 @@ PATTERNS = [
             r"sending it again",
             "un relecteur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
             "de nouveau",
+        ),
+        (
+            r"a curator retired this document: the commons no longer cites it, and the same "
+            r"file sent again does not bring it back \(send a corrected file: a curator of the "
+            r"collection will review it\)",
+            "un curateur a retiré ce document : les communs ne le citent plus, et le même "
+            "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier corrigé : "
+            "un curateur de la collection le relira)",
         ),
         (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
