@@ -232,3 +232,28 @@ def test_committed_reference_matches_its_suite_and_code(reference: str) -> None:
         assert sorted(q["id"] for q in questions) == sorted(c.id for c in asked), stale(
             f"{where} ({system}) asked other questions than the {split} split", LANGUAGE
         )
+
+
+# The split table of docs/evaluation.md, suite by suite: the reference that reports its test split.
+SPLIT_TABLE = {"debian.jsonl": "reference-test", "fiches.jsonl": "reference-fiches-test"}
+
+
+@pytest.mark.parametrize("suite", sorted(SPLIT_TABLE))
+def test_the_split_table_counts_each_slice_as_the_reference_does(suite: str) -> None:
+    """docs/evaluation.md gave the Debian test split as fr 156, fr→en 24, en→fr 44 questions
+    when a slice followed the collection; now that it follows the page a question names
+    (runner.case_slices), 41 French questions on pages the French editions left in English are
+    fr→en. The table says what the committed reference counts, slice by slice."""
+    docs = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    row = re.search(rf"^\| `{re.escape(suite)}` \| (.+) \|$", docs, re.M)
+    assert row, f"docs/evaluation.md has no row for {suite} in its split table"
+    _, _, test, slices, unanswerable = (cell.strip() for cell in row.group(1).split("|"))
+    said = [0 if n == "–" else int(n) for n in slices.split(" / ")]
+    report = json.loads((REPORTS / SPLIT_TABLE[suite] / "report.json").read_text("utf-8"))
+    questions = next(iter(report["questions"].values()))
+    counted = [sum(q["slice"] == s for q in questions) for s in ("fr", "en", "fr→en", "en→fr")]
+    assert (int(test), said, int(unanswerable)) == (
+        len(questions),
+        counted,
+        sum(bool(q["unanswerable"]) for q in questions),
+    ), f"docs/evaluation.md's split table, {suite}: the reference counts {counted}"
