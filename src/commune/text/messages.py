@@ -2205,6 +2205,23 @@ PATTERNS = [
         # A committed reference `make test` finds stale (evaluation/pins.stale).
         (r"(?P<report>eval/reports/\S+) is missing", "il manque {report}"),
         (
+            r"(?P<report>eval/reports/\S+) reports on (?P<had>\S+), split (?P<had_split>\S+), "
+            r"not on (?P<suite>\S+), split (?P<split>\S+)",
+            "la référence {report} porte sur {had}, partie {had_split}, et non sur {suite}, "
+            "partie {split}",
+        ),
+        # A report there that no command writes (tests/test_instrument.py).
+        (
+            r"eval/reports/ holds (?P<names>.+), which scripts/eval\.sh does not write",
+            "eval/reports/ contient {names}, que scripts/eval.sh n'écrit pas",
+        ),
+        (
+            r"delete it, or make scripts/eval\.sh write it and name it in REFERENCES "
+            r"\(tests/test_instrument\.py\)",
+            "supprimez-le, ou faites-le écrire par scripts/eval.sh et nommez-le dans "
+            "REFERENCES (tests/test_instrument.py)",
+        ),
+        (
             r"(?P<report>eval/reports/\S+) was made from another version of "
             r"(?P<suite>eval/suites/\S+)",
             "la référence {report} a été faite sur une autre version de {suite}",
