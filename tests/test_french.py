@@ -1446,3 +1446,25 @@ def test_whoever_approves_is_a_relecteur_not_a_curateur():
     glossary = " ".join((root / "docs/fr/glossaire.md").read_text(encoding="utf-8").split())
     assert "**Relecteur** : celui qui approuve" in glossary
     assert "un relecteur tient ce rôle ou un rôle au-dessus" in glossary
+
+
+def test_a_model_of_a_thousand_billion_parameters_groups_its_digits():
+    """A remote model of 1,000 billion parameters in all (Kimi K2's size) read « 1000
+    milliards » in French, beside « 1 000 jetons » and every other grouped figure of the
+    page; the CLI and API's summary and the pages' catalogue now say « 1 000 milliards »."""
+    from commune.cli.speech import as_pages_say
+    from commune.text.energy import summary
+
+    method = (
+        "ecologits 0.11.3, modelled: kimi (32B active, 1000B total, 16-bit), 120 output tokens, "
+        "FRA electricity mix, PUE 1.1-1.3, 80 GB GPUs in EcoLogits' reference server, embodied "
+        "impacts included"
+    )
+    said = summary({"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
+    assert "(32 milliards de paramètres actifs, 1\u202f000 milliards au total, 16 bits)" in said
+    assert "(32 milliards de paramètres actifs, 1\u202f000 milliards au total, 16 bits)" in (
+        as_pages_say(method, "fr")
+    )
+    assert "(32B active, 1000B total, 16-bit)" in summary(
+        {"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "en"
+    )
