@@ -2221,6 +2221,23 @@ PATTERNS = [
         # A committed reference `make test` finds stale (evaluation/pins.stale).
         (r"(?P<report>eval/reports/\S+) is missing", "il manque {report}"),
         (
+            r"(?P<report>eval/reports/\S+) reports on (?P<had>\S+), split (?P<had_split>\S+), "
+            r"not on (?P<suite>\S+), split (?P<split>\S+)",
+            "la référence {report} porte sur {had}, partie {had_split}, et non sur {suite}, "
+            "partie {split}",
+        ),
+        # A report there that no command writes (tests/test_instrument.py).
+        (
+            r"eval/reports/ holds (?P<names>.+), which scripts/eval\.sh does not write",
+            "eval/reports/ contient {names}, que scripts/eval.sh n'écrit pas",
+        ),
+        (
+            r"delete it, or make scripts/eval\.sh write it and name it in REFERENCES "
+            r"\(tests/test_instrument\.py\)",
+            "supprimez-le, ou faites-le écrire par scripts/eval.sh et nommez-le dans "
+            "REFERENCES (tests/test_instrument.py)",
+        ),
+        (
             r"(?P<report>eval/reports/\S+) was made from another version of "
             r"(?P<suite>eval/suites/\S+)",
             "la référence {report} a été faite sur une autre version de {suite}",
@@ -3708,7 +3725,7 @@ PATTERNS = [
             r"collection will review it\)",
             "un curateur a retiré ce document : les communs ne le citent plus, et le même "
             "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier corrigé : "
-            "un curateur de la collection le relira)",
+            "un relecteur de la collection le relira)",
         ),
         (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
