@@ -123,19 +123,25 @@ JSONRPC_INVALID_REQUEST, JSONRPC_INTERNAL_ERROR = -32600, -32603
 
 
 def envelope(
-    path: str, status: int, message: str, code: str, param: str | None = None
+    path: str,
+    status: int,
+    message: str,
+    code: str,
+    param: str | None = None,
+    rpc: int | None = None,
 ) -> dict[str, Any]:
     """What a client of the route reads an error from, beside ``detail`` and ``code``: under
     /v1/, OpenAI's ``error`` object; at /mcp, a JSON-RPC error. The MCP SDK's client reads a
     refused request's body only when it is one, and otherwise tells the agent "Server
     returned an error response": a revoked key, a quota or a body too large reached the
     agent without a word of why. ``param``: the request's field at fault, when one is (OpenAI's
-    error object always carries the key, null otherwise)."""
+    error object always carries the key, null otherwise); ``rpc``: the JSON-RPC code, when
+    the status does not say it (a body that is not JSON, -32700)."""
     if path.startswith("/v1/"):
         kind = OPENAI_KINDS.get(status, "invalid_request_error")
         return {"error": {"message": message, "type": kind, "param": param, "code": code}}
     if path == "/mcp" or path.startswith("/mcp/"):
-        number = JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR
+        number = rpc or (JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR)
         error = {"code": number, "message": message, "data": {"code": code, "status": status}}
         return {"jsonrpc": "2.0", "id": None, "error": error}
     return {}

@@ -90,6 +90,15 @@ EXACT = {
     "the server holds as many MCP sessions as it can: retry in a minute": (
         "le serveur tient autant de sessions MCP qu'il le peut : réessayez dans une minute"
     ),
+    'the body is not JSON: send one JSON-RPC message, {"jsonrpc": "2.0", "id": 1, "method": …}': (
+        "le corps de la requête n'est pas du JSON : envoyez un message JSON-RPC, "
+        '{"jsonrpc": "2.0", "id": 1, "method": …}'
+    ),
+    'the body is not one JSON-RPC message: send one object, {"jsonrpc": "2.0", "id": 1, '
+    '"method": …, "params": {…}}, not a list': (
+        "le corps de la requête n'est pas un message JSON-RPC : envoyez un seul objet, "
+        '{"jsonrpc": "2.0", "id": 1, "method": …, "params": {…}}, non une liste'
+    ),
     "send them in several requests": "envoyez-les en plusieurs requêtes",
     "input must be a non-empty string or list of non-empty strings": (
         "input doit être un texte non vide ou une liste de textes non vides"
