@@ -236,9 +236,10 @@ class LimitsSettings:
     max_body_kb: int = 1024
     # How fast a request's body must arrive: within body_seconds of its headers, and one
     # second more for every body_min_kb_per_second KB received; past it, HTTP 408 and the
-    # connection closed. Each search, answer or upload holds one of the
-    # max_concurrent_requests slots while its body arrives: a client sending a byte now and
-    # then held one for as long as it liked, and eight such clients kept every answer out.
+    # connection closed. Each search or answer holds one of the max_concurrent_requests slots
+    # while its body arrives, each upload one of as many places for uploads: a client sending
+    # a byte now and then held one for as long as it liked, and eight such clients kept every
+    # answer out.
     # A body that keeps coming is not cut off: a contributor's 50 MB PDF over a slow
     # town-hall line (a few Mbit/s, or less) takes minutes, and a time for the whole body got
     # it 408 while its bytes still came. 4 KB/s is 32 kbit/s, under any line in use; 0: the
