@@ -177,6 +177,39 @@ def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkey
     ]
 
 
+def test_the_report_of_a_peers_last_search_of_the_day_still_credits_its_contributors(
+    home, tmp_path
+):
+    """A report counts in the peer's quota, so the report of the search that spent it was
+    refused (429) and the passages that search gave and its answer cited were never
+    credited: their contributors lost them. Past its quota a report is still taken for the
+    passages a search gave the peer (each once); one that credits none is refused."""
+    from commune.core import Commune
+    from commune.govern.quotas import QuotaExceeded
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    assert run(home, "peer", "issue", "coop-q", "--requests-per-day", "1").exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-q")
+        [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_search("recycling centre opening", actor=peer, k=1)
+        assert c.peer_cited({hit["chunk_id"]: 2}, actor=peer)["recorded"] == 1
+        # Its citation already counted, or a passage never given: nothing to credit, refused.
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_cited({hit["chunk_id"]: 1}, actor=peer)
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_cited({hit["chunk_id"] + 1000: 1}, actor=peer)
+    with sqlite3.connect(home / "commune.db") as db:
+        rows = db.execute(
+            "select route, count(*) from usage where route like 'peer/%' group by route"
+        ).fetchall()
+        credited = db.execute("select count(*) from credits where route = 'peer/cited'").fetchone()
+        holds = db.execute("select count(*) from quota_holds").fetchone()
+    assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
+    assert credited == (1,) and holds == (0,)
+
+
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):
     """The returns table kept every passage of every peer search for good; a peer reports
     its citations right after its answer, so a day is kept."""
