@@ -2150,6 +2150,77 @@ def test_ray_s_own_lines_stay_out_of_the_terminal_of_an_add(tmp_path):
     assert quiet.returncode == 2 and not list(tmp_path.glob("commune-add-*.err")), quiet.stderr
 
 
+# A cluster that refuses each file of its window, Ray's core saying so on file descriptor 2.
+_RAY_REFUSES_EACH = """
+import os, sys
+import commune.ingest.distributed as d
+from commune.cli import cli
+from commune.ingest.pipeline import FileOutcome
+
+class Ray:
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+    def shutdown(self):
+        pass
+
+def prepared(ray, workers, engine, settings, model, coll_id, window, *rest):
+    for path, source, data in window:
+        os.write(2, b"[2026-12-07 16:00:00,000 E 41 42] core_worker.cc:1234: worker died\\n")
+        yield FileOutcome(str(path), "failed", error=f"{path}: lost on the cluster")
+
+d.connect = lambda address: Ray()
+d._prepared = prepared
+sys.exit(cli())
+"""
+
+
+def test_the_bar_of_an_add_on_ray_stays_on_the_terminal_when_it_began_before_the_cluster(
+    tmp_path,
+):
+    # `commune add --ray` run again to finish: its first files unchanged, the bar began on the
+    # terminal before the add connected to the cluster, and kept the stderr it began on, which
+    # then went to Ray's file: the bar stood still at 25 % on the terminal, its steps written
+    # among Ray's lines in commune-add-PID.err.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nLe conseil municipal a voté le budget.")
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--licence", "etalab-2.0"]
+    assert CliRunner().invoke(cli, add).exit_code == 0
+    for name in "bcd":
+        (folder / f"{name}.md").write_text(f"# {name}\n\nLe conseil délibère sur le point {name}.")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "LANGUAGE": "en", "TMPDIR": str(tmp_path)}
+    command = [sys.executable, "-c", _RAY_REFUSES_EACH, *add, "--ray", "127.0.0.1:1"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=follower) as proc:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert proc.wait(timeout=300) == 1, shown
+    os.close(leader)
+    terminal = shown.decode()
+    assert "25%" in terminal and "100%" in terminal, terminal
+    assert terminal.count("lost on the cluster") == 3, terminal
+    [kept] = tmp_path.glob("commune-add-*.err")
+    assert kept.read_text().count("worker died") == 3
+    assert "ingesting" not in kept.read_text()
+
+
 def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatch):
     # Ctrl-C while a window's job ran on a real cluster: above "interrupted before the first
     # file" came sixty lines of Ray Data's traceback ("Ray has not been started yet"). Since
