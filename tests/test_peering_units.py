@@ -125,6 +125,33 @@ def test_a_peers_citation_reports_count_in_its_quota_and_an_empty_one_writes_not
     assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
 
 
+def test_one_passage_a_peer_dropped_is_logged_in_the_singular(monkeypatch, caplog):
+    """An answer citing one passage of a peer, which the peer did not credit: the operator
+    read « le pair coop-b a crédité 0 des 1 passages cités ; écartés : 7 (…) », one
+    passage in the plural; it now reads in the singular, in French as in English."""
+    from commune.answering import federation
+    from commune.commons.peering.registry import Peer
+
+    reply = {"recorded": 0, "dropped": [{"passage": 7, "why": "not-shared", "reason": "…"}]}
+    monkeypatch.setattr(federation, "_post", lambda *a, **k: (200, json.dumps(reply).encode()))
+    peer = Peer("coop-b", "https://b.example", "cmn_1234abcd_secretpart")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    said = []
+    for lang in ("fr_FR.UTF-8", "en_GB.UTF-8"):
+        monkeypatch.setenv("LANG", lang)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="commune.peers"):
+            federation._report(peer, {7: 1}, 5)
+        said += [r.getMessage() for r in caplog.records]
+    assert said == [
+        "le pair coop-b a crédité 0 sur 1 passage cité\u00a0; écarté\u00a0: 7 (pas un passage "
+        "d'une collection partagée avec les pairs (ou plus maintenant))",
+        "peer coop-b credited 0 of the 1 passage cited; dropped: 7 (not a passage of a "
+        "collection shared with peers (any more))",
+    ]
+
+
 def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkeypatch, caplog):
     """The peer's reasons for the passages of a citation report it did not credit reached
     the operator's log in English only, whatever the operator reads; they are now said in
