@@ -1879,6 +1879,48 @@ def test_an_add_interrupted_while_recording_its_finished_run_keeps_the_run(tmp_p
     assert runs == [(1, 0), (2, 1), (0, 2)] and rows == 6 and len(stopped) == 1
 
 
+def test_an_add_whose_database_fails_at_its_last_commit_says_so_at_once(
+    tmp_path, monkeypatch, postgres_url
+):
+    # The PostgreSQL server out of reach as the add recorded its finished run (its packets
+    # dropped): the add asked it again whether that record had landed, and waited for the
+    # connection's timeout, silent, before saying the first error. A database that failed
+    # is asked nothing more (as for a run it stopped midway).
+    import psycopg
+    import sqlalchemy
+
+    import commune.store.repository as repository
+    from commune.core import Commune
+
+    wait_s = 5
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    (folder / "pv-0.md").write_text("# PV 0\n\nLe conseil délibère sur le point 0.")
+    (tmp_path / "pv-1.md").write_text("# PV 1\n\nLe conseil délibère sur le point 1.")
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", postgres_url)
+    connect = psycopg.connect
+
+    def out_of_reach(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(wait_s)
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired")
+
+    def server_lost(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        conn.invalidate()  # the server gone: this connection
+        conn.engine.dispose()  # and its others too
+        monkeypatch.setattr(psycopg, "connect", out_of_reach)
+        raise sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("server closed"))
+
+    with Commune(tmp_path / "home") as c:
+        c.add([tmp_path / "pv-1.md"], collection="pv", licence="etalab-2.0")
+        monkeypatch.setattr(repository, "record_ingest_run", server_lost)
+        started = time.monotonic()
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="server closed"):
+            c.add([folder], collection="pv", licence="etalab-2.0")
+        said = time.monotonic() - started
+        monkeypatch.setattr(psycopg, "connect", connect)
+    assert said < wait_s, said
+
+
 def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch):
     # Every worker node lost during a window's job (a worker machine switched off): Ray Data
     # waits for its actors to start again on a node with a CPU, forever, and the add waited
