@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -151,7 +151,9 @@ def add(
         said_outcome(outcome, language)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
-                length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
+                length=total,
+                label=say(language, "lecture", "ingesting"),
+                file=cast(TextIO, _Stderr()),
             )
             bar["bar"].__enter__()
         bar["bar"].update(1)
@@ -198,6 +200,25 @@ def add(
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write, not as it was when the bar began: an add on Ray
+    points ``sys.stderr`` elsewhere while it is connected, fd 2 going to Ray's own file
+    (ingest/distributed._stderr_to_file), and a bar begun before (the first files unchanged,
+    in an add run again to finish) stood still on the terminal, its steps in that file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+    def fileno(self) -> int:
+        return sys.stderr.fileno()
 
 
 def interrupted(done: int, total: int, stored: int, language: str) -> str:

@@ -201,8 +201,11 @@ def ingest_paths(
         # CPU): no run, as a refused upload or question counts none. Recorded, it billed the
         # collection's member for the refusal and logged an add-stopped of nothing.
         refused = isinstance(exc, CommuneError) and not (summary.added or summary.updated)
+        failed = _database_failed(exc)
         recorded = False
-        if finishing is not None:
+        # A database that failed is not asked whether the record landed: a server out of
+        # reach made the add wait for the connection's timeout before its one line.
+        if finishing is not None and not refused and not failed:
             # Stopped while the finished run was recorded (Ctrl-C as the add waited for
             # another process's write lock, or during its commit): rolled back, the run had
             # no row though every document was stored. Recorded now as stopped, none left,
@@ -214,7 +217,7 @@ def ingest_paths(
                 if ingestion.meter is not finishing[1]:
                     ingestion.meter.discard()
                 ingestion.pending, ingestion.meter = finishing
-        if not refused and not recorded and not _database_failed(exc):
+        if not refused and not recorded and not failed:
             try:
                 _record(
                     engine, started, summary, ingestion, coll_id, provenance, collection, exc, total
