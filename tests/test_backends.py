@@ -651,6 +651,51 @@ class StoreKit:
         assert not original.exists()
         assert c.verify_audit().ok
 
+    def test_the_hourly_purge_takes_a_pending_erasure_s_words_out_of_the_index(
+        self, c, tmp_path, monkeypatch
+    ):
+        """A personal-data takedown cut short (its texts erased, then the process died) left
+        its words in the search index's bases on disk, and a start on a database refusing
+        the write did not finish it. The server's hourly purge finishes the erasure and
+        rebuilds the index without them: no file under index/ holds the erased name, and
+        searches still find the rest."""
+        import time
+
+        from commune.store.erasure import pending
+
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        q = tmp_path / "piscine.txt"
+        q.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+        c.add([p, q], collection="mairie", licence="etalab-2.0")
+        assert c.search("Zorglub", k=1)  # a base on disk holds it
+        index = c.settings.index_dir
+
+        def held() -> list[str]:
+            return [
+                str(f.relative_to(index))
+                for f in index.rglob("*")
+                if f.is_file() and b"zorglub" in f.read_bytes().lower()
+            ]
+
+        [zorglub] = [d["id"] for d in c.documents() if "arrete" in d["source_uri"]]
+        with monkeypatch.context() as crash:  # the texts erased, then the process died
+            crash.setattr(c, "finish_erasures", lambda: 0)
+            c.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+        with c.engine.connect() as conn:
+            assert pending(conn) == [zorglub]
+        assert held()
+        c.start_purger()  # the server's hourly purge
+        deadline = time.monotonic() + 60
+        while held() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        c.stop_purger()
+        assert held() == []
+        with c.engine.connect() as conn:
+            assert pending(conn) == []
+        assert [h.document_id for h in c.search("piscine lundi", k=3)]
+        assert not [h for h in c.search("Zorglub", k=3) if h.document_id == zorglub]
+
     def test_the_server_s_shutdown_stops_a_purge_waiting_for_a_lock_and_keeps_it_whole(self, c):
         """The purger waited for a lock held elsewhere in one statement (SQLite's busy
         timeout, 30 s; PostgreSQL's lock, for good): the server's shutdown gave up on it
