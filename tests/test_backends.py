@@ -513,6 +513,65 @@ class StoreKit:
         assert c.check().ok
         assert c.verify_audit().ok
 
+    def test_the_ledger_refuses_any_other_column_changed_with_its_person(self, c):
+        """Migration 0023 lets the purge set a ledger row's person to 0 and refuses any other
+        change: on SQLite its trigger lists the columns by hand. Every column of the ledger
+        but the person, changed in the same UPDATE (to another value, or to NULL), is
+        refused; the person alone goes to 0. A column added to the ledger without adding it
+        to the trigger fails here."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import Boolean, DateTime, Float, Integer, insert, update
+
+        from commune.store.schema import UNNAMED, usage
+
+        make_key(c, "alice", "Ville A")
+        alice = c.actor("alice")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+        written = {
+            "created_at": long_ago,
+            "route": "api/ask",
+            "mode": "generate",
+            "model": "m",
+            "collection": "mairie",
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "duration_ms": 1.0,
+            "fallback": False,
+            "member_id": alice.member_id,
+            "user_id": alice.user_id,
+            "cpu_seconds": 0.1,
+            "wh": 0.5,
+            "gco2e": 0.02,
+            "energy_method": "estimated",
+            "estimated": True,
+        }
+        with c.engine.begin() as conn:
+            conn.execute(insert(usage).values(written))
+
+        def other(column):  # type: ignore[no-untyped-def]
+            if isinstance(column.type, Boolean):
+                return not written[column.name]
+            if isinstance(column.type, DateTime):
+                return long_ago - timedelta(days=1)
+            if isinstance(column.type, Integer):
+                return 4242
+            if isinstance(column.type, Float):
+                return 9.25
+            return "autre"
+
+        columns = [col for col in usage.columns if col.name != "user_id"]
+        assert len(columns) == 16
+        for column in columns:
+            for value in [other(column)] + ([None] if column.nullable else []):
+                with pytest.raises(exc.DBAPIError, match="append-only"):
+                    with c.engine.begin() as conn:
+                        conn.execute(update(usage).values({"user_id": UNNAMED, column: value}))
+        with c.engine.begin() as conn:
+            assert conn.execute(update(usage).values(user_id=UNNAMED)).rowcount == 1
+        with c.engine.connect() as conn:
+            assert conn.execute(select(usage.c.user_id)).scalar_one() == UNNAMED
+
     def test_a_ledger_row_of_this_month_keeps_its_person_for_the_monthly_quota(
         self, c, monkeypatch
     ):
