@@ -1066,6 +1066,26 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     assert carol.get("/statement").status_code == 403  # readers do not see the bill
 
 
+def test_a_reader_s_dashboard_past_the_retention_says_the_ledger_forgot_who_asked(app):
+    """The purge past [utility] retention_days sets the person of the ledger's older rows
+    to 0 (migration 0023): a reader's dashboard over a year read "Your own usage, the last
+    365 days." above days left empty before the retention, as if they had asked nothing.
+    It now says the ledger forgot who made them, and where those requests still count; a
+    period within the retention, and a member's whole, say nothing of it."""
+    carol = browser(app, "carol")
+    said = (
+        "Le registre oublie qui a fait une requête 90 jours après elle (la durée de "
+        "conservation de la charte), pas avant la fin de son mois\u00a0: vos requêtes plus "
+        "anciennes comptent dans les chiffres de votre membre, plus dans les vôtres."
+    )
+    assert said in carol.get("/dashboard?days=365").page
+    assert "Le registre oublie" not in carol.get("/dashboard?days=90").page
+    english = carol.get("/dashboard?days=365", headers={"Accept-Language": "en"}).page
+    assert "The ledger forgets who made a request 90 days after it" in english
+    alice = browser(app, "alice")  # a cooperative admin: her member's whole, no one forgotten
+    assert "Le registre oublie" not in alice.get("/dashboard?days=365").page
+
+
 def test_the_statement_tells_a_member_admin_who_counts_the_server_at_rest(app, commune):
     # Found by an exploratory test: a member admin's statement told them « renseignez
     # [energy] idle_watts dans commune.toml », the operator's file, which they cannot open.

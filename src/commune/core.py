@@ -308,7 +308,10 @@ class Commune:
                 try:
                     # Erasures left pending included; stopped while it waits for a lock.
                     self.charters.purge(actor="charter", stop=self._stop_purge)
-                    self._forget_erased()  # their words in the index, if a start missed them
+                    # Their words in the index, if a start missed them; not once stopped: a
+                    # shutdown waits for no rebuild of the index (the next start does it).
+                    if not self._stop_purge.is_set():
+                        self._forget_erased()
                 except PurgeStopped:
                     log.info("purge stopped by the server's shutdown, nothing written")
                     return
