@@ -1423,7 +1423,7 @@ def test_whoever_approves_is_a_relecteur_not_a_curateur():
         )
     }
     approver = re.compile(
-        r"un curateur (doit|a rejeté|a demandé|de la collection doit|les relit)|"
+        r"un curateur (doit|a rejeté|a demandé|de la collection (doit|le relira)|les relit)|"
         r"(attend|attendent)( encore)? un curateur|qu'un curateur|"
         r"autre curateur|curateur différent|leurs curateurs"
     )

@@ -788,7 +788,7 @@ def test_add_says_the_file_of_a_retired_document_sent_again_brings_nothing_back(
     assert (
         f"à noter{NB}: {page}{NB}: un curateur a retiré ce document{NB}: les communs ne le "
         "citent plus, et le même fichier envoyé de nouveau ne le remet pas en service (envoyez "
-        f"un fichier corrigé{NB}: un curateur de la collection le relira)\n"
+        f"un fichier corrigé{NB}: un relecteur de la collection le relira)\n"
     ) in again.stderr, again.stderr
     english = run(home, "add", str(page), "--licence", "etalab-2.0", env={"LANG": "en_US.UTF-8"})
     assert f"note: {page}: a curator retired this document: " in english.stderr, english.stderr

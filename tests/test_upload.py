@@ -606,6 +606,6 @@ def test_a_file_sent_again_unchanged_says_its_document_was_retired(api):
     assert said == (
         "un curateur a retiré ce document\u00a0: les communs ne le citent plus, et le même "
         "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier "
-        "corrigé\u00a0: un curateur de la collection le relira)"
+        "corrigé\u00a0: un relecteur de la collection le relira)"
     )
     assert not commune.pending()  # nothing was stored

@@ -3708,7 +3708,7 @@ PATTERNS = [
             r"collection will review it\)",
             "un curateur a retiré ce document : les communs ne le citent plus, et le même "
             "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier corrigé : "
-            "un curateur de la collection le relira)",
+            "un relecteur de la collection le relira)",
         ),
         (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
