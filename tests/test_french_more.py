@@ -815,3 +815,38 @@ def test_review_show_names_a_new_contributor_or_reservation_as_what_changed(home
     assert shown.endswith(
         f"Ce qui a changé{NB}: sa réserve de fouille de textes et de données.\n"
     ), shown
+
+
+def test_add_says_the_file_a_curator_rejected_or_sent_back_added_again_brings_nothing(
+    home, tmp_path
+):
+    # The path 32d5fb5f left untested: a file a curator rejected, or sent back for changes,
+    # added again as it was, is counted « 1 inchangé »; `commune add` names the curator and
+    # their reason, as the upload does, and stores nothing.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), env=FRENCH).exit_code == 0  # no licence: it waits
+    assert run(home, "review", "reject", "1", "--reason", "le tarif manque").exit_code == 0
+    again = run(home, "add", str(page), env=FRENCH)
+    assert again.exit_code == 0, again.output
+    assert (
+        f"à noter{NB}: {page}{NB}: un relecteur a rejeté ce fichier (operator{NB}: le tarif "
+        f"manque){NB}: modifiez-le avant de l'envoyer de nouveau\n"
+    ) in again.stderr, again.stderr
+    assert "0 ajouté, 0 mis à jour, 1 inchangé" in again.stdout, again.stdout
+    english = run(home, "add", str(page), env={"LANG": "en_US.UTF-8"})
+    assert (
+        f"note: {page}: a curator rejected this file (operator: le tarif manque): change it "
+        "before sending it again\n"
+    ) in english.stderr, english.stderr
+    assert run(home, "review", "list", env=FRENCH).output == "rien n'attend de curation\n"
+    other = tmp_path / "piscine.md"
+    other.write_text("# Piscine\n\nLa piscine ouvre le mercredi.\n", encoding="utf-8")
+    assert run(home, "add", str(other), env=FRENCH).exit_code == 0
+    sent_back = run(home, "review", "request-changes", "2", "--reason", "ajoutez les horaires")
+    assert sent_back.exit_code == 0, sent_back.output
+    again = run(home, "add", str(other), env=FRENCH)
+    assert (
+        f"à noter{NB}: {other}{NB}: un relecteur a demandé des modifications de ce fichier "
+        f"(operator{NB}: ajoutez les horaires){NB}: modifiez-le avant de l'envoyer de nouveau\n"
+    ) in again.stderr, again.stderr
