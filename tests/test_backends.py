@@ -1890,6 +1890,39 @@ class StoreKit:
         c.ask("Quel jour passe le camion des encombrants ?")  # not served from the cache
         assert count(c, answer_cache) == 0
 
+    def test_a_contributor_is_told_of_the_document_that_publishes_the_same_bytes(self, c, tmp_path):  # type: ignore[no-untyped-def]
+        """Found reviewing 4cab4d76: a contributor's note « the same bytes as document N, at
+        another address » named a document whose newest revision held those bytes while it
+        waited for a curator (another person's upload nobody reads yet, no passage found
+        twice), and named none when a document published them under a newer waiting text."""
+        make_key(c, "cora", "Ville A", "contributor")
+        make_key(c, "dana", "Ville A", "contributor")
+        cora, dana = c.actor("cora"), c.actor("dana")
+        sent = tmp_path / "sent"
+        sent.mkdir()
+        v1 = "Le marché couvert ouvre le dimanche de 8 h à 13 h."
+        v2 = "Le marché couvert ouvre le samedi et le dimanche de 8 h à 13 h."
+
+        def send(name, text, actor, licence="etalab-2.0"):  # type: ignore[no-untyped-def]
+            (sent / name).write_text(text, encoding="utf-8")
+            summary = c.add([sent / name], collection="vie-a", licence=licence, actor=actor)
+            [outcome] = summary.outcomes
+            return outcome
+
+        first = send("marche.txt", v1, cora)
+        assert first.status == "added" and first.held is None
+        waiting = send("marche.txt", v2, dana, licence=None)  # no licence: it waits
+        assert waiting.status == "updated" and waiting.held
+        unread = send("marche-bis.txt", v2, cora)
+        assert unread.status == "added" and unread.note is None, unread.note
+        twice = send("marche-ter.txt", v1, cora)
+        assert twice.status == "added"
+        assert twice.note == (
+            f"marche-ter.txt: the same bytes as document {first.document_id}, at another "
+            "address: each passage would be found twice (ask a curator of the collection to "
+            "retire one of them)"
+        )
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

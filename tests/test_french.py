@@ -1432,7 +1432,7 @@ def test_whoever_approves_is_a_relecteur_not_a_curateur():
         if p.name != "cli.md"  # generated from the help above
     }
     approver = re.compile(
-        r"un curateur (doit|a rejeté|a demandé|de la collection doit|les relit)|"
+        r"un curateur (doit|a rejeté|a demandé|de la collection (doit|le relira)|les relit)|"
         r"(attend|attendent)( encore| là)? un curateur|qu'un curateur|"
         r"autre curateur|curateur différent|leurs curateurs|"
         r"en attente d'un curateur|curateurs qui décident|ses curateurs lisent|"

@@ -792,3 +792,61 @@ def test_add_says_the_file_of_a_retired_document_sent_again_brings_nothing_back(
     ) in again.stderr, again.stderr
     english = run(home, "add", str(page), "--licence", "etalab-2.0", env={"LANG": "en_US.UTF-8"})
     assert f"note: {page}: a curator retired this document: " in english.stderr, english.stderr
+
+
+def test_review_show_names_a_new_contributor_or_reservation_as_what_changed(home, tmp_path):
+    # Found reviewing dfc0312b: the same file added again by another contributor, or with text
+    # and data mining reserved since, is a new revision of its own; `commune review show`
+    # said of it « Rien n'a changé : ni le texte ni ce qui est enregistré avec lui ».
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--contributor", "Mairie de B", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    shown = run(home, "review", "show", "2", env=FRENCH).output
+    assert shown.endswith(f"Le texte n'a pas changé. Ce qui a changé{NB}: son contributeur.\n"), (
+        shown
+    )
+    english = run(home, "review", "show", "2", env={"LANG": "en_US.UTF-8"}).output
+    assert english.endswith("The text did not change. What changed: its contributor.\n"), english
+    reserved = run(home, "add", str(page), "--tdm-reserved", env=FRENCH)
+    assert reserved.exit_code == 0, reserved.output
+    shown = run(home, "review", "show", "3", env=FRENCH).output
+    assert shown.endswith(
+        f"Ce qui a changé{NB}: sa réserve de fouille de textes et de données.\n"
+    ), shown
+
+
+def test_add_says_the_file_a_curator_rejected_or_sent_back_added_again_brings_nothing(
+    home, tmp_path
+):
+    # The path 32d5fb5f left untested: a file a curator rejected, or sent back for changes,
+    # added again as it was, is counted « 1 inchangé »; `commune add` names the curator and
+    # their reason, as the upload does, and stores nothing.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), env=FRENCH).exit_code == 0  # no licence: it waits
+    assert run(home, "review", "reject", "1", "--reason", "le tarif manque").exit_code == 0
+    again = run(home, "add", str(page), env=FRENCH)
+    assert again.exit_code == 0, again.output
+    assert (
+        f"à noter{NB}: {page}{NB}: un relecteur a rejeté ce fichier (operator{NB}: le tarif "
+        f"manque){NB}: modifiez-le avant de l'envoyer de nouveau\n"
+    ) in again.stderr, again.stderr
+    assert "0 ajouté, 0 mis à jour, 1 inchangé" in again.stdout, again.stdout
+    english = run(home, "add", str(page), env={"LANG": "en_US.UTF-8"})
+    assert (
+        f"note: {page}: a curator rejected this file (operator: le tarif manque): change it "
+        "before sending it again\n"
+    ) in english.stderr, english.stderr
+    assert run(home, "review", "list", env=FRENCH).output == "rien n'attend de curation\n"
+    other = tmp_path / "piscine.md"
+    other.write_text("# Piscine\n\nLa piscine ouvre le mercredi.\n", encoding="utf-8")
+    assert run(home, "add", str(other), env=FRENCH).exit_code == 0
+    sent_back = run(home, "review", "request-changes", "2", "--reason", "ajoutez les horaires")
+    assert sent_back.exit_code == 0, sent_back.output
+    again = run(home, "add", str(other), env=FRENCH)
+    assert (
+        f"à noter{NB}: {other}{NB}: un relecteur a demandé des modifications de ce fichier "
+        f"(operator{NB}: ajoutez les horaires){NB}: modifiez-le avant de l'envoyer de nouveau\n"
+    ) in again.stderr, again.stderr

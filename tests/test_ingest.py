@@ -317,7 +317,7 @@ def test_a_contributor_is_not_told_that_a_file_was_retired_elsewhere(commune, tm
         retired_copy(None)
     )
     assert "retiré" not in as_pages_say(HELD_FOR_A_CURATOR, "fr")
-    assert "curat" in as_pages_say(HELD_FOR_A_CURATOR, "fr")
+    assert "relecteur" in as_pages_say(HELD_FOR_A_CURATOR, "fr")
 
 
 def test_retiring_a_document_takes_down_the_copies_of_its_file(commune, tmp_path):

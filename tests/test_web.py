@@ -3011,3 +3011,28 @@ def test_a_contributor_reads_why_a_curator_approved_their_revision(app, commune)
     row = re.search(r"<tr><td>Le verre se trie.*?</tr>", mine, re.S)
     assert row and "publiée" in row.group(0), mine
     assert "cyril\u00a0: licence Etalab confirmée par le service" in row.group(0), row.group(0)
+
+
+def test_a_revision_sent_by_another_member_with_the_same_text_says_its_contributor_changed(
+    app, commune, tmp_path
+):
+    # Found reviewing dfc0312b: Ville B's contributor sending the same file under the same
+    # name as Ville A's is a revision held for a curator to confirm it replaces Ville A's; its
+    # page said « Rien n'a changé : ni le texte ni ce qui est enregistré avec lui », though
+    # its contributor, the reason it waits, had.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "bea", "Ville B", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    text = "La piscine ouvre le mercredi à 14 h.".encode()
+    files = [("files", ("piscine.txt", text, "text/plain"))]
+    form = {"collection": "mairie", "licence": "etalab-2.0"}
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    dora.post("/contribute", form, files=files)
+    bea = browser(app, "bea")
+    bea.get("/contribute")
+    bea.post("/contribute", form, files=files)
+    [waiting] = commune.pending()
+    page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
+    assert "Le texte n'a pas changé. Ce qui a changé\u00a0: son contributeur.</p>" in page, page
+    assert "Rien n'a changé" not in page

@@ -91,15 +91,19 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
 CHANGED_EN = {
     "licence": "its licence",
     "publisher": "its publisher",
+    "contributor": "its contributor",
     "title": "its title",
     "source_uri": "its source address",
+    "tdm_reserved": "its text and data mining reservation",
     "content_hash": "its file (its layout or its metadata, not the text read from it)",
 }
 CHANGED_FR = {
     "licence": "sa licence",
     "publisher": "son éditeur",
+    "contributor": "son contributeur",
     "title": "son titre",
     "source_uri": "l'adresse de sa source",
+    "tdm_reserved": "sa réserve de fouille de textes et de données",
     "content_hash": "son fichier (sa mise en forme ou ses métadonnées, pas le texte qui en est lu)",
 }
 

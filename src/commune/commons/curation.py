@@ -868,7 +868,17 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
 
 # What is recorded with a revision beside its text, in the order a curator reads it: the
 # fields :func:`show` compares with the revision it diffs against (``content_hash``: the file).
-RECORDED = ("licence", "publisher", "title", "source_uri", "content_hash")
+# Each makes a new revision on its own (ingest/pipeline._same_file): the same file sent by
+# another person, or with text and data mining reserved since, read "Nothing changed".
+RECORDED = (
+    "licence",
+    "publisher",
+    "contributor",
+    "title",
+    "source_uri",
+    "tdm_reserved",
+    "content_hash",
+)
 
 
 # The revisions a reader may see in a document's history: those the commons published.

@@ -779,10 +779,17 @@ def store(
         # and crowd out the others: the operator is told which, and how to retire this one
         # alone. A contributor is told too, and whom to ask: their upload was said to go
         # before a curator, yet a collection asking no approval published it as it came, a
-        # second document nobody was told of; only a published one is named to them.
-        elsewhere = repo.same_bytes(conn, coll_id, digest) if existing is None else None
-        if elsewhere is not None and not prov.actor.is_operator:
-            elsewhere = elsewhere if elsewhere.published_revision_id is not None else None
+        # second document nobody was told of. Only a document publishing these bytes is
+        # named to them: one whose newest revision held them, still waiting for a curator,
+        # was named (another's upload nobody reads yet, and no passage found twice), while
+        # one publishing them under a newer waiting text was not.
+        elsewhere = None
+        if existing is None:
+            elsewhere = (
+                repo.same_bytes(conn, coll_id, digest)
+                if prov.actor.is_operator
+                else repo.publishing(conn, coll_id, digest)
+            )
         retired = (
             repo.retired_holder(conn, coll_id, digest, TAKEDOWNS) if existing is None else None
         )
