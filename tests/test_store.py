@@ -45,10 +45,16 @@ def test_opening_a_database_logs_only_the_migrations_that_ran_in_the_reader_s_la
     ran or not. Now opening a database at its newest schema logs nothing, and a migration
     that ran is said in one line in the reader's language."""
     import logging
-    import sqlite3
+
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from commune.store import db
     from tests.conftest import _MIGRATE
+
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
 
     monkeypatch.setattr(db, "upgrade", _MIGRATE)  # the migrations themselves, not a copy
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
@@ -62,14 +68,21 @@ def test_opening_a_database_logs_only_the_migrations_that_ran_in_the_reader_s_la
         open_database(url).dispose()
         return [f"{r.name}: {r.getMessage()}" for r in caplog.records]
 
-    assert opened() == ["commune.store: schéma de la base créé à la migration 0022"]
+    # The newest migration and the one before, read from the migrations: a number written
+    # here (0022) failed the test as soon as the next migration (0023) was merged.
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    before = scripts.get_revision(head).down_revision
+    assert opened() == [f"commune.store: schéma de la base créé à la migration {head}"]
     assert opened() == []
-    with sqlite3.connect(tmp_path / "db.sqlite") as conn:  # as a home the last version left
-        conn.execute("DROP TABLE failed_sign_ins")
-        conn.execute("UPDATE alembic_version SET version_num = '0021'")
+    engine = db.make_engine(url)  # as a home the version before left it: its own downgrade
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "-1")
+    engine.dispose()
     monkeypatch.setenv("LANG", "en_GB.UTF-8")
     assert opened() == [
-        "commune.store: database schema upgraded from migration 0021 to migration 0022"
+        f"commune.store: database schema upgraded from migration {before} to migration {head}"
     ]
     assert opened() == []
 
