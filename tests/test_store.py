@@ -87,6 +87,80 @@ def test_opening_a_database_logs_only_the_migrations_that_ran_in_the_reader_s_la
     assert opened() == []
 
 
+def test_opening_a_database_leaves_a_program_s_own_alembic_log_as_it_was(tmp_path, caplog):
+    """Opening a database set the alembic logger to WARNING for the process's life: a
+    program embedding Commune that runs alembic migrations of its own, its alembic log set to
+    INFO, lost their lines ("Running upgrade …") once it had opened a home, and its level
+    was changed under it. Now only Commune's own migrations are held back, in the thread that
+    runs them; the program's level and lines stay as it set them."""
+    import logging
+    import threading
+
+    import sqlalchemy
+    from alembic.runtime.migration import MigrationContext
+
+    caplog.set_level(logging.INFO, logger="alembic")  # as the program configured it
+    caplog.set_level(logging.INFO)
+    open_database(f"sqlite:///{tmp_path / 'commune.db'}").dispose()
+    assert logging.getLogger("alembic").level == logging.INFO
+    assert not [r for r in caplog.records if r.name.startswith("alembic")], caplog.records
+    caplog.clear()
+    program = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'program.db'}")
+
+    def programs_migration() -> None:
+        with program.connect() as conn:
+            MigrationContext.configure(conn)
+
+    programs_migration()
+    worker = threading.Thread(target=programs_migration)  # and from another thread
+    worker.start()
+    worker.join()
+    program.dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "alembic.runtime.migration"]
+    assert said.count("Context impl SQLiteImpl.") == 2, said
+
+
+def test_a_program_opening_a_database_at_info_logs_commune_s_one_line_and_its_own(tmp_path):
+    """The same, as a program's process sees it from its start, alembic first imported by
+    Commune: its logging at INFO got one line of Commune's ("database schema made at
+    migration …") and none of alembic's for Commune's migrations (its plugins' "setup plugin"
+    lines at import, "Context impl SQLiteImpl."); its own alembic work is logged as it was."""
+    import os
+    import subprocess
+    import sys
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from commune.store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    program = (
+        "import logging, sqlalchemy\n"
+        "logging.basicConfig(level=logging.INFO, format='%(name)s: %(message)s')\n"
+        "from commune.store.db import open_database\n"
+        f"open_database('sqlite:///{tmp_path / 'commune.db'}').dispose()\n"
+        "import sys; print('--', file=sys.stderr, flush=True)\n"
+        "from alembic.runtime.migration import MigrationContext\n"
+        f"engine = sqlalchemy.create_engine('sqlite:///{tmp_path / 'program.db'}')\n"
+        "with engine.connect() as conn:\n"
+        "    MigrationContext.configure(conn)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LANG": "en_GB.UTF-8"},
+    )
+    assert done.returncode == 0, done.stderr
+    commune, _, own = done.stderr.partition("--")
+    assert commune.splitlines() == [f"commune.store: database schema made at migration {head}"]
+    assert "alembic.runtime.migration: Context impl SQLiteImpl." in own.splitlines(), own
+
+
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = open_database(url)
