@@ -267,6 +267,64 @@ def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(
         assert len(c.documents()) == 1
 
 
+@pytest.mark.parametrize("refused", ["folder", "files"])
+def test_a_backup_onto_a_disk_that_keeps_no_permissions_says_so(
+    corpus, tmp_path, monkeypatch, refused
+):
+    """A backup's folder is made 0700 and its files 0600; a disk that keeps no permissions
+    (FAT, exFAT, an SMB share) refuses both with EPERM. The backup said "free some space on
+    the disk", of a disk with room to spare, and the refused folder left its empty hidden
+    ".bk.partial" beside the backups. Now it says to back up onto a disk that keeps them,
+    in both languages, and leaves nothing."""
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(tmp_path / "home") as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    disk = tmp_path / "usb"
+    disk.mkdir()
+    chmod, fchmod = os.chmod, os.fchmod
+
+    def on_the_disk(path: object) -> bool:
+        return str(path).startswith(str(disk))
+
+    def refuse_chmod(path, mode, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if refused == "files" and on_the_disk(path):
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(path))
+        return chmod(path, mode, *args, **kwargs)
+
+    def refuse_fchmod(fd, mode):  # type: ignore[no-untyped-def]
+        if on_the_disk(os.readlink(f"/proc/self/fd/{fd}")):
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+        return fchmod(fd, mode)
+
+    monkeypatch.setattr(os, "chmod", refuse_chmod)
+    if refused == "folder":
+        monkeypatch.setattr(os, "fchmod", refuse_fchmod)
+    args = ["--home", str(tmp_path / "home"), "backup", str(disk / "bk")]
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert english.exit_code == 2, english.output
+    assert english.output.endswith(
+        "(back up onto a disk that keeps files' permissions (ext4, XFS, NFS), not the one "
+        f"holding {disk}: a backup holds every document and the members' personal data, "
+        "readable by its owner only)\n"
+    ), english.output
+    assert "free some space" not in english.output
+    assert list(disk.iterdir()) == []
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    said = (
+        "(sauvegardez sur un disque qui garde les droits des fichiers (ext4, XFS, NFS), pas "
+        f"sur celui qui contient {disk}\u00a0: une sauvegarde contient chaque document"
+    )
+    assert french.exit_code == 2 and said in french.output, french.output
+    assert list(disk.iterdir()) == []
+
+
 def test_a_backup_run_by_hand_under_a_022_umask_is_readable_by_its_owner_only(corpus, tmp_path):
     """The systemd units set UMask=0077; a `commune backup` run by hand under the usual 022
     wrote the backup's folder 0755 and its original files, commune.toml and backup.json

@@ -3387,6 +3387,14 @@ PATTERNS = [
             "l'écriture de la sauvegarde dans {dir} a échoué : {why}",
         ),
         (
+            r"back up onto a disk that keeps files' permissions \(ext4, XFS, NFS\), not the one "
+            r"holding (?P<dir>.+): a backup holds every document and the members' personal "
+            r"data, readable by its owner only",
+            "sauvegardez sur un disque qui garde les droits des fichiers (ext4, XFS, NFS), pas "
+            "sur celui qui contient {dir} : une sauvegarde contient chaque document et les "
+            "données personnelles des membres, lisibles par son seul propriétaire",
+        ),
+        (
             r"free some space on the disk holding (?P<dir>.+), or back up elsewhere",
             "libérez de la place sur le disque qui contient {dir}, ou sauvegardez ailleurs",
         ),
