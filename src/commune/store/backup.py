@@ -116,6 +116,10 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     try:
         held = _claim(partial, dest)  # before the try below, which removes ``partial``
     except OSError as exc:
+        # Its folder made, then refused its mode (a disk that keeps no permissions): the
+        # empty hidden folder was left beside the backups.
+        with contextlib.suppress(OSError):
+            partial.rmdir()  # only if empty: never another backup's files
         raise _write_failed(dest, exc) from None
     try:
         _remove_partials(dest.parent)
@@ -157,6 +161,16 @@ def _readable(source: Path) -> None:
 
 def _write_failed(dest: Path, exc: OSError | sqlite3.Error) -> CommuneError:
     reason = getattr(exc, "strerror", None) or str(exc)
+    if getattr(exc, "errno", None) == errno.EPERM:
+        # A disk that keeps no permissions (FAT, exFAT, an SMB share) refuses the 0600 and
+        # 0700 a backup's files and folders take (_private): "free some space" sent the
+        # operator to clean a disk with room to spare.
+        return CommuneError(
+            f"writing the backup into {dest} failed: {reason}",
+            "back up onto a disk that keeps files' permissions (ext4, XFS, NFS), not the one "
+            f"holding {dest.parent}: a backup holds every document and the members' personal "
+            "data, readable by its owner only",
+        )
     return CommuneError(
         f"writing the backup into {dest} failed: {reason}",
         f"free some space on the disk holding {dest.parent}, or back up elsewhere",

@@ -3417,6 +3417,14 @@ PATTERNS = [
             "l'écriture de la sauvegarde dans {dir} a échoué : {why}",
         ),
         (
+            r"back up onto a disk that keeps files' permissions \(ext4, XFS, NFS\), not the one "
+            r"holding (?P<dir>.+): a backup holds every document and the members' personal "
+            r"data, readable by its owner only",
+            "sauvegardez sur un disque qui garde les droits des fichiers (ext4, XFS, NFS), pas "
+            "sur celui qui contient {dir} : une sauvegarde contient chaque document et les "
+            "données personnelles des membres, lisibles par son seul propriétaire",
+        ),
+        (
             r"free some space on the disk holding (?P<dir>.+), or back up elsewhere",
             "libérez de la place sur le disque qui contient {dir}, ou sauvegardez ailleurs",
         ),
@@ -3673,20 +3681,32 @@ PATTERNS = [
             "relancez la même commande",
         ),
         (
-            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<why>.+)",
-            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {why}",
+            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<failure>.+)",
+            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {failure}",
         ),
         (
             r"the Ray cluster at (?P<at>\S+) failed, 1 document added or updated before it is "
-            r"kept: (?P<why>.+)",
+            r"kept: (?P<failure>.+)",
             "le cluster Ray à {at} a échoué, le document ajouté ou mis à jour avant est gardé : "
-            "{why}",
+            "{failure}",
         ),
         (
             r"the Ray cluster at (?P<at>\S+) failed, (?P<n>\d+) documents added or updated "
-            r"before it are kept: (?P<why>.+)",
+            r"before it are kept: (?P<failure>.+)",
             "le cluster Ray à {at} a échoué, les {n} documents ajoutés ou mis à jour avant sont "
-            "gardés : {why}",
+            "gardés : {failure}",
+        ),
+        # A worker's own error (ingest/distributed._Preparer), said after the lines above.
+        (
+            r"the embedding model (?P<name>'[^']*'|\"[^\"]*\") is not installed on the Ray node "
+            r"(?P<node>.+)",
+            "le modèle de plongement {name} n'est pas installé sur le nœud Ray {node}",
+        ),
+        (
+            r"install the package that provides it on every node of the cluster, as on this "
+            r"machine, then run the same command again",
+            "installez le paquet qui le fournit sur chaque nœud du cluster, comme sur cette "
+            "machine, puis relancez la même commande",
         ),
         (
             r"see `ray status`, then run the same command again to finish: the files stored are "
@@ -4380,6 +4400,8 @@ def _french(text: str) -> str | None:
             if "grouped" in values:  # "1,000,000,000,000" grouped as French writes it
                 values["grouped"] = values["grouped"].replace(",", NARROW_NBSP)
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
+            if "failure" in values:  # a Ray worker's: Commune's own error where it is one
+                values["failure"] = _french(values["failure"]) or values["failure"]
             if "stopped" in values:  # why the model stopped: the generator's own reason
                 values["stopped"] = _french(values["stopped"]) or values["stopped"]
             if "checks" in values:  # the citation check's rules that failed (answering/claims.py)
