@@ -217,9 +217,10 @@ Adults can swim in the lanes every evening after seven o'clock.
 """
 
 
-def headless_chromium(user_dir: Path, width: int):  # type: ignore[no-untyped-def]
+def headless_chromium(user_dir: Path, width: int, *flags: str):  # type: ignore[no-untyped-def]
     """Debian's Chromium, headless, with a French town hall's language preferences: the one
-    browser the web tests drive (tests/test_browser.py, tests/test_phones.py)."""
+    browser the web tests drive (tests/test_browser.py, tests/test_phones.py); ``flags``:
+    Chromium's own, added."""
     import shutil
 
     from selenium import webdriver
@@ -239,6 +240,7 @@ def headless_chromium(user_dir: Path, width: int):  # type: ignore[no-untyped-de
         "--no-first-run",
         f"--user-data-dir={user_dir}",
         f"--window-size={width},1000",
+        *flags,
     ):
         options.add_argument(flag)
     # A person in a French town hall: the browser asks for French first.

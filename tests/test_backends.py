@@ -513,6 +513,65 @@ class StoreKit:
         assert c.check().ok
         assert c.verify_audit().ok
 
+    def test_the_ledger_refuses_any_other_column_changed_with_its_person(self, c):
+        """Migration 0023 lets the purge set a ledger row's person to 0 and refuses any other
+        change: on SQLite its trigger lists the columns by hand. Every column of the ledger
+        but the person, changed in the same UPDATE (to another value, or to NULL), is
+        refused; the person alone goes to 0. A column added to the ledger without adding it
+        to the trigger fails here."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import Boolean, DateTime, Float, Integer, insert, update
+
+        from commune.store.schema import UNNAMED, usage
+
+        make_key(c, "alice", "Ville A")
+        alice = c.actor("alice")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+        written = {
+            "created_at": long_ago,
+            "route": "api/ask",
+            "mode": "generate",
+            "model": "m",
+            "collection": "mairie",
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "duration_ms": 1.0,
+            "fallback": False,
+            "member_id": alice.member_id,
+            "user_id": alice.user_id,
+            "cpu_seconds": 0.1,
+            "wh": 0.5,
+            "gco2e": 0.02,
+            "energy_method": "estimated",
+            "estimated": True,
+        }
+        with c.engine.begin() as conn:
+            conn.execute(insert(usage).values(written))
+
+        def other(column):  # type: ignore[no-untyped-def]
+            if isinstance(column.type, Boolean):
+                return not written[column.name]
+            if isinstance(column.type, DateTime):
+                return long_ago - timedelta(days=1)
+            if isinstance(column.type, Integer):
+                return 4242
+            if isinstance(column.type, Float):
+                return 9.25
+            return "autre"
+
+        columns = [col for col in usage.columns if col.name != "user_id"]
+        assert len(columns) == 16
+        for column in columns:
+            for value in [other(column)] + ([None] if column.nullable else []):
+                with pytest.raises(exc.DBAPIError, match="append-only"):
+                    with c.engine.begin() as conn:
+                        conn.execute(update(usage).values({"user_id": UNNAMED, column: value}))
+        with c.engine.begin() as conn:
+            assert conn.execute(update(usage).values(user_id=UNNAMED)).rowcount == 1
+        with c.engine.connect() as conn:
+            assert conn.execute(select(usage.c.user_id)).scalar_one() == UNNAMED
+
     def test_a_ledger_row_of_this_month_keeps_its_person_for_the_monthly_quota(
         self, c, monkeypatch
     ):
@@ -650,6 +709,51 @@ class StoreKit:
         assert left() == []
         assert not original.exists()
         assert c.verify_audit().ok
+
+    def test_the_hourly_purge_takes_a_pending_erasure_s_words_out_of_the_index(
+        self, c, tmp_path, monkeypatch
+    ):
+        """A personal-data takedown cut short (its texts erased, then the process died) left
+        its words in the search index's bases on disk, and a start on a database refusing
+        the write did not finish it. The server's hourly purge finishes the erasure and
+        rebuilds the index without them: no file under index/ holds the erased name, and
+        searches still find the rest."""
+        import time
+
+        from commune.store.erasure import pending
+
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        q = tmp_path / "piscine.txt"
+        q.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+        c.add([p, q], collection="mairie", licence="etalab-2.0")
+        assert c.search("Zorglub", k=1)  # a base on disk holds it
+        index = c.settings.index_dir
+
+        def held() -> list[str]:
+            return [
+                str(f.relative_to(index))
+                for f in index.rglob("*")
+                if f.is_file() and b"zorglub" in f.read_bytes().lower()
+            ]
+
+        [zorglub] = [d["id"] for d in c.documents() if "arrete" in d["source_uri"]]
+        with monkeypatch.context() as crash:  # the texts erased, then the process died
+            crash.setattr(c, "finish_erasures", lambda: 0)
+            c.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+        with c.engine.connect() as conn:
+            assert pending(conn) == [zorglub]
+        assert held()
+        c.start_purger()  # the server's hourly purge
+        deadline = time.monotonic() + 60
+        while held() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        c.stop_purger()
+        assert held() == []
+        with c.engine.connect() as conn:
+            assert pending(conn) == []
+        assert [h.document_id for h in c.search("piscine lundi", k=3)]
+        assert not [h for h in c.search("Zorglub", k=3) if h.document_id == zorglub]
 
     def test_the_server_s_shutdown_stops_a_purge_waiting_for_a_lock_and_keeps_it_whole(self, c):
         """The purger waited for a lock held elsewhere in one statement (SQLite's busy
@@ -1785,6 +1889,39 @@ class StoreKit:
         monkeypatch.setattr(AnswerCache, "store", taken_down_meanwhile)
         c.ask("Quel jour passe le camion des encombrants ?")  # not served from the cache
         assert count(c, answer_cache) == 0
+
+    def test_a_contributor_is_told_of_the_document_that_publishes_the_same_bytes(self, c, tmp_path):  # type: ignore[no-untyped-def]
+        """Found reviewing 4cab4d76: a contributor's note « the same bytes as document N, at
+        another address » named a document whose newest revision held those bytes while it
+        waited for a curator (another person's upload nobody reads yet, no passage found
+        twice), and named none when a document published them under a newer waiting text."""
+        make_key(c, "cora", "Ville A", "contributor")
+        make_key(c, "dana", "Ville A", "contributor")
+        cora, dana = c.actor("cora"), c.actor("dana")
+        sent = tmp_path / "sent"
+        sent.mkdir()
+        v1 = "Le marché couvert ouvre le dimanche de 8 h à 13 h."
+        v2 = "Le marché couvert ouvre le samedi et le dimanche de 8 h à 13 h."
+
+        def send(name, text, actor, licence="etalab-2.0"):  # type: ignore[no-untyped-def]
+            (sent / name).write_text(text, encoding="utf-8")
+            summary = c.add([sent / name], collection="vie-a", licence=licence, actor=actor)
+            [outcome] = summary.outcomes
+            return outcome
+
+        first = send("marche.txt", v1, cora)
+        assert first.status == "added" and first.held is None
+        waiting = send("marche.txt", v2, dana, licence=None)  # no licence: it waits
+        assert waiting.status == "updated" and waiting.held
+        unread = send("marche-bis.txt", v2, cora)
+        assert unread.status == "added" and unread.note is None, unread.note
+        twice = send("marche-ter.txt", v1, cora)
+        assert twice.status == "added"
+        assert twice.note == (
+            f"marche-ter.txt: the same bytes as document {first.document_id}, at another "
+            "address: each passage would be found twice (ask a curator of the collection to "
+            "retire one of them)"
+        )
 
 
 class TestSQLite(StoreKit):

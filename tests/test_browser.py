@@ -1172,3 +1172,59 @@ def test_a_contribution_refused_as_busy_or_too_large_keeps_the_form_without_scri
             wait(browser).until(lambda d: "marche.txt" in d.find_element(By.ID, "results").text)
             fill(big)
             refused("413")
+
+
+def test_a_question_refused_as_busy_without_script_is_not_said_to_be_kept(home, corpus, tmp_path):
+    """The page a form refused as busy gets without script said "Your browser has kept what
+    you filled in" on /ask too. The question's box has its autocomplete off (ask.html), and
+    Chromium gives it back only from its back-forward cache, which a page leaves after a
+    while or when room is needed: without it, the box came back empty under that promise.
+    The page now says to type it again if its box is empty; a contribution's form, which the
+    browser restores without that cache, is still said to be kept, and is."""
+    from selenium.webdriver.common.by import By
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.test_load import _guard
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 1\n")
+    doc = tmp_path / "marche.txt"
+    doc.write_text("Le marché a lieu le samedi matin sur la place.\n", encoding="utf-8")
+    driver = headless_chromium(tmp_path / "chrome", 1100, "--disable-features=BackForwardCache")
+    try:
+        with Commune(home) as c:
+            c.add([corpus], collection="mairie", licence="etalab-2.0")
+            make_person(c, "amelie", "Ville A", "contributor")
+            app = create_app(c)
+            with serve(app) as site:
+                sign_in(driver, site, "amelie")
+                driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+                driver.get(f"{site}/")
+                guard = _guard(app)
+                guard.in_flight = guard.limit  # every slot taken by answers in flight
+                driver.find_element(By.ID, "question").send_keys(QUESTION)
+                driver.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+                wait(driver).until(lambda d: "(503)" in d.title)
+                said = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+                assert "Votre navigateur a gardé" not in said, said
+                assert "si sa case est vide, tapez-la de nouveau" in said, said
+                driver.back()
+                wait(driver).until(lambda d: d.find_elements(By.ID, "question"))
+                assert driver.find_element(By.ID, "question").get_attribute("value") == ""
+                driver.get(f"{site}/contribute")
+                driver.find_element(By.ID, "files").send_keys(str(doc))
+                driver.find_element(By.ID, "publisher").send_keys("Médiathèque")
+                driver.find_element(By.CSS_SELECTOR, "#contribute button[type=submit]").click()
+                wait(driver).until(lambda d: "(503)" in d.title)
+                said = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+                assert "Votre navigateur a gardé ce que vous avez rempli" in said, said
+                driver.back()
+                wait(driver).until(lambda d: d.find_elements(By.ID, "publisher"))
+                assert "Médiathèque" in str(
+                    driver.find_element(By.ID, "publisher").get_attribute("value")
+                )
+                assert driver.find_element(By.ID, "files").get_attribute("value") != ""
+                guard.in_flight = 0
+    finally:
+        driver.quit()

@@ -2072,15 +2072,15 @@ def test_v1_models_does_not_offer_a_model_the_per_request_cap_keeps_out(home):
     [
         (
             "de",
-            "models.gpu.jurisdiction: 'de' is not a jurisdiction: an ISO 3166-1 alpha-2 code "
+            'models.gpu.jurisdiction: "de" is not a jurisdiction: an ISO 3166-1 alpha-2 code '
             "in capitals (FR, DE…) or EU",
-            "models.gpu.jurisdiction\u00a0: 'de' n'est pas une juridiction\u00a0: un code ISO "
+            'models.gpu.jurisdiction\u00a0: "de" n\'est pas une juridiction\u00a0: un code ISO '
             "3166-1 alpha-2 en majuscules (FR, DE…) ou EU",
         ),
         (
             "UK",
-            "models.gpu.jurisdiction: 'UK' is not the ISO 3166-1 alpha-2 code: write GB",
-            "models.gpu.jurisdiction\u00a0: 'UK' n'est pas le code ISO 3166-1 alpha-2\u00a0: "
+            'models.gpu.jurisdiction: "UK" is not the ISO 3166-1 alpha-2 code: write GB',
+            'models.gpu.jurisdiction\u00a0: "UK" n\'est pas le code ISO 3166-1 alpha-2\u00a0: '
             "écrivez GB",
         ),
     ],

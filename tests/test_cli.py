@@ -1226,6 +1226,75 @@ def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_lin
     assert mcp.exit_code == 78 and mcp.output.startswith(f"error: {said}"), mcp.output
 
 
+@pytest.mark.parametrize(
+    ("toml", "said", "commands"),
+    [
+        (
+            '[retrieval]\nembedder = "use-multilingual"\n',
+            "retrieval.embedder in commune.toml: 'use-multilingual' is not an embedding model "
+            "(did you mean use-multilingual-v3?)",
+            [
+                ["ask", "holidays"],
+                ["search", "holidays"],
+                ["add", "pool.txt", "--licence", "etalab-2.0"],
+            ],
+        ),
+        (
+            '[enrich]\nmodel = "e5-smal"\n',
+            "enrich.model in commune.toml: 'e5-smal' is not an embedding model "
+            "(did you mean e5-small?)",
+            [["enrich"]],
+        ),
+        (
+            '[generation]\ndefault_model = "gpuu"\n[models.gpu]\nbackend = "openai"\n'
+            'base_url = "https://gpu.example/v1"\nmodel = "m"\n',
+            "generation.default_model in commune.toml: 'gpuu' names no [models.NAME] table "
+            "(did you mean gpu?)",
+            [["ask", "--mode", "generate", "holidays"]],
+        ),
+    ],
+)
+@pytest.mark.usefixtures("made_home")
+def test_a_misnamed_model_in_commune_toml_stops_every_command_as_the_server_does(
+    run, home, corpus, toml, said, commands
+):
+    """`commune serve` refused a misspelt embedder or default model in one line and exit 78
+    (a configuration error, which systemd does not restart); `commune ask`, `search`, `add`
+    and `enrich` said "unknown embedding model" or "unknown model" without the key, and
+    exited 2. Now each says the server's line, and exits 78; nothing is added."""
+    (home / "commune.toml").write_text(toml)
+    for command in commands:
+        args = [str(corpus / a) if a.endswith(".txt") else a for a in command]
+        r = run(*args)
+        assert r.exit_code == 78 and r.output == f"error: {said}\n", (command, r.output)
+    (home / "commune.toml").unlink()
+    assert "pool" not in run("documents").output
+
+
+@pytest.mark.parametrize("written", ['""', '"  "'])
+@pytest.mark.usefixtures("made_home")
+def test_an_empty_model_licence_is_refused_with_what_to_write(run, home, written):
+    """licence = "" under [models.NAME] passed `commune check` and the server's start, and the
+    transparency page showed the model with no licence; licence = 3 was refused. Now the empty
+    one is refused too, in one line with exit 78, saying what to write, in both languages."""
+    (home / "commune.toml").write_text(
+        '[models.gpu]\nbackend = "openai"\nbase_url = "https://gpu.example/v1"\nmodel = "m"\n'
+        f"licence = {written}\n"
+    )
+    r = run("check")
+    assert r.exit_code == 78 and r.output == (
+        "error: models.gpu.licence in commune.toml is empty (write the model's licence as its "
+        'card gives it, such as licence = "Apache-2.0", or remove the line if it is not '
+        "known)\n"
+    ), r.output
+    fr = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["--home", str(home), "check"])
+    assert fr.exit_code == 78 and fr.output == (
+        "erreur\u00a0: models.gpu.licence est vide dans commune.toml (écrivez la licence du "
+        'modèle comme sa fiche la donne, par exemple licence = "Apache-2.0", ou retirez la '
+        "ligne si elle n'est pas connue)\n"
+    ), fr.output
+
+
 @pytest.mark.usefixtures("made_home")
 def test_no_collections_names_the_collection_an_add_would_make(run, home, corpus):
     """`commune collections` on a new home said an add makes "default", whatever

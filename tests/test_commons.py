@@ -776,6 +776,46 @@ def test_a_personal_data_takedown_leaves_no_word_of_it_in_the_index_files(commun
     assert rebuilt == []
 
 
+def test_the_server_s_shutdown_during_its_purge_does_not_wait_for_the_index_rebuilt(
+    commune, tmp_path, monkeypatch
+):
+    """The server's purger, stopped by the shutdown while its purge ran, skipped finishing
+    the erasures left pending but then rebuilt the index without their words: a whole
+    reindex during the shutdown, which stop_purger gave up on after 10 s and the process's
+    exit cut short. Stopped, it now rebuilds nothing; the next start's purge does it."""
+    import threading
+
+    from commune.charter import records
+
+    p = tmp_path / "arretes.txt"
+    p.write_text(ZORGLUB, encoding="utf-8")
+    commune.add([p], licence="etalab-2.0")
+    assert commune.search("Zorglub", k=3)  # a base on disk holds it
+    [zorglub] = [d["id"] for d in commune.documents()]
+    with monkeypatch.context() as crash:  # the texts erased, then the process died
+        crash.setattr(commune, "finish_erasures", lambda: 0)
+        commune.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+    assert commune.charter  # in force already, as in a server that has run
+    rebuilt: list[int] = []
+    monkeypatch.setattr(commune, "reindex", lambda *a, **k: rebuilt.append(1))
+    purged = threading.Event()
+    real = records.purge
+
+    def the_shutdown_meanwhile(*a, **k):  # type: ignore[no-untyped-def]
+        done = real(*a, **k)
+        commune._stop_purge.set()  # the server stops while the purge's transaction ends
+        purged.set()
+        return done
+
+    monkeypatch.setattr(records, "purge", the_shutdown_meanwhile)
+    commune.start_purger()
+    assert purged.wait(30)
+    commune._purger.join(10)
+    assert not commune._purger.is_alive()
+    commune.stop_purger()
+    assert rebuilt == []
+
+
 def test_the_erased_file_added_again_elsewhere_is_erased_by_its_own_takedown(commune, tmp_path):
     """The erased file added again under another address is held for a curator, its text and
     original stored again. Retired in turn for personal data, it kept them: the takedown

@@ -54,11 +54,11 @@ def test_config_file_is_read(tmp_path):
         # An empty default collection refused every add that named none, as a collection
         # "named ' '"; a number was taken as its digits.
         ("default_collection = ''\n", "default_collection in commune.toml must be a collection"),
-        ("default_collection = ' '\n", "must be a collection's name, got ' '"),
+        ("default_collection = ' '\n", 'must be a collection\'s name, got " "'),
         ("default_collection = 5\n", "must be a collection's name, got 5 (give one in quotes"),
         # The catalogue's address, published to the peers as written.
         ("[peers]\nurl = 'commune.coop-a.fr'\n", "peers.url in commune.toml must be an http://"),
-        ("[peers]\nurl = 'https://'\n", "or https:// address, got 'https://' (give the address"),
+        ("[peers]\nurl = 'https://'\n", 'or https:// address, got "https://" (give the address'),
         # Published to every peer, and quoted by the line above: never a password.
         ("[peers]\nurl = 'https://coop:s3cret@coop-a.fr'\n", "must hold no user or password"),
         # Past what a cookie's age or a wait can hold: every sign-in, generated answer or
@@ -83,7 +83,11 @@ def test_unknown_embedder_names_the_available_ones(tmp_path, corpus):
     (tmp_path / "commune.toml").write_text('[retrieval]\nembedder = "word2vec"\n')
     with (
         Commune(tmp_path) as c,
-        pytest.raises(Exception, match="unknown embedding model 'word2vec'.*use-multilingual-v3"),
+        pytest.raises(
+            ConfigError,
+            match="retrieval.embedder in commune.toml: 'word2vec' is not an embedding model "
+            r"\(available: .*use-multilingual-v3",
+        ),
     ):
         c.add([corpus / "pool.txt"], licence="etalab-2.0")
 
@@ -350,13 +354,13 @@ def test_a_target_above_the_most_words_is_refused_naming_both(home, toml, target
     [
         (
             "[retrieval]\nrrf_k = 'sixty'\n",
-            "must be a whole number, got 'sixty'",
-            "doit être un nombre entier, reçu 'sixty'",
+            'must be a whole number, got "sixty"',
+            'doit être un nombre entier, reçu "sixty"',
         ),
         (
             "[limits]\nmax_file_mb = 'fifty'\n",
-            "must be a number, got 'fifty'",
-            "doit être un nombre, reçu 'fifty'",
+            'must be a number, got "fifty"',
+            'doit être un nombre, reçu "fifty"',
         ),
         (
             "[metrics]\ntoken = 42\n",
@@ -370,13 +374,40 @@ def test_a_target_above_the_most_words_is_refused_naming_both(home, toml, target
         ),
         (
             "[web]\ntrusted_proxies = '127.0.0.1'\n",
-            "must be a list of strings, got '127.0.0.1'",
-            "doit être une liste de textes, reçu '127.0.0.1'",
+            'must be a list of strings, got "127.0.0.1"',
+            'doit être une liste de textes, reçu "127.0.0.1"',
         ),
         (
             "[answer.refusal_thresholds]\nfiches = 'x'\n",
-            "must be a number, got 'x'",
-            "doit être un nombre, reçu 'x'",
+            'must be a number, got "x"',
+            'doit être un nombre, reçu "x"',
+        ),
+        # Quoted as TOML writes them, not as Python does (True, 'yes', ['a', 1]).
+        (
+            "[limits]\nmax_query_chars = true\n",
+            "must be a whole number, got true",
+            "doit être un nombre entier, reçu true",
+        ),
+        (
+            '[web]\nsecure_cookies = "yes"\n',
+            'must be true or false, got "yes"',
+            'doit être true ou false, reçu "yes"',
+        ),
+        (
+            '[web]\ntrusted_proxies = ["127.0.0.1", 8]\n',
+            'must be a list of strings, got ["127.0.0.1", 8]',
+            'doit être une liste de textes, reçu ["127.0.0.1", 8]',
+        ),
+        (
+            '[limits]\nmax_file_mb = {size = 50, "in" = "MB"}\n',
+            'must be a number, got {size = 50, in = "MB"}',
+            'doit être un nombre, reçu {size = 50, in = "MB"}',
+        ),
+        (
+            '[models.gpu]\nbackend = "openai"\nbase_url = "https://gpu.example/v1"\nmodel = "m"\n'
+            "temperature = false\n",
+            "models.gpu.temperature must be a number from 0 to 2, got false",
+            "models.gpu.temperature doit être un nombre de 0 à 2, reçu false",
         ),
     ],
 )

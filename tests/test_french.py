@@ -1422,13 +1422,49 @@ def test_whoever_approves_is_a_relecteur_not_a_curateur():
             "src/commune/cli/cooperative.py",
         )
     }
+    # docs/fr too, which the commit said it had changed: communs.md still quoted « un
+    # curateur de la collection doit vérifier ce fichier », a message the pages no longer say,
+    # and cooperative.md had a removed person's revisions wait for « un curateur ».
+    docs = root / "docs" / "fr"
+    said |= {
+        f"docs/fr/{p.name}": p.read_text(encoding="utf-8")
+        for p in sorted(docs.glob("*.md"))
+        if p.name != "cli.md"  # generated from the help above
+    }
     approver = re.compile(
-        r"un curateur (doit|a rejeté|a demandé|de la collection doit|les relit)|"
-        r"(attend|attendent)( encore)? un curateur|qu'un curateur|"
-        r"autre curateur|curateur différent|leurs curateurs"
+        r"un curateur (doit|a rejeté|a demandé|de la collection (doit|le relira)|les relit)|"
+        r"(attend|attendent)( encore| là)? un curateur|qu'un curateur|"
+        r"autre curateur|curateur différent|leurs curateurs|"
+        r"en attente d'un curateur|curateurs qui décident|ses curateurs lisent|"
+        r"lisent ses curateurs|l'affaire des curateurs|aux curateurs d'en juger|"
+        r"décision (du|d'un) curateur|vérifie un curateur|curateur qui en a vérifié|"
+        r"curateur qui l'approuve|curateur le remet en service|relisent \(les curateurs\)"
     )
     for name, text in said.items():
-        assert not approver.search(" ".join(text.split())), (name, approver.search(text))
+        found = approver.search(" ".join(text.split()))
+        assert not found, (name, found)
     glossary = " ".join((root / "docs/fr/glossaire.md").read_text(encoding="utf-8").split())
     assert "**Relecteur** : celui qui approuve" in glossary
     assert "un relecteur tient ce rôle ou un rôle au-dessus" in glossary
+
+
+def test_a_model_of_a_thousand_billion_parameters_groups_its_digits():
+    """A remote model of 1,000 billion parameters in all (Kimi K2's size) read « 1000
+    milliards » in French, beside « 1 000 jetons » and every other grouped figure of the
+    page; the CLI and API's summary and the pages' catalogue now say « 1 000 milliards »."""
+    from commune.cli.speech import as_pages_say
+    from commune.text.energy import summary
+
+    method = (
+        "ecologits 0.11.3, modelled: kimi (32B active, 1000B total, 16-bit), 120 output tokens, "
+        "FRA electricity mix, PUE 1.1-1.3, 80 GB GPUs in EcoLogits' reference server, embodied "
+        "impacts included"
+    )
+    said = summary({"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "fr")
+    assert "(32 milliards de paramètres actifs, 1\u202f000 milliards au total, 16 bits)" in said
+    assert "(32 milliards de paramètres actifs, 1\u202f000 milliards au total, 16 bits)" in (
+        as_pages_say(method, "fr")
+    )
+    assert "(32B active, 1000B total, 16-bit)" in summary(
+        {"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "en"
+    )

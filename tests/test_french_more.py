@@ -412,6 +412,26 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(home)
     assert "pip install" not in driver.stderr
 
 
+def test_an_expired_key_is_listed_as_expired_not_as_expiring(home):
+    """`commune key list` showed a key whose date had passed as "expire le 2026-01-01"
+    ("expires 2026-01-01"), as if it still opened something until then. Now it says the key
+    has expired, in both languages; a key whose date is to come still says when it expires."""
+    import sqlite3
+
+    assert run(home, "member", "add", "Coop B").exit_code == 0
+    assert run(home, "user", "add", "alice", "--member", "Coop B").exit_code == 0
+    for _ in range(2):
+        assert run(home, "key", "create", "alice", "--expires-days", "30").exit_code == 0
+    with sqlite3.connect(home / "commune.db") as conn:
+        conn.execute("UPDATE api_keys SET expires_at = '2026-01-01 00:00:00' WHERE id = 1")
+    french = run(home, "key", "list", env=FRENCH).output.splitlines()
+    assert french[0].split("\t")[3] == "a expiré le 2026-01-01", french
+    assert french[1].split("\t")[3].startswith("expire le "), french
+    english = run(home, "key", "list", env={"LANG": "en_US.UTF-8"}).output.splitlines()
+    assert english[0].split("\t")[3] == "expired on 2026-01-01", english
+    assert english[1].split("\t")[3].startswith("expires "), english
+
+
 def test_the_member_key_and_credits_listings_read_french(home):
     # Found by an exploratory test: "no quota", "revoked" and the credits' column heads stayed
     # English in the French listings.
@@ -725,3 +745,108 @@ def test_a_decimal_quota_reads_with_the_decimals_it_was_set_with(home):
     assert done.output == f"membre Coop R{NB}: 0,00001 Wh par mois\n", done.output
     english = run(home, "member", "list", env={"LANG": "en_US.UTF-8"}).output
     assert "wh_per_month=1e-05" in english, english
+
+
+def test_review_show_says_what_changed_when_the_text_did_not(home, tmp_path):
+    # Found walking the product as a curator: a file sent again under another licence printed
+    # "(aucun changement dans le texte)" and nothing of what had changed instead.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--licence", "CC-BY-4.0", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    shown = run(home, "review", "show", "2", env=FRENCH).output
+    assert shown.endswith(f"Le texte n'a pas changé. Ce qui a changé{NB}: sa licence.\n"), shown
+    english = run(home, "review", "show", "2", env={"LANG": "en_US.UTF-8"}).output
+    assert english.endswith("The text did not change. What changed: its licence.\n"), english
+
+
+def test_history_of_a_retired_document_says_its_text_is_retired(home, tmp_path):
+    # Found walking the product as a curator: `commune history` of the document just retired
+    # read « publiée », where `commune documents` read « (retiré) » and its contributor's page
+    # « retirée ».
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    assert run(home, "retire", "1", "--reason", "périmé", env=FRENCH).exit_code == 0
+    said = run(home, "history", "1", env=FRENCH).output
+    assert said.startswith(f"révision 1 (id 1){NB}: retirée, licence etalab-2.0"), said
+    english = run(home, "history", "1", env={"LANG": "en_US.UTF-8"}).output
+    assert english.startswith("revision 1 (id 1): retired, licence etalab-2.0"), english
+
+
+def test_add_says_the_file_of_a_retired_document_sent_again_brings_nothing_back(home, tmp_path):
+    # Found walking the product as a curator: the file of a document retired by mistake,
+    # added again, was counted « 1 inchangé » and nothing more, the commons citing it no
+    # longer and nothing waiting for a curator.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    assert run(home, "retire", "1", "--reason", "erreur", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    assert (
+        f"à noter{NB}: {page}{NB}: un curateur a retiré ce document{NB}: les communs ne le "
+        "citent plus, et le même fichier envoyé de nouveau ne le remet pas en service (envoyez "
+        f"un fichier corrigé{NB}: un relecteur de la collection le relira)\n"
+    ) in again.stderr, again.stderr
+    english = run(home, "add", str(page), "--licence", "etalab-2.0", env={"LANG": "en_US.UTF-8"})
+    assert f"note: {page}: a curator retired this document: " in english.stderr, english.stderr
+
+
+def test_review_show_names_a_new_contributor_or_reservation_as_what_changed(home, tmp_path):
+    # Found reviewing dfc0312b: the same file added again by another contributor, or with text
+    # and data mining reserved since, is a new revision of its own; `commune review show`
+    # said of it « Rien n'a changé : ni le texte ni ce qui est enregistré avec lui ».
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--contributor", "Mairie de B", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    shown = run(home, "review", "show", "2", env=FRENCH).output
+    assert shown.endswith(f"Le texte n'a pas changé. Ce qui a changé{NB}: son contributeur.\n"), (
+        shown
+    )
+    english = run(home, "review", "show", "2", env={"LANG": "en_US.UTF-8"}).output
+    assert english.endswith("The text did not change. What changed: its contributor.\n"), english
+    reserved = run(home, "add", str(page), "--tdm-reserved", env=FRENCH)
+    assert reserved.exit_code == 0, reserved.output
+    shown = run(home, "review", "show", "3", env=FRENCH).output
+    assert shown.endswith(
+        f"Ce qui a changé{NB}: sa réserve de fouille de textes et de données.\n"
+    ), shown
+
+
+def test_add_says_the_file_a_curator_rejected_or_sent_back_added_again_brings_nothing(
+    home, tmp_path
+):
+    # The path 32d5fb5f left untested: a file a curator rejected, or sent back for changes,
+    # added again as it was, is counted « 1 inchangé »; `commune add` names the curator and
+    # their reason, as the upload does, and stores nothing.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), env=FRENCH).exit_code == 0  # no licence: it waits
+    assert run(home, "review", "reject", "1", "--reason", "le tarif manque").exit_code == 0
+    again = run(home, "add", str(page), env=FRENCH)
+    assert again.exit_code == 0, again.output
+    assert (
+        f"à noter{NB}: {page}{NB}: un relecteur a rejeté ce fichier (operator{NB}: le tarif "
+        f"manque){NB}: modifiez-le avant de l'envoyer de nouveau\n"
+    ) in again.stderr, again.stderr
+    assert "0 ajouté, 0 mis à jour, 1 inchangé" in again.stdout, again.stdout
+    english = run(home, "add", str(page), env={"LANG": "en_US.UTF-8"})
+    assert (
+        f"note: {page}: a curator rejected this file (operator: le tarif manque): change it "
+        "before sending it again\n"
+    ) in english.stderr, english.stderr
+    assert run(home, "review", "list", env=FRENCH).output == "rien n'attend de curation\n"
+    other = tmp_path / "piscine.md"
+    other.write_text("# Piscine\n\nLa piscine ouvre le mercredi.\n", encoding="utf-8")
+    assert run(home, "add", str(other), env=FRENCH).exit_code == 0
+    sent_back = run(home, "review", "request-changes", "2", "--reason", "ajoutez les horaires")
+    assert sent_back.exit_code == 0, sent_back.output
+    again = run(home, "add", str(other), env=FRENCH)
+    assert (
+        f"à noter{NB}: {other}{NB}: un relecteur a demandé des modifications de ce fichier "
+        f"(operator{NB}: ajoutez les horaires){NB}: modifiez-le avant de l'envoyer de nouveau\n"
+    ) in again.stderr, again.stderr

@@ -1140,11 +1140,11 @@ def test_a_base_url_on_port_0_is_refused_at_start_up(tmp_path, url):
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path)
     assert str(info.value) == (
-        f"models.gpu.base_url names port 0, where no server listens, got '{url}' (give the "
+        f'models.gpu.base_url names port 0, where no server listens, got "{url}" (give the '
         "endpoint's port (https://host:8000/v1), or none for 443 or 80)"
     )
     assert localise(str(info.value), "fr") == (
-        f"models.gpu.base_url nomme le port 0, où aucun serveur n'écoute, reçu '{url}' (donnez "
+        f'models.gpu.base_url nomme le port 0, où aucun serveur n\'écoute, reçu "{url}" (donnez '
         "le port du point d'accès (https://hôte:8000/v1), ou aucun pour 443 ou 80)"
     )
 
@@ -1206,7 +1206,7 @@ def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, va
         *(
             (
                 f'[models.x]\nbackend = "openai"\nbase_url = "{url}"\nmodel = "m"\n',
-                f"models.x.base_url must name its server (https://host[:port]/v1), got '{url}'",
+                f'models.x.base_url must name its server (https://host[:port]/v1), got "{url}"',
             )
             for url in ("http://", "https:///v1", "http://gpu host/v1", "http://h:99999/v1")
         ),
@@ -1228,7 +1228,7 @@ def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, va
         (
             '[models.x]\nbackend = "openai"\nbase_url = "http://h"\nmodel = "m"\n'
             'temperature = "hot"\n',
-            "models.x.temperature must be a number from 0 to 2, got 'hot'",
+            'models.x.temperature must be a number from 0 to 2, got "hot"',
         ),
     ],
 )
@@ -1253,7 +1253,7 @@ def test_a_model_s_licence_or_origin_that_is_no_string_is_one_line(home, line):
         f'[models.gpu]\nbackend = "openai"\nbase_url = "http://h/v1"\nmodel = "m"\n{line}\n'
     )
     key, _, value = line.partition(" = ")
-    shown = "3" if value == "3" else "['Mistral AI']"
+    shown = "3" if value == "3" else '["Mistral AI"]'  # as the file writes it
     for language, said in (
         ("en_GB.UTF-8", f"error: models.gpu.{key} must be a string in quotes, got {shown} ("),
         (

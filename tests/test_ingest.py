@@ -317,7 +317,7 @@ def test_a_contributor_is_not_told_that_a_file_was_retired_elsewhere(commune, tm
         retired_copy(None)
     )
     assert "retiré" not in as_pages_say(HELD_FOR_A_CURATOR, "fr")
-    assert "curat" in as_pages_say(HELD_FOR_A_CURATOR, "fr")
+    assert "relecteur" in as_pages_say(HELD_FOR_A_CURATOR, "fr")
 
 
 def test_retiring_a_document_takes_down_the_copies_of_its_file(commune, tmp_path):
@@ -1879,6 +1879,48 @@ def test_an_add_interrupted_while_recording_its_finished_run_keeps_the_run(tmp_p
     assert runs == [(1, 0), (2, 1), (0, 2)] and rows == 6 and len(stopped) == 1
 
 
+def test_an_add_whose_database_fails_at_its_last_commit_says_so_at_once(
+    tmp_path, monkeypatch, postgres_url
+):
+    # The PostgreSQL server out of reach as the add recorded its finished run (its packets
+    # dropped): the add asked it again whether that record had landed, and waited for the
+    # connection's timeout, silent, before saying the first error. A database that failed
+    # is asked nothing more (as for a run it stopped midway).
+    import psycopg
+    import sqlalchemy
+
+    import commune.store.repository as repository
+    from commune.core import Commune
+
+    wait_s = 5
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    (folder / "pv-0.md").write_text("# PV 0\n\nLe conseil délibère sur le point 0.")
+    (tmp_path / "pv-1.md").write_text("# PV 1\n\nLe conseil délibère sur le point 1.")
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", postgres_url)
+    connect = psycopg.connect
+
+    def out_of_reach(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(wait_s)
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired")
+
+    def server_lost(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        conn.invalidate()  # the server gone: this connection
+        conn.engine.dispose()  # and its others too
+        monkeypatch.setattr(psycopg, "connect", out_of_reach)
+        raise sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("server closed"))
+
+    with Commune(tmp_path / "home") as c:
+        c.add([tmp_path / "pv-1.md"], collection="pv", licence="etalab-2.0")
+        monkeypatch.setattr(repository, "record_ingest_run", server_lost)
+        started = time.monotonic()
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="server closed"):
+            c.add([folder], collection="pv", licence="etalab-2.0")
+        said = time.monotonic() - started
+        monkeypatch.setattr(psycopg, "connect", connect)
+    assert said < wait_s, said
+
+
 def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch):
     # Every worker node lost during a window's job (a worker machine switched off): Ray Data
     # waits for its actors to start again on a node with a CPU, forever, and the add waited
@@ -2148,6 +2190,77 @@ def test_ray_s_own_lines_stay_out_of_the_terminal_of_an_add(tmp_path):
         timeout=300,
     )
     assert quiet.returncode == 2 and not list(tmp_path.glob("commune-add-*.err")), quiet.stderr
+
+
+# A cluster that refuses each file of its window, Ray's core saying so on file descriptor 2.
+_RAY_REFUSES_EACH = """
+import os, sys
+import commune.ingest.distributed as d
+from commune.cli import cli
+from commune.ingest.pipeline import FileOutcome
+
+class Ray:
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+    def shutdown(self):
+        pass
+
+def prepared(ray, workers, engine, settings, model, coll_id, window, *rest):
+    for path, source, data in window:
+        os.write(2, b"[2026-12-07 16:00:00,000 E 41 42] core_worker.cc:1234: worker died\\n")
+        yield FileOutcome(str(path), "failed", error=f"{path}: lost on the cluster")
+
+d.connect = lambda address: Ray()
+d._prepared = prepared
+sys.exit(cli())
+"""
+
+
+def test_the_bar_of_an_add_on_ray_stays_on_the_terminal_when_it_began_before_the_cluster(
+    tmp_path,
+):
+    # `commune add --ray` run again to finish: its first files unchanged, the bar began on the
+    # terminal before the add connected to the cluster, and kept the stderr it began on, which
+    # then went to Ray's file: the bar stood still at 25 % on the terminal, its steps written
+    # among Ray's lines in commune-add-PID.err.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nLe conseil municipal a voté le budget.")
+    add = ["--home", str(tmp_path / "h"), "add", str(folder), "--licence", "etalab-2.0"]
+    assert CliRunner().invoke(cli, add).exit_code == 0
+    for name in "bcd":
+        (folder / f"{name}.md").write_text(f"# {name}\n\nLe conseil délibère sur le point {name}.")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "LANGUAGE": "en", "TMPDIR": str(tmp_path)}
+    command = [sys.executable, "-c", _RAY_REFUSES_EACH, *add, "--ray", "127.0.0.1:1"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=follower) as proc:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert proc.wait(timeout=300) == 1, shown
+    os.close(leader)
+    terminal = shown.decode()
+    assert "25%" in terminal and "100%" in terminal, terminal
+    assert terminal.count("lost on the cluster") == 3, terminal
+    [kept] = tmp_path.glob("commune-add-*.err")
+    assert kept.read_text().count("worker died") == 3
+    assert "ingesting" not in kept.read_text()
 
 
 def test_an_add_on_ray_interrupted_mid_job_ends_in_one_line(tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from commune.evaluation import load_suite
 from commune.evaluation.metrics import contains_fact, contains_facts, unit_of
 from commune.evaluation.pins import code_hash, stale
 from commune.evaluation.suite import Case, SuiteError, assign_splits, document_groups, id_stem
-from commune.text.messages import from_environment
+from commune.text.messages import from_environment, localise
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "eval" / "suites"
@@ -161,9 +162,14 @@ def test_the_code_hash_follows_the_code_not_the_faces(tmp_path: Path) -> None:
 
 def test_only_regenerated_reports_are_committed() -> None:
     committed = sorted(p.name for p in REPORTS.iterdir())
-    assert committed == sorted(REFERENCES), (
-        f"eval/reports/ holds {committed}: only what scripts/eval.sh writes belongs there "
-        f"({sorted(REFERENCES)}); delete the others or make a command regenerate them"
+    extra = [f"eval/reports/{name}" for name in committed if name not in REFERENCES]
+    # Said as the stale references are: in the reader's language, with what to do. One
+    # REFERENCES names but eval/reports/ lacks is test_committed_reference_matches's.
+    assert not extra, localise(
+        f"eval/reports/ holds {', '.join(extra)}, which scripts/eval.sh does not write "
+        "(delete it, or make scripts/eval.sh write it and name it in REFERENCES "
+        "(tests/test_instrument.py))",
+        LANGUAGE,
     )
 
 
@@ -203,6 +209,46 @@ def test_a_stale_reference_is_said_in_the_readers_language() -> None:
         )
 
 
+def test_a_reference_of_another_split_and_an_unwritten_report_are_said_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two more ways `make test` finds eval/reports/ wrong, which docs/evaluation.md says are
+    told in the reader's language with what to do: a reference made on another split said
+    only its path, and a report no command writes was said in English only."""
+    module = sys.modules[__name__]
+    reports = tmp_path / "reports"
+    (reports / "reference-test").mkdir(parents=True)
+    made = json.loads((REPORTS / "reference-test" / "report.json").read_text(encoding="utf-8"))
+    made["split"] = "dev"
+    (reports / "reference-test" / "report.json").write_text(json.dumps(made), encoding="utf-8")
+    (reports / "latest").mkdir()
+    monkeypatch.setattr(module, "REPORTS", reports)
+    monkeypatch.setattr(module, "LANGUAGE", "fr")
+    with pytest.raises(AssertionError) as split:
+        test_committed_reference_matches_its_suite_and_code("reference-test")
+    assert str(split.value).splitlines()[0] == (
+        "la référence eval/reports/reference-test porte sur debian, partie dev, et non sur "
+        "debian, partie test (validez vos modifications (git commit), puis refaites les "
+        "références\u00a0: `make eval EVAL_UPDATE=1` (quelques minutes une fois eval-data/ "
+        "construit, environ 25 de plus la première fois), et validez eval/reports/)"
+    )
+    with pytest.raises(AssertionError) as unwritten:
+        test_only_regenerated_reports_are_committed()
+    assert str(unwritten.value).splitlines()[0] == (
+        "eval/reports/ contient eval/reports/latest, que scripts/eval.sh n'écrit pas "
+        "(supprimez-le, ou faites-le écrire par scripts/eval.sh et nommez-le dans REFERENCES "
+        "(tests/test_instrument.py))"
+    )
+    monkeypatch.setattr(module, "LANGUAGE", "en")
+    with pytest.raises(AssertionError) as unwritten:
+        test_only_regenerated_reports_are_committed()
+    assert str(unwritten.value).splitlines()[0] == (
+        "eval/reports/ holds eval/reports/latest, which scripts/eval.sh does not write (delete "
+        "it, or make scripts/eval.sh write it and name it in REFERENCES "
+        "(tests/test_instrument.py))"
+    )
+
+
 @pytest.mark.parametrize("reference", sorted(REFERENCES))
 def test_committed_reference_matches_its_suite_and_code(reference: str) -> None:
     path = REPORTS / reference / "report.json"
@@ -213,7 +259,11 @@ def test_committed_reference_matches_its_suite_and_code(reference: str) -> None:
     suite_path = SUITES / name
     suite = load_suite(suite_path)
     where = f"eval/reports/{reference}"
-    assert pins["suite"]["name"] == suite.name and report["split"] == split, where
+    assert pins["suite"]["name"] == suite.name and report["split"] == split, stale(
+        f"{where} reports on {pins['suite']['name']}, split {report['split']}, not on "
+        f"{suite.name}, split {split}",
+        LANGUAGE,
+    )
     assert pins["suite"]["sha256"] == hashlib.sha256(suite_path.read_bytes()).hexdigest(), stale(
         f"{where} was made from another version of eval/suites/{suite_path.name}", LANGUAGE
     )
@@ -232,3 +282,28 @@ def test_committed_reference_matches_its_suite_and_code(reference: str) -> None:
         assert sorted(q["id"] for q in questions) == sorted(c.id for c in asked), stale(
             f"{where} ({system}) asked other questions than the {split} split", LANGUAGE
         )
+
+
+# The split table of docs/evaluation.md, suite by suite: the reference that reports its test split.
+SPLIT_TABLE = {"debian.jsonl": "reference-test", "fiches.jsonl": "reference-fiches-test"}
+
+
+@pytest.mark.parametrize("suite", sorted(SPLIT_TABLE))
+def test_the_split_table_counts_each_slice_as_the_reference_does(suite: str) -> None:
+    """docs/evaluation.md gave the Debian test split as fr 156, fr→en 24, en→fr 44 questions
+    when a slice followed the collection; now that it follows the page a question names
+    (runner.case_slices), 41 French questions on pages the French editions left in English are
+    fr→en. The table says what the committed reference counts, slice by slice."""
+    docs = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    row = re.search(rf"^\| `{re.escape(suite)}` \| (.+) \|$", docs, re.M)
+    assert row, f"docs/evaluation.md has no row for {suite} in its split table"
+    _, _, test, slices, unanswerable = (cell.strip() for cell in row.group(1).split("|"))
+    said = [0 if n == "–" else int(n) for n in slices.split(" / ")]
+    report = json.loads((REPORTS / SPLIT_TABLE[suite] / "report.json").read_text("utf-8"))
+    questions = next(iter(report["questions"].values()))
+    counted = [sum(q["slice"] == s for q in questions) for s in ("fr", "en", "fr→en", "en→fr")]
+    assert (int(test), said, int(unanswerable)) == (
+        len(questions),
+        counted,
+        sum(bool(q["unanswerable"]) for q in questions),
+    ), f"docs/evaluation.md's split table, {suite}: the reference counts {counted}"

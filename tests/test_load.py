@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from tests.conftest import serve
+from tests.conftest import serve, wait_until
 
 QUESTIONS = [
     "Quand passe le camion des ordures ?",
@@ -574,3 +574,86 @@ def test_a_contribution_whose_body_ends_with_every_slot_taken_is_refused_at_once
     with commune.engine.connect() as conn:
         stored = select(func.count()).where(documents.c.source_uri.contains("ateliers.txt"))
         assert conn.execute(stored.select_from(documents)).scalar_one() == 0
+
+
+def test_uploads_arriving_at_once_are_bounded_by_the_limit(home, corpus):
+    """An upload whose body arrives holds no slot (above), but what it has sent is held in
+    memory or the temporary directory, up to [limits] max_upload_mb: with nothing counting
+    uploads on their way, one caller opening thirty at once against a limit of one had all
+    thirty taken in (each file under 1 MB is kept in memory). At most max_concurrent_requests
+    uploads are taken in at once, arriving or being read, as before they held no slot while
+    arriving: the next is refused from its headers, and a question still goes through."""
+    import socket
+
+    from sqlalchemy import func, select
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from commune.store.schema import documents
+
+    home.mkdir(parents=True)
+    (home / "commune.toml").write_text("[limits]\nmax_concurrent_requests = 1\n")
+    boundary = b"----commune-at-once"
+
+    def body(name: str) -> bytes:
+        return (
+            b"--" + boundary + b'\r\nContent-Disposition: form-data; name="licence"\r\n\r\n'
+            b"etalab-2.0\r\n--" + boundary + b"\r\nContent-Disposition: form-data; "
+            b'name="files"; filename="'
+            + name.encode()
+            + b'"\r\nContent-Type: text/plain\r\n\r\n'
+            + "Le marché a lieu le samedi matin sur la place.\n".encode() * 200
+            + b"\r\n--"
+            + boundary
+            + b"--\r\n"
+        )
+
+    def headers(sent: bytes) -> bytes:
+        return (
+            b"POST /api/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+            b"Content-Length: " + str(len(sent)).encode() + b"\r\nAccept-Language: en\r\n\r\n"
+        )
+
+    def answer(s: socket.socket) -> bytes:
+        said = b""
+        while chunk := s.recv(65536):
+            said += chunk
+        return said
+
+    def stored(name: str) -> int:
+        with c.engine.connect() as conn:
+            found = select(func.count()).where(documents.c.source_uri.contains(name))
+            return int(conn.execute(found.select_from(documents)).scalar_one())
+
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        app = create_app(c, require_auth=False)
+        with serve(app) as url:
+            port = int(url.rsplit(":", 1)[1])
+            slow, other = body("lent.txt"), body("autre.txt")
+            with socket.create_connection(("127.0.0.1", port), timeout=120) as first:
+                first.sendall(headers(slow) + slow[: len(slow) // 2])
+                time.sleep(0.5)  # the server has its headers and half its body
+                with socket.create_connection(("127.0.0.1", port), timeout=120) as second:
+                    second.sendall(headers(other) + other)
+                    said = answer(second)
+                head, _, text = said.partition(b"\r\n\r\n")
+                # was 200: a second upload taken in, and any number after it
+                assert head.startswith(b"HTTP/1.1 503"), said[:400]
+                assert b"retry-after: 1" in head.lower() and b"max_concurrent_requests" in text
+                assert stored("autre.txt") == 0
+                r = httpx.post(f"{url}/api/search", json={"query": "verre"}, timeout=300)
+                assert r.status_code == 200, r.text  # a question is not kept out
+                first.sendall(slow[len(slow) // 2 :])
+                assert answer(first).startswith(b"HTTP/1.1 200")
+            assert stored("lent.txt") == 1
+            r = httpx.post(
+                f"{url}/api/documents",
+                data={"licence": "etalab-2.0"},
+                files={"files": ("autre.txt", b"Le marche a lieu le samedi.", "text/plain")},
+                timeout=300,
+            )
+            assert r.status_code == 200, r.text  # the first one done: sent again, taken in
+            guard = _guard(app)  # every count back to nothing once the answers are out
+            wait_until(lambda: (guard.in_flight, guard.uploads) == (0, 0), "the guard's counts")

@@ -1795,3 +1795,60 @@ def test_the_sdks_refusals_at_the_door_are_said_in_the_agents_language(coop):
         "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
         "envoyez Accept: text/event-stream (un GET ouvre le flux d'événements de la session)",
     ], french
+
+
+def test_a_body_that_is_not_one_json_rpc_message_is_said_in_the_agents_language(coop):
+    """A POST to /mcp whose body was not JSON, or JSON but not one JSON-RPC message (a list,
+    an object without "jsonrpc"), was answered in the SDK's English: "Parse error: key must
+    be a string at line 1 column 2", or "Validation error: 8 validation errors for
+    union[...]" over many lines with pydantic's links, though the SDK's other refusals at
+    the door were said in the caller's language. Each says now, in one line in the caller's
+    language, what to send, under either protocol; the status and JSON-RPC code the SDK's."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    bodies = (
+        b"{nope",
+        b"",
+        b'{"a": 1, "id": 3}',
+        b'[{"jsonrpc": "2.0", "id": 1, "method": "ping"}]',
+    )
+    with serve(create_app(commune)) as base:
+
+        def said(language: str, protocol: dict[str, str]) -> list[tuple[int, int, str]]:
+            headers = {
+                "Authorization": f"Bearer {ann}",
+                "Accept-Language": language,
+                "Accept": "application/json, text/event-stream",
+                "Content-Type": "application/json",
+                **protocol,
+            }
+            replies = [httpx2.post(f"{base}/mcp", content=b, headers=headers) for b in bodies]
+            for r in replies:
+                assert r.json()["detail"] == r.json()["error"]["message"], r.text
+            return [(r.status_code, r.json()["error"]["code"], r.json()["detail"]) for r in replies]
+
+        sessionless = {"MCP-Protocol-Version": "2026-07-28"}
+        english, french = said("en", {}), said("fr", {})
+        assert said("en", sessionless)[:2] == english[:2]
+        assert [d for _, _, d in said("fr", sessionless)] == [d for _, _, d in french]
+    assert [(s, c) for s, c, _ in french] == [(s, c) for s, c, _ in english]
+    assert [s for s, _, _ in english] == [400] * 4
+    assert [c for _, c, _ in english][:2] == [-32700, -32700]  # JSON-RPC's parse error
+    not_json = (
+        'the body is not JSON: send one JSON-RPC message, {"jsonrpc": "2.0", "id": 1, "method": …}'
+    )
+    not_one = (
+        'the body is not one JSON-RPC message: send one object, {"jsonrpc": "2.0", "id": 1, '
+        '"method": …, "params": {…}}, not a list'
+    )
+    assert [d for _, _, d in english] == [not_json, not_json, not_one, not_one], english
+    assert [d for _, _, d in french] == [
+        "le corps de la requête n'est pas du JSON\u00a0: envoyez un message JSON-RPC, "
+        '{"jsonrpc": "2.0", "id": 1, "method": …}',
+    ] * 2 + [
+        "le corps de la requête n'est pas un message JSON-RPC\u00a0: envoyez un seul objet, "
+        '{"jsonrpc": "2.0", "id": 1, "method": …, "params": {…}}, non une liste',
+    ] * 2, french

@@ -146,6 +146,57 @@ def test_a_home_still_served_is_copied_but_not_switched(lived_in, home, postgres
     )
 
 
+def test_a_trial_copy_then_the_purge_forgetting_who_asked_still_migrates(
+    lived_in, home, postgres_url
+):
+    """A --no-switch trial, then the purge past the retention set the person of the ledger's
+    older rows to 0 (migration 0023), as the running server's does every hour: the target's
+    ledger, append-only, took only the rows added since, kept those rows named, and every
+    later run ended "the copy differs from the source in usage", for good. The target's rows
+    are now unnamed too, and the home moves."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, select
+
+    from commune.core import Commune
+    from commune.store.schema import UNNAMED, usage
+
+    bob = lived_in.actor("bob")
+    with lived_in.engine.begin() as conn:  # a question of last year's, still bob's
+        conn.execute(
+            insert(usage).values(
+                created_at=datetime.now(UTC) - timedelta(days=400),
+                route="api/ask",
+                mode="extractive",
+                input_tokens=10,
+                output_tokens=5,
+                duration_ms=1.0,
+                fallback=False,
+                member_id=bob.member_id,
+                user_id=bob.user_id,
+            )
+        )
+    args = ["--home", str(home), "migrate", "--to", postgres_url]
+    first = CliRunner().invoke(cli, [*args, "--no-switch"])
+    assert first.exit_code == 0, first.output
+    purged = CliRunner().invoke(cli, ["--home", str(home), "charter", "purge"])
+    assert purged.exit_code == 0, purged.output
+    with lived_in.engine.connect() as conn:
+        people = conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
+    assert UNNAMED in people
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    assert "DIFFERS" not in out.output and "now points" in out.output
+    with Commune(home) as moved:
+        assert moved.engine.dialect.name == "postgresql"
+        with moved.engine.connect() as conn:
+            moved_people = (
+                conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
+            )
+        assert moved_people == people
+        assert moved.check().ok
+
+
 def test_a_ledger_row_answered_during_the_copy_is_added_not_a_crash(lived_in, postgres_url):
     """The server still answering appended a ledger row while its table was copied: the
     whole table was copied again, its deletion refused by the target's append-only rule,

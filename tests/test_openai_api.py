@@ -655,3 +655,40 @@ def test_a_long_wrong_value_is_echoed_cut_in_the_detail(client, served):
     for _ in range(10):
         [deep] = deep
     assert deep == "…"
+
+
+def test_the_description_names_every_key_of_a_streams_error_event(served, monkeypatch):
+    """/openapi.json said a /v1 stream that fails after its 200 ends with data: {"error":
+    {"message", "type", "code"}}; the event carries OpenAI's whole error object, "param"
+    too (null). The description names each key the event carries, for both completions."""
+    import json
+
+    import httpx2
+
+    from commune.account.metering import Metering
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("ledger on fire")
+
+    url, secret = served
+    base = url.removesuffix("/v1")
+    spec = httpx2.get(f"{base}/openapi.json").json()
+    monkeypatch.setattr(Metering, "record_usage", broken)  # the server runs in this process
+    question = "Où mettre les emballages en plastique ?"
+    for path, body in (
+        ("/chat/completions", {"messages": [{"role": "user", "content": question}]}),
+        ("/completions", {"prompt": question}),
+    ):
+        r = httpx2.post(
+            f"{url}{path}",
+            json={"model": "extractive", "stream": True, **body},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=60,
+        )
+        events = [line.removeprefix("data: ") for line in r.text.splitlines() if line]
+        assert events[-1] == "[DONE]", events[-3:]
+        error = json.loads(events[-2])["error"]
+        ok = spec["paths"][f"/v1{path}"]["post"]["responses"]["200"]["content"]
+        said = ok["text/event-stream"]["schema"]["description"]
+        named = said.partition('{"error": {')[2].partition("}}")[0]
+        assert {k.strip(' "') for k in named.split(",")} == set(error), (path, said, error)

@@ -125,6 +125,33 @@ def test_a_peers_citation_reports_count_in_its_quota_and_an_empty_one_writes_not
     assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
 
 
+def test_one_passage_a_peer_dropped_is_logged_in_the_singular(monkeypatch, caplog):
+    """An answer citing one passage of a peer, which the peer did not credit: the operator
+    read « le pair coop-b a crédité 0 des 1 passages cités ; écartés : 7 (…) », one
+    passage in the plural; it now reads in the singular, in French as in English."""
+    from commune.answering import federation
+    from commune.commons.peering.registry import Peer
+
+    reply = {"recorded": 0, "dropped": [{"passage": 7, "why": "not-shared", "reason": "…"}]}
+    monkeypatch.setattr(federation, "_post", lambda *a, **k: (200, json.dumps(reply).encode()))
+    peer = Peer("coop-b", "https://b.example", "cmn_1234abcd_secretpart")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    said = []
+    for lang in ("fr_FR.UTF-8", "en_GB.UTF-8"):
+        monkeypatch.setenv("LANG", lang)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="commune.peers"):
+            federation._report(peer, {7: 1}, 5)
+        said += [r.getMessage() for r in caplog.records]
+    assert said == [
+        "le pair coop-b a crédité 0 sur 1 passage cité\u00a0; écarté\u00a0: 7 (pas un passage "
+        "d'une collection partagée avec les pairs (ou plus maintenant))",
+        "peer coop-b credited 0 of the 1 passage cited; dropped: 7 (not a passage of a "
+        "collection shared with peers (any more))",
+    ]
+
+
 def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkeypatch, caplog):
     """The peer's reasons for the passages of a citation report it did not credit reached
     the operator's log in English only, whatever the operator reads; they are now said in
@@ -175,6 +202,39 @@ def test_the_passages_a_peer_dropped_are_logged_in_the_operators_language(monkey
         "/peer/search in the last day, or its citation already counted); 9 (a reason of a "
         "newer version)"
     ]
+
+
+def test_the_report_of_a_peers_last_search_of_the_day_still_credits_its_contributors(
+    home, tmp_path
+):
+    """A report counts in the peer's quota, so the report of the search that spent it was
+    refused (429) and the passages that search gave and its answer cited were never
+    credited: their contributors lost them. Past its quota a report is still taken for the
+    passages a search gave the peer (each once); one that credits none is refused."""
+    from commune.core import Commune
+    from commune.govern.quotas import QuotaExceeded
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    assert run(home, "peer", "issue", "coop-q", "--requests-per-day", "1").exit_code == 0
+    with Commune(home) as c:
+        peer = c.actor("coop-q")
+        [hit] = c.peer_search("recycling centre opening", actor=peer, k=1)["hits"]
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_search("recycling centre opening", actor=peer, k=1)
+        assert c.peer_cited({hit["chunk_id"]: 2}, actor=peer)["recorded"] == 1
+        # Its citation already counted, or a passage never given: nothing to credit, refused.
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_cited({hit["chunk_id"]: 1}, actor=peer)
+        with pytest.raises(QuotaExceeded, match="coop-q"):
+            c.peer_cited({hit["chunk_id"] + 1000: 1}, actor=peer)
+    with sqlite3.connect(home / "commune.db") as db:
+        rows = db.execute(
+            "select route, count(*) from usage where route like 'peer/%' group by route"
+        ).fetchall()
+        credited = db.execute("select count(*) from credits where route = 'peer/cited'").fetchone()
+        holds = db.execute("select count(*) from quota_holds").fetchone()
+    assert sorted(rows) == [("peer/cited", 1), ("peer/search", 1)]
+    assert credited == (1,) and holds == (0,)
 
 
 def test_a_return_older_than_a_day_is_not_credited_and_is_deleted(home, tmp_path):

@@ -473,3 +473,59 @@ def test_every_worker_lost_mid_job_ends_the_add_in_one_line(tmp_path):
     # The thread left waiting on the lost job started no Ray of its own in this process
     # (Ray's auto-init: its warnings here, a token in ~/.ray that later clusters demanded).
     assert "SIGTERM handler is not set" not in stderr and "auth_token" not in stderr, stderr
+
+
+def test_a_worker_node_without_the_embedder_says_so_in_one_line(home, monkeypatch):
+    """A node of the cluster without the plugin that provides the embedder (the add had
+    found its name here first): its worker raised "retrieval.embedder in commune.toml: …
+    is not an embedding model", of a file the add had accepted, and the add said only Ray's
+    first line, "The actor died because of an error raised in its creation task,
+    \\x1b[36mray::MapWorker(MapBatches(_Preparer)).__init__()\\x1b[39m (pid=…", colour escapes
+    and all, cut at 200 characters. Now it says what the worker said, in the reader's
+    language. (Ray's own exceptions, built as Ray builds them from the worker's traceback.)"""
+    import dataclasses
+    import traceback
+
+    from ray.exceptions import ActorDiedError, RayTaskError
+
+    from commune.config import load_settings
+    from commune.embed import registry
+    from commune.ingest import distributed
+    from commune.text.messages import localise
+
+    settings = load_settings(home)
+    settings = dataclasses.replace(
+        settings, retrieval=dataclasses.replace(settings.retrieval, embedder="hash-emb")
+    )  # the driver's plugin, not on this "node"
+    assert "hash-emb" not in registry.available()
+    monkeypatch.setattr("platform.node", lambda: "worker-2")
+    try:
+        distributed._Preparer(settings)
+    except Exception as exc:  # noqa: BLE001 (what Ray gets from the worker)
+        died = ActorDiedError(
+            RayTaskError(
+                "\x1b[36mray::MapWorker(MapBatches(_Preparer)).__init__()\x1b[39m",
+                traceback.format_exc(),
+                exc,
+                pid=4242,
+                ip="192.0.2.2",
+            )
+        )
+    else:
+        raise AssertionError("the worker started without its embedder")
+    try:
+        raise distributed._Lost() from died
+    except distributed._Lost as lost:
+        said = str(lost.said("10.0.0.1:6379", 0))
+    assert said == (
+        "the Ray cluster at 10.0.0.1:6379 failed, nothing was added: the embedding model "
+        "'hash-emb' is not installed on the Ray node worker-2 (install the package that "
+        "provides it on every node of the cluster, as on this machine, then run the same "
+        "command again)"
+    ), said
+    assert localise(said, "fr") == (
+        "le cluster Ray à 10.0.0.1:6379 a échoué, rien n'a été ajouté\u00a0: le modèle de "
+        "plongement 'hash-emb' n'est pas installé sur le nœud Ray worker-2 (installez le "
+        "paquet qui le fournit sur chaque nœud du cluster, comme sur cette machine, puis "
+        "relancez la même commande)"
+    ), localise(said, "fr")

@@ -729,12 +729,12 @@ def test_a_currency_that_is_not_one_word_is_refused_in_one_line(home, currency):
         (
             "en_US.UTF-8",
             'cooperative.currency in commune.toml must be a currency code, one word such as "EUR"'
-            f", got {currency!r}",
+            f', got "{currency}"',  # quoted as TOML writes it
         ),
         (
             "fr_FR.UTF-8",
             "cooperative.currency dans commune.toml doit être le code d'une devise, un mot comme "
-            f'"EUR", reçu {currency!r}',
+            f'"EUR", reçu "{currency}"',
         ),
     ):
         r = CliRunner().invoke(

@@ -37,6 +37,130 @@ def test_a_database_a_later_version_upgraded_is_refused_in_one_line(home, tmp_pa
     assert (home / "commune.db").read_bytes() == before
 
 
+def test_opening_a_database_logs_only_the_migrations_that_ran_in_the_reader_s_language(
+    tmp_path, caplog, monkeypatch
+):
+    """Every `commune serve` start logged "INFO alembic.runtime.migration: Context impl
+    SQLiteImpl." and "Will assume non-transactional DDL.", in English, whether a migration
+    ran or not. Now opening a database at its newest schema logs nothing, and a migration
+    that ran is said in one line in the reader's language."""
+    import logging
+
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from commune.store import db
+    from tests.conftest import _MIGRATE
+
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+
+    monkeypatch.setattr(db, "upgrade", _MIGRATE)  # the migrations themselves, not a copy
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    caplog.set_level(logging.INFO)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+    def opened() -> list[str]:
+        caplog.clear()
+        open_database(url).dispose()
+        return [f"{r.name}: {r.getMessage()}" for r in caplog.records]
+
+    # The newest migration and the one before, read from the migrations: a number written
+    # here (0022) failed the test as soon as the next migration (0023) was merged.
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    before = scripts.get_revision(head).down_revision
+    assert opened() == [f"commune.store: schéma de la base créé à la migration {head}"]
+    assert opened() == []
+    engine = db.make_engine(url)  # as a home the version before left it: its own downgrade
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "-1")
+    engine.dispose()
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert opened() == [
+        f"commune.store: database schema upgraded from migration {before} to migration {head}"
+    ]
+    assert opened() == []
+
+
+def test_opening_a_database_leaves_a_program_s_own_alembic_log_as_it_was(tmp_path, caplog):
+    """Opening a database set the alembic logger to WARNING for the process's life: a
+    program embedding Commune that runs alembic migrations of its own, its alembic log set to
+    INFO, lost their lines ("Running upgrade …") once it had opened a home, and its level
+    was changed under it. Now only Commune's own migrations are held back, in the thread that
+    runs them; the program's level and lines stay as it set them."""
+    import logging
+    import threading
+
+    import sqlalchemy
+    from alembic.runtime.migration import MigrationContext
+
+    caplog.set_level(logging.INFO, logger="alembic")  # as the program configured it
+    caplog.set_level(logging.INFO)
+    open_database(f"sqlite:///{tmp_path / 'commune.db'}").dispose()
+    assert logging.getLogger("alembic").level == logging.INFO
+    assert not [r for r in caplog.records if r.name.startswith("alembic")], caplog.records
+    caplog.clear()
+    program = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'program.db'}")
+
+    def programs_migration() -> None:
+        with program.connect() as conn:
+            MigrationContext.configure(conn)
+
+    programs_migration()
+    worker = threading.Thread(target=programs_migration)  # and from another thread
+    worker.start()
+    worker.join()
+    program.dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "alembic.runtime.migration"]
+    assert said.count("Context impl SQLiteImpl.") == 2, said
+
+
+def test_a_program_opening_a_database_at_info_logs_commune_s_one_line_and_its_own(tmp_path):
+    """The same, as a program's process sees it from its start, alembic first imported by
+    Commune: its logging at INFO got one line of Commune's ("database schema made at
+    migration …") and none of alembic's for Commune's migrations (its plugins' "setup plugin"
+    lines at import, "Context impl SQLiteImpl."); its own alembic work is logged as it was."""
+    import os
+    import subprocess
+    import sys
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from commune.store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    program = (
+        "import logging, sqlalchemy\n"
+        "logging.basicConfig(level=logging.INFO, format='%(name)s: %(message)s')\n"
+        "from commune.store.db import open_database\n"
+        f"open_database('sqlite:///{tmp_path / 'commune.db'}').dispose()\n"
+        "import sys; print('--', file=sys.stderr, flush=True)\n"
+        "from alembic.runtime.migration import MigrationContext\n"
+        f"engine = sqlalchemy.create_engine('sqlite:///{tmp_path / 'program.db'}')\n"
+        "with engine.connect() as conn:\n"
+        "    MigrationContext.configure(conn)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LANG": "en_GB.UTF-8"},
+    )
+    assert done.returncode == 0, done.stderr
+    commune, _, own = done.stderr.partition("--")
+    assert commune.splitlines() == [f"commune.store: database schema made at migration {head}"]
+    assert "alembic.runtime.migration: Context impl SQLiteImpl." in own.splitlines(), own
+
+
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = open_database(url)
@@ -141,6 +265,108 @@ def test_restore_writes_the_database_the_home_uses_and_never_the_backed_up_ones(
     with Commune(fresh) as c:
         assert c.settings.database_url == f"sqlite:///{fresh / 'commune.db'}"
         assert len(c.documents()) == 1
+
+
+@pytest.mark.parametrize("refused", ["folder", "files"])
+def test_a_backup_onto_a_disk_that_keeps_no_permissions_says_so(
+    corpus, tmp_path, monkeypatch, refused
+):
+    """A backup's folder is made 0700 and its files 0600; a disk that keeps no permissions
+    (FAT, exFAT, an SMB share) refuses both with EPERM. The backup said "free some space on
+    the disk", of a disk with room to spare, and the refused folder left its empty hidden
+    ".bk.partial" beside the backups. Now it says to back up onto a disk that keeps them,
+    in both languages, and leaves nothing."""
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    with Commune(tmp_path / "home") as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    disk = tmp_path / "usb"
+    disk.mkdir()
+    chmod, fchmod = os.chmod, os.fchmod
+
+    def on_the_disk(path: object) -> bool:
+        return str(path).startswith(str(disk))
+
+    def refuse_chmod(path, mode, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if refused == "files" and on_the_disk(path):
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(path))
+        return chmod(path, mode, *args, **kwargs)
+
+    def refuse_fchmod(fd, mode):  # type: ignore[no-untyped-def]
+        if on_the_disk(os.readlink(f"/proc/self/fd/{fd}")):
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+        return fchmod(fd, mode)
+
+    monkeypatch.setattr(os, "chmod", refuse_chmod)
+    if refused == "folder":
+        monkeypatch.setattr(os, "fchmod", refuse_fchmod)
+    args = ["--home", str(tmp_path / "home"), "backup", str(disk / "bk")]
+    english = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(cli, args)
+    assert english.exit_code == 2, english.output
+    assert english.output.endswith(
+        "(back up onto a disk that keeps files' permissions (ext4, XFS, NFS), not the one "
+        f"holding {disk}: a backup holds every document and the members' personal data, "
+        "readable by its owner only)\n"
+    ), english.output
+    assert "free some space" not in english.output
+    assert list(disk.iterdir()) == []
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, args)
+    said = (
+        "(sauvegardez sur un disque qui garde les droits des fichiers (ext4, XFS, NFS), pas "
+        f"sur celui qui contient {disk}\u00a0: une sauvegarde contient chaque document"
+    )
+    assert french.exit_code == 2 and said in french.output, french.output
+    assert list(disk.iterdir()) == []
+
+
+def test_a_backup_run_by_hand_under_a_022_umask_is_readable_by_its_owner_only(corpus, tmp_path):
+    """The systemd units set UMask=0077; a `commune backup` run by hand under the usual 022
+    wrote the backup's folder 0755 and its original files, commune.toml and backup.json
+    0644, every document and the members' personal data readable by every account on the
+    machine. Now every file is 0600 and every folder 0700, whatever the umask; a restore
+    still gives the home's commune.toml the mode it had (0640 in the guide)."""
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.core import Commune
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "commune.toml").write_text('[metrics]\nenabled = true\ntoken = "s3cret"\n')
+    os.chmod(source / "commune.toml", 0o640)
+    with Commune(source) as c:
+        c.add([corpus / "pool.txt"], licence="etalab-2.0")
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    old = os.umask(0o022)
+    try:
+        r = run.invoke(cli, ["--home", str(source), "backup", str(tmp_path / "bk")])
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.output
+    modes = {
+        str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode)
+        for p in [tmp_path / "bk", *(tmp_path / "bk").rglob("*")]
+    }
+    assert {"bk/commune.db", "bk/commune.toml", "bk/backup.json"} <= set(modes), modes
+    assert any(name.startswith("bk/blobs/") for name in modes), modes
+    wrong = {
+        name: oct(mode)
+        for name, mode in modes.items()
+        if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)
+    }
+    assert not wrong, wrong
+    r = run.invoke(cli, ["--home", str(tmp_path / "new"), "restore", str(tmp_path / "bk")])
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE((tmp_path / "new" / "commune.toml").stat().st_mode) == 0o640
 
 
 def test_a_restored_commune_toml_stays_as_private_as_the_backed_up_one(corpus, tmp_path):

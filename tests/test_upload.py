@@ -573,3 +573,39 @@ def test_a_file_sent_again_unchanged_says_it_still_waits_or_why_a_curator_refuse
     published = send("avis.txt", "Coupure d'eau lundi rue des Lilas.")
     assert published["status"] == "unchanged" and published["held"] is None
     assert published["error"] is None
+
+
+def test_a_file_sent_again_unchanged_says_its_document_was_retired(api):
+    # Found walking the product as a contributor: the file of a document a curator had
+    # retired, sent again as it was, read « inchangé : les communs ont déjà cette version »,
+    # though the commons cited it no more and nothing waited for a curator.
+    commune, client = api
+    make_key(commune, "cyril", "Ville A", "curator")
+
+    def send(**headers: str) -> dict:  # type: ignore[type-arg]
+        r = client.post(
+            "/api/documents",
+            files=[("files", ("kermesse.txt", b"Kermesse le 21 juin.", "text/plain"))],
+            data={"collection": "avis", "licence": "etalab-2.0"},
+            headers=headers,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["files"][0]
+
+    first = send()
+    assert first["status"] == "added" and first["held"] is None
+    commune.retire(first["document_id"], "périmée", commune.actor("cyril"), category="outdated")
+    again = send()
+    assert again["status"] == "unchanged" and again["held"] is None
+    assert again["error"] == (
+        "a curator retired this document: the commons no longer cites it, and the same file "
+        "sent again does not bring it back (send a corrected file: a curator of the collection "
+        "will review it)"
+    )
+    said = send(**{"Accept-Language": "fr"})["error"]
+    assert said == (
+        "un curateur a retiré ce document\u00a0: les communs ne le citent plus, et le même "
+        "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier "
+        "corrigé\u00a0: un relecteur de la collection le relira)"
+    )
+    assert not commune.pending()  # nothing was stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -228,6 +229,29 @@ def test_an_api_key_signs_in_too_and_an_open_redirect_is_refused(app, commune):
     assert "carol" in b.get("/").page
 
 
+def test_an_expired_key_is_shown_as_expired_on_the_account_page(app, commune):
+    """The account page's keys showed a key whose date had passed as "expire le 2026-01-01",
+    as `commune key list` did. Now it says the key has expired."""
+    from sqlalchemy import update
+
+    from commune.govern.members import create_key
+    from commune.store.schema import api_keys
+
+    with commune.engine.begin() as conn:
+        gone = create_key(conn, "carol", label="old", expires_days=30)[0]
+        create_key(conn, "carol", label="new", expires_days=30)
+        conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == gone)
+            .values(expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+    page = browser(app, "carol").get("/account").page
+    old = page[page.index("<td>old</td>") :].split("</tr>")[0]
+    new = page[page.index("<td>new</td>") :].split("</tr>")[0]
+    assert "a expiré le" in old and "expire le" not in old.replace("a expiré le", ""), old
+    assert "expire le" in new and "a expiré" not in new, new
+
+
 def test_a_wrong_api_key_is_said_on_the_key_field_left_open(app):
     """Found by keyboard in Chromium: a wrong API key was refused above the form, tied to
     the user name and password (not typed) and not to the key's field, which was folded
@@ -419,11 +443,15 @@ def test_an_answer_that_found_nothing_does_not_say_it_quoted_the_sources(app):
     "Mode : citation des sources", which it had not done."""
     b = browser(app, "carol")
     b.get("/")
-    page = b.post("/ask", {"question": "?!?...", "mode": "extractive"}).page
+    # A question nothing answers ("?!?..." was one, refused as empty since it holds no
+    # letter: answering/search.blank).
+    page = b.post(
+        "/ask", {"question": "Recette de la tarte aux pommes ?", "mode": "extractive"}
+    ).page
     assert "Je n'ai trouvé aucun passage pertinent" in page
     assert "Mode\u00a0: aucun passage cité" in page and "Mode\u00a0: citation" not in page
     b.get("/", headers={"Accept-Language": "en"})
-    page = b.post("/ask", {"question": "?!?..."}, headers={"Accept-Language": "en"}).page
+    page = b.post("/ask", {"question": "Apple pie recipe?"}, headers={"Accept-Language": "en"}).page
     assert "Mode: no passage quoted" in page and "quoted from the sources" not in page
 
 
@@ -832,7 +860,8 @@ def test_a_revision_whose_text_did_not_change_says_so_where_its_diff_was_empty(a
     assert "la licence a changé de CC-BY-4.0 à etalab-2.0" in r.page
     [waiting] = commune.pending()
     page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
-    assert "Le texte n'a pas changé\u00a0: seul ce qui est enregistré avec lui a changé" in page
+    # What changed is said, and only that: the same bytes, the same publisher (none).
+    assert "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence.</p>" in page
     assert '<pre class="diff"' not in page
 
 
@@ -1039,6 +1068,26 @@ def test_dashboard_charts_and_the_statement_with_its_csv(app):
     assert plain.startswith("month,member,requests")
     carol = browser(app, "carol")
     assert carol.get("/statement").status_code == 403  # readers do not see the bill
+
+
+def test_a_reader_s_dashboard_past_the_retention_says_the_ledger_forgot_who_asked(app):
+    """The purge past [utility] retention_days sets the person of the ledger's older rows
+    to 0 (migration 0023): a reader's dashboard over a year read "Your own usage, the last
+    365 days." above days left empty before the retention, as if they had asked nothing.
+    It now says the ledger forgot who made them, and where those requests still count; a
+    period within the retention, and a member's whole, say nothing of it."""
+    carol = browser(app, "carol")
+    said = (
+        "Le registre oublie qui a fait une requête 90 jours après elle (la durée de "
+        "conservation de la charte), pas avant la fin de son mois\u00a0: vos requêtes plus "
+        "anciennes comptent dans les chiffres de votre membre, plus dans les vôtres."
+    )
+    assert said in carol.get("/dashboard?days=365").page
+    assert "Le registre oublie" not in carol.get("/dashboard?days=90").page
+    english = carol.get("/dashboard?days=365", headers={"Accept-Language": "en"}).page
+    assert "The ledger forgets who made a request 90 days after it" in english
+    alice = browser(app, "alice")  # a cooperative admin: her member's whole, no one forgotten
+    assert "Le registre oublie" not in alice.get("/dashboard?days=365").page
 
 
 def test_the_statement_tells_a_member_admin_who_counts_the_server_at_rest(app, commune):
@@ -2884,6 +2933,109 @@ def test_a_key_expiry_of_thousands_of_digits_is_refused_in_its_form(app, commune
     assert r.status_code == 200 and 'id="new-key"' in r.page
     (made,) = [k for k in commune.admin.keys() if k["label"] == "zéros"]
     assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
+
+
+def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_path):
+    # Found walking the product as a curator: a file sent again with the same text (a PDF
+    # saved anew, here blank lines) under another licence read "only what is recorded with it
+    # did (its licence, its publisher)", and its publisher had not changed; a file whose
+    # licence and publisher were the same read it too, and its curator looked for a change.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
+    dora = commune.actor("dora")
+    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
+    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
+    [waiting] = commune.pending()
+    cyril = browser(app, "cyril")
+    review = cyril.get(f"/curation/{waiting['id']}").page
+    assert (
+        "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence, son fichier (sa mise en "
+        "forme ou ses métadonnées, pas le texte qui en est lu)."
+    ) in review
+    assert "son éditeur" not in review
+    cyril.client.headers["Accept-Language"] = "en"
+    review = cyril.get(f"/curation/{waiting['id']}").page
+    assert "The text did not change. What changed: its licence, its file (" in review
+
+
+def test_a_contributor_sending_a_file_the_collection_publishes_already_is_told(app, commune):
+    # Found walking the product as a contributor: the same file sent under a second name was
+    # published as a second document, each passage then found twice, and nobody was told;
+    # the note naming the first document was said to the operator only.
+    make_person(commune, "dora", "Ville A", "contributor")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché couvert ouvre le dimanche de 8 h à 13 h.".encode()
+    r = dora.post(
+        "/contribute",
+        {"collection": "vie-a", "licence": "etalab-2.0"},
+        files=[("files", ("marche.txt", text, "text/plain"))],
+    )
+    [first] = [d for d in commune.documents() if d["title"].startswith("Le marché couvert")]
+    r = dora.post(
+        "/contribute",
+        {"collection": "vie-a", "licence": "etalab-2.0"},
+        files=[("files", ("marche-copie.txt", text, "text/plain"))],
+    )
+    assert r.status_code == 200
+    assert (
+        f"marche-copie.txt\u00a0: les mêmes octets que le document {first['id']}, à une autre "
+        "adresse\u00a0: chaque passage serait trouvé deux fois (demandez à un curateur de la "
+        "collection de retirer l'un des deux)"
+    ) in r.page, r.page
+    assert "commune retire" not in r.page  # a command the contributor has not
+
+
+def test_a_contributor_reads_why_a_curator_approved_their_revision(app, commune):
+    # Found walking the product as a contributor: a file sent without a licence, approved by
+    # a curator who set one, read « publiée — » on the contributor's list; the curator's
+    # reason, which the guide says the contributor reads for each decision, was not there.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    files = [("files", ("tri.txt", b"Le verre se trie dans les bornes vertes.", "text/plain"))]
+    dora.post("/contribute", {"collection": "mairie"}, files=files)  # no licence: it waits
+    [waiting] = commune.pending()
+    commune.review(
+        waiting["id"],
+        "approve",
+        "licence Etalab confirmée par le service",
+        commune.actor("cyril"),
+        licence="etalab-2.0",
+    )
+    mine = html.unescape(dora.get("/contribute").page)
+    row = re.search(r"<tr><td>Le verre se trie.*?</tr>", mine, re.S)
+    assert row and "publiée" in row.group(0), mine
+    assert "cyril\u00a0: licence Etalab confirmée par le service" in row.group(0), row.group(0)
+
+
+def test_a_revision_sent_by_another_member_with_the_same_text_says_its_contributor_changed(
+    app, commune, tmp_path
+):
+    # Found reviewing dfc0312b: Ville B's contributor sending the same file under the same
+    # name as Ville A's is a revision held for a curator to confirm it replaces Ville A's; its
+    # page said « Rien n'a changé : ni le texte ni ce qui est enregistré avec lui », though
+    # its contributor, the reason it waits, had.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "bea", "Ville B", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    text = "La piscine ouvre le mercredi à 14 h.".encode()
+    files = [("files", ("piscine.txt", text, "text/plain"))]
+    form = {"collection": "mairie", "licence": "etalab-2.0"}
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    dora.post("/contribute", form, files=files)
+    bea = browser(app, "bea")
+    bea.get("/contribute")
+    bea.post("/contribute", form, files=files)
+    [waiting] = commune.pending()
+    page = browser(app, "cyril").get(f"/curation/{waiting['id']}").page
+    assert "Le texte n'a pas changé. Ce qui a changé\u00a0: son contributeur.</p>" in page, page
+    assert "Rien n'a changé" not in page
 
 
 def test_a_follow_up_s_earlier_question_carries_its_language_on_a_page_in_another(app):

@@ -140,12 +140,53 @@ def test_a_body_too_large_sent_without_script_fits_a_phone_and_leads_back_to_its
         )
         assert r.status_code == 413 and '<html lang="en">' in r.text
         assert '<a href="/">Open the form empty</a>' in r.page, r.page
-        assert "Your browser has kept what you filled in: go back to the form with" in r.page
+        # A question is not kept by the browser (its box's autocomplete is off): said so.
+        assert "if its box is empty, type it again" in r.page, r.page
+        assert "Your browser has kept what you filled in" not in r.page
         # The way back is the address sent, written as text: never markup of its own.
         r = dora.client.post(
             '/static/"><b>x', content=b"a" * (2 * 1024 * 1024), headers={"Accept": "text/html"}
         )
         assert r.status_code == 413 and "<b>" not in r.text and "&lt;b&gt;" in r.text
+
+
+def test_a_question_or_a_search_refused_as_busy_says_what_was_kept_of_it(app):  # noqa: F811
+    """Without script, every page the overload guard refuses said "Your browser has kept what
+    you filled in: go back to the form with its Back button and send it from there". Not so
+    a question: its box's autocomplete is off (ask.html), so that the next person at a shared
+    computer does not find it, and Chromium gave it back only from its back-forward cache
+    (test_browser): whoever went back found an empty box under a page saying it was kept. A
+    search is a GET whose address holds it, often reached by a link: nothing was filled in.
+    A contribution's form is kept, and says so."""
+    from tests.test_load import _guard
+
+    alice = browser(app, "alice")
+    alice.get("/")
+    guard = _guard(app)
+    guard.in_flight = guard.limit  # every slot taken by answers in flight
+    try:
+        fr = {"Accept": "text/html", "Cookie": "commune_lang=fr"}
+        r = alice.post("/ask", {"question": "Quand passe le camion ?"}, headers=fr)
+        assert r.status_code == 503 and "Le serveur est occupé" in r.page, r.page
+        assert "Votre navigateur a gardé" not in r.page, r.page
+        assert (
+            "Revenez à la question avec le bouton Retour (←) de votre navigateur et envoyez-la "
+            "de nouveau\u00a0; si sa case est vide, tapez-la de nouveau (une question n'est pas "
+            "gardée pour qui utilise le navigateur après vous)."
+        ) in r.page, r.page
+        r = alice.get("/commons?q=verre", headers={"Accept": "text/html"})
+        assert r.status_code == 503 and "Votre navigateur a gardé" not in r.page, r.page
+        said = "L'adresse de cette page garde votre recherche\u00a0: rechargez-la dans un instant."
+        assert said in r.page, r.page
+        r = alice.get(
+            "/commons?q=verre", headers={"Accept": "text/html", "Cookie": "commune_lang=en"}
+        )
+        assert "This page's address holds your search: reload it in a moment." in r.page
+        r = alice.post("/contribute", {"publisher": "Mairie"}, headers=fr)
+        assert r.status_code == 503, r.page
+        assert "Votre navigateur a gardé ce que vous avez rempli\u00a0: revenez" in r.page
+    finally:
+        guard.in_flight = 0
 
 
 def test_a_limit_of_a_fraction_of_a_megabyte_is_written_with_a_french_comma(home):

@@ -16,6 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,36 @@ from commune.errors import ConfigError
 
 DEFAULT_HOME = "commune-data"
 CONFIG_FILE = "commune.toml"
+
+
+def as_written(value: Any) -> str:
+    """``value`` as TOML writes it, for an error that quotes what the operator wrote: Python's
+    repr said True, 'x' and ['a'] of a file that says true, "x" and ["a"]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        # TOML's basic strings escape as JSON does (\", \\, \n, \uXXXX).
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return f"[{', '.join(as_written(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {as_written(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _key(name: str) -> str:
+    """A key as TOML writes it: bare when it may be, else quoted."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
+
+
 # Model Openness Framework classes (Linux Foundation, 2024), then the weaker categories. Both
 # a model's configuration here and the charter's openness rule (charter/rules.py) name them.
 OPENNESS = ("MOF-I", "MOF-II", "MOF-III", "open-weights", "closed", "unknown")
@@ -205,9 +236,10 @@ class LimitsSettings:
     max_body_kb: int = 1024
     # How fast a request's body must arrive: within body_seconds of its headers, and one
     # second more for every body_min_kb_per_second KB received; past it, HTTP 408 and the
-    # connection closed. Each search, answer or upload holds one of the
-    # max_concurrent_requests slots while its body arrives: a client sending a byte now and
-    # then held one for as long as it liked, and eight such clients kept every answer out.
+    # connection closed. Each search or answer holds one of the max_concurrent_requests slots
+    # while its body arrives, each upload one of as many places for uploads: a client sending
+    # a byte now and then held one for as long as it liked, and eight such clients kept every
+    # answer out.
     # A body that keeps coming is not cut off: a contributor's 50 MB PDF over a slow
     # town-hall line (a few Mbit/s, or less) takes minutes, and a time for the whole body got
     # it 408 while its bytes still came. 4 KB/s is 32 kbit/s, under any line in use; 0: the
@@ -269,7 +301,8 @@ class WebSettings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ConfigError(
-                    f"web.trusted_proxies in {CONFIG_FILE}: {proxy!r} is not an address or network",
+                    f"web.trusted_proxies in {CONFIG_FILE}: {as_written(proxy)} is not an address "
+                    "or network",
                     'list the proxies\' addresses, e.g. trusted_proxies = ["127.0.0.1"]',
                 ) from None
 
@@ -339,7 +372,7 @@ class PeerSettings:
         ):
             raise ConfigError(
                 f"peers.url in {CONFIG_FILE} must be an http:// or https:// address, got "
-                f"{self.url!r}",
+                f"{as_written(self.url)}",
                 "give the address peers reach this cooperative at, such as "
                 "https://commune.example.org",
             )
@@ -455,10 +488,12 @@ def _port_zero(url: str) -> bool:
 def _model(name: str, raw: Any) -> ModelSettings:
     where = f"models.{name} in {CONFIG_FILE}"
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a table, got {raw!r}")
+        raise ConfigError(f"{where} must be a table, got {as_written(raw)}")
     backend = raw.get("backend")
     if backend not in _MODEL_KEYS:
-        raise ConfigError(f"{where}: backend must be 'llamacpp' or 'openai', got {backend!r}")
+        raise ConfigError(
+            f"{where}: backend must be 'llamacpp' or 'openai', got {as_written(backend)}"
+        )
     for key in raw:
         if key not in _MODEL_KEYS[backend]:
             meant = near(key, _MODEL_KEYS[backend])
@@ -500,7 +535,7 @@ def _model(name: str, raw: Any) -> ModelSettings:
     base = raw.get("base_url")
     if base is not None and not base.startswith(("http://", "https://")):
         raise ConfigError(
-            f"models.{name}.base_url must start with http:// or https://, got {base!r}"
+            f"models.{name}.base_url must start with http:// or https://, got {as_written(base)}"
         )
     if base is not None and "@" in base.split("://", 1)[-1].split("/", 1)[0]:
         # Not quoted: the password is the point. httpx would send it as basic
@@ -512,12 +547,13 @@ def _model(name: str, raw: Any) -> ModelSettings:
         )
     if base is not None and _port_zero(base):
         raise ConfigError(
-            f"models.{name}.base_url names port 0, where no server listens, got {base!r}",
+            f"models.{name}.base_url names port 0, where no server listens, got {as_written(base)}",
             "give the endpoint's port (https://host:8000/v1), or none for 443 or 80",
         )
     if base is not None and not _names_a_server(base):
         raise ConfigError(
-            f"models.{name}.base_url must name its server (https://host[:port]/v1), got {base!r}"
+            f"models.{name}.base_url must name its server (https://host[:port]/v1), got "
+            f"{as_written(base)}"
         )
     # Compared as written with the charter's jurisdictions: "de" or "Germany" was taken, then
     # every answer refused the model as hosted outside them ("de ; admises : FR, EU").
@@ -525,17 +561,18 @@ def _model(name: str, raw: Any) -> ModelSettings:
     code = raw.get("jurisdiction")
     if code is not None and (not isinstance(code, str) or not JURISDICTION.fullmatch(code)):
         raise ConfigError(
-            f"models.{name}.jurisdiction: {code!r} is not a jurisdiction: an ISO 3166-1 alpha-2 "
-            "code in capitals (FR, DE…) or EU"
+            f"models.{name}.jurisdiction: {as_written(code)} is not a jurisdiction: an ISO "
+            "3166-1 alpha-2 code in capitals (FR, DE…) or EU"
         )
     if code in NOT_ISO:
         raise ConfigError(
-            f"models.{name}.jurisdiction: {code!r} is not the ISO 3166-1 alpha-2 code: write "
-            f"{NOT_ISO[code]}"
+            f"models.{name}.jurisdiction: {as_written(code)} is not the ISO 3166-1 alpha-2 "
+            f"code: write {NOT_ISO[code]}"
         )
     if raw.get("openness", "unknown") not in OPENNESS:
         raise ConfigError(
-            f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got {raw['openness']!r}"
+            f"models.{name}.openness must be one of {', '.join(OPENNESS)}, got "
+            f"{as_written(raw['openness'])}"
         )
     # Shown as written on the transparency page and in the bill of materials: licence = 3 was
     # taken, then `commune bom` stopped on a traceback ("'int' object has no attribute
@@ -544,8 +581,20 @@ def _model(name: str, raw: Any) -> ModelSettings:
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             raise ConfigError(
-                f"models.{name}.{key} must be {_KINDS[str]}, got {value!r}",
+                f"models.{name}.{key} must be {_KINDS[str]}, got {as_written(value)}",
                 'such as licence = "Apache-2.0" and origin = "Mistral AI"',
+            )
+        if value is not None and not value.strip():
+            # licence = "" passed `commune check` and the start, then said nothing: the
+            # transparency page and the bill of materials showed the model with no licence,
+            # as if the line were not there, to an operator who believed they had given one.
+            raise ConfigError(
+                f"models.{name}.{key} in {CONFIG_FILE} is empty",
+                'write the model\'s licence as its card gives it, such as licence = "Apache-2.0", '
+                "or remove the line if it is not known"
+                if key == "licence"
+                else 'write who made the model, such as origin = "Mistral AI", or remove the line '
+                "if it is not known",
             )
     for key in ("active_params_b", "total_params_b", "wh_per_1k_tokens", "gpu_memory_gb"):
         value = raw.get(key)
@@ -555,7 +604,9 @@ def _model(name: str, raw: Any) -> ModelSettings:
             or not math.isfinite(value)
             or value <= 0
         ):
-            raise ConfigError(f"models.{name}.{key} must be a number above 0, got {value!r}")
+            raise ConfigError(
+                f"models.{name}.{key} must be a number above 0, got {as_written(value)}"
+            )
     # llama.cpp takes a context or a thread count of 0 or less without a word, then fails to
     # start ("check that the path is a GGUF file"): said here, at the key.
     for key in ("n_ctx", "threads"):
@@ -563,7 +614,9 @@ def _model(name: str, raw: Any) -> ModelSettings:
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
-            raise ConfigError(f"models.{name}.{key} must be a whole number above 0, got {value!r}")
+            raise ConfigError(
+                f"models.{name}.{key} must be a whole number above 0, got {as_written(value)}"
+            )
     temperature = raw.get("temperature")
     if temperature is not None:
         if (
@@ -572,14 +625,15 @@ def _model(name: str, raw: Any) -> ModelSettings:
             or not 0 <= temperature <= 2
         ):
             raise ConfigError(
-                f"models.{name}.temperature must be a number from 0 to 2, got {temperature!r}"
+                f"models.{name}.temperature must be a number from 0 to 2, got "
+                f"{as_written(temperature)}"
             )
         raw = {**raw, "temperature": float(temperature)}
     bits = raw.get("quantization_bits")
     if bits is not None and (isinstance(bits, bool) or bits not in (2, 3, 4, 5, 6, 8, 16, 32)):
         raise ConfigError(
             f"models.{name}.quantization_bits must be the bits per weight served (4, 8, 16…), "
-            f"got {bits!r}"
+            f"got {as_written(bits)}"
         )
     if "gpu_memory_gb" in raw:
         raw = {**raw, "gpu_memory_gb": float(raw["gpu_memory_gb"])}
@@ -587,7 +641,7 @@ def _model(name: str, raw: Any) -> ModelSettings:
     if zone is not None and not (isinstance(zone, str) and len(zone) == 3 and zone.isalpha()):
         raise ConfigError(
             f"models.{name}.electricity_zone must be an ISO 3166-1 alpha-3 code (FRA, DEU…) or "
-            f"WOR, got {zone!r}"
+            f"WOR, got {as_written(zone)}"
         )
     if zone is not None:
         raw = {**raw, "electricity_zone": zone.upper()}
@@ -601,7 +655,7 @@ def _model(name: str, raw: Any) -> ModelSettings:
         ):
             raise ConfigError(
                 f"models.{name}.datacenter_pue must be a number of at least 1, or a range "
-                f"[min, max], got {pue!r}"
+                f"[min, max], got {as_written(pue)}"
             )
         raw = {
             **raw,
@@ -847,7 +901,7 @@ _KINDS: dict[type, str] = {
 
 def _section(name: str, cls: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
-        raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {raw!r}")
+        raise ConfigError(f"[{name}] in {CONFIG_FILE} must be a table, got {as_written(raw)}")
     defaults = cls()
     values = {}
     for key, value in raw.items():
@@ -865,7 +919,7 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(
-                f"{name}.{key} in {CONFIG_FILE} must be {_KINDS[expected]}, got {value!r}"
+                f"{name}.{key} in {CONFIG_FILE} must be {_KINDS[expected]}, got {as_written(value)}"
             )
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):  # TOML's nan passes every comparison below
@@ -896,12 +950,13 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             # with no money named; with a space, its notes were read as other words.
             raise ConfigError(
                 f"{name}.{key} in {CONFIG_FILE} must be a currency code, one word such as "
-                f'"EUR", got {value!r}'
+                f'"EUR", got {as_written(value)}'
             )
         choices = _CHOICES.get(f"{name}.{key}")
         if choices and value not in choices:
             raise ConfigError(
-                f"{name}.{key} in {CONFIG_FILE} must be one of {', '.join(choices)}, got {value!r}"
+                f"{name}.{key} in {CONFIG_FILE} must be one of {', '.join(choices)}, got "
+                f"{as_written(value)}"
             )
         values[key] = value
     return cls(**values)
@@ -910,12 +965,12 @@ def _section(name: str, cls: type, raw: Any) -> Any:
 def _shares(where: str, raw: Any) -> dict[str, float]:
     """A table of names to numbers between 0 and 1."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"[{where}] in {CONFIG_FILE} must be a table, got {raw!r}")
+        raise ConfigError(f"[{where}] in {CONFIG_FILE} must be a table, got {as_written(raw)}")
     out = {}
     for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(
-                f"{where}.{name} in {CONFIG_FILE} must be {_KINDS[float]}, got {value!r}"
+                f"{where}.{name} in {CONFIG_FILE} must be {_KINDS[float]}, got {as_written(value)}"
             )
         if not (math.isfinite(value) and 0 <= value <= 1):
             raise ConfigError(
@@ -1039,7 +1094,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(
                     f"default_collection in {CONFIG_FILE} must be a collection's name, got "
-                    f"{value!r}",
+                    f"{as_written(value)}",
                     'give one in quotes, such as "default", or remove the line',
                 )
             kwargs[key] = value

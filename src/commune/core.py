@@ -111,9 +111,9 @@ class Commune:
 
     @property
     def embedder(self) -> Embedder:
-        from commune.embed import get_embedder
+        from commune.embed.registry import configured
 
-        return get_embedder(self.settings.retrieval.embedder)
+        return configured("retrieval.embedder", self.settings.retrieval.embedder)
 
     def catalog(self) -> Catalog:
         """The search snapshot, reloaded when another process or thread changed the data.
@@ -308,7 +308,10 @@ class Commune:
                 try:
                     # Erasures left pending included; stopped while it waits for a lock.
                     self.charters.purge(actor="charter", stop=self._stop_purge)
-                    self._forget_erased()  # their words in the index, if a start missed them
+                    # Their words in the index, if a start missed them; not once stopped: a
+                    # shutdown waits for no rebuild of the index (the next start does it).
+                    if not self._stop_purge.is_set():
+                        self._forget_erased()
                 except PurgeStopped:
                     log.info("purge stopped by the server's shutdown, nothing written")
                     return
@@ -820,50 +823,24 @@ class Commune:
         ``[generation] default_model`` (a ``[models.NAME]``, or the smoke model's package);
         and ``default_collection``, where it names no collection and no new one may have it."""
         from commune.commons.library import check_default_collection
-        from commune.config import near
-        from commune.embed.registry import available
-        from commune.generate.registry import SMOLLM2, model_specs
+        from commune.embed.registry import misnamed
+        from commune.generate.registry import misnamed_default
 
-        found = []
-        embedders = available()
-        for key, name in (
-            ("retrieval.embedder", self.settings.retrieval.embedder),
-            ("enrich.model", self.settings.enrich.model),
-        ):
-            # "" turns enrichment off; an empty embedder is none, and stopped the server's
-            # start on its traceback as a misspelt one did.
-            if (name or key == "retrieval.embedder") and name not in embedders:
-                meant = near(name, embedders)
-                found.append(
-                    ConfigError(
-                        f"{key} in commune.toml: {name!r} is not an embedding model",
-                        f"did you mean {meant}?" if meant else f"available: {', '.join(embedders)}",
-                    )
-                )
+        found = [
+            error
+            for error in (
+                misnamed("retrieval.embedder", self.settings.retrieval.embedder),
+                misnamed("enrich.model", self.settings.enrich.model),
+            )
+            if error is not None
+        ]
         with self.engine.connect() as conn:  # where an add that names none goes
             try:
                 check_default_collection(conn, self.settings.default_collection)
             except ConfigError as exc:
                 found.append(exc)
-        default = self.settings.generation.default_model
-        configured = model_specs(self.settings)
-        # The smoke model is the default: without its package, answers stay extractive and
-        # `--mode generate` says how to install it; that is no mistake in the file.
-        if default != SMOLLM2 and default not in configured:
-            meant = near(default, configured)
-            found.append(
-                ConfigError(
-                    f"generation.default_model in commune.toml: {default!r} names no "
-                    "[models.NAME] table",
-                    f"did you mean {meant}?"
-                    if meant
-                    # "" was told to "add [models.]"
-                    else f"add [models.{default}], or fix the name"
-                    if default
-                    else "give the name of a [models.NAME] table, or remove the line",
-                )
-            )
-        return found
+        default = misnamed_default(self.settings)
+        return found if default is None else [*found, default]
 
     def check_settings(self) -> None:
         """Refuse, with its key and what to do, a name in commune.toml that names nothing
@@ -1664,7 +1641,7 @@ class Commune:
 
     def enrichment_model(self) -> str:
         """``[enrich] model`` when it can run here; else CommuneError saying what to do."""
-        from commune.embed.registry import available, installed
+        from commune.embed.registry import available, installed, misnamed
         from commune.errors import CommuneError
 
         model = self.settings.enrich.model
@@ -1673,6 +1650,9 @@ class Commune:
                 "enrichment is off: [enrich] model is empty in commune.toml",
                 'set [enrich] model = "e5-small" in commune.toml',
             )
+        error = misnamed("enrich.model", model)
+        if error is not None:
+            raise error
         if model in available() and model not in installed():
             raise CommuneError(
                 f"the {model} embedding model is not installed",

@@ -36,7 +36,7 @@ from commune.embed import Embedder
 from commune.govern.members import profile
 from commune.govern.policy import Actor, Decision
 from commune.text.analysis import analyze
-from commune.text.numbers import number
+from commune.text.numbers import number, plural
 from commune.text.say import prose, say
 
 log = logging.getLogger("commune.peers")
@@ -766,13 +766,20 @@ def _dropped(name: str, cited: int, dropped: list[Any]) -> str:
         reason = localise(known, language) if known else str(d.get("reason"))
         return f"{d.get('passage')} ({reason})"
 
+    # An answer citing one passage is common: "0 des 1 passages cités ; écartés" read wrong.
     return prose(
         language,
-        "le pair {name} a crédité {credited} des {cited} passages cités ; écartés : {which}",
-        "peer {name} credited {credited} of the {cited} passages cited; dropped: {which}",
+        "le pair {name} a crédité {credited} {cited} ; {gone} : {which}",
+        "peer {name} credited {credited} of the {cited}; dropped: {which}",
         name=name,
         credited=cited - len(dropped),
-        cited=cited,
+        cited=plural(
+            language,
+            cited,
+            say(language, "sur {n} passage cité", "{n} passage cited"),
+            say(language, "des {n} passages cités", "{n} passages cited"),
+        ),
+        gone=plural(language, len(dropped), "écarté", "écartés"),
         which=say(language, "\u00a0; ", "; ").join(said(d) for d in dropped[:20]),
     )
 

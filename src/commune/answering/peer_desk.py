@@ -6,7 +6,7 @@ member, each with its reason: the visibility of collections (only those shared o
 and readable by it), its quotas, the charter's refusal rules, the TDM reservations and the
 licences against its declared use; and every search and every citation report taken is a
 row of the ledger under it, counted by its quotas (a report refused for bad input, or
-citing nothing, writes nothing). The
+citing nothing, writes nothing; past them, one crediting a passage a search gave is taken). The
 passages go back with their licence, attribution line and the collection's policy: the
 asking cooperative enforces that policy against its own member, whom only it knows.
 """
@@ -136,25 +136,42 @@ class PeerDesk:
         contributors here, under the peer, those that no longer match dropped with why
         (commons/peering/citations.py).
 
-        A report is a request like a search: its quota is checked first (QuotaExceeded, 429)
-        and it is a row of the ledger under the peer. A report citing nothing is no request:
+        A report is a request like a search: its quota is checked first (QuotaExceeded, 429,
+        past it, unless the report credits a passage a search gave the peer) and it is a row
+        of the ledger under the peer. A report citing nothing is no request:
         it writes nothing and counts in no quota (a peer could otherwise fill the ledger
         with rows of empty reports, which no quota ever stopped)."""
+        from commune.govern.quotas import QuotaExceeded
+
         self._peer(actor)
         citations.check_report(counts)  # a malformed report: refused before its quota
         if not counts:
             return {"recorded": 0, "dropped": []}
-        self.metering.admit(actor)
+        # Past its quota, a report is still taken for the passages a search gave the peer:
+        # the search that spent the quota was admitted, and the report of its answer,
+        # refused, lost its contributors their credits. Each passage is credited once, so
+        # such reports are as many as the passages returned; one crediting none is refused.
+        over: QuotaExceeded | None = None
+        try:
+            self.metering.admit(actor)
+        except QuotaExceeded as exc:
+            over = exc
         meter = self.metering.meter()
         try:
             with self.library.engine.begin() as conn:
                 written = citations.record_cited_by_peer(conn, counts, actor)
+                if over is not None and not written["recorded"]:
+                    raise over
         except BaseException:
             # A report that failed: no row, its place in the quota free again, and its meter
             # leaves the requests at work now, not when the collector takes the exception's
             # frames (account/energy).
-            self.metering.release(actor)
+            if over is None:
+                self.metering.release(actor)
             meter.discard()
             raise
-        self.metering.record_usage(citations.ROUTE, "cited", None, 0, 0, None, meter, actor)
+        # Taken past the quota, it held no place: releasing one would free another request's.
+        self.metering.record_usage(
+            citations.ROUTE, "cited", None, 0, 0, None, meter, actor, held=over is None
+        )
         return written

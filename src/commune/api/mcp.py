@@ -757,6 +757,13 @@ def _noting_session(send: "Send", note: Callable[[str], None]) -> "Send":
 # language, and most saying nothing of what to send instead: each is said in Commune's words,
 # which text/messages.py says in French. Its message -> Commune's line. A refusal not listed
 # here (a later SDK's) goes out as the SDK wrote it.
+NOT_JSON = (
+    'the body is not JSON: send one JSON-RPC message, {"jsonrpc": "2.0", "id": 1, "method": …}'
+)
+NOT_JSON_RPC = (
+    'the body is not one JSON-RPC message: send one object, {"jsonrpc": "2.0", "id": 1, '
+    '"method": …, "params": {…}}, not a list'
+)
 SDK_REFUSALS = {
     "Bad Request: Missing session ID": "this request needs the mcp-session-id the server "
     "gave when the session opened: send it, or open a session (a POST of initialize, without "
@@ -772,7 +779,23 @@ SDK_REFUSALS = {
         "this session has a stream open already: one GET stream per session"
     ),
     "Too many open sessions": "the server holds as many MCP sessions as it can: retry in a minute",
+    # The protocol without sessions (2026-07-28) says these two in its own words.
+    "Parse error": NOT_JSON,
+    "Body must be a single JSON-RPC request or notification object": NOT_JSON_RPC,
 }
+# Those whose message goes on with the parser's own words, after its start: its JSON parser's
+# ("Parse error: key must be a string at line 1 column 2"), or pydantic's over many lines, a
+# link to its site in each ("Validation error: 8 validation errors for union[...]").
+SDK_REFUSALS_STARTING = {"Parse error: ": NOT_JSON, "Validation error: ": NOT_JSON_RPC}
+
+
+def in_our_words(said: str) -> str | None:
+    """Commune's line for a refusal the SDK said (``said``), None for one it does not know."""
+    if said in SDK_REFUSALS:
+        return SDK_REFUSALS[said]
+    return next(
+        (ours for start, ours in SDK_REFUSALS_STARTING.items() if said.startswith(start)), None
+    )
 
 
 class _HoldingRefusal:
@@ -794,8 +817,8 @@ class _HoldingRefusal:
         else:
             await self.send(message)
 
-    def said(self) -> str | None:
-        """The SDK's message, as its JSON-RPC error body gives it; None if not one."""
+    def said(self) -> tuple[str, int] | None:
+        """The SDK's message and JSON-RPC code, as its error body gives them; None if not one."""
         import json
 
         body = b"".join(m.get("body", b"") for m in self.held if m["type"] == "http.response.body")
@@ -803,8 +826,12 @@ class _HoldingRefusal:
             error = json.loads(body).get("error")
         except (ValueError, AttributeError):
             return None
-        message = error.get("message") if isinstance(error, dict) else None
-        return message if isinstance(message, str) else None
+        if not isinstance(error, dict):
+            return None
+        message, code = error.get("message"), error.get("code")
+        if not isinstance(message, str) or type(code) is not int:
+            return None
+        return message, code
 
     async def release(self) -> None:
         for message in self.held:
@@ -947,12 +974,14 @@ def http_routes(
             if session_id and held.status == 404:
                 await gone()(scope, receive, held.send)
             elif held.status:
-                ours = SDK_REFUSALS.get(held.said() or "")
-                if ours is None:
+                said = held.said()
+                ours = None if said is None else in_our_words(said[0])
+                if said is None or ours is None:
                     await held.release()
                 else:
                     retry = {"Retry-After": "60"} if held.status == 503 else None
-                    await error_response(request, held.status, ours, retry)(
+                    # The SDK's JSON-RPC code kept: -32700 says a body that is not JSON.
+                    await error_response(request, held.status, ours, retry, rpc=said[1])(
                         scope, receive, held.send
                     )
             if session_id and request.method == "DELETE":

@@ -124,19 +124,29 @@ class OverloadGuard:
     before the body is read. A question's body is small ([limits] max_body_kb): it counts
     from its headers, as MCP's SDK would turn an error raised while it reads into a 500.
     Every slot taken at the headers, or when an upload's body becomes whole (Busy), is a 503
-    at once: never a queue."""
+    at once: never a queue.
+
+    Uploads are counted apart as well, from their headers to their answer: at most ``limit``
+    at once, arriving or being read; past it, the next is a 503 from its headers. What an
+    upload has sent is held while the rest arrives (a file under a MB in memory, a larger one
+    in the temporary directory), up to [limits] max_upload_mb; with its slot no longer taken
+    at its headers nothing counted uploads on their way, and one caller opening thirty at once
+    against a limit of one had all thirty taken in. Their bytes stay within ``limit`` times
+    max_upload_mb, as when they held a slot, and they keep no question out."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
         self.in_flight = 0  # one event loop: no lock needed between the check and the count
+        self.uploads = 0  # uploads taken in, their body arriving or their files being read
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not heavy(scope):
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.limit:  # refused before a byte of the body is read
-            await busy(scope, self.limit)(scope, receive, send)
+        upload = served(scope["path"]) in UPLOADS and _has_body(scope)
+        if self.in_flight >= self.limit or (upload and self.uploads >= self.limit):
+            await busy(scope, self.limit)(scope, receive, send)  # before a byte of the body
             return
         held = False
 
@@ -160,8 +170,10 @@ class OverloadGuard:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        if upload:
+            self.uploads += 1
         try:
-            if not (served(scope["path"]) in UPLOADS and _has_body(scope)):
+            if not upload:
                 take()  # a question: its work starts now
             await self.app(scope, read, sending)
         except Busy:  # a route that read the body outside FastAPI's handlers
@@ -171,6 +183,8 @@ class OverloadGuard:
         finally:
             if held:
                 self.in_flight -= 1
+            if upload:
+                self.uploads -= 1
 
 
 def _has_body(scope: Scope) -> bool:

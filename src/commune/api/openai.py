@@ -854,7 +854,7 @@ def streamed(model: Any, chunk: str) -> dict[str, Any]:
                             "description": f"Events of data: OpenAI's chunks (object "
                             f"{chunk}, each choice's delta or text), then data: [DONE]; a "
                             'failure after the stream began is data: {"error": '
-                            '{"message", "type", "code"}}.',
+                            '{"message", "type", "param", "code"}}.',
                         }
                     }
                 },

@@ -180,9 +180,9 @@ class ModelCatalogue:
         that names the configured ones."""
         cards = {card.name: card for card in self.cards(charter)}
         if name not in cards:
-            from commune.generate.registry import unknown_model
+            from commune.generate.registry import not_configured
 
-            raise unknown_model(name, cards)
+            raise not_configured(self.settings, name, cards)
         return cards[name]
 
 

@@ -62,7 +62,7 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
             click.echo(f"  {field}: {'-' if rev[field] is None else rev[field]}")
         for r in info["reviews"]:
             click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
-        click.echo("\n".join(info["diff"]) or "(no textual change)")
+        click.echo("\n".join(info["diff"]) or _unchanged_text(info["changed"], CHANGED_EN))
         return
     tr = speech.as_pages_say
     click.echo(
@@ -83,7 +83,40 @@ def review_show(ctx: click.Context, revision_id: int) -> None:
         else line
         for n, line in enumerate(info["diff"])
     ]
-    click.echo("\n".join(diff) or "(aucun changement dans le texte)")
+    click.echo("\n".join(diff) or _unchanged_text(info["changed"], CHANGED_FR))
+
+
+# What changed beside the text (commons/curation.py, RECORDED), in the reader's words: a file
+# sent again with the same text printed "(no textual change)" and nothing of what had changed.
+CHANGED_EN = {
+    "licence": "its licence",
+    "publisher": "its publisher",
+    "contributor": "its contributor",
+    "title": "its title",
+    "source_uri": "its source address",
+    "tdm_reserved": "its text and data mining reservation",
+    "content_hash": "its file (its layout or its metadata, not the text read from it)",
+}
+CHANGED_FR = {
+    "licence": "sa licence",
+    "publisher": "son éditeur",
+    "contributor": "son contributeur",
+    "title": "son titre",
+    "source_uri": "l'adresse de sa source",
+    "tdm_reserved": "sa réserve de fouille de textes et de données",
+    "content_hash": "son fichier (sa mise en forme ou ses métadonnées, pas le texte qui en est lu)",
+}
+
+
+def _unchanged_text(changed: list[str], words: dict[str, str]) -> str:
+    what = ", ".join(words[field] for field in changed)
+    if words is CHANGED_FR:
+        if not what:
+            return "Rien n'a changé\u00a0: ni le texte ni ce qui est enregistré avec lui."
+        return f"Le texte n'a pas changé. Ce qui a changé\u00a0: {what}."
+    if not what:
+        return "Nothing changed: neither the text nor what is recorded with it."
+    return f"The text did not change. What changed: {what}."
 
 
 # A revision's provenance, as `commune review show` lists it: field, and its French label.

@@ -492,6 +492,11 @@ def key_list(ctx: click.Context, as_user: str | None) -> None:
     for r in found:
         if r["revoked_at"]:
             state = said("révoquée", "revoked")
+        elif r["expired"]:
+            state = said(
+                f"a expiré le {r['expires_at']:%Y-%m-%d}",
+                f"expired on {r['expires_at']:%Y-%m-%d}",
+            )
         elif r["expires_at"]:
             state = said(
                 f"expire le {r['expires_at']:%Y-%m-%d}", f"expires {r['expires_at']:%Y-%m-%d}"

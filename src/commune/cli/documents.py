@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -137,10 +137,23 @@ def add(
     def progress(outcome: FileOutcome, done: int, total: int) -> None:
         seen.update(done=done, total=total)
         seen["stored"] += outcome.status in ("added", "updated")
+        if outcome.status == "unchanged" and outcome.document_id is not None:
+            # Unchanged is not published, as the upload says it (ingest/upload.py): the file
+            # of a document a curator refused or retired was counted « inchangé » and nothing
+            # more, the commons citing it no longer.
+            _, refused = commune.library.standing(outcome.document_id)
+            if refused is not None:
+                click.echo(
+                    f"{say(language, 'à noter', 'note')}{colon(language)} "
+                    f"{one_line(outcome.path)}{colon(language)} {localise(refused, language)}",
+                    err=True,
+                )
         said_outcome(outcome, language)
         if "bar" not in bar:
             bar["bar"] = click.progressbar(
-                length=total, label=say(language, "lecture", "ingesting"), file=sys.stderr
+                length=total,
+                label=say(language, "lecture", "ingesting"),
+                file=cast(TextIO, _Stderr()),
             )
             bar["bar"].__enter__()
         bar["bar"].update(1)
@@ -187,6 +200,25 @@ def add(
     click.echo(added_line(summary, language))
     if summary.failed:
         sys.exit(1)
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write, not as it was when the bar began: an add on Ray
+    points ``sys.stderr`` elsewhere while it is connected, fd 2 going to Ray's own file
+    (ingest/distributed._stderr_to_file), and a bar begun before (the first files unchanged,
+    in an add run again to finish) stood still on the terminal, its steps in that file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+    def fileno(self) -> int:
+        return sys.stderr.fileno()
 
 
 def interrupted(done: int, total: int, stored: int, language: str) -> str:

@@ -79,8 +79,8 @@ def serve(ctx: click.Context, host: str, port: int, no_auth: bool) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Alembic names each plugin it sets up as it is imported: seven lines in the journal at
-    # every start, before the one that says the server is ready. Its migrations still say
-    # what they do (alembic.runtime.migration).
+    # every start, before the one that says the server is ready. (Opening the database holds
+    # back the rest of alembic's log, and says what migration ran: store/db.upgrade.)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     commune = commune_of(ctx)  # a home with no database is refused first (cli/group.py)
     _can_listen(host, port)

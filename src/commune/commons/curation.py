@@ -51,6 +51,12 @@ DECISIONS = ("approve", "reject", "request-changes")
 # document back (audited as "reinstate"). Retiring may answer a takedown request: a file added
 # again must not undo it in silence.
 RETIRED_HOLD = "the document was retired: approving this revision brings it back"
+# The same file sent again (an "unchanged" upload) of a retired document, nothing waiting.
+RETIRED_UNCHANGED = (
+    "a curator retired this document: the commons no longer cites it, and the same file sent "
+    "again does not bring it back (send a corrected file: a curator of the collection will "
+    "review it)"
+)
 # A document an imported dataset's publisher retired, whose text here is this home's own (a
 # revision added since the import): retired here too, its text held for a curator rather
 # than kept published (it may still hold what the takedown was for) or dropped (it is this
@@ -756,6 +762,11 @@ def standing(conn: Connection, document_id: int) -> tuple[str | None, str | None
     if doc is None or doc.current_revision_id is None:
         return None, None
     if doc.current_revision_id == doc.published_revision_id:
+        if doc.status == "retired":
+            # Said "unchanged: the commons already has this version" of a file whose
+            # document a curator had retired: the commons cites it no more, and sending it
+            # again brings nothing back.
+            return None, RETIRED_UNCHANGED
         return None, None
     rev = conn.execute(
         select(revisions.c.status, revisions.c.hold_reason).where(
@@ -831,6 +842,15 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
             lineterm="",
         )
     )
+    # What differs from the revision compared, beside the text: a file sent again with the
+    # same text (a PDF saved anew, a heading with nothing under it) was said to have changed
+    # "its licence, its publisher" when neither had, and its curator looked for a change.
+    before = conn.execute(select(revisions).where(revisions.c.id == base)).first() if base else None
+    changed = [
+        field
+        for field in RECORDED
+        if before is not None and getattr(before, field) != getattr(rev, field)
+    ]
     revs = conn.execute(
         select(reviews).where(reviews.c.revision_id == revision_id).order_by(reviews.c.id)
     )
@@ -842,7 +862,23 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
         "published_revision_id": doc.published_revision_id,
         "reviews": [dict(r._mapping) for r in revs],
         "diff": diff,
+        "changed": changed,
     }
+
+
+# What is recorded with a revision beside its text, in the order a curator reads it: the
+# fields :func:`show` compares with the revision it diffs against (``content_hash``: the file).
+# Each makes a new revision on its own (ingest/pipeline._same_file): the same file sent by
+# another person, or with text and data mining reserved since, read "Nothing changed".
+RECORDED = (
+    "licence",
+    "publisher",
+    "contributor",
+    "title",
+    "source_uri",
+    "tdm_reserved",
+    "content_hash",
+)
 
 
 # The revisions a reader may see in a document's history: those the commons published.
@@ -873,6 +909,15 @@ def history(
     rows = [dict(r._mapping) for r in conn.execute(q)]
     if not rows:
         raise NotFound(f"no document {document_id}")
+    # A retired document's published revision is no longer read nor cited: its history says
+    # so, as its contributor's page does (contributions), where `commune history` of the
+    # document a curator had just retired still read "publiée".
+    status = conn.execute(
+        select(documents.c.status).where(documents.c.id == document_id)
+    ).scalar_one()
+    for r in rows:
+        if status == "retired" and r["status"] == "published":
+            r["status"] = "retired"
     for prev, cur in zip([None, *rows], rows, strict=False):
         before = _text(conn, prev["id"]) if prev else []
         cur["diff"] = list(difflib.unified_diff(before, _text(conn, cur["id"]), lineterm="", n=1))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from commune.embed.base import Embedder
-from commune.errors import NotFound
+from commune.errors import ConfigError, NotFound
 
 _REGISTRY: dict[str, Callable[[], Embedder]] = {}
 
@@ -66,3 +66,33 @@ def get_embedder(name: str) -> Embedder:
             f"unknown embedding model {name!r}", f"available: {', '.join(sorted(_REGISTRY))}"
         ) from None
     return factory()
+
+
+def misnamed(key: str, name: str) -> ConfigError | None:
+    """The error for ``name``, written at ``key`` of commune.toml (``retrieval.embedder``,
+    ``enrich.model``), when it names no embedder here; None when it names one ("" turns
+    enrichment off, and is no name to check there). The one line every command says, and
+    `commune check` reports: `commune serve` refused a misspelt name with it (exit 78), while
+    `commune ask` and `commune enrich` said "unknown embedding model" and exited 2, the status
+    of a fault that a restart cures."""
+    from commune.config import near
+
+    # Asked at every search (Commune.embedder): the entry points are read only for a name
+    # not registered yet, not each time.
+    if (not name and key != "retrieval.embedder") or name in _REGISTRY or name in available():
+        return None
+    known = available()
+    meant = near(name, known)
+    return ConfigError(
+        f"{key} in commune.toml: {name!r} is not an embedding model",
+        f"did you mean {meant}?" if meant else f"available: {', '.join(known)}",
+    )
+
+
+def configured(key: str, name: str) -> Embedder:
+    """The embedder commune.toml names at ``key``; :class:`ConfigError` when it names none
+    (:func:`misnamed`)."""
+    error = misnamed(key, name)
+    if error is not None:
+        raise error
+    return get_embedder(name)

@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from commune.config import ModelSettings, Settings
-from commune.errors import NotFound, cut, shown
+from commune.config import ModelSettings, Settings, near
+from commune.errors import CommuneError, ConfigError, NotFound, cut, shown
 from commune.generate.base import Generator
 
 SMOLLM2 = "smollm2"
@@ -106,11 +106,41 @@ def unknown_model(name: str, known: Iterable[str]) -> NotFound:
     )
 
 
+def misnamed_default(settings: Settings) -> ConfigError | None:
+    """The error for ``[generation] default_model`` when it names no ``[models.NAME]``; None
+    when it names one, or the smoke model (without its package, answers stay extractive and
+    `--mode generate` says how to install it: no mistake in the file). The one line every
+    command says, and `commune check` reports: `commune serve` refused a misspelt name with
+    it (exit 78), while `commune ask --mode generate` said "unknown model" and exited 2."""
+    default = settings.generation.default_model
+    configured = model_specs(settings)
+    if default == SMOLLM2 or default in configured:
+        return None
+    meant = near(default, configured)
+    return ConfigError(
+        f"generation.default_model in commune.toml: {default!r} names no [models.NAME] table",
+        f"did you mean {meant}?"
+        if meant
+        # "" was told to "add [models.]"
+        else f"add [models.{default}], or fix the name"
+        if default
+        else "give the name of a [models.NAME] table, or remove the line",
+    )
+
+
+def not_configured(settings: Settings, name: str, known: Iterable[str]) -> CommuneError:
+    """The error for a model asked for that is not configured: the default model misnamed is
+    the file's mistake, said as the file's (:func:`misnamed_default`, exit 78); any other name
+    is the asker's (:func:`unknown_model`)."""
+    misnamed = misnamed_default(settings) if name == settings.generation.default_model else None
+    return misnamed or unknown_model(name, known)
+
+
 def get_generator(settings: Settings, name: str | None = None) -> Generator:
     name = name or settings.generation.default_model
     specs = model_specs(settings)
     if name not in specs:
-        raise unknown_model(name, specs)
+        raise not_configured(settings, name, specs)
     seconds = settings.limits.generation_seconds or None  # 0: no limit
     return _build(name, specs[name], settings.generation.max_tokens, seconds)
 

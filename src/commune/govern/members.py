@@ -401,7 +401,10 @@ def revoke_key(conn: Connection, key_id: int) -> None:
 
 
 def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dict[str, Any]]:
-    """Keys (never their secret), of the named users only when ``user_names`` is given."""
+    """Keys (never their secret), of the named users only when ``user_names`` is given; each
+    says whether it has ``expired`` (as :func:`authenticate` refuses it: at its expiry and
+    after), which `commune key list` and the web's keys said as "expires 2026-01-01", the
+    date past, of a key that no longer opened anything."""
     q = (
         select(
             api_keys.c.id,
@@ -417,7 +420,11 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     )
     if user_names is not None:
         q = q.where(users.c.name.in_(user_names))
-    return [dict(r._mapping) for r in conn.execute(q)]
+    at = now()
+    return [
+        {**r._mapping, "expired": r.expires_at is not None and aware(r.expires_at) <= at}
+        for r in conn.execute(q)
+    ]
 
 
 # What to do with a missing or wrong key, over HTTP: a face that takes the key another way

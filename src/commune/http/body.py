@@ -123,19 +123,25 @@ JSONRPC_INVALID_REQUEST, JSONRPC_INTERNAL_ERROR = -32600, -32603
 
 
 def envelope(
-    path: str, status: int, message: str, code: str, param: str | None = None
+    path: str,
+    status: int,
+    message: str,
+    code: str,
+    param: str | None = None,
+    rpc: int | None = None,
 ) -> dict[str, Any]:
     """What a client of the route reads an error from, beside ``detail`` and ``code``: under
     /v1/, OpenAI's ``error`` object; at /mcp, a JSON-RPC error. The MCP SDK's client reads a
     refused request's body only when it is one, and otherwise tells the agent "Server
     returned an error response": a revoked key, a quota or a body too large reached the
     agent without a word of why. ``param``: the request's field at fault, when one is (OpenAI's
-    error object always carries the key, null otherwise)."""
+    error object always carries the key, null otherwise); ``rpc``: the JSON-RPC code, when
+    the status does not say it (a body that is not JSON, -32700)."""
     if path.startswith("/v1/"):
         kind = OPENAI_KINDS.get(status, "invalid_request_error")
         return {"error": {"message": message, "type": kind, "param": param, "code": code}}
     if path == "/mcp" or path.startswith("/mcp/"):
-        number = JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR
+        number = rpc or (JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR)
         error = {"code": number, "message": message, "data": {"code": code, "status": status}}
         return {"jsonrpc": "2.0", "id": None, "error": error}
     return {}
@@ -170,18 +176,20 @@ def refusal(
         # it was filled, its licence, publisher and chosen files with it (Chromium, script
         # off: test_browser); the one link, "Back to the form", opened it empty, and a
         # contributor who followed it chose and typed everything again.
+        # Not so a question: web/templates/ask.html turns its box's autocomplete off, so that
+        # the next person at a shared computer does not find it there. Chromium gave it back
+        # only from its back-forward cache (with that cache off, the box came back empty:
+        # test_browser), and the page said it was kept to whoever went back to an empty box.
+        # Nor a search (GET /commons?q=), nothing filled in when a link was followed: its
+        # address holds it.
+        kind = "search" if scope.get("method") in ("GET", "HEAD") else "form"
+        if scope["path"].startswith(QUESTION_FORMS):
+            kind = "question"
         if language == "fr":
             title, empty = "Requête refusée", "Ouvrir le formulaire vide"
-            kept = (
-                "Votre navigateur a gardé ce que vous avez rempli\u00a0: revenez au formulaire "
-                "avec son bouton Retour (←) et envoyez-le de là."
-            )
         else:
             title, empty = "Request refused", "Open the form empty"
-            kept = (
-                "Your browser has kept what you filled in: go back to the form with its Back "
-                "button (←) and send it from there."
-            )
+        kept = KEPT["fr" if language == "fr" else "en"][kind]
         body = (
             f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -200,6 +208,30 @@ def refusal(
         headers,
         "application/json",
     )
+
+
+# The web's question forms (POST /ask, /ask/stream): their question is not kept by the browser.
+QUESTION_FORMS = ("/ask",)
+# What a page refused without script says of what was sent, by the kind of request (refusal).
+KEPT = {
+    "fr": {
+        "form": "Votre navigateur a gardé ce que vous avez rempli\u00a0: revenez au formulaire "
+        "avec son bouton Retour (←) et envoyez-le de là.",
+        "question": "Revenez à la question avec le bouton Retour (←) de votre navigateur et "
+        "envoyez-la de nouveau\u00a0; si sa case est vide, tapez-la de nouveau (une question "
+        "n'est pas gardée pour qui utilise le navigateur après vous).",
+        "search": "L'adresse de cette page garde votre recherche\u00a0: rechargez-la dans un "
+        "instant.",
+    },
+    "en": {
+        "form": "Your browser has kept what you filled in: go back to the form with its Back "
+        "button (←) and send it from there.",
+        "question": "Go back to your question with your browser's Back button (←) and send it "
+        "again; if its box is empty, type it again (a question is not kept for whoever uses the "
+        "browser after you).",
+        "search": "This page's address holds your search: reload it in a moment.",
+    },
+}
 
 
 def form_page(scope: Scope) -> str:

@@ -67,7 +67,7 @@ def ingest_paths(
     stored, in its transaction, and one for the work left at the end). ``notice``: told in
     one line, in English, what the run waits for while it waits (a Ray cluster's first
     worker)."""
-    from commune.embed import get_embedder
+    from commune.embed.registry import configured
 
     started, t0 = repo.now(), time.perf_counter()
     # Metered from here: the embedder's loading is this run's work too.
@@ -107,7 +107,7 @@ def ingest_paths(
         for path, relative in files
         if once.setdefault((address(path, relative), os.path.realpath(path)), path) == path
     ]
-    embedder = get_embedder(settings.retrieval.embedder)
+    embedder = configured("retrieval.embedder", settings.retrieval.embedder)
     total = len(failures) + len(files)
     for path_str, error in failures:
         outcome = FileOutcome(path_str, "failed", error=error)
@@ -201,8 +201,11 @@ def ingest_paths(
         # CPU): no run, as a refused upload or question counts none. Recorded, it billed the
         # collection's member for the refusal and logged an add-stopped of nothing.
         refused = isinstance(exc, CommuneError) and not (summary.added or summary.updated)
+        failed = _database_failed(exc)
         recorded = False
-        if finishing is not None:
+        # A database that failed is not asked whether the record landed: a server out of
+        # reach made the add wait for the connection's timeout before its one line.
+        if finishing is not None and not refused and not failed:
             # Stopped while the finished run was recorded (Ctrl-C as the add waited for
             # another process's write lock, or during its commit): rolled back, the run had
             # no row though every document was stored. Recorded now as stopped, none left,
@@ -214,7 +217,7 @@ def ingest_paths(
                 if ingestion.meter is not finishing[1]:
                     ingestion.meter.discard()
                 ingestion.pending, ingestion.meter = finishing
-        if not refused and not recorded and not _database_failed(exc):
+        if not refused and not recorded and not failed:
             try:
                 _record(
                     engine, started, summary, ingestion, coll_id, provenance, collection, exc, total

@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import queue
+import re
 import sys
 import tempfile
 import threading
@@ -51,11 +52,24 @@ class _Preparer:
     """A Ray Data actor: loads the embedder once, then prepares batches of files."""
 
     def __init__(self, settings: Any) -> None:
-        from commune.embed import get_embedder
+        from commune.embed.registry import available, get_embedder
         from commune.ingest.parsing import Parser
 
         self.settings = settings
-        self.embedder = get_embedder(settings.retrieval.embedder)
+        name = settings.retrieval.embedder
+        if name not in available():
+            # The add found the name here before it sent a job (ingest/batch.py): a node that
+            # does not know it lacks the package that provides it. It said "retrieval.embedder
+            # in commune.toml: … is not an embedding model" of a file the add had accepted.
+            import platform
+
+            raise CommuneError(
+                f"the embedding model {name!r} is not installed on the Ray node "
+                f"{platform.node() or '?'}",
+                "install the package that provides it on every node of the cluster, as on this "
+                "machine, then run the same command again",
+            )
+        self.embedder = get_embedder(name)
         self.parser = Parser(settings.limits.max_parse_seconds or None)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -349,13 +363,30 @@ class _Lost(Exception):
                 f"start one with `ray start --address {address}` (`ray status` lists the "
                 "nodes), then run the same command again",
             )
-        lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+        # A worker that raised one of Commune's errors (its node lacks the embedder,
+        # _Preparer): Ray's text ends with its traceback's last line, "commune.errors.X: what
+        # (what to do)", which is said, not Ray's first line ("The actor died because of an
+        # error raised in its creation task, ray::MapWorker(…).__init__() (pid=…", its
+        # terminal colours' escapes included, cut at 200 characters).
+        text = _COLOURS.sub("", str(cause))
+        ours = re.findall(r"^commune\.errors\.\w+: (.+)$", text, re.MULTILINE)
+        if ours:
+            from commune.text.messages import split_hint
+
+            what, hint = split_hint(ours[-1]) or (ours[-1], "")
+            return CommuneError(
+                f"the Ray cluster at {address} failed, {_kept(stored)}: {what}", hint or None
+            )
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
         why = (lines[0] if lines else type(cause).__name__)[:200]
         return CommuneError(
             f"the Ray cluster at {address} failed, {_kept(stored)}: {why}",
             "see `ray status`, then run the same command again to finish: the files stored "
             "are skipped",
         )
+
+
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # a terminal's colours, which Ray writes in its errors
 
 
 def workers_left(address: str) -> str:

@@ -777,13 +777,19 @@ def store(
         # again without the --source the file was first added under. They stay two documents
         # (the same form may live at two addresses), but each passage would be found twice
         # and crowd out the others: the operator is told which, and how to retire this one
-        # alone. Said to the operator only, whose command names the fix; a contributor's
-        # upload goes before a curator, who sees the collection.
-        elsewhere = (
-            repo.same_bytes(conn, coll_id, digest)
-            if existing is None and prov.actor.is_operator
-            else None
-        )
+        # alone. A contributor is told too, and whom to ask: their upload was said to go
+        # before a curator, yet a collection asking no approval published it as it came, a
+        # second document nobody was told of. Only a document publishing these bytes is
+        # named to them: one whose newest revision held them, still waiting for a curator,
+        # was named (another's upload nobody reads yet, and no passage found twice), while
+        # one publishing them under a newer waiting text was not.
+        elsewhere = None
+        if existing is None:
+            elsewhere = (
+                repo.same_bytes(conn, coll_id, digest)
+                if prov.actor.is_operator
+                else repo.publishing(conn, coll_id, digest)
+            )
         retired = (
             repo.retired_holder(conn, coll_id, digest, TAKEDOWNS) if existing is None else None
         )
@@ -859,10 +865,14 @@ def store(
         held = for_contributor(held)
     note = prepared.missing
     if note is None and elsewhere is not None:
+        fix = (
+            f"retire this one with commune retire {document_id} --reason duplicate --keep-copies"
+            if prov.actor.is_operator
+            else "ask a curator of the collection to retire one of them"
+        )
         note = (
             f"{path.name}: the same bytes as document {elsewhere.id}, at another address: each "
-            "passage would be found twice (retire this one with commune retire "
-            f"{document_id} --reason duplicate --keep-copies)"
+            f"passage would be found twice ({fix})"
         )
     return FileOutcome(str(path), status, document_id, len(prepared.chunks), held=held, note=note)
 

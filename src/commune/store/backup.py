@@ -116,6 +116,10 @@ def backup(database_url: str, home: Path, dest: Path) -> dict[str, Any]:
     try:
         held = _claim(partial, dest)  # before the try below, which removes ``partial``
     except OSError as exc:
+        # Its folder made, then refused its mode (a disk that keeps no permissions): the
+        # empty hidden folder was left beside the backups.
+        with contextlib.suppress(OSError):
+            partial.rmdir()  # only if empty: never another backup's files
         raise _write_failed(dest, exc) from None
     try:
         _remove_partials(dest.parent)
@@ -157,6 +161,16 @@ def _readable(source: Path) -> None:
 
 def _write_failed(dest: Path, exc: OSError | sqlite3.Error) -> CommuneError:
     reason = getattr(exc, "strerror", None) or str(exc)
+    if getattr(exc, "errno", None) == errno.EPERM:
+        # A disk that keeps no permissions (FAT, exFAT, an SMB share) refuses the 0600 and
+        # 0700 a backup's files and folders take (_private): "free some space" sent the
+        # operator to clean a disk with room to spare.
+        return CommuneError(
+            f"writing the backup into {dest} failed: {reason}",
+            "back up onto a disk that keeps files' permissions (ext4, XFS, NFS), not the one "
+            f"holding {dest.parent}: a backup holds every document and the members' personal "
+            "data, readable by its owner only",
+        )
     return CommuneError(
         f"writing the backup into {dest} failed: {reason}",
         f"free some space on the disk holding {dest.parent}, or back up elsewhere",
@@ -172,7 +186,7 @@ def _claim(partial: Path, dest: Path) -> int:
     said "free some space on the disk"."""
     partial.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
-        partial.mkdir()
+        partial.mkdir(mode=0o700)  # the backup's own: no one else reads it (_private)
     if partial.is_symlink():
         # Followed, the folder it names was emptied below (a clerk's documents), the backup
         # written there and that folder given the backup's name: never a backup's own.
@@ -199,6 +213,7 @@ def _claim(partial: Path, dest: Path) -> int:
         os.close(held)
         raise
     try:
+        os.fchmod(held, 0o700)  # made by an earlier attempt under another umask
         for left in partial.iterdir():  # an earlier attempt's, never a backup
             if left.is_dir() and not left.is_symlink():
                 shutil.rmtree(left)
@@ -265,17 +280,42 @@ def _write_backup(source: Path, home: Path, dest: Path) -> dict[str, Any]:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, out)
                 copied += 1
+    settings_mode = None
     if (home / "commune.toml").exists():
         shutil.copy2(home / "commune.toml", dest / "commune.toml")
+        settings_mode = (home / "commune.toml").stat().st_mode & 0o777
     checked = verify_database(target, dest)
-    manifest = {
+    manifest: dict[str, Any] = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": str(home),
         "files": copied,
         **checked,
     }
+    if settings_mode is not None:
+        # The home's commune.toml may be 0640 (root:commune in the guide): the backup's copy
+        # is 0600 like every file here, and a restore gives the home's back (_settings_in_place).
+        manifest[SETTINGS_MODE] = f"{settings_mode:04o}"
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    _private(dest)
     return manifest
+
+
+# The mode of the home's commune.toml, as the manifest records it.
+SETTINGS_MODE = "commune_toml_mode"
+
+
+def _private(dest: Path) -> None:
+    """Every file of the backup 0600, every folder 0700, whatever the umask: a backup holds
+    every document and the members' personal data. The systemd units set UMask=0077, but a
+    backup run by hand under the usual 022 was readable by every account on the machine
+    (its folder 0755, its original files and backup.json 0644). Its folder is 0700 from its
+    making (_claim): no one else could reach a file before it is set here."""
+    for folder, dirs, files in os.walk(dest):
+        os.chmod(folder, 0o700)
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o700)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o600)
 
 
 def restore(
@@ -581,9 +621,22 @@ def _settings_in_place(backup_dir: Path, home: Path) -> str | None:
         # cut soon after left it empty (the home then opened with the defaults, not the
         # backup's models and charter, without a word), a kill cut it short.
         write_whole(ours, _without_database_url(theirs.read_text("utf-8")), like=theirs)
+        mode = _settings_mode(backup_dir)
+        if mode is not None:  # the home's own, where the backup's copy is 0600 (_private)
+            os.chmod(ours, mode & 0o666 | 0o600)
         flush(home)
         return None
     return None if theirs.read_bytes() == ours.read_bytes() else str(theirs)
+
+
+def _settings_mode(backup_dir: Path) -> int | None:
+    """The mode the backed-up home's commune.toml had, as the manifest records it (None for
+    a backup made before it did, whose copy kept that mode itself)."""
+    try:
+        mode = json.loads((backup_dir / MANIFEST).read_text("utf-8")).get(SETTINGS_MODE)
+        return int(mode, 8) if isinstance(mode, str) else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _keep_database(target: Path, kept: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import re
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -119,7 +121,62 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there)."""
+    """Bring the schema to the newest migration (a no-op when it is there), and say in the
+    reader's language what ran, if anything did (logger ``commune.store``).
+
+    Alembic's own log is held back: opening its context, even to read the schema's revision
+    and find nothing to do, logs "Context impl SQLiteImpl." and "Will assume
+    non-transactional DDL.", two lines in English that reached the journal at every
+    `commune serve` start; and a migration logs "Running upgrade 0021 -> 0022, Wrong keys
+    and passwords, counted in the database: each server process counted them in", its
+    docstring's first line cut short."""
+    with _alembic_held_back():
+        _upgrade(engine)
+
+
+_HOLDING = threading.local()  # whether this thread runs Commune's own migrations
+
+
+class _CommunesMigrations(logging.Filter):
+    """Alembic's lines below WARNING while this thread runs :func:`upgrade`. Its level was
+    set to WARNING for the process's life: a program embedding Commune lost the log of its
+    own alembic migrations, set to INFO, once it had opened a home; a level set and put back
+    around each call would have let another thread's lines through, or held them back."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not getattr(_HOLDING, "on", False)
+
+
+_HELD_BACK = _CommunesMigrations()
+
+
+@contextmanager
+def _alembic_held_back() -> Iterator[None]:
+    was = getattr(_HOLDING, "on", False)
+    _HOLDING.on = True
+    try:
+        # A logger's filter sees only the lines logged on that logger, not its children's:
+        # each of alembic's is given it, those that importing alembic logs on first (its
+        # plugins, "setup plugin …", once per process) made before the import.
+        _hold_back("alembic.runtime.plugins", "alembic.runtime.migration")
+        import alembic.command  # noqa: F401
+        import alembic.runtime.migration  # noqa: F401
+
+        made = list(logging.Logger.manager.loggerDict)
+        _hold_back(*[n for n in made if n == "alembic" or n.startswith("alembic.")])
+        yield
+    finally:
+        _HOLDING.on = was
+
+
+def _hold_back(*names: str) -> None:
+    for name in names:
+        logger = logging.getLogger(name)
+        if _HELD_BACK not in logger.filters:
+            logger.addFilter(_HELD_BACK)
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
@@ -149,8 +206,21 @@ def upgrade(engine: Engine) -> None:
         lock(conn, "migrate")  # PostgreSQL: two processes starting at once migrate once
         if MigrationContext.configure(conn).get_current_revision() == head:
             return
+        current = MigrationContext.configure(conn).get_current_revision()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    _said_migrated(current, head)
+
+
+def _said_migrated(before: str | None, head: str | None) -> None:
+    from commune.text.messages import from_environment, localise
+
+    message = (
+        f"database schema made at migration {head}"
+        if before is None
+        else f"database schema upgraded from migration {before} to migration {head}"
+    )
+    logging.getLogger("commune.store").info(localise(message, from_environment(os.environ)))
 
 
 @contextmanager

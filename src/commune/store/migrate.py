@@ -244,9 +244,12 @@ def _run(source: Engine, target: Engine, progress: Callable[[str, int], None] | 
         # differ for ever. Those tables, and those whose rows point into them, are copied
         # again whole, then everything is verified again.
         # The ledger is append-only in the target too (its triggers refuse a deletion): rows
-        # the source appended meanwhile (a server still answering) are added by key, and a
-        # ledger row changed in the source fails the verification, as it should.
+        # the source appended meanwhile (a server still answering) are added by key, the
+        # persons its purge forgot are forgotten in the target too (_unname), and a ledger
+        # row changed otherwise in the source fails the verification, as it should.
         again = _with_dependents(differing - APPEND_ONLY)
+        if "usage" in differing:
+            _unname(source, target)
         with target.begin() as conn:
             for table in reversed(_tables()):
                 if table.name in again:
@@ -261,6 +264,39 @@ def _run(source: Engine, target: Engine, progress: Callable[[str, int], None] | 
 
 # Tables the database itself keeps append-only (migrations 0003 and 0007).
 APPEND_ONLY = frozenset({"usage"})
+
+
+def _unname(source: Engine, target: Engine) -> int:
+    """The ledger's one change since an earlier run, made in the target too: the rows whose
+    person the source's purge forgot past the retention (user_id set to UNNAMED, the one
+    UPDATE its triggers allow, migration 0023). Kept named in the target, they differed
+    for ever: a --no-switch trial, then an hour of the server's purger, and every later
+    `commune migrate` ended "the copy differs from the source in usage". Returns the rows
+    unnamed."""
+    from sqlalchemy import update
+
+    from commune.store.schema import UNNAMED, usage
+
+    done = 0
+    with source.connect() as src:
+        ids = src.execution_options(stream_results=True, yield_per=BATCH).execute(
+            select(usage.c.id).where(usage.c.user_id == UNNAMED).order_by(usage.c.id)
+        )
+        for batch in ids.scalars().partitions(BATCH):
+            with target.begin() as dst:
+                done += (
+                    dst.execute(
+                        update(usage)
+                        .where(
+                            usage.c.id.in_(list(batch)),
+                            usage.c.user_id.is_not(None),
+                            usage.c.user_id != UNNAMED,
+                        )
+                        .values(user_id=UNNAMED)
+                    ).rowcount
+                    or 0
+                )
+    return done
 
 
 def _verify(source: Engine, target: Engine) -> list[TableResult]:

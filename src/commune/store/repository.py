@@ -163,6 +163,22 @@ def same_bytes(
     ).first()
 
 
+def publishing(conn: Connection, coll_id: int, digest: str) -> Any:
+    """A document of the collection, not retired, whose published revision holds ``digest``:
+    the text its readers find. A document's newest bytes (:func:`same_bytes`) may be a
+    revision still waiting for a curator, which nobody reads."""
+    return conn.execute(
+        select(documents.c.id)
+        .join(revisions, revisions.c.id == documents.c.published_revision_id)
+        .where(
+            documents.c.collection_id == coll_id,
+            documents.c.status != "retired",
+            revisions.c.content_hash == digest,
+        )
+        .order_by(documents.c.id)
+    ).first()
+
+
 def retired_holder(conn: Connection, coll_id: int, digest: str, takedowns: tuple[str, ...]) -> Any:
     """A retired document (its ``id`` and ``collection_id``) whose newest bytes are
     ``digest``, the collection's own first, when no document of the collection publishes

@@ -90,6 +90,15 @@ EXACT = {
     "the server holds as many MCP sessions as it can: retry in a minute": (
         "le serveur tient autant de sessions MCP qu'il le peut : réessayez dans une minute"
     ),
+    'the body is not JSON: send one JSON-RPC message, {"jsonrpc": "2.0", "id": 1, "method": …}': (
+        "le corps de la requête n'est pas du JSON : envoyez un message JSON-RPC, "
+        '{"jsonrpc": "2.0", "id": 1, "method": …}'
+    ),
+    'the body is not one JSON-RPC message: send one object, {"jsonrpc": "2.0", "id": 1, '
+    '"method": …, "params": {…}}, not a list': (
+        "le corps de la requête n'est pas un message JSON-RPC : envoyez un seul objet, "
+        '{"jsonrpc": "2.0", "id": 1, "method": …, "params": {…}}, non une liste'
+    ),
     "send them in several requests": "envoyez-les en plusieurs requêtes",
     "input must be a non-empty string or list of non-empty strings": (
         "input doit être un texte non vide ou une liste de textes non vides"
@@ -323,6 +332,15 @@ PATTERNS = [
     (re.compile(_either_quote(p)), fr)
     for p, fr in (
         (r"no collection named (?P<name>'[^']*')", "aucune collection nommée {name}"),
+        # The log's line when a migration ran (store/db.upgrade).
+        (
+            r"database schema made at migration (?P<head>\w+)",
+            "schéma de la base créé à la migration {head}",
+        ),
+        (
+            r"database schema upgraded from migration (?P<before>\w+) to migration (?P<head>\w+)",
+            "schéma de la base mis à jour de la migration {before} à la migration {head}",
+        ),
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
@@ -451,6 +469,10 @@ PATTERNS = [
         (
             r"retire this one with commune retire (?P<n>\d+) --reason duplicate --keep-copies",
             "retirez celui-ci avec commune retire {n} --reason doublon --keep-copies",
+        ),
+        (
+            r"ask a curator of the collection to retire one of them",
+            "demandez à un curateur de la collection de retirer l'un des deux",
         ),
         (
             r"(?P<home>.+) is a file, not a Commune home",
@@ -2208,6 +2230,23 @@ PATTERNS = [
         # A committed reference `make test` finds stale (evaluation/pins.stale).
         (r"(?P<report>eval/reports/\S+) is missing", "il manque {report}"),
         (
+            r"(?P<report>eval/reports/\S+) reports on (?P<had>\S+), split (?P<had_split>\S+), "
+            r"not on (?P<suite>\S+), split (?P<split>\S+)",
+            "la référence {report} porte sur {had}, partie {had_split}, et non sur {suite}, "
+            "partie {split}",
+        ),
+        # A report there that no command writes (tests/test_instrument.py).
+        (
+            r"eval/reports/ holds (?P<names>.+), which scripts/eval\.sh does not write",
+            "eval/reports/ contient {names}, que scripts/eval.sh n'écrit pas",
+        ),
+        (
+            r"delete it, or make scripts/eval\.sh write it and name it in REFERENCES "
+            r"\(tests/test_instrument\.py\)",
+            "supprimez-le, ou faites-le écrire par scripts/eval.sh et nommez-le dans "
+            "REFERENCES (tests/test_instrument.py)",
+        ),
+        (
             r"(?P<report>eval/reports/\S+) was made from another version of "
             r"(?P<suite>eval/suites/\S+)",
             "la référence {report} a été faite sur une autre version de {suite}",
@@ -2740,6 +2779,22 @@ PATTERNS = [
         (
             r"(?P<key>models\.\S+) must be a string in quotes, got (?P<value>.+)",
             "{key} doit être un texte entre guillemets, reçu {value}",
+        ),
+        (
+            r"(?P<key>models\.\S+) in commune\.toml is empty",
+            "{key} est vide dans commune.toml",
+        ),
+        (
+            r"write the model's licence as its card gives it, such as licence = \"Apache-2\.0\", "
+            r"or remove the line if it is not known",
+            "écrivez la licence du modèle comme sa fiche la donne, par exemple "
+            'licence = "Apache-2.0", ou retirez la ligne si elle n\'est pas connue',
+        ),
+        (
+            r'write who made the model, such as origin = "Mistral AI", or remove the line if it '
+            r"is not known",
+            'écrivez qui a fait le modèle, par exemple origin = "Mistral AI", ou retirez la '
+            "ligne si ce n'est pas connu",
         ),
         (
             r'such as licence = "Apache-2\.0" and origin = "Mistral AI"',
@@ -3362,6 +3417,14 @@ PATTERNS = [
             "l'écriture de la sauvegarde dans {dir} a échoué : {why}",
         ),
         (
+            r"back up onto a disk that keeps files' permissions \(ext4, XFS, NFS\), not the one "
+            r"holding (?P<dir>.+): a backup holds every document and the members' personal "
+            r"data, readable by its owner only",
+            "sauvegardez sur un disque qui garde les droits des fichiers (ext4, XFS, NFS), pas "
+            "sur celui qui contient {dir} : une sauvegarde contient chaque document et les "
+            "données personnelles des membres, lisibles par son seul propriétaire",
+        ),
+        (
             r"free some space on the disk holding (?P<dir>.+), or back up elsewhere",
             "libérez de la place sur le disque qui contient {dir}, ou sauvegardez ailleurs",
         ),
@@ -3618,20 +3681,32 @@ PATTERNS = [
             "relancez la même commande",
         ),
         (
-            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<why>.+)",
-            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {why}",
+            r"the Ray cluster at (?P<at>\S+) failed, nothing was added: (?P<failure>.+)",
+            "le cluster Ray à {at} a échoué, rien n'a été ajouté : {failure}",
         ),
         (
             r"the Ray cluster at (?P<at>\S+) failed, 1 document added or updated before it is "
-            r"kept: (?P<why>.+)",
+            r"kept: (?P<failure>.+)",
             "le cluster Ray à {at} a échoué, le document ajouté ou mis à jour avant est gardé : "
-            "{why}",
+            "{failure}",
         ),
         (
             r"the Ray cluster at (?P<at>\S+) failed, (?P<n>\d+) documents added or updated "
-            r"before it are kept: (?P<why>.+)",
+            r"before it are kept: (?P<failure>.+)",
             "le cluster Ray à {at} a échoué, les {n} documents ajoutés ou mis à jour avant sont "
-            "gardés : {why}",
+            "gardés : {failure}",
+        ),
+        # A worker's own error (ingest/distributed._Preparer), said after the lines above.
+        (
+            r"the embedding model (?P<name>'[^']*'|\"[^\"]*\") is not installed on the Ray node "
+            r"(?P<node>.+)",
+            "le modèle de plongement {name} n'est pas installé sur le nœud Ray {node}",
+        ),
+        (
+            r"install the package that provides it on every node of the cluster, as on this "
+            r"machine, then run the same command again",
+            "installez le paquet qui le fournit sur chaque nœud du cluster, comme sur cette "
+            "machine, puis relancez la même commande",
         ),
         (
             r"see `ray status`, then run the same command again to finish: the files stored are "
@@ -3672,6 +3747,14 @@ PATTERNS = [
             r"sending it again",
             "un relecteur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
             "de nouveau",
+        ),
+        (
+            r"a curator retired this document: the commons no longer cites it, and the same "
+            r"file sent again does not bring it back \(send a corrected file: a curator of the "
+            r"collection will review it\)",
+            "un curateur a retiré ce document : les communs ne le citent plus, et le même "
+            "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier corrigé : "
+            "un relecteur de la collection le relira)",
         ),
         (
             r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
@@ -4317,6 +4400,8 @@ def _french(text: str) -> str | None:
             if "grouped" in values:  # "1,000,000,000,000" grouped as French writes it
                 values["grouped"] = values["grouped"].replace(",", NARROW_NBSP)
             values["how"] = HOW.get(values.get("how", ""), values.get("how", ""))
+            if "failure" in values:  # a Ray worker's: Commune's own error where it is one
+                values["failure"] = _french(values["failure"]) or values["failure"]
             if "stopped" in values:  # why the model stopped: the generator's own reason
                 values["stopped"] = _french(values["stopped"]) or values["stopped"]
             if "checks" in values:  # the citation check's rules that failed (answering/claims.py)

@@ -129,4 +129,9 @@ def billions(figure: str, language: str | None) -> str:
     except ValueError:
         single = False
     said = re.sub(r"(\d)\.(\d)", r"\1,\2", figure)
+    # Thousands grouped as :func:`number` groups them: a model of a thousand billion
+    # parameters (Kimi K2's total) read « 1000 milliards » beside the page's « 1 000 ».
+    whole, comma, decimals = said.partition(",")
+    if whole.isdigit():
+        said = number(int(whole), 0, "fr") + comma + decimals
     return f"{said} milliard" if single else f"{said} milliards"

@@ -63,6 +63,11 @@ def dashboard(
             [(r["member"], r["wh"]) for r in member_rows], _("Energy per member"), "Wh"
         )
     totals = {k: sum(r[k] for r in rows) for k in ZERO}
+    # One's own usage stops where the ledger forgot who made each request (the charter's
+    # retention, charter/records.purge): a period reaching past it says so, or a reader took
+    # the empty days before it for days they asked nothing.
+    retention = commune.charter.utility.retention_days
+    own = commune.usage_of_whom(actor) is not None
     return render(
         p,
         "dashboard.html",
@@ -76,6 +81,7 @@ def dashboard(
         members_chart=members_chart,
         member_rows=member_rows,
         members=[r["member"] for r in member_rows],
+        forgotten_after=retention if own and days > retention else None,
     )
 
 
