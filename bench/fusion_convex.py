@@ -31,7 +31,7 @@ from commune.answering import retrieve, search  # noqa: E402
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import expected_units, ranked_units, retrieval_scores  # noqa: E402
-from commune.evaluation.runner import collection_languages, slice_of  # noqa: E402
+from commune.evaluation.runner import case_slices, collection_languages  # noqa: E402
 
 SUITES = ("debian", "fiches")
 # The variant searched with: None for the shipped fusion, else (normalisation, alpha).
@@ -114,8 +114,8 @@ def main() -> None:
     for name in SUITES:
         cases = [c for c in load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl").select("dev")]
         cases = [c for c in cases if c.documents]
-        langs = collection_languages(commune.engine, {c.collection for c in cases})
-        suites[name] = (cases, {c.id: slice_of(c.language, langs[c.collection]) for c in cases})
+        langs = collection_languages(commune.engine, cases)
+        suites[name] = (cases, case_slices(commune.engine, cases, langs))
 
     def row() -> str:
         cells = []

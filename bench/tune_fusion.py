@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import expected_units, ranked_units, retrieval_scores  # noqa: E402
-from commune.evaluation.runner import collection_languages, slice_of  # noqa: E402
+from commune.evaluation.runner import case_slices, collection_languages  # noqa: E402
 
 
 def score(commune, cases, slices, settings) -> dict[str, float]:
@@ -45,8 +45,8 @@ def main() -> None:
     args = ap.parse_args()
     commune = Commune(args.home)
     cases = [c for c in load_suite(args.suite).select("dev") if c.documents]
-    langs = collection_languages(commune.engine, {c.collection for c in cases})
-    slices = {c.id: slice_of(c.language, langs[c.collection]) for c in cases}
+    langs = collection_languages(commune.engine, cases)
+    slices = case_slices(commune.engine, cases, langs)
     base = commune.settings.retrieval
     halves = {
         "lexical only": score(commune, cases, slices, replace(base, dense_weight=0.0)),

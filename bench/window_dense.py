@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from commune.core import Commune  # noqa: E402
 from commune.evaluation import load_suite  # noqa: E402
 from commune.evaluation.metrics import expected_units, ranked_units, retrieval_scores  # noqa: E402
-from commune.evaluation.runner import collection_languages, slice_of  # noqa: E402
+from commune.evaluation.runner import case_slices, collection_languages  # noqa: E402
 from commune.ingest.chunking import split_sentences  # noqa: E402
 from commune.ingest.pipeline import embedding_text  # noqa: E402
 
@@ -107,8 +107,8 @@ def main() -> None:
     for name in SUITES:
         suite = load_suite(ROOT / "eval" / "suites" / f"{name}.jsonl")
         cases = [c for c in suite.select("dev") if c.documents]
-        langs = collection_languages(commune.engine, {c.collection for c in cases})
-        slices = {c.id: slice_of(c.language, langs[c.collection]) for c in cases}
+        langs = collection_languages(commune.engine, cases)
+        slices = case_slices(commune.engine, cases, langs)
         runs: dict[str, dict[str, list[str]]] = defaultdict(dict)
         for case in cases:
             q = commune.embedder.embed_query(case.question)
