@@ -1465,6 +1465,28 @@ def test_the_history_shows_waiting_revisions_only_to_those_who_may_approve_them(
     assert [r["status"] for r in admin] == ["published", "proposed"]
 
 
+def test_review_list_as_a_curator_lists_only_what_they_may_review(commune, doc, home):
+    # `commune review list` had no --as: a curator on the command line read the operator's
+    # whole queue (what the other review commands would then refuse them), or nothing.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "adele", "Ville A", "member-admin")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 1, "member-admin")
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    [rev] = commune.pending()
+
+    def listed(*who: str) -> str:
+        argv = ["--home", str(home), "review", "list", *who]
+        result = CliRunner().invoke(cli, argv, env={"LANG": "en"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert listed("--as", "cyrille") == "nothing waits for curation\n"
+    assert listed("--as", "adele").startswith(f"{rev['id']}\tsport\t")
+    assert listed().startswith(f"{rev['id']}\tsport\t")  # the operator: everything
+
+
 def test_a_collections_rules_are_set_by_its_members_admins_and_no_one_elses(commune, doc):
     # curation.set_rules checked no permission: only the operator's CLI reached it, but the
     # library must check the policy itself, whichever face calls it.

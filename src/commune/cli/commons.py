@@ -24,10 +24,13 @@ def review() -> None:
 
 @review.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the waiting revisions as JSON.")
+@click.option(
+    "--as", "as_user", help="List only what this user may review (where their role allows it)."
+)
 @click.pass_context
-def review_list(ctx: click.Context, as_json: bool) -> None:
+def review_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
     """Revisions waiting for curation, and why."""
-    rows = commune_of(ctx).pending()
+    rows = commune_of(ctx).pending(acting(ctx, as_user))
     if as_json:
         click.echo(dumps(rows))
         return
