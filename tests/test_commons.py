@@ -60,6 +60,34 @@ def test_a_licence_with_an_exception_carries_its_licences_terms(commune, doc):
 
 
 @pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en",
+            "error: revision {id} has no licence (approve it with a known SPDX licence, given "
+            "with --licence or in the page's licence field)\n",
+        ),
+        (
+            "fr",
+            "erreur\u00a0: la révision {id} n'a pas de licence (approuvez-la avec une licence "
+            "SPDX connue, donnée par --licence ou dans le champ licence de la page)\n",
+        ),
+    ],
+)
+def test_approving_a_revision_without_a_licence_says_what_to_do_without_nested_brackets(
+    commune, doc, home, lang, said
+):
+    # It said « (approuvez-la avec une licence SPDX connue (--licence, ou le champ licence de
+    # la page)) », brackets within brackets closing together.
+    commune.add([doc])
+    [pending] = commune.pending()
+    argv = ["--home", str(home), "review", "approve", str(pending["id"]), "--reason", "vu"]
+    result = CliRunner().invoke(cli, argv, env={"LANG": lang})
+    assert result.exit_code != 0 and result.output == said.format(id=pending["id"])
+    assert commune.pending() == [pending]  # nothing approved
+
+
+@pytest.mark.parametrize(
     ("licence", "reason"),
     [
         (None, "no licence given"),

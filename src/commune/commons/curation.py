@@ -1082,7 +1082,10 @@ def review(
     # table: the curator who approves it has read its text, and answers read it at its
     # strictest (govern/licences.terms_for_use).
     if terms_for_use(rev.licence) is None:
-        hint = "approve it with a known SPDX licence (--licence, or the page's licence field)"
+        hint = (
+            "approve it with a known SPDX licence, given with --licence or in the page's "
+            "licence field"
+        )
         # The page names the revision by its number in its document, not by this id, and
         # has no --licence: « La révision 7 n'a pas de licence » on the page of « Révision 1 ».
         in_fields = (

@@ -3731,8 +3731,10 @@ PATTERNS = [
             "le champ licence",
         ),
         (
-            r"approve it with a known SPDX licence \(--licence, or the page's licence field\)",
-            "approuvez-la avec une licence SPDX connue (--licence, ou le champ licence de la page)",
+            r"approve it with a known SPDX licence, given with --licence or in the page's licence "
+            r"field",
+            "approuvez-la avec une licence SPDX connue, donnée par --licence ou dans le champ "
+            "licence de la page",
         ),
         (
             r"revision (?P<n>\d+) is (?P<status>[\w-]+), not awaiting review",
