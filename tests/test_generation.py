@@ -1196,7 +1196,11 @@ def test_a_key_given_as_api_key_env_is_refused_at_start_up(home, monkeypatch, va
         ('[models.x]\nbackend = "vllm"\n', "backend must be 'llamacpp' or 'openai'"),
         (
             '[models.x]\nbackend = "openai"\nmodel = "m"\n',
-            "base_url is required",
+            "base_url is required for an openai model",  # not "a openai model"
+        ),
+        (
+            '[models.x]\nbackend = "openai"\nbase_url = "http://h/v1"\nmodel = "m"\nzzz = 1\n',
+            "unknown key models.x.zzz in commune.toml (an openai model takes: active_params_b,",
         ),
         (
             '[models.x]\nbackend = "openai"\nbase_url = "ftp://h"\nmodel = "m"\n',

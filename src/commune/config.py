@@ -438,6 +438,8 @@ _MODEL_KEYS = {
     },
 }
 _MODEL_REQUIRED = {"llamacpp": ("path",), "openai": ("base_url", "model")}
+# "an openai model", not "a openai model": the article said before each backend's name.
+_ARTICLE = {"llamacpp": "a", "openai": "an"}
 
 
 def _names_a_server(url: str) -> bool:
@@ -501,11 +503,11 @@ def _model(name: str, raw: Any) -> ModelSettings:
             hint = f"did you mean models.{name}.{meant}?" if meant else None
             raise ConfigError(
                 f"unknown key models.{name}.{key} in {CONFIG_FILE}",
-                hint or f"a {backend} model takes: {allowed}",
+                hint or f"{_ARTICLE[backend]} {backend} model takes: {allowed}",
             )
     for key in _MODEL_REQUIRED[backend]:
         if not isinstance(raw.get(key), str) or not raw[key]:
-            raise ConfigError(f"{where}: {key} is required for a {backend} model")
+            raise ConfigError(f"{where}: {key} is required for {_ARTICLE[backend]} {backend} model")
     if backend == "llamacpp":
         # "~/models/m.gguf", as a shell takes it: nothing else expands the "~".
         raw = {**raw, "path": str(Path(raw["path"]).expanduser())}

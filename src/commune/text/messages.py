@@ -2721,11 +2721,11 @@ PATTERNS = [
             "mettez le fichier à cette place, ou retirez ce qui s'y trouve",
         ),
         (
-            r"a (?P<backend>\w+) model takes: (?P<known>.+)",
+            r"an? (?P<backend>\w+) model takes: (?P<known>.+)",
             "un modèle {backend} accepte\u00a0: {known}",
         ),
         (
-            r"models\.(?P<name>\S+) in commune\.toml: (?P<key>\w+) is required for a "
+            r"models\.(?P<name>\S+) in commune\.toml: (?P<key>\w+) is required for an? "
             r"(?P<backend>\w+) model",
             "models.{name} dans commune.toml\u00a0: {key} est requis pour un modèle {backend}",
         ),
