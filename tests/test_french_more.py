@@ -850,3 +850,23 @@ def test_add_says_the_file_a_curator_rejected_or_sent_back_added_again_brings_no
         f"à noter{NB}: {other}{NB}: un relecteur a demandé des modifications de ce fichier "
         f"(operator{NB}: ajoutez les horaires){NB}: modifiez-le avant de l'envoyer de nouveau\n"
     ) in again.stderr, again.stderr
+
+
+def test_add_says_a_file_sent_again_unchanged_still_waits_for_a_curator(home, tmp_path):
+    # The upload's result says « reçu ; il attend la curation — why » of a file sent again as
+    # it was while it waits; `commune add` said only « 1 inchangé », as if it were published.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), env=FRENCH).exit_code == 0  # no licence: it waits
+    again = run(home, "add", str(page), env=FRENCH)
+    assert again.exit_code == 0, again.output
+    assert (
+        f"en attente de curation{NB}: {page}{NB}: aucune licence donnée{NB}: un relecteur doit "
+        "en fixer une avant publication\n"
+    ) in again.stderr, again.stderr
+    assert "0 ajouté, 0 mis à jour, 1 inchangé" in again.stdout, again.stdout
+    english = run(home, "add", str(page), env={"LANG": "en_US.UTF-8"})
+    # Its reason's own words aside (another change rewords "a curator must set one").
+    assert f"held for curation: {page}: no licence given: " in english.stderr, english.stderr
+    queue = json.loads(run(home, "review", "list", "--json").output)
+    assert len(queue) == 1, queue  # still the one revision: nothing queued again

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -141,7 +142,11 @@ def add(
             # Unchanged is not published, as the upload says it (ingest/upload.py): the file
             # of a document a curator refused or retired was counted « inchangé » and nothing
             # more, the commons citing it no longer.
-            _, refused = commune.library.standing(outcome.document_id)
+            held, refused = commune.library.standing(outcome.document_id)
+            if held is not None:
+                # Still waiting for a curator, said as the upload's result says it (the held
+                # line of a file just received): « 1 inchangé » alone read as published.
+                outcome = replace(outcome, held=held)
             if refused is not None:
                 click.echo(
                     f"{say(language, 'à noter', 'note')}{colon(language)} "
