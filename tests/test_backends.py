@@ -1575,6 +1575,29 @@ class StoreKit:
             )
         assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
 
+    def test_key_list_prints_a_keys_expiry_in_utc(self, c):
+        """A PostgreSQL session in Europe/Paris (PGTZ in the operator's environment) printed a
+        key expiring at 23:30 UTC on 31 January as "expires 2030-02-01", the session's date,
+        where SQLite's said the 31st: ``commune key list`` says UTC dates, as the rest do."""
+        from datetime import UTC, datetime
+
+        from click.testing import CliRunner
+        from sqlalchemy import update
+
+        from commune.cli import cli
+        from commune.store.schema import api_keys
+
+        make_key(c, "alice", "Ville A", "reader")
+        with c.engine.begin() as conn:
+            conn.execute(
+                update(api_keys).values(expires_at=datetime(2030, 1, 31, 23, 30, tzinfo=UTC))
+            )
+        out = CliRunner(env={"LANG": "en", "PGTZ": "Europe/Paris"}).invoke(
+            cli, ["--home", str(c.settings.home), "key", "list"]
+        )
+        assert out.exit_code == 0, out.output
+        assert "\talice\texpires 2030-01-31\t" in out.output, out.output
+
     def test_quotas_hold_exactly_under_concurrent_requests(self, c, corpus):
         from commune.govern.quotas import QuotaExceeded
         from commune.store.schema import quota_holds, usage

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, ROLES, Actor
-from commune.store.repository import aware, new_id, now
+from commune.store.repository import aware, new_id, now, zoned
 from commune.store.schema import api_keys, members, users
 
 KINDS = ("town", "agglomeration", "association", "public-body", "other")
@@ -421,8 +421,14 @@ def list_keys(conn: Connection, user_names: list[str] | None = None) -> list[dic
     if user_names is not None:
         q = q.where(users.c.name.in_(user_names))
     at = now()
+    # Its dates in UTC (zoned), as the other lists give them: on PostgreSQL they came in the
+    # session's zone, and `commune key list` said "expires 2030-02-01" of a key expiring at
+    # 23:30 UTC on 31 January in a session set to Europe/Paris (PGTZ).
     return [
-        {**r._mapping, "expired": r.expires_at is not None and aware(r.expires_at) <= at}
+        {
+            **zoned(dict(r._mapping)),
+            "expired": r.expires_at is not None and aware(r.expires_at) <= at,
+        }
         for r in conn.execute(q)
     ]
 
