@@ -1575,6 +1575,46 @@ class StoreKit:
             )
         assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
 
+    def test_a_session_zone_from_the_environment_does_not_move_a_utc_day(self, c, monkeypatch):
+        """PGTZ in the operator's environment (Europe/Paris on a French host) outranked the
+        engine's ``-c timezone=UTC`` startup option (found by h13): every session of the
+        server ran in Paris time, and a request at 23:30 UTC counted on the next day's line,
+        quotas and statements with it. The engine now sets UTC on each connection itself."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import insert
+
+        from commune.account.ledger import daily_series
+        from commune.store.db import make_engine
+        from commune.store.schema import usage
+
+        monkeypatch.setenv("PGTZ", "Europe/Paris")
+        engine = make_engine(c.engine.url.render_as_string(hide_password=False))
+        try:
+            if engine.dialect.name == "postgresql":
+                with engine.connect() as conn:
+                    assert conn.exec_driver_sql("show timezone").scalar() == "UTC"
+            row = dict(route="ask", mode="extractive", input_tokens=1, output_tokens=1)
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(usage).values(
+                        created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
+                        duration_ms=1.0,
+                        fallback=False,
+                        cpu_seconds=0.1,
+                        wh=0.5,
+                        estimated=True,
+                        **row,
+                    )
+                )
+            with engine.connect() as conn:
+                days = daily_series(
+                    conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
+                )
+            assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
+        finally:
+            engine.dispose()
+
     def test_key_list_prints_a_keys_expiry_in_utc(self, c):
         """A PostgreSQL session in Europe/Paris (PGTZ in the operator's environment) printed a
         key expiring at 23:30 UTC on 31 January as "expires 2030-02-01", the session's date,

@@ -116,8 +116,17 @@ def make_engine(url: str) -> Engine:
     # server whose time zone is Europe/Paris would put a request at 23:30 UTC on the next
     # day's line, casting timestamps to text or dates in its own zone.
     engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    # PGTZ in the server's environment outranked that startup option (a session in Paris
+    # time, seen by test_backends): the zone is also set on each new connection.
+    event.listen(engine, "connect", _utc_session)
     event.listen(engine, "before_cursor_execute", _no_nul)
     return engine
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()  # a session setting outlives the transaction that made it
 
 
 def upgrade(engine: Engine) -> None:
