@@ -1206,6 +1206,16 @@ class Commune:
         self._refreshed()
         return retired
 
+    def reinstate(self, document_id: int, reason: str, actor: Actor = OPERATOR) -> list[int]:
+        """Bring a retired document back; returns the copies of its file retired with it
+        that came back too (commons/curation.reinstate)."""
+        from commune.commons.curation import reinstate
+
+        with self.engine.begin() as conn:
+            back = reinstate(conn, document_id, reason, actor)
+        self._refreshed()
+        return back
+
     def finish_erasures(self) -> int:
         """Delete the original files of the personal-data takedowns whose texts are erased
         and whose files are not yet (store/erasure.finish): after each retirement and import,
