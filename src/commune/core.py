@@ -507,6 +507,9 @@ class Commune:
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)
 
+    def retired_document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any] | None:
+        return self.library.retired_document(document_id, actor)
+
     def set_visibility(
         self,
         collection: str,

@@ -1206,7 +1206,7 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
     retired with it, in the same action, come back with it when ``actor`` may retire them
     (the check retire() makes of them); returns those copies. Refused for a personal-data
     takedown, whose texts are erased (store/erasure.py), and for a document an imported
-    dataset's publisher retired: their next export says whether it is back."""
+    dataset's publisher retired: their takedown stands here (_not_reinstated)."""
     if not reason.strip():
         raise InvalidRequest("reinstating a document needs a reason")
     check_reason(reason.strip())
@@ -1215,22 +1215,10 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
     if doc is None or doc.status != "retired":
         raise NotFound(absent, "list them with commune documents")
     _check_collection(conn, doc.collection_id, actor, absent, "retire")
-    if doc.retired_category in ERASURES:
-        raise CommuneError(
-            f"document {document_id} was retired for personal data: its texts are erased and "
-            "cannot come back",
-            "add a corrected file without the personal data: a curator of the collection will "
-            "review it",
-        )
     row = _retirement(conn, document_id)
-    details = json.loads(row.details) if row is not None else {}
-    if "dataset_id" in details:
-        raise CommuneError(
-            f"document {document_id} was retired by the publisher of the dataset it was "
-            "imported from",
-            "their takedown stands here: to bring the text back, add a corrected file (a "
-            "curator of the collection will review it)",
-        )
+    refusal = _not_reinstated(document_id, doc.retired_category, row)
+    if refusal is not None:
+        raise refusal
     copies = _retired_with(conn, document_id, row.id if row is not None else None)
     repo.hold_documents(conn, {document_id, *copies})
     access = {r["id"]: r for r in repo.collection_access(conn)}
@@ -1271,11 +1259,47 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
 def _retirement(conn: Connection, document_id: int) -> Any:
     """The audit row of the document's last retirement (its own, or as a copy)."""
     return conn.execute(
-        select(audit_log.c.id, audit_log.c.details)
+        select(audit_log.c.id, audit_log.c.details, audit_log.c.actor, audit_log.c.created_at)
         .where(audit_log.c.action == "retire", audit_log.c.subject == f"document {document_id}")
         .order_by(audit_log.c.id.desc())
         .limit(1)
     ).first()
+
+
+def _not_reinstated(document_id: int, category: str | None, row: Any) -> CommuneError | None:
+    """Why a retired document cannot be reinstated, if it cannot: its texts are erased (a
+    personal-data takedown), or the publisher of the dataset it came from retired it."""
+    if category in ERASURES:
+        return CommuneError(
+            f"document {document_id} was retired for personal data: its texts are erased and "
+            "cannot come back",
+            "add a corrected file without the personal data: a curator of the collection will "
+            "review it",
+        )
+    details = json.loads(row.details) if row is not None else {}
+    if "dataset_id" in details:
+        return CommuneError(
+            f"document {document_id} was retired by the publisher of the dataset it was "
+            "imported from",
+            "their takedown stands here: to bring the text back, add a corrected file (a "
+            "curator of the collection will review it)",
+        )
+    return None
+
+
+def retirement(conn: Connection, document_id: int, category: str | None) -> dict[str, Any]:
+    """A retired document's retirement as its curators read it: who, when, why, in which
+    category, and why it cannot be reinstated (None: it can)."""
+    row = _retirement(conn, document_id)
+    details = json.loads(row.details) if row is not None else {}
+    refused = _not_reinstated(document_id, category, row)
+    return {
+        "by": row.actor if row is not None else None,
+        "at": row.created_at if row is not None else None,
+        "reason": details.get("reason"),
+        "category": category,
+        "refusal": str(refused) if refused is not None else None,
+    }
 
 
 def _retired_with(conn: Connection, document_id: int, since: int | None) -> dict[int, int]:
