@@ -171,6 +171,56 @@ class StoreKit:
         c.retire(doc["id"], "fermée")
         assert c.search("médiathèque ouvre", k=5) == []
 
+    def test_a_curator_reinstates_a_document_retired_by_mistake_with_its_copies(self, c, tmp_path):
+        """A curator who retired the wrong document had no way back: the same file sent again
+        was "unchanged". Reinstated with a reason, it answers again, the copy retired with it
+        too; another member's curator never reaches it, and a personal-data takedown, whose
+        texts are erased, stays retired."""
+        from commune.errors import CommuneError, NotFound
+        from commune.store.schema import audit_log
+
+        make_key(c, "alice", "Ville A", "contributor")
+        make_key(c, "cathy", "Ville A", "curator")
+        make_key(c, "bruno", "Ville B", "member-admin")
+        alice, cathy, bruno = c.actor("alice"), c.actor("cathy"), c.actor("bruno")
+        pages = tmp_path / "pages"
+        pages.mkdir()
+        (pages / "piscine.md").write_text("# Piscine\n\nLa piscine ouvre le samedi.\n")
+        (pages / "conseil.md").write_text("# Conseil\n\nM. Jean Dupont, 12 rue des Lilas.\n")
+        c.add([pages], collection="projets-a", licence="etalab-2.0", actor=alice)
+        c.add([pages / "piscine.md"], collection="archives-a", licence="etalab-2.0", actor=alice)
+        ids = {(d["collection"], d["title"]): d["id"] for d in c.documents()}
+        piscine, copy = ids["projets-a", "Piscine"], ids["archives-a", "Piscine"]
+        assert c.retire(piscine, "pas celui-là", category="error", actor=cathy) == [copy]
+
+        def found(q: str) -> set[int]:
+            return {h.document_id for h in c.search(q, k=10, actor=cathy)}
+
+        assert not found("piscine samedi") & {piscine, copy}
+
+        with pytest.raises(NotFound):  # another member's private collection: not seen
+            c.reinstate(piscine, "erreur", actor=bruno)
+        assert c.reinstate(piscine, "retiré par erreur", actor=cathy) == [copy]
+        assert {piscine, copy} <= found("piscine samedi")
+        with c.engine.connect() as conn:
+            rows = conn.execute(
+                select(audit_log.c.actor, audit_log.c.subject)
+                .where(audit_log.c.action == "reinstate")
+                .order_by(audit_log.c.id)
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("cathy", f"document {piscine}"),
+            ("cathy", f"document {copy}"),
+        ]
+        with pytest.raises(NotFound, match=f"no retired document {piscine}"):
+            c.reinstate(piscine, "encore", actor=cathy)
+
+        conseil = ids["projets-a", "Conseil"]
+        c.retire(conseil, "demande de M. Dupont", category="personal-data", actor=cathy)
+        with pytest.raises(CommuneError, match="texts are erased"):
+            c.reinstate(conseil, "erreur", actor=cathy)
+        assert conseil not in found("rue des Lilas")
+
     def test_a_published_documents_hash_is_its_published_files_while_another_waits(
         self, c, tmp_path
     ):

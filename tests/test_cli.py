@@ -1489,3 +1489,34 @@ def test_a_default_collection_no_collection_may_be_named_is_said_as_the_setting(
         create_app(c)
     added = run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0", "--collection", "m")
     assert added.exit_code == 0, added.output
+
+
+def test_a_document_retired_by_mistake_is_reinstated_but_not_one_whose_texts_are_erased(
+    run, home, corpus
+):
+    """A curator who retired the wrong document could not put it back: the same file sent
+    again was "unchanged". `commune reinstate` brings it back; a personal-data takedown,
+    whose texts are erased, is refused in one line that says what to do instead."""
+    from commune.core import Commune
+
+    run("add", str(corpus / "pool.txt"), "--licence", "etalab-2.0")
+    run("retire", "1", "--reason", "pas celui-là", "--category", "error")
+    fr = {"LANG": "fr_FR.UTF-8"}
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "reinstate", "1", "--reason", "retiré par erreur"], env=fr
+    )
+    assert out.exit_code == 0 and out.output == "document 1 rétabli\n", out.output
+    with Commune(home) as c:
+        assert [d["status"] for d in c.documents()] == ["published"]
+    again = CliRunner().invoke(cli, ["--home", str(home), "reinstate", "1", "--reason", "x"])
+    assert again.exit_code != 0 and "no retired document 1" in _one_error_line(again)
+
+    run("retire", "1", "--reason", "adresse d'un habitant", "--category", "personal-data")
+    out = CliRunner().invoke(
+        cli, ["--home", str(home), "reinstate", "1", "--reason", "erreur"], env=fr
+    )
+    [said] = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.exit_code != 0 and said.startswith("erreur\u00a0: le document 1 a été retiré")
+    assert "ses textes sont effacés" in said and "ajoutez un fichier corrigé" in said
+    with Commune(home) as c:
+        assert [d["status"] for d in c.documents()] == ["retired"]

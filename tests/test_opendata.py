@@ -1121,6 +1121,29 @@ def test_a_dataset_named_at_length_still_retires_what_its_publisher_retired(comm
         assert details["origin"] == data["name"] and len(details["reason"]) <= 500
 
 
+def test_a_document_its_datasets_publisher_retired_is_not_reinstated_here(commune, tmp_path):
+    """A curator here may undo their own mistaken retirement (curation.reinstate), not the
+    takedown of the dataset's publisher: the refusal says how to bring the text back."""
+    from sqlalchemy import select
+
+    from commune.store.schema import documents
+
+    (tmp_path / "a.md").write_text("# A\n\nUn texte.\n")
+    commune.add([tmp_path / "a.md"], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    commune.retire(commune.documents()[0]["id"], "remplacé", category="outdated")
+    commune.export_collection("c", tmp_path / "newer")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        assert other.import_dataset(tmp_path / "newer", "c")["retired"] == 1
+        [doc] = other.documents()
+        with pytest.raises(CommuneError, match="retired by the publisher of the dataset") as exc:
+            other.reinstate(doc["id"], "erreur")
+        assert "add a corrected file" in (exc.value.hint or "")
+        with other.engine.connect() as conn:
+            assert conn.execute(select(documents.c.status)).scalar() == "retired"
+
+
 def test_two_retired_lines_with_one_text_retire_it_once(commune, tmp_path):
     """The publisher's page and its copy at another address, retired together: two lines of
     retired.jsonl with the same text. The importer retired the document at the first line

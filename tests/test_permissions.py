@@ -352,6 +352,7 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/commons"): (SESSION, "reader"),
     ("GET", "/documents/{document_id}"): (SESSION, "reader"),
     ("POST", "/documents/{document_id}/retire"): (SESSION, "curator"),
+    ("POST", "/documents/{document_id}/reinstate"): (SESSION, "curator"),
     ("GET", "/contribute"): (SESSION, "contributor"),
     ("POST", "/contribute"): (SESSION, "contributor"),
     ("GET", "/curation"): (SESSION, "curator"),
@@ -419,6 +420,8 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/curation/{revision_id}"): {"data": {"decision": "approve", "reason": "ok"}},
     # No reason: a curator is told to give one in the form, and nothing is retired.
     ("POST", "/documents/{document_id}/retire"): {"data": {"category": "other"}},
+    # No reason either: a curator is told to give one, and nothing is reinstated.
+    ("POST", "/documents/{document_id}/reinstate"): {"data": {}},
     ("POST", "/account/password"): {"data": {"current": PASSWORD, "new": "court"}},
     ("POST", "/account/payout"): {"data": {"choice": "waive"}},
     ("POST", "/keys"): {"data": {"label": "script", "password": PASSWORD}},

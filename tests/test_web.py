@@ -791,13 +791,59 @@ def test_a_curator_retires_a_document_from_its_page_and_its_contributor_reads_wh
     page = cyril.get(done).page
     assert "Le document est retiré" in page
     assert "1 copie du même fichier a été retirée avec lui." in page
-    assert cyril.get(address).status_code == 404  # no longer read
+    assert dora.get(address).status_code == 404  # no longer read
+    assert "Ce document est retiré" in cyril.get(address).page  # its curator's, to undo
     mine = dora.get("/contribute").page
     row = re.search(r"<tr><td>[^<]*\(révision 1\).*?</tr>", mine).group(0)
     assert "retirée" in row and "cyril\u00a0: Marché annulé" in row, row
     carol = browser(app, "carol")  # a reader of Ville C
     assert carol.get("/account").status_code == 200  # her session's form token
     assert carol.post(f"{address}/retire", {"reason": "x"}).status_code == 403
+
+
+def test_a_curator_reads_a_retired_documents_page_and_reinstates_it_from_there(app, commune):
+    # Found by this stop's curator walk: a curator who retired the wrong document had no way
+    # back, and its page answered « Aucun document N » even to them, so there was no page to
+    # undo it from. Its curators now read it marked retired, with why, and bring it back.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "cyril", "Ville A", "curator")
+    dora = browser(app, "dora")
+    dora.get("/contribute")
+    text = "Le marché de Noël ouvre en décembre.".encode()
+    for name in ("noel-copie.txt", "noel.txt"):  # the copy retired with it, and back with it
+        files = [("files", (name, text, "text/plain"))]
+        dora.post("/contribute", {"collection": "vie-a", "licence": "CC-BY-4.0"}, files=files)
+    [doc] = [d for d in commune.documents() if d["source_uri"].endswith("vie-a/noel.txt")]
+    address = f"/documents/{doc['id']}"
+    assert commune.retire(doc["id"], "pas celui-là", actor=commune.actor("cyril"), category="error")
+    absent = dora.get("/documents/99999")
+    for reader in (dora, browser(app, "carol")):  # its contributor, another member's reader
+        r = reader.get(address)
+        assert r.status_code == 404 and "Ce document est retiré" not in r.page
+        assert f"Aucun document {doc['id']}" in r.page and absent.status_code == 404
+    cyril = browser(app, "cyril")
+    page = html.unescape(cyril.get(address).page)
+    assert "Ce document est retiré\u00a0: il n'est plus trouvé ni cité." in page
+    assert "par cyril (une erreur)\u00a0: pas celui-là" in page
+    assert 'action="' + address + '/reinstate"' in page and "Rétablir ce document" in page
+    assert 'action="' + address + '/retire"' not in page
+    r = cyril.post(f"{address}/reinstate", {"reason": " "})
+    assert r.status_code == 400 and 'id="reinstate-error"' in r.page
+    assert "Donnez une raison" in r.page
+    r = dora.post(f"{address}/reinstate", {"reason": "à moi"})
+    assert r.status_code == 403 and "Rétablir un document revient aux curateurs" in r.page
+    r = cyril.post(f"{address}/reinstate", {"reason": "retiré par erreur"})
+    assert r.status_code == 303 and r.headers["location"] == f"{address}?done=reinstated&copies=1"
+    page = html.unescape(dora.get(r.headers["location"]).page)
+    assert "Le document est rétabli\u00a0: il est de nouveau trouvé et cité." in page
+    assert "1 copie du même fichier a été rétablie avec lui." in page
+    assert {d["status"] for d in commune.documents()} == {"published"}
+
+    # A personal-data takedown's texts are erased: its page says so, and offers no form.
+    commune.retire(doc["id"], "adresse", actor=commune.actor("cyril"), category="personal-data")
+    page = html.unescape(cyril.get(address).page)
+    assert "ses textes sont effacés et ne peuvent pas revenir" in page
+    assert 'action="' + address + '/reinstate"' not in page
 
 
 def test_the_contribute_page_says_a_file_sent_again_was_refused_not_that_it_is_published(

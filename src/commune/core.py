@@ -507,6 +507,9 @@ class Commune:
     def document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any]:
         return self.library.document(document_id, actor)
 
+    def retired_document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any] | None:
+        return self.library.retired_document(document_id, actor)
+
     def set_visibility(
         self,
         collection: str,
@@ -1205,6 +1208,16 @@ class Commune:
         scrub(self.engine)  # the cached answers quoting it, out of the write-ahead log too
         self._refreshed()
         return retired
+
+    def reinstate(self, document_id: int, reason: str, actor: Actor = OPERATOR) -> list[int]:
+        """Bring a retired document back; returns the copies of its file retired with it
+        that came back too (commons/curation.reinstate)."""
+        from commune.commons.curation import reinstate
+
+        with self.engine.begin() as conn:
+            back = reinstate(conn, document_id, reason, actor)
+        self._refreshed()
+        return back
 
     def finish_erasures(self) -> int:
         """Delete the original files of the personal-data takedowns whose texts are erased

@@ -573,6 +573,28 @@ def retire(
         )
 
 
+@cli.command(
+    epilog='Example:\n\ncommune reinstate 42 --reason "retired by mistake: not this one"',
+)
+@click.argument("document_id", type=int)
+@click.option("--reason", required=True, help="Why, in one line: the audit log keeps it.")
+@click.option("--as", "as_user", help="Reinstate as this user (curator or above).")
+@click.pass_context
+def reinstate(ctx: click.Context, document_id: int, reason: str, as_user: str | None) -> None:
+    """Bring back a document retired by mistake, with the copies of its file retired with
+    it that you may retire; not one retired for personal data, whose texts are erased."""
+    copies = commune_of(ctx).reinstate(document_id, reason=reason, actor=acting(ctx, as_user))
+    click.echo(said(f"document {document_id} rétabli", f"document {document_id} reinstated"))
+    if copies:
+        listed = ", ".join(str(c) for c in copies)
+        click.echo(
+            said(
+                f"rétablis avec lui, le même fichier\u00a0: documents {listed}",
+                f"reinstated with it, the same file: documents {listed}",
+            )
+        )
+
+
 @cli.command()
 @click.argument("collection")
 @click.argument("visibility", type=click.Choice(VISIBILITIES))

@@ -1202,6 +1202,135 @@ def retire(
     return retired
 
 
+def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> list[int]:
+    """Undo a retirement: a curator of the collection brings a retired document back as it
+    was (its published text retrieved again, or its revision waiting again), audited as
+    "reinstate", as approving a revision of a retired document is. The copies of its file
+    retired with it, in the same action, come back with it when ``actor`` may retire them
+    (the check retire() makes of them); returns those copies. Refused for a personal-data
+    takedown, whose texts are erased (store/erasure.py), and for a document an imported
+    dataset's publisher retired: their takedown stands here (_not_reinstated)."""
+    if not reason.strip():
+        raise InvalidRequest("reinstating a document needs a reason")
+    check_reason(reason.strip())
+    absent = f"no retired document {document_id}"
+    doc = conn.execute(select(documents).where(documents.c.id == document_id)).first()
+    if doc is None or doc.status != "retired":
+        raise NotFound(absent, "list them with commune documents")
+    _check_collection(conn, doc.collection_id, actor, absent, "retire")
+    row = _retirement(conn, document_id)
+    refusal = _not_reinstated(document_id, doc.retired_category, row)
+    if refusal is not None:
+        raise refusal
+    copies = _retired_with(conn, document_id, row.id if row is not None else None)
+    repo.hold_documents(conn, {document_id, *copies})
+    access = {r["id"]: r for r in repo.collection_access(conn)}
+    from commune.govern.policy import allowed, collection
+
+    back = [
+        c for c, coll_id in copies.items() if allowed(actor, "retire", collection(access[coll_id]))
+    ]
+    for each in (document_id, *back):
+        published = conn.execute(
+            select(documents.c.published_revision_id).where(documents.c.id == each)
+        ).scalar()
+        done = conn.execute(
+            update(documents)
+            .where(documents.c.id == each)
+            .where(documents.c.status == "retired")
+            .values(
+                status="published" if published is not None else "proposed",
+                retired_category=None,
+            )
+        )
+        if not done.rowcount:
+            raise NotFound(absent, "list them with commune documents")
+        audit.append(
+            conn,
+            actor.user,
+            "reinstate",
+            f"document {each}",
+            reason=reason if each == document_id else f"the same file as document {document_id}",
+            **({} if each == document_id else {"copy_of": document_id}),
+        )
+        generation = repo.bump_generation(conn, each)
+    # As retire(): the answers cached before it were given without its passages.
+    conn.execute(delete(answer_cache).where(answer_cache.c.generation != generation))
+    return sorted(back)
+
+
+def _retirement(conn: Connection, document_id: int) -> Any:
+    """The audit row of the document's last retirement (its own, or as a copy)."""
+    return conn.execute(
+        select(audit_log.c.id, audit_log.c.details, audit_log.c.actor, audit_log.c.created_at)
+        .where(audit_log.c.action == "retire", audit_log.c.subject == f"document {document_id}")
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _not_reinstated(document_id: int, category: str | None, row: Any) -> CommuneError | None:
+    """Why a retired document cannot be reinstated, if it cannot: its texts are erased (a
+    personal-data takedown), or the publisher of the dataset it came from retired it."""
+    if category in ERASURES:
+        return CommuneError(
+            f"document {document_id} was retired for personal data: its texts are erased and "
+            "cannot come back",
+            "add a corrected file without the personal data: a curator of the collection will "
+            "review it",
+        )
+    details = json.loads(row.details) if row is not None else {}
+    if "dataset_id" in details:
+        return CommuneError(
+            f"document {document_id} was retired by the publisher of the dataset it was "
+            "imported from",
+            "their takedown stands here: to bring the text back, add a corrected file (a "
+            "curator of the collection will review it)",
+        )
+    return None
+
+
+def retirement(conn: Connection, document_id: int, category: str | None) -> dict[str, Any]:
+    """A retired document's retirement as its curators read it: who, when, why, in which
+    category, and why it cannot be reinstated (None: it can)."""
+    row = _retirement(conn, document_id)
+    details = json.loads(row.details) if row is not None else {}
+    refused = _not_reinstated(document_id, category, row)
+    return {
+        "by": row.actor if row is not None else None,
+        "at": row.created_at if row is not None else None,
+        "reason": details.get("reason"),
+        "category": category,
+        "refusal": str(refused) if refused is not None else None,
+    }
+
+
+def _retired_with(conn: Connection, document_id: int, since: int | None) -> dict[int, int]:
+    """The copies retired in the same action as the document (their audit rows follow its
+    own, copy_of it) and retired since: each with its collection."""
+    if since is None:
+        return {}
+    rows = conn.execute(
+        select(audit_log.c.id, audit_log.c.subject, audit_log.c.details)
+        .where(audit_log.c.action == "retire", audit_log.c.id > since)
+        .order_by(audit_log.c.id)
+    ).all()
+    found: dict[int, int] = {}
+    for r in rows:
+        if json.loads(r.details).get("copy_of") != document_id:
+            break  # the copies' rows come right after the document's, in its transaction
+        copy = int(r.subject.removeprefix("document "))
+        last = _retirement(conn, copy)
+        coll = conn.execute(
+            select(documents.c.collection_id)
+            .where(documents.c.id == copy)
+            .where(documents.c.status == "retired")
+        ).scalar()
+        if coll is not None and last is not None and last.id == r.id:
+            found[copy] = int(coll)
+    return found
+
+
 def _copies(conn: Connection, document_id: int) -> set[int]:
     """The documents _retire_copies may write: those holding the document's files (its
     newest bytes, and those readers read), published or waiting. Read before they are held:

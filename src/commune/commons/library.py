@@ -137,6 +137,32 @@ class Library:
             }
         return found if actor.is_operator else _for_readers(found)
 
+    def retired_document(self, document_id: int, actor: Actor = OPERATOR) -> dict[str, Any] | None:
+        """A retired document, for whoever may retire (so reinstate) it in its collection: the
+        curators who decide whether it comes back read it, its revisions and its retirement
+        (``retired``: who, when, why, and why it cannot come back, if it cannot). None for
+        anyone else, and for a document not retired: they are told it is not found, as of a
+        document that does not exist."""
+        from commune.commons.curation import history, retirement
+        from commune.govern.licences import licence_refs, licence_text
+
+        readable = self.readable_ids(actor)
+        with self.engine.connect() as conn:
+            found = repo.retired_document(conn, document_id)
+            if found is None:
+                return None
+            coll = next(r for r in repo.collection_access(conn) if r["name"] == found["collection"])
+            if readable is not None and coll["id"] not in readable:
+                return None
+            if not allowed(actor, "retire", collection(coll)):
+                return None
+            found["retired"] = retirement(conn, document_id, found["retired_category"])
+            found["revisions"] = history(conn, document_id)
+            found["licence_texts"] = {
+                ref: licence_text(conn, ref) for ref in licence_refs(found.get("licence"))
+            }
+        return found
+
     def revisions(self, document_id: int, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
         """A readable published document's revisions, each with its diff to the one before.
         Readers see the revisions the commons published (and later superseded); curators

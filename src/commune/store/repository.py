@@ -733,7 +733,24 @@ def published_document(
     """A published document with the text of its published revision, or None when it does
     not exist, is not published, or is outside ``collection_ids`` (None: any)."""
     q = _documents_query(collection_ids, published_only=True).where(documents.c.id == document_id)
-    row = conn.execute(q).first()
+    return _with_text(conn, conn.execute(q).first())
+
+
+def retired_document(conn: Connection, document_id: int) -> dict[str, Any] | None:
+    """A retired document with the text it was retired with (none left for a personal-data
+    takedown, whose texts are erased), or None when it is not retired: for its curators."""
+    q = _documents_query(None, published_only=False).where(
+        documents.c.id == document_id, documents.c.status == "retired"
+    )
+    found = _with_text(conn, conn.execute(q).first())
+    if found is not None:
+        category = select(documents.c.retired_category).where(documents.c.id == document_id)
+        found["retired_category"] = conn.execute(category).scalar()
+    return found
+
+
+def _with_text(conn: Connection, row: Any) -> dict[str, Any] | None:
+    """``row`` of _documents_query with its published revision's text and passages."""
     if row is None:
         return None
     parts = conn.execute(

@@ -656,6 +656,31 @@ PATTERNS = [
             "le mois doit s'écrire comme 2026-11, reçu {value}",
         ),
         (r"retiring a document needs a reason", "retirer un document demande un motif"),
+        (r"reinstating a document needs a reason", "rétablir un document demande un motif"),
+        (r"no retired document (?P<n>-?\d+)", "aucun document retiré {n}"),
+        (
+            r"document (?P<n>\d+) was retired for personal data: its texts are erased and "
+            r"cannot come back",
+            "le document {n} a été retiré pour des données personnelles\u00a0: ses textes sont "
+            "effacés et ne peuvent pas revenir",
+        ),
+        (
+            r"add a corrected file without the personal data: a curator of the collection "
+            r"will review it",
+            "ajoutez un fichier corrigé sans les données personnelles\u00a0: un relecteur de la "
+            "collection le relira",
+        ),
+        (
+            r"document (?P<n>\d+) was retired by the publisher of the dataset it was imported "
+            r"from",
+            "le document {n} a été retiré par l'éditeur du jeu de données dont il a été importé",
+        ),
+        (
+            r"their takedown stands here: to bring the text back, add a corrected file \(a "
+            r"curator of the collection will review it\)",
+            "leur retrait vaut ici\u00a0: pour faire revenir le texte, ajoutez un fichier "
+            "corrigé (un relecteur de la collection le relira)",
+        ),
         (
             r"approvals must be at most (?P<max>\d+), got (?P<value>.+)",
             "le nombre d'approbations doit être au plus {max}, reçu {value}",

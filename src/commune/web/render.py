@@ -177,7 +177,7 @@ def render(p: Page, template: str, status: int = 200, **context: Any) -> HTMLRes
 CLI_COMMANDS = (
     "add ask audit backup bom charter check collections credits curation documents enrich "
     "eval export history import key mcp member migrate model payouts peer refusals reindex "
-    "restore retire review search serve share sovereignty statement transparency user "
+    "reinstate restore retire review search serve share sovereignty statement transparency user "
     "visibility"
 ).split()
 _CLI_HINT = re.compile(r"\bcommune (?:" + "|".join(CLI_COMMANDS) + r")\b")

@@ -41,6 +41,14 @@ async def retirer(actor: SignedIn) -> Actor:
 Retirer = Annotated[Actor, Depends(retirer)]
 
 
+async def reinstater(actor: SignedIn) -> Actor:
+    refusal = _("Reinstating a document is for curators; your role is %(role)s.")
+    return least_role(actor, "retire", refusal)
+
+
+Reinstater = Annotated[Actor, Depends(reinstater)]
+
+
 def page_of_commons(collection: str, offset: int = 0) -> str:
     """The address of a page of the commons' documents: only the parameters that say
     something. Every collection's pages led back to "/commons?collection=", an empty value
@@ -117,10 +125,18 @@ def commons(
 
 def document_shown(commune: Commune, actor: Actor, document_id: int) -> dict[str, Any]:
     """What the document's page shows ``actor``: the document, its revisions, its licence's
-    terms, and whether they may retire it (the library's check, as the retirement makes it)."""
+    terms, and whether they may retire it (the library's check, as the retirement makes it).
+    A retired document, to the curators who may bring it back: marked retired, with its
+    retirement (library.retired_document); to anyone else, not found, as an absent one."""
     with commune.metered("web/document", actor):
-        doc = commune.document(document_id, actor=actor)
-        revisions = commune.revisions(document_id, actor=actor)
+        try:
+            doc = commune.document(document_id, actor=actor)
+            revisions = commune.revisions(document_id, actor=actor)
+        except NotFound:
+            retired = commune.retired_document(document_id, actor=actor)
+            if retired is None:
+                raise
+            doc, revisions = retired, retired["revisions"]
     return {
         "doc": doc,
         "revisions": revisions,
@@ -131,8 +147,23 @@ def document_shown(commune: Commune, actor: Actor, document_id: int) -> dict[str
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
-def document(p: PageOf, actor: SignedIn, commune: TheCommune, document_id: RowId) -> Response:
-    return render(p, "document.html", **document_shown(commune, actor, document_id))
+def document(
+    p: PageOf,
+    actor: SignedIn,
+    commune: TheCommune,
+    document_id: RowId,
+    done: str = "",
+    copies: int = 0,
+) -> Response:
+    # Only what the reinstate form did: any other text would be shown as its confirmation.
+    done = done if done == "reinstated" else ""
+    return render(
+        p,
+        "document.html",
+        **document_shown(commune, actor, document_id),
+        done=done,
+        copies=min(max(0, copies), MAX_OFFSET),
+    )
 
 
 @router.post("/documents/{document_id}/retire", response_class=HTMLResponse)
@@ -165,3 +196,33 @@ async def retire(p: PageOf, actor: Retirer, commune: TheCommune, document_id: Ro
     # The copies of its file retired with it are said, as `commune retire` lists them: a
     # curator who retired one document would not otherwise know that others went too.
     return redirect(f"/commons?collection={where}&done=retired&copies={len(copies)}")
+
+
+@router.post("/documents/{document_id}/reinstate", response_class=HTMLResponse)
+async def reinstate(
+    p: PageOf, actor: Reinstater, commune: TheCommune, document_id: RowId
+) -> Response:
+    """Bring back a document retired by mistake, as `commune reinstate ID --reason …` (a
+    curator of its collection), from the retired document's page."""
+    data = await form(p)
+    reason = field(data, "reason").strip()
+    typed = {"reason": reason}
+    # Not a curator of its collection: the same "not found" as for an absent document.
+    shown = await run_in_threadpool(document_shown, commune, actor, document_id)
+
+    def again(failed: Failed) -> Response:
+        return render(p, "document.html", failed.status, **shown, failed=failed)
+
+    if not reason:
+        why = _("Give a reason: the contributor and the audit log read it.")
+        return again(Failed("reinstate", why, typed=typed))
+    try:
+        copies = await run_in_threadpool(
+            partial(commune.reinstate, actor=actor), document_id, reason
+        )
+    except CommuneError as exc:
+        return again(refused(p, "reinstate", exc, typed, pages=(NotFound, Forbidden)))
+    if shown["doc"]["published_revision_id"] is None:
+        # Retired before any revision was published: it waits again, on the curation page.
+        return redirect("/curation")
+    return redirect(f"/documents/{document_id}?done=reinstated&copies={len(copies)}")
