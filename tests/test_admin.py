@@ -721,7 +721,7 @@ def test_user_remove_says_its_counts_in_words_not_as_a_form(tmp_path: Path) -> N
         (
             "en_GB.UTF-8",
             "user bob removed: 1 key revoked, 0 sessions ended\n"
-            "1 of their revisions still waits for a curator (commune review list)\n",
+            "1 of their revisions still waits for a reviewer (commune review list)\n",
         ),
     ):
         home, notes = tmp_path / lang / "home", tmp_path / lang / "notes.txt"

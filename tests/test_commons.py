@@ -304,7 +304,7 @@ def test_the_second_curator_still_reads_why_a_revision_was_held(commune, doc):
     doc.write_text(DOC2, encoding="utf-8")
     commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
     [rev] = commune.pending()
-    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
+    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a reviewer must confirm"
     # Both, on arrival as when the rules are raised later: one approval is not enough.
     assert (
         rev["hold_reason"] == f"the collection needs 2 approval(s) by a curator or above; {changed}"
@@ -386,7 +386,7 @@ def test_rules_changed_say_the_approvals_now_asked_of_what_waits(commune, doc):
     commune.add([unknown], collection="sport")  # no licence
     commune.set_curation_rules("sport", 1, "curator")
     assert sorted(r["hold_reason"] for r in commune.pending()) == [
-        "no licence given: a curator must set one before publication",
+        "no licence given: a reviewer must set one before publication",
         "the collection needs 1 approval(s) by a curator or above",
     ]
 
@@ -1663,7 +1663,7 @@ def test_rules_raised_over_a_revision_held_for_its_licence_say_both(commune, doc
     commune.add([doc], collection="sport", licence="CC-BY-4.0")
     doc.write_text(DOC2, encoding="utf-8")
     commune.add([doc], collection="sport", licence="CC-BY-NC-4.0")
-    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm"
+    changed = "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a reviewer must confirm"
     assert commune.pending()[0]["hold_reason"] == changed
     commune.set_curation_rules("sport", 2, "curator")
     both = f"the collection needs 2 approval(s) by a curator or above; {changed}"
@@ -1702,3 +1702,61 @@ def test_a_retired_files_copy_arriving_in_a_collection_asking_2_approvals_says_b
     assert commune.pending()[0]["hold_reason"] == f"{both}publishes it again".replace(
         "needs 2", "needs 3"
     )
+
+
+def test_whoever_approves_is_a_reviewer_not_a_curator(commune, doc):
+    """A collection may name member admins (or contributors) as its approvers, and the English
+    said "ask another curator", "a curator must confirm", "a curator of the collection must
+    check this file": a curator went to approve and was refused. As in French (« relecteur »,
+    docs/fr/glossaire.md), whoever approves is "a reviewer"; "curator" is the role."""
+    import re
+    from pathlib import Path
+
+    from commune.cli.speech import as_pages_say
+
+    make_key(commune, "cora", "Ville A", "contributor")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 1, "contributor")
+    doc.write_text(DOC2, encoding="utf-8")
+    s = commune.add([doc], collection="sport", licence="CC-BY-NC-4.0", actor=commune.actor("cora"))
+    assert s.outcomes[0].held == (
+        "the licence changed from etalab-2.0 to CC-BY-NC-4.0: a reviewer must confirm; the "
+        "published revision was contributed by another member: a reviewer must confirm that "
+        "this one replaces it"
+    )
+    with pytest.raises(CommuneError) as own:
+        commune.review(commune.pending()[0]["id"], "approve", "mine", commune.actor("cora"))
+    assert own.value.hint == "ask another reviewer of the collection: two pairs of eyes"
+    # A revision held before keeps the words it was held with: the pages still translate them.
+    assert as_pages_say(
+        "the licence changed from CC-BY-4.0 to CC-BY-NC-4.0: a curator must confirm", "fr"
+    ) == ("la licence a changé de CC-BY-4.0 à CC-BY-NC-4.0\u00a0: un relecteur doit confirmer")
+    root = Path(__file__).resolve().parent.parent
+    # What people read: the library's messages (the pages' catalogue has each), the pages, the
+    # CLI and its help, the API's descriptions and the English docs.
+    src = root / "src/commune"
+    said = {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in [
+            src / "text/messages.py",
+            src / "web/i18n.py",
+            *(src / "cli").glob("*.py"),
+            *(src / "api").rglob("*.py"),
+            *(src / "web/templates").glob("*.html"),
+            root / "src/commune/web/locale/fr/LC_MESSAGES/messages.po",
+            root / "src/commune/cli/locale/fr/LC_MESSAGES/help.po",
+            *(root / "docs").glob("*.md"),
+        ]
+    }
+    approver = re.compile(
+        r"a curator (must|of the collection (must|will review)|rejected|asked for changes|"
+        r"confirms|decides)|another curator|distinct curator|"
+        r"(wait|waits|waiting|held|hold it) for a curator|for their curators|"
+        r"to their curators|until a curator"
+    )
+    for name, text in said.items():
+        if name == "src/commune/web/i18n.py":  # STORED_BEFORE reads the old words
+            text = text.replace('"\\ba curator (?=must |of the collection must )"', "")
+        joined = re.sub(r'"\s*\n\s*r?"', "", text)  # adjacent literals: one Python string
+        found = approver.search(" ".join(joined.replace("\\n", " ").split()))
+        assert not found, (name, found)

@@ -547,7 +547,7 @@ def test_a_fiche_keeps_the_licence_it_declares(commune, tmp_path):
     other = commune.add([path], collection="autre", licence="CC-BY-4.0")
     held = other.outcomes[0].held
     assert held == (
-        "the file declares licence etalab-2.0, but CC-BY-4.0 was given: a curator must confirm"
+        "the file declares licence etalab-2.0, but CC-BY-4.0 was given: a reviewer must confirm"
     )
     [waiting] = commune.pending()  # for a curator; the first collection's is published
     assert waiting["document_id"] == other.outcomes[0].document_id

@@ -836,7 +836,7 @@ def test_add_says_the_file_a_curator_rejected_or_sent_back_added_again_brings_no
     assert "0 ajouté, 0 mis à jour, 1 inchangé" in again.stdout, again.stdout
     english = run(home, "add", str(page), env={"LANG": "en_US.UTF-8"})
     assert (
-        f"note: {page}: a curator rejected this file (operator: le tarif manque): change it "
+        f"note: {page}: a reviewer rejected this file (operator: le tarif manque): change it "
         "before sending it again\n"
     ) in english.stderr, english.stderr
     assert run(home, "review", "list", env=FRENCH).output == "rien n'attend de curation\n"

@@ -1041,7 +1041,7 @@ def test_a_licence_a_curator_set_outlives_the_files_own_when_a_newer_reader_read
     asked = commune.add([fiche], collection="tierce").outcomes[0]
     assert asked.document_id == unconfirmed.outcomes[0].document_id
     assert asked.held == (
-        "the file declares licence etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm"
+        "the file declares licence etalab-2.0, but CC-BY-SA-4.0 was given: a reviewer must confirm"
     )
 
 
@@ -1103,7 +1103,7 @@ def test_a_licence_a_curator_confirmed_is_not_asked_again_at_the_next_reader_upg
     # Found in review: the confirmation was looked for on the revision read again only. The
     # first newer reader stored a revision no curator reviewed (published as the confirmed
     # one was), so the next reader upgrade held the fiche again: "the file declares licence
-    # etalab-2.0, but CC-BY-SA-4.0 was given: a curator must confirm", nothing given.
+    # etalab-2.0, but CC-BY-SA-4.0 was given: a reviewer must confirm", nothing given.
     from commune.ingest import readers
     from tests.test_dila import FICHE_XML
 

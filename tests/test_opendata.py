@@ -1010,7 +1010,7 @@ def test_a_takedown_travels_to_the_homes_that_imported_an_earlier_export(commune
             source="https://ex.org/c/horaires.md",
         )
         counts = other.import_dataset(newer, "c")
-        assert (counts["retired"], counts["held for a curator"]) == (2, 1), counts
+        assert (counts["retired"], counts["held for review"]) == (2, 1), counts
         # "mine" keeps its own copy of the retired page: the dataset retires in "c" only.
         assert published(other) == ["Conseil", "Conseil", "Piscine", "Piscine"]
         found = other.search("Dupont rue des Lilas", collection="c", k=5)

@@ -559,7 +559,7 @@ def test_a_file_sent_again_unchanged_says_it_still_waits_or_why_a_curator_refuse
     refused = send("fete.txt", "Fête le 14.")
     assert refused["status"] == "unchanged" and refused["held"] is None
     assert refused["error"] == (
-        "a curator rejected this file (cyril: doublon de l'agenda): change it before sending "
+        "a reviewer rejected this file (cyril: doublon de l'agenda): change it before sending "
         "it again"
     )
     said = send("fete.txt", "Fête le 14.", **{"Accept-Language": "fr"})["error"]
@@ -599,7 +599,7 @@ def test_a_file_sent_again_unchanged_says_its_document_was_retired(api):
     assert again["status"] == "unchanged" and again["held"] is None
     assert again["error"] == (
         "a curator retired this document: the commons no longer cites it, and the same file "
-        "sent again does not bring it back (send a corrected file: a curator of the collection "
+        "sent again does not bring it back (send a corrected file: a reviewer of the collection "
         "will review it)"
     )
     said = send(**{"Accept-Language": "fr"})["error"]

@@ -417,7 +417,7 @@ class UserRemoved(BaseModel):
     keys_revoked: int
     sessions_ended: int
     questions_erased: int
-    revisions_waiting: int = Field(description="Their revisions still waiting for a curator.")
+    revisions_waiting: int = Field(description="Their revisions still waiting for a reviewer.")
 
 
 class PasswordSet(BaseModel):

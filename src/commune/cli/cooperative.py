@@ -368,7 +368,7 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
 
     What the accounts and the commons rest on stays: their ledger rows, credits and payouts,
     the provenance of what they contributed, and the audit log. Their revisions waiting for
-    a curator stay in the queue; the text of their recorded questions is erased."""
+    a reviewer stay in the queue; the text of their recorded questions is erased."""
     done = commune_of(ctx).admin.remove_user(name, reason, actor=acting(ctx, as_user))
     keys, sessions, waiting = (
         done["keys_revoked"],
@@ -405,7 +405,7 @@ def user_remove(ctx: click.Context, name: str, reason: str, as_user: str | None)
                     "{n} of their revisions still waits",
                     "{n} of their revisions still wait",
                 )
-                + " for a curator (commune review list)",
+                + " for a reviewer (commune review list)",
             )
         )
 

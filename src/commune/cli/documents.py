@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     "--licence",
     help="SPDX licence expression, e.g. CC-BY-SA-4.0 or etalab-2.0; your own licence as "
     "LicenseRef-NAME (its text is needed once: --licence-text). Left out, a file added "
-    "before unchanged keeps its licence; a changed one waits for a curator to set one.",
+    "before unchanged keeps its licence; a changed one waits for a reviewer to set one.",
 )
 @click.option(
     "--licence-text",
@@ -99,7 +99,7 @@ def add(
     to the commons.
 
     A document is published on arrival when its licence is known and its
-    collection needs no approval; otherwise it waits for a curator
+    collection needs no approval; otherwise it waits for a reviewer
     (`commune review list`), and the summary says why.
 
     Unchanged files are skipped; a changed file becomes a new revision of its
@@ -259,7 +259,7 @@ def interrupted(done: int, total: int, stored: int, language: str) -> str:
 
 
 def said_outcome(outcome: FileOutcome, language: str) -> None:
-    """A file that failed, or waits for a curator, said on its own line with why."""
+    """A file that failed, or waits for a reviewer, said on its own line with why."""
     if outcome.error:
         click.echo(error_line(named(outcome.path, outcome.error)), err=True)
     if outcome.note:
@@ -535,7 +535,7 @@ def history(ctx: click.Context, document_id: int) -> None:
     help="Why, in a word the open export carries to the commons that imported it (the "
     "reason stays here): personal-data, rights (a rights holder's claim), error, outdated. "
     "A takedown (personal-data, rights) also holds other members' copies of the file for "
-    "their curators.",
+    "their reviewers.",
 )
 @click.option(
     "--keep-copies",
@@ -714,7 +714,7 @@ def import_cmd(ctx: click.Context, directory: str, collection: str) -> None:
     """Import a dataset exported by `commune export` (checked before anything is added)."""
     commune = commune_of(ctx)
     lang = speech.language()
-    # Each document held for a curator (this home's rules: approvals asked, a retired
+    # Each document held for a reviewer (this home's rules: approvals asked, a retired
     # document, terms not in the table) or failed is said with why, as `commune add` says it:
     # the counts alone read "1 added" for a document nobody can read yet.
     counts = commune.import_dataset(
@@ -740,7 +740,7 @@ IMPORTED = {
     # The documents the dataset's publisher retired, retired here too (commons/opendata.py).
     "retired": ("{n} retiré", "{n} retirés"),
     # Of those retired: counted apart, "1 retired, 1 held" read as two documents.
-    "held for a curator": ("dont {n} en attente de curation", "dont {n} en attente de curation"),
+    "held for review": ("dont {n} en attente de curation", "dont {n} en attente de curation"),
     # Documents whose text a dataset's publisher retired here (commons/opendata.REFUSED).
     "refused, retired by their publisher": (
         "{n} refusé, retiré par son éditeur",
@@ -751,5 +751,5 @@ IMPORTED = {
 
 def imported(key: str, n: int, lang: str) -> str:
     if not speech.french(lang) or key not in IMPORTED:
-        return f"of which {n} {key}" if key == "held for a curator" else f"{n} {key}"
+        return f"of which {n} {key}" if key == "held for review" else f"{n} {key}"
     return plural(lang, n, *IMPORTED[key])

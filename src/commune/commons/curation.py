@@ -54,7 +54,7 @@ RETIRED_HOLD = "the document was retired: approving this revision brings it back
 # The same file sent again (an "unchanged" upload) of a retired document, nothing waiting.
 RETIRED_UNCHANGED = (
     "a curator retired this document: the commons no longer cites it, and the same file sent "
-    "again does not bring it back (send a corrected file: a curator of the collection will "
+    "again does not bring it back (send a corrected file: a reviewer of the collection will "
     "review it)"
 )
 # A document an imported dataset's publisher retired, whose text here is this home's own (a
@@ -126,7 +126,7 @@ def set_rules(
     if approvals > MAX_APPROVALS:
         raise InvalidRequest(
             f"approvals must be at most {MAX_APPROVALS}, got {approvals}",
-            "each is a distinct curator's, and a revision waits for all of them: ask for fewer",
+            "each is a distinct reviewer's, and a revision waits for all of them: ask for fewer",
         )
     if role is not None and role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -460,17 +460,17 @@ def _on_arrival(
     if retired:
         return Decision(False, RETIRED_HOLD)
     if licence is None:
-        return Decision(False, "no licence given: a curator must set one before publication")
+        return Decision(False, "no licence given: a reviewer must set one before publication")
     if terms_of(licence) is None:
         return Decision(
             False,
             f"the terms of licence {licence} are not in the licence table: "
-            "a curator must check them",
+            "a reviewer must check them",
         )
     if has_published and licence != published_licence:
         return Decision(
             False,
-            f"the licence changed from {published_licence} to {licence}: a curator must confirm",
+            f"the licence changed from {published_licence} to {licence}: a reviewer must confirm",
         )
     if collection_rules.approvals_required > 0:
         return Decision(False, needs_approvals(collection_rules))
@@ -526,7 +526,7 @@ def rival_hold(number: int) -> str:
     """Why a revision another member contributed still waits once revision ``number`` was
     published after it (_outdate_waiting)."""
     return (
-        f"revision {number}, contributed by another member, was published after it: a curator "
+        f"revision {number}, contributed by another member, was published after it: a reviewer "
         "must confirm that this one replaces it"
     )
 
@@ -781,10 +781,10 @@ def standing(conn: Connection, document_id: int) -> tuple[str | None, str | None
     ).first()
     said = f"{last.reviewer}: {last.reason}" if last is not None else ""
     if rev.status == "rejected" and last is not None:
-        return None, f"a curator rejected this file ({said}): change it before sending it again"
+        return None, f"a reviewer rejected this file ({said}): change it before sending it again"
     if rev.status == "changes-requested" and last is not None:
         return None, (
-            f"a curator asked for changes to this file ({said}): change it before sending it again"
+            f"a reviewer asked for changes to this file ({said}): change it before sending it again"
         )
     if rev.status == "proposed":
         return for_contributor(_hold_reason(rev.status, doc.status, rev.hold_reason)), None
@@ -992,7 +992,7 @@ def review(
     if rev.contributor_user_id is not None and rev.contributor_user_id == actor.user_id:
         raise CommuneError(
             "contributors do not review their own revisions",
-            "ask another curator: two pairs of eyes",
+            "ask another reviewer of the collection: two pairs of eyes",
         )
     if decision == "approve" and _approved_by(conn, revision_id, actor.user):
         # Approvals are counted by distinct reviewer (_approvals): a second one from the same

@@ -1182,7 +1182,7 @@ def _retire_here(
     actor: Actor,
 ) -> dict[str, int]:
     """Retire in ``collection`` each document the dataset's publisher retired: (how many
-    were retired here, and how many of them were held for a curator, their text here being
+    were retired here, and how many of them were held for review, their text here being
     this home's own). Found by the texts the publisher published (a revision here that
     readers were given holding one of them): by address, a local document fetched from the
     same address was retired too. Only a document the dataset gave that text (an import of
@@ -1194,7 +1194,7 @@ def _retire_here(
     from commune.store.db import scrub, write_transaction
     from commune.store.schema import dataset_texts
 
-    done = {"retired": 0, "held for a curator": 0}
+    done = {"retired": 0, "held for review": 0}
     # SQLite: the write lock before the documents are read (BEGIN IMMEDIATE), so that two
     # imports at once read them one after the other.
     with write_transaction(library.engine) as conn:
@@ -1269,7 +1269,7 @@ def _retire_here(
                     **origin,
                 )
                 done["retired"] += 1
-                done["held for a curator"] += held
+                done["held for review"] += held
     if done["retired"]:
         scrub(library.engine)  # the cached answers quoting them, out of the log too
     return {k: n for k, n in done.items() if n or k == "retired"}

@@ -826,7 +826,7 @@ def store(
             decision = Decision(
                 False,
                 f"the file declares licence {declared}, but {licence} was given: "
-                "a curator must confirm",
+                "a reviewer must confirm",
             )
         if _replaces_another_members(conn, existing, prov.actor):
             # Uploads are addressed by collection and file name: another member's
@@ -878,7 +878,7 @@ def store(
 
 
 OTHER_MEMBERS = (
-    "the published revision was contributed by another member: a curator must confirm that "
+    "the published revision was contributed by another member: a reviewer must confirm that "
     "this one replaces it"
 )
 
@@ -910,7 +910,7 @@ def retired_copy(document_id: int | None) -> str:
 # in another collection, perhaps another member's private one, tells them what they may not
 # read (that such a file was there, and was taken down). The curators who decide read the
 # stored reason (commons/curation.pending, show).
-HELD_FOR_A_CURATOR = "a curator of the collection must check this file before it is published"
+HELD_FOR_A_CURATOR = "a reviewer of the collection must check this file before it is published"
 
 
 def for_contributor(reason: str | None) -> str | None:

@@ -3770,21 +3770,21 @@ PATTERNS = [
             "une relecture demande un motif : dites pourquoi, pour le contributeur et le journal",
         ),
         (
-            r"a curator rejected this file \((?P<who>[^:]+): (?P<why>.*)\): change it before "
+            r"a reviewer rejected this file \((?P<who>[^:]+): (?P<why>.*)\): change it before "
             r"sending it again",
             "un relecteur a rejeté ce fichier ({who} : {why}) : modifiez-le avant de l'envoyer "
             "de nouveau",
         ),
         (
             r"a curator retired this document: the commons no longer cites it, and the same "
-            r"file sent again does not bring it back \(send a corrected file: a curator of the "
+            r"file sent again does not bring it back \(send a corrected file: a reviewer of the "
             r"collection will review it\)",
             "un curateur a retiré ce document : les communs ne le citent plus, et le même "
             "fichier envoyé de nouveau ne le remet pas en service (envoyez un fichier corrigé : "
             "un relecteur de la collection le relira)",
         ),
         (
-            r"a curator asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
+            r"a reviewer asked for changes to this file \((?P<who>[^:]+): (?P<why>.*)\): change "
             r"it before sending it again",
             "un relecteur a demandé des modifications de ce fichier ({who} : {why}) : "
             "modifiez-le avant de l'envoyer de nouveau",
@@ -3803,7 +3803,7 @@ PATTERNS = [
             "les contributeurs ne relisent pas leurs propres révisions",
         ),
         (
-            r"ask another curator: two pairs of eyes",
+            r"ask another reviewer of the collection: two pairs of eyes",
             "demandez à un autre relecteur de la collection : il faut deux paires d'yeux",
         ),
         (
@@ -3988,7 +3988,7 @@ PATTERNS = [
             "administrateur un nom d'utilisateur plus court",
         ),
         (
-            r"each is a distinct curator's, and a revision waits for all of them: ask for fewer",
+            r"each is a distinct reviewer's, and a revision waits for all of them: ask for fewer",
             "chacune est celle d'un relecteur différent, et une révision les attend "
             "toutes\u00a0: demandez-en moins",
         ),

@@ -158,20 +158,20 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"revision (?P<n>\d+), contributed by another member, was published after it: a "
-            r"curator must confirm that this one replaces it",
+            r"reviewer must confirm that this one replaces it",
             N_(
                 "revision %(n)s, contributed by another member, was published after it: a "
-                "curator must confirm that this one replaces it"
+                "reviewer must confirm that this one replaces it"
             ),
         ),
         (
             # Held for something else too, and replacing another member's published text
             # (ingest/pipeline.py): both reasons, each in the reader's words.
             r"(?P<held>.+); the published revision was contributed by another member: a "
-            r"curator must confirm that this one replaces it",
+            r"reviewer must confirm that this one replaces it",
             N_(
                 "%(held)s; the published revision was contributed by another member: a "
-                "curator must confirm that this one replaces it"
+                "reviewer must confirm that this one replaces it"
             ),
         ),
         (
@@ -183,15 +183,15 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"the terms of licence (?P<licence>.+) are not in the licence table: "
-            r"a curator must check them",
+            r"a reviewer must check them",
             N_(
-                "the terms of licence %(licence)s are not in the licence table: a curator must "
+                "the terms of licence %(licence)s are not in the licence table: a reviewer must "
                 "check them"
             ),
         ),
         (
-            r"the licence changed from (?P<old>.+) to (?P<new>.+): a curator must confirm",
-            N_("the licence changed from %(old)s to %(new)s: a curator must confirm"),
+            r"the licence changed from (?P<old>.+) to (?P<new>.+): a reviewer must confirm",
+            N_("the licence changed from %(old)s to %(new)s: a reviewer must confirm"),
         ),
         (
             r"the same file, read again by a newer reader: (?P<held>.+)",
@@ -207,9 +207,9 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"the file declares licence (?P<declared>.+), but (?P<given>.+) was given: "
-            r"a curator must confirm",
+            r"a reviewer must confirm",
             N_(
-                "the file declares licence %(declared)s, but %(given)s was given: a curator "
+                "the file declares licence %(declared)s, but %(given)s was given: a reviewer "
                 "must confirm"
             ),
         ),
@@ -333,10 +333,10 @@ ACTIONS = (
 )
 # Exact library messages shown on pages; listed here so that the catalogue has them.
 LIBRARY = (
-    N_("no licence given: a curator must set one before publication"),
+    N_("no licence given: a reviewer must set one before publication"),
     N_("the document was retired: approving this revision brings it back"),
     N_(
-        "the published revision was contributed by another member: a curator must confirm "
+        "the published revision was contributed by another member: a reviewer must confirm "
         "that this one replaces it"
     ),
     N_("upload the file itself, or rename it to what it is"),
@@ -347,7 +347,7 @@ LIBRARY = (
     N_(
         "the same file as a document retired in another collection: approving it publishes it again"
     ),
-    N_("a curator of the collection must check this file before it is published"),
+    N_("a reviewer of the collection must check this file before it is published"),
     # The page for an address no route has, or a form's address opened again
     # (api/errors.py, outside the pages' sources the extractor reads): listed here, or
     # scripts/i18n.sh would drop their French from the catalogue.
@@ -444,7 +444,14 @@ COUNTED: dict[str, Callable[[int], str]] = {
 }
 
 
+# A hold reason stored before whoever approves was "a reviewer" (a collection may name member
+# admins or contributors as its approvers): a revision still waiting keeps the words it was
+# held with, read here in today's so that the catalogue still has them.
+STORED_BEFORE = re.compile(r"\ba curator (?=must |of the collection must )")
+
+
 def _from_catalogue(text: str) -> str:
+    text = STORED_BEFORE.sub("a reviewer ", text)
     found = str(catalogue(current()).gettext(text))
     if found != text:
         return found

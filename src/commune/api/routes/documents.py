@@ -67,7 +67,7 @@ class FileResult(BaseModel):
     document_id: int | None = Field(None, description="The document it is, or became.")
     chunks: int | None = Field(None, description="Its passages.")
     error: str | None = Field(None, description="Why it failed, in the caller's language.")
-    held: str | None = Field(None, description="Why it waits for a curator.")
+    held: str | None = Field(None, description="Why it waits for a reviewer.")
     note: str | None = Field(
         None,
         description="What of it could not be read though it was added (a PDF's pages "
@@ -145,7 +145,7 @@ async def upload(
 
 
 def _held(reason: str, language: str) -> str:
-    """Why a file waits for a curator, in the words the contribute page and `commune add`
+    """Why a file waits for a reviewer, in the words the contribute page and `commune add`
     use: the pages' catalogue has the hold reasons (web/i18n.py), text/messages.py not."""
     from commune.web import i18n
 
