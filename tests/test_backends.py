@@ -802,6 +802,68 @@ class StoreKit:
         assert count(c, audit_log) == audited + 1
         assert c.verify_audit().ok
 
+    @pytest.mark.parametrize("waiting", ["charter", "erasure"])
+    def test_the_server_s_shutdown_stops_a_purge_waiting_to_record_a_charter_or_an_erasure(
+        self, c, tmp_path, monkeypatch, waiting
+    ):
+        """The purger's two other waits for a lock held elsewhere, recording a changed
+        charter.toml and finishing a pending erasure, were one statement each (SQLite's busy
+        timeout, 30 s; PostgreSQL's lock, for good): the shutdown gave up on the purger
+        after 10 s and left it running. They now wait in tries too: the shutdown ends the
+        purger, nothing written, and the next start records or finishes it."""
+        import commune.store.db as db
+        from commune.charter import records
+        from commune.store.erasure import _key as erasure_key
+        from commune.store.erasure import pending
+        from commune.store.schema import audit_log, charters
+
+        assert c.charter  # in force already, as in a server that has run
+        if waiting == "charter":
+            (c.settings.home / "charter.toml").write_text('version = "2"\n', encoding="utf-8")
+        else:
+            p = tmp_path / "arrete.txt"
+            p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+            c.add([p], collection="mairie", licence="etalab-2.0")
+            [d] = c.documents()
+            with monkeypatch.context() as crash:  # the texts erased, then the process died
+                crash.setattr(c, "finish_erasures", lambda: 0)
+                c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+            # Nothing past the retention: the purge's first write is the erasure's.
+            monkeypatch.setattr(records, "purge", lambda *a, **k: 0)
+        recorded, audited = count(c, charters), count(c, audit_log)
+        asked = threading.Event()
+        real_lock = db.lock
+
+        def lock(conn, kind, key=0):  # type: ignore[no-untyped-def]
+            if kind in ("charter", "document"):
+                asked.set()  # the purge's write has begun: it waits for the holder
+            real_lock(conn, kind, key)
+
+        def purgers() -> list[threading.Thread]:
+            return [t for t in threading.enumerate() if t.name == "commune-purge"]
+
+        with c.engine.connect() as holder, holder.begin():
+            # Another process writing (SQLite: its one write lock).
+            if waiting == "charter":
+                real_lock(holder, "charter")
+            else:
+                real_lock(holder, "document", erasure_key(c.documents()[0]["id"]))
+            monkeypatch.setattr(db, "lock", lock)
+            c.start_purger()
+            assert asked.wait(60)
+            c.stop_purger()  # the server's shutdown: the purger has ended
+            assert not purgers()
+        monkeypatch.undo()
+        assert count(c, charters) == recorded and count(c, audit_log) == audited
+        if waiting == "charter":
+            assert c.charter.version == "2"  # the next start records it
+            assert count(c, charters) == recorded + 1
+        else:
+            assert c.finish_erasures() == 1  # the next start finishes it
+            with c.engine.connect() as conn:
+                assert pending(conn) == []
+        assert c.verify_audit().ok
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite
