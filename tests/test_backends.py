@@ -22,6 +22,30 @@ def count(c, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def _taking_no_write(c):  # type: ignore[no-untyped-def]
+    """``c``'s database takes no write from now on, as a replica, a role with
+    default_transaction_read_only, or a SQLite file opened read-only, until the function
+    returned is called."""
+    from sqlalchemy import event
+
+    def read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_conn.cursor()
+        if c.engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_conn.commit()  # a SET rolled back with its transaction is undone
+        cursor.close()
+
+    def writable() -> None:
+        event.remove(c.engine, "connect", read_only)
+        c.engine.dispose()
+
+    event.listen(c.engine, "connect", read_only)
+    c.engine.dispose()
+    return writable
+
+
 class StoreKit:
     @pytest.fixture
     def database_url(self, tmp_path):  # type: ignore[no-untyped-def]
@@ -863,6 +887,47 @@ class StoreKit:
             with c.engine.connect() as conn:
                 assert pending(conn) == []
         assert c.verify_audit().ok
+
+    def test_a_charter_not_recorded_on_a_database_taking_no_write_stops_the_start(self, c):
+        """A charter.toml edited while the database takes no write (a replica,
+        default_transaction_read_only, SQLite read-only): the start raised the driver's
+        error, a traceback on PostgreSQL and on SQLite a line about the home's permissions
+        (exit 2, restarted every 5 s). It now stops in one line of the operator's language,
+        exit 78 (ConfigError), for no answer is given under a charter the transparency
+        record does not show; with the charter recorded last put back, it starts."""
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+        from commune.errors import ConfigError
+        from commune.store.schema import audit_log, charters
+        from commune.text.messages import localise
+
+        assert c.charter  # the default, recorded
+        c.refresh()  # and the index built, as under a server that has run
+        recorded, audited = count(c, charters), count(c, audit_log)
+        charter = c.settings.home / "charter.toml"
+        charter.write_text('version = "2"\n', encoding="utf-8")
+        writable = _taking_no_write(c)
+        with pytest.raises(ConfigError) as refused:
+            create_app(c)
+        said = localise(str(refused.value), "fr")
+        assert "\n" not in said
+        assert said.startswith(
+            "la charte 2 n'a pas pu être consignée comme en vigueur\u00a0: la base de données "
+            "n'accepte aucune écriture ("
+        ), said
+        assert said.endswith(
+            "(aucune réponse n'est donnée sous une charte que le registre de transparence ne "
+            "montre pas\u00a0: rendez la base de données accessible en écriture (sous "
+            "PostgreSQL, servez depuis le primaire, pas un réplica, avec "
+            "default_transaction_read_only à off), ou remettez la charte consignée en "
+            "dernier, puis relancez)"
+        ), said
+        charter.unlink()  # the charter recorded last, put back
+        with TestClient(create_app(c)) as client:
+            assert client.get("/healthz").status_code == 200
+        writable()
+        assert count(c, charters) == recorded and count(c, audit_log) == audited
 
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an

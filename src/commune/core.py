@@ -1246,6 +1246,36 @@ class Commune:
         self._forget_erased()
         return finished
 
+    def charter_at_start(self) -> Charter:
+        """:attr:`charter` at a server's start, validated. A charter not recorded yet in a
+        database that takes no write (a replica, default_transaction_read_only, SQLite
+        read-only) stops the start with one line and exit 78 (ConfigError): every answer's
+        decision record and the transparency page name the charter in force, and a server
+        answering under one the database does not show in force would give answers whose
+        rule the public record hides. (It raised the driver's error: a traceback on
+        PostgreSQL, and on SQLite a line about the home's permissions, exit 2, restarted
+        every 5 s by the service for a fault no restart cures.)"""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from commune.charter.rules import load_charter
+        from commune.store.db import refuses_writes
+
+        try:
+            return self.charter
+        except SQLAlchemyError as exc:
+            if not refuses_writes(exc):
+                raise
+            said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            why = said[0] if said else type(exc).__name__
+            raise ConfigError(
+                f"the charter {load_charter(self.settings.home).version} could not be recorded "
+                f"as in force: the database takes no write ({why})",
+                "no answer is given under a charter the transparency record does not show: "
+                "make the database writable (on PostgreSQL, serve from the primary, not a "
+                "replica, with default_transaction_read_only off), or put back the charter "
+                "recorded last, then start again",
+            ) from None
+
     def finish_erasures_at_start(self) -> int:
         """:meth:`finish_erasures` at the server's start. A database that refuses the write
         (read-only, a lock held past the wait, out of reach) stopped the start, for an
