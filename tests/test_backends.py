@@ -929,6 +929,52 @@ class StoreKit:
         writable()
         assert count(c, charters) == recorded and count(c, audit_log) == audited
 
+    def test_an_index_not_recordable_at_start_serves_from_memory_and_says_so(
+        self, c, tmp_path, monkeypatch, caplog
+    ):
+        """The search index built at the server's start is recorded in the database before it
+        takes its place on disk: a database taking no write stopped the start (the
+        application's start-up failed, the service down). The server now starts, searches
+        are served from the index kept in memory, none is left on disk (unrecorded, the
+        next load would take it for another database's), and one line of the operator's
+        log says so in its language."""
+        import logging
+        import shutil
+
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+
+        p = tmp_path / "piscine.txt"
+        p.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        assert c.charter
+        shutil.rmtree(c.settings.index_dir, ignore_errors=True)  # none built yet, or lost
+        writable = _taking_no_write(c)
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(name, raising=False)
+        with caplog.at_level(logging.WARNING, logger="commune.index"):
+            with TestClient(create_app(c)) as client:
+                assert client.get("/healthz").status_code == 200
+                [hit] = c.search("piscine lundi", k=1)
+        assert "piscine" in hit.title.lower()
+        said = [r.getMessage() for r in caplog.records if r.name == "commune.index"]
+        assert len(said) == 1 and "\n" not in said[0], said
+        assert (
+            said[0].startswith("l'index de recherche construit à la génération ")
+            and " n'a pas été gardé sur le disque\u00a0: la base de données n'accepte aucune "
+            in (said[0])
+        ), said
+        assert said[0].endswith(
+            "(les recherches sont servies depuis la mémoire\u00a0; il est reconstruit au "
+            "prochain démarrage, tant que la base de données n'accepte pas d'écriture)"
+        ), said
+        assert not list(c.settings.index_dir.glob("g*"))
+        writable()
+        assert c.reindex()["chunks"] == 1  # once the database takes writes, kept on disk
+        assert list(c.settings.index_dir.glob("g*"))
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite

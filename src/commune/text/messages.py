@@ -52,6 +52,11 @@ EXACT = {
         "le primaire, pas un réplica, avec default_transaction_read_only à off), ou remettez "
         "la charte consignée en dernier, puis relancez"
     ),
+    "searches are served from memory; it is built again at the next start, until the "
+    "database takes writes": (
+        "les recherches sont servies depuis la mémoire ; il est reconstruit au prochain "
+        "démarrage, tant que la base de données n'accepte pas d'écriture"
+    ),
     "the server starts anyway; the hourly purge tries it again": (
         "le serveur démarre quand même ; l'effacement de chaque heure le réessaie"
     ),
@@ -3250,6 +3255,12 @@ PATTERNS = [
             r"takes no write \((?P<why>.+)\)",
             "la charte {version} n'a pas pu être consignée comme en vigueur : la base de "
             "données n'accepte aucune écriture ({why})",
+        ),
+        (
+            r"the search index built at generation (?P<n>\d+) was not kept on disk: the "
+            r"database takes no write \((?P<why>.+)\)",
+            "l'index de recherche construit à la génération {n} n'a pas été gardé sur le "
+            "disque : la base de données n'accepte aucune écriture ({why})",
         ),
         (
             r"a personal-data erasure left pending was not finished at start: (?P<why>.+)",
