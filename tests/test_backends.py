@@ -22,6 +22,30 @@ def count(c, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def _taking_no_write(c):  # type: ignore[no-untyped-def]
+    """``c``'s database takes no write from now on, as a replica, a role with
+    default_transaction_read_only, or a SQLite file opened read-only, until the function
+    returned is called."""
+    from sqlalchemy import event
+
+    def read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_conn.cursor()
+        if c.engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_conn.commit()  # a SET rolled back with its transaction is undone
+        cursor.close()
+
+    def writable() -> None:
+        event.remove(c.engine, "connect", read_only)
+        c.engine.dispose()
+
+    event.listen(c.engine, "connect", read_only)
+    c.engine.dispose()
+    return writable
+
+
 class StoreKit:
     @pytest.fixture
     def database_url(self, tmp_path):  # type: ignore[no-untyped-def]
@@ -851,6 +875,155 @@ class StoreKit:
         assert c.purge_decisions() == 1  # done whole by the next purge
         assert count(c, audit_log) == audited + 1
         assert c.verify_audit().ok
+
+    @pytest.mark.parametrize("waiting", ["charter", "erasure"])
+    def test_the_server_s_shutdown_stops_a_purge_waiting_to_record_a_charter_or_an_erasure(
+        self, c, tmp_path, monkeypatch, waiting
+    ):
+        """The purger's two other waits for a lock held elsewhere, recording a changed
+        charter.toml and finishing a pending erasure, were one statement each (SQLite's busy
+        timeout, 30 s; PostgreSQL's lock, for good): the shutdown gave up on the purger
+        after 10 s and left it running. They now wait in tries too: the shutdown ends the
+        purger, nothing written, and the next start records or finishes it."""
+        import commune.store.db as db
+        from commune.charter import records
+        from commune.store.erasure import _key as erasure_key
+        from commune.store.erasure import pending
+        from commune.store.schema import audit_log, charters
+
+        assert c.charter  # in force already, as in a server that has run
+        if waiting == "charter":
+            (c.settings.home / "charter.toml").write_text('version = "2"\n', encoding="utf-8")
+        else:
+            p = tmp_path / "arrete.txt"
+            p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+            c.add([p], collection="mairie", licence="etalab-2.0")
+            [d] = c.documents()
+            with monkeypatch.context() as crash:  # the texts erased, then the process died
+                crash.setattr(c, "finish_erasures", lambda: 0)
+                c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+            # Nothing past the retention: the purge's first write is the erasure's.
+            monkeypatch.setattr(records, "purge", lambda *a, **k: 0)
+        recorded, audited = count(c, charters), count(c, audit_log)
+        asked = threading.Event()
+        real_lock = db.lock
+
+        def lock(conn, kind, key=0):  # type: ignore[no-untyped-def]
+            if kind in ("charter", "document"):
+                asked.set()  # the purge's write has begun: it waits for the holder
+            real_lock(conn, kind, key)
+
+        def purgers() -> list[threading.Thread]:
+            return [t for t in threading.enumerate() if t.name == "commune-purge"]
+
+        with c.engine.connect() as holder, holder.begin():
+            # Another process writing (SQLite: its one write lock).
+            if waiting == "charter":
+                real_lock(holder, "charter")
+            else:
+                real_lock(holder, "document", erasure_key(c.documents()[0]["id"]))
+            monkeypatch.setattr(db, "lock", lock)
+            c.start_purger()
+            assert asked.wait(60)
+            c.stop_purger()  # the server's shutdown: the purger has ended
+            assert not purgers()
+        monkeypatch.undo()
+        assert count(c, charters) == recorded and count(c, audit_log) == audited
+        if waiting == "charter":
+            assert c.charter.version == "2"  # the next start records it
+            assert count(c, charters) == recorded + 1
+        else:
+            assert c.finish_erasures() == 1  # the next start finishes it
+            with c.engine.connect() as conn:
+                assert pending(conn) == []
+        assert c.verify_audit().ok
+
+    def test_a_charter_not_recorded_on_a_database_taking_no_write_stops_the_start(self, c):
+        """A charter.toml edited while the database takes no write (a replica,
+        default_transaction_read_only, SQLite read-only): the start raised the driver's
+        error, a traceback on PostgreSQL and on SQLite a line about the home's permissions
+        (exit 2, restarted every 5 s). It now stops in one line of the operator's language,
+        exit 78 (ConfigError), for no answer is given under a charter the transparency
+        record does not show; with the charter recorded last put back, it starts."""
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+        from commune.errors import ConfigError
+        from commune.store.schema import audit_log, charters
+        from commune.text.messages import localise
+
+        assert c.charter  # the default, recorded
+        c.refresh()  # and the index built, as under a server that has run
+        recorded, audited = count(c, charters), count(c, audit_log)
+        charter = c.settings.home / "charter.toml"
+        charter.write_text('version = "2"\n', encoding="utf-8")
+        writable = _taking_no_write(c)
+        with pytest.raises(ConfigError) as refused:
+            create_app(c)
+        said = localise(str(refused.value), "fr")
+        assert "\n" not in said
+        assert said.startswith(
+            "la charte 2 n'a pas pu être consignée comme en vigueur\u00a0: la base de données "
+            "n'accepte aucune écriture ("
+        ), said
+        assert said.endswith(
+            "(aucune réponse n'est donnée sous une charte que le registre de transparence ne "
+            "montre pas\u00a0: rendez la base de données accessible en écriture (sous "
+            "PostgreSQL, servez depuis le primaire, pas un réplica, avec "
+            "default_transaction_read_only à off), ou remettez la charte consignée en "
+            "dernier, puis relancez)"
+        ), said
+        charter.unlink()  # the charter recorded last, put back
+        with TestClient(create_app(c)) as client:
+            assert client.get("/healthz").status_code == 200
+        writable()
+        assert count(c, charters) == recorded and count(c, audit_log) == audited
+
+    def test_an_index_not_recordable_at_start_serves_from_memory_and_says_so(
+        self, c, tmp_path, monkeypatch, caplog
+    ):
+        """The search index built at the server's start is recorded in the database before it
+        takes its place on disk: a database taking no write stopped the start (the
+        application's start-up failed, the service down). The server now starts, searches
+        are served from the index kept in memory, none is left on disk (unrecorded, the
+        next load would take it for another database's), and one line of the operator's
+        log says so in its language."""
+        import logging
+        import shutil
+
+        from fastapi.testclient import TestClient
+
+        from commune.api.app import create_app
+
+        p = tmp_path / "piscine.txt"
+        p.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        assert c.charter
+        shutil.rmtree(c.settings.index_dir, ignore_errors=True)  # none built yet, or lost
+        writable = _taking_no_write(c)
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(name, raising=False)
+        with caplog.at_level(logging.WARNING, logger="commune.index"):
+            with TestClient(create_app(c)) as client:
+                assert client.get("/healthz").status_code == 200
+                [hit] = c.search("piscine lundi", k=1)
+        assert "piscine" in hit.title.lower()
+        said = [r.getMessage() for r in caplog.records if r.name == "commune.index"]
+        assert len(said) == 1 and "\n" not in said[0], said
+        assert (
+            said[0].startswith("l'index de recherche construit à la génération ")
+            and " n'a pas été gardé sur le disque\u00a0: la base de données n'accepte aucune "
+            in (said[0])
+        ), said
+        assert said[0].endswith(
+            "(les recherches sont servies depuis la mémoire\u00a0; il est reconstruit au "
+            "prochain démarrage, tant que la base de données n'accepte pas d'écriture)"
+        ), said
+        assert not list(c.settings.index_dir.glob("g*"))
+        writable()
+        assert c.reindex()["chunks"] == 1  # once the database takes writes, kept on disk
+        assert list(c.settings.index_dir.glob("g*"))
 
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an

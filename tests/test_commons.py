@@ -844,6 +844,45 @@ def test_the_server_s_shutdown_during_its_purge_does_not_wait_for_the_index_rebu
     assert rebuilt == []
 
 
+def test_a_purger_not_ended_at_the_shutdown_is_kept_and_no_second_one_starts(commune, monkeypatch):
+    """stop_purger waited 10 s for the purger, then forgot it, still running (a statement
+    hung on the database): a start in the same process (a server restarted in-process, the
+    tests) then ran a second purger beside it, both purging and erasing at once. The one
+    still running is now kept, and no second one starts until it has ended."""
+    import threading
+
+    import commune.core as core
+
+    def purgers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "commune-purge"]
+
+    assert commune.charter
+    # The shutdown's wait run out (raising=False: the same test on code without the name).
+    monkeypatch.setattr(core, "PURGER_STOP_WAIT_S", 0.01, raising=False)
+    inside, release = threading.Event(), threading.Event()
+
+    def hung(*a, **k):  # type: ignore[no-untyped-def]
+        inside.set()
+        release.wait(60)  # a statement the stop cannot end
+        return 0
+
+    monkeypatch.setattr(commune.charters, "purge", hung)
+    commune.start_purger()
+    assert inside.wait(60)
+    commune.stop_purger()  # the shutdown's wait runs out: the purger still runs
+    [first] = purgers()
+    commune.start_purger()  # started again in the same process
+    assert purgers() == [first]  # no second purger beside the first
+    release.set()
+    first.join(60)
+    assert not first.is_alive()
+    commune.start_purger()  # the first has ended: a new one starts
+    [second] = purgers()
+    assert second is not first
+    commune.stop_purger()
+    assert not purgers()
+
+
 def test_the_erased_file_added_again_elsewhere_is_erased_by_its_own_takedown(commune, tmp_path):
     """The erased file added again under another address is held for a curator, its text and
     original stored again. Retired in turn for personal data, it kept them: the takedown

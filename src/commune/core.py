@@ -66,6 +66,10 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
     from commune.store.check import Report
 
 
+# How long the server's shutdown waits for its purger (stop_purger): it ends within a try
+# of its lock waits (charter/book.PURGE_TRY_MS), unless a statement itself hangs.
+PURGER_STOP_WAIT_S = 10.0
+
 # A sentence long enough for the language identifier's model to be read (text/lang.py).
 _PARAGRAPH = "A sentence of twelve words or more is judged by the model of its letters."
 
@@ -297,38 +301,63 @@ class Commune:
 
         from commune.charter.book import PURGE_EVERY_S, PurgeStopped
 
-        if self._purger is not None:
-            return
-        every = PURGE_EVERY_S if interval_s is None else interval_s
-        self._stop_purge.clear()
         log = logging.getLogger("commune.charter")
+        if self._purger is not None:
+            if self._purger.is_alive() and not self._stop_purge.is_set():
+                return  # running
+            # Stopped, but not ended within stop_purger's wait: a second purger beside it
+            # would purge and erase at once with it (a server restarted in-process, tests).
+            self._purger.join(PURGER_STOP_WAIT_S)
+            if self._purger.is_alive():
+                log.warning(
+                    "the purger stopped earlier has not ended yet: no second one is started "
+                    "(the next start purges)"
+                )
+                return
+            self._purger = None
+        every = PURGE_EVERY_S if interval_s is None else interval_s
+        # Its own: a stop set for an earlier purger still running must stay set for it.
+        stop = self._stop_purge = threading.Event()
 
         def run() -> None:
             while True:
                 try:
                     # Erasures left pending included; stopped while it waits for a lock.
-                    self.charters.purge(actor="charter", stop=self._stop_purge)
+                    self.charters.purge(actor="charter", stop=stop)
                     # Their words in the index, if a start missed them; not once stopped: a
                     # shutdown waits for no rebuild of the index (the next start does it).
-                    if not self._stop_purge.is_set():
+                    if not stop.is_set():
                         self._forget_erased()
                 except PurgeStopped:
-                    log.info("purge stopped by the server's shutdown, nothing written")
+                    log.info(
+                        "purge stopped by the server's shutdown, its transaction under way "
+                        "rolled back whole"
+                    )
                     return
                 except (CommuneError, SQLAlchemyError, OSError) as exc:
                     log.warning("purge past the retention not done, tried again later: %s", exc)
-                if self._stop_purge.wait(every):
+                if stop.wait(every):
                     return
 
         self._purger = threading.Thread(target=run, name="commune-purge", daemon=True)
         self._purger.start()
 
     def stop_purger(self) -> None:
-        """Stop the purger and wait for it (10 s at most): a purge waiting for a lock ends
-        within a try (PURGE_TRY_MS), its transaction rolled back whole."""
+        """Stop the purger and wait for it (PURGER_STOP_WAIT_S at most): a purge waiting for
+        a lock, to record a changed charter, to purge or to finish an erasure, ends within
+        a try (PURGE_TRY_MS), its transaction rolled back whole. One still running past the
+        wait is kept, not forgotten: start_purger starts no second one beside it."""
         if self._purger is not None:
             self._stop_purge.set()
-            self._purger.join(10)
+            self._purger.join(PURGER_STOP_WAIT_S)
+            if self._purger.is_alive():
+                import logging
+
+                logging.getLogger("commune.charter").warning(
+                    "the purger has not ended %g s after its stop: left to end on its own",
+                    PURGER_STOP_WAIT_S,
+                )
+                return
             self._purger = None
 
     def stop_refresher(self) -> None:
@@ -1229,6 +1258,36 @@ class Commune:
         finished = finish(self.engine, self.settings.home)
         self._forget_erased()
         return finished
+
+    def charter_at_start(self) -> Charter:
+        """:attr:`charter` at a server's start, validated. A charter not recorded yet in a
+        database that takes no write (a replica, default_transaction_read_only, SQLite
+        read-only) stops the start with one line and exit 78 (ConfigError): every answer's
+        decision record and the transparency page name the charter in force, and a server
+        answering under one the database does not show in force would give answers whose
+        rule the public record hides. (It raised the driver's error: a traceback on
+        PostgreSQL, and on SQLite a line about the home's permissions, exit 2, restarted
+        every 5 s by the service for a fault no restart cures.)"""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from commune.charter.rules import load_charter
+        from commune.store.db import refuses_writes
+
+        try:
+            return self.charter
+        except SQLAlchemyError as exc:
+            if not refuses_writes(exc):
+                raise
+            said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            why = said[0] if said else type(exc).__name__
+            raise ConfigError(
+                f"the charter {load_charter(self.settings.home).version} could not be recorded "
+                f"as in force: the database takes no write ({why})",
+                "no answer is given under a charter the transparency record does not show: "
+                "make the database writable (on PostgreSQL, serve from the primary, not a "
+                "replica, with default_transaction_read_only off), or put back the charter "
+                "recorded last, then start again",
+            ) from None
 
     def finish_erasures_at_start(self) -> int:
         """:meth:`finish_erasures` at the server's start. A database that refuses the write

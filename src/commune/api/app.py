@@ -80,7 +80,7 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
     app.state.commune = commune
     app.state.require_auth = require_auth
     app.state.failed_sign_ins = failures  # one count for the API, /mcp and the sign-in page
-    commune.charter  # noqa: B018 -- validated at start-up: an invalid charter stops here
+    commune.charter_at_start()  # an invalid charter stops here, and one not recordable
     commune.check_settings()  # and a model commune.toml names that is not here
 
     # No key, no quota: what /healthz may answer besides its 200 is a fault (500, with its

@@ -11,10 +11,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -24,6 +25,8 @@ from commune.errors import CommuneError
 from commune.govern.policy import Actor
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Records past the charter's retention are purged at most this often per process: the
 # purge runs on the request path, and a delete per request would cost more than it saves.
@@ -62,8 +65,9 @@ class CharterBook:
         validates a file before it is put in place)."""
         return self._in_force()
 
-    def _in_force(self, wait: bool = True) -> Charter:
-        """:attr:`charter`; ``wait=False``: see :meth:`purge`."""
+    def _in_force(self, wait: bool = True, stop: threading.Event | None = None) -> Charter:
+        """:attr:`charter`; ``wait=False`` and ``stop``: see :meth:`purge` (a changed
+        charter recorded in tries, which ``stop`` ends)."""
         from commune.charter.rules import CHARTER_FILE, load_charter
 
         seen = _signature(self.home / CHARTER_FILE)
@@ -87,8 +91,11 @@ class CharterBook:
                 self._seen = seen
                 return self._charter
             if self._charter is None or charter.sha256 != self._charter.sha256:
-                with self._begin(wait) as conn:
-                    records.remember_charter(conn, charter)
+                if stop is None:
+                    with self._begin(wait) as conn:
+                        records.remember_charter(conn, charter)
+                else:
+                    self._in_tries(partial(records.remember_charter, charter=charter), stop)
                 if self._charter is not None and seen is None:
                     log.warning("charter.toml is gone: the default charter is in force")
                 elif self._charter is not None:
@@ -153,26 +160,30 @@ class CharterBook:
         backup): a write lock held by another process fails it at once, instead of after
         the busy timeout (sqlalchemy's OperationalError). ``stop`` (the server's purger):
         a lock held elsewhere is waited for in short tries (PURGE_TRY_MS), each a whole
-        transaction, until ``stop`` is set: then PurgeStopped, nothing written. The
-        purger waited in one statement, which a shutdown could not end: it was left
-        behind, killed with the process."""
+        transaction, until ``stop`` is set: then PurgeStopped, the transaction under way
+        rolled back whole. So are a changed charter's recording and each pending erasure's
+        transaction: they waited for their locks in one statement, which a shutdown could
+        not end, and the purger was left behind, killed with the process."""
         from commune.store.db import scrub
         from commune.store.erasure import finish
 
-        charter = self._in_force(wait)  # before the transaction, as write() reads it
+        # Before the transaction, as write() reads it.
+        charter = self._in_force(wait, stop)
         if stop is None:
             with self._begin(wait) as conn:
                 gone = records.purge(conn, charter, actor=actor)
+            # A personal-data takedown whose files a crash left in blobs/ (store/erasure.py).
+            finish(self.engine, self.home)
         else:
-            gone = self._purge_in_tries(charter, actor, stop)
-            if stop.is_set():  # the erasures wait for the next start
-                return gone
-        # A personal-data takedown whose files a crash left in blobs/ (store/erasure.py).
-        finish(self.engine, self.home)
+            gone = self._in_tries(partial(records.purge, charter=charter, actor=actor), stop)
+            finish(self.engine, self.home, run=partial(self._in_tries, stop=stop))
         scrub(self.engine)  # the purged records and erased texts, out of the log too
         return gone
 
-    def _purge_in_tries(self, charter: Charter, actor: str, stop: threading.Event) -> int:
+    def _in_tries(self, work: Callable[[Connection], T], stop: threading.Event) -> T:
+        """``work`` in one transaction, a lock held elsewhere waited for in tries of
+        PURGE_TRY_MS, each rolled back whole, for PURGE_WAIT_S at most; PurgeStopped once
+        ``stop`` is set."""
         from sqlalchemy.exc import OperationalError
 
         from commune.store.db import gave_up_waiting
@@ -183,8 +194,8 @@ class CharterBook:
                 raise PurgeStopped
             try:
                 with self._begin(False, PURGE_TRY_MS) as conn:
-                    return records.purge(conn, charter, actor=actor)
-            except OperationalError as exc:  # rolled back whole: nothing half purged
+                    return work(conn)
+            except OperationalError as exc:  # rolled back whole: nothing half written
                 if not gave_up_waiting(exc) or time.monotonic() >= deadline:
                     raise
 

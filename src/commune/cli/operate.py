@@ -173,7 +173,7 @@ def mcp(ctx: click.Context, no_auth: bool, print_config: bool) -> None:
     from commune.store.db import serving
 
     commune = commune_of(ctx)
-    commune.charter  # noqa: B018 -- validated before serving
+    commune.charter_at_start()  # validated and recorded before serving
     commune.check_settings()
     try:
         actor_of = stdio_actor(commune, no_auth=no_auth)

@@ -32,6 +32,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 from sqlalchemy import Engine, Row
+from sqlalchemy.exc import SQLAlchemyError
 
 from commune.config import IndexSettings
 from commune.embed import Embedder
@@ -197,7 +198,7 @@ def load_catalog(
         if path.exists():  # asked to rebuild, unreadable, or another database's
             # Its record forgotten too: kept, each `commune reindex` left one more for good.
             _forget(engine, [_remove_base(path)])
-        _write(catalog, index_dir, engine)
+        _write(catalog, index_dir, engine, unrecorded_ok=not rebuild)
         _bases[path] = catalog  # what was just built serves as the base from now on
         return catalog
 
@@ -654,9 +655,15 @@ def _vectors(
     return matrix
 
 
-def _write(catalog: Catalog, index_dir: Path, engine: Engine) -> None:
+def _write(catalog: Catalog, index_dir: Path, engine: Engine, unrecorded_ok: bool = False) -> None:
     """Put ``catalog`` in place as a base, recorded in the database it was built from
-    (repository.index_bases) before it takes its name, and remove the bases it replaces."""
+    (repository.index_bases) before it takes its name, and remove the bases it replaces.
+
+    ``unrecorded_ok`` (a load, not `commune reindex`): a database that takes no write (a
+    replica, default_transaction_read_only, SQLite read-only) leaves the base off the disk,
+    since a base not recorded is another database's to the next load, and ``catalog``
+    serves from memory, said in one line of the log in the server's language. The
+    refusal stopped `commune serve`'s start, or every search of a process with no base."""
     import uuid
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -694,8 +701,17 @@ def _write(catalog: Catalog, index_dir: Path, engine: Engine) -> None:
         # On the disk before it has the base's name: a power cut soon after the rename
         # otherwise left the name with empty files (the next build replaces such a base).
         flush_tree(tmp)
-        with engine.begin() as conn:
-            repo.record_index_base(conn, history, catalog.generation, catalog.model)
+        from commune.store.db import refuses_writes
+
+        try:
+            with engine.begin() as conn:
+                repo.record_index_base(conn, history, catalog.generation, catalog.model)
+        except SQLAlchemyError as exc:
+            if not (unrecorded_ok and refuses_writes(exc)):
+                raise
+            shutil.rmtree(tmp)
+            _said_unrecorded(exc, catalog.generation)
+            return
         try:
             os.replace(tmp, final)
         except OSError:
@@ -724,6 +740,21 @@ def _write(catalog: Catalog, index_dir: Path, engine: Engine) -> None:
     for old in older[:-1]:
         removed.append(_remove_base(old))
     _forget(engine, removed)
+
+
+def _said_unrecorded(exc: BaseException, generation: int) -> None:
+    import logging
+
+    from commune.text.messages import from_environment, localise
+
+    said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    why = said[0] if said else type(exc).__name__
+    message = (
+        f"the search index built at generation {generation} was not kept on disk: the database "
+        f"takes no write ({why}) (searches are served from memory; it is built again at the "
+        "next start, until the database takes writes)"
+    )
+    logging.getLogger("commune.index").warning(localise(message, from_environment(os.environ)))
 
 
 def bases_holding(index_dir: Path, passages: set[int]) -> list[Path]:

@@ -71,6 +71,15 @@ def gave_up_waiting(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "55P03" or "database is locked" in str(orig)
 
 
+def refuses_writes(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database that takes no write at all: SQLite's "attempt to write
+    a readonly database" (query_only, a file or mount read-only), PostgreSQL's read-only
+    transaction (SQLSTATE 25006: a replica, default_transaction_read_only). Waiting or
+    trying again does not change it; the operator does."""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "25006" or "readonly database" in str(orig)
+
+
 def scrub(engine: Engine) -> None:
     """After an erasure has committed: the write-ahead log emptied into the database and
     cut to nothing, so that the pages holding the erased text before (a question, a

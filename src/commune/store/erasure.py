@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -170,56 +172,73 @@ def erased_file(conn: Connection, digest: str) -> bool:
     return False
 
 
-def finish(engine: Engine, home: Path) -> int:
+def finish(
+    engine: Engine,
+    home: Path,
+    run: Callable[[Callable[[Connection], bool]], bool] | None = None,
+) -> int:
     """Finish every pending erasure: delete its files from ``blobs/`` (those no other
-    revision holds), mark it done and audit it. Returns the erasures finished."""
-    from commune.store import audit, blobs
-    from commune.store.db import lock
-
+    revision holds), mark it done and audit it. Returns the erasures finished. ``run``:
+    runs each erasure's transaction, given its work (the server's purger: in tries its
+    shutdown ends, charter/book.CharterBook._in_tries); by default, in one transaction
+    that waits for its locks."""
     with engine.connect() as conn:
         todo = pending(conn)
     finished = 0
     for document_id in todo:
-        with engine.begin() as conn:
-            lock(conn, "document", _key(document_id))
-            record = _record(conn, document_id)
-            if record is None or record["state"] != PENDING:
-                continue  # another process finished it meanwhile
-            # The files' locks, as a retirement and an add of the same file take them
-            # (commons/curation._hold_files, ingest/pipeline.store): an add committing a new
-            # revision of these bytes meanwhile keeps its file.
-            for digest in record["files"]:
-                lock(conn, "file", digest)
-            erased = erased_revisions(conn)
-            deleted, kept, failed = [], [], False
-            for digest in record["files"]:
-                if still_held(conn, digest, erased):
-                    kept.append(digest)
-                    continue
-                try:
-                    blobs.blob_path(home, digest).unlink(missing_ok=True)
-                except OSError as exc:
-                    # Its texts are erased already: the file waits, pending, for the next
-                    # try, and the retirement that committed is not reported as failed.
-                    log.warning("an erased original stays in blobs/ until the next try: %s", exc)
-                    failed = True
-                    continue
-                deleted.append(digest)
-            if failed:
-                continue
-            conn.execute(
-                update(meta)
-                .where(meta.c.key == _key(document_id))
-                .values(value=json.dumps({**record, "state": DONE}))
-            )
-            audit.append(
-                conn,
-                record["actor"],
-                "erase",
-                f"document {document_id}",
-                revisions=record["revisions"],
-                files_deleted=deleted,
-                files_kept=kept,
-            )
-            finished += 1
+        work = partial(_finish_one, document_id=document_id, home=home)
+        if run is not None:
+            done = run(work)
+        else:
+            with engine.begin() as conn:
+                done = work(conn)
+        finished += done
     return finished
+
+
+def _finish_one(conn: Connection, document_id: int, home: Path) -> bool:
+    """:func:`finish` for one document, in ``conn``'s transaction: True if finished now."""
+    from commune.store import audit, blobs
+    from commune.store.db import lock
+
+    lock(conn, "document", _key(document_id))
+    record = _record(conn, document_id)
+    if record is None or record["state"] != PENDING:
+        return False  # another process finished it meanwhile
+    # The files' locks, as a retirement and an add of the same file take them
+    # (commons/curation._hold_files, ingest/pipeline.store): an add committing a new
+    # revision of these bytes meanwhile keeps its file.
+    for digest in record["files"]:
+        lock(conn, "file", digest)
+    erased = erased_revisions(conn)
+    deleted, kept, failed = [], [], False
+    for digest in record["files"]:
+        if still_held(conn, digest, erased):
+            kept.append(digest)
+            continue
+        try:
+            blobs.blob_path(home, digest).unlink(missing_ok=True)
+        except OSError as exc:
+            # Its texts are erased already: the file waits, pending, for the next
+            # try, and the retirement that committed is not reported as failed.
+            log.warning("an erased original stays in blobs/ until the next try: %s", exc)
+            failed = True
+            continue
+        deleted.append(digest)
+    if failed:
+        return False
+    conn.execute(
+        update(meta)
+        .where(meta.c.key == _key(document_id))
+        .values(value=json.dumps({**record, "state": DONE}))
+    )
+    audit.append(
+        conn,
+        record["actor"],
+        "erase",
+        f"document {document_id}",
+        revisions=record["revisions"],
+        files_deleted=deleted,
+        files_kept=kept,
+    )
+    return True

@@ -43,6 +43,20 @@ EXACT = {
         'envoyez la requête sans functions, ou avec function_call "none"'
     ),
     "GET /v1/models lists those that can": "GET /v1/models liste ceux qui le peuvent",
+    "no answer is given under a charter the transparency record does not show: make the "
+    "database writable (on PostgreSQL, serve from the primary, not a replica, with "
+    "default_transaction_read_only off), or put back the charter recorded last, then start "
+    "again": (
+        "aucune réponse n'est donnée sous une charte que le registre de transparence ne montre "
+        "pas : rendez la base de données accessible en écriture (sous PostgreSQL, servez depuis "
+        "le primaire, pas un réplica, avec default_transaction_read_only à off), ou remettez "
+        "la charte consignée en dernier, puis relancez"
+    ),
+    "searches are served from memory; it is built again at the next start, until the "
+    "database takes writes": (
+        "les recherches sont servies depuis la mémoire ; il est reconstruit au prochain "
+        "démarrage, tant que la base de données n'accepte pas d'écriture"
+    ),
     "the server starts anyway; the hourly purge tries it again": (
         "le serveur démarre quand même ; l'effacement de chaque heure le réessaie"
     ),
@@ -3260,6 +3274,18 @@ PATTERNS = [
         (
             r"the ledger's append-only triggers are missing: (?P<known>.*)",
             "il manque au registre ses déclencheurs d'ajout seul : {known}",
+        ),
+        (
+            r"the charter (?P<version>.+) could not be recorded as in force: the database "
+            r"takes no write \((?P<why>.+)\)",
+            "la charte {version} n'a pas pu être consignée comme en vigueur : la base de "
+            "données n'accepte aucune écriture ({why})",
+        ),
+        (
+            r"the search index built at generation (?P<n>\d+) was not kept on disk: the "
+            r"database takes no write \((?P<why>.+)\)",
+            "l'index de recherche construit à la génération {n} n'a pas été gardé sur le "
+            "disque : la base de données n'accepte aucune écriture ({why})",
         ),
         (
             r"a personal-data erasure left pending was not finished at start: (?P<why>.+)",
