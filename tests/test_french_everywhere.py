@@ -81,6 +81,9 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
         "a list of strings",
     ),
     ("config.py", "_KINDS[str]"): ("a string in quotes",),
+    # A model's backend with its article (config._ARTICLE).
+    ("config.py", "_ARTICLE[backend]"): ("a", "an"),
+    ("config.py", "backend"): ("llamacpp", "openai"),
     ("config.py", "_KINDS[float]"): ("a number",),
     ("charter/rules.py", "tables[0]"): ("[web]", "[limits]", "[answer]"),
     ("evaluation/suite.py", "where"): ("cases.jsonl line 3",),

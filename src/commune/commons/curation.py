@@ -1276,7 +1276,7 @@ def _not_reinstated(document_id: int, category: str | None, row: Any) -> Commune
         return CommuneError(
             f"document {document_id} was retired for personal data: its texts are erased and "
             "cannot come back",
-            "add a corrected file without the personal data: a curator of the collection will "
+            "add a corrected file without the personal data: a reviewer of the collection will "
             "review it",
         )
     details = json.loads(row.details) if row is not None else {}
@@ -1285,7 +1285,7 @@ def _not_reinstated(document_id: int, category: str | None, row: Any) -> Commune
             f"document {document_id} was retired by the publisher of the dataset it was "
             "imported from",
             "their takedown stands here: to bring the text back, add a corrected file (a "
-            "curator of the collection will review it)",
+            "reviewer of the collection will review it)",
         )
     return None
 
