@@ -1619,7 +1619,7 @@ class StoreKit:
         """A PostgreSQL session in Europe/Paris (PGTZ in the operator's environment) printed a
         key expiring at 23:30 UTC on 31 January as "expires 2030-02-01", the session's date,
         where SQLite's said the 31st: ``commune key list`` says UTC dates, as the rest do."""
-        from datetime import UTC, datetime
+        from datetime import UTC, datetime, timedelta
 
         from click.testing import CliRunner
         from sqlalchemy import update
@@ -1637,6 +1637,17 @@ class StoreKit:
         )
         assert out.exit_code == 0, out.output
         assert "\talice\texpires 2030-01-31\t" in out.output, out.output
+        # Every connection is now in UTC (make_engine), which the command above cannot get
+        # past: the list itself gives UTC dates in a session set to another zone too.
+        from commune.govern.members import list_keys
+
+        with c.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TIME ZONE 'Europe/Paris'")
+            [key] = list_keys(conn)
+            conn.rollback()
+        assert key["expires_at"] == datetime(2030, 1, 31, 23, 30, tzinfo=UTC)
+        assert key["expires_at"].utcoffset() == timedelta(0), key["expires_at"]
 
     def test_quotas_hold_exactly_under_concurrent_requests(self, c, corpus):
         from commune.govern.quotas import QuotaExceeded
