@@ -1615,6 +1615,44 @@ class StoreKit:
         finally:
             engine.dispose()
 
+    @pytest.mark.parametrize("style", ["German", "SQL, DMY", "Postgres, MDY"])
+    def test_a_date_style_from_the_environment_does_not_break_the_days(self, c, monkeypatch, style):
+        """PGDATESTYLE in the operator's environment reaches the session as PGTZ does: the
+        daily series reads its day from a timestamp cast to text, which a session in German
+        style wrote "31.01.2025 23:30:00 UTC", and the dashboards' days came out as
+        "31.01.2025" (GET /api/usage, the /dashboard page); each connection now sets ISO too."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import insert
+
+        from commune.account.ledger import daily_series
+        from commune.store.db import make_engine
+        from commune.store.schema import usage
+
+        monkeypatch.setenv("PGDATESTYLE", style)
+        engine = make_engine(c.engine.url.render_as_string(hide_password=False))
+        try:
+            row = dict(route="ask", mode="extractive", input_tokens=1, output_tokens=1)
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(usage).values(
+                        created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
+                        duration_ms=1.0,
+                        fallback=False,
+                        cpu_seconds=0.1,
+                        wh=0.5,
+                        estimated=True,
+                        **row,
+                    )
+                )
+            with engine.connect() as conn:
+                days = daily_series(
+                    conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
+                )
+            assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
+        finally:
+            engine.dispose()
+
     def test_key_list_prints_a_keys_expiry_in_utc(self, c):
         """A PostgreSQL session in Europe/Paris (PGTZ in the operator's environment) printed a
         key expiring at 23:30 UTC on 31 January as "expires 2030-02-01", the session's date,
