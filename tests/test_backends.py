@@ -1653,6 +1653,23 @@ class StoreKit:
         finally:
             engine.dispose()
 
+    def test_a_client_encoding_from_the_environment_still_stores_any_text(self, c, monkeypatch):
+        """PGCLIENTENCODING in the operator's environment (LATIN1, LATIN9 on an older host)
+        reached the session as PGTZ does: a text holding "€", "œ" or an emoji failed with
+        UnicodeEncodeError in the driver, before it reached the database."""
+        from commune.govern.members import add_member, list_members
+        from commune.store.db import make_engine
+
+        monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+        engine = make_engine(c.engine.url.render_as_string(hide_password=False))
+        try:
+            with engine.begin() as conn:
+                add_member(conn, "Cœur d'Été € 🌍", "association")
+            with engine.connect() as conn:
+                assert "Cœur d'Été € 🌍" in {m["name"] for m in list_members(conn)}
+        finally:
+            engine.dispose()
+
     def test_key_list_prints_a_keys_expiry_in_utc(self, c):
         """A PostgreSQL session in Europe/Paris (PGTZ in the operator's environment) printed a
         key expiring at 23:30 UTC on 31 January as "expires 2030-02-01", the session's date,

@@ -115,7 +115,13 @@ def make_engine(url: str) -> Engine:
     # Days, months and "today's quota" are UTC days (as SQLite's, which stores UTC): a
     # server whose time zone is Europe/Paris would put a request at 23:30 UTC on the next
     # day's line, casting timestamps to text or dates in its own zone.
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    # UTF-8 named in the connection's parameters, which outrank PGCLIENTENCODING (LATIN1 on
+    # an older host): a text holding "€", "œ" or an emoji failed in the driver, unencodable.
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC", "client_encoding": "utf8"},
+    )
     # PGTZ in the environment of the process that connects (the operator's) outranked that
     # startup option (a session in Paris time, seen by test_backends): the zone is also set
     # on each new connection, and so is the ISO date style, which PGDATESTYLE sets likewise.
