@@ -1838,11 +1838,66 @@ class StoreKit:
         finally:
             engine.dispose()
 
+    @pytest.mark.parametrize("style", ["German", "SQL, DMY", "Postgres, MDY"])
+    def test_a_date_style_from_the_environment_does_not_break_the_days(self, c, monkeypatch, style):
+        """PGDATESTYLE in the operator's environment reaches the session as PGTZ does: the
+        daily series reads its day from a timestamp cast to text, which a session in German
+        style wrote "31.01.2025 23:30:00 UTC", and the dashboards' days came out as
+        "31.01.2025" (GET /api/usage, the /dashboard page); each connection now sets ISO too."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import insert
+
+        from commune.account.ledger import daily_series
+        from commune.store.db import make_engine
+        from commune.store.schema import usage
+
+        monkeypatch.setenv("PGDATESTYLE", style)
+        engine = make_engine(c.engine.url.render_as_string(hide_password=False))
+        try:
+            row = dict(route="ask", mode="extractive", input_tokens=1, output_tokens=1)
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(usage).values(
+                        created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
+                        duration_ms=1.0,
+                        fallback=False,
+                        cpu_seconds=0.1,
+                        wh=0.5,
+                        estimated=True,
+                        **row,
+                    )
+                )
+            with engine.connect() as conn:
+                days = daily_series(
+                    conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
+                )
+            assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
+        finally:
+            engine.dispose()
+
+    def test_a_client_encoding_from_the_environment_still_stores_any_text(self, c, monkeypatch):
+        """PGCLIENTENCODING in the operator's environment (LATIN1, LATIN9 on an older host)
+        reached the session as PGTZ does: a text holding "€", "œ" or an emoji failed with
+        UnicodeEncodeError in the driver, before it reached the database."""
+        from commune.govern.members import add_member, list_members
+        from commune.store.db import make_engine
+
+        monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+        engine = make_engine(c.engine.url.render_as_string(hide_password=False))
+        try:
+            with engine.begin() as conn:
+                add_member(conn, "Cœur d'Été € 🌍", "association")
+            with engine.connect() as conn:
+                assert "Cœur d'Été € 🌍" in {m["name"] for m in list_members(conn)}
+        finally:
+            engine.dispose()
+
     def test_key_list_prints_a_keys_expiry_in_utc(self, c):
         """A PostgreSQL session in Europe/Paris (PGTZ in the operator's environment) printed a
         key expiring at 23:30 UTC on 31 January as "expires 2030-02-01", the session's date,
         where SQLite's said the 31st: ``commune key list`` says UTC dates, as the rest do."""
-        from datetime import UTC, datetime
+        from datetime import UTC, datetime, timedelta
 
         from click.testing import CliRunner
         from sqlalchemy import update
@@ -1860,6 +1915,17 @@ class StoreKit:
         )
         assert out.exit_code == 0, out.output
         assert "\talice\texpires 2030-01-31\t" in out.output, out.output
+        # Every connection is now in UTC (make_engine), which the command above cannot get
+        # past: the list itself gives UTC dates in a session set to another zone too.
+        from commune.govern.members import list_keys
+
+        with c.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TIME ZONE 'Europe/Paris'")
+            [key] = list_keys(conn)
+            conn.rollback()
+        assert key["expires_at"] == datetime(2030, 1, 31, 23, 30, tzinfo=UTC)
+        assert key["expires_at"].utcoffset() == timedelta(0), key["expires_at"]
 
     def test_quotas_hold_exactly_under_concurrent_requests(self, c, corpus):
         from commune.govern.quotas import QuotaExceeded

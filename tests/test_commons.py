@@ -1554,6 +1554,36 @@ def test_review_list_as_a_curator_lists_only_what_they_may_review(commune, doc, 
     assert listed().startswith(f"{rev['id']}\tsport\t")  # the operator: everything
 
 
+def test_review_list_as_someone_who_reviews_nowhere_says_why_not_that_nothing_waits(
+    commune, doc, home
+):
+    # `commune review list --as` a reader said "nothing waits for curation" while a
+    # revision waited: `review approve --as` them refused it with their role, and the
+    # curation page refused them the queue; the list now says why, and lists nothing.
+    make_key(commune, "lea", "Ville A", "reader")
+    commune.add([doc], collection="sport")  # no licence: it waits for a curator
+    assert len(commune.pending()) == 1
+
+    def listed(lang: str, *more: str):  # type: ignore[no-untyped-def]
+        argv = ["--home", str(home), "review", "list", "--as", "lea", *more]
+        return CliRunner().invoke(cli, argv, env={"LANG": lang})
+
+    english = listed("en")
+    assert english.exit_code != 0
+    assert "nothing waits" not in english.output
+    assert english.output.endswith(
+        "curating needs the role curator or above; lea is reader (ask your member's admins)\n"
+    ), english.output
+    french = listed("fr_FR.UTF-8", "--json")
+    assert french.exit_code != 0 and "[]" not in french.output
+    assert french.output.endswith(
+        "faire la curation demande le rôle curateur ou au-dessus\u00a0; lea est lecteur "
+        "(demandez aux administrateurs de votre membre)\n"
+    ), french.output
+    with pytest.raises(CommuneError, match="curating needs the role curator"):
+        commune.pending(commune.actor("lea"))
+
+
 def test_a_collections_rules_are_set_by_its_members_admins_and_no_one_elses(commune, doc):
     # curation.set_rules checked no permission: only the operator's CLI reached it, but the
     # library must check the policy itself, whichever face calls it.

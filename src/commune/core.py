@@ -1155,9 +1155,14 @@ class Commune:
             return contributions(conn, actor.user_id)
 
     def pending(self, actor: Actor = OPERATOR) -> list[dict[str, Any]]:
-        """What waits for ``actor``'s review: in the collections they may curate."""
+        """What waits for ``actor``'s review: in the collections they may curate. Forbidden,
+        with why, to a role that reviews nowhere (a reader, a contributor): `commune review
+        list --as` a reader said "nothing waits for curation" while revisions waited, where
+        the curation page refuses them and says their role."""
         from commune.commons.curation import curatable, pending
+        from commune.govern.policy import COOPERATIVE, require
 
+        require(actor, "review", COOPERATIVE)
         with self.engine.connect() as conn:
             return pending(conn, curatable(conn, actor))
 

@@ -124,9 +124,16 @@ def make_engine(url: str) -> Engine:
     # Days, months and "today's quota" are UTC days (as SQLite's, which stores UTC): a
     # server whose time zone is Europe/Paris would put a request at 23:30 UTC on the next
     # day's line, casting timestamps to text or dates in its own zone.
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
-    # PGTZ in the server's environment outranked that startup option (a session in Paris
-    # time, seen by test_backends): the zone is also set on each new connection.
+    # UTF-8 named in the connection's parameters, which outrank PGCLIENTENCODING (LATIN1 on
+    # an older host): a text holding "€", "œ" or an emoji failed in the driver, unencodable.
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC", "client_encoding": "utf8"},
+    )
+    # PGTZ in the environment of the process that connects (the operator's) outranked that
+    # startup option (a session in Paris time, seen by test_backends): the zone is also set
+    # on each new connection, and so is the ISO date style, which PGDATESTYLE sets likewise.
     event.listen(engine, "connect", _utc_session)
     event.listen(engine, "before_cursor_execute", _no_nul)
     return engine
@@ -135,6 +142,9 @@ def make_engine(url: str) -> Engine:
 def _utc_session(dbapi_connection: Any, _record: Any) -> None:
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'UTC'")
+        # A day is read from a timestamp cast to text (account/ledger.daily_series): in
+        # PGDATESTYLE=German it read "31.01.2025", and the dashboards' days counted nothing.
+        cursor.execute("SET DateStyle TO 'ISO'")
     dbapi_connection.commit()  # a session setting outlives the transaction that made it
 
 
