@@ -1760,3 +1760,36 @@ def test_whoever_approves_is_a_reviewer_not_a_curator(commune, doc):
         joined = re.sub(r'"\s*\n\s*r?"', "", text)  # adjacent literals: one Python string
         found = approver.search(" ".join(joined.replace("\\n", " ").split()))
         assert not found, (name, found)
+
+
+def test_a_personal_data_takedown_from_before_the_category_was_kept_is_not_reinstated(
+    commune, tmp_path
+):
+    """A home retired documents before documents.retired_category (migration 0017 left it
+    empty) and before takedowns erased texts: its personal-data takedown, the category only
+    in its audit row, was reinstated by `commune reinstate`, the address found again."""
+    from sqlalchemy import update
+
+    from commune.store import audit
+    from commune.store.schema import documents
+
+    (tmp_path / "c.md").write_text("# Conseil\n\nM. Jean Dupont habite 12 rue des Lilas.\n")
+    commune.add([tmp_path / "c.md"], collection="c", licence="etalab-2.0")
+    [doc] = commune.documents()
+    with commune.engine.begin() as conn:  # as that older home retired it
+        conn.execute(update(documents).where(documents.c.id == doc["id"]).values(status="retired"))
+        audit.append(
+            conn,
+            "operator",
+            "retire",
+            f"document {doc['id']}",
+            reason="demande de M. Dupont",
+            category="personal-data",
+        )
+    with pytest.raises(CommuneError, match="retired for personal data"):
+        commune.reinstate(doc["id"], "erreur")
+    assert [d["status"] for d in commune.documents()] == ["retired"]
+    assert commune.search("rue des Lilas", k=5) == []
+    shown = commune.retired_document(doc["id"])
+    assert shown is not None and shown["retired"]["category"] == "personal-data"
+    assert "personal data" in shown["retired"]["refusal"]

@@ -1219,7 +1219,7 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
         raise NotFound(absent, "list them with commune documents")
     _check_collection(conn, doc.collection_id, actor, absent, "retire")
     row = _retirement(conn, document_id)
-    refusal = _not_reinstated(document_id, doc.retired_category, row)
+    refusal = _not_reinstated(document_id, _category(doc.retired_category, row), row)
     if refusal is not None:
         raise refusal
     copies = _retired_with(conn, document_id, row.id if row is not None else None)
@@ -1269,6 +1269,16 @@ def _retirement(conn: Connection, document_id: int) -> Any:
     ).first()
 
 
+def _category(stored: str | None, row: Any) -> str | None:
+    """A retirement's category: the document's, or its audit row's for a retirement made
+    before documents kept it (migration 0017 left those None): a personal-data takedown of
+    an upgraded home was reinstated, its text, never erased then, found again."""
+    if stored is not None or row is None:
+        return stored
+    found = json.loads(row.details).get("category")
+    return str(found) if found is not None else None
+
+
 def _not_reinstated(document_id: int, category: str | None, row: Any) -> CommuneError | None:
     """Why a retired document cannot be reinstated, if it cannot: its texts are erased (a
     personal-data takedown), or the publisher of the dataset it came from retired it."""
@@ -1295,6 +1305,7 @@ def retirement(conn: Connection, document_id: int, category: str | None) -> dict
     category, and why it cannot be reinstated (None: it can)."""
     row = _retirement(conn, document_id)
     details = json.loads(row.details) if row is not None else {}
+    category = _category(category, row)
     refused = _not_reinstated(document_id, category, row)
     return {
         "by": row.actor if row is not None else None,
