@@ -1219,7 +1219,7 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
         raise NotFound(absent, "list them with commune documents")
     _check_collection(conn, doc.collection_id, actor, absent, "retire")
     row = _retirement(conn, document_id)
-    refusal = _not_reinstated(document_id, _category(doc.retired_category, row), row)
+    refusal = _not_reinstated(conn, document_id, _category(doc.retired_category, row), row)
     if refusal is not None:
         raise refusal
     copies = _retired_with(conn, document_id, row.id if row is not None else None)
@@ -1279,9 +1279,12 @@ def _category(stored: str | None, row: Any) -> str | None:
     return str(found) if found is not None else None
 
 
-def _not_reinstated(document_id: int, category: str | None, row: Any) -> CommuneError | None:
+def _not_reinstated(
+    conn: Connection, document_id: int, category: str | None, row: Any
+) -> CommuneError | None:
     """Why a retired document cannot be reinstated, if it cannot: its texts are erased (a
-    personal-data takedown), or the publisher of the dataset it came from retired it."""
+    personal-data takedown), or the publisher of the dataset it came from retired it and
+    has not published its text again since (_upstream_stands)."""
     if category in ERASURES:
         return CommuneError(
             f"document {document_id} was retired for personal data: its texts are erased and "
@@ -1290,7 +1293,7 @@ def _not_reinstated(document_id: int, category: str | None, row: Any) -> Commune
             "review it",
         )
     details = json.loads(row.details) if row is not None else {}
-    if "dataset_id" in details:
+    if "dataset_id" in details and _upstream_stands(conn, document_id, details):
         return CommuneError(
             f"document {document_id} was retired by the publisher of the dataset it was "
             "imported from",
@@ -1300,13 +1303,39 @@ def _not_reinstated(document_id: int, category: str | None, row: Any) -> Commune
     return None
 
 
+def _upstream_stands(conn: Connection, document_id: int, details: dict[str, Any]) -> bool:
+    """Whether a dataset publisher's takedown of the document still stands: its text here
+    was held for a curator (retire_from_dataset), or a dataset still records its published
+    text as retired. A publisher who published the text again clears that record at the
+    next import of their export (opendata._refused), which leaves the document retired
+    here ("unchanged"): its curators were refused « their takedown stands here » though
+    the publisher had lifted it, and no way brought the same text back."""
+    from commune.store.schema import dataset_texts
+
+    if details.get("held"):
+        return True
+    published = conn.execute(
+        select(revisions.c.content_hash)
+        .join(documents, documents.c.published_revision_id == revisions.c.id)
+        .where(documents.c.id == document_id)
+    ).scalar()
+    if published is None:
+        return True
+    still = conn.execute(
+        select(dataset_texts.c.id)
+        .where(dataset_texts.c.content_hash == published, dataset_texts.c.retired_at.is_not(None))
+        .limit(1)
+    ).first()
+    return still is not None
+
+
 def retirement(conn: Connection, document_id: int, category: str | None) -> dict[str, Any]:
     """A retired document's retirement as its curators read it: who, when, why, in which
     category, and why it cannot be reinstated (None: it can)."""
     row = _retirement(conn, document_id)
     details = json.loads(row.details) if row is not None else {}
     category = _category(category, row)
-    refused = _not_reinstated(document_id, category, row)
+    refused = _not_reinstated(conn, document_id, category, row)
     return {
         "by": row.actor if row is not None else None,
         "at": row.created_at if row is not None else None,
