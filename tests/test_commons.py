@@ -1793,3 +1793,19 @@ def test_a_personal_data_takedown_from_before_the_category_was_kept_is_not_reins
     shown = commune.retired_document(doc["id"])
     assert shown is not None and shown["retired"]["category"] == "personal-data"
     assert "personal data" in shown["retired"]["refusal"]
+
+
+def test_a_reinstatement_refused_sends_the_corrected_file_to_a_reviewer(commune, tmp_path):
+    """Whoever approves is "a reviewer" (a collection may name member admins or contributors
+    its approvers): the refusals of `commune reinstate` still sent the corrected file to "a
+    curator of the collection", unlike « un relecteur » in French."""
+    (tmp_path / "c.md").write_text("# Conseil\n\nM. Jean Dupont habite 12 rue des Lilas.\n")
+    commune.add([tmp_path / "c.md"], collection="c", licence="etalab-2.0")
+    [doc] = commune.documents()
+    commune.retire(doc["id"], "demande de M. Dupont", category="personal-data")
+    with pytest.raises(CommuneError) as refused:
+        commune.reinstate(doc["id"], "erreur")
+    assert refused.value.hint == (
+        "add a corrected file without the personal data: a reviewer of the collection will "
+        "review it"
+    )

@@ -1477,7 +1477,7 @@ def test_a_dataset_publishers_takedown_is_said_theirs_in_the_singular():
 
     said = localise(
         "document 3 was retired by the publisher of the dataset it was imported from (their "
-        "takedown stands here: to bring the text back, add a corrected file (a curator of the "
+        "takedown stands here: to bring the text back, add a corrected file (a reviewer of the "
         "collection will review it))",
         "fr",
     )

@@ -1289,8 +1289,8 @@ def _not_reinstated(
         return CommuneError(
             f"document {document_id} was retired for personal data: its texts are erased and "
             "cannot come back",
-            "add a corrected file without the personal data: a curator of the collection will "
-            "review it",
+            "add a corrected file without the personal data: a reviewer of the collection "
+            "will review it",
         )
     details = json.loads(row.details) if row is not None else {}
     if "dataset_id" in details and _upstream_stands(conn, document_id, details):
@@ -1298,7 +1298,7 @@ def _not_reinstated(
             f"document {document_id} was retired by the publisher of the dataset it was "
             "imported from",
             "their takedown stands here: to bring the text back, add a corrected file (a "
-            "curator of the collection will review it)",
+            "reviewer of the collection will review it)",
         )
     return None
 

@@ -665,7 +665,7 @@ PATTERNS = [
             "effacés et ne peuvent pas revenir",
         ),
         (
-            r"add a corrected file without the personal data: a curator of the collection "
+            r"add a corrected file without the personal data: a reviewer of the collection "
             r"will review it",
             "ajoutez un fichier corrigé sans les données personnelles\u00a0: un relecteur de la "
             "collection le relira",
@@ -677,7 +677,7 @@ PATTERNS = [
         ),
         (
             r"their takedown stands here: to bring the text back, add a corrected file \(a "
-            r"curator of the collection will review it\)",
+            r"reviewer of the collection will review it\)",
             "son retrait vaut ici\u00a0: pour faire revenir le texte, ajoutez un fichier "
             "corrigé (un relecteur de la collection le relira)",
         ),
