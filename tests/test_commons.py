@@ -1809,3 +1809,38 @@ def test_a_reinstatement_refused_sends_the_corrected_file_to_a_reviewer(commune,
         "add a corrected file without the personal data: a reviewer of the collection will "
         "review it"
     )
+
+
+def test_a_revision_sent_while_its_document_was_retired_says_why_it_waits_once_reinstated(
+    commune, tmp_path
+):
+    """A corrected file sent while the document was retired waits « the document was retired:
+    approving this revision brings it back »; once `commune reinstate` brought the document
+    back, the curation queue still said so. It now says why it waits: the collection's
+    approvals, or, where the collection publishes on arrival, that it came meanwhile."""
+    from commune.cli.speech import as_pages_say
+
+    texts = {}
+    for name in ("a", "b"):
+        f = tmp_path / f"{name}.md"
+        f.write_text(f"# {name}\n\nUn texte sur la piscine {name}.\n")
+        texts[name] = f
+    commune.add([texts["a"]], collection="libre", licence="etalab-2.0")
+    commune.add([texts["b"]], collection="relue", licence="etalab-2.0")
+    commune.set_curation_rules("relue", 1, "curator")
+    ids = {d["collection"]: d["id"] for d in commune.documents()}
+    for name, coll in (("a", "libre"), ("b", "relue")):
+        commune.retire(ids[coll], "pas celui-là", category="error")
+        texts[name].write_text(f"# {name}\n\nUn texte sur la piscine {name}, corrigé.\n")
+        commune.add([texts[name]], collection=coll, licence="etalab-2.0")
+        commune.reinstate(ids[coll], "retiré par erreur")
+    said = {p["collection"]: p["hold_reason"] for p in commune.pending()}
+    assert said == {
+        "libre": "sent while the document was retired, since reinstated: approving this "
+        "revision publishes it",
+        "relue": "the collection needs 1 approval(s) by a curator or above",
+    }
+    assert as_pages_say(said["libre"], "fr") == (
+        "envoyée pendant que le document était retiré, rétabli depuis\u00a0: approuver cette "
+        "révision la publie"
+    )

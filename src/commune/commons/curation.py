@@ -51,6 +51,11 @@ DECISIONS = ("approve", "reject", "request-changes")
 # document back (audited as "reinstate"). Retiring may answer a takedown request: a file added
 # again must not undo it in silence.
 RETIRED_HOLD = "the document was retired: approving this revision brings it back"
+# A revision that arrived while its document was retired, in a collection publishing on
+# arrival, once the document is reinstated (reinstate): it waits still, a reviewer deciding.
+REINSTATED_HOLD = (
+    "sent while the document was retired, since reinstated: approving this revision publishes it"
+)
 # The same file sent again (an "unchanged" upload) of a retired document, nothing waiting.
 RETIRED_UNCHANGED = (
     "a curator retired this document: the commons no longer cites it, and the same file sent "
@@ -1253,10 +1258,36 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
             reason=reason if each == document_id else f"the same file as document {document_id}",
             **({} if each == document_id else {"copy_of": document_id}),
         )
+        _unretired_waiting(conn, each)
         generation = repo.bump_generation(conn, each)
     # As retire(): the answers cached before it were given without its passages.
     conn.execute(delete(answer_cache).where(answer_cache.c.generation != generation))
     return sorted(back)
+
+
+def _unretired_waiting(conn: Connection, document_id: int) -> None:
+    """The revisions of a reinstated document that arrived while it was retired said "the
+    document was retired: approving this revision brings it back", which was no longer
+    true: each now says why it waits as it would have on arrival, or, where the collection
+    publishes on arrival, that it came while the document was retired (a reviewer decides
+    whether it replaces the reinstated text)."""
+    doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
+    published = conn.execute(
+        select(revisions.c.licence).where(revisions.c.id == doc.published_revision_id)
+    ).first()
+    held = conn.execute(
+        select(revisions.c.id, revisions.c.licence)
+        .where(revisions.c.document_id == document_id)
+        .where(revisions.c.status.in_(WAITING), revisions.c.hold_reason == RETIRED_HOLD)
+    ).all()
+    r = rules(conn, doc.collection_id) if held else None
+    for rev in held:
+        assert r is not None
+        decision = on_arrival(
+            rev.licence, published.licence if published else None, published is not None, r
+        )
+        why = REINSTATED_HOLD if decision else decision.reason
+        conn.execute(update(revisions).where(revisions.c.id == rev.id).values(hold_reason=why))
 
 
 def _retirement(conn: Connection, document_id: int) -> Any:
