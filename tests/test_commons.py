@@ -1829,3 +1829,87 @@ def test_whoever_approves_is_a_reviewer_not_a_curator(commune, doc):
         joined = re.sub(r'"\s*\n\s*r?"', "", text)  # adjacent literals: one Python string
         found = approver.search(" ".join(joined.replace("\\n", " ").split()))
         assert not found, (name, found)
+
+
+def test_a_personal_data_takedown_from_before_the_category_was_kept_is_not_reinstated(
+    commune, tmp_path
+):
+    """A home retired documents before documents.retired_category (migration 0017 left it
+    empty) and before takedowns erased texts: its personal-data takedown, the category only
+    in its audit row, was reinstated by `commune reinstate`, the address found again."""
+    from sqlalchemy import update
+
+    from commune.store import audit
+    from commune.store.schema import documents
+
+    (tmp_path / "c.md").write_text("# Conseil\n\nM. Jean Dupont habite 12 rue des Lilas.\n")
+    commune.add([tmp_path / "c.md"], collection="c", licence="etalab-2.0")
+    [doc] = commune.documents()
+    with commune.engine.begin() as conn:  # as that older home retired it
+        conn.execute(update(documents).where(documents.c.id == doc["id"]).values(status="retired"))
+        audit.append(
+            conn,
+            "operator",
+            "retire",
+            f"document {doc['id']}",
+            reason="demande de M. Dupont",
+            category="personal-data",
+        )
+    with pytest.raises(CommuneError, match="retired for personal data"):
+        commune.reinstate(doc["id"], "erreur")
+    assert [d["status"] for d in commune.documents()] == ["retired"]
+    assert commune.search("rue des Lilas", k=5) == []
+    shown = commune.retired_document(doc["id"])
+    assert shown is not None and shown["retired"]["category"] == "personal-data"
+    assert "personal data" in shown["retired"]["refusal"]
+
+
+def test_a_reinstatement_refused_sends_the_corrected_file_to_a_reviewer(commune, tmp_path):
+    """Whoever approves is "a reviewer" (a collection may name member admins or contributors
+    its approvers): the refusals of `commune reinstate` still sent the corrected file to "a
+    curator of the collection", unlike « un relecteur » in French."""
+    (tmp_path / "c.md").write_text("# Conseil\n\nM. Jean Dupont habite 12 rue des Lilas.\n")
+    commune.add([tmp_path / "c.md"], collection="c", licence="etalab-2.0")
+    [doc] = commune.documents()
+    commune.retire(doc["id"], "demande de M. Dupont", category="personal-data")
+    with pytest.raises(CommuneError) as refused:
+        commune.reinstate(doc["id"], "erreur")
+    assert refused.value.hint == (
+        "add a corrected file without the personal data: a reviewer of the collection will "
+        "review it"
+    )
+
+
+def test_a_revision_sent_while_its_document_was_retired_says_why_it_waits_once_reinstated(
+    commune, tmp_path
+):
+    """A corrected file sent while the document was retired waits « the document was retired:
+    approving this revision brings it back »; once `commune reinstate` brought the document
+    back, the curation queue still said so. It now says why it waits: the collection's
+    approvals, or, where the collection publishes on arrival, that it came meanwhile."""
+    from commune.cli.speech import as_pages_say
+
+    texts = {}
+    for name in ("a", "b"):
+        f = tmp_path / f"{name}.md"
+        f.write_text(f"# {name}\n\nUn texte sur la piscine {name}.\n")
+        texts[name] = f
+    commune.add([texts["a"]], collection="libre", licence="etalab-2.0")
+    commune.add([texts["b"]], collection="relue", licence="etalab-2.0")
+    commune.set_curation_rules("relue", 1, "curator")
+    ids = {d["collection"]: d["id"] for d in commune.documents()}
+    for name, coll in (("a", "libre"), ("b", "relue")):
+        commune.retire(ids[coll], "pas celui-là", category="error")
+        texts[name].write_text(f"# {name}\n\nUn texte sur la piscine {name}, corrigé.\n")
+        commune.add([texts[name]], collection=coll, licence="etalab-2.0")
+        commune.reinstate(ids[coll], "retiré par erreur")
+    said = {p["collection"]: p["hold_reason"] for p in commune.pending()}
+    assert said == {
+        "libre": "sent while the document was retired, since reinstated: approving this "
+        "revision publishes it",
+        "relue": "the collection needs 1 approval(s) by a curator or above",
+    }
+    assert as_pages_say(said["libre"], "fr") == (
+        "envoyée pendant que le document était retiré, rétabli depuis\u00a0: approuver cette "
+        "révision la publie"
+    )

@@ -1468,3 +1468,21 @@ def test_a_model_of_a_thousand_billion_parameters_groups_its_digits():
     assert "(32B active, 1000B total, 16-bit)" in summary(
         {"wh": 0.0123, "gco2e": 0.0005, "measured": False, "method": method}, "en"
     )
+
+
+def test_a_dataset_publishers_takedown_is_said_theirs_in_the_singular():
+    """The publisher of the dataset is one (« l'éditeur du jeu de données »): the refusal of
+    `commune reinstate` went on « leur retrait vaut ici », as if several had retired it."""
+    from commune.text.messages import localise
+
+    said = localise(
+        "document 3 was retired by the publisher of the dataset it was imported from (their "
+        "takedown stands here: to bring the text back, add a corrected file (a reviewer of the "
+        "collection will review it))",
+        "fr",
+    )
+    assert said == (
+        "le document 3 a été retiré par l'éditeur du jeu de données dont il a été importé "
+        "(son retrait vaut ici\u00a0: pour faire revenir le texte, ajoutez un fichier corrigé "
+        "(un relecteur de la collection le relira))"
+    )

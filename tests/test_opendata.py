@@ -1144,6 +1144,31 @@ def test_a_document_its_datasets_publisher_retired_is_not_reinstated_here(commun
             assert conn.execute(select(documents.c.status)).scalar() == "retired"
 
 
+def test_a_document_its_publisher_reinstated_is_reinstated_here_too(commune, tmp_path):
+    """The publisher reinstated a document retired by mistake and exported it again: the
+    import here said it "unchanged", the document stayed retired, and `commune reinstate`
+    was refused « their takedown stands here » though they had lifted it. Now a curator
+    here may bring it back; before the publisher's new export, still refused."""
+    (tmp_path / "a.md").write_text("# A\n\nUn texte sur la piscine.\n")
+    commune.add([tmp_path / "a.md"], collection="c", licence="etalab-2.0")
+    commune.export_collection("c", tmp_path / "older")
+    mine = commune.documents()[0]["id"]
+    commune.retire(mine, "pas celui-là", category="error")
+    commune.export_collection("c", tmp_path / "newer")
+    commune.reinstate(mine, "retiré par erreur")
+    commune.export_collection("c", tmp_path / "back")
+    with Commune(tmp_path / "other-home") as other:
+        other.import_dataset(tmp_path / "older", "c")
+        other.import_dataset(tmp_path / "newer", "c")
+        [doc] = other.documents()
+        with pytest.raises(CommuneError, match="retired by the publisher of the dataset"):
+            other.reinstate(doc["id"], "erreur")
+        other.import_dataset(tmp_path / "back", "c")
+        other.reinstate(doc["id"], "rétabli par son éditeur")
+        assert [d["status"] for d in other.documents()] == ["published"]
+        assert [h.document_id for h in other.search("piscine", k=5)] == [doc["id"]]
+
+
 def test_two_retired_lines_with_one_text_retire_it_once(commune, tmp_path):
     """The publisher's page and its copy at another address, retired together: two lines of
     retired.jsonl with the same text. The importer retired the document at the first line

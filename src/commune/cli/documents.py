@@ -144,7 +144,7 @@ def add(
             # more, the commons citing it no longer.
             held, refused = commune.library.standing(outcome.document_id)
             if held is not None:
-                # Still waiting for review, said as the upload's result says it (the held
+                # Still waiting for a reviewer, said as the upload's result says it (the held
                 # line of a file just received): « 1 inchangé » alone read as published.
                 outcome = replace(outcome, held=held)
             if refused is not None:

@@ -51,6 +51,11 @@ DECISIONS = ("approve", "reject", "request-changes")
 # document back (audited as "reinstate"). Retiring may answer a takedown request: a file added
 # again must not undo it in silence.
 RETIRED_HOLD = "the document was retired: approving this revision brings it back"
+# A revision that arrived while its document was retired, in a collection publishing on
+# arrival, once the document is reinstated (reinstate): it waits still, a reviewer deciding.
+REINSTATED_HOLD = (
+    "sent while the document was retired, since reinstated: approving this revision publishes it"
+)
 # The same file sent again (an "unchanged" upload) of a retired document, nothing waiting.
 RETIRED_UNCHANGED = (
     "a curator retired this document: the commons no longer cites it, and the same file sent "
@@ -1219,7 +1224,7 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
         raise NotFound(absent, "list them with commune documents")
     _check_collection(conn, doc.collection_id, actor, absent, "retire")
     row = _retirement(conn, document_id)
-    refusal = _not_reinstated(document_id, doc.retired_category, row)
+    refusal = _not_reinstated(conn, document_id, _category(doc.retired_category, row), row)
     if refusal is not None:
         raise refusal
     copies = _retired_with(conn, document_id, row.id if row is not None else None)
@@ -1253,10 +1258,36 @@ def reinstate(conn: Connection, document_id: int, reason: str, actor: Actor) -> 
             reason=reason if each == document_id else f"the same file as document {document_id}",
             **({} if each == document_id else {"copy_of": document_id}),
         )
+        _unretired_waiting(conn, each)
         generation = repo.bump_generation(conn, each)
     # As retire(): the answers cached before it were given without its passages.
     conn.execute(delete(answer_cache).where(answer_cache.c.generation != generation))
     return sorted(back)
+
+
+def _unretired_waiting(conn: Connection, document_id: int) -> None:
+    """The revisions of a reinstated document that arrived while it was retired said "the
+    document was retired: approving this revision brings it back", which was no longer
+    true: each now says why it waits as it would have on arrival, or, where the collection
+    publishes on arrival, that it came while the document was retired (a reviewer decides
+    whether it replaces the reinstated text)."""
+    doc = conn.execute(select(documents).where(documents.c.id == document_id)).one()
+    published = conn.execute(
+        select(revisions.c.licence).where(revisions.c.id == doc.published_revision_id)
+    ).first()
+    held = conn.execute(
+        select(revisions.c.id, revisions.c.licence)
+        .where(revisions.c.document_id == document_id)
+        .where(revisions.c.status.in_(WAITING), revisions.c.hold_reason == RETIRED_HOLD)
+    ).all()
+    r = rules(conn, doc.collection_id) if held else None
+    for rev in held:
+        assert r is not None
+        decision = on_arrival(
+            rev.licence, published.licence if published else None, published is not None, r
+        )
+        why = REINSTATED_HOLD if decision else decision.reason
+        conn.execute(update(revisions).where(revisions.c.id == rev.id).values(hold_reason=why))
 
 
 def _retirement(conn: Connection, document_id: int) -> Any:
@@ -1269,18 +1300,31 @@ def _retirement(conn: Connection, document_id: int) -> Any:
     ).first()
 
 
-def _not_reinstated(document_id: int, category: str | None, row: Any) -> CommuneError | None:
+def _category(stored: str | None, row: Any) -> str | None:
+    """A retirement's category: the document's, or its audit row's for a retirement made
+    before documents kept it (migration 0017 left those None): a personal-data takedown of
+    an upgraded home was reinstated, its text, never erased then, found again."""
+    if stored is not None or row is None:
+        return stored
+    found = json.loads(row.details).get("category")
+    return str(found) if found is not None else None
+
+
+def _not_reinstated(
+    conn: Connection, document_id: int, category: str | None, row: Any
+) -> CommuneError | None:
     """Why a retired document cannot be reinstated, if it cannot: its texts are erased (a
-    personal-data takedown), or the publisher of the dataset it came from retired it."""
+    personal-data takedown), or the publisher of the dataset it came from retired it and
+    has not published its text again since (_upstream_stands)."""
     if category in ERASURES:
         return CommuneError(
             f"document {document_id} was retired for personal data: its texts are erased and "
             "cannot come back",
-            "add a corrected file without the personal data: a reviewer of the collection will "
-            "review it",
+            "add a corrected file without the personal data: a reviewer of the collection "
+            "will review it",
         )
     details = json.loads(row.details) if row is not None else {}
-    if "dataset_id" in details:
+    if "dataset_id" in details and _upstream_stands(conn, document_id, details):
         return CommuneError(
             f"document {document_id} was retired by the publisher of the dataset it was "
             "imported from",
@@ -1290,12 +1334,39 @@ def _not_reinstated(document_id: int, category: str | None, row: Any) -> Commune
     return None
 
 
+def _upstream_stands(conn: Connection, document_id: int, details: dict[str, Any]) -> bool:
+    """Whether a dataset publisher's takedown of the document still stands: its text here
+    was held for a curator (retire_from_dataset), or a dataset still records its published
+    text as retired. A publisher who published the text again clears that record at the
+    next import of their export (opendata._refused), which leaves the document retired
+    here ("unchanged"): its curators were refused « their takedown stands here » though
+    the publisher had lifted it, and no way brought the same text back."""
+    from commune.store.schema import dataset_texts
+
+    if details.get("held"):
+        return True
+    published = conn.execute(
+        select(revisions.c.content_hash)
+        .join(documents, documents.c.published_revision_id == revisions.c.id)
+        .where(documents.c.id == document_id)
+    ).scalar()
+    if published is None:
+        return True
+    still = conn.execute(
+        select(dataset_texts.c.id)
+        .where(dataset_texts.c.content_hash == published, dataset_texts.c.retired_at.is_not(None))
+        .limit(1)
+    ).first()
+    return still is not None
+
+
 def retirement(conn: Connection, document_id: int, category: str | None) -> dict[str, Any]:
     """A retired document's retirement as its curators read it: who, when, why, in which
     category, and why it cannot be reinstated (None: it can)."""
     row = _retirement(conn, document_id)
     details = json.loads(row.details) if row is not None else {}
-    refused = _not_reinstated(document_id, category, row)
+    category = _category(category, row)
+    refused = _not_reinstated(conn, document_id, category, row)
     return {
         "by": row.actor if row is not None else None,
         "at": row.created_at if row is not None else None,

@@ -692,7 +692,7 @@ PATTERNS = [
         (
             r"their takedown stands here: to bring the text back, add a corrected file \(a "
             r"reviewer of the collection will review it\)",
-            "leur retrait vaut ici\u00a0: pour faire revenir le texte, ajoutez un fichier "
+            "son retrait vaut ici\u00a0: pour faire revenir le texte, ajoutez un fichier "
             "corrigé (un relecteur de la collection le relira)",
         ),
         (

@@ -336,6 +336,10 @@ LIBRARY = (
     N_("no licence given: a reviewer must set one before publication"),
     N_("the document was retired: approving this revision brings it back"),
     N_(
+        "sent while the document was retired, since reinstated: approving this revision "
+        "publishes it"
+    ),
+    N_(
         "the published revision was contributed by another member: a reviewer must confirm "
         "that this one replaces it"
     ),
