@@ -626,12 +626,24 @@ class ArrivalGate:
 WAITING = ("proposed", "changes-requested")
 
 
+# A hold reason stored before whoever approves was "a reviewer" (a collection may name member
+# admins or contributors as its approvers): "a curator must confirm", "a curator of the
+# collection must check". Read in today's words, so that every face (the pages, the CLI, the
+# API) says the same and the catalogues have them; "by a curator or above" names the role.
+STORED_BEFORE = re.compile(r"\ba curator (?=must |of the collection must )")
+
+
+def stored_reason(stored: str | None) -> str | None:
+    """A hold reason as stored, in today's words (:data:`STORED_BEFORE`)."""
+    return STORED_BEFORE.sub("a reviewer ", stored) if stored else stored
+
+
 def _hold_reason(status: str, document_status: str, stored: str | None) -> str | None:
     """Why a revision waits, as the curator must read it: a revision held before its
     document was retired now waits on that too, and approving it brings the document back."""
     if status in WAITING and document_status == "retired" and stored != UPSTREAM_HOLD:
         return RETIRED_HOLD
-    return stored
+    return stored_reason(stored)
 
 
 # What a listing of revisions shows first, pending()'s and contributions()'s alike.
@@ -923,6 +935,7 @@ def history(
     for r in rows:
         if status == "retired" and r["status"] == "published":
             r["status"] = "retired"
+        r["hold_reason"] = stored_reason(r["hold_reason"])
     for prev, cur in zip([None, *rows], rows, strict=False):
         before = _text(conn, prev["id"]) if prev else []
         cur["diff"] = list(difflib.unified_diff(before, _text(conn, cur["id"]), lineterm="", n=1))

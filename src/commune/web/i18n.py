@@ -448,14 +448,7 @@ COUNTED: dict[str, Callable[[int], str]] = {
 }
 
 
-# A hold reason stored before whoever approves was "a reviewer" (a collection may name member
-# admins or contributors as its approvers): a revision still waiting keeps the words it was
-# held with, read here in today's so that the catalogue still has them.
-STORED_BEFORE = re.compile(r"\ba curator (?=must |of the collection must )")
-
-
 def _from_catalogue(text: str) -> str:
-    text = STORED_BEFORE.sub("a reviewer ", text)
     found = str(catalogue(current()).gettext(text))
     if found != text:
         return found
