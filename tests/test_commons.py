@@ -1820,7 +1820,8 @@ def test_whoever_approves_is_a_reviewer_not_a_curator(commune, doc):
         r"to their curators|until a curator"
     )
     for name, text in said.items():
-        joined = re.sub(r'"\s*\n\s*r?"', "", text)  # adjacent literals: one Python string
+        # Adjacent literals, plain, raw or f-strings: one Python string.
+        joined = re.sub(r'"\s*\n\s*[rfRF]{0,2}"', "", text)
         found = approver.search(" ".join(joined.replace("\\n", " ").split()))
         assert not found, (name, found)
 
