@@ -1817,7 +1817,9 @@ def test_whoever_approves_is_a_reviewer_not_a_curator(commune, doc):
         r"a curator (must|of the collection (must|will review)|rejected|asked for changes|"
         r"confirms|decides)|another curator|distinct curator|"
         r"(wait|waits|waiting|held|hold it) for a curator|for their curators|"
-        r"to their curators|until a curator"
+        r"to their curators|until a curator|own curators, who decide|curators' call|"
+        r"curator's decision and reason|curator of its collection also sees|"
+        r"curator's reason when one was approved"
     )
     for name, text in said.items():
         # Adjacent literals, plain, raw or f-strings: one Python string.

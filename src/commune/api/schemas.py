@@ -156,7 +156,7 @@ class Document(BaseModel):
     publisher: str | None
     content_hash: str = Field(description="SHA-256 of the published file.")
     status: str = Field(
-        description="published; a curator of its collection also sees those waiting, "
+        description="published; a reviewer of its collection also sees those waiting, "
         "rejected or retired, with theirs."
     )
     published_revision_id: int | None
@@ -384,7 +384,9 @@ class Contribution(BaseModel):
         description="Where it stands (published, pending, …): the same in every language."
     )
     held: str | None = Field(description="Why it waits, in the caller's language.")
-    review: dict[str, Any] | None = Field(description="The last curator's decision and reason.")
+    review: dict[str, Any] | None = Field(
+        description="The last reviewer's decision and reason, or who retired it and why."
+    )
     added_at: str | None = Field(description="In UTC (…Z).")
 
 

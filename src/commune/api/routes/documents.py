@@ -158,9 +158,9 @@ def list_contributions(
     request: Request, actor: Caller, commune: CommuneDep
 ) -> dict[str, list[dict[str, Any]]]:
     """The caller's own contributions, newest first (the last 50): where each revision
-    stands, why it waits, and the last curator's decision and reason. The contribute page
-    showed them; a program that uploaded through the API read only each upload's answer,
-    and nothing of what a curator decided later."""
+    stands, why it waits, and the last reviewer's decision and reason (or its retirement).
+    The contribute page showed them; a program that uploaded through the API read only each
+    upload's answer, and nothing of what a reviewer decided later."""
     language = language_of(request)
     with commune.metered("api/contributions", actor):
         rows = commune.contributions(actor)
