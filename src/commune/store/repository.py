@@ -204,17 +204,7 @@ def retired_holder(conn: Connection, coll_id: int, digest: str, takedowns: tuple
     ).first()
     if retired is None:
         return None
-    published = conn.execute(
-        select(documents.c.id)
-        .join(revisions, revisions.c.id == documents.c.published_revision_id)
-        .where(
-            documents.c.collection_id == coll_id,
-            documents.c.status != "retired",
-            revisions.c.content_hash == digest,
-        )
-        .limit(1)
-    ).first()
-    return None if published is not None else retired
+    return None if publishing(conn, coll_id, digest) is not None else retired
 
 
 def generation(conn: Connection) -> int:
