@@ -46,6 +46,39 @@ def _taking_no_write(c):  # type: ignore[no-untyped-def]
     return writable
 
 
+def _a_request_at_2330_utc_counts_on_its_utc_day(engine) -> None:  # type: ignore[no-untyped-def]
+    """A request at 23:30 UTC on 31 January, written and read through ``engine``: the daily
+    series (dashboards, GET /api/usage) puts it on the 31st, whatever the session's zone or
+    date style."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from commune.account.ledger import daily_series
+    from commune.store.schema import usage
+
+    with engine.begin() as conn:
+        conn.execute(
+            insert(usage).values(
+                created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
+                duration_ms=1.0,
+                fallback=False,
+                cpu_seconds=0.1,
+                wh=0.5,
+                estimated=True,
+                route="ask",
+                mode="extractive",
+                input_tokens=1,
+                output_tokens=1,
+            )
+        )
+    with engine.connect() as conn:
+        days = daily_series(
+            conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
+        )
+    assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
+
+
 class StoreKit:
     @pytest.fixture
     def database_url(self, tmp_path):  # type: ignore[no-untyped-def]
@@ -1803,13 +1836,8 @@ class StoreKit:
         engine's ``-c timezone=UTC`` startup option (found by h13): every session of the
         server ran in Paris time, and a request at 23:30 UTC counted on the next day's line,
         quotas and statements with it. The engine now sets UTC on each connection itself."""
-        from datetime import UTC, datetime
 
-        from sqlalchemy import insert
-
-        from commune.account.ledger import daily_series
         from commune.store.db import make_engine
-        from commune.store.schema import usage
 
         monkeypatch.setenv("PGTZ", "Europe/Paris")
         engine = make_engine(c.engine.url.render_as_string(hide_password=False))
@@ -1817,24 +1845,7 @@ class StoreKit:
             if engine.dialect.name == "postgresql":
                 with engine.connect() as conn:
                     assert conn.exec_driver_sql("show timezone").scalar() == "UTC"
-            row = dict(route="ask", mode="extractive", input_tokens=1, output_tokens=1)
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(usage).values(
-                        created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
-                        duration_ms=1.0,
-                        fallback=False,
-                        cpu_seconds=0.1,
-                        wh=0.5,
-                        estimated=True,
-                        **row,
-                    )
-                )
-            with engine.connect() as conn:
-                days = daily_series(
-                    conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
-                )
-            assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
+            _a_request_at_2330_utc_counts_on_its_utc_day(engine)
         finally:
             engine.dispose()
 
@@ -1844,35 +1855,13 @@ class StoreKit:
         daily series reads its day from a timestamp cast to text, which a session in German
         style wrote "31.01.2025 23:30:00 UTC", and the dashboards' days came out as
         "31.01.2025" (GET /api/usage, the /dashboard page); each connection now sets ISO too."""
-        from datetime import UTC, datetime
 
-        from sqlalchemy import insert
-
-        from commune.account.ledger import daily_series
         from commune.store.db import make_engine
-        from commune.store.schema import usage
 
         monkeypatch.setenv("PGDATESTYLE", style)
         engine = make_engine(c.engine.url.render_as_string(hide_password=False))
         try:
-            row = dict(route="ask", mode="extractive", input_tokens=1, output_tokens=1)
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(usage).values(
-                        created_at=datetime(2025, 1, 31, 23, 30, tzinfo=UTC),
-                        duration_ms=1.0,
-                        fallback=False,
-                        cpu_seconds=0.1,
-                        wh=0.5,
-                        estimated=True,
-                        **row,
-                    )
-                )
-            with engine.connect() as conn:
-                days = daily_series(
-                    conn, None, datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 28, tzinfo=UTC)
-                )
-            assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
+            _a_request_at_2330_utc_counts_on_its_utc_day(engine)
         finally:
             engine.dispose()
 
