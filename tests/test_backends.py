@@ -46,6 +46,26 @@ def _taking_no_write(c):  # type: ignore[no-untyped-def]
     return writable
 
 
+def _shut_down(c, caplog, monkeypatch):  # type: ignore[no-untyped-def]
+    """The server's shutdown (stop_purger) while its purger waits for a lock held elsewhere,
+    then the purger waited for until it has ended, however slow the machine: it must have
+    ended because it was stopped (its log line says so), not because a wait for the lock ran
+    out (PURGE_WAIT_S made longer than any run of the tests) nor by the clock."""
+    import logging
+
+    import commune.charter.book as book
+
+    monkeypatch.setattr(book, "PURGE_WAIT_S", 3600.0)
+    [purger] = [t for t in threading.enumerate() if t.name == "commune-purge"]
+    with caplog.at_level(logging.INFO, logger="commune.charter"):
+        c.stop_purger()
+        purger.join(600)  # a guard against a hang, not a measure of speed
+    assert not purger.is_alive()
+    assert not [t for t in threading.enumerate() if t.name == "commune-purge"]
+    said = [r.getMessage() for r in caplog.records if r.name == "commune.charter"]
+    assert any("stopped by the server's shutdown" in m for m in said), said
+
+
 class StoreKit:
     @pytest.fixture
     def database_url(self, tmp_path):  # type: ignore[no-untyped-def]
@@ -829,16 +849,18 @@ class StoreKit:
         assert [h.document_id for h in c.search("piscine lundi", k=3)]
         assert not [h for h in c.search("Zorglub", k=3) if h.document_id == zorglub]
 
-    def test_the_server_s_shutdown_stops_a_purge_waiting_for_a_lock_and_keeps_it_whole(self, c):
+    def test_the_server_s_shutdown_stops_a_purge_waiting_for_a_lock_and_keeps_it_whole(
+        self, c, caplog, monkeypatch
+    ):
         """The purger waited for a lock held elsewhere in one statement (SQLite's busy
         timeout, 30 s; PostgreSQL's lock, for good): the server's shutdown gave up on it
         after 10 s and left it running, killed with the process. It now waits in short
-        tries, each a whole transaction: the shutdown ends it at once, nothing written, and
-        the next purge does it all."""
-        import time
+        tries, each a whole transaction: the shutdown ends it, nothing written, and the
+        next purge does it all. (No sleep nor duration here: a busy machine is slow, not
+        wrong.)"""
         from datetime import UTC, datetime, timedelta
 
-        from sqlalchemy import insert
+        from sqlalchemy import event, insert
 
         from commune.store.db import lock
         from commune.store.schema import audit_log, decisions
@@ -861,15 +883,22 @@ class StoreKit:
         def purgers() -> list[threading.Thread]:
             return [t for t in threading.enumerate() if t.name == "commune-purge"]
 
+        deleting = threading.Event()
+
+        def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("DELETE FROM DECISIONS"):
+                deleting.set()  # the purge's transaction has begun its write
+
+        event.listen(c.engine, "before_cursor_execute", seen)
         with c.engine.connect() as holder, holder.begin():
             lock(holder, "audit")  # another process appending (SQLite: its one write lock)
             c.start_purger()
-            time.sleep(1.5)  # the purge has deleted the record, and waits to audit it
+            # PostgreSQL: the record deleted, the purge waits to audit it; SQLite: the
+            # delete waits for the write lock.
+            assert deleting.wait(600)
             assert purgers()
-            stopping = time.monotonic()
-            c.stop_purger()
-            assert time.monotonic() - stopping < 5
-            assert not purgers()
+            _shut_down(c, caplog, monkeypatch)  # the lock still held: the stop ended it
+        event.remove(c.engine, "before_cursor_execute", seen)
         assert count(c, decisions) == 1  # the half-done purge rolled back whole
         assert count(c, audit_log) == audited
         assert c.purge_decisions() == 1  # done whole by the next purge
@@ -878,7 +907,7 @@ class StoreKit:
 
     @pytest.mark.parametrize("waiting", ["charter", "erasure"])
     def test_the_server_s_shutdown_stops_a_purge_waiting_to_record_a_charter_or_an_erasure(
-        self, c, tmp_path, monkeypatch, waiting
+        self, c, tmp_path, monkeypatch, caplog, waiting
     ):
         """The purger's two other waits for a lock held elsewhere, recording a changed
         charter.toml and finishing a pending erasure, were one statement each (SQLite's busy
@@ -924,9 +953,9 @@ class StoreKit:
                 real_lock(holder, "document", erasure_key(c.documents()[0]["id"]))
             monkeypatch.setattr(db, "lock", lock)
             c.start_purger()
-            assert asked.wait(60)
-            c.stop_purger()  # the server's shutdown: the purger has ended
-            assert not purgers()
+            assert asked.wait(600)
+            assert purgers()
+            _shut_down(c, caplog, monkeypatch)  # the lock still held: the stop ended it
         monkeypatch.undo()
         assert count(c, charters) == recorded and count(c, audit_log) == audited
         if waiting == "charter":
