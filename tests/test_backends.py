@@ -1054,6 +1054,45 @@ class StoreKit:
         assert c.reindex()["chunks"] == 1  # once the database takes writes, kept on disk
         assert list(c.settings.index_dir.glob("g*"))
 
+    def test_the_purger_on_a_database_taking_no_write_says_so_in_one_line(self, c, monkeypatch):
+        """The server's purger on a database that takes no write (a replica,
+        default_transaction_read_only, SQLite read-only) logged the driver's whole error each
+        hour, in English whatever the server's language: several lines, the SQL statement
+        and its parameters included. It is now one line of the operator's log, in the
+        server's language, saying the next purge tries again."""
+        import logging
+
+        assert c.charter  # in force already, as in a server that has run
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(name, raising=False)
+        said: list[str] = []
+        logged = threading.Event()
+
+        class Seen(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.levelno >= logging.WARNING:
+                    said.append(record.getMessage())
+                    logged.set()
+
+        seen = Seen()
+        logger = logging.getLogger("commune.charter")
+        logger.addHandler(seen)
+        writable = _taking_no_write(c)
+        try:
+            c.start_purger()
+            assert logged.wait(600)  # its first purge, at once
+            c.stop_purger()
+        finally:
+            logger.removeHandler(seen)
+            writable()
+        [line] = said
+        assert "\n" not in line and "[SQL" not in line and "[parameters" not in line, line
+        assert line.startswith(
+            "l'effacement passé la durée de conservation n'a pas été fait\u00a0: "
+        ), line
+        assert line.endswith("(le prochain effacement de chaque heure le réessaie)"), line
+
     def test_a_nul_character_in_what_people_send_is_refused_not_an_internal_error(self, c):
         """PostgreSQL's driver refuses a NUL in a text (DataError): a name sent as %00 was an
         internal error (500) at the API and a traceback at the command line, where SQLite
