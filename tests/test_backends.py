@@ -1054,6 +1054,86 @@ class StoreKit:
         assert c.reindex()["chunks"] == 1  # once the database takes writes, kept on disk
         assert list(c.settings.index_dir.glob("g*"))
 
+    def test_a_replica_s_index_kept_in_memory_takes_its_primary_s_changes_beside_it(
+        self, c, tmp_path, caplog
+    ):
+        """The index a server on a database taking no write (a replica following its
+        primary) builds at start is served from memory. At each change the primary made, it
+        was built whole again, and one more line of the log said it was not kept: a full
+        build per change, where the log and the docs say it is built again at the next
+        start. The changes are now served beside it, as beside a base on disk: found by
+        searches, and no other line."""
+        import logging
+        import shutil
+
+        from commune.core import Commune
+
+        a = tmp_path / "piscine.txt"
+        a.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+        c.add([a], collection="mairie", licence="etalab-2.0")
+        assert c.charter
+        shutil.rmtree(c.settings.index_dir, ignore_errors=True)  # none built yet, or lost
+        writable = _taking_no_write(c)
+        try:
+            with caplog.at_level(logging.WARNING, logger="commune.index"):
+                [hit] = c.search("piscine lundi", k=1)
+                assert "piscine" in hit.title.lower()
+                b = tmp_path / "mairie.txt"
+                b.write_text("La mairie ferme à midi le samedi.\n", encoding="utf-8")
+                with Commune(c.settings.home) as primary:  # the primary writes
+                    primary.add([b], collection="mairie", licence="etalab-2.0")
+                c.refresh()  # the replica follows
+                [hit] = c.search("mairie samedi", k=1)
+                assert "mairie" in hit.title.lower()
+        finally:
+            writable()
+        said = [r.getMessage() for r in caplog.records if r.name == "commune.index"]
+        assert len(said) == 1, said  # the build at start, not one more per change
+        assert not list(c.settings.index_dir.glob("g*"))
+
+    def test_a_replica_s_index_in_memory_is_not_kept_over_a_personal_data_takedown(
+        self, c, tmp_path
+    ):
+        """A replica's index kept in memory, with the changes since beside it: a personal-data
+        takedown on its primary must not leave the erased person's words in it (its
+        vocabulary, read for the question's words), as none is left in a base on disk
+        (Commune._forget_erased): it is built again without them."""
+        import shutil
+
+        from commune.core import Commune
+
+        a = tmp_path / "arrete.txt"
+        a.write_text(
+            "Arrêté de stationnement. Monsieur Zorglub Marchandeau habite 12 rue des Lilas.\n",
+            encoding="utf-8",
+        )
+        b = tmp_path / "piscine.txt"
+        b.write_text("La piscine ouvre à neuf heures, sauf le lundi.\n", encoding="utf-8")
+        c.add([a, b], collection="mairie", licence="etalab-2.0")
+        assert c.charter
+        [zorglub] = [d["id"] for d in c.documents() if "arrete" in d["source_uri"]]
+        shutil.rmtree(c.settings.index_dir, ignore_errors=True)
+
+        def words(catalog) -> set[str]:  # type: ignore[no-untyped-def]
+            found: set[str] = set()
+            while catalog is not None:
+                for segment in catalog.lexical.segments:
+                    found |= {w for w, j in segment.vocab.items() if segment.df[j]}
+                catalog = catalog.base
+            return found
+
+        writable = _taking_no_write(c)
+        try:
+            assert "zorglub" in words(c.refresh())  # built at start, kept in memory
+            with Commune(c.settings.home) as primary:  # the primary takes it down
+                primary.retire(zorglub, "l'adresse d'un habitant", category="personal-data")
+            catalog = c.refresh()  # the replica follows
+            assert "zorglub" not in words(catalog)
+            [hit] = c.search("piscine lundi", k=1)
+            assert "piscine" in hit.title.lower()
+        finally:
+            writable()
+
     def test_the_purger_on_a_database_taking_no_write_says_so_in_one_line(self, c, monkeypatch):
         """The server's purger on a database that takes no write (a replica,
         default_transaction_read_only, SQLite read-only) logged the driver's whole error each
