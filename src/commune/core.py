@@ -70,6 +70,18 @@ if TYPE_CHECKING:  # for annotations only: importing these loads models and opti
 # of its lock waits (charter/book.PURGE_TRY_MS), unless a statement itself hangs.
 PURGER_STOP_WAIT_S = 10.0
 
+
+def _one_line(exc: BaseException) -> str:
+    """``exc`` in one line for the operator's log: a fault of the machine in the system's
+    own words (text/faults.kind), else the first line of the database's or Commune's
+    message, without the SQL statement and its parameters the driver's error adds."""
+    from commune.text.faults import kind
+
+    found = kind(exc)
+    said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return found[2] if found else (said[0] if said else type(exc).__name__)
+
+
 # A sentence long enough for the language identifier's model to be read (text/lang.py).
 _PARAGRAPH = "A sentence of twelve words or more is judged by the model of its letters."
 
@@ -300,6 +312,7 @@ class Commune:
         from sqlalchemy.exc import SQLAlchemyError
 
         from commune.charter.book import PURGE_EVERY_S, PurgeStopped
+        from commune.text.messages import from_environment, localise
 
         log = logging.getLogger("commune.charter")
         if self._purger is not None:
@@ -335,7 +348,13 @@ class Commune:
                     )
                     return
                 except (CommuneError, SQLAlchemyError, OSError) as exc:
-                    log.warning("purge past the retention not done, tried again later: %s", exc)
+                    # One line in the server's language: the driver's error was several, in
+                    # English, the SQL statement and its parameters included, each hour.
+                    message = (
+                        f"the purge past the retention was not done: {_one_line(exc)} "
+                        "(the next hourly purge tries it again)"
+                    )
+                    log.warning(localise(message, from_environment(os.environ)))
                 if stop.wait(every):
                     return
 

@@ -131,6 +131,12 @@ _lock = threading.Lock()
 MERGE_SHARE = 0.05
 MERGE_MIN_ROWS = 2000
 _bases: dict[Path, Catalog] = {}  # the bases this process has read, by directory
+# The newest base built but not kept on disk, by index directory and model: its database
+# took no write (_write's ``unrecorded_ok``). The changes since are served beside it, as
+# beside a base on disk: a replica following its primary built the whole index again at
+# each change.
+_unrecorded: dict[tuple[Path, str], Catalog] = {}
+_lock_unrecorded = threading.Lock()  # _lock is held by a build, not by a background merge
 _merging: set[Path] = set()
 
 
@@ -209,11 +215,26 @@ def _incremental(
     """The newest base, with the documents changed since it beside it; None when there is no
     base, or a change was not logged per document (only a full build is then right)."""
     base = _newest_base(engine, index_dir, embedder.name, gen, settings)
+    kept = _unrecorded.get((index_dir, embedder.name))
+    if kept is not None and kept.generation <= gen:
+        if base is None or kept.generation > base.generation:
+            base = kept if not _holds_erased(engine, kept) else base
     if base is None or base.generation == gen:
         return base
     with engine.connect() as conn:
         changed = repo.changed_documents(conn, base.generation, gen)
     return None if changed is None else _with_delta(engine, embedder, base, changed, gen)
+
+
+def _holds_erased(engine: Engine, catalog: Catalog) -> bool:
+    """Whether ``catalog`` (a base kept in memory) holds a passage a personal-data takedown
+    erased since: its terms and vocabulary keep the erased words, as a base on disk would
+    (Commune._forget_erased rebuilds those); it is then built again, not served."""
+    from commune.store.erasure import erased_passages
+
+    with engine.connect() as conn:
+        erased = erased_passages(conn)
+    return bool(erased) and bool(np.isin(catalog.chunk_ids, list(erased)).any())
 
 
 def _settled(
@@ -525,7 +546,7 @@ def _maybe_merge(
                     _remove_leftovers(index_dir)
                     previous = catalog.lexicon or _previous_lexicon(index_dir, embedder.name)
                     built = build_catalog(engine, embedder, None, settings, previous)
-                    _write(built, index_dir, engine)
+                    _write(built, index_dir, engine, unrecorded_ok=True)
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
         except Exception:  # noqa: BLE001 -- a failed merge leaves the old base and the delta
@@ -711,7 +732,11 @@ def _write(catalog: Catalog, index_dir: Path, engine: Engine, unrecorded_ok: boo
                 raise
             shutil.rmtree(tmp)
             _said_unrecorded(exc, catalog.generation)
+            with _lock_unrecorded:
+                _unrecorded[(index_dir, catalog.model)] = catalog
             return
+        with _lock_unrecorded:  # kept on disk from now on
+            _unrecorded.pop((index_dir, catalog.model), None)
         try:
             os.replace(tmp, final)
         except OSError:

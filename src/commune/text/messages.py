@@ -57,6 +57,7 @@ EXACT = {
         "les recherches sont servies depuis la mémoire ; il est reconstruit au prochain "
         "démarrage, tant que la base de données n'accepte pas d'écriture"
     ),
+    "the next hourly purge tries it again": "le prochain effacement de chaque heure le réessaie",
     "the server starts anyway; the hourly purge tries it again": (
         "le serveur démarre quand même ; l'effacement de chaque heure le réessaie"
     ),
@@ -3286,6 +3287,10 @@ PATTERNS = [
             r"database takes no write \((?P<why>.+)\)",
             "l'index de recherche construit à la génération {n} n'a pas été gardé sur le "
             "disque : la base de données n'accepte aucune écriture ({why})",
+        ),
+        (
+            r"the purge past the retention was not done: (?P<failure>.+)",
+            "l'effacement passé la durée de conservation n'a pas été fait : {failure}",
         ),
         (
             r"a personal-data erasure left pending was not finished at start: (?P<why>.+)",
