@@ -28,7 +28,10 @@ def test_the_docs_table_is_the_scripts_output():
     text = (ROOT / "docs/charter.md").read_text(encoding="utf-8")
     pasted = text.split(sobriety.START, 1)[1].split(sobriety.END, 1)[0].strip()
     assert pasted == sobriety.render(_committed())
-    assert "243×" not in text.split("### The former figure")[0]  # withdrawn, kept as history
+    # The withdrawn headline, kept as history only. Its words, not its number: the table's
+    # own ratios may come out at 243× on a day of the machine's pace (they did at 191cda5).
+    before = text.split("### The former figure")[0]
+    assert "243×\nless energy" not in before and "with no loss of correctness" not in before
 
 
 def test_counts_stand_beside_every_ratio():
