@@ -139,9 +139,12 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   # Until it has let its port go (up to 10 s), so that the new one takes the same address.
   for _ in $(seq 20); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.5; done
 fi
+# SO_REUSEADDR as the server sets it: the previous server's connections linger in TIME_WAIT
+# on its port after it exits, and without it the second `make demo` moved to 8001.
 port="$("$python" -c 'import socket
 for p in range(8000, 8100):
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", p)); print(p); break
     except OSError: pass
