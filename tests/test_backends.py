@@ -771,7 +771,6 @@ class StoreKit:
         import time
 
         from fastapi.testclient import TestClient
-        from sqlalchemy import event
 
         from commune.api.app import create_app
         from commune.store.blobs import blob_path
@@ -793,17 +792,7 @@ class StoreKit:
         # The charter in force and the index built, as under the server the crash stopped.
         assert c.charter and c.search("Zorglub", k=1) is not None
 
-        def read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_conn.cursor()
-            if c.engine.dialect.name == "sqlite":
-                cursor.execute("PRAGMA query_only = ON")
-            else:
-                cursor.execute("SET default_transaction_read_only = on")
-                dbapi_conn.commit()  # a SET rolled back with its transaction is undone
-            cursor.close()
-
-        event.listen(c.engine, "connect", read_only)
-        c.engine.dispose()
+        writable = _taking_no_write(c)
         monkeypatch.setenv("LANG", "fr_FR.UTF-8")
         for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
             monkeypatch.delenv(name, raising=False)
@@ -821,8 +810,7 @@ class StoreKit:
         ), said
         with c.engine.connect() as conn:  # the erasure not marked done (its file may be gone)
             assert pending(conn) == [d["id"]]
-        event.remove(c.engine, "connect", read_only)
-        c.engine.dispose()
+        writable()
         c.start_purger()  # the server's hourly purge, once the database takes writes again
 
         def left() -> list[int]:
