@@ -13,6 +13,31 @@ from commune.text.messages import localise
 from tests.conftest import make_key
 
 
+def _minutes(folder: Path, n: int, name: str) -> Path:
+    """``folder`` holding ``n`` short Markdown minutes of a council (name-0.md, …)."""
+    folder.mkdir()
+    title = "PV" if name == "pv" else name.capitalize()
+    for i in range(n):
+        (folder / f"{name}-{i}.md").write_text(
+            f"# {title} {i}\n\nLe conseil délibère sur le point {i}.", encoding="utf-8"
+        )
+    return folder
+
+
+def _busy_timeout(monkeypatch: pytest.MonkeyPatch, seconds: int) -> None:
+    """SQLite connections opened from now on wait ``seconds`` for another process's write
+    lock (busy_timeout; 30 s in store/db.py), so that a test of a held lock ends sooner."""
+    import commune.store.db as db
+
+    pragmas = db._sqlite_pragmas
+
+    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute(f"PRAGMA busy_timeout={seconds * 1000}")
+
+    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
+
+
 def counts(commune):  # type: ignore[no-untyped-def]
     with commune.engine.connect() as conn:
         return tuple(
@@ -1816,10 +1841,7 @@ def test_an_add_interrupted_while_recording_its_finished_run_keeps_the_run(tmp_p
     from commune.core import Commune
     from commune.store.schema import ingest_runs, usage
 
-    folder = tmp_path / "pv"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    folder = _minutes(tmp_path / "pv", 3, "pv")
     home = tmp_path / "home"
     add = ["--home", str(home), "add", str(folder), "--licence", "etalab-2.0"]
     english = CliRunner(env={"LANG": "en_GB.UTF-8"})
@@ -1960,10 +1982,7 @@ def test_add_on_ray_ends_when_every_worker_leaves_mid_job(tmp_path, monkeypatch)
 
             return Job()
 
-    folder = tmp_path / "archive"
-    folder.mkdir()
-    for i in range(6):
-        (folder / f"note-{i}.md").write_text(f"# Note {i}\n\nLe conseil délibère sur le point {i}.")
+    folder = _minutes(tmp_path / "archive", 6, "note")
     monkeypatch.setattr(distributed, "connect", lambda address: Stalled())
     monkeypatch.setattr(distributed, "JOIN_SECONDS", 1.0)
     monkeypatch.setattr(distributed, "WATCH_SECONDS", 0.2)
@@ -2001,21 +2020,11 @@ def test_an_add_stopped_by_a_locked_database_says_so_without_waiting_for_it_agai
     import sqlalchemy
 
     import commune.ingest.pipeline as pipeline
-    import commune.store.db as db
     from commune.core import Commune
 
     wait_s = 3
-    pragmas = db._sqlite_pragmas
-
-    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
-        pragmas(dbapi_connection, record)
-        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
-
-    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
-    folder = tmp_path / "pv"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    _busy_timeout(monkeypatch, wait_s)
+    folder = _minutes(tmp_path / "pv", 3, "pv")
     home = tmp_path / "home"
     store, calls, failed = pipeline.store, [], []
     holder = None
@@ -2055,10 +2064,7 @@ def test_an_add_stopped_midway_leaves_the_requests_running(commune, tmp_path, mo
     import commune.ingest.pipeline as pipeline
     from commune.account.energy import _InFlight
 
-    folder = tmp_path / "pv"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    folder = _minutes(tmp_path / "pv", 3, "pv")
     store, calls = pipeline.store, []
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -2340,21 +2346,11 @@ def test_ctrl_c_while_another_process_holds_the_database_ends_the_add_within_a_s
     import sqlite3
 
     import commune.ingest.pipeline as pipeline
-    import commune.store.db as db
     from commune.core import Commune
 
     wait_s = 3
-    pragmas = db._sqlite_pragmas
-
-    def shorter(dbapi_connection, record):  # type: ignore[no-untyped-def]
-        pragmas(dbapi_connection, record)
-        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
-
-    monkeypatch.setattr(db, "_sqlite_pragmas", shorter)
-    folder = tmp_path / "pv"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"pv-{i}.md").write_text(f"# PV {i}\n\nLe conseil délibère sur le point {i}.")
+    _busy_timeout(monkeypatch, wait_s)
+    folder = _minutes(tmp_path / "pv", 3, "pv")
     home = tmp_path / "home"
     store, calls, pressed = pipeline.store, [], []
     holder = None
