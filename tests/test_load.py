@@ -272,21 +272,7 @@ def test_a_body_sent_a_byte_at_a_time_does_not_hold_a_slot(home, corpus):
                     b"Content-Type: application/json\r\nContent-Length: 100\r\n"
                     b"Accept-Language: en\r\n\r\n{"
                 )
-                s.settimeout(0.2)
-                answer = b""
-                for _ in range(600):  # a byte every 0.2 s, until the server answers
-                    try:
-                        s.sendall(b" ")
-                    except OSError:  # closed by the server: its answer is in the buffer
-                        pass
-                    try:
-                        chunk = s.recv(65536)
-                    except TimeoutError:
-                        continue
-                    answer += chunk
-                    if not chunk or b"\r\n\r\n" in answer:
-                        break
-                s.settimeout(120)
+                answer = _trickle_until_answered(s, b" ")
                 closed = False
                 while not closed:  # the rest, up to the close
                     chunk = s.recv(65536)
@@ -356,6 +342,27 @@ def test_an_upload_arriving_steadily_on_a_slow_line_is_not_cut_off(home, corpus)
                 assert conn.execute(stored.select_from(documents)).scalar_one() == 1
 
 
+def _trickle_until_answered(s, byte: bytes) -> bytes:  # type: ignore[no-untyped-def]
+    """Send ``byte`` every 0.2 s on socket ``s`` until the server's answer has its head (or
+    the server closed): what has come of the answer so far."""
+    s.settimeout(0.2)
+    answer = b""
+    for _ in range(600):
+        try:
+            s.sendall(byte)
+        except OSError:  # closed by the server: its answer is in the buffer
+            pass
+        try:
+            chunk = s.recv(65536)
+        except TimeoutError:
+            continue
+        answer += chunk
+        if not chunk or b"\r\n\r\n" in answer:
+            break
+    s.settimeout(120)
+    return answer
+
+
 def _trickled(port: int, path: str, headers: bytes) -> bytes:
     """What the server answers a body of 100 bytes sent a byte every 0.2 s."""
     import socket
@@ -368,21 +375,7 @@ def _trickled(port: int, path: str, headers: bytes) -> bytes:
             + headers
             + b"\r\n"
         )
-        s.settimeout(0.2)
-        answer = b""
-        for _ in range(600):
-            try:
-                s.sendall(b"q")
-            except OSError:
-                pass
-            try:
-                chunk = s.recv(65536)
-            except TimeoutError:
-                continue
-            answer += chunk
-            if not chunk or b"\r\n\r\n" in answer:
-                break
-        s.settimeout(120)
+        answer = _trickle_until_answered(s, b"q")
         head = answer.partition(b"\r\n\r\n")[0].lower()
         length = int(head.split(b"content-length:")[1].split(b"\r\n")[0])
         while len(answer.partition(b"\r\n\r\n")[2]) < length:
