@@ -1379,6 +1379,51 @@ class StoreKit:
             "peer removed",
         )
 
+    def test_a_document_brought_back_has_its_title_again_at_the_peer_on_every_store(
+        self, c, tmp_path
+    ):
+        """A reinstatement travels as a retirement does, on each store: the serving side
+        lists a document its peer cited, retired then reinstated, with its title (read from
+        the audit log's reinstatements), and the asking side gives the title back where it
+        forgot it, comparing its citations' times with the peer's registration, which each
+        store returns as its own kind of datetime. A home may play both sides: this one
+        does."""
+        from commune.commons.peering.citations import (
+            forget_titles,
+            record_peer_sources,
+            restore_titles,
+        )
+        from commune.store.schema import peer_citations
+
+        (tmp_path / "bell.md").write_text(
+            "# Bell tower visits\n\nThe bell tower is open for visits on the first Sunday.\n"
+        )
+        c.add([tmp_path / "bell.md"], collection="open-b", licence="CC-BY-4.0")
+        c.share("open-b")
+        c.admin.issue_peer("coop-a")
+        peer = c.actor("coop-a")
+        [hit] = c.peer_search("bell tower visits", actor=peer, k=1)["hits"]
+        assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer)["recorded"] == 1
+        doc = hit["document_id"]
+        c.retire(doc, "wrong file", category="error")
+        c.reinstate(doc, "retired by mistake")
+        said = c.peer_retired(actor=peer)
+        assert said == {
+            "retired": [],
+            "reinstated": [{"document_id": doc, "title": "Bell tower visits"}],
+        }
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        one = {"peer": "coop-b", "document_id": doc, "title": "Bell tower visits",
+               "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1}  # fmt: skip
+        with c.engine.begin() as conn:
+            record_peer_sources(conn, "ask", [one], c.actor(None))
+            assert forget_titles(conn, "coop-b", [doc]) == 1
+            assert restore_titles(conn, "coop-b", said["reinstated"]) == 1
+            assert restore_titles(conn, "coop-b", said["reinstated"]) == 0  # given back once
+        with c.engine.connect() as conn:
+            kept = conn.execute(select(peer_citations.c.title)).scalars().all()
+        assert kept == ["Bell tower visits"]
+
     def test_a_peer_removed_while_an_answer_is_under_way_keeps_no_title_of_it(self, c):
         """A peer removed while an answer citing it was under way (its passages gathered,
         the model still writing): the answer's rows, written after the removal or committed

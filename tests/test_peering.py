@@ -470,3 +470,73 @@ def test_bad_input_is_one_line_and_changes_nothing(home, tmp_path):
     listed = ok(home, "peer", "list")
     assert "cmn_1234abcd_…" in listed and "secretpart" not in listed
     assert "https://b.example\t" in listed
+
+
+def test_a_peer_reinstatement_gives_back_the_title_its_retirement_took(pair, tmp_path):
+    """Known gap: a document of B's cited by A's answers, retired by mistake, then
+    reinstated (`commune reinstate`), stayed "(retired by the peer)" at A for good: the
+    retirement travelled (its title forgotten), its undoing did not. B's replies now list the
+    documents brought back with their titles; A gives each back where it forgot it, at the
+    next question that reaches B as at `commune peer forget`."""
+    text = (
+        "# Bell tower visits\n\nThe bell tower of Ville B is open for visits on the first "
+        "Sunday of each month, from 2 pm to 6 pm.\n"
+    )
+    (tmp_path / "bell.md").write_text(text, encoding="utf-8")
+    ok(
+        pair["b"],
+        "add",
+        str(tmp_path / "bell.md"),
+        "--collection",
+        "open-b",
+        "--licence",
+        "CC0-1.0",
+    )
+    question = "When can the bell tower be visited?"
+    wait_until(
+        lambda: any(
+            s["origin"] and s["title"] == "Bell tower visits"
+            for s in ask(pair, "alice", question)["sources"]
+        ),
+        "A's answer to cite B's new document",
+    )
+    [(doc,)] = rows(pair["b"], "select id from documents where title = 'Bell tower visits'")
+    wait_until(
+        lambda: rows(
+            pair["b"],
+            f"select count(*) from credits where route = 'peer/cited' and document_id = {doc}",
+        )[0][0],
+        "B to record that A's answer cited it",
+    )
+    cited = f"select distinct title from peer_citations where document_id = {doc}"
+    assert rows(pair["a"], cited) == [("Bell tower visits",)]
+    # Retired by mistake, then brought back: `commune peer forget` forgets, then gives back.
+    ok(pair["b"], "retire", str(doc), "--reason", "wrong file", "--category", "error")
+    assert ok(pair["a"], "peer", "forget").strip() == "coop-b: 1 title forgotten"
+    assert rows(pair["a"], cited) == [("",)]
+    ok(pair["b"], "reinstate", str(doc), "--reason", "retired by mistake")
+    status, reply = post(f"{pair['url_b']}/peer/retired", {}, pair["peer_key"])
+    assert status == 200 and doc not in reply["retired"], reply
+    assert {"document_id": doc, "title": "Bell tower visits"} in reply["reinstated"], reply
+    said = ok(pair["a"], "peer", "forget")
+    assert said.strip() == "coop-b: 0 titles forgotten, 1 title given back", said
+    assert rows(pair["a"], cited) == [("Bell tower visits",)]
+    assert ok(pair["a"], "peer", "forget").strip() == "coop-b: 0 titles forgotten"
+    # The same by a question that reaches B (its reply lists both), and the document is
+    # sent again: A's answer cites it once more.
+    ok(pair["b"], "retire", str(doc), "--reason", "wrong file again", "--category", "error")
+    ask(pair, "alice", "When is the recycling centre open?")
+    assert rows(pair["a"], cited) == [("",)]
+    ok(pair["b"], "reinstate", str(doc), "--reason", "retired by mistake again")
+    wait_until(
+        lambda: any(
+            s["origin"] and s["title"] == "Bell tower visits"
+            for s in ask(pair, "alice", question)["sources"]
+        ),
+        "A's answer to cite B's reinstated document",
+    )
+    assert rows(pair["a"], cited) == [("Bell tower visits",)]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    report = json.loads(ok(pair["a"], "credits", "--month", month, "--json"))
+    bell = [r for r in report["from_peers"] if r["document_id"] == doc]
+    assert bell and all(r["title"] == "Bell tower visits" and not r["forgotten"] for r in bell)

@@ -911,6 +911,94 @@ def test_a_peer_told_which_documents_it_cited_were_retired_since(home, tmp_path)
         assert reply["retired"] == [hit["document_id"]]
 
 
+def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_allow(
+    home, tmp_path
+):
+    """The serving side of a reinstatement: a document a peer's answers cited, retired then
+    reinstated, is listed with its title in that peer's replies (search and /peer/retired),
+    so that the peer shows the title again; but only where a passage of it would go to that
+    peer now: not once its collection forbids the peer's declared use (non-commercial, for
+    a peer that declared commercial use), nor once it is no longer shared."""
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"plainte.md": PLAINTE, "recycling.md": RECYCLING})
+    assert run(home, "peer", "issue", "coop-c", "--declared-use", "commercial").exit_code == 0
+    with Commune(home) as c:
+        a, commercial = c.actor("coop-a"), c.actor("coop-c")
+        for peer in (a, commercial):
+            [hit] = c.peer_search("Dupont bruit déchetterie", actor=peer, k=1)["hits"]
+            assert c.peer_desk.cited({hit["chunk_id"]: 1}, peer)["recorded"] == 1
+        doc = hit["document_id"]
+        back = {"document_id": doc, "title": "Plainte de M. Dupont"}
+        assert c.peer_retired(actor=a) == {"retired": [], "reinstated": []}
+        c.retire(doc, "mauvais fichier", category="error")
+        assert c.peer_retired(actor=a) == {"retired": [doc], "reinstated": []}
+        c.reinstate(doc, "retiré par erreur")
+        for peer in (a, commercial):
+            reply = c.peer_search("recycling centre", actor=peer, k=1)
+            assert (reply["retired"], reply["reinstated"]) == ([], [back])
+            assert c.peer_retired(actor=peer) == {"retired": [], "reinstated": [back]}
+        other = next(d["id"] for d in c.documents() if d["id"] != doc)
+        c.retire(other, "obsolète", category="outdated")
+        c.reinstate(other, "pas obsolète")  # brought back, never cited by a peer: not listed
+        assert c.peer_retired(actor=a)["reinstated"] == [back]
+    assert run(home, "share", "open-b", "--policy", "non-commercial").exit_code == 0
+    with Commune(home) as c:
+        assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == [back]
+        assert c.peer_retired(actor=c.actor("coop-c"))["reinstated"] == []
+    assert run(home, "share", "open-b", "--off").exit_code == 0
+    with Commune(home) as c:
+        assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == []
+
+
+def test_a_peers_document_brought_back_has_its_title_again_where_it_was_forgotten(
+    home, monkeypatch
+):
+    """The asking side: a title forgotten when the peer retired the document comes back when
+    the peer says it brought it back, the peer's title of now; not one forgotten because the
+    peer was removed since (its rows from before it was added again), not another peer's
+    document of the same id, and nothing for what is not an id and a title."""
+    from datetime import UTC, datetime
+
+    from commune.answering import federation
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    one = {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+           "licence": "CC-BY-4.0", "contributor": "Ville B", "citations": 1}  # fmt: skip
+    with Commune(home) as c:
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        c.add_peer("coop-c", "https://c.example", key="cmn_1234abcd_secretpart")
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", [one], c.actor(None))
+        c.remove_peer("coop-b")  # its title forgotten: the peer removed
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "api/ask", [one], c.actor(None))
+            citations.record_peer_sources(
+                conn, "api/ask", [{**one, "peer": "coop-c"}], c.actor(None)
+            )
+        retired = {"coop-b": {"hits": [], "retired": [7]}, "coop-c": {"hits": [], "retired": [7]}}
+        monkeypatch.setattr(federation, "ask_all", lambda *a: retired)
+        c.federation.gather("recycling centre", c.actor(None), "en")
+        bad = [7, {"document_id": "7", "title": "x"}, {"document_id": 7, "title": 3},
+               {"document_id": 7, "title": "\ud800"}, {"document_id": 7, "title": " "}]  # fmt: skip
+        back = {
+            "coop-b": {"hits": [], "reinstated": [*bad, {"document_id": 7, "title": "Plainte"}]},
+            "coop-c": {"hits": [], "reinstated": "7"},
+        }
+        monkeypatch.setattr(federation, "ask_all", lambda *a: back)
+        c.federation.gather("recycling centre", c.actor(None), "en")
+        with c.engine.connect() as conn:
+            start, end = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC)
+            kept = citations.report(conn, start, end)["from_peers"]
+    assert sorted((r["peer"], r["title"], r["contributor"], r["forgotten"]) for r in kept) == [
+        ("coop-b", "", "(unknown)", "peer removed"),
+        ("coop-b", "Plainte", "Ville B", None),
+        ("coop-c", "", "Ville B", "retired"),
+    ]
+
+
 def test_a_peer_documents_title_is_forgotten_once_the_peer_says_it_retired_it(home, monkeypatch):
     """The asking side: this home's record of a peer's document it cited kept its title for
     good, after the peer retired it for personal data. At the next contact the title is

@@ -1891,29 +1891,29 @@ class Commune:
         check_length(self.settings, query, "query")
         return self.peer_desk.search(query, actor, k=k, language=language)
 
-    def peer_retired(self, *, actor: Actor) -> list[int]:
-        """The documents the peer ``actor``'s answers cited that this home retired since."""
-        from commune.commons.peering.citations import retired_for_peer
-
-        with self.engine.connect() as conn:
-            return retired_for_peer(conn, actor)
+    def peer_retired(self, *, actor: Actor) -> dict[str, Any]:
+        """The documents the peer ``actor``'s answers cited that this home retired since
+        (``retired``), and those brought back since with their titles (``reinstated``)."""
+        return self.peer_desk.retired(actor)
 
     def forget_retired_titles(
         self, *, actor: Actor = OPERATOR, language: str = "en"
-    ) -> dict[str, int | str]:
+    ) -> dict[str, tuple[int, int] | str]:
         """Ask each registered peer which of its documents cited here it retired since, and
-        blank their titles now, not at the next question that reaches it: (peer -> titles
-        forgotten, or why it did not say, in ``language``, and whether to try again later)."""
+        blank their titles now, not at the next question that reaches it; and which it
+        brought back since, whose titles come back: (peer -> (titles forgotten, titles
+        given back), or why it did not say, in ``language``, and whether to try again
+        later)."""
         from commune.answering.federation import ask_retired, unanswered
-        from commune.commons.peering.citations import forget_titles
+        from commune.commons.peering.citations import forget_titles, restore_titles
         from commune.commons.peering.registry import may
         from commune.text.say import prose
 
         may(actor)
-        done: dict[str, int | str] = {}
+        done: dict[str, tuple[int, int] | str] = {}
         for peer in self.federation.peers():
             try:
-                retired = ask_retired(peer, self.settings.peers.timeout_s, language)
+                since = ask_retired(peer, self.settings.peers.timeout_s, language)
             except Exception as exc:  # noqa: BLE001 -- whatever went wrong is that peer's line
                 # Said as a question's notice says it: "(ConnectError)" said nothing, and
                 # "run it again later" did not help a peer that refused the key.
@@ -1924,7 +1924,10 @@ class Commune:
                 done[peer.name] = why + (later if again else "")
                 continue
             with self.engine.begin() as conn:
-                done[peer.name] = forget_titles(conn, peer.name, retired)
+                done[peer.name] = (
+                    forget_titles(conn, peer.name, since.get("retired")),
+                    restore_titles(conn, peer.name, since.get("reinstated")),
+                )
         return done
 
     def peer_cited(self, counts: dict[int, int], *, actor: Actor) -> dict[str, Any]:

@@ -281,10 +281,11 @@ class Federation:
                 log.info("peer %s: %r", peer.name, reply)
                 continue
             # The peer's documents this home cited and the peer has retired since: their
-            # titles are forgotten here at this contact (commons/peering/citations.py). It
-            # touches no passage of this answer.
+            # titles are forgotten here at this contact (commons/peering/citations.py); those
+            # it brought back since have theirs again. It touches no passage of this answer.
             with self.engine.begin() as conn:
                 citations.forget_titles(conn, peer.name, reply.get("retired"))
+                citations.restore_titles(conn, peer.name, reply.get("reinstated"))
             try:
                 # As a whole: a reply read in part could keep a passage whose policy or
                 # withheld twin was the part that could not be read.
@@ -684,9 +685,13 @@ def _nobody() -> None:
     """No peer to tell."""
 
 
-def ask_retired(peer: registry.Peer, timeout_s: float, language: str | None = None) -> Any:
-    """The ids the peer ``peer`` says it retired among the documents this
-    home's answers cited (``POST /peer/retired``); raises on a peer that cannot answer.
+def ask_retired(
+    peer: registry.Peer, timeout_s: float, language: str | None = None
+) -> dict[str, Any]:
+    """What the peer ``peer`` says of the documents this home's answers cited (``POST
+    /peer/retired``): ``retired``, the ids it retired since, and ``reinstated``, those it
+    brought back since with their titles (absent from a peer of an older version): each
+    read by citations.forget_titles and restore_titles. Raises on a peer that cannot answer.
     Its reply is read with federation's bounds: within ``timeout_s`` in all, and small.
     ``language``: the one its refusal is said in (the operator's)."""
     status, body = _post(f"{peer.url}/peer/retired", peer.key, {}, timeout_s, language)
@@ -698,7 +703,7 @@ def ask_retired(peer: registry.Peer, timeout_s: float, language: str | None = No
         raise _refused(status, data)
     if not isinstance(data, dict):
         raise PeerUnavailable(f"HTTP {status}", "status", status)
-    return data.get("retired")
+    return data
 
 
 def _report(peer: registry.Peer, counts: dict[int, int], timeout_s: float) -> None:

@@ -14,7 +14,9 @@ asking cooperative enforces that policy against its own member, whom only it kno
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
 
 from commune.account.metering import Metering
 from commune.answering.licensing import usable_for_answers, withhold
@@ -34,6 +36,9 @@ from commune.text.lang import SUPPORTED, detect
 
 ROUTE = "peer/search"
 MAX_K = 20  # commune.toml's [peers] k is at most this (config._AT_MOST): peers ask no more
+# What the peer desk judges by the collection's policy: a passage, or a document brought
+# back whose title a peer asks for again (citations.Reinstated).
+_Judged = TypeVar("_Judged", Hit, citations.Reinstated)
 
 
 class PeerDesk:
@@ -87,25 +92,51 @@ class PeerDesk:
         kept = self._within_policies(kept, withheld, by_name, use, language)
         with self.library.engine.begin() as conn:
             citations.record_returned(conn, [h.chunk_id for h in kept], actor)
-            # The documents its answers cited and this home has retired since: the peer
-            # forgets their titles (a retirement for personal data: the title may name the
-            # person), keeping the counts.
-            retired = citations.retired_cited(conn, actor)
+            since = self._since(conn, actor, use)
         return {
             **self.origin(),
             "hits": [self._shown(h, by_name[h.collection].policy.to_json()) for h in kept],
             "withheld": withheld,
-            "retired": retired,
+            **since,
+        }
+
+    def retired(self, actor: Actor) -> dict[str, Any]:
+        """``POST /peer/retired``: what each search reply says of the documents the peer
+        ``actor``'s answers cited (:meth:`_since`), asked between searches (`commune peer
+        forget` on its side); Forbidden for a key that is not a peer's."""
+        use = self._peer(actor)
+        with self.library.engine.connect() as conn:
+            return self._since(conn, actor, use)
+
+    def _since(self, conn: Connection, actor: Actor, use: str | None) -> dict[str, Any]:
+        """The documents the peer's answers cited that this home has retired since
+        (``retired``: the peer forgets their titles, keeping the counts; for personal data
+        the title may name the person) and those brought back since (``reinstated``: each
+        id with its title, which the peer shows again). A title goes back only where a
+        passage of the document would go to this peer now: its collection still shared
+        outward, its policy and licence allowing the peer's declared use, no TDM
+        reservation this home's charter keeps from peers. A title the peer may no longer
+        have stays forgotten there."""
+        back = citations.reinstated_cited(conn, actor)
+        by_name = {s.collection: s for s in shared(conn)}
+        # The reasons of those left out are not sent (nor is their title): "en", unread.
+        allowed, _ = usable_for_answers(
+            back, use, self.settings.charter.tdm_reserved, "en", for_peer=True
+        )
+        allowed = self._within_policies(allowed, [], by_name, use, "en")
+        return {
+            "retired": citations.retired_cited(conn, actor),
+            "reinstated": [{"document_id": r.document_id, "title": r.title} for r in allowed],
         }
 
     @staticmethod
     def _within_policies(
-        hits: list[Hit],
+        hits: list[_Judged],
         withheld: list[dict[str, Any]],
         shares: dict[str, Any],
         use: str | None,
         language: str,
-    ) -> list[Hit]:
+    ) -> list[_Judged]:
         """``hits`` whose collection's policy allows the peer's declared use; the others go
         to ``withheld`` with the reason. The asking side judges its own member's kind and
         use too, but a text that must not be used commercially should not leave this

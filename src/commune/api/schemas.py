@@ -463,6 +463,11 @@ class PeerHit(Hit):
     policy: dict[str, Any] = Field(description="The collection's policy for peers.")
 
 
+class PeerReinstated(BaseModel):
+    document_id: int
+    title: str
+
+
 class PeerSearchReply(BaseModel):
     cooperative: str = Field(description="This home's name, for the peer's credit.")
     url: str
@@ -471,11 +476,21 @@ class PeerSearchReply(BaseModel):
     retired: list[int] | None = Field(
         None, description="Documents the peer's answers cited that were retired since."
     )
+    reinstated: list[PeerReinstated] | None = Field(
+        None,
+        description="Documents the peer's answers cited that were retired, then brought "
+        "back since, each with its title (only those the peer may receive now).",
+    )
     refused: str | None = Field(None, description="The charter refused the query: why.")
 
 
 class PeerRetired(BaseModel):
     retired: list[int]
+    reinstated: list[PeerReinstated] = Field(
+        default_factory=list,
+        description="Documents the peer's answers cited that were retired, then brought "
+        "back since, each with its title (only those the peer may receive now).",
+    )
 
 
 class PeerCitedReply(BaseModel):

@@ -176,8 +176,9 @@ def peer_remove(ctx: click.Context, name: str, as_user: str | None) -> None:
 @click.pass_context
 def peer_forget(ctx: click.Context, as_user: str | None) -> None:
     """Ask each peer which of its documents cited here it has retired since, and forget their
-    titles now (each question that reaches a peer does it too; run this from cron when
-    questions to the peers are rare)."""
+    titles now, and which it has brought back since, whose titles come back (each question
+    that reaches a peer does it too; run this from cron when questions to the peers are
+    rare)."""
     done = commune_of(ctx).forget_retired_titles(
         actor=acting(ctx, as_user), language=from_environment(os.environ)
     )
@@ -190,13 +191,17 @@ def peer_forget(ctx: click.Context, as_user: str | None) -> None:
         )
     failed = False
     for name, n in done.items():
-        if isinstance(n, int):
-            click.echo(
-                said(
-                    f"{name}\u00a0: {n} titre{'s' if n > 1 else ''} oublié{'s' if n > 1 else ''}",
-                    f"{name}: {n} title{'' if n == 1 else 's'} forgotten",
-                )
+        if isinstance(n, tuple):
+            gone, back = n
+            fr, en = (
+                f"{name}\u00a0: {gone} titre{'s' if gone > 1 else ''} oublié"
+                f"{'s' if gone > 1 else ''}",
+                f"{name}: {gone} title{'' if gone == 1 else 's'} forgotten",
             )
+            if back:  # a peer's reinstatement: said only when there was one
+                fr += f", {back} titre{'s' if back > 1 else ''} rétabli{'s' if back > 1 else ''}"
+                en += f", {back} title{'' if back == 1 else 's'} given back"
+            click.echo(said(fr, en))
         else:
             failed = True
             click.echo(n, err=True)  # the peer's name, why, and whether to run it again later

@@ -1,7 +1,7 @@
 """Peering between cooperatives (docs/peering.md): ``GET /peer/catalogue`` (public: what
 this home shares, under which policy), ``POST /peer/search``, ``POST /peer/cited`` and
 ``POST /peer/retired`` (a peer's key: what it asks, what its answers cited, and which of
-those documents were retired since)."""
+those documents were retired, or brought back, since)."""
 
 from __future__ import annotations
 
@@ -65,11 +65,14 @@ async def search(req: PeerSearch, actor: Caller, commune: CommuneDep) -> dict[st
     )
 
 
-@router.post("/peer/retired", **described(PeerRetired, "Documents retired since."))
-async def retired(actor: Caller, commune: CommuneDep) -> dict[str, list[int]]:
+@router.post(
+    "/peer/retired", **described(PeerRetired, "Documents retired, or brought back, since.")
+)
+async def retired(actor: Caller, commune: CommuneDep) -> dict[str, Any]:
     """The documents this peer's answers cited that this home has retired since, for the
-    peer to forget their titles between its searches (each /peer/search reply says it too)."""
-    return {"retired": await run_in_threadpool(commune.peer_retired, actor=actor)}
+    peer to forget their titles, and those brought back since, with their titles, for the
+    peer to show them again, between its searches (each /peer/search reply says it too)."""
+    return await run_in_threadpool(commune.peer_retired, actor=actor)
 
 
 @router.post("/peer/cited", **described(PeerCitedReply, "The passages credited."))

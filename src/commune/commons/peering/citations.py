@@ -23,6 +23,7 @@ peer (``peer_returns``), one citation per return.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -35,6 +36,7 @@ from commune.govern.policy import Actor
 from commune.store import repository as repo
 from commune.store.repository import now
 from commune.store.schema import (
+    audit_log,
     credits,
     documents,
     members,
@@ -271,13 +273,117 @@ def forget_titles(conn: Connection, peer: str, retired: Any) -> int:
     return int(titled)
 
 
-def retired_for_peer(conn: Connection, actor: Actor) -> list[int]:
-    """``POST /peer/retired``: :func:`retired_cited` for the peer ``actor``, asked between
-    searches (`commune peer forget` on its side); Forbidden for a key that is not a peer's."""
-    from commune.govern.members import peer_use
+@dataclass(frozen=True)
+class Reinstated:
+    """A document of this home a peer's answers cited, retired, then brought back: its
+    title, for the peer to show again, and what decides whether the peer may have it (the
+    fields the serving side judges a passage by: answering/peer_desk.py)."""
 
-    peer_use(conn, actor.member_id)
-    return retired_cited(conn, actor)
+    document_id: int
+    title: str
+    collection: str
+    licence: str | None
+    tdm_reserved: bool
+
+
+def reinstated_cited(conn: Connection, actor: Actor) -> list[Reinstated]:
+    """This home's documents the peer ``actor``'s answers cited that were brought back after
+    a retirement (reinstated, or a revision of the retired document approved: both audited
+    "reinstate"), published now in a collection shared outward, at most
+    :data:`MAX_RETIRED`, the newest documents first. The peer forgot their titles when they
+    were listed in :func:`retired_cited`, and a retirement undone was never undone there:
+    each title stayed blank, "(retired by the peer)", for good. Listed whether or not the
+    peer forgot it (this home does not know): the peer gives back only a title it forgot
+    (:func:`restore_titles`). Only candidates: the peer desk sends those the collection's
+    policy and the licence allow to the peer, as it sends passages."""
+    back = {
+        int(subject[len("document ") :])
+        for subject in conn.execute(
+            # Reinstatements are rare: their subjects, not the whole log, are read.
+            select(audit_log.c.subject).where(audit_log.c.action == "reinstate").distinct()
+        ).scalars()
+        if subject.startswith("document ") and subject[len("document ") :].isdigit()
+    }
+    outward = {s.collection_id: s.collection for s in shared(conn)}
+    if not back or not outward:
+        return []
+    cited = select(credits.c.document_id).where(
+        credits.c.route == ROUTE, credits.c.member_id == actor.member_id
+    )
+    rows = conn.execute(
+        select(
+            documents.c.id,
+            documents.c.title,
+            documents.c.collection_id,
+            documents.c.licence,
+            documents.c.tdm_reserved,
+        )
+        .where(
+            documents.c.status == "published",
+            documents.c.id.in_(sorted(back)),
+            documents.c.id.in_(cited),
+            documents.c.collection_id.in_(sorted(outward)),
+        )
+        .order_by(documents.c.id.desc())
+        .limit(MAX_RETIRED)
+    )
+    return [
+        Reinstated(
+            int(r.id),
+            str(r.title),
+            outward[r.collection_id],
+            None if r.licence is None else str(r.licence),
+            bool(r.tdm_reserved),
+        )
+        for r in rows
+    ]
+
+
+def restore_titles(conn: Connection, peer: str, reinstated: Any) -> int:
+    """Give back the titles of ``peer``'s documents it says it brought back after retiring
+    them (``reinstated``: ``[{"document_id", "title"}]`` of its reply, as it sent them:
+    anything else is ignored), where this home forgot them (:func:`forget_titles`): on the
+    rows cited since the peer was last added, with a blank title. A title forgotten
+    because the peer was removed (registry.forget_peer: the rows from before it was added
+    again) stays forgotten, as does its contributor. The title given back is the
+    document's now, cut as a passage's title is (answering/federation.py). Returns the
+    documents whose title came back."""
+    if not isinstance(reinstated, list):
+        return 0
+    titles: dict[int, str] = {}
+    for r in reinstated[:MAX_RETIRED]:
+        if not isinstance(r, dict):
+            continue
+        doc, title = r.get("document_id"), r.get("title")
+        if type(doc) is not int or not 0 < doc < 2**31 or not isinstance(title, str):
+            continue
+        title = (_no_nul(title) or "")[:500]
+        try:
+            title.encode("utf-8")  # a lone surrogate: no title PostgreSQL or a page can show
+        except UnicodeEncodeError:
+            continue
+        if title.strip():
+            titles[doc] = title
+    added = conn.execute(select(peers.c.added_at).where(peers.c.name == peer)).scalar()
+    if not titles or added is None:
+        return 0
+    blank = (
+        peer_citations.c.peer == peer,
+        peer_citations.c.document_id.in_(sorted(titles)),
+        peer_citations.c.title == "",
+        peer_citations.c.created_at >= added,
+    )
+    # Read first, then written: listed in every reply, a title given back once is not
+    # written again at each search.
+    forgotten = conn.execute(select(peer_citations.c.document_id).where(*blank).distinct())
+    ids = sorted(int(d) for d in forgotten.scalars())
+    for doc in ids:
+        conn.execute(
+            update(peer_citations)
+            .where(*blank, peer_citations.c.document_id == doc)
+            .values(title=titles[doc])
+        )
+    return len(ids)
 
 
 def report(conn: Connection, start: Any, end: Any) -> dict[str, list[dict[str, Any]]]:
