@@ -374,6 +374,53 @@ def test_a_sentence_that_announces_a_list_is_quoted_with_its_first_item():
     assert gap(cands, scores) == pytest.approx(0.5)
 
 
+def test_a_list_item_chosen_first_comes_after_the_sentence_announcing_it():
+    """A list's item scoring best opened the answer with a lowercase fragment ("une amende
+    civile d'un maximum de 10 000 €,"), the sentence that says what it answers left out: it
+    now comes first, the item right after it. Not for a command, nor for an item chosen
+    after the first sentence."""
+    import numpy as np
+
+    from commune.answering.answer import Candidate, candidates, choose
+
+    fine = passage(
+        "La personne ainsi condamnée risque alors :\n\n"
+        "- une amende civile d'un maximum de 10 000 €,\n\n- des dommages et intérêts.",
+        "fr",
+    )
+    other = passage("Cette condamnation est prononcée par le tribunal qui a jugé l'affaire.", "fr")
+    cands = candidates([fine, other])
+    texts = [c.text for c in cands]
+    lead = texts.index("La personne ainsi condamnée risque alors :")
+    item = texts.index("une amende civile d'un maximum de 10 000 €,")
+    last = texts.index(other.text)
+    scores = np.zeros(len(cands))
+    scores[item], scores[last], scores[lead] = 3.0, 2.0, -1.0
+    assert [texts[i] for i in choose(cands, scores, max_words=60)] == [
+        texts[lead],
+        texts[item],
+        texts[last],
+    ]
+    # The item second: it keeps its place, its announcement unquoted, as before.
+    scores[item], scores[last] = 2.0, 3.0
+    chosen = [texts[i] for i in choose(cands, scores, max_words=60)]
+    assert chosen[:2] == [texts[last], texts[item]] and texts[lead] not in chosen
+    # A command first stands alone: what to type answers "how do I" as it is.
+    cands = [
+        Candidate(0, 0, "Pour l'installer, on exécute :", False),
+        Candidate(0, 1, "apt install paquet-exemple", True),
+    ]
+    assert [cands[i].text for i in choose(cands, np.asarray([0.0, 1.0]), 60)] == [
+        "apt install paquet-exemple"
+    ]
+    # The same short announcement before a prose item: quoted, though never alone.
+    cands[1] = Candidate(0, 1, "la commande apt install suivie du nom du paquet,", False)
+    assert [cands[i].text for i in choose(cands, np.asarray([0.0, 1.0]), 60)] == [
+        "Pour l'installer, on exécute :",
+        "la commande apt install suivie du nom du paquet,",
+    ]
+
+
 def test_what_the_first_sentence_announces_follows_it_in_the_answer(commune, monkeypatch):
     """The answer orders the sentences after the first by passage: the item the first
     sentence announces came after the other passages' sentences, away from its "avec :"."""

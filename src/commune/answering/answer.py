@@ -606,6 +606,13 @@ def _announced(cands: list[Candidate], i: int) -> int | None:
     return i + 1 if after.hit == c.hit and after.position == c.position + 1 else None
 
 
+def _announcer(cands: list[Candidate], i: int) -> int | None:
+    """The sentence that announces candidate ``i`` (the one before it in its passage, ending
+    in a colon), or None: what an item chosen alone ("une amende civile d'un maximum de
+    10 000 €,") needs before it to be read as an answer."""
+    return i - 1 if i > 0 and _announced(cands, i - 1) == i else None
+
+
 def _announces(c: Candidate) -> bool:
     """Whether a sentence ends by announcing what follows it (prose ending in a colon)."""
     return not c.code and c.text.rstrip().endswith(":")
@@ -665,7 +672,20 @@ def choosing(
         # bench/README.md, item 43) the fiches' answers with every fact 0.580 -> 0.587,
         # Debian's 0.479 -> 0.478; the median answer 58 -> 57 words (Debian), 55 (fiches).
         group = [(i, key, length)]
-        j = _announced(cands, i) if announce else None
+        # A list's item chosen first, before the sentence announcing it, began the answer
+        # with a lowercase fragment, the question it answers left out ("une amende civile
+        # d'un maximum de 10 000 €," where its passage says "La personne ainsi condamnée
+        # risque alors :"): that sentence now comes right before it, even a short one ("Il
+        # faut :") never quoted alone. Only for the first sentence, where the fragment opened
+        # the answer, and only for prose: a command alone answers "how do I" best as it
+        # stands. On dev (bench/README.md, item 62) no count of answers with every fact
+        # moved (fiches 118 of 174, Debian 159 of 257, one lost and one gained), and the
+        # answers opening in lowercase went from 19 to 14 (fiches) and 17 to 15 (Debian).
+        h = _announcer(cands, i) if announce and not chosen and not c.code else None
+        if h is not None and not _unquotable(cands[h]):
+            before = cands[h]
+            group.insert(0, (h, _quote_key(before), len(before.text.split()) + 1))
+        j = _announced(cands, i) if announce and len(group) == 1 else None
         if j is not None and j not in chosen and not _unquotable(cands[j]):
             after = cands[j]
             after_key, after_length = _quote_key(after), len(after.text.split()) + 1
