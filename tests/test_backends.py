@@ -2953,3 +2953,69 @@ def test_a_postgresql_database_taking_no_write_is_said_as_such(
         admin.dispose()
     out = CliRunner().invoke(cli, ["--home", str(home), "documents"])
     assert "pool" not in out.output, out.output  # nothing was written
+
+
+def test_a_postgresql_start_waits_for_a_held_lock_a_bounded_time_and_says_who_holds_it(
+    postgres_url, tmp_path, monkeypatch
+):
+    """A start on PostgreSQL waited without end and without a word for a lock another session
+    held: the migration's advisory lock (another Commune migrating: a second `serve`, a
+    `commune migrate`), or, for a migration's DROP TRIGGER or ALTER TABLE, any transaction
+    open on the table (a psql session left "idle in transaction"). It now waits as long as
+    SQLite's busy_timeout (made short here: the lock is held for the whole test, so the
+    outcome does not depend on how fast the machine is), then stops in one line naming the
+    session that holds the lock and what to do, in the operator's language; exit 2, which
+    commune.service restarts."""
+    from alembic import command
+    from alembic.config import Config
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine
+
+    from commune.cli import cli
+    from commune.errors import CommuneError
+    from commune.store import db
+
+    monkeypatch.setattr(db, "START_WAIT_MS", 300)
+    other = create_engine(postgres_url, connect_args={"application_name": "psql"})
+    # Another process migrating an empty database: it holds the migration's lock.
+    with other.connect() as held:
+        held.exec_driver_sql("SELECT pg_advisory_xact_lock(3, 0)")
+        pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with pytest.raises(CommuneError) as err:
+            db.open_database(postgres_url)
+        said = str(err.value)
+        assert said.startswith("the database ") and (
+            f"is being migrated by another process (pid {pid}, psql, since " in said
+        ), said
+        assert said.endswith("waited 0.3 s (wait for it to end, then start again)"), said
+        held.rollback()
+    db.open_database(postgres_url).dispose()  # the lock let go: the start goes through
+    # One migration behind, while a session has read the table it alters and stays open.
+    engine = create_engine(postgres_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    engine.dispose()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with other.connect() as held:
+        held.exec_driver_sql("SELECT count(*) FROM usage")
+        pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        for language, words in (
+            (
+                "en_GB.UTF-8",
+                f"is locked by another session (pid {pid}, psql, idle in transaction, in a "
+                "transaction since ",
+            ),
+            ("fr_FR.UTF-8", f"est verrouillée par une autre session (pid {pid}, psql, "),
+        ):
+            out = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+            assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
+            assert words in out.output and f"pg_terminate_backend({pid})" in out.output, out.output
+        held.rollback()
+    other.dispose()
+    out = CliRunner().invoke(cli, ["--home", str(home), "check"])  # migrated now
+    assert out.exit_code == 0, out.output
