@@ -261,8 +261,10 @@ START_WAIT_MS = 30_000
 def _held_at_start(engine: Engine) -> Exception:
     """The error of a start that waited :data:`START_WAIT_MS` for a lock: which session holds
     it, as far as PostgreSQL tells: the one holding the migration's advisory lock (another
-    Commune migrating), else the oldest transaction open in the database (what an ALTER
-    TABLE waits behind), and what to do."""
+    Commune migrating), else the oldest session holding a lock in the database (what an
+    ALTER TABLE waits behind), and what to do. pg_locks shows every role's locks;
+    pg_stat_activity hides another role's state and transaction start from a role without
+    pg_read_all_stats: then the pid alone is said."""
     from sqlalchemy import text
 
     from commune.errors import CommuneError
@@ -278,28 +280,44 @@ def _held_at_start(engine: Engine) -> Exception:
                 "AND l.locktype = 'advisory' AND l.classid = :migrate AND l.objid = 0) "
                 "AS migrating "
                 "FROM pg_stat_activity a WHERE a.datname = current_database() "
-                "AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL "
-                "ORDER BY migrating DESC, a.xact_start LIMIT 1"
+                "AND a.pid <> pg_backend_pid() AND EXISTS (SELECT 1 FROM pg_locks l "
+                "WHERE l.pid = a.pid AND l.granted AND l.locktype IN ('relation', 'advisory') "
+                "AND l.database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())) "
+                "ORDER BY migrating DESC, a.xact_start NULLS LAST, a.backend_start LIMIT 1"
             ),
             {"migrate": LOCKS["migrate"]},
         ).first()
-    if row is None:  # ended between the time-out and this look: starting again is enough
+    if row is None:  # let go between the time-out and this look: starting again is enough
         return CommuneError(
             f"the database {where} was locked by another session for {waited} s",
             "start again",
         )
     who = f"pid {row.pid}" + (f", {row.app}" if row.app else "")
     if row.migrating:
+        if row.since:
+            return CommuneError(
+                f"the database {where} is being migrated by another process ({who}, since "
+                f"{row.since} UTC): waited {waited} s",
+                "wait for it to end, then start again",
+            )
         return CommuneError(
-            f"the database {where} is being migrated by another process ({who}, since "
-            f"{row.since} UTC): waited {waited} s",
+            f"the database {where} is being migrated by another process ({who}): waited {waited} s",
             "wait for it to end, then start again",
         )
-    return CommuneError(
-        f"the database {where} is locked by another session ({who}, {row.state}, in a "
-        f"transaction since {row.since} UTC): waited {waited} s",
+    end = (
         f"end that transaction (as postgres: SELECT pg_terminate_backend({row.pid})), or wait "
-        "for it, then start again",
+        "for it, then start again"
+    )
+    if row.since:
+        return CommuneError(
+            f"the database {where} is locked by another session ({who}, {row.state}, in a "
+            f"transaction since {row.since} UTC): waited {waited} s",
+            end,
+        )
+    return CommuneError(
+        f"the database {where} is locked by another session ({who}): waited {waited} s",
+        end,
     )
 
 
