@@ -3849,27 +3849,27 @@ PATTERNS = [
         # message with the session's transaction before the one without, which would match
         # it too.
         (
-            r"the database (?P<url>\S+) is being migrated by another process \((?P<who>[^()]*?)"
+            r"the database (?P<url>\S+) is being migrated by another process \((?P<who>.*?)"
             r", since (?P<since>[^)]+) UTC\): waited (?P<s>[\d.]+) s",
             "la base {url} est en cours de migration par un autre processus ({who}, depuis "
             "{since} UTC) : au bout de {s} s d'attente",
         ),
         (
-            r"the database (?P<url>\S+) is being migrated by another process \((?P<who>[^()]*?)"
+            r"the database (?P<url>\S+) is being migrated by another process \((?P<who>.*?)"
             r"\): waited (?P<s>[\d.]+) s",
             "la base {url} est en cours de migration par un autre processus ({who}) : au bout "
             "de {s} s d'attente",
         ),
         (r"wait for it to end, then start again", "attendez qu'il finisse, puis relancez"),
         (
-            r"the database (?P<url>\S+) is locked by another session \((?P<who>[^()]*?), "
+            r"the database (?P<url>\S+) is locked by another session \((?P<who>.*?), "
             r"(?P<state>[^,()]+), in a transaction since (?P<since>[^)]+) UTC\): "
             r"waited (?P<s>[\d.]+) s",
             "la base {url} est verrouillée par une autre session ({who}, {state}, dans une "
             "transaction ouverte depuis {since} UTC) : au bout de {s} s d'attente",
         ),
         (
-            r"the database (?P<url>\S+) is locked by another session \((?P<who>[^()]*?)"
+            r"the database (?P<url>\S+) is locked by another session \((?P<who>.*?)"
             r"\): waited (?P<s>[\d.]+) s",
             "la base {url} est verrouillée par une autre session ({who}) : au bout de {s} s "
             "d'attente",
