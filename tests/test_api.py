@@ -270,6 +270,8 @@ def test_a_database_out_of_reach_is_a_503_that_says_so(commune, caplog):
         ("LockNotAvailable", None),
         ("PipelineAborted", None),
         ("SerializationFailure", "conflict"),
+        # A hot standby, or default_transaction_read_only: SQLite's read-only database.
+        ("ReadOnlySqlTransaction", "read_only"),
     ],
 )
 def test_only_a_database_out_of_reach_is_told_unreachable(error, code):

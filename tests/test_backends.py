@@ -2936,3 +2936,131 @@ def test_a_transfer_and_a_new_revision_in_the_collection_at_once_both_succeed(
         handing.join(600)
         assert outcomes == {"arrival": "ok", "transfer": "ok"}, outcomes
         assert [(r["name"], r["owner"]) for r in c.collections()] == [("mairie", "Ville B")]
+
+
+def test_a_postgresql_database_taking_no_write_is_said_as_such(
+    postgres_server, postgres_url, tmp_path
+):
+    """A role or database with default_transaction_read_only (or a hot standby) refuses every
+    write with SQLSTATE 25006; text/faults.py classified SQLite's "readonly database" only,
+    and a command that writes ended on the driver's words or its traceback, and a caller was
+    answered 500 "internal error" for a setting of the operator's. Now the operator is told
+    which database takes no write and what to change, the caller "read-only", in both
+    languages, and nothing is written."""
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine, make_url
+
+    from commune.cli import cli
+    from commune.store.db import open_database
+    from commune.text import faults
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    doc = tmp_path / "pool.txt"
+    doc.write_text("The swimming pool opens at nine on Sundays.\n")
+    name = make_url(postgres_url).database
+    open_database(postgres_url).dispose()  # its tables made, as a server's start makes them
+    # From the server's own database: the test's, read-only, would refuse the RESET.
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    try:
+        said = {}
+        for language in ("en_GB.UTF-8", "fr_FR.UTF-8"):
+            out = CliRunner(env={"LANG": language}).invoke(
+                cli, ["--home", str(home), "add", str(doc), "--licence", "etalab-2.0"]
+            )
+            assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
+            said[language[:2]] = out.output
+        assert said["en"].startswith(
+            "error: the service's PostgreSQL database takes no write (PostgreSQL: cannot "
+            "execute INSERT in a read-only transaction): nothing was written; point "
+            "database_url in commune.toml at the primary server"
+        ), said["en"]
+        assert "--home" not in said["en"] and str(home) not in said["en"]  # not the home's disk
+        assert said["fr"].startswith(
+            "erreur\u00a0: la base de données PostgreSQL du service n'accepte aucune écriture "
+        ) and ("default_transaction_read_only à off" in said["fr"]), said["fr"]
+        probe = create_engine(postgres_url)
+        with pytest.raises(exc.DBAPIError) as refused, probe.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x int)")
+        probe.dispose()
+        found = faults.kind(refused.value)
+        assert found is not None and found[0] == "read_only", found
+        assert faults.for_caller(refused.value, "en") == (
+            "read_only",
+            "the server's storage is read-only: tell the service's operator",
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE {name} RESET default_transaction_read_only")
+        admin.dispose()
+    out = CliRunner().invoke(cli, ["--home", str(home), "documents"])
+    assert "pool" not in out.output, out.output  # nothing was written
+
+
+def test_a_postgresql_start_waits_for_a_held_lock_a_bounded_time_and_says_who_holds_it(
+    postgres_url, tmp_path, monkeypatch
+):
+    """A start on PostgreSQL waited without end and without a word for a lock another session
+    held: the migration's advisory lock (another Commune migrating: a second `serve`, a
+    `commune migrate`), or, for a migration's DROP TRIGGER or ALTER TABLE, any transaction
+    open on the table (a psql session left "idle in transaction"). It now waits as long as
+    SQLite's busy_timeout (made short here: the lock is held for the whole test, so the
+    outcome does not depend on how fast the machine is), then stops in one line naming the
+    session that holds the lock and what to do, in the operator's language; exit 2, which
+    commune.service restarts."""
+    from alembic import command
+    from alembic.config import Config
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine
+
+    from commune.cli import cli
+    from commune.errors import CommuneError
+    from commune.store import db
+
+    monkeypatch.setattr(db, "START_WAIT_MS", 300)
+    other = create_engine(postgres_url, connect_args={"application_name": "psql"})
+    # Another process migrating an empty database: it holds the migration's lock.
+    with other.connect() as held:
+        held.exec_driver_sql("SELECT pg_advisory_xact_lock(3, 0)")
+        pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with pytest.raises(CommuneError) as err:
+            db.open_database(postgres_url)
+        said = str(err.value)
+        assert said.startswith("the database ") and (
+            f"is being migrated by another process (pid {pid}, psql, since " in said
+        ), said
+        assert said.endswith("waited 0.3 s (wait for it to end, then start again)"), said
+        held.rollback()
+    db.open_database(postgres_url).dispose()  # the lock let go: the start goes through
+    # One migration behind, while a session has read the table it alters and stays open.
+    engine = create_engine(postgres_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    engine.dispose()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with other.connect() as held:
+        held.exec_driver_sql("SELECT count(*) FROM usage")
+        pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        for language, words in (
+            (
+                "en_GB.UTF-8",
+                f"is locked by another session (pid {pid}, psql, idle in transaction, in a "
+                "transaction since ",
+            ),
+            ("fr_FR.UTF-8", f"est verrouillée par une autre session (pid {pid}, psql, "),
+        ):
+            out = CliRunner(env={"LANG": language}).invoke(cli, ["--home", str(home), "check"])
+            assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
+            assert words in out.output and f"pg_terminate_backend({pid})" in out.output, out.output
+        held.rollback()
+    other.dispose()
+    out = CliRunner().invoke(cli, ["--home", str(home), "check"])  # migrated now
+    assert out.exit_code == 0, out.output

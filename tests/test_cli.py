@@ -1243,7 +1243,7 @@ def test_a_model_commune_toml_names_that_is_not_here_stops_the_server_in_one_lin
             '[enrich]\nmodel = "e5-smal"\n',
             "enrich.model in commune.toml: 'e5-smal' is not an embedding model "
             "(did you mean e5-small?)",
-            [["enrich"]],
+            [["enrich"], ["ask", "holidays"], ["search", "holidays"]],
         ),
         (
             '[generation]\ndefault_model = "gpuu"\n[models.gpu]\nbackend = "openai"\n'

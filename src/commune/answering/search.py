@@ -160,8 +160,16 @@ class Searcher:
 
     def _enriching(self) -> bool:
         """Whether ranking reads the second embedder's vectors at all: a model named, a
-        weight in the fusion, and not the first embedder again."""
+        weight in the fusion, and not the first embedder again. A model that names no
+        embedder here is the file's mistake, said as `commune serve` says it (ConfigError,
+        exit 78): ranking read it as "enrichment off", and `commune ask` and `search` answered
+        without the second list, in silence, while the server refused to start on it."""
+        from commune.embed.registry import misnamed
+
         cfg = self.settings.enrich
+        error = misnamed("enrich.model", cfg.model)
+        if error is not None:
+            raise error
         return bool(cfg.model) and cfg.weight > 0 and cfg.model != self.embedder().name
 
     def enrichment_version(self) -> str | None:

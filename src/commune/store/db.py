@@ -159,7 +159,12 @@ def upgrade(engine: Engine) -> None:
     and passwords, counted in the database: each server process counted them in", its
     docstring's first line cut short."""
     with _alembic_held_back():
-        _upgrade(engine)
+        try:
+            _upgrade(engine)
+        except Exception as exc:
+            if engine.dialect.name != "postgresql" or not gave_up_waiting(exc):
+                raise
+            raise _held_at_start(engine) from None
 
 
 _HOLDING = threading.local()  # whether this thread runs Commune's own migrations
@@ -215,6 +220,7 @@ def _upgrade(engine: Engine) -> None:
     scripts = ScriptDirectory.from_config(cfg)
     head = scripts.get_current_head()
     with engine.connect() as conn:
+        lock_patience(conn, START_WAIT_MS)
         current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
             return
@@ -231,6 +237,11 @@ def _upgrade(engine: Engine) -> None:
             "commune restore DIR --force, as docs/operations.md says in section 4",
         )
     with engine.begin() as conn:
+        # Bounded, on PostgreSQL: the advisory lock below (another process migrating) and
+        # the migrations' ALTER TABLE (behind any transaction open on that table, a psql
+        # session left "idle in transaction") were waited for without end, and the start
+        # said nothing. SQLite's busy_timeout bounds its own wait already.
+        lock_patience(conn, START_WAIT_MS)
         lock(conn, "migrate")  # PostgreSQL: two processes starting at once migrate once
         if MigrationContext.configure(conn).get_current_revision() == head:
             return
@@ -238,6 +249,76 @@ def _upgrade(engine: Engine) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     _said_migrated(current, head)
+
+
+# How long a start waits, on PostgreSQL, for a lock another session holds (another process's
+# migration, a transaction open on a table a migration alters): SQLite's busy_timeout, 30 s.
+# Past it, the start stops with what holds the lock (exit 2: commune.service starts again
+# 5 s later, and a migration that ended meanwhile lets it through).
+START_WAIT_MS = 30_000
+
+
+def _held_at_start(engine: Engine) -> Exception:
+    """The error of a start that waited :data:`START_WAIT_MS` for a lock: which session holds
+    it, as far as PostgreSQL tells: the one holding the migration's advisory lock (another
+    Commune migrating), else the oldest session holding a lock in the database (what an
+    ALTER TABLE waits behind), and what to do. pg_locks shows every role's locks;
+    pg_stat_activity hides another role's state and transaction start from a role without
+    pg_read_all_stats: then the pid alone is said."""
+    from sqlalchemy import text
+
+    from commune.errors import CommuneError
+
+    where = shown_url(str(engine.url))
+    waited = f"{START_WAIT_MS / 1000:g}"
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT a.pid, a.application_name AS app, a.state, "
+                "to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS since, "
+                "EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted "
+                "AND l.locktype = 'advisory' AND l.classid = :migrate AND l.objid = 0) "
+                "AS migrating "
+                "FROM pg_stat_activity a WHERE a.datname = current_database() "
+                "AND a.pid <> pg_backend_pid() AND EXISTS (SELECT 1 FROM pg_locks l "
+                "WHERE l.pid = a.pid AND l.granted AND l.locktype IN ('relation', 'advisory') "
+                "AND l.database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())) "
+                "ORDER BY migrating DESC, a.xact_start NULLS LAST, a.backend_start LIMIT 1"
+            ),
+            {"migrate": LOCKS["migrate"]},
+        ).first()
+    if row is None:  # let go between the time-out and this look: starting again is enough
+        return CommuneError(
+            f"the database {where} was locked by another session for {waited} s",
+            "start again",
+        )
+    who = f"pid {row.pid}" + (f", {row.app}" if row.app else "")
+    if row.migrating:
+        if row.since:
+            return CommuneError(
+                f"the database {where} is being migrated by another process ({who}, since "
+                f"{row.since} UTC): waited {waited} s",
+                "wait for it to end, then start again",
+            )
+        return CommuneError(
+            f"the database {where} is being migrated by another process ({who}): waited {waited} s",
+            "wait for it to end, then start again",
+        )
+    end = (
+        f"end that transaction (as postgres: SELECT pg_terminate_backend({row.pid})), or wait "
+        "for it, then start again"
+    )
+    if row.since:
+        return CommuneError(
+            f"the database {where} is locked by another session ({who}, {row.state}, in a "
+            f"transaction since {row.since} UTC): waited {waited} s",
+            end,
+        )
+    return CommuneError(
+        f"the database {where} is locked by another session ({who}): waited {waited} s",
+        end,
+    )
 
 
 def _said_migrated(before: str | None, head: str | None) -> None:
@@ -620,6 +701,9 @@ def open_database(url: str) -> Engine:
         engine = make_engine(url)
         with _migration_lock(url):
             upgrade(engine)
+    except CommuneError:
+        engine.dispose()  # its connections closed: a start that stops leaves nothing open
+        raise
     except (exc.OperationalError, exc.InterfaceError, exc.NoSuchModuleError, ImportError) as e:
         if url.startswith("sqlite"):  # a file: its faults are said where it is read
             raise

@@ -44,6 +44,14 @@ _DAMAGED = ("file is not a database", "database disk image is malformed")
 _CONFLICTS = ("23505", "40P01", "40001")
 
 
+# PostgreSQL reached, but taking no write: a hot standby or a replica, or
+# default_transaction_read_only on for the role or the database (SQLSTATE 25006,
+# read_only_sql_transaction). SQLite's "readonly database" is the same fault, and a caller
+# is told the same; the operator's line differs: no disk or --home changes it, database_url
+# or the server's setting does. Waiting or running again does not help either.
+_READ_ONLY = "25006"
+
+
 # PostgreSQL out of reach (stopped, restarting, the network): a connection refused or cut.
 # SQLSTATE class 08 (connection exception) and 57P01-57P03 (shut down, cannot connect now);
 # psycopg sets no code when the socket itself failed. Told as an incident, a caller read a
@@ -127,6 +135,8 @@ def kind(exc: BaseException) -> tuple[str, str | None, str] | None:
             words in str(e).lower() for words in _DAMAGED
         ):
             return "damaged_database", None, f"SQLite: {e}"
+        if getattr(e, "sqlstate", None) == _READ_ONLY:
+            return "read_only", None, _first_lines(e)
         if getattr(e, "sqlstate", None) in _CONFLICTS:  # psycopg's errors carry their code
             return "conflict", None, _first_lines(e)
         if _refused(e):
@@ -153,6 +163,20 @@ def for_operator(exc: BaseException, home: str, language: str | None) -> str | N
         return None
     code, path, words = found
     where = path or home
+    if code == "read_only" and words.startswith("PostgreSQL: "):
+        # The home's disk may be writable: what takes no write is the server database_url
+        # names (a replica, or default_transaction_read_only), and --home would not help.
+        return say(
+            language,
+            f"la base de données PostgreSQL du service n'accepte aucune écriture ({words})"
+            "\u00a0: rien n'a été enregistré\u00a0; faites pointer database_url de commune.toml "
+            "vers le serveur primaire, pas un réplica, ou mettez default_transaction_read_only "
+            "à off pour son rôle et sa base, puis relancez la commande",
+            f"the service's PostgreSQL database takes no write ({words}): nothing was written; "
+            "point database_url in commune.toml at the primary server, not a replica, or set "
+            "default_transaction_read_only to off for its role and database, then run the "
+            "command again",
+        )
     lines = {
         "read_only": say(
             language,

@@ -3845,6 +3845,46 @@ PATTERNS = [
             r"cannot upgrade the database (?P<url>\S+): (?P<why>.+)",
             "impossible de mettre à jour la base {url} : {why}",
         ),
+        # A start that waited for a lock another PostgreSQL session held (store/db.py); a
+        # message with the session's transaction before the one without, which would match
+        # it too.
+        (
+            r"the database (?P<url>\S+) is being migrated by another process \((?P<who>.*?)"
+            r", since (?P<since>[^)]+) UTC\): waited (?P<s>[\d.]+) s",
+            "la base {url} est en cours de migration par un autre processus ({who}, depuis "
+            "{since} UTC) : au bout de {s} s d'attente",
+        ),
+        (
+            r"the database (?P<url>\S+) is being migrated by another process \((?P<who>.*?)"
+            r"\): waited (?P<s>[\d.]+) s",
+            "la base {url} est en cours de migration par un autre processus ({who}) : au bout "
+            "de {s} s d'attente",
+        ),
+        (r"wait for it to end, then start again", "attendez qu'il finisse, puis relancez"),
+        (
+            r"the database (?P<url>\S+) is locked by another session \((?P<who>.*?), "
+            r"(?P<state>[^,()]+), in a transaction since (?P<since>[^)]+) UTC\): "
+            r"waited (?P<s>[\d.]+) s",
+            "la base {url} est verrouillée par une autre session ({who}, {state}, dans une "
+            "transaction ouverte depuis {since} UTC) : au bout de {s} s d'attente",
+        ),
+        (
+            r"the database (?P<url>\S+) is locked by another session \((?P<who>.*?)"
+            r"\): waited (?P<s>[\d.]+) s",
+            "la base {url} est verrouillée par une autre session ({who}) : au bout de {s} s "
+            "d'attente",
+        ),
+        (
+            r"end that transaction \(as postgres: SELECT pg_terminate_backend\((?P<pid>[^()]+)"
+            r"\)\), or wait for it, then start again",
+            "terminez cette transaction (en tant que postgres : SELECT "
+            "pg_terminate_backend({pid})), ou attendez qu'elle finisse, puis relancez",
+        ),
+        (
+            r"the database (?P<url>\S+) was locked by another session for (?P<s>[\d.]+) s",
+            "la base {url} était verrouillée par une autre session ({s} s d'attente)",
+        ),
+        (r"start again", "relancez"),
         (
             r"it holds tables a later version added, beside an older version's record \(a "
             r"pg_restore --clean of a dump taken before an upgrade leaves them\): restore the "
