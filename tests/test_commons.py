@@ -1554,6 +1554,50 @@ def test_review_list_as_a_curator_lists_only_what_they_may_review(commune, doc, 
     assert listed().startswith(f"{rev['id']}\tsport\t")  # the operator: everything
 
 
+def test_review_show_as_a_user_shows_what_they_may_review_refused_as_approve_refuses(
+    commune, doc, home
+):
+    # `commune review show` had no --as, where list, approve, reject and request-changes
+    # have one: a curator looked at what they were about to approve as the operator, who
+    # sees every collection's. Under --as it shows what that user may review, and refuses the
+    # rest with the same check and the same words as `review approve --as` the same user.
+    make_key(commune, "cyrille", "Ville A", "curator")
+    make_key(commune, "adele", "Ville A", "member-admin")
+    make_key(commune, "lea", "Ville A", "reader")
+    make_key(commune, "boris", "Ville B", "curator")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    commune.set_curation_rules("sport", 1, "member-admin")
+    commune.add([doc], collection="a-privee", member="Ville A")  # no licence: it waits
+    doc.write_text(DOC2, encoding="utf-8")
+    commune.add([doc], collection="sport", licence="etalab-2.0")
+    sport, private = sorted(commune.pending(), key=lambda r: r["collection"] != "sport")
+    assert sport["collection"] == "sport" and private["collection"] == "a-privee"
+
+    def run(lang: str, command: str, revision: int, who: str):  # type: ignore[no-untyped-def]
+        argv = ["--home", str(home), "review", command, str(revision), "--as", who]
+        if command != "show":
+            argv += ["--reason", "vu"]
+        return CliRunner().invoke(cli, argv, env={"LANG": lang})
+
+    shown = run("en", "show", sport["id"], "adele")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith(f"revision {sport['id']} (number 2) of document ")
+    for lang in ("en", "fr_FR.UTF-8"):
+        # a curator where only member admins approve; a reader; another member's curator,
+        # to whom the private collection does not exist
+        for revision, who in ((sport, "cyrille"), (sport, "lea"), (private, "boris")):
+            refused = run(lang, "show", revision["id"], who)
+            approving = run(lang, "reject", revision["id"], who)
+            assert refused.exit_code == approving.exit_code != 0, refused.output
+            assert refused.output == approving.output, (lang, who)
+            assert "Traceback" not in refused.output and refused.output.count("\n") == 1
+    assert "aucune révision" in run("fr_FR.UTF-8", "show", private["id"], "boris").output
+    # Nothing was decided by the refused decisions, and the operator still sees everything.
+    assert {r["id"] for r in commune.pending()} == {sport["id"], private["id"]}
+    plain = CliRunner().invoke(cli, ["--home", str(home), "review", "show", str(private["id"])])
+    assert plain.exit_code == 0, plain.output
+
+
 def test_review_list_as_someone_who_reviews_nowhere_says_why_not_that_nothing_waits(
     commune, doc, home
 ):

@@ -1852,3 +1852,183 @@ def test_a_body_that_is_not_one_json_rpc_message_is_said_in_the_agents_language(
         "le corps de la requête n'est pas un message JSON-RPC\u00a0: envoyez un seul objet, "
         '{"jsonrpc": "2.0", "id": 1, "method": …, "params": {…}}, non une liste',
     ] * 2, french
+
+
+def test_a_method_the_server_does_not_serve_is_said_in_the_agents_language(coop):
+    """A host asks a server for what MCP offers beyond tools (completions) to see whether it
+    has them. The SDK answered "Method not found", in English whatever the agent's
+    Accept-Language and without a word of what the server serves, with a session (the
+    handshake's protocols) as without one (2026-07-28). It is one line in the agent's
+    language now, naming the methods there are; the JSON-RPC code is still -32601."""
+    import httpx2
+    from mcp.shared.exceptions import MCPError
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    served = (
+        "initialize, ping, tools/list, tools/call, resources/list, resources/templates/list, "
+        "resources/read, prompts/list, prompts/get"
+    )
+    with serve(create_app(commune)) as base:
+
+        async def said(language: str, mode: str) -> str:
+            headers = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                async with Client(transport, cache=None, mode=mode) as c:
+                    with pytest.raises(MCPError) as refused:
+                        await c.complete(
+                            {"type": "ref/prompt", "name": "x"}, {"name": "a", "value": "b"}
+                        )
+                    assert refused.value.error.code == -32601
+                    return str(refused.value)
+
+        for mode in ("auto", "legacy"):  # without a session, then with one
+            assert asyncio.run(said("fr", mode)) == (
+                f"méthode inconnue\u00a0: 'completion/complete' (ce serveur répond à {served})"
+            ), mode
+            assert asyncio.run(said("en", mode)) == (
+                f"unknown method: 'completion/complete' (this server answers {served})"
+            ), mode
+
+
+def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(coop):
+    """A request the SDK could not take was refused in its own English whatever the caller's
+    Accept-Language: "Invalid request parameters" (pydantic's reason dropped) for a tools/call
+    without its name, in a session's stream as without a session; and, under the protocol
+    without sessions (2026-07-28), "params._meta must be an object carrying the required
+    'io.modelcontextprotocol/protocolVersion' and …", "mcp-method header does not match the
+    request body's method", "Unsupported protocol version", and a GET or a DELETE refused
+    with a bare 405 (an Accept without JSON, a bare 406). Each is one line in the caller's
+    language now, saying what to send; the status, the JSON-RPC code, the request's id and
+    the versions -32022 names for a client to fall back on are the SDK's."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    accept = "application/json, text/event-stream"
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    envelope = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    nameless = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"_meta": envelope}}
+    listing = {"jsonrpc": "2.0", "id": 6, "method": "tools/list", "params": {"_meta": envelope}}
+    modern = {"MCP-Protocol-Version": "2026-07-28"}
+    later = {"_meta": {**envelope, "io.modelcontextprotocol/protocolVersion": "2027-01-01"}}
+    with serve(create_app(commune)) as base:
+        url = f"{base}/mcp"
+
+        def said(language: str) -> list[tuple[int, int, object, str]]:
+            key = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
+            sent = {**key, "Accept": accept}
+            opened = httpx2.post(url, json=hello, headers=sent, timeout=60)
+            assert opened.status_code == 200, opened.text
+            session = {"mcp-session-id": opened.headers["mcp-session-id"]}
+            replies = [
+                # in a session: the error comes in its stream (200)
+                httpx2.post(url, json=nameless, headers={**sent, **session}, timeout=60),
+                httpx2.post(
+                    url, json=nameless, headers={**sent, **modern, "Mcp-Method": "tools/call"}
+                ),
+                httpx2.post(
+                    url,
+                    json={"jsonrpc": "2.0", "id": 7, "method": "tools/list"},
+                    headers={**sent, **modern, "Mcp-Method": "tools/list"},
+                ),
+                httpx2.post(url, json=listing, headers={**sent, **modern, "Mcp-Method": "ping"}),
+                httpx2.post(
+                    url,
+                    json={**listing, "params": later},
+                    headers={
+                        **sent,
+                        "MCP-Protocol-Version": "2027-01-01",
+                        "Mcp-Method": "tools/list",
+                    },
+                ),
+                httpx2.get(url, headers={**sent, **modern}),
+                httpx2.delete(url, headers={**sent, **modern}),
+                httpx2.post(url, json=listing, headers={**key, **modern, "Accept": "text/html"}),
+            ]
+            lines = []
+            for r in replies:
+                if r.headers["content-type"].startswith("text/event-stream"):
+                    data = next(line for line in r.text.splitlines() if line.startswith("data:"))
+                    reply = json.loads(data.removeprefix("data:"))
+                else:
+                    reply = r.json()
+                    # Commune's own at the door carry the line as detail too
+                    assert (
+                        reply.get("detail", reply["error"]["message"]) == reply["error"]["message"]
+                    )
+                lines.append((r.status_code, reply["error"]["code"], reply["id"], reply["error"]))
+            assert replies[5].headers["allow"] == "POST"
+            return lines
+
+        french, english = said("fr"), said("en")
+    assert (
+        [(s, c, i) for s, c, i, _ in french]
+        == [(s, c, i) for s, c, i, _ in english]
+        == [
+            (200, -32602, 5),
+            (400, -32602, 5),
+            (400, -32602, 7),
+            (400, -32020, 6),
+            (400, -32022, 6),
+            (405, -32600, None),
+            (405, -32600, None),
+            (406, -32600, None),
+        ]
+    )
+    for _, _, _, error in french + english:  # the versions a client falls back on
+        if error["code"] == -32022:
+            assert error["data"]["supported"] == ["2026-07-28"], error
+    no_session = (
+        "under MCP-Protocol-Version 2026-07-28 there is no session: no stream to open (GET), "
+        "none to end (DELETE); send each request as a POST"
+    )
+    assert [e["message"] for *_, e in english] == [
+        "invalid params of 'tools/call': params.name: required",
+        "invalid params of 'tools/call': params.name: required",
+        "under MCP-Protocol-Version 2026-07-28 each request carries its envelope in "
+        "params._meta: io.modelcontextprotocol/protocolVersion (2026-07-28) and "
+        "io.modelcontextprotocol/clientCapabilities",
+        "the mcp-method header does not say what the body says: send it once, with the body's "
+        "value",
+        "MCP-Protocol-Version '2027-01-01' is not one this server speaks: send 2026-07-28 (and "
+        "the same version in each request's params._meta), or leave it out and open a session "
+        "with initialize",
+        no_session,
+        no_session,
+        "send Accept: application/json, text/event-stream (an MCP client takes both)",
+    ], english
+    no_session = (
+        "sous MCP-Protocol-Version 2026-07-28, il n'y a pas de session\u00a0: aucun flux à "
+        "ouvrir (GET), aucun à fermer (DELETE)\u00a0; envoyez chaque requête en POST"
+    )
+    assert [e["message"] for *_, e in french] == [
+        "paramètres de 'tools/call' non valides\u00a0: params.name\u00a0: champ requis",
+        "paramètres de 'tools/call' non valides\u00a0: params.name\u00a0: champ requis",
+        "sous MCP-Protocol-Version 2026-07-28, chaque requête porte son enveloppe dans "
+        "params._meta\u00a0: io.modelcontextprotocol/protocolVersion (2026-07-28) et "
+        "io.modelcontextprotocol/clientCapabilities",
+        "l'en-tête mcp-method ne dit pas ce que dit le corps de la requête\u00a0: envoyez-le "
+        "une seule fois, avec la valeur du corps",
+        "MCP-Protocol-Version '2027-01-01' n'est pas une version que parle ce serveur\u00a0: "
+        "envoyez 2026-07-28 (et la même version dans le params._meta de chaque requête), ou "
+        "retirez-le et ouvrez une session avec initialize",
+        no_session,
+        no_session,
+        "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
+    ], french

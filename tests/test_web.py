@@ -3007,6 +3007,35 @@ def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_pa
     assert "The text did not change. What changed: its licence, its file (" in review
 
 
+def test_a_documents_history_says_what_changed_where_its_text_did_not(app, commune, tmp_path):
+    # The review page and `commune review show` named what changed beside the text, while
+    # the document's page still said of the same revision, in its history, « seul ce qui est
+    # enregistré avec lui a changé (sa licence, son éditeur) », its publisher unchanged. It
+    # names it from the same list now, in either language.
+    make_person(commune, "dora", "Ville A", "contributor")
+    make_person(commune, "carl", "Ville A", "reader")
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
+    dora = commune.actor("dora")
+    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
+    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
+    [waiting] = commune.pending()
+    assert commune.review(waiting["id"], "approve", "vérifiée") == "published"
+    [doc] = [d for d in commune.documents("mairie") if d["title"] == "Piscine"]
+    carl = browser(app, "carl")
+    history = carl.get(f"/documents/{doc['id']}").page.split("<h2>Révisions</h2>")[1]
+    assert (
+        "Le texte n'a pas changé. Ce qui a changé\u00a0: sa licence, son fichier (sa mise en "
+        "forme ou ses métadonnées, pas le texte qui en est lu)."
+    ) in history
+    assert "son éditeur" not in history
+    carl.client.headers["Accept-Language"] = "en"
+    history = carl.get(f"/documents/{doc['id']}").page.split("<h2>Revisions</h2>")[1]
+    assert "The text did not change. What changed: its licence, its file (" in history
+    assert "its publisher" not in history
+
+
 def test_a_contributor_sending_a_file_the_collection_publishes_already_is_told(app, commune):
     # Found walking the product as a contributor: the same file sent under a second name was
     # published as a second document, each passage then found twice, and nobody was told;

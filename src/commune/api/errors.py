@@ -146,11 +146,14 @@ def error_response(
     openai: bool = False,
     param: str | None = None,
     rpc: int | None = None,
+    rpc_id: str | int | None = None,
+    rpc_data: Any = None,
     **extra: str,
 ) -> Response:
     """``{"detail": message, "code": code, **extra}`` (``code`` by default from the status:
     :data:`CODES`); for /v1/ also OpenAI's ``error`` object, at /mcp a JSON-RPC error (its
-    code ``rpc``, by default from the status); for a web page (commune/web/ marks its
+    code ``rpc``, by default from the status, and ``rpc_id``, ``rpc_data`` as
+    http/body.envelope says); for a web page (commune/web/ marks its
     requests) the web's error page instead."""
     if getattr(request.state, "page", None) is not None:
         shown: Response = request.app.state.error_page(request, status, message)
@@ -165,7 +168,16 @@ def error_response(
         "code": code,
         **extra,
         # ``openai``: a request an OpenAI client sent to another address than /v1's.
-        **envelope("/v1/" if openai else request.url.path, status, message, code, param, rpc),
+        **envelope(
+            "/v1/" if openai else request.url.path,
+            status,
+            message,
+            code,
+            param,
+            rpc,
+            rpc_id,
+            rpc_data,
+        ),
     }
     return JSONResponse(body, status_code=status, headers=headers)
 

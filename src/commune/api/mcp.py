@@ -118,7 +118,12 @@ def language_of(ctx: Any) -> str:
     unless the caller says English): over streamable HTTP its request's Accept-Language,
     over stdio the locale the server was started under (a desktop client's configuration
     may set LANG in its ``env``)."""
-    request = ctx.request_context.request if ctx is not None else None
+    return language_of_request(ctx.request_context.request if ctx is not None else None)
+
+
+def language_of_request(request: Any) -> str:
+    """:func:`language_of` for the HTTP request itself (None over stdio), as the SDK's
+    middleware is handed it."""
     if request is not None:
         return from_accept_language(request.headers.get("accept-language"))
     return from_environment(os.environ)
@@ -303,6 +308,92 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
     return Server
 
 
+# The methods a client calls on this server, named to one that asked for another: it offers
+# tools, resources and prompts, and none of MCP's subscriptions, completions or logging levels
+# (a host asks for them to see whether a server has them).
+SERVED_METHODS = (
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+)
+
+
+class SdkErrorsSaid:
+    """The SDK's own errors for a request it cannot route, or whose params do not fit its
+    method, said in one line in the client's language, as a tool's (:func:`_errors_told`).
+    The SDK answered "Method not found" (the method only in its data) and "Invalid request
+    parameters" (pydantic's reason dropped, its data ""), in English whatever the client's
+    Accept-Language, in a session's stream as in the answers of the protocol without
+    sessions. A middleware of the SDK's (``MCPServer.middleware``): each request's lookup,
+    its params' check and the handshake's gate all run inside it, whatever the transport."""
+
+    async def __call__(self, ctx: Any, call_next: Callable[[Any], Any]) -> Any:
+        from mcp.shared.exceptions import MCPError
+        from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
+        from pydantic import ValidationError
+
+        from commune.api.validation import what_is_wrong
+        from commune.text.say import say
+
+        try:
+            return await call_next(ctx)
+        except ValidationError as exc:
+            language = language_of_request(ctx.request)
+            # Each field named from params ("params.name"), whichever of the SDK's checks
+            # failed (some locate from the request, some from its params); what_is_wrong drops
+            # a location's first part (the API's "body").
+            errors = [
+                {
+                    **e,
+                    "loc": (
+                        "request",
+                        *(() if e["loc"][:1] == ("params",) else ("params",)),
+                        *e["loc"],
+                    ),
+                }
+                for e in exc.errors()
+            ]
+            what = what_is_wrong(errors, language)
+            method = shown(ctx.method)
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=say(
+                    language,
+                    f"paramètres de {method} non valides\u00a0: {what}",
+                    f"invalid params of {method}: {what}",
+                ),
+            ) from exc
+        except MCPError as exc:
+            language = language_of_request(ctx.request)
+            said = (exc.error.code, exc.error.message)
+            if said == (METHOD_NOT_FOUND, "Method not found"):
+                method, served = shown(ctx.method), ", ".join(SERVED_METHODS)
+                message = say(
+                    language,
+                    f"méthode inconnue\u00a0: {method} (ce serveur répond à {served})",
+                    f"unknown method: {method} (this server answers {served})",
+                )
+            elif said == (INVALID_PARAMS, "Invalid request parameters"):
+                # Its params' failures come as ValidationError (above): this one is the gate
+                # of a connection that sent no initialize (stdio; over HTTP, initialize opens
+                # the session).
+                message = say(
+                    language,
+                    "cette connexion n'a pas encore ouvert de session\u00a0: envoyez d'abord "
+                    "initialize",
+                    "this connection has not opened its session yet: send initialize first",
+                )
+            else:
+                raise
+            raise MCPError(code=exc.error.code, message=message, data=exc.error.data) from exc
+
+
 # resources/list gives this many documents a page, the next page behind its cursor: a commons
 # of thousands listed in one message is more than a host shows, or than its model reads.
 DOCUMENTS_PER_PAGE = 100
@@ -422,7 +513,7 @@ def build_server(commune: "Commune", actor_of: Callable[[Any], Actor]) -> "MCPSe
 
     # The version, as /healthz says it: a client shows it, and an operator asks for it.
     server = _listing_documents(_errors_told(MCPServer), documents_page)(
-        name="commune", version=__version__, instructions=INSTRUCTIONS
+        name="commune", version=__version__, instructions=INSTRUCTIONS, middleware=[SdkErrorsSaid()]
     )
 
     @server.tool(
@@ -764,13 +855,12 @@ NOT_JSON_RPC = (
     'the body is not one JSON-RPC message: send one object, {"jsonrpc": "2.0", "id": 1, '
     '"method": …, "params": {…}}, not a list'
 )
+NOT_ACCEPTABLE = "Not Acceptable: Client must accept both application/json and text/event-stream"
 SDK_REFUSALS = {
     "Bad Request: Missing session ID": "this request needs the mcp-session-id the server "
     "gave when the session opened: send it, or open a session (a POST of initialize, without "
     "mcp-session-id)",
-    "Not Acceptable: Client must accept both application/json and text/event-stream": (
-        "send Accept: application/json, text/event-stream (an MCP client takes both)"
-    ),
+    NOT_ACCEPTABLE: "send Accept: application/json, text/event-stream (an MCP client takes both)",
     "Not Acceptable: Client must accept application/json": "send Accept: application/json",
     "Not Acceptable: Client must accept text/event-stream": (
         "send Accept: text/event-stream (a GET opens the session's stream of events)"
@@ -789,13 +879,65 @@ SDK_REFUSALS = {
 SDK_REFUSALS_STARTING = {"Parse error: ": NOT_JSON, "Validation error: ": NOT_JSON_RPC}
 
 
-def in_our_words(said: str) -> str | None:
-    """Commune's line for a refusal the SDK said (``said``), None for one it does not know."""
+# The protocol without sessions (2026-07-28) checks each request's envelope before it
+# serves it, and said what was wrong in its own English: "params._meta must be an object
+# carrying the required 'io.modelcontextprotocol/protocolVersion' and …", "Mcp-Method header
+# does not match the request body's method", "Unsupported protocol version". A request with an
+# MCP-Protocol-Version the SDK does not know is routed there too, and was told of params._meta
+# when its version was what was wrong: said first.
+UNSERVED_PROTOCOL = (
+    "MCP-Protocol-Version {asked} is not one this server speaks: send {modern} (and the same "
+    "version in each request's params._meta), or leave it out and open a session with "
+    "initialize"
+)
+NO_ENVELOPE = (
+    "under MCP-Protocol-Version {version} each request carries its envelope in params._meta: "
+    "io.modelcontextprotocol/protocolVersion ({version}) and "
+    "io.modelcontextprotocol/clientCapabilities"
+)
+# Its checks of a header against the body (Mcp-Method, Mcp-Name, MCP-Protocol-Version, the
+# Mcp-Param-* of a tool's arguments), each in its words, all said by the header's name.
+HEADER_DISAGREES = (
+    "the {header} header does not say what the body says: send it once, with the body's value"
+)
+# The same protocol's refusals of a GET or a DELETE, and of an Accept that leaves a type out,
+# bare statuses without a word.
+NO_SESSIONS = (
+    "under MCP-Protocol-Version {version} there is no session: no stream to open (GET), none "
+    "to end (DELETE); send each request as a POST"
+)
+
+
+def in_our_words(said: str, protocol: str | None = None) -> str | None:
+    """Commune's line for a refusal the SDK said (``said``), None for one it does not know;
+    ``protocol``: the request's MCP-Protocol-Version."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
     if said in SDK_REFUSALS:
         return SDK_REFUSALS[said]
+    modern = ", ".join(MODERN_PROTOCOL_VERSIONS)
+    envelope = said.startswith("params._meta ") or said.startswith("the protocol-version envelope")
+    if said == "Unsupported protocol version" or (
+        envelope and protocol not in MODERN_PROTOCOL_VERSIONS
+    ):
+        return UNSERVED_PROTOCOL.format(asked=shown(protocol or ""), modern=modern)
+    if envelope:
+        return NO_ENVELOPE.format(version=protocol)
+    header, _, rest = said.partition(" header ")
+    if rest and header.lower().startswith("mcp-"):
+        return HEADER_DISAGREES.format(header=header)
     return next(
         (ours for start, ours in SDK_REFUSALS_STARTING.items() if said.startswith(start)), None
     )
+
+
+def bare_refusal(status: int, protocol: str | None) -> tuple[str, dict[str, str]] | None:
+    """Commune's line, and the headers to keep, for a refusal the SDK sent without a body."""
+    if status == 405:
+        return NO_SESSIONS.format(version=protocol), {"Allow": "POST"}
+    if status == 406:
+        return SDK_REFUSALS[NOT_ACCEPTABLE], {}
+    return None
 
 
 class _HoldingRefusal:
@@ -817,13 +959,15 @@ class _HoldingRefusal:
         else:
             await self.send(message)
 
-    def said(self) -> tuple[str, int] | None:
-        """The SDK's message and JSON-RPC code, as its error body gives them; None if not one."""
+    def said(self) -> tuple[str, int, Any, Any] | None:
+        """The SDK's message, JSON-RPC code, the request's id and the error's data, as its
+        error body gives them; None if not one."""
         import json
 
         body = b"".join(m.get("body", b"") for m in self.held if m["type"] == "http.response.body")
         try:
-            error = json.loads(body).get("error")
+            reply = json.loads(body)
+            error = reply.get("error")
         except (ValueError, AttributeError):
             return None
         if not isinstance(error, dict):
@@ -831,7 +975,7 @@ class _HoldingRefusal:
         message, code = error.get("message"), error.get("code")
         if not isinstance(message, str) or type(code) is not int:
             return None
-        return message, code
+        return message, code, reply.get("id"), error.get("data")
 
     async def release(self) -> None:
         for message in self.held:
@@ -975,15 +1119,30 @@ def http_routes(
                 await gone()(scope, receive, held.send)
             elif held.status:
                 said = held.said()
-                ours = None if said is None else in_our_words(said[0])
-                if said is None or ours is None:
+                protocol = request.headers.get("mcp-protocol-version")
+                ours: str | None = None
+                kept: dict[str, str] = {}
+                if said is not None:
+                    ours = in_our_words(said[0], protocol)
+                elif (bare := bare_refusal(held.status, protocol)) is not None:
+                    ours, kept = bare
+                if ours is None:
                     await held.release()
                 else:
-                    retry = {"Retry-After": "60"} if held.status == 503 else None
-                    # The SDK's JSON-RPC code kept: -32700 says a body that is not JSON.
-                    await error_response(request, held.status, ours, retry, rpc=said[1])(
-                        scope, receive, held.send
-                    )
+                    if held.status == 503:
+                        kept["Retry-After"] = "60"
+                    # The SDK's JSON-RPC code kept (-32700 says a body that is not JSON), and
+                    # its id and data (-32022's data names the versions this server speaks).
+                    rpc, rpc_id, rpc_data = said[1:] if said is not None else (None, None, None)
+                    await error_response(
+                        request,
+                        held.status,
+                        ours,
+                        kept or None,
+                        rpc=rpc,
+                        rpc_id=rpc_id,
+                        rpc_data=rpc_data,
+                    )(scope, receive, held.send)
             if session_id and request.method == "DELETE":
                 owners.ended(session_id)
 

@@ -22,6 +22,10 @@ def review() -> None:
     """Curation: list, show, approve, reject or request changes, always with a reason."""
 
 
+# `review show`'s and each decision's: a curator shows and decides under their own account.
+AS_REVIEWER = "Review as this user (its role must allow it)."
+
+
 @review.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the waiting revisions as JSON.")
 @click.option(
@@ -47,10 +51,16 @@ def review_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
 
 @review.command("show")
 @click.argument("revision_id", type=int)
+@click.option("--as", "as_user", help=AS_REVIEWER)
 @click.pass_context
-def review_show(ctx: click.Context, revision_id: int) -> None:
+def review_show(ctx: click.Context, revision_id: int, as_user: str | None) -> None:
     """A revision's provenance, its reviews, and its diff with the published revision."""
-    info = commune_of(ctx).show_revision(revision_id)
+    # Under --as, only a revision that user may review, refused as `review approve --as`
+    # refuses it (the same check of the library's, in the same words): a curator looked at
+    # what they were about to approve as the operator, who sees every collection's.
+    info = commune_of(ctx).show_revision(
+        revision_id, None if as_user is None else acting(ctx, as_user)
+    )
     rev = dict(info["revision"])
     # To the minute, as `commune history` prints a revision's time: the stored timestamp
     # printed itself, with its microseconds (2026-12-06 23:48:22.367489).
@@ -140,7 +150,7 @@ def decide(decision: str) -> Callable[..., Any]:
 
     @click.argument("revision_id", type=int)
     @click.option("--reason", required=True, help="Why: for the contributor and the audit log.")
-    @click.option("--as", "as_user", help="Review as this user (its role must allow it).")
+    @click.option("--as", "as_user", help=AS_REVIEWER)
     @click.pass_context
     def command(
         ctx: click.Context,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -859,15 +860,8 @@ def show(conn: Connection, revision_id: int, actor: Actor | None = None) -> dict
             lineterm="",
         )
     )
-    # What differs from the revision compared, beside the text: a file sent again with the
-    # same text (a PDF saved anew, a heading with nothing under it) was said to have changed
-    # "its licence, its publisher" when neither had, and its curator looked for a change.
     before = conn.execute(select(revisions).where(revisions.c.id == base)).first() if base else None
-    changed = [
-        field
-        for field in RECORDED
-        if before is not None and getattr(before, field) != getattr(rev, field)
-    ]
+    changed = changed_between(before._mapping if before else None, rev._mapping)
     revs = conn.execute(
         select(reviews).where(reviews.c.revision_id == revision_id).order_by(reviews.c.id)
     )
@@ -896,6 +890,18 @@ RECORDED = (
     "tdm_reserved",
     "content_hash",
 )
+
+
+def changed_between(before: Mapping[Any, Any] | None, after: Mapping[Any, Any]) -> list[str]:
+    """What differs from ``before`` to ``after`` (two revisions' rows), beside the text:
+    the :data:`RECORDED` fields, in their order; nothing after no revision. A file sent again
+    with the same text (a PDF saved anew, a heading with nothing under it) was said to have
+    changed "its licence, its publisher" when neither had, and its reader looked for a
+    change: the review page, `commune review show` and a document's history each name what
+    did change from this one list."""
+    if before is None:
+        return []
+    return [field for field in RECORDED if before[field] != after[field]]
 
 
 # The revisions a reader may see in a document's history: those the commons published.
@@ -936,9 +942,22 @@ def history(
         if status == "retired" and r["status"] == "published":
             r["status"] = "retired"
         r["hold_reason"] = stored_reason(r["hold_reason"])
+    # What each records beside its text, read whole, for what changed from the one before.
+    recorded = {
+        r.id: r._mapping
+        for r in conn.execute(
+            select(revisions.c.id, *(revisions.c[f] for f in RECORDED)).where(
+                revisions.c.id.in_([r["id"] for r in rows])
+            )
+        )
+    }
     for prev, cur in zip([None, *rows], rows, strict=False):
         before = _text(conn, prev["id"]) if prev else []
         cur["diff"] = list(difflib.unified_diff(before, _text(conn, cur["id"]), lineterm="", n=1))
+        # The same as `review show` says, against the revision this diff is made with.
+        cur["changed"] = changed_between(
+            recorded[prev["id"]] if prev else None, recorded[cur["id"]]
+        )
     return rows
 
 

@@ -129,6 +129,8 @@ def envelope(
     code: str,
     param: str | None = None,
     rpc: int | None = None,
+    rpc_id: str | int | None = None,
+    rpc_data: Any = None,
 ) -> dict[str, Any]:
     """What a client of the route reads an error from, beside ``detail`` and ``code``: under
     /v1/, OpenAI's ``error`` object; at /mcp, a JSON-RPC error. The MCP SDK's client reads a
@@ -136,14 +138,18 @@ def envelope(
     returned an error response": a revoked key, a quota or a body too large reached the
     agent without a word of why. ``param``: the request's field at fault, when one is (OpenAI's
     error object always carries the key, null otherwise); ``rpc``: the JSON-RPC code, when
-    the status does not say it (a body that is not JSON, -32700)."""
+    the status does not say it (a body that is not JSON, -32700); ``rpc_id`` and ``rpc_data``:
+    the id of the request refused and the data of an error the MCP SDK said, kept where Commune
+    says its message in its own words (a client matches an answer to its request by the id,
+    and the SDK's client reads the versions a server speaks in the data of -32022)."""
     if path.startswith("/v1/"):
         kind = OPENAI_KINDS.get(status, "invalid_request_error")
         return {"error": {"message": message, "type": kind, "param": param, "code": code}}
     if path == "/mcp" or path.startswith("/mcp/"):
         number = rpc or (JSONRPC_INVALID_REQUEST if status < 500 else JSONRPC_INTERNAL_ERROR)
-        error = {"code": number, "message": message, "data": {"code": code, "status": status}}
-        return {"jsonrpc": "2.0", "id": None, "error": error}
+        data = {**(rpc_data if isinstance(rpc_data, dict) else {}), "code": code, "status": status}
+        error = {"code": number, "message": message, "data": data}
+        return {"jsonrpc": "2.0", "id": rpc_id, "error": error}
     return {}
 
 

@@ -3951,6 +3951,36 @@ PATTERNS = [
             "(sans mcp-session-id ; une session prend fin après {m} minutes d'inactivité, et "
             "quand le serveur redémarre)",
         ),
+        # The MCP SDK's refusals of the protocol without sessions, in Commune's words
+        # (api/mcp.in_our_words, bare_refusal).
+        (
+            r"MCP-Protocol-Version (?P<asked>'[^']*') is not one this server speaks: send "
+            r"(?P<modern>[\d, -]+) \(and the same version in each request's params\._meta\), "
+            r"or leave it out and open a session with initialize",
+            "MCP-Protocol-Version {asked} n'est pas une version que parle ce serveur : envoyez "
+            "{modern} (et la même version dans le params._meta de chaque requête), ou retirez-le "
+            "et ouvrez une session avec initialize",
+        ),
+        (
+            r"under MCP-Protocol-Version (?P<version>[\w-]+) each request carries its envelope in "
+            r"params\._meta: io\.modelcontextprotocol/protocolVersion \((?P=version)\) and "
+            r"io\.modelcontextprotocol/clientCapabilities",
+            "sous MCP-Protocol-Version {version}, chaque requête porte son enveloppe dans "
+            "params._meta : io.modelcontextprotocol/protocolVersion ({version}) et "
+            "io.modelcontextprotocol/clientCapabilities",
+        ),
+        (
+            r"the (?P<header>[\w-]+) header does not say what the body says: send it once, with "
+            r"the body's value",
+            "l'en-tête {header} ne dit pas ce que dit le corps de la requête : envoyez-le une "
+            "seule fois, avec la valeur du corps",
+        ),
+        (
+            r"under MCP-Protocol-Version (?P<version>[\w-]+) there is no session: no stream to "
+            r"open \(GET\), none to end \(DELETE\); send each request as a POST",
+            "sous MCP-Protocol-Version {version}, il n'y a pas de session : aucun flux à ouvrir "
+            "(GET), aucun à fermer (DELETE) ; envoyez chaque requête en POST",
+        ),
         (
             r"too many MCP sessions opened with this key \((?P<n>\d+) in (?P<m>\d+) minutes\): "
             r"reuse one \(its mcp-session-id\), or wait",
