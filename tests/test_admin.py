@@ -276,6 +276,21 @@ def test_a_member_admin_cannot_act_as_a_cooperative_admin_of_their_member(admin:
     assert chef_key in {k["id"] for k in admin.keys(actor=admin.actor("chef"))}
 
 
+def test_revoking_another_members_key_names_nobody(admin: Admin) -> None:
+    # A member admin who tried `commune key revoke N` on another member's key was told
+    # "no user named 'carol'": counting up the key numbers gave every other member's
+    # people's names. Another member's key is answered as one that does not exist.
+    carol_key, _ = admin.create_key("carol")
+    alice = admin.actor("alice")
+    for key_id in (carol_key, 999):
+        with pytest.raises(NotFound) as refused:
+            admin.revoke_key(key_id, actor=alice)
+        assert str(refused.value) == (
+            f"no active key with id {key_id} (list keys with commune key list)"
+        )
+    assert carol_key in {k["id"] for k in admin.keys() if k["revoked_at"] is None}
+
+
 def test_nobody_gives_an_equal_what_acts_as_them(admin: Admin, tmp_path: Path) -> None:
     # A member admin set the password of, or made a key for, another member admin of the
     # same member, then acted as them (review finding): credentials, and a role changed

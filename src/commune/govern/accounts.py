@@ -514,7 +514,10 @@ def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
         raise NotFound(f"no active key with id {key_id}", hint)
     try:
         _may_manage_keys_of(conn, actor, row.name)
-    except Forbidden:
+    except (Forbidden, NotFound):
+        # NotFound too: a member admin is told "no user named 'carol'" of another member's
+        # person (require_administer), and counting up the key numbers listed every other
+        # member's people. Another member's key reads as one that does not exist.
         raise NotFound(f"no active key with id {key_id}", hint) from None
     revoke_key(conn, key_id)
     audit.append(conn, actor.user, "key-revoke", f"user {row.name}", key_id=key_id)
