@@ -571,6 +571,36 @@ def test_a_name_differing_only_in_case_and_a_peers_second_user_are_refused(admin
     admin.issue_peer("coop-b")  # issued again: a new key for the same user, as before
 
 
+def test_signing_in_reads_the_name_in_any_case(admin: Admin, commune: Commune) -> None:
+    # The docs say the sign-in reads names in lower case (which is why no two names differ
+    # only in case), but "Alice", as a phone capitalises a field's first letter, was "wrong
+    # user name or password" for alice. The name is found in any case, the actor is the
+    # person as stored; a wrong password stays wrong, and a name held only by a removed
+    # person opens nothing.
+    admin.set_password("alice", PASSWORD)
+    for typed in ("Alice", "ALICE", "alice"):
+        assert admin.sign_in(typed, PASSWORD).user == "alice"
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        admin.sign_in("Alice", PASSWORD + "x")
+    admin.set_password("bob", PASSWORD)
+    admin.remove_user("bob", reason="left the town hall")
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        admin.sign_in("Bob", PASSWORD)
+    # Two names that differ only in case, from before they were refused: each signs in by
+    # its own spelling, and a third spelling names neither.
+    from sqlalchemy import insert, select
+
+    from commune.store.schema import users
+
+    with commune.engine.begin() as conn:
+        row = conn.execute(select(users).where(users.c.name == "alice")).one()._asdict()
+        row.pop("id")
+        conn.execute(insert(users).values({**row, "name": "Alice", "password_hash": None}))
+    assert admin.sign_in("alice", PASSWORD).user == "alice"
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        admin.sign_in("ALICE", PASSWORD)
+
+
 def test_a_key_label_with_a_line_break_or_an_escape_is_refused(
     admin: Admin, commune: Commune
 ) -> None:
