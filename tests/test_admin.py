@@ -276,6 +276,21 @@ def test_a_member_admin_cannot_act_as_a_cooperative_admin_of_their_member(admin:
     assert chef_key in {k["id"] for k in admin.keys(actor=admin.actor("chef"))}
 
 
+def test_revoking_another_members_key_names_nobody(admin: Admin) -> None:
+    # A member admin who tried `commune key revoke N` on another member's key was told
+    # "no user named 'carol'": counting up the key numbers gave every other member's
+    # people's names. Another member's key is answered as one that does not exist.
+    carol_key, _ = admin.create_key("carol")
+    alice = admin.actor("alice")
+    for key_id in (carol_key, 999):
+        with pytest.raises(NotFound) as refused:
+            admin.revoke_key(key_id, actor=alice)
+        assert str(refused.value) == (
+            f"no active key with id {key_id} (list keys with commune key list)"
+        )
+    assert carol_key in {k["id"] for k in admin.keys() if k["revoked_at"] is None}
+
+
 def test_nobody_gives_an_equal_what_acts_as_them(admin: Admin, tmp_path: Path) -> None:
     # A member admin set the password of, or made a key for, another member admin of the
     # same member, then acted as them (review finding): credentials, and a role changed
@@ -554,6 +569,36 @@ def test_a_name_differing_only_in_case_and_a_peers_second_user_are_refused(admin
         admin.add_user("bobpeer", member="coop-b", role="cooperative-admin")
     assert not admin.user_exists("bobpeer")
     admin.issue_peer("coop-b")  # issued again: a new key for the same user, as before
+
+
+def test_signing_in_reads_the_name_in_any_case(admin: Admin, commune: Commune) -> None:
+    # The docs say the sign-in reads names in lower case (which is why no two names differ
+    # only in case), but "Alice", as a phone capitalises a field's first letter, was "wrong
+    # user name or password" for alice. The name is found in any case, the actor is the
+    # person as stored; a wrong password stays wrong, and a name held only by a removed
+    # person opens nothing.
+    admin.set_password("alice", PASSWORD)
+    for typed in ("Alice", "ALICE", "alice"):
+        assert admin.sign_in(typed, PASSWORD).user == "alice"
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        admin.sign_in("Alice", PASSWORD + "x")
+    admin.set_password("bob", PASSWORD)
+    admin.remove_user("bob", reason="left the town hall")
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        admin.sign_in("Bob", PASSWORD)
+    # Two names that differ only in case, from before they were refused: each signs in by
+    # its own spelling, and a third spelling names neither.
+    from sqlalchemy import insert, select
+
+    from commune.store.schema import users
+
+    with commune.engine.begin() as conn:
+        row = conn.execute(select(users).where(users.c.name == "alice")).one()._asdict()
+        row.pop("id")
+        conn.execute(insert(users).values({**row, "name": "Alice", "password_hash": None}))
+    assert admin.sign_in("alice", PASSWORD).user == "alice"
+    with pytest.raises(AuthError, match="wrong user name or password"):
+        admin.sign_in("ALICE", PASSWORD)
 
 
 def test_a_key_label_with_a_line_break_or_an_escape_is_refused(

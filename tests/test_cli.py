@@ -927,6 +927,41 @@ def test_an_empty_list_says_so_and_how_to_fill_it(home):
             assert (out.exit_code, out.output) == (0, said + "\n"), (args, lang)
 
 
+def test_listing_people_as_someone_who_administers_nobody_is_refused_not_said_empty(home):
+    """``commune user list --as chloe`` (a contributor) answered "no users: add some with
+    commune user add", untrue of a member with people, and a command chloe may not run: it
+    is refused as administering people is, saying whom to ask; nothing is listed."""
+    runner = CliRunner()
+
+    def run(*args: str, lang: str = "fr_FR.UTF-8"):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--home", str(home), *args], env={"LANG": lang})
+
+    assert run("member", "add", "Ville").exit_code == 0
+    for name, role in (("alice", "member-admin"), ("chloe", "contributor")):
+        assert run("user", "add", name, "--member", "Ville", "--role", role).exit_code == 0
+    for lang, said in (
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: administrer des personnes demande le rôle administrateur de membre "
+            "ou au-dessus\u00a0; chloe est contributeur (demandez aux administrateurs de "
+            "votre membre)\n",
+        ),
+        (
+            "en_GB.UTF-8",
+            "error: administering people needs the role member-admin or above; chloe is "
+            "contributor (ask your member's admins)\n",
+        ),
+    ):
+        for args in (
+            ("user", "list", "--as", "chloe"),
+            ("user", "list", "--json", "--as", "chloe"),
+        ):
+            out = run(*args, lang=lang)
+            assert (out.exit_code, out.output) == (2, said), (args, lang, out.output)
+    listed = run("user", "list", "--as", "alice")
+    assert listed.exit_code == 0 and "chloe\tVille\tcontributeur" in listed.output
+
+
 # The commands a clerk or a volunteer starts with, and those whose options are easy to get
 # wrong (a month, an amount, a category): each help page ends with an example.
 EXAMPLED = (

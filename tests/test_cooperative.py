@@ -226,6 +226,24 @@ def test_usage_is_seen_by_its_owner_and_admins_only(coop):
     assert coop("a").get("/api/usage", params={"start": "yesterday"}).status_code == 400
 
 
+def test_usage_by_default_is_the_dashboards_last_30_days_and_an_empty_member_ones_own(coop):
+    # The API's default read 31 days (today and the 30 before) where its docs and /dashboard
+    # say 30: a town adding up its own dashboard and the API's found two totals. And
+    # `member=` sent empty, as a client fills the query's documented fields, was "no member
+    # named ''" (404) where the dashboard reads it as one's own member.
+    from datetime import date, timedelta
+
+    admin = coop("a-admin")
+    days = admin.get("/api/usage").json()
+    start, end = date.fromisoformat(days["start"]), date.fromisoformat(days["end"])
+    assert end - start == timedelta(days=29), days
+    given = admin.get("/api/usage", params={"end": days["end"]}).json()
+    assert (given["start"], given["end"]) == (days["start"], days["end"])
+    empty = admin.get("/api/usage", params={"member": ""})
+    assert empty.status_code == 200, empty.text
+    assert empty.json() == days and days["member"] == "Ville A"
+
+
 # -- quotas ---------------------------------------------------------------------------------------
 
 

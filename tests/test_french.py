@@ -844,6 +844,32 @@ def test_the_policys_role_refusals_are_french_on_the_command_line():
     )
 
 
+def test_a_name_after_de_is_elided_before_a_vowel_as_the_pages_do():
+    # A cooperative admin of another member was told « coop lirait les collections privées
+    # de Agglo du Val (les administrateurs de Agglo du Val …) »: French elides « de » before
+    # a vowel, as the pages' own catalogue does (web/i18n.elided). Members' names open with
+    # a vowel often (Agglo…, Association…, Office…); « de Ville B » and « de Hugues » stay.
+    from commune.text.messages import localise
+
+    def refused(member: str) -> str:
+        return localise(
+            f"a key or a password acts as its person: coop would read the private collections "
+            f"of {member} (the admins of {member} give them one, or the operator)",
+            "fr",
+        )
+
+    assert refused("Agglo du Val") == (
+        "une clé ou un mot de passe agit comme sa personne\u00a0: coop lirait les collections "
+        "privées d'Agglo du Val (les administrateurs d'Agglo du Val lui en donnent un, ou "
+        "l'opérateur)"
+    )
+    for kept in ("Ville B", "Hugues"):
+        assert f"privées de {kept} (les administrateurs de {kept} lui" in refused(kept)
+    assert localise("a cooperative admin from Eaux du Val, or the operator can", "fr") == (
+        "un administrateur de la coopérative issu d'Eaux du Val, ou l'opérateur, le peut"
+    )
+
+
 def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_whole(home):
     # Found by an exploratory test: "limite 0,001, déjà 0.0110655", "x 0.0 h", and
     # `member list` writing 2,000,000 tokens as "2e+06".

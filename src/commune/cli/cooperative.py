@@ -24,6 +24,7 @@ from commune.cli.group import (
     quota_options,
     said,
 )
+from commune.govern.policy import Member, allowed
 from commune.text.numbers import exact, plural
 from commune.text.say import say
 
@@ -419,7 +420,14 @@ def user_list(
     ctx: click.Context, member_name: str | None, as_json: bool, as_user: str | None
 ) -> None:
     """List users with their member and role."""
-    rows = commune_of(ctx).admin.people(actor=acting(ctx, as_user), member=member_name)
+    actor = acting(ctx, as_user)
+    # Someone who administers nobody (a reader, a contributor, a curator) was told "no users:
+    # add some with commune user add", untrue of a member with people and a command they may
+    # not run: refused as administering people is (the library's decision, whom to ask).
+    decision = allowed(actor, "administer", Member(actor.member, actor.member_id))
+    if not decision:
+        raise decision.refusal()
+    rows = commune_of(ctx).admin.people(actor=actor, member=member_name)
     if as_json:
         click.echo(dumps(rows))
         return

@@ -155,23 +155,42 @@ def sign_in(conn: Connection, user: str, password: str) -> Actor:
     # page answered it with the database's refusal, uncounted, where SQLite said "wrong".
     if len(password) > MAX_PASSWORD or "\x00" in user:
         raise wrong
-    row = conn.execute(
-        select(users.c.name, users.c.password_hash).where(
-            users.c.name == user, users.c.removed_at.is_(None)
-        )
-    ).first()
+    row = _signing_in(conn, user)
     stored = row.password_hash if row is not None and row.password_hash else None
     try:
         _hasher().verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise wrong from None
-    if stored is None or _of_a_peer(conn, user):  # a peer's password set before this rule
-        raise wrong
+    if row is None or stored is None or _of_a_peer(conn, row.name):
+        raise wrong  # no such person, no password, or a peer's set before that rule
     if _hasher().check_needs_rehash(stored):  # parameters raised since: upgrade it now
         conn.execute(
-            update(users).where(users.c.name == user).values(password_hash=_hasher().hash(password))
+            update(users)
+            .where(users.c.name == row.name)
+            .values(password_hash=_hasher().hash(password))
         )
-    return actor_for(conn, user)
+    return actor_for(conn, row.name)
+
+
+def _signing_in(conn: Connection, user: str) -> Any:
+    """The person (name, password hash) a sign-in names, in any case: no two names differ
+    only in case (members._not_a_twin), so "Alice", as a phone capitalises a field's first
+    letter, is alice, and was "wrong user name or password". Their own spelling first, for
+    two names from before that rule; a spelling that is neither of them names nobody.
+    Compared in Python, as _not_a_twin does: SQLite's lower() leaves "É" as it is."""
+    present = users.c.removed_at.is_(None)
+    exact = conn.execute(
+        select(users.c.name, users.c.password_hash).where(users.c.name == user, present)
+    ).first()
+    if exact is not None:
+        return exact
+    folded = user.casefold()
+    found = [
+        r
+        for r in conn.execute(select(users.c.name, users.c.password_hash).where(present))
+        if r.name.casefold() == folded
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 # -- administration ---------------------------------------------------------------------------
@@ -514,7 +533,10 @@ def revoke_key_for(conn: Connection, actor: Actor, key_id: int) -> None:
         raise NotFound(f"no active key with id {key_id}", hint)
     try:
         _may_manage_keys_of(conn, actor, row.name)
-    except Forbidden:
+    except (Forbidden, NotFound):
+        # NotFound too: a member admin is told "no user named 'carol'" of another member's
+        # person (require_administer), and counting up the key numbers listed every other
+        # member's people. Another member's key reads as one that does not exist.
         raise NotFound(f"no active key with id {key_id}", hint) from None
     revoke_key(conn, key_id)
     audit.append(conn, actor.user, "key-revoke", f"user {row.name}", key_id=key_id)

@@ -4582,12 +4582,26 @@ def _french(text: str) -> str | None:
                 values["found"] = ", ".join(str(part) for part in parts)
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
-            return _typeset(template).format(**values)
+            return _typeset(_elided(template, values)).format(**values)
     return None
 
 
 # The values of PATTERNS that are someone's or something's name, kept as written.
 NAMES = ("user", "name", "member", "owner", "actor", "claimed")
+
+# « de » before a name put in a template, elided before a vowel as French writes it (« les
+# administrateurs d'Agglo du Val », not « de Agglo du Val »), as the pages' catalogue does
+# (web/i18n.elided). Names only: a quoted value ('x') or a figure keeps « de ». An h is left
+# alone: « de Hugues » and « d'Hélène » are both French.
+_DE_NAME = re.compile(r"\bde \{(" + "|".join(NAMES) + r")\}")
+_VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ]")
+
+
+def _elided(template: str, values: dict[str, str | None]) -> str:
+    return _DE_NAME.sub(
+        lambda m: f"d'{{{m[1]}}}" if _VOWEL.match(str(values.get(m[1]) or "")) else m[0],
+        template,
+    )
 
 
 def opens_with_name(message: str, language: str | None) -> bool:

@@ -16,6 +16,8 @@ router = APIRouter()
 
 FIRST = datetime(1970, 1, 1, tzinfo=UTC)
 LAST = datetime(2999, 12, 31, tzinfo=UTC)
+# The days a request without start reads, as /dashboard's default (?days=30).
+DEFAULT_DAYS = 30
 # Stated in the schema, checked in _date (400 with the message, as before).
 DAY = {"format": "date", "description": "YYYY-MM-DD, from 1970-01-01 to 2999-12-31."}
 
@@ -32,9 +34,14 @@ def usage(
     any member's for cooperative admins. ``start``/``end``: YYYY-MM-DD (default: 30 days),
     from 1970-01-01 to 2999-12-31."""
     until = _date(end, "end") + timedelta(days=1) if end else _today() + timedelta(days=1)
-    since = _date(start, "start") if start else until - timedelta(days=31)
+    # The last 30 days, today included, as /dashboard shows them: 31 (today and the 30
+    # before) gave a town two totals for "the last 30 days", the page's and the API's.
+    since = _date(start, "start") if start else until - timedelta(days=DEFAULT_DAYS)
     if since >= until:
         raise InvalidRequest(f"start must be before end, got {start} and {end}")
+    # Empty is one's own, as on /dashboard: a client that fills every documented field sent
+    # `member=` and was told "no member named ''".
+    member = member or None
     series = commune.usage_series(actor, start=since, end=until, member=member)
     return {
         "member": member or actor.member,
