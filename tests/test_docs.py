@@ -817,3 +817,62 @@ def test_the_api_reference_lists_every_route_and_the_listing_s_default_page(home
         p for p in described["paths"]["/api/documents"]["get"]["parameters"] if p["name"] == "limit"
     ]
     assert f"limit=1..1000 (default {limit['schema']['default']})" in reference
+
+
+@pytest.mark.parametrize(
+    "doc, lang",
+    [("docs/operations.md", "en_GB.UTF-8"), ("docs/fr/exploitation.md", "fr_FR.UTF-8")],
+)
+def test_the_guides_say_what_to_do_on_a_full_disk_and_a_locked_database(
+    tmp_path, monkeypatch, doc, lang
+):
+    """The operator's guides said nothing of a full disk nor of a locked database, the two
+    faults the API tells its callers to report to the operator ("prévenez l'opérateur"):
+    the operator met one line and a code, and no page of what to free, what never to delete
+    (the -wal holds the latest writes) or who holds the lock. The lines the guides quote are
+    the commands' own, for a home at /var/lib/commune, and the codes are the API's."""
+    import errno
+    import re
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.govern import admin
+    from commune.text import faults
+    from tests.conftest import make_home
+    from tests.test_ingest import _busy_timeout
+
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    home = make_home(tmp_path / "home")
+    run = CliRunner(env={"LANG": lang})
+
+    def last_line(args: list[str]) -> str:
+        out = run.invoke(cli, ["--home", str(home), *args])
+        assert out.exit_code == 2, out.output
+        line = out.output.strip().splitlines()[-1].replace("\u00a0", " ")
+        return line.replace(str(home), "/var/lib/commune")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(home / "commune.db-wal"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(admin.Admin, "add_member", full)
+        said = last_line(["member", "add", "Ville", "--kind", "town"])
+    # The file it could not write is shown as … in the guides: it is whichever was written.
+    said = re.sub(r"\((cannot write|impossible d'écrire) [^)]*\)", r"(\1 …)", said)
+    assert f"`{said}`" in text, said
+
+    _busy_timeout(monkeypatch, 1)
+    holder = sqlite3.connect(home / "commune.db")
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        said = last_line(["member", "add", "Ville", "--kind", "town"])
+    finally:
+        holder.close()
+    assert f"`{said}`" in text, said
+
+    for code in ("disk_full", "database_locked"):
+        assert code in faults._FOR_CALLER and f'`"code": "{code}"`' in text, code
+    # What the -wal holds is never to be deleted, whatever the fault.
+    assert text.count("`commune.db-wal`") >= 2
