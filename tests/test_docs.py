@@ -876,3 +876,67 @@ def test_the_guides_say_what_to_do_on_a_full_disk_and_a_locked_database(
         assert code in faults._FOR_CALLER and f'`"code": "{code}"`' in text, code
     # What the -wal holds is never to be deleted, whatever the fault.
     assert text.count("`commune.db-wal`") >= 2
+
+
+def test_the_guides_read_the_request_log_as_they_say(tmp_path):
+    """The guides called the service's request log "one JSON line per request": each line
+    starts with the time, the level and the logger's name, and `jq`, given the journal, read
+    none of them. The pipeline they now show reads the log a real `commune serve` writes."""
+    import json
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import make_home, wait_until
+
+    if shutil.which("jq") is None:  # on CI (.ci/run sets CI) a missing tool is a failure
+        assert not os.environ.get("CI"), "jq is missing (Debian: apt install jq)"
+        pytest.skip("jq is not installed here (Debian: apt install jq)")
+    pipelines = []
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        [line] = [
+            ln
+            for ln in (ROOT / doc).read_text(encoding="utf-8").splitlines()
+            if ln.startswith("sudo journalctl -u commune -o cat | ")
+        ]
+        pipelines.append(line)
+    assert pipelines[0] == pipelines[1]
+    home = make_home(tmp_path / "home")
+    log = tmp_path / "journal"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as journal:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), "serve", "--no-auth",
+             "--port", str(port)],
+            stdout=journal,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+
+        def answers() -> bool:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=10).close()
+            except OSError:
+                return server.poll() is not None
+            return True
+
+        wait_until(answers, "commune serve", timeout=300, every=0.1)
+        assert server.poll() is None, log.read_text()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}/no-such-page", timeout=10)
+    finally:
+        server.terminate()
+        server.wait(60)
+    # journalctl -o cat prints each line as the service wrote it: the file stands for it.
+    read = pipelines[0].replace("sudo journalctl -u commune -o cat", f"cat {log}", 1)
+    done = subprocess.run(["sh", "-c", read], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [refused] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert refused["path"] == "/no-such-page" and refused["status"] == 404, done.stdout
