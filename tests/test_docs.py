@@ -876,6 +876,10 @@ def test_the_guides_say_what_to_do_on_a_full_disk_and_a_locked_database(
         assert code in faults._FOR_CALLER and f'`"code": "{code}"`' in text, code
     # What the -wal holds is never to be deleted, whatever the fault.
     assert text.count("`commune.db-wal`") >= 2
+    # The operator's shell expands a glob before sudo runs, and cannot read the service's
+    # folders (0750, 0700): `sudo du -sh /var/lib/commune/*` measured nothing.
+    assert not re.search(r"`sudo [^`]*/var/(lib|backups)/commune/\*", text)
+    assert "`sudo du -ah -d1 /var/lib/commune /var/backups/commune`" in text
 
 
 def test_the_guides_read_the_request_log_as_they_say(tmp_path):
