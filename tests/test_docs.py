@@ -817,3 +817,130 @@ def test_the_api_reference_lists_every_route_and_the_listing_s_default_page(home
         p for p in described["paths"]["/api/documents"]["get"]["parameters"] if p["name"] == "limit"
     ]
     assert f"limit=1..1000 (default {limit['schema']['default']})" in reference
+
+
+@pytest.mark.parametrize(
+    "doc, lang",
+    [("docs/operations.md", "en_GB.UTF-8"), ("docs/fr/exploitation.md", "fr_FR.UTF-8")],
+)
+def test_the_guides_say_what_to_do_on_a_full_disk_and_a_locked_database(
+    tmp_path, monkeypatch, doc, lang
+):
+    """The operator's guides said nothing of a full disk nor of a locked database, the two
+    faults the API tells its callers to report to the operator ("prévenez l'opérateur"):
+    the operator met one line and a code, and no page of what to free, what never to delete
+    (the -wal holds the latest writes) or who holds the lock. The lines the guides quote are
+    the commands' own, for a home at /var/lib/commune, and the codes are the API's."""
+    import errno
+    import re
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.govern import admin
+    from commune.text import faults
+    from tests.conftest import make_home
+    from tests.test_ingest import _busy_timeout
+
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    home = make_home(tmp_path / "home")
+    run = CliRunner(env={"LANG": lang})
+
+    def last_line(args: list[str]) -> str:
+        out = run.invoke(cli, ["--home", str(home), *args])
+        assert out.exit_code == 2, out.output
+        line = out.output.strip().splitlines()[-1].replace("\u00a0", " ")
+        return line.replace(str(home), "/var/lib/commune")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(home / "commune.db-wal"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(admin.Admin, "add_member", full)
+        said = last_line(["member", "add", "Ville", "--kind", "town"])
+    # The file it could not write is shown as … in the guides: it is whichever was written.
+    said = re.sub(r"\((cannot write|impossible d'écrire) [^)]*\)", r"(\1 …)", said)
+    assert f"`{said}`" in text, said
+
+    _busy_timeout(monkeypatch, 1)
+    holder = sqlite3.connect(home / "commune.db")
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        said = last_line(["member", "add", "Ville", "--kind", "town"])
+    finally:
+        holder.close()
+    assert f"`{said}`" in text, said
+
+    for code in ("disk_full", "database_locked"):
+        assert code in faults._FOR_CALLER and f'`"code": "{code}"`' in text, code
+    # What the -wal holds is never to be deleted, whatever the fault.
+    assert text.count("`commune.db-wal`") >= 2
+    # The operator's shell expands a glob before sudo runs, and cannot read the service's
+    # folders (0750, 0700): `sudo du -sh /var/lib/commune/*` measured nothing.
+    assert not re.search(r"`sudo [^`]*/var/(lib|backups)/commune/\*", text)
+    assert "`sudo du -ah -d1 /var/lib/commune /var/backups/commune`" in text
+
+
+def test_the_guides_read_the_request_log_as_they_say(tmp_path):
+    """The guides called the service's request log "one JSON line per request": each line
+    starts with the time, the level and the logger's name, and `jq`, given the journal, read
+    none of them. The pipeline they now show reads the log a real `commune serve` writes."""
+    import json
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import make_home, wait_until
+
+    if shutil.which("jq") is None:  # on CI (.ci/run sets CI) a missing tool is a failure
+        assert not os.environ.get("CI"), "jq is missing (Debian: apt install jq)"
+        pytest.skip("jq is not installed here (Debian: apt install jq)")
+    pipelines = []
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        [line] = [
+            ln
+            for ln in (ROOT / doc).read_text(encoding="utf-8").splitlines()
+            if ln.startswith("sudo journalctl -u commune -o cat | ")
+        ]
+        pipelines.append(line)
+    assert pipelines[0] == pipelines[1]
+    home = make_home(tmp_path / "home")
+    log = tmp_path / "journal"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as journal:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "commune.cli", "--home", str(home), "serve", "--no-auth",
+             "--port", str(port)],
+            stdout=journal,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+
+        def answers() -> bool:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=10).close()
+            except OSError:
+                return server.poll() is not None
+            return True
+
+        wait_until(answers, "commune serve", timeout=300, every=0.1)
+        assert server.poll() is None, log.read_text()
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}/no-such-page", timeout=10)
+    finally:
+        server.terminate()
+        server.wait(60)
+    # journalctl -o cat prints each line as the service wrote it: the file stands for it.
+    read = pipelines[0].replace("sudo journalctl -u commune -o cat", f"cat {log}", 1)
+    done = subprocess.run(["sh", "-c", read], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [refused] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert refused["path"] == "/no-such-page" and refused["status"] == 404, done.stdout

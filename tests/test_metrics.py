@@ -330,3 +330,33 @@ def test_a_scrape_reads_only_the_ledger_rows_added_since_the_last(home, tmp_path
     assert (
         _value(third, "commune_energy_wh_total") < _value(first, "commune_energy_wh_total") + 1000
     )
+
+
+def test_the_alerts_on_node_exporter_s_metrics_are_turned_on_by_the_guides(tmp_path):
+    """The failed-backup alert reads node_exporter's systemd collector, which Debian's
+    prometheus-node-exporter leaves off (its /etc/default file says ARGS=""): following the
+    guide, a failed backup never raised an alert. Nor did anything warn of a disk filling
+    up, which stops every write, the backup's too. The guides now turn the collector on,
+    with a command run here on the file as Debian ships it, and an alert watches the disk."""
+    import subprocess
+
+    alerts = (ROOT / "deploy" / "prometheus" / "commune-alerts.yml").read_text(encoding="utf-8")
+    assert set(re.findall(r"\b(node_[a-z_]+)\{", alerts)) == {
+        "node_systemd_unit_state",
+        "node_filesystem_avail_bytes",
+        "node_filesystem_size_bytes",
+    }
+    commands = set()
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        lines = (ROOT / doc).read_text(encoding="utf-8").splitlines()
+        [turn_on] = [ln for ln in lines if ln.endswith(" /etc/default/prometheus-node-exporter")]
+        assert "sudo systemctl restart prometheus-node-exporter" in lines
+        commands.add(turn_on)
+    [turn_on] = commands  # the same in both languages
+    shipped = tmp_path / "prometheus-node-exporter"  # Debian 12's, comments shortened
+    shipped.write_text('# Set the command-line arguments to pass to the server.\nARGS=""\n')
+    command = turn_on.removeprefix("sudo ").replace(
+        "/etc/default/prometheus-node-exporter", str(shipped)
+    )
+    subprocess.run(["sh", "-c", command], check=True, timeout=30)
+    assert shipped.read_text().splitlines()[-1] == 'ARGS="--collector.systemd"'

@@ -7,6 +7,7 @@ at the lowest level always runs beside it, so the line is checked on any machine
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -204,6 +205,49 @@ def test_sqlite_reporting_a_full_disk_is_one_line(home, corpus, monkeypatch):
     )
     assert out.exit_code == 2, out.output
     assert "full" in out.output.strip().splitlines()[-1] and "Traceback" not in out.output
+
+
+def _fill(where: Path, leave: int) -> None:
+    """Fill the tmpfs ``where``, then give back ``leave`` bytes of it."""
+    filler = where / "filler"
+    with open(filler, "wb", buffering=0) as out:
+        with contextlib.suppress(OSError):  # ENOSPC: full
+            while True:
+                out.write(b"\0" * 65536)
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+
+
+@pytest.mark.parametrize("room_kb", [0, 64], ids=["no room", "room for the originals only"])
+def test_a_restore_onto_a_full_disk_names_that_disk_in_one_line(
+    tmpfs, home, corpus, tmp_path, room_kb
+):
+    """A restore onto a disk without room for the backup named the backup's own database as
+    the file without space (shutil's copy names the file read first), sending the operator
+    to clean a disk with room to spare; with no room for the original files, it printed the
+    list of every file it had then tried, both paths and Python's words each."""
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    added = run.invoke(cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"])
+    assert added.exit_code == 0, added.output
+    backup = tmp_path / "backups" / "2026-12-07T023000Z"
+    assert run.invoke(cli, ["--home", str(home), "backup", str(backup)]).exit_code == 0
+    _fill(tmpfs, leave=room_kb * 1024)
+    target = tmpfs / "restored"
+    out = _commune(target, "restore", str(backup), env={"LANG": "en_GB.UTF-8"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    line = _one_line(out.stderr)
+    assert f"error: restoring into {target} failed: No space left on device ({target}/" in line
+    assert str(backup) not in line  # the backup's disk has room: not the one to clean
+    assert line.endswith(
+        f"(free room for the backup's database and original files on the disk holding "
+        f"{target}, then run commune restore again with --force)"
+    ), line
+    assert not list(target.glob("commune.db*"))  # no half copy left to take the space
+    french = _commune(target, "restore", str(backup), env={"LANG": "fr_FR.UTF-8"})
+    assert "libérez sur le disque qui contient" in _one_line(french.stderr), french.stderr
+    (tmpfs / "filler").unlink()
+    again = _commune(target, "restore", "--force", str(backup), env={"LANG": "en_GB.UTF-8"})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _commune(target, "check").returncode == 0
 
 
 # -- permissions and link loops ----------------------------------------------------------------

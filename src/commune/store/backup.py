@@ -404,7 +404,12 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         # The original files first (content-addressed: extra ones do no harm), the database
         # last: interrupted, the home keeps its old database, never one whose files are gone.
         if (backup_dir / "blobs").is_dir():
-            shutil.copytree(backup_dir / "blobs", home / "blobs", dirs_exist_ok=True)
+            try:
+                shutil.copytree(
+                    backup_dir / "blobs", home / "blobs", dirs_exist_ok=True, copy_function=_copy
+                )
+            except _CopyStopped as stopped:
+                raise stopped.error from None
             flush_tree(home / "blobs")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
@@ -426,17 +431,14 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         tmp.replace(target)
         flush(target.parent)
         settings_kept = _settings_in_place(backup_dir, home)
-    except OSError as exc:
+    except (OSError, sqlite3.Error) as exc:
         tmp.unlink(missing_ok=True)
         if kept is not None and not target.exists():  # put the old database back, whole
             _move_database(kept, target)
         elif kept is not None and kept.exists() and kept.samefile(target):
             kept.unlink()  # the old database is still in place: no second name for it
             kept = None
-        raise CommuneError(
-            f"restoring into {home} failed: {exc.strerror or exc} ({exc.filename or home})",
-            "fix that, then run commune restore again with --force",
-        ) from None
+        raise _restore_failed(home, tmp, exc) from None
     done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     done["sessions_ended"] = sessions_ended
     if kept is None:
@@ -449,6 +451,51 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         "revived_users": _revived_users(kept, target),
         "undone": _undone(kept, target),
     }
+
+
+class _CopyStopped(Exception):
+    """An original file that could not be copied, carried out of ``shutil.copytree``, which
+    would otherwise go on to every other file and then raise them all as one list."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _copy(src: str, dst: str) -> object:
+    # On a full disk copytree tried every other file the same way, then raised the list of
+    # them, Python's own words and both paths of each, as the operator's "one line".
+    try:
+        return shutil.copy2(src, dst)
+    except OSError as exc:
+        raise _CopyStopped(exc) from exc
+
+
+# Faults of the disk written to: shutil's copies (sendfile) name the file read first and the
+# file written second, and a restore onto a full disk named the backup's database, on a disk
+# with room to spare, as the one without space.
+_WRITE_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+
+
+def _restore_failed(home: Path, written: Path, exc: OSError | sqlite3.Error) -> CommuneError:
+    if isinstance(exc, sqlite3.Error):  # the copy's own database, made in the home
+        full = "disk is full" in str(exc)
+        reason, where = str(exc), str(written)
+    else:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = exc.strerror or str(exc)
+        written_to = exc.filename2 if exc.errno in _WRITE_FAULTS else None
+        where = str(written_to or exc.filename or home)
+    if full:
+        return CommuneError(
+            f"restoring into {home} failed: {reason} ({where})",
+            f"free room for the backup's database and original files on the disk holding "
+            f"{home}, then run commune restore again with --force",
+        )
+    return CommuneError(
+        f"restoring into {home} failed: {reason} ({where})",
+        "fix that, then run commune restore again with --force",
+    )
 
 
 def _drop_index(home: Path) -> None:

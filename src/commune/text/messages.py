@@ -728,6 +728,12 @@ PATTERNS = [
             "corrigez cela, puis relancez commune restore avec --force",
         ),
         (
+            r"free room for the backup's database and original files on the disk holding "
+            r"(?P<home>.+), then run commune restore again with --force",
+            "libérez sur le disque qui contient {home} la place de la base et des fichiers "
+            "d'origine de la sauvegarde, puis relancez commune restore avec --force",
+        ),
+        (
             r"a text given holds a NUL character \(\\x00\), which the database cannot store",
             "un texte donné contient un caractère NUL (\\x00), que la base ne peut pas enregistrer",
         ),
