@@ -125,6 +125,26 @@ def test_api_ask_and_its_stream_and_the_openai_routes(coop):
             assert (COMMAND in r.headers["x-commune-notice"]) is sees
 
 
+def test_the_peers_notice_names_their_command_to_admins_only(coop):
+    """Asked with "peers": true, or a federated search, with no peer registered: a reader
+    was told "aucune coopérative pair n'est enregistrée ici (commune peer add)", a command
+    of the host that only the operator runs; an admin reads it whole."""
+    _, app, keys = coop
+    client = TestClient(app)
+    for lang, alone in (("fr", "enregistrée ici\u00a0: réponse"), ("en", "registered here: answ")):
+        for user, sees in (("carol", False), ("alice", True)):
+            auth = {"Authorization": f"Bearer {keys[user]}", "Accept-Language": lang}
+            asked = {"question": FR[0] if lang == "fr" else EN_[0], "peers": True}
+            r = client.post("/api/ask", json=asked, headers=auth)
+            assert r.status_code == 200, r.text
+            notice = r.json()["notice"]
+            assert ("(commune peer add)" in notice) is sees and (alone in notice) is not sees
+            r = client.post("/api/search/federated", json={"query": "piscine"}, headers=auth)
+            assert r.status_code == 200, r.text
+            [notice] = r.json()["notices"]
+            assert ("(commune peer add)" in notice) is sees and (alone in notice) is not sees
+
+
 def test_mcp_ask_shows_the_command_to_admins_only(coop, monkeypatch):
     from mcp import Client
 

@@ -2032,3 +2032,52 @@ def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(c
         no_session,
         "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
     ], french
+
+
+def test_an_agent_given_another_address_than_mcp_is_told_where_it_is(coop):
+    """An agent's host given the server's address (``http://host:8000``), the old transport's
+    ``/sse`` or ``/v1/mcp`` was refused without a JSON-RPC error, the one body the SDK reads:
+    the agent was told "Server returned an error response" or "Not Found", in English, and
+    nothing of /mcp, where /v1's clients are told their base URL. A program's request there
+    keeps its own answer."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    with serve(create_app(commune)) as base:
+
+        async def refused(path: str, language: str) -> str:
+            headers = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                with pytest.raises(BaseException) as raised:
+                    transport = streamable_http_client(f"{base}{path}", http_client=http)
+                    async with Client(transport, cache=None) as c:
+                        await c.list_tools()
+            return _refusal(raised.value)
+
+        async def run() -> None:
+            for path in ("", "/sse", "/v1/mcp"):
+                said = await refused(path, "fr")
+                assert said == (
+                    f"aucun serveur MCP à l'adresse {path or '/'}\u00a0: celui de Commune est à "
+                    "l'adresse /mcp, par le transport \u00ab\u00a0streamable HTTP\u00a0\u00bb "
+                    f"(donnez à votre client l'adresse {base}/mcp)"
+                ), said
+            said = await refused("/sse", "en")
+            assert said == (
+                "no MCP server at /sse: Commune's is at /mcp, over streamable HTTP (give your "
+                f"client the address {base}/mcp)"
+            ), said
+
+        asyncio.run(run())
+        # The old transport's first request, a GET for events, is told the same.
+        events = httpx2.get(f"{base}/sse", headers={"Accept": "text/event-stream"})
+        assert events.status_code == 404
+        assert events.json()["error"]["message"].startswith("aucun serveur MCP à l'adresse /sse")
+        # Not an MCP client: the API's own answers, unchanged.
+        page = httpx2.post(f"{base}/", json={}, headers={"Accept": "application/json"})
+        assert page.status_code == 405 and "jsonrpc" not in page.json()
+        assert page.json()["detail"].startswith("POST n'est pas accepté à l'adresse /")
+        openai = httpx2.post(f"{base}/chat/completions", json={}, headers={"Accept-Language": "en"})
+        assert "the OpenAI-compatible API is at /v1/chat/completions" in openai.json()["detail"]

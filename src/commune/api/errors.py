@@ -144,6 +144,7 @@ def error_response(
     headers: dict[str, str] | None = None,
     code: str | None = None,
     openai: bool = False,
+    mcp: bool = False,
     param: str | None = None,
     rpc: int | None = None,
     rpc_id: str | int | None = None,
@@ -167,9 +168,10 @@ def error_response(
         "detail": message,
         "code": code,
         **extra,
-        # ``openai``: a request an OpenAI client sent to another address than /v1's.
+        # ``openai``, ``mcp``: a request an OpenAI or MCP client sent to another address than
+        # its own (/v1's, /mcp).
         **envelope(
-            "/v1/" if openai else request.url.path,
+            "/v1/" if openai else "/mcp" if mcp else request.url.path,
             status,
             message,
             code,
@@ -325,6 +327,22 @@ async def _framework(request: Request, exc: Exception) -> Response:
             "(use chat completions; with LangChain, use_responses_api=False)"
         )
         return error_response(request, 404, message, headers, code=CODES[404], openai=True)
+    if status in (404, 405) and request.url.path != "/mcp" and _from_an_mcp_client(request):
+        # An agent's host given the server's address, or the old transport's /sse: the SDK
+        # reads a refusal only as a JSON-RPC error, and without one told the agent "Not
+        # Found" or "Server returned an error response", in English, and nothing of /mcp.
+        language = language_of(request)
+        base = str(request.base_url).rstrip("/") + "/mcp"
+        path = request.url.path
+        message = say(
+            language,
+            f"aucun serveur MCP à l'adresse {path}\u00a0: celui de Commune est à l'adresse /mcp, "
+            "par le transport \u00ab\u00a0streamable HTTP\u00a0\u00bb "
+            f"(donnez à votre client l'adresse {base})",
+            f"no MCP server at {path}: Commune's is at /mcp, over streamable HTTP (give your "
+            f"client the address {base})",
+        )
+        return error_response(request, status, message, headers, code=CODES[status], mcp=True)
     meant = _openai_route(request.url.path) if status == 404 else None
     if meant is not None:
         base = str(request.base_url).rstrip("/") + "/v1"
@@ -344,6 +362,21 @@ async def _framework(request: Request, exc: Exception) -> Response:
     else:
         message = str(getattr(exc, "detail", "")) or "refused"
     return error_response(request, status, message, headers, code=CODES.get(status))
+
+
+def _from_an_mcp_client(request: Request) -> bool:
+    """Whether an MCP client sent ``request``: one of MCP's own headers (a session's, the
+    protocol version after the handshake), or, as streamable HTTP asks of every POST, an
+    Accept of both JSON and server-sent events; or a GET for events, as the old SSE
+    transport opens its stream. The API's own streams are POSTs, and the OpenAI clients
+    accept JSON alone."""
+    sent = request.headers
+    if "mcp-protocol-version" in sent or "mcp-session-id" in sent:
+        return True
+    accept = sent.get("accept", "").lower()
+    if "text/event-stream" not in accept:
+        return False
+    return request.method == "GET" or "application/json" in accept
 
 
 # OpenAI's routes, as a client joins them to its base URL.

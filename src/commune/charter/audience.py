@@ -23,6 +23,10 @@ from commune.govern.policy import COOPERATIVE, Actor, allowed
 _COMMAND = re.compile(
     r"\s*:\s*(?:run |lancez )?`commune [^`]*`(?:\s+(?:le mesure|measures it))?",
 )
+# A command named aside, in parentheses: "aucune coopérative pair n'est enregistrée ici
+# (commune peer add) : réponse …", the peers' notice, which a reader asking with "peers":
+# true was shown whole.
+_COMMAND_ASIDE = re.compile(r"\s*\(`?commune [a-z][a-z -]*`?\)")
 # A setting named in brackets: " ([generation] max_tokens)", " ([limits] generation_seconds)".
 _SETTING = re.compile(r"\s*\(\[[a-z_.]+\] [a-z_]+\)")
 # The charter's own setting named as the rule that refused: "(règle « sobriety.member_month_
@@ -35,7 +39,7 @@ _SETTING_RULE = re.compile(r"\s*\((?:règle «\s[a-z_]+\.[a-z_.]+\s»|rule '[a-z
 def plain(text: str) -> str:
     """``text`` without the commands to run or the settings to change that only the operator
     can act on."""
-    for pattern in (_COMMAND, _SETTING, _SETTING_RULE):
+    for pattern in (_COMMAND, _COMMAND_ASIDE, _SETTING, _SETTING_RULE):
         text = pattern.sub("", text)
     return text
 

@@ -15,6 +15,7 @@ from commune.api.answers import answer_json
 from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.api.schemas import AnswerReply, FederatedHits, Hit, described
+from commune.charter.audience import plain, sees_everything
 from commune.http.deps import CommuneDep
 from commune.http.sse import STREAMED, ClosingStream, sse
 
@@ -77,6 +78,8 @@ async def federated_search(
         record="api/search",
         asker_language=language_of(request),
     )
+    if not sees_everything(actor):  # as an answer's notice (charter/audience.py)
+        notices = [plain(n) for n in notices]
     return {"hits": [h.to_json() for h in hits], "withheld": withheld, "notices": notices}
 
 
