@@ -938,6 +938,20 @@ def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_a
             reply = c.peer_search("recycling centre", actor=peer, k=1)
             assert (reply["retired"], reply["reinstated"]) == ([], [back])
             assert c.peer_retired(actor=peer) == {"retired": [], "reinstated": [back]}
+        # Nor once its licence forbids the peer's use, as a passage under it would not go.
+        from sqlalchemy import select, update
+
+        from commune.store.schema import documents
+
+        with c.engine.begin() as conn:
+            licensed = update(documents).where(documents.c.id == doc)
+            licence = conn.execute(select(documents.c.licence).where(documents.c.id == doc))
+            was = licence.scalar()
+            conn.execute(licensed.values(licence="CC-BY-NC-4.0"))
+        assert c.peer_retired(actor=a)["reinstated"] == [back]
+        assert c.peer_retired(actor=commercial)["reinstated"] == []
+        with c.engine.begin() as conn:
+            conn.execute(licensed.values(licence=was))
         other = next(d["id"] for d in c.documents() if d["id"] != doc)
         c.retire(other, "obsolète", category="outdated")
         c.reinstate(other, "pas obsolète")  # brought back, never cited by a peer: not listed
