@@ -965,6 +965,44 @@ def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_a
         assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == []
 
 
+def test_a_peer_search_reads_what_was_retired_or_brought_back_holding_no_write_lock(
+    home, tmp_path, monkeypatch
+):
+    """A peer search wrote the passages it returned, then read, in the same transaction,
+    the documents retired or brought back since (the reinstatements: a scan of the whole
+    audit log, which has no index): on SQLite the write lock is held to the transaction's
+    end, and every other writer of this home (an answer's ledger row, a sign-in) waited for
+    that scan at each peer search. Now they are read once the passages are written."""
+    import sqlite3
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    with Commune(home) as c:
+        if c.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's one write lock")
+        path = c.engine.url.database
+        read = citations.reinstated_cited
+        others: list[str] = []
+
+        def another_writer_meanwhile(conn: Any, actor: Any) -> Any:
+            other = sqlite3.connect(path, timeout=0)  # no waiting: locked or not, now
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.rollback()
+                others.append("written")
+            except sqlite3.OperationalError as exc:
+                others.append(str(exc))
+            finally:
+                other.close()
+            return read(conn, actor)
+
+        monkeypatch.setattr(citations, "reinstated_cited", another_writer_meanwhile)
+        reply = c.peer_search("recycling centre", actor=c.actor("coop-a"), k=1)
+    assert reply["hits"] and others == ["written"]
+
+
 def test_a_peers_document_brought_back_has_its_title_again_where_it_was_forgotten(
     home, monkeypatch
 ):

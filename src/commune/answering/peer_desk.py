@@ -92,6 +92,10 @@ class PeerDesk:
         kept = self._within_policies(kept, withheld, by_name, use, language)
         with self.library.engine.begin() as conn:
             citations.record_returned(conn, [h.chunk_id for h in kept], actor)
+        # Read once the returns are written: on SQLite a transaction that wrote holds the one
+        # write lock to its end, and the reinstatements are read by a scan of the whole audit
+        # log (it has no index), which every other writer of this home then waited for.
+        with self.library.engine.connect() as conn:
             since = self._since(conn, actor, use)
         return {
             **self.origin(),
