@@ -912,7 +912,7 @@ def test_a_peer_told_which_documents_it_cited_were_retired_since(home, tmp_path)
 
 
 def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_allow(
-    home, tmp_path
+    home, tmp_path, monkeypatch
 ):
     """The serving side of a reinstatement: a document a peer's answers cited, retired then
     reinstated, is listed with its title in that peer's replies (search and /peer/retired),
@@ -960,6 +960,13 @@ def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_a
     with Commune(home) as c:
         assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == [back]
         assert c.peer_retired(actor=c.actor("coop-c"))["reinstated"] == []
+    # Unshared between the two reads of what is shared (the candidates', then the policies'):
+    # the reply failed whole (KeyError), a peer search with it. Now the title stays home.
+    from commune.answering import peer_desk
+
+    with Commune(home) as c, monkeypatch.context() as m:
+        m.setattr(peer_desk, "shared", lambda conn: [])
+        assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == []
     assert run(home, "share", "open-b", "--off").exit_code == 0
     with Commune(home) as c:
         assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == []
