@@ -1461,6 +1461,41 @@ class StoreKit:
         assert removed == [1]
         assert kept() == [("", None), ("", None)]
 
+    def test_a_peer_removed_while_its_titles_come_back_keeps_none_of_them(self, c, monkeypatch):
+        """A peer removed while this home gives back the titles of the documents it
+        reinstated (read as blank, not yet written): the removal blanked what it saw, then
+        the titles were written back, kept for good for a peer no longer asked, where no
+        takedown of its own reaches. Now the titles are written only while the peer is
+        there: the removal waits for them (PostgreSQL), or they are not written (SQLite)."""
+        from commune.commons.peering import citations
+        from commune.store.schema import peer_citations
+
+        one = {"peer": "coop-b", "document_id": 7, "title": "Plainte de M. Dupont",
+               "licence": "CC-BY-4.0", "contributor": "Jean Dupont", "citations": 1}  # fmt: skip
+        c.add_peer("coop-b", "https://b.example", key="cmn_1234abcd_secretpart")
+        with c.engine.begin() as conn:
+            citations.record_peer_sources(conn, "ask", [one], c.actor(None))
+            assert citations.forget_titles(conn, "coop-b", [7]) == 1
+        removed: list[int] = []
+        remover = threading.Thread(target=lambda: removed.append(c.remove_peer("coop-b")))
+        written = citations.update
+
+        def removal_between_read_and_write(table: object) -> object:
+            # The removal, once restore_titles has read which titles are blank.
+            monkeypatch.setattr(citations, "update", written)
+            remover.start()
+            remover.join(1)  # done by now, unless it waits for this transaction
+            return written(table)
+
+        monkeypatch.setattr(citations, "update", removal_between_read_and_write)
+        with c.engine.begin() as conn:
+            citations.restore_titles(conn, "coop-b", [{"document_id": 7, "title": "Plainte"}])
+        remover.join(30)
+        assert removed == [1]
+        with c.engine.connect() as conn:
+            kept = [tuple(r) for r in conn.execute(select(peer_citations.c.title))]
+        assert kept == [("",)]
+
     def test_the_ledger_is_append_only(self, c):
         from commune.store.schema import usage
 

@@ -912,7 +912,7 @@ def test_a_peer_told_which_documents_it_cited_were_retired_since(home, tmp_path)
 
 
 def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_allow(
-    home, tmp_path
+    home, tmp_path, monkeypatch
 ):
     """The serving side of a reinstatement: a document a peer's answers cited, retired then
     reinstated, is listed with its title in that peer's replies (search and /peer/retired),
@@ -938,6 +938,20 @@ def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_a
             reply = c.peer_search("recycling centre", actor=peer, k=1)
             assert (reply["retired"], reply["reinstated"]) == ([], [back])
             assert c.peer_retired(actor=peer) == {"retired": [], "reinstated": [back]}
+        # Nor once its licence forbids the peer's use, as a passage under it would not go.
+        from sqlalchemy import select, update
+
+        from commune.store.schema import documents
+
+        with c.engine.begin() as conn:
+            licensed = update(documents).where(documents.c.id == doc)
+            licence = conn.execute(select(documents.c.licence).where(documents.c.id == doc))
+            was = licence.scalar()
+            conn.execute(licensed.values(licence="CC-BY-NC-4.0"))
+        assert c.peer_retired(actor=a)["reinstated"] == [back]
+        assert c.peer_retired(actor=commercial)["reinstated"] == []
+        with c.engine.begin() as conn:
+            conn.execute(licensed.values(licence=was))
         other = next(d["id"] for d in c.documents() if d["id"] != doc)
         c.retire(other, "obsolète", category="outdated")
         c.reinstate(other, "pas obsolète")  # brought back, never cited by a peer: not listed
@@ -946,9 +960,54 @@ def test_a_document_brought_back_goes_back_to_a_peer_only_as_its_sharing_rules_a
     with Commune(home) as c:
         assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == [back]
         assert c.peer_retired(actor=c.actor("coop-c"))["reinstated"] == []
+    # Unshared between the two reads of what is shared (the candidates', then the policies'):
+    # the reply failed whole (KeyError), a peer search with it. Now the title stays home.
+    from commune.answering import peer_desk
+
+    with Commune(home) as c, monkeypatch.context() as m:
+        m.setattr(peer_desk, "shared", lambda conn: [])
+        assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == []
     assert run(home, "share", "open-b", "--off").exit_code == 0
     with Commune(home) as c:
         assert c.peer_retired(actor=c.actor("coop-a"))["reinstated"] == []
+
+
+def test_a_peer_search_reads_what_was_retired_or_brought_back_holding_no_write_lock(
+    home, tmp_path, monkeypatch
+):
+    """A peer search wrote the passages it returned, then read, in the same transaction,
+    the documents retired or brought back since (the reinstatements: a scan of the whole
+    audit log, which has no index): on SQLite the write lock is held to the transaction's
+    end, and every other writer of this home (an answer's ledger row, a sign-in) waited for
+    that scan at each peer search. Now they are read once the passages are written."""
+    import sqlite3
+
+    from commune.commons.peering import citations
+    from commune.core import Commune
+
+    _shared_with_a_peer(home, tmp_path, {"recycling.md": RECYCLING})
+    with Commune(home) as c:
+        if c.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's one write lock")
+        path = c.engine.url.database
+        read = citations.reinstated_cited
+        others: list[str] = []
+
+        def another_writer_meanwhile(conn: Any, actor: Any) -> Any:
+            other = sqlite3.connect(path, timeout=0)  # no waiting: locked or not, now
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.rollback()
+                others.append("written")
+            except sqlite3.OperationalError as exc:
+                others.append(str(exc))
+            finally:
+                other.close()
+            return read(conn, actor)
+
+        monkeypatch.setattr(citations, "reinstated_cited", another_writer_meanwhile)
+        reply = c.peer_search("recycling centre", actor=c.actor("coop-a"), k=1)
+    assert reply["hits"] and others == ["written"]
 
 
 def test_a_peers_document_brought_back_has_its_title_again_where_it_was_forgotten(

@@ -92,6 +92,10 @@ class PeerDesk:
         kept = self._within_policies(kept, withheld, by_name, use, language)
         with self.library.engine.begin() as conn:
             citations.record_returned(conn, [h.chunk_id for h in kept], actor)
+        # Read once the returns are written: on SQLite a transaction that wrote holds the one
+        # write lock to its end, and the reinstatements are read by a scan of the whole audit
+        # log (it has no index), which every other writer of this home then waited for.
+        with self.library.engine.connect() as conn:
             since = self._since(conn, actor, use)
         return {
             **self.origin(),
@@ -117,8 +121,11 @@ class PeerDesk:
         outward, its policy and licence allowing the peer's declared use, no TDM
         reservation this home's charter keeps from peers. A title the peer may no longer
         have stays forgotten there."""
-        back = citations.reinstated_cited(conn, actor)
         by_name = {s.collection: s for s in shared(conn)}
+        # Those of a collection still shared at this second read only: one unshared since
+        # reinstated_cited read the shares keeps its titles home (its policy, no longer
+        # here, failed the whole reply).
+        back = [r for r in citations.reinstated_cited(conn, actor) if r.collection in by_name]
         # The reasons of those left out are not sent (nor is their title): "en", unread.
         allowed, _ = usable_for_answers(
             back, use, self.settings.charter.tdm_reserved, "en", for_peer=True

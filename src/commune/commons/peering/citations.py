@@ -364,14 +364,20 @@ def restore_titles(conn: Connection, peer: str, reinstated: Any) -> int:
             continue
         if title.strip():
             titles[doc] = title
-    added = conn.execute(select(peers.c.added_at).where(peers.c.name == peer)).scalar()
+    # A peer removed between this read and the writes below (commune peer remove blanks only
+    # the titles it sees) would have them back for good, where no takedown of its own
+    # reaches: on PostgreSQL the removal waits for this transaction under a share lock, as
+    # record_peer_sources makes it wait; on SQLite, where a transaction takes its lock at
+    # its first write, each write asks again whether the peer is there, and since when.
+    registered = select(peers.c.added_at).where(peers.c.name == peer)
+    added = conn.execute(registered.with_for_update(read=True)).scalar()
     if not titles or added is None:
         return 0
     blank = (
         peer_citations.c.peer == peer,
         peer_citations.c.document_id.in_(sorted(titles)),
         peer_citations.c.title == "",
-        peer_citations.c.created_at >= added,
+        peer_citations.c.created_at >= registered.scalar_subquery(),
     )
     # Read first, then written: listed in every reply, a title given back once is not
     # written again at each search.
