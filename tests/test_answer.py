@@ -783,3 +783,25 @@ def test_a_sentence_of_another_language_than_its_passage_is_read_in_its_own():
     ]
     x = candidate_features(q, "en", short, [hit], np.asarray([0.5, 0.5]))
     assert x[0, overlap] < 0.75 and x[1, overlap] < 0.75
+
+
+def test_each_quoted_sentences_language_is_read_once(commune, monkeypatch):
+    """A sentence after the first had its language detected twice (its place in the order,
+    then its citation): once now, the same language."""
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import extractive_answer
+
+    other, papers = death_passages()
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, papers])
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([0, 1]))
+    read: list[int] = []
+    detect = answer_module.sentence_language
+
+    def counted(cands, i, hits):  # type: ignore[no-untyped-def]
+        read.append(i)
+        return detect(cands, i, hits)
+
+    monkeypatch.setattr(answer_module, "sentence_language", counted)
+    a = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
+    assert [s["language"] for s in a.sentences] == ["fr", "fr"]
+    assert sorted(read) == [0, 1]

@@ -763,6 +763,14 @@ def extractive_stream(
     numbers: dict[tuple[int, str, int | None], int] = {}
     sources: list[Source] = []
     sentences: list[dict[str, Any]] = []
+    languages: dict[int, str] = {}
+
+    def language_of(i: int) -> str:
+        # Read twice for a sentence after the first (its place in the order, then its
+        # citation), and each read detects the language of its words once: kept.
+        if i not in languages:
+            languages[i] = sentence_language(cands, i, relevant)
+        return languages[i]
 
     def cite(i: int, more: bool = False) -> dict[str, Any]:
         c = cands[i]
@@ -779,7 +787,7 @@ def extractive_stream(
             "chunk_id": h.chunk_id,  # the passage quoted (a source may span chunks)
         }
         if not c.code:  # a line of code is typed as it stands, in no language
-            sentence["language"] = sentence_language(cands, i, relevant)
+            sentence["language"] = language_of(i)
         if more:
             sentence["more"] = True
         sentences.append(sentence)
@@ -833,7 +841,7 @@ def extractive_stream(
     rest = sorted(
         (i for i in picked if i not in after),
         key=lambda i: (
-            sentence_language(cands, i, relevant) != lang,
+            language_of(i) != lang,
             cands[i].hit,
             cands[i].position,
         ),
