@@ -1866,10 +1866,14 @@ def test_a_method_the_server_does_not_serve_is_said_in_the_agents_language(coop)
     from commune.api.app import create_app
 
     commune, ann, _ = coop
-    served = (
-        "initialize, ping, tools/list, tools/call, resources/list, resources/templates/list, "
-        "resources/read, prompts/list, prompts/get"
-    )
+    # Each protocol's own: the one without sessions (auto) has no initialize and no ping,
+    # and opens with server/discover (found reviewing cdcc7a4b: it was told "unknown method:
+    # 'ping' (this server answers initialize, ping, …)").
+    listed = "tools/list, tools/call, resources/list, resources/templates/list, resources/read, "
+    served = {
+        "auto": f"server/discover, {listed}prompts/list, prompts/get",
+        "legacy": f"initialize, ping, {listed}prompts/list, prompts/get",
+    }
     with serve(create_app(commune)) as base:
 
         async def said(language: str, mode: str) -> str:
@@ -1886,11 +1890,38 @@ def test_a_method_the_server_does_not_serve_is_said_in_the_agents_language(coop)
 
         for mode in ("auto", "legacy"):  # without a session, then with one
             assert asyncio.run(said("fr", mode)) == (
-                f"méthode inconnue\u00a0: 'completion/complete' (ce serveur répond à {served})"
+                "méthode inconnue\u00a0: 'completion/complete' (ce serveur répond à "
+                f"{served[mode]})"
             ), mode
             assert asyncio.run(said("en", mode)) == (
-                f"unknown method: 'completion/complete' (this server answers {served})"
+                f"unknown method: 'completion/complete' (this server answers {served[mode]})"
             ), mode
+        # What is said served is: each method named answers under its protocol, and a ping
+        # without a session is said unknown, not listed.
+        envelope = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        headers = {
+            "Authorization": f"Bearer {ann}",
+            "Accept-Language": "en",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2026-07-28",
+        }
+        replies = {
+            method: httpx2.post(
+                f"{base}/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": envelope}},
+                headers={**headers, "Mcp-Method": method},
+                timeout=60,
+            ).json()
+            for method in ("ping", *served["auto"].split(", "))
+        }
+    for method, reply in replies.items():
+        assert (reply.get("error", {}).get("code") == -32601) is (method == "ping"), reply
+    assert replies["ping"]["error"]["message"] == (
+        f"unknown method: 'ping' (this server answers {served['auto']})"
+    )
 
 
 def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(coop):

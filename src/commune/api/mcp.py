@@ -310,8 +310,11 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
 
 # The methods a client calls on this server, named to one that asked for another: it offers
 # tools, resources and prompts, and none of MCP's subscriptions, completions or logging levels
-# (a host asks for them to see whether a server has them).
+# (a host asks for them to see whether a server has them). Each protocol has its own
+# (:func:`served_methods`): the one without sessions (2026-07-28) opens with server/discover,
+# and has no initialize and no ping.
 SERVED_METHODS = (
+    "server/discover",
     "initialize",
     "ping",
     "tools/list",
@@ -322,6 +325,15 @@ SERVED_METHODS = (
     "prompts/list",
     "prompts/get",
 )
+
+
+def served_methods(version: str) -> str:
+    """:data:`SERVED_METHODS` that MCP defines at the protocol ``version`` (the SDK's table),
+    for a client of that version: one without a session was told this server answers
+    initialize and ping, which it then said it did not know."""
+    from mcp_types.methods import CLIENT_REQUESTS
+
+    return ", ".join(m for m in SERVED_METHODS if (m, version) in CLIENT_REQUESTS)
 
 
 class SdkErrorsSaid:
@@ -373,7 +385,7 @@ class SdkErrorsSaid:
             language = language_of_request(ctx.request)
             said = (exc.error.code, exc.error.message)
             if said == (METHOD_NOT_FOUND, "Method not found"):
-                method, served = shown(ctx.method), ", ".join(SERVED_METHODS)
+                method, served = shown(ctx.method), served_methods(ctx.protocol_version)
                 message = say(
                     language,
                     f"méthode inconnue\u00a0: {method} (ce serveur répond à {served})",
