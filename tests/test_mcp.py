@@ -2063,3 +2063,36 @@ def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(c
         no_session,
         "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
     ], french
+
+
+def test_a_client_proposing_a_later_protocol_takes_the_one_the_refusal_names(coop, monkeypatch):
+    """The SDK's client proposes its latest protocol without a session and, refused with
+    -32022, retries with a version the refusal's data names as supported. Commune says that
+    refusal in its own words at the door (cdcc7a4b): without the SDK's data kept, the client
+    read no version there and fell back silently to a session (initialize), as it does for a
+    server of the older protocols only."""
+    import httpx2
+    import mcp.client._probe as probe
+
+    from commune.api.app import create_app
+
+    monkeypatch.setattr(probe, "LATEST_MODERN_VERSION", "2099-01-01")  # a client of later
+    commune, ann, _ = coop
+    with serve(create_app(commune)) as base:
+
+        async def run() -> tuple[bool, bool, set[str]]:
+            headers = {"Authorization": f"Bearer {ann}", "Accept-Language": "fr"}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                async with Client(transport, cache=None, mode="auto") as c:
+                    tools = {t.name for t in (await c.list_tools()).tools}
+                    session = c.session
+                    return (
+                        session.discover_result is not None,
+                        session.initialize_result is not None,
+                        tools,
+                    )
+
+        discovered, initialized, tools = asyncio.run(run())
+    assert (discovered, initialized) == (True, False)
+    assert "search" in tools
