@@ -2096,3 +2096,49 @@ def test_a_client_proposing_a_later_protocol_takes_the_one_the_refusal_names(coo
         discovered, initialized, tools = asyncio.run(run())
     assert (discovered, initialized) == (True, False)
     assert "search" in tools
+
+
+def test_a_protocol_version_the_server_does_not_speak_is_said_so_in_the_agents_language(coop):
+    """Found reviewing cdcc7a4b: a GET under a version the server does not speak was told
+    "under MCP-Protocol-Version 2099-01-01 there is no session" (as if that version had no
+    sessions), and one whose value does not read as a date (a quote in it, a space) stayed in
+    English for a French agent: the catalogue's patterns did not match it."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    key = {
+        "Authorization": f"Bearer {ann}",
+        "Accept-Language": "fr",
+        "Accept": "application/json, text/event-stream",
+    }
+    notification = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    with serve(create_app(commune)) as base:
+        url = f"{base}/mcp"
+        replies = [
+            httpx2.get(url, headers={**key, "MCP-Protocol-Version": version}, timeout=60)
+            for version in ("2099-01-01", "l'an 3000")
+        ] + [
+            httpx2.post(
+                url,
+                json=notification,
+                headers={**key, "MCP-Protocol-Version": "l'an 3000"},
+                timeout=60,
+            )
+        ]
+    messages = [r.json()["error"]["message"] for r in replies]
+    assert [r.status_code for r in replies] == [405, 405, 400]
+    assert replies[0].headers["allow"] == "POST"
+    assert messages == [
+        "MCP-Protocol-Version '2099-01-01' n'est pas une version que parle ce serveur\u00a0: "
+        "envoyez 2026-07-28 (et la même version dans le params._meta de chaque requête), ou "
+        "retirez-le et ouvrez une session avec initialize",
+        *[
+            "MCP-Protocol-Version \"l'an 3000\" n'est pas une version que parle ce "
+            "serveur\u00a0: envoyez 2026-07-28 (et la même version dans le params._meta de "
+            "chaque requête), ou retirez-le et ouvrez une session avec initialize"
+        ]
+        * 2,
+    ], messages
+    assert replies[2].json()["error"]["data"]["supported"] == ["2026-07-28"]

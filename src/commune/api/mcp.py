@@ -927,12 +927,11 @@ def in_our_words(said: str, protocol: str | None = None) -> str | None:
 
     if said in SDK_REFUSALS:
         return SDK_REFUSALS[said]
-    modern = ", ".join(MODERN_PROTOCOL_VERSIONS)
     envelope = said.startswith("params._meta ") or said.startswith("the protocol-version envelope")
     if said == "Unsupported protocol version" or (
         envelope and protocol not in MODERN_PROTOCOL_VERSIONS
     ):
-        return UNSERVED_PROTOCOL.format(asked=shown(protocol or ""), modern=modern)
+        return unserved(protocol)
     if envelope:
         return NO_ENVELOPE.format(version=protocol)
     header, _, rest = said.partition(" header ")
@@ -943,9 +942,23 @@ def in_our_words(said: str, protocol: str | None = None) -> str | None:
     )
 
 
+def unserved(protocol: str | None) -> str:
+    """:data:`UNSERVED_PROTOCOL` for the request's MCP-Protocol-Version ``protocol``."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    modern = ", ".join(MODERN_PROTOCOL_VERSIONS)
+    return UNSERVED_PROTOCOL.format(asked=shown(protocol or ""), modern=modern)
+
+
 def bare_refusal(status: int, protocol: str | None) -> tuple[str, dict[str, str]] | None:
     """Commune's line, and the headers to keep, for a refusal the SDK sent without a body."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
     if status == 405:
+        # Any version the SDK does not know for a session's is routed to the protocol
+        # without sessions, which refuses a GET: its version is what is wrong, not the GET.
+        if protocol not in MODERN_PROTOCOL_VERSIONS:
+            return unserved(protocol), {"Allow": "POST"}
         return NO_SESSIONS.format(version=protocol), {"Allow": "POST"}
     if status == 406:
         return SDK_REFUSALS[NOT_ACCEPTABLE], {}
