@@ -870,3 +870,24 @@ def test_add_says_a_file_sent_again_unchanged_still_waits_for_a_curator(home, tm
     assert f"held for curation: {page}: no licence given: " in english.stderr, english.stderr
     queue = json.loads(run(home, "review", "list", "--json").output)
     assert len(queue) == 1, queue  # still the one revision: nothing queued again
+
+
+def test_history_says_what_changed_of_a_revision_whose_text_did_not(home, tmp_path):
+    # Found reviewing 87072ccc: the document's page names what changed beside the text, but
+    # `commune history` printed nothing under such a revision (its diff is empty), as if it
+    # were the same revision twice.
+    page = tmp_path / "salle.md"
+    page.write_text("# Salle\n\nLa salle des fêtes se loue le samedi.\n", encoding="utf-8")
+    assert run(home, "add", str(page), "--licence", "etalab-2.0", env=FRENCH).exit_code == 0
+    again = run(home, "add", str(page), "--licence", "CC-BY-4.0", env=FRENCH)
+    assert again.exit_code == 0, again.output
+    said = run(home, "history", "1", env=FRENCH).output
+    assert said.endswith(
+        f"par -\n    Le texte n'a pas changé. Ce qui a changé{NB}: sa licence.\n"
+    ), said
+    assert said.startswith(f"révision 1 (id 1){NB}: publiée"), said  # the first: its text
+    assert "+La salle des fêtes se loue le samedi." in said, said
+    english = run(home, "history", "1", env={"LANG": "en_US.UTF-8"}).output
+    assert english.endswith("by -\n    The text did not change. What changed: its licence.\n"), (
+        english
+    )

@@ -1866,10 +1866,14 @@ def test_a_method_the_server_does_not_serve_is_said_in_the_agents_language(coop)
     from commune.api.app import create_app
 
     commune, ann, _ = coop
-    served = (
-        "initialize, ping, tools/list, tools/call, resources/list, resources/templates/list, "
-        "resources/read, prompts/list, prompts/get"
-    )
+    # Each protocol's own: the one without sessions (auto) has no initialize and no ping,
+    # and opens with server/discover (found reviewing cdcc7a4b: it was told "unknown method:
+    # 'ping' (this server answers initialize, ping, …)").
+    listed = "tools/list, tools/call, resources/list, resources/templates/list, resources/read, "
+    served = {
+        "auto": f"server/discover, {listed}prompts/list, prompts/get",
+        "legacy": f"initialize, ping, {listed}prompts/list, prompts/get",
+    }
     with serve(create_app(commune)) as base:
 
         async def said(language: str, mode: str) -> str:
@@ -1886,11 +1890,38 @@ def test_a_method_the_server_does_not_serve_is_said_in_the_agents_language(coop)
 
         for mode in ("auto", "legacy"):  # without a session, then with one
             assert asyncio.run(said("fr", mode)) == (
-                f"méthode inconnue\u00a0: 'completion/complete' (ce serveur répond à {served})"
+                "méthode inconnue\u00a0: 'completion/complete' (ce serveur répond à "
+                f"{served[mode]})"
             ), mode
             assert asyncio.run(said("en", mode)) == (
-                f"unknown method: 'completion/complete' (this server answers {served})"
+                f"unknown method: 'completion/complete' (this server answers {served[mode]})"
             ), mode
+        # What is said served is: each method named answers under its protocol, and a ping
+        # without a session is said unknown, not listed.
+        envelope = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        headers = {
+            "Authorization": f"Bearer {ann}",
+            "Accept-Language": "en",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2026-07-28",
+        }
+        replies = {
+            method: httpx2.post(
+                f"{base}/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": envelope}},
+                headers={**headers, "Mcp-Method": method},
+                timeout=60,
+            ).json()
+            for method in ("ping", *served["auto"].split(", "))
+        }
+    for method, reply in replies.items():
+        assert (reply.get("error", {}).get("code") == -32601) is (method == "ping"), reply
+    assert replies["ping"]["error"]["message"] == (
+        f"unknown method: 'ping' (this server answers {served['auto']})"
+    )
 
 
 def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(coop):
@@ -2032,6 +2063,85 @@ def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(c
         no_session,
         "envoyez Accept: application/json, text/event-stream (un client MCP prend les deux)",
     ], french
+
+
+def test_a_client_proposing_a_later_protocol_takes_the_one_the_refusal_names(coop, monkeypatch):
+    """The SDK's client proposes its latest protocol without a session and, refused with
+    -32022, retries with a version the refusal's data names as supported. Commune says that
+    refusal in its own words at the door (cdcc7a4b): without the SDK's data kept, the client
+    read no version there and fell back silently to a session (initialize), as it does for a
+    server of the older protocols only."""
+    import httpx2
+    import mcp.client._probe as probe
+
+    from commune.api.app import create_app
+
+    monkeypatch.setattr(probe, "LATEST_MODERN_VERSION", "2099-01-01")  # a client of later
+    commune, ann, _ = coop
+    with serve(create_app(commune)) as base:
+
+        async def run() -> tuple[bool, bool, set[str]]:
+            headers = {"Authorization": f"Bearer {ann}", "Accept-Language": "fr"}
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                transport = streamable_http_client(f"{base}/mcp", http_client=http)
+                async with Client(transport, cache=None, mode="auto") as c:
+                    tools = {t.name for t in (await c.list_tools()).tools}
+                    session = c.session
+                    return (
+                        session.discover_result is not None,
+                        session.initialize_result is not None,
+                        tools,
+                    )
+
+        discovered, initialized, tools = asyncio.run(run())
+    assert (discovered, initialized) == (True, False)
+    assert "search" in tools
+
+
+def test_a_protocol_version_the_server_does_not_speak_is_said_so_in_the_agents_language(coop):
+    """Found reviewing cdcc7a4b: a GET under a version the server does not speak was told
+    "under MCP-Protocol-Version 2099-01-01 there is no session" (as if that version had no
+    sessions), and one whose value does not read as a date (a quote in it, a space) stayed in
+    English for a French agent: the catalogue's patterns did not match it."""
+    import httpx2
+
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    key = {
+        "Authorization": f"Bearer {ann}",
+        "Accept-Language": "fr",
+        "Accept": "application/json, text/event-stream",
+    }
+    notification = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    with serve(create_app(commune)) as base:
+        url = f"{base}/mcp"
+        replies = [
+            httpx2.get(url, headers={**key, "MCP-Protocol-Version": version}, timeout=60)
+            for version in ("2099-01-01", "l'an 3000")
+        ] + [
+            httpx2.post(
+                url,
+                json=notification,
+                headers={**key, "MCP-Protocol-Version": "l'an 3000"},
+                timeout=60,
+            )
+        ]
+    messages = [r.json()["error"]["message"] for r in replies]
+    assert [r.status_code for r in replies] == [405, 405, 400]
+    assert replies[0].headers["allow"] == "POST"
+    assert messages == [
+        "MCP-Protocol-Version '2099-01-01' n'est pas une version que parle ce serveur\u00a0: "
+        "envoyez 2026-07-28 (et la même version dans le params._meta de chaque requête), ou "
+        "retirez-le et ouvrez une session avec initialize",
+        *[
+            "MCP-Protocol-Version \"l'an 3000\" n'est pas une version que parle ce "
+            "serveur\u00a0: envoyez 2026-07-28 (et la même version dans le params._meta de "
+            "chaque requête), ou retirez-le et ouvrez une session avec initialize"
+        ]
+        * 2,
+    ], messages
+    assert replies[2].json()["error"]["data"]["supported"] == ["2026-07-28"]
 
 
 def test_an_agent_given_another_address_than_mcp_is_told_where_it_is(coop):

@@ -310,8 +310,11 @@ def _errors_told(base: "type[MCPServer[Any]]") -> "type[MCPServer[Any]]":
 
 # The methods a client calls on this server, named to one that asked for another: it offers
 # tools, resources and prompts, and none of MCP's subscriptions, completions or logging levels
-# (a host asks for them to see whether a server has them).
+# (a host asks for them to see whether a server has them). Each protocol has its own
+# (:func:`served_methods`): the one without sessions (2026-07-28) opens with server/discover,
+# and has no initialize and no ping.
 SERVED_METHODS = (
+    "server/discover",
     "initialize",
     "ping",
     "tools/list",
@@ -322,6 +325,15 @@ SERVED_METHODS = (
     "prompts/list",
     "prompts/get",
 )
+
+
+def served_methods(version: str) -> str:
+    """:data:`SERVED_METHODS` that MCP defines at the protocol ``version`` (the SDK's table),
+    for a client of that version: one without a session was told this server answers
+    initialize and ping, which it then said it did not know."""
+    from mcp_types.methods import CLIENT_REQUESTS
+
+    return ", ".join(m for m in SERVED_METHODS if (m, version) in CLIENT_REQUESTS)
 
 
 class SdkErrorsSaid:
@@ -373,7 +385,7 @@ class SdkErrorsSaid:
             language = language_of_request(ctx.request)
             said = (exc.error.code, exc.error.message)
             if said == (METHOD_NOT_FOUND, "Method not found"):
-                method, served = shown(ctx.method), ", ".join(SERVED_METHODS)
+                method, served = shown(ctx.method), served_methods(ctx.protocol_version)
                 message = say(
                     language,
                     f"méthode inconnue\u00a0: {method} (ce serveur répond à {served})",
@@ -915,12 +927,11 @@ def in_our_words(said: str, protocol: str | None = None) -> str | None:
 
     if said in SDK_REFUSALS:
         return SDK_REFUSALS[said]
-    modern = ", ".join(MODERN_PROTOCOL_VERSIONS)
     envelope = said.startswith("params._meta ") or said.startswith("the protocol-version envelope")
     if said == "Unsupported protocol version" or (
         envelope and protocol not in MODERN_PROTOCOL_VERSIONS
     ):
-        return UNSERVED_PROTOCOL.format(asked=shown(protocol or ""), modern=modern)
+        return unserved(protocol)
     if envelope:
         return NO_ENVELOPE.format(version=protocol)
     header, _, rest = said.partition(" header ")
@@ -931,9 +942,23 @@ def in_our_words(said: str, protocol: str | None = None) -> str | None:
     )
 
 
+def unserved(protocol: str | None) -> str:
+    """:data:`UNSERVED_PROTOCOL` for the request's MCP-Protocol-Version ``protocol``."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    modern = ", ".join(MODERN_PROTOCOL_VERSIONS)
+    return UNSERVED_PROTOCOL.format(asked=shown(protocol or ""), modern=modern)
+
+
 def bare_refusal(status: int, protocol: str | None) -> tuple[str, dict[str, str]] | None:
     """Commune's line, and the headers to keep, for a refusal the SDK sent without a body."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
     if status == 405:
+        # Any version the SDK does not know for a session's is routed to the protocol
+        # without sessions, which refuses a GET: its version is what is wrong, not the GET.
+        if protocol not in MODERN_PROTOCOL_VERSIONS:
+            return unserved(protocol), {"Allow": "POST"}
         return NO_SESSIONS.format(version=protocol), {"Allow": "POST"}
     if status == 406:
         return SDK_REFUSALS[NOT_ACCEPTABLE], {}

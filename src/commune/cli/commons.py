@@ -75,7 +75,7 @@ def review_show(ctx: click.Context, revision_id: int, as_user: str | None) -> No
             click.echo(f"  {field}: {'-' if rev[field] is None else rev[field]}")
         for r in info["reviews"]:
             click.echo(f"  review by {r['reviewer']}: {r['decision']} — {r['reason']}")
-        click.echo("\n".join(info["diff"]) or _unchanged_text(info["changed"], CHANGED_EN))
+        click.echo("\n".join(info["diff"]) or unchanged_text(info["changed"], "en"))
         return
     tr = speech.as_pages_say
     click.echo(
@@ -96,7 +96,7 @@ def review_show(ctx: click.Context, revision_id: int, as_user: str | None) -> No
         else line
         for n, line in enumerate(info["diff"])
     ]
-    click.echo("\n".join(diff) or _unchanged_text(info["changed"], CHANGED_FR))
+    click.echo("\n".join(diff) or unchanged_text(info["changed"], "fr"))
 
 
 # What changed beside the text (commons/curation.py, RECORDED), in the reader's words: a file
@@ -121,9 +121,12 @@ CHANGED_FR = {
 }
 
 
-def _unchanged_text(changed: list[str], words: dict[str, str]) -> str:
-    what = ", ".join(words[field] for field in changed)
-    if words is CHANGED_FR:
+def unchanged_text(changed: list[str], lang: str) -> str:
+    """What a revision whose text did not change changed (``changed``: commons/curation's
+    changed_between), in one line: `commune review show`'s and `commune history`'s."""
+    french = speech.french(lang)
+    what = ", ".join((CHANGED_FR if french else CHANGED_EN)[field] for field in changed)
+    if french:
         if not what:
             return "Rien n'a changé\u00a0: ni le texte ni ce qui est enregistré avec lui."
         return f"Le texte n'a pas changé. Ce qui a changé\u00a0: {what}."

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 import click
 
 from commune.cli import speech
+from commune.cli.commons import unchanged_text
 from commune.cli.group import acting, cli, commune_of, dumps, error_line, one_line, said
 from commune.govern.policy import RETIRE_CATEGORIES, VISIBILITIES
 from commune.text.messages import from_environment, localise
@@ -505,7 +506,7 @@ def collections(ctx: click.Context, as_user: str | None) -> None:
 def history(ctx: click.Context, document_id: int) -> None:
     """A document's revisions, their status and licence, with diffs."""
     lang = speech.language()
-    for r in commune_of(ctx).history(document_id):
+    for n, r in enumerate(commune_of(ctx).history(document_id)):
         when = f"{r['created_at']:%Y-%m-%d %H:%M}"
         click.echo(
             say(
@@ -519,6 +520,10 @@ def history(ctx: click.Context, document_id: int) -> None:
         )
         for line in r["diff"][2:]:
             click.echo(f"    {line}")
+        if n and not r["diff"]:
+            # A revision whose text did not change printed nothing under its line, as if it
+            # were the one before again: what did change, as `review show` says it.
+            click.echo(f"    {unchanged_text(r['changed'], lang)}")
 
 
 @cli.command(

@@ -3960,7 +3960,9 @@ PATTERNS = [
         # The MCP SDK's refusals of the protocol without sessions, in Commune's words
         # (api/mcp.in_our_words, bare_refusal).
         (
-            r"MCP-Protocol-Version (?P<asked>'[^']*') is not one this server speaks: send "
+            # ``asked``: the header's value as repr quotes it, any (a quote in it: "…").
+            r"MCP-Protocol-Version (?P<asked>'[^']*'|\"[^\"]*\") is not one this server "
+            r"speaks: send "
             r"(?P<modern>[\d, -]+) \(and the same version in each request's params\._meta\), "
             r"or leave it out and open a session with initialize",
             "MCP-Protocol-Version {asked} n'est pas une version que parle ce serveur : envoyez "
