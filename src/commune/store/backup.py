@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import DBAPIError
 
 from commune.errors import CommuneError
 from commune.store import blobs, erasure
@@ -431,14 +432,21 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         tmp.replace(target)
         flush(target.parent)
         settings_kept = _settings_in_place(backup_dir, home)
-    except (OSError, sqlite3.Error) as exc:
-        tmp.unlink(missing_ok=True)
+    except (OSError, sqlite3.Error, DBAPIError) as exc:
+        # The sessions ended and the index's bases forgotten in the copy are written through
+        # SQLAlchemy, which wraps SQLite's error: a disk with room for the copy and not for
+        # its -wal left the copy, a whole database on a full disk, and said nothing of restore.
+        fault = exc.orig if isinstance(exc, DBAPIError) else exc
+        full = _no_room(target.parent)  # before the copy's removal gives room back
+        _remove_copy(tmp)
         if kept is not None and not target.exists():  # put the old database back, whole
             _move_database(kept, target)
         elif kept is not None and kept.exists() and kept.samefile(target):
             kept.unlink()  # the old database is still in place: no second name for it
             kept = None
-        raise _restore_failed(home, tmp, exc) from None
+        if not isinstance(fault, (OSError, sqlite3.Error)):  # not SQLite's: not the disk's
+            raise
+        raise _restore_failed(home, tmp, fault, full) from None
     done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     done["sessions_ended"] = sessions_ended
     if kept is None:
@@ -451,6 +459,13 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         "revived_users": _revived_users(kept, target),
         "undone": _undone(kept, target),
     }
+
+
+def _remove_copy(tmp: Path) -> None:
+    """Remove the backup's database copied into the home, with the -wal and -shm its
+    writes made beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        tmp.with_name(tmp.name + suffix).unlink(missing_ok=True)
 
 
 class _CopyStopped(Exception):
@@ -477,9 +492,23 @@ def _copy(src: str, dst: str) -> object:
 _WRITE_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 
-def _restore_failed(home: Path, written: Path, exc: OSError | sqlite3.Error) -> CommuneError:
+def _no_room(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has under 1 MiB left, less than a few of SQLite's
+    writes. SQLite says a full disk "disk I/O error" when it cannot make the -shm a WAL
+    database is read through: the copy's writes on a full disk were told to "fix that", not
+    to free room."""
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < 1 << 20
+
+
+def _restore_failed(
+    home: Path, written: Path, exc: OSError | sqlite3.Error, no_room: bool = False
+) -> CommuneError:
     if isinstance(exc, sqlite3.Error):  # the copy's own database, made in the home
-        full = "disk is full" in str(exc)
+        full = "disk is full" in str(exc) or no_room
         reason, where = str(exc), str(written)
     else:
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
