@@ -354,6 +354,57 @@ def test_a_restore_killed_after_its_database_leaves_no_index_of_the_replaced_one
     check(home)
 
 
+def test_a_restore_killed_while_writing_its_copy_leaves_no_wal_for_the_next_one(
+    home, corpus, tmp_path
+):
+    """A restore killed while it wrote into its copy of the backup's database (the sessions
+    it ends, the index bases it forgets) left that copy's -wal beside it,
+    commune.db.restoring-wal. The next restore, of another backup, copied that one's
+    database under the same name and SQLite read the -wal left there as part of it: the
+    first backup's pages over the second's."""
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    first = tmp_path / "first"
+    assert runner.invoke(cli, ["--home", str(home), "backup", str(first)]).exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    for i in range(3):
+        (other / f"avis-{i}.txt").write_text(f"Avis {i} : la piscine ferme le lundi {i}.")
+    other_home = tmp_path / "other-home"
+    r = runner.invoke(cli, ["--home", str(other_home), "add", str(other), "--licence", "etalab-2.0"])
+    assert r.exit_code == 0, r.output
+    second = tmp_path / "second"
+    assert runner.invoke(cli, ["--home", str(other_home), "backup", str(second)]).exit_code == 0
+    restored = tmp_path / "restored"
+    killed_at(
+        "import sqlite3\n"
+        "import commune.store.backup as backup\n"
+        "def dying(db):\n"
+        "    raw = sqlite3.connect(db)\n"
+        "    raw.execute(\"UPDATE meta SET value = value WHERE key = 'audit_head'\")\n"
+        "    raw.execute(\"DELETE FROM meta WHERE key LIKE 'index_base:%'\")\n"
+        "    raw.commit()\n"
+        "    os._exit(9)\n"
+        "backup._forget_index_bases = dying",
+        "--home",
+        str(restored),
+        "restore",
+        str(first),
+    )
+    assert (restored / "commune.db.restoring-wal").stat().st_size > 0  # as kill -9 left it
+    r = runner.invoke(cli, ["--home", str(restored), "restore", str(second)])
+    assert r.exit_code == 0, r.output
+    assert not list(restored.glob("commune.db.restoring*"))
+    check(restored)
+    from commune.core import Commune
+
+    with Commune(restored) as commune:
+        titles = sorted(d["title"] for d in commune.documents())
+    with Commune(other_home) as commune:
+        assert titles == sorted(d["title"] for d in commune.documents())
+
+
 def test_a_backup_killed_midway_leaves_nothing_once_the_next_backup_ran(home, corpus, tmp_path):
     """A backup is written under a hidden name (.NAME.partial) and takes its own once whole.
     Killed midway (kill -9, a power cut, the timer's unit stopped), it left that folder, a

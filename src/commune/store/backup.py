@@ -413,6 +413,9 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
                 raise stopped.error from None
             flush_tree(home / "blobs")
         target.parent.mkdir(parents=True, exist_ok=True)
+        # An earlier attempt's -wal beside the copy would be read as part of it, another
+        # backup's writes replayed onto this one's pages.
+        _remove_copy(tmp)
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
         tmp.chmod(0o600)
         sessions_ended = _end_sessions(tmp)
