@@ -405,6 +405,33 @@ def test_a_restore_killed_while_writing_its_copy_leaves_no_wal_for_the_next_one(
         assert titles == sorted(d["title"] for d in commune.documents())
 
 
+def test_a_restore_killed_while_copying_the_originals_leaves_the_home_s_own_whole(
+    home, corpus, tmp_path
+):
+    """`commune restore --force` copied each of the backup's original files over the home's,
+    those it had already too: each was emptied, then written. Killed there (kill -9, Ctrl-C,
+    a full disk), the restore left the home its own database, as it says, and that
+    database's original file empty: `commune check` failed on it until a restore ran to its
+    end. An original the home holds with the same bytes is now left as it is."""
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    saved = tmp_path / "saved"
+    assert runner.invoke(cli, ["--home", str(home), "backup", str(saved)]).exit_code == 0
+    code = (
+        "import os, sys, shutil\n"
+        "shutil._fastcopy_sendfile = lambda *a: os._exit(9)\n"  # killed as it writes one
+        "from commune.cli import cli\n"
+        "cli(sys.argv[1:])\n"
+    )
+    args = ["--home", str(home), "restore", str(saved), "--force"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode in (0, 9), done.stderr
+    check(home)
+
+
 def test_a_backup_killed_midway_leaves_nothing_once_the_next_backup_ran(home, corpus, tmp_path):
     """A backup is written under a hidden name (.NAME.partial) and takes its own once whole.
     Killed midway (kill -9, a power cut, the timer's unit stopped), it left that folder, a
