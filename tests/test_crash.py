@@ -372,7 +372,9 @@ def test_a_restore_killed_while_writing_its_copy_leaves_no_wal_for_the_next_one(
     for i in range(3):
         (other / f"avis-{i}.txt").write_text(f"Avis {i} : la piscine ferme le lundi {i}.")
     other_home = tmp_path / "other-home"
-    r = runner.invoke(cli, ["--home", str(other_home), "add", str(other), "--licence", "etalab-2.0"])
+    r = runner.invoke(
+        cli, ["--home", str(other_home), "add", str(other), "--licence", "etalab-2.0"]
+    )
     assert r.exit_code == 0, r.output
     second = tmp_path / "second"
     assert runner.invoke(cli, ["--home", str(other_home), "backup", str(second)]).exit_code == 0
