@@ -954,3 +954,40 @@ def test_the_guides_read_the_request_log_as_they_say(tmp_path):
         ("/a commune.requests: b", 404),
         ("/after", 404),
     ], done.stdout
+
+
+def test_the_guides_install_the_wheel_just_built_when_dist_keeps_the_one_before(tmp_path):
+    """The guides install the wheel they build with "$(ls dist/commune_coop-*.whl)[mcp]", and
+    say to keep the wheel from before to go back: at the next version's build, dist/ held
+    two, ls named both, and pip was given one path made of two names and the extras. The
+    command now names the newest, the one just built."""
+    import os
+    import re
+    import subprocess
+
+    said = set()
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        [line] = [
+            ln
+            for ln in text.splitlines()
+            if ln.startswith('sudo /opt/commune/venv/bin/pip install "$(')
+        ]
+        said.add(line)
+    [line] = said  # the same in both languages
+    found = re.fullmatch(r'sudo /opt/commune/venv/bin/pip install "\$\((.+)\)\[mcp\]"', line)
+    assert found, line
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    before, built = (
+        dist / "commune_coop-1.9.0-py3-none-any.whl",
+        dist / "commune_coop-1.10.0-py3-none-any.whl",
+    )
+    for at, wheel in enumerate((built, before)):  # "1.10.0" sorts before "1.9.0"
+        wheel.write_bytes(b"PK")
+        os.utime(wheel, (1_700_000_000 + 1000 * (1 - at),) * 2)
+    named = subprocess.run(
+        ["sh", "-c", f'printf "%s" "$({found.group(1)})"'],
+        cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    assert named.stdout == "dist/commune_coop-1.10.0-py3-none-any.whl", named.stdout
