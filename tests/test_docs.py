@@ -880,6 +880,11 @@ def test_the_guides_say_what_to_do_on_a_full_disk_and_a_locked_database(
     # folders (0750, 0700): `sudo du -sh /var/lib/commune/*` measured nothing.
     assert not re.search(r"`sudo [^`]*/var/(lib|backups)/commune/\*", text)
     assert "`sudo du -ah -d1 /var/lib/commune /var/backups/commune`" in text
+    # The service's journal is readable by root, adm and systemd-journal only (Debian's first
+    # account is in neither): without sudo, grep read nothing and found no incident.
+    alerts = " ".join((ROOT / "deploy/prometheus/commune-alerts.yml").read_text().split())
+    for said in (text, alerts):
+        assert not re.search(r"(?<!sudo )journalctl -u commune \|", said)
 
 
 def test_the_guides_read_the_request_log_as_they_say(tmp_path):
