@@ -242,6 +242,8 @@ def test_a_restore_onto_a_full_disk_names_that_disk_in_one_line(
         f"{target}, then run commune restore again with --force)"
     ), line
     assert not list(target.glob("commune.db*"))  # no half copy left to take the space
+    for copied in (p for p in (target / "blobs").rglob("*") if p.is_file()):  # nor any part
+        assert copied.read_bytes() == (backup / copied.relative_to(target)).read_bytes()
     french = _commune(target, "restore", str(backup), env={"LANG": "fr_FR.UTF-8"})
     assert "libérez sur le disque qui contient" in _one_line(french.stderr), french.stderr
     (tmpfs / "filler").unlink()

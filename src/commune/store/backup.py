@@ -490,8 +490,15 @@ def _copy(src: str, dst: str) -> object:
         # Ctrl-C) left the home's database, kept in place, with that original empty.
         if os.path.isfile(dst) and filecmp.cmp(src, dst, shallow=False):
             return dst
+    except OSError as exc:
+        raise _CopyStopped(exc) from exc
+    try:
         return shutil.copy2(src, dst)
     except OSError as exc:
+        # What was written of it goes: on a full disk it held the room the operator is told
+        # to free, under an original's name with only part of its bytes.
+        with contextlib.suppress(OSError):
+            os.unlink(dst)
         raise _CopyStopped(exc) from exc
 
 
