@@ -354,6 +354,86 @@ def test_a_restore_killed_after_its_database_leaves_no_index_of_the_replaced_one
     check(home)
 
 
+def test_a_restore_killed_while_writing_its_copy_leaves_no_wal_for_the_next_one(
+    home, corpus, tmp_path
+):
+    """A restore killed while it wrote into its copy of the backup's database (the sessions
+    it ends, the index bases it forgets) left that copy's -wal beside it,
+    commune.db.restoring-wal. The next restore, of another backup, copied that one's
+    database under the same name and SQLite read the -wal left there as part of it: the
+    first backup's pages over the second's."""
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    first = tmp_path / "first"
+    assert runner.invoke(cli, ["--home", str(home), "backup", str(first)]).exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    for i in range(3):
+        (other / f"avis-{i}.txt").write_text(f"Avis {i} : la piscine ferme le lundi {i}.")
+    other_home = tmp_path / "other-home"
+    r = runner.invoke(
+        cli, ["--home", str(other_home), "add", str(other), "--licence", "etalab-2.0"]
+    )
+    assert r.exit_code == 0, r.output
+    second = tmp_path / "second"
+    assert runner.invoke(cli, ["--home", str(other_home), "backup", str(second)]).exit_code == 0
+    restored = tmp_path / "restored"
+    killed_at(
+        "import sqlite3\n"
+        "import commune.store.backup as backup\n"
+        "def dying(db):\n"
+        "    raw = sqlite3.connect(db)\n"
+        "    raw.execute(\"UPDATE meta SET value = value WHERE key = 'audit_head'\")\n"
+        "    raw.execute(\"DELETE FROM meta WHERE key LIKE 'index_base:%'\")\n"
+        "    raw.commit()\n"
+        "    os._exit(9)\n"
+        "backup._forget_index_bases = dying",
+        "--home",
+        str(restored),
+        "restore",
+        str(first),
+    )
+    assert (restored / "commune.db.restoring-wal").stat().st_size > 0  # as kill -9 left it
+    r = runner.invoke(cli, ["--home", str(restored), "restore", str(second)])
+    assert r.exit_code == 0, r.output
+    assert not list(restored.glob("commune.db.restoring*"))
+    check(restored)
+    from commune.core import Commune
+
+    with Commune(restored) as commune:
+        titles = sorted(d["title"] for d in commune.documents())
+    with Commune(other_home) as commune:
+        assert titles == sorted(d["title"] for d in commune.documents())
+
+
+def test_a_restore_killed_while_copying_the_originals_leaves_the_home_s_own_whole(
+    home, corpus, tmp_path
+):
+    """`commune restore --force` copied each of the backup's original files over the home's,
+    those it had already too: each was emptied, then written. Killed there (kill -9, Ctrl-C,
+    a full disk), the restore left the home its own database, as it says, and that
+    database's original file empty: `commune check` failed on it until a restore ran to its
+    end. An original the home holds with the same bytes is now left as it is."""
+    runner = CliRunner()
+    add = ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"]
+    assert runner.invoke(cli, add).exit_code == 0
+    saved = tmp_path / "saved"
+    assert runner.invoke(cli, ["--home", str(home), "backup", str(saved)]).exit_code == 0
+    code = (
+        "import os, sys, shutil\n"
+        "shutil._fastcopy_sendfile = lambda *a: os._exit(9)\n"  # killed as it writes one
+        "from commune.cli import cli\n"
+        "cli(sys.argv[1:])\n"
+    )
+    args = ["--home", str(home), "restore", str(saved), "--force"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode in (0, 9), done.stderr
+    check(home)
+
+
 def test_a_backup_killed_midway_leaves_nothing_once_the_next_backup_ran(home, corpus, tmp_path):
     """A backup is written under a hidden name (.NAME.partial) and takes its own once whole.
     Killed midway (kill -9, a power cut, the timer's unit stopped), it left that folder, a

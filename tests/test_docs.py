@@ -880,6 +880,11 @@ def test_the_guides_say_what_to_do_on_a_full_disk_and_a_locked_database(
     # folders (0750, 0700): `sudo du -sh /var/lib/commune/*` measured nothing.
     assert not re.search(r"`sudo [^`]*/var/(lib|backups)/commune/\*", text)
     assert "`sudo du -ah -d1 /var/lib/commune /var/backups/commune`" in text
+    # The service's journal is readable by root, adm and systemd-journal only (Debian's first
+    # account is in neither): without sudo, grep read nothing and found no incident.
+    alerts = " ".join((ROOT / "deploy/prometheus/commune-alerts.yml").read_text().split())
+    for said in (text, alerts):
+        assert not re.search(r"(?<!sudo )journalctl -u commune \|", said)
 
 
 def test_the_guides_read_the_request_log_as_they_say(tmp_path):
@@ -935,6 +940,12 @@ def test_the_guides_read_the_request_log_as_they_say(tmp_path):
         assert server.poll() is None, log.read_text()
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(f"{url}/no-such-page", timeout=10)
+        # A path is logged decoded: one that holds the logger's own words, sent by anyone,
+        # was cut there by a greedy sed, and jq stopped at that line, reading none after it.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}/a%20commune.requests:%20b", timeout=10)
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}/after", timeout=10)
     finally:
         server.terminate()
         server.wait(60)
@@ -942,5 +953,46 @@ def test_the_guides_read_the_request_log_as_they_say(tmp_path):
     read = pipelines[0].replace("sudo journalctl -u commune -o cat", f"cat {log}", 1)
     done = subprocess.run(["sh", "-c", read], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    [refused] = [json.loads(line) for line in done.stdout.splitlines()]
-    assert refused["path"] == "/no-such-page" and refused["status"] == 404, done.stdout
+    refused = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["path"], r["status"]) for r in refused] == [
+        ("/no-such-page", 404),
+        ("/a commune.requests: b", 404),
+        ("/after", 404),
+    ], done.stdout
+
+
+def test_the_guides_install_the_wheel_just_built_when_dist_keeps_the_one_before(tmp_path):
+    """The guides install the wheel they build with "$(ls dist/commune_coop-*.whl)[mcp]", and
+    say to keep the wheel from before to go back: at the next version's build, dist/ held
+    two, ls named both, and pip was given one path made of two names and the extras. The
+    command now names the newest, the one just built."""
+    import os
+    import re
+    import subprocess
+
+    said = set()
+    for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        [line] = [
+            ln
+            for ln in text.splitlines()
+            if ln.startswith('sudo /opt/commune/venv/bin/pip install "$(')
+        ]
+        said.add(line)
+    [line] = said  # the same in both languages
+    found = re.fullmatch(r'sudo /opt/commune/venv/bin/pip install "\$\((.+)\)\[mcp\]"', line)
+    assert found, line
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    before, built = (
+        dist / "commune_coop-1.9.0-py3-none-any.whl",
+        dist / "commune_coop-1.10.0-py3-none-any.whl",
+    )
+    for at, wheel in enumerate((built, before)):  # "1.10.0" sorts before "1.9.0"
+        wheel.write_bytes(b"PK")
+        os.utime(wheel, (1_700_000_000 + 1000 * (1 - at),) * 2)
+    named = subprocess.run(
+        ["sh", "-c", f'printf "%s" "$({found.group(1)})"'],
+        cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    assert named.stdout == "dist/commune_coop-1.10.0-py3-none-any.whl", named.stdout

@@ -242,8 +242,46 @@ def test_a_restore_onto_a_full_disk_names_that_disk_in_one_line(
         f"{target}, then run commune restore again with --force)"
     ), line
     assert not list(target.glob("commune.db*"))  # no half copy left to take the space
+    for copied in (p for p in (target / "blobs").rglob("*") if p.is_file()):  # nor any part
+        assert copied.read_bytes() == (backup / copied.relative_to(target)).read_bytes()
     french = _commune(target, "restore", str(backup), env={"LANG": "fr_FR.UTF-8"})
     assert "libérez sur le disque qui contient" in _one_line(french.stderr), french.stderr
+    (tmpfs / "filler").unlink()
+    again = _commune(target, "restore", "--force", str(backup), env={"LANG": "en_GB.UTF-8"})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _commune(target, "check").returncode == 0
+
+
+def _pages(path: Path) -> int:
+    """What ``path`` (a file, or a folder's files) takes on a tmpfs: whole 4 KiB pages."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(-(-f.stat().st_size // 4096) * 4096 for f in files)
+
+
+def test_a_restore_with_room_for_the_copy_and_not_its_writes_leaves_no_copy(
+    tmpfs, home, corpus, tmp_path
+):
+    """The copy of the backup's database fits, and the sessions it ends and the index bases
+    it forgets do not: written through SQLAlchemy, which wraps SQLite's error, the fault got
+    past the restore's own handling, a traceback ending in "disk I/O error" (SQLite's word
+    for the -shm it could not make), and the copy, a whole database, was left on the full
+    disk as commune.db.restoring."""
+    run = CliRunner(env={"LANG": "en_GB.UTF-8"})
+    added = run.invoke(cli, ["--home", str(home), "add", str(corpus), "--licence", "etalab-2.0"])
+    assert added.exit_code == 0, added.output
+    backup = tmp_path / "backups" / "2026-12-07T023000Z"
+    assert run.invoke(cli, ["--home", str(home), "backup", str(backup)]).exit_code == 0
+    _fill(tmpfs, leave=_pages(backup / "blobs") + _pages(backup / "commune.db"))
+    target = tmpfs / "restored"
+    out = _commune(target, "restore", str(backup), env={"LANG": "en_GB.UTF-8"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    line = _one_line(out.stderr)
+    assert line.startswith(f"error: restoring into {target} failed: "), line
+    assert line.endswith(
+        f"(free room for the backup's database and original files on the disk holding "
+        f"{target}, then run commune restore again with --force)"
+    ), line
+    assert not list(target.glob("commune.db*")), list(target.iterdir())
     (tmpfs / "filler").unlink()
     again = _commune(target, "restore", "--force", str(backup), env={"LANG": "en_GB.UTF-8"})
     assert again.returncode == 0, again.stdout + again.stderr

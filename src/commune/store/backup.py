@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import filecmp
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import DBAPIError
 
 from commune.errors import CommuneError
 from commune.store import blobs, erasure
@@ -412,6 +414,9 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
                 raise stopped.error from None
             flush_tree(home / "blobs")
         target.parent.mkdir(parents=True, exist_ok=True)
+        # An earlier attempt's -wal beside the copy would be read as part of it, another
+        # backup's writes replayed onto this one's pages.
+        _remove_copy(tmp)
         shutil.copyfile(backup_dir / "commune.db", tmp)  # a full disk stops here: nothing moved
         tmp.chmod(0o600)
         sessions_ended = _end_sessions(tmp)
@@ -431,14 +436,21 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         tmp.replace(target)
         flush(target.parent)
         settings_kept = _settings_in_place(backup_dir, home)
-    except (OSError, sqlite3.Error) as exc:
-        tmp.unlink(missing_ok=True)
+    except (OSError, sqlite3.Error, DBAPIError) as exc:
+        # The sessions ended and the index's bases forgotten in the copy are written through
+        # SQLAlchemy, which wraps SQLite's error: a disk with room for the copy and not for
+        # its -wal left the copy, a whole database on a full disk, and said nothing of restore.
+        fault = exc.orig if isinstance(exc, DBAPIError) else exc
+        full = _no_room(target.parent)  # before the copy's removal gives room back
+        _remove_copy(tmp)
         if kept is not None and not target.exists():  # put the old database back, whole
             _move_database(kept, target)
         elif kept is not None and kept.exists() and kept.samefile(target):
             kept.unlink()  # the old database is still in place: no second name for it
             kept = None
-        raise _restore_failed(home, tmp, exc) from None
+        if not isinstance(fault, (OSError, sqlite3.Error)):  # not SQLite's: not the disk's
+            raise
+        raise _restore_failed(home, tmp, fault, full) from None
     done: dict[str, Any] = {} if settings_kept is None else {"settings_kept": settings_kept}
     done["sessions_ended"] = sessions_ended
     if kept is None:
@@ -451,6 +463,13 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         "revived_users": _revived_users(kept, target),
         "undone": _undone(kept, target),
     }
+
+
+def _remove_copy(tmp: Path) -> None:
+    """Remove the backup's database copied into the home, with the -wal and -shm its
+    writes made beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        tmp.with_name(tmp.name + suffix).unlink(missing_ok=True)
 
 
 class _CopyStopped(Exception):
@@ -466,8 +485,20 @@ def _copy(src: str, dst: str) -> object:
     # On a full disk copytree tried every other file the same way, then raised the list of
     # them, Python's own words and both paths of each, as the operator's "one line".
     try:
+        # An original the home has already, the same bytes, is left as it is: copied over,
+        # it was emptied first, and a restore --force stopped there (a full disk, a kill,
+        # Ctrl-C) left the home's database, kept in place, with that original empty.
+        if os.path.isfile(dst) and filecmp.cmp(src, dst, shallow=False):
+            return dst
+    except OSError as exc:
+        raise _CopyStopped(exc) from exc
+    try:
         return shutil.copy2(src, dst)
     except OSError as exc:
+        # What was written of it goes: on a full disk it held the room the operator is told
+        # to free, under an original's name with only part of its bytes.
+        with contextlib.suppress(OSError):
+            os.unlink(dst)
         raise _CopyStopped(exc) from exc
 
 
@@ -477,9 +508,23 @@ def _copy(src: str, dst: str) -> object:
 _WRITE_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 
-def _restore_failed(home: Path, written: Path, exc: OSError | sqlite3.Error) -> CommuneError:
+def _no_room(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has under 1 MiB left, less than a few of SQLite's
+    writes. SQLite says a full disk "disk I/O error" when it cannot make the -shm a WAL
+    database is read through: the copy's writes on a full disk were told to "fix that", not
+    to free room."""
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < 1 << 20
+
+
+def _restore_failed(
+    home: Path, written: Path, exc: OSError | sqlite3.Error, no_room: bool = False
+) -> CommuneError:
     if isinstance(exc, sqlite3.Error):  # the copy's own database, made in the home
-        full = "disk is full" in str(exc)
+        full = "disk is full" in str(exc) or no_room
         reason, where = str(exc), str(written)
     else:
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
