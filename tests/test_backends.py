@@ -3099,3 +3099,103 @@ def test_a_postgresql_start_waits_for_a_held_lock_a_bounded_time_and_says_who_ho
     other.dispose()
     out = CliRunner().invoke(cli, ["--home", str(home), "check"])  # migrated now
     assert out.exit_code == 0, out.output
+
+
+@pytest.mark.parametrize("waiting", ["charter", "erasure"])
+def test_a_postgresql_start_waits_a_bounded_time_for_the_charter_and_the_erasures(
+    postgres_url, tmp_path, monkeypatch, caplog, request, waiting
+):
+    """The start's migrations were bounded (START_WAIT_MS), but the two writes a server's
+    start makes after them were not: recording a charter.toml changed since the last run
+    (under the charter's and the audit chain's locks) and finishing a personal-data erasure
+    a crash left pending (under the document's lock). A session holding one of those locks
+    (a psql transaction left open) held `commune serve` and `commune mcp` without end and
+    without a word, before they listened (seen: a serve waiting until the holder let go).
+    Now the charter's record stops the start as the migrations' wait does, in one line
+    naming the holder (exit 2: the service starts again); the erasure, which the hourly
+    purge finishes as well, is left with one line of the log and the start goes on."""
+    import logging
+
+    from sqlalchemy import create_engine
+
+    from commune.core import Commune
+    from commune.errors import CommuneError
+    from commune.store import db
+    from commune.store.erasure import _key as erasure_key
+    from commune.store.erasure import pending
+    from commune.store.schema import charters
+    from commune.text.messages import localise
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    c = Commune(home)
+    request.addfinalizer(c.close)  # before the database is dropped, whatever the outcome
+    assert c.charter  # the default, recorded, as in a server that has run
+    if waiting == "charter":
+        (home / "charter.toml").write_text('version = "2"\n', encoding="utf-8")
+    else:
+        p = tmp_path / "arrete.txt"
+        p.write_text("Monsieur Zorglub habite 12 rue des Lilas.\n", encoding="utf-8")
+        c.add([p], collection="mairie", licence="etalab-2.0")
+        [d] = c.documents()
+        with monkeypatch.context() as crash:  # the texts erased, then the process died
+            crash.setattr(c, "finish_erasures", lambda **_: 0)
+            c.retire(d["id"], "l'adresse d'un habitant", category="personal-data")
+    recorded = count(c, charters)
+    # Short here: the lock is held for the whole wait, so the outcome does not depend on
+    # how fast the machine is; the join below only keeps a regression from hanging.
+    monkeypatch.setattr(db, "START_WAIT_MS", 300)
+    other = create_engine(postgres_url, connect_args={"application_name": "psql"})
+    outcome: dict[str, object] = {}
+
+    def start() -> None:
+        try:
+            if waiting == "charter":
+                outcome["value"] = c.charter_at_start()
+            else:
+                outcome["value"] = c.finish_erasures_at_start()
+        except Exception as e:  # noqa: BLE001 -- examined below
+            outcome["error"] = e
+
+    with other.connect() as held, caplog.at_level(logging.WARNING, "commune.erasure"):
+        if waiting == "charter":
+            db.lock(held, "audit")  # another process appending to the audit chain
+        else:
+            db.lock(held, "document", erasure_key(d["id"]))
+        pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        starting = threading.Thread(target=start, daemon=True)
+        starting.start()
+        starting.join(120)
+        stuck = starting.is_alive()
+        held.rollback()
+    starting.join(600)
+    other.dispose()
+    assert not stuck, "the start waited past the bound for the lock another session held"
+    # The bound is the start's alone (SET LOCAL): a request on a pooled connection after it
+    # waits for a lock as it always did, not 30 s then an error.
+    pooled = [c.engine.connect() for _ in range(max(c.engine.pool.checkedin(), 1))]
+    try:
+        assert {p.exec_driver_sql("SHOW lock_timeout").scalar_one() for p in pooled} == {"0"}
+    finally:
+        for p in pooled:
+            p.close()
+    if waiting == "charter":
+        error = outcome.get("error")
+        assert isinstance(error, CommuneError), outcome
+        said = str(error)
+        assert (
+            f"is locked by another session (pid {pid}, psql, idle in transaction, in a "
+            "transaction since " in said
+        ), said
+        assert f"pg_terminate_backend({pid})" in said, said
+        assert localise(said, "fr").startswith("la base "), localise(said, "fr")
+        assert count(c, charters) == recorded  # nothing written
+        assert c.charter_at_start().version == "2"  # the lock let go: the start records it
+        assert count(c, charters) == recorded + 1
+    else:
+        assert outcome == {"value": 0}, outcome
+        assert "not finished at start" in caplog.text, caplog.text
+        with c.engine.connect() as conn:
+            assert len(pending(conn)) == 1  # left to the purge, whole
+        assert c.finish_erasures() == 1

@@ -1272,14 +1272,22 @@ class Commune:
         self._refreshed()
         return back
 
-    def finish_erasures(self) -> int:
+    def finish_erasures(self, patience_ms: int | None = None) -> int:
         """Delete the original files of the personal-data takedowns whose texts are erased
         and whose files are not yet (store/erasure.finish): after each retirement and import,
         at every purge and at the server's start, so that one cut short by a crash is
-        finished. Returns the erasures finished."""
+        finished. Returns the erasures finished. ``patience_ms``: on PostgreSQL, a lock
+        another session holds is waited for that long at most (store/db.lock_patience)."""
+        from commune.store.db import lock_patience
         from commune.store.erasure import finish
 
-        finished = finish(self.engine, self.settings.home)
+        def bounded(work: Callable[[Connection], bool]) -> bool:
+            with self.engine.begin() as conn:
+                lock_patience(conn, patience_ms or 0)
+                return work(conn)
+
+        run = None if patience_ms is None else bounded
+        finished = finish(self.engine, self.settings.home, run=run)
         self._forget_erased()
         return finished
 
@@ -1291,15 +1299,22 @@ class Commune:
         answering under one the database does not show in force would give answers whose
         rule the public record hides. (It raised the driver's error: a traceback on
         PostgreSQL, and on SQLite a line about the home's permissions, exit 2, restarted
-        every 5 s by the service for a fault no restart cures.)"""
+        every 5 s by the service for a fault no restart cures.) On PostgreSQL, a lock
+        another session holds (the charter's, the audit chain's) is waited for as long as
+        the migrations wait (store/db.START_WAIT_MS), then the start stops in one line naming
+        that session, exit 2: it waited without end and without a word."""
         from sqlalchemy.exc import SQLAlchemyError
 
         from commune.charter.rules import load_charter
-        from commune.store.db import refuses_writes
+        from commune.store.db import gave_up_waiting, held_at_start, refuses_writes
 
         try:
-            return self.charter
+            return self.charters.at_start()
         except SQLAlchemyError as exc:
+            if self.engine.dialect.name == "postgresql" and gave_up_waiting(exc):
+                # Recording a changed charter waited for a lock another session held: said
+                # as a migration's wait is, with the session that holds it (exit 2).
+                raise held_at_start(self.engine, ("charter", "audit")) from None
             if not refuses_writes(exc):
                 raise
             said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -1323,11 +1338,15 @@ class Commune:
 
         from sqlalchemy.exc import SQLAlchemyError
 
+        from commune.store.db import START_WAIT_MS
         from commune.text.faults import kind
         from commune.text.messages import from_environment, localise
 
         try:
-            return self.finish_erasures()
+            # Bounded on PostgreSQL as the migrations' wait is: a session holding the
+            # document's, a file's or the audit chain's lock (a psql transaction left open)
+            # held the start without end and without a word, for what the purge does anyway.
+            return self.finish_erasures(patience_ms=START_WAIT_MS)
         except (CommuneError, SQLAlchemyError, OSError) as exc:
             found = kind(exc)
             said = str(getattr(exc, "orig", None) or exc).strip().splitlines()

@@ -65,9 +65,13 @@ class CharterBook:
         validates a file before it is put in place)."""
         return self._in_force()
 
-    def _in_force(self, wait: bool = True, stop: threading.Event | None = None) -> Charter:
+    def _in_force(
+        self, wait: bool = True, stop: threading.Event | None = None, patience_ms: int = 0
+    ) -> Charter:
         """:attr:`charter`; ``wait=False`` and ``stop``: see :meth:`purge` (a changed
-        charter recorded in tries, which ``stop`` ends)."""
+        charter recorded in tries, which ``stop`` ends); ``patience_ms``: on PostgreSQL, a
+        lock held elsewhere is waited for that long at most (a server's start:
+        :meth:`at_start`)."""
         from commune.charter.rules import CHARTER_FILE, load_charter
 
         seen = _signature(self.home / CHARTER_FILE)
@@ -92,7 +96,7 @@ class CharterBook:
                 return self._charter
             if self._charter is None or charter.sha256 != self._charter.sha256:
                 if stop is None:
-                    with self._begin(wait) as conn:
+                    with self._begin(wait, patience_ms) as conn:
                         records.remember_charter(conn, charter)
                 else:
                     self._in_tries(partial(records.remember_charter, charter=charter), stop)
@@ -102,6 +106,17 @@ class CharterBook:
                     log.info("charter %s in force (was %s)", charter.version, self._charter.version)
             self._charter, self._seen = charter, seen
             return charter
+
+    def at_start(self) -> Charter:
+        """:attr:`charter` at a server's start. A changed charter is recorded under the
+        charter's and the audit chain's locks: on PostgreSQL a session holding either (a
+        psql transaction left open, a process stopped mid-write) held `commune serve` or
+        `commune mcp` without end and without a word, before it listened; it is waited for
+        as long as the migrations are (store/db.START_WAIT_MS), then the statement fails
+        (store/db.gave_up_waiting). SQLite's busy_timeout bounds its own wait already."""
+        from commune.store.db import START_WAIT_MS
+
+        return self._in_force(patience_ms=START_WAIT_MS)
 
     def write(
         self,

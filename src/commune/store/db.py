@@ -164,7 +164,7 @@ def upgrade(engine: Engine) -> None:
         except Exception as exc:
             if engine.dialect.name != "postgresql" or not gave_up_waiting(exc):
                 raise
-            raise _held_at_start(engine) from None
+            raise held_at_start(engine) from None
 
 
 _HOLDING = threading.local()  # whether this thread runs Commune's own migrations
@@ -258,14 +258,15 @@ def _upgrade(engine: Engine) -> None:
 START_WAIT_MS = 30_000
 
 
-def _held_at_start(engine: Engine) -> Exception:
+def held_at_start(engine: Engine, waited_on: tuple[str, ...] = ("migrate",)) -> Exception:
     """The error of a start that waited :data:`START_WAIT_MS` for a lock: which session holds
     it, as far as PostgreSQL tells: the one holding the migration's advisory lock (another
-    Commune migrating), else the oldest session holding a lock in the database (what an
-    ALTER TABLE waits behind), and what to do. pg_locks shows every role's locks;
-    pg_stat_activity hides another role's state and transaction start from a role without
-    pg_read_all_stats: then the pid alone is said."""
-    from sqlalchemy import text
+    Commune migrating), else one holding an advisory lock of ``waited_on``'s kinds (the
+    charter's record waits on "charter" and "audit": the chain's head), else the oldest
+    session holding a lock in the database (what an ALTER TABLE waits behind), and what to
+    do. pg_locks shows every role's locks; pg_stat_activity hides another role's state and
+    transaction start from a role without pg_read_all_stats: then the pid alone is said."""
+    from sqlalchemy import bindparam, text
 
     from commune.errors import CommuneError
 
@@ -278,15 +279,18 @@ def _held_at_start(engine: Engine) -> Exception:
                 "to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS since, "
                 "EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted "
                 "AND l.locktype = 'advisory' AND l.classid = :migrate AND l.objid = 0) "
-                "AS migrating "
+                "AS migrating, "
+                "EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted "
+                "AND l.locktype = 'advisory' AND l.classid IN :spaces) AS holding "
                 "FROM pg_stat_activity a WHERE a.datname = current_database() "
                 "AND a.pid <> pg_backend_pid() AND EXISTS (SELECT 1 FROM pg_locks l "
                 "WHERE l.pid = a.pid AND l.granted AND l.locktype IN ('relation', 'advisory') "
                 "AND l.database = (SELECT oid FROM pg_database "
                 "WHERE datname = current_database())) "
-                "ORDER BY migrating DESC, a.xact_start NULLS LAST, a.backend_start LIMIT 1"
-            ),
-            {"migrate": LOCKS["migrate"]},
+                "ORDER BY migrating DESC, holding DESC, a.xact_start NULLS LAST, "
+                "a.backend_start LIMIT 1"
+            ).bindparams(bindparam("spaces", expanding=True)),
+            {"migrate": LOCKS["migrate"], "spaces": [LOCKS[k] for k in waited_on]},
         ).first()
     if row is None:  # let go between the time-out and this look: starting again is enough
         return CommuneError(
