@@ -165,6 +165,11 @@ def test_nobody_raises_someone_to_their_own_role(admin: Admin, tmp_path: Path) -
     )
     assert out.exit_code != 0 and len(out.output.strip().splitlines()) == 1, out.output
     assert "rendre bob administrateur de membre, comme alice" in out.output, out.output
+    # « une clé qu'on lui a donné » did not agree: what was given is said without a gender.
+    assert (
+        "revient à un rôle au-dessus du sien\u00a0: ce qu'on lui a donné avant, mot de passe "
+        "ou clé, agirait comme un égal" in out.output
+    ), out.output
 
 
 @pytest.fixture

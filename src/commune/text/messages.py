@@ -1822,8 +1822,11 @@ PATTERNS = [
         (
             r"making (?P<user>\S+) (?P<role>[\w-]+), as (?P<actor>\S+) is, is a higher role's "
             r"decision: a password or a key given to them before would act as an equal",
-            "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: un "
-            "mot de passe ou une clé qu'on lui a donné avant agirait comme un égal",
+            # « ce qu'on lui a donné », not « un mot de passe ou une clé qu'on lui a donné »:
+            # a participle after a masculine and a feminine noun joined by « ou » agrees with
+            # neither for sure; the neutral « ce » takes the masculine as it should.
+            "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: ce "
+            "qu'on lui a donné avant, mot de passe ou clé, agirait comme un égal",
         ),
         # An equal added with a password (govern/accounts.require_act_as, adding).
         (
