@@ -4531,15 +4531,16 @@ NAMES = ("user", "name", "member", "owner", "actor", "claimed")
 
 # « de » before a name put in a template, elided before a vowel as French writes it (« les
 # administrateurs d'Agglo du Val », not « de Agglo du Val »), as the pages' catalogue does
-# (web/i18n.elided). Names only: a quoted value ('x') or a figure keeps « de ». An h is left
-# alone: « de Hugues » and « d'Hélène » are both French.
+# (web/i18n.elided, with this VOWEL). Names only: a quoted value ('x') or a figure keeps
+# « de ». An h is left alone: « de Hugues » and « d'Hélène » are both French. The joined
+# vowels are vowels: « Œuvres sociales » read « de Œuvres sociales ».
 _DE_NAME = re.compile(r"\bde \{(" + "|".join(NAMES) + r")\}")
-_VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ]")
+VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ]")
 
 
 def _elided(template: str, values: dict[str, str | None]) -> str:
     return _DE_NAME.sub(
-        lambda m: f"d'{{{m[1]}}}" if _VOWEL.match(str(values.get(m[1]) or "")) else m[0],
+        lambda m: f"d'{{{m[1]}}}" if VOWEL.match(str(values.get(m[1]) or "")) else m[0],
         template,
     )
 
