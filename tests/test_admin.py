@@ -606,6 +606,35 @@ def test_signing_in_reads_the_name_in_any_case(admin: Admin, commune: Commune) -
         admin.sign_in("ALICE", PASSWORD)
 
 
+def test_a_sign_in_asks_the_database_alike_whether_the_name_exists_or_not(
+    admin: Admin, commune: Commune
+) -> None:
+    # The sign-in verifies a dummy hash for an unknown name, so that timing does not tell
+    # which names exist. Looking the name up in any case, it read the person by their exact
+    # spelling, then every person when that found nobody: an unknown name (and a name typed
+    # in another case) cost a read of the whole table more than a known one, a difference a
+    # guesser could time. Every sign-in now asks the database the same.
+    from sqlalchemy import event
+
+    admin.set_password("alice", PASSWORD)
+    asked: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        asked.append(statement)
+
+    event.listen(commune.engine, "before_cursor_execute", seen)
+    try:
+        by_name = {}
+        for typed in ("alice", "Alice", "nobody"):
+            asked.clear()
+            with pytest.raises(AuthError):
+                admin.sign_in(typed, PASSWORD + "x")
+            by_name[typed] = list(asked)
+    finally:
+        event.remove(commune.engine, "before_cursor_execute", seen)
+    assert by_name["alice"] == by_name["Alice"] == by_name["nobody"], by_name
+
+
 def test_a_key_label_with_a_line_break_or_an_escape_is_refused(
     admin: Admin, commune: Commune
 ) -> None:
