@@ -165,6 +165,11 @@ def test_nobody_raises_someone_to_their_own_role(admin: Admin, tmp_path: Path) -
     )
     assert out.exit_code != 0 and len(out.output.strip().splitlines()) == 1, out.output
     assert "rendre bob administrateur de membre, comme alice" in out.output, out.output
+    # « une clé qu'on lui a donné » did not agree: what was given is said without a gender.
+    assert (
+        "revient à un rôle au-dessus du sien\u00a0: ce qu'on lui a donné avant, mot de passe "
+        "ou clé, agirait comme un égal" in out.output
+    ), out.output
 
 
 @pytest.fixture
@@ -599,6 +604,35 @@ def test_signing_in_reads_the_name_in_any_case(admin: Admin, commune: Commune) -
     assert admin.sign_in("alice", PASSWORD).user == "alice"
     with pytest.raises(AuthError, match="wrong user name or password"):
         admin.sign_in("ALICE", PASSWORD)
+
+
+def test_a_sign_in_asks_the_database_alike_whether_the_name_exists_or_not(
+    admin: Admin, commune: Commune
+) -> None:
+    # The sign-in verifies a dummy hash for an unknown name, so that timing does not tell
+    # which names exist. Looking the name up in any case, it read the person by their exact
+    # spelling, then every person when that found nobody: an unknown name (and a name typed
+    # in another case) cost a read of the whole table more than a known one, a difference a
+    # guesser could time. Every sign-in now asks the database the same.
+    from sqlalchemy import event
+
+    admin.set_password("alice", PASSWORD)
+    asked: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        asked.append(statement)
+
+    event.listen(commune.engine, "before_cursor_execute", seen)
+    try:
+        by_name = {}
+        for typed in ("alice", "Alice", "nobody"):
+            asked.clear()
+            with pytest.raises(AuthError):
+                admin.sign_in(typed, PASSWORD + "x")
+            by_name[typed] = list(asked)
+    finally:
+        event.remove(commune.engine, "before_cursor_execute", seen)
+    assert by_name["alice"] == by_name["Alice"] == by_name["nobody"], by_name
 
 
 def test_a_key_label_with_a_line_break_or_an_escape_is_refused(

@@ -264,6 +264,18 @@ def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, cor
     assert r.status_code == 429
     assert "member 'Petite Asso' has used its quota of 2 requests per day" in r.json()["detail"]
     assert 0 < int(r.headers["Retry-After"]) <= 86400
+    # And who raises it, besides waiting: a member's quota is a cooperative admin's to set
+    # (its own admins would raise their own), and a town read only "retry in 5 h".
+    assert r.json()["detail"].startswith(
+        "member 'Petite Asso' has used its quota of 2 requests per day (2 used): a cooperative "
+        "admin, or the operator, can raise it (retry in "
+    ), r.json()["detail"]
+    fr = c1.post("/api/search", json={"query": "bac"}, headers={"Accept-Language": "fr"})
+    assert fr.json()["detail"].startswith(
+        "le membre 'Petite Asso' a épuisé son quota de requêtes par jour (limite 2, déjà 2)"
+        "\u00a0: un administrateur de la coopérative, ou l'opérateur, peut le relever "
+        "(réessayez dans "
+    ), fr.json()["detail"]
 
 
 def limited_client(commune, member: str, user: str, requests_per_day: int) -> TestClient:  # type: ignore[no-untyped-def]

@@ -868,6 +868,21 @@ def test_a_name_after_de_is_elided_before_a_vowel_as_the_pages_do():
     assert localise("a cooperative admin from Eaux du Val, or the operator can", "fr") == (
         "un administrateur de la coopérative issu d'Eaux du Val, ou l'opérateur, le peut"
     )
+    # A capital with its accent, and the joined vowels: « Œuvres sociales » was « de Œuvres
+    # sociales » on both faces. An h, and a figure, keep « de ».
+    for member, said in (
+        ("Évry", "d'Évry"),
+        ("Œuvres sociales", "d'Œuvres sociales"),
+        ("œuvre commune", "d'œuvre commune"),
+        ("Hôpital Nord", "de Hôpital Nord"),
+        ("8 Mai", "de 8 Mai"),
+    ):
+        assert f"privées {said} (les administrateurs {said} lui" in refused(member), member
+    from commune.web import i18n
+
+    i18n.use("fr")
+    for member, said in (("Œuvres sociales", "d'Œuvres sociales"), ("Hôpital", "de Hôpital")):
+        assert i18n.elided("Rôle de %(m)s", {"m": member}) % {"m": member} == f"Rôle {said}"
 
 
 def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_whole(home):

@@ -167,6 +167,36 @@ def test_wrong_passwords_are_refused_then_rate_limited(app):
     assert r.status_code == 303
 
 
+def test_every_spelling_that_opens_an_account_counts_its_wrong_passwords_together(app, commune):
+    """The sign-in finds a name in any case, compared casefolded ("ſtephanie", with the long
+    s, is stephanie), but its wrong passwords were counted under the name in lower case:
+    each spelling had a count of its own, and a guesser from many addresses had twenty
+    tries a minute per spelling of one account (two per s in its name) where the limit
+    gives twenty. Counted as the sign-in compares, every spelling shares one count."""
+    from fastapi.testclient import TestClient
+
+    make_person(commune, "stephanie", "Ville C", "reader")
+    spellings = ("stephanie", "Stephanie", "ſtephanie", "STEPHANIE", "ſtephanie")
+
+    def tried(spelling: str, password: str, address: int) -> int:
+        # Each guess from an address of its own: only the account's count can stop them.
+        b = Browser(app)
+        b.client = TestClient(
+            app,
+            base_url="https://testserver",
+            follow_redirects=False,
+            client=(f"198.51.100.{address}", 50000),
+        )
+        return int(b.sign_in(spelling, password).status_code)
+
+    assert tried("ſtephanie", PASSWORD, 250) == 303  # the same person, signed in
+    for i in range(20):
+        assert tried(spellings[i % len(spellings)], "wrong password!", i) == 401
+    for i, spelling in enumerate(spellings):
+        assert tried(spelling, "still wrong!", 100 + i) == 429, spelling
+    assert tried("ſtephanie", PASSWORD, 251) == 303  # the right one still opens (issue 22)
+
+
 def test_a_sign_in_form_sent_empty_says_what_to_fill_and_is_no_guess(app):
     """Found pressing Enter on the sign-in page before typing the password: "Nom
     d'utilisateur ou mot de passe incorrect", and each such press counted towards the limit

@@ -351,6 +351,28 @@ def test_a_key_revoked_twice_is_said_on_its_page_not_as_an_address_not_found(app
         kid, _ = commune.admin.create_key("sandrine", label="test")
 
 
+def test_a_key_not_ones_to_revoke_is_not_said_revoked_already(app, commune):  # noqa: F811
+    """A revoke form sent for another member's key, or for a number no key has, read « elle
+    a déjà été révoquée »: untrue of a key still active, and of one that never was. It is
+    said to be none of the keys the admin manages, the same of both (another member's keys
+    are not hers to know of); the key stays active."""
+    make_person(commune, "sandrine", "Ville A", "member-admin")
+    make_person(commune, "bruno", "Ville B", "contributor")
+    kid, _ = commune.admin.create_key("bruno", label="accueil")
+    sandrine = browser(app, "sandrine")
+    for back, page in (("admin", "/admin"), ("account", "/account")):
+        for key_id in (kid, kid + 1000):
+            sandrine.get(page)
+            r = sandrine.post(f"/keys/{key_id}/revoke", {"back": back})
+            assert r.status_code == 404
+            said = r.page.split('id="revoke-error">')[1].split("</p>")[0]
+            assert said == (
+                "Cette clé n'est pas de celles que vous gérez (le tableau des clés donne "
+                "celles que vous pouvez révoquer)."
+            ), said
+    assert kid in {k["id"] for k in commune.admin.keys() if k["revoked_at"] is None}
+
+
 def test_an_equal_added_with_a_password_is_told_to_add_them_without(app, commune):  # noqa: F811
     """A member admin who added a second member admin with a password was told that only a
     higher role gives them one, « (un administrateur de la coopérative issu de Ville A, ou

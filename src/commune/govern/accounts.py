@@ -177,19 +177,16 @@ def _signing_in(conn: Connection, user: str) -> Any:
     only in case (members._not_a_twin), so "Alice", as a phone capitalises a field's first
     letter, is alice, and was "wrong user name or password". Their own spelling first, for
     two names from before that rule; a spelling that is neither of them names nobody.
-    Compared in Python, as _not_a_twin does: SQLite's lower() leaves "É" as it is."""
-    present = users.c.removed_at.is_(None)
-    exact = conn.execute(
-        select(users.c.name, users.c.password_hash).where(users.c.name == user, present)
-    ).first()
-    if exact is not None:
-        return exact
+    Compared in Python, as _not_a_twin does: SQLite's lower() leaves "É" as it is.
+    Every person read, whatever was typed: read by the exact spelling first, then all of
+    them when it found nobody, an unknown name cost a read of the table more than a known
+    one, which timing would tell (the dummy hash of sign_in is there so that it does not)."""
+    present = conn.execute(
+        select(users.c.name, users.c.password_hash).where(users.c.removed_at.is_(None))
+    ).all()
+    exact = [r for r in present if r.name == user]
     folded = user.casefold()
-    found = [
-        r
-        for r in conn.execute(select(users.c.name, users.c.password_hash).where(present))
-        if r.name.casefold() == folded
-    ]
+    found = exact or [r for r in present if r.name.casefold() == folded]
     return found[0] if len(found) == 1 else None
 
 

@@ -169,6 +169,12 @@ def release(conn: Connection, actor: Actor) -> None:
     conn.execute(delete(quota_holds).where(quota_holds.c.id == oldest))
 
 
+# Said after a member's spent quota: who raises it, besides waiting (a member admin would
+# raise its own: admin.set_member_quotas). A town that had spent it read only "retry in 12
+# days".
+RAISED_BY = ": a cooperative admin, or the operator, can raise it"
+
+
 @dataclass(frozen=True)
 class QuotaUse:
     """How much of one quota is used: what the charter's regulate step reports."""
@@ -216,8 +222,10 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
                 used += _held(conn, owner, owner_id, at)
             if used >= limit:
                 wait = max(1, int((window.end - at).total_seconds()))
+                by = RAISED_BY if whose == "its" else ""
                 raise QuotaExceeded(
-                    f"{who} has used {whose} quota of {amount(label, limit)} ({figure(used)} used)",
+                    f"{who} has used {whose} quota of {amount(label, limit)} ({figure(used)} "
+                    f"used){by}",
                     label,
                     wait,
                     window.end,

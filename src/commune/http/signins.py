@@ -23,6 +23,15 @@ def key_prefix(key: str) -> str | None:
     return f"key cmn_{parts[1]}" if len(parts) >= 3 and parts[0] == "cmn" and parts[1] else None
 
 
+def user_claim(user: str | None) -> str | None:
+    """The count a password typed for ``user`` is a guess under: the name casefolded, as the
+    sign-in compares it (govern/accounts._signing_in). Counted in lower case, each spelling
+    that opens one account ("stephanie", "ſtephanie" with the long s, "straße" and
+    "STRASSE") had a count of its own, and the limit per account was the limit per
+    spelling."""
+    return f"user {user.casefold()}" if user else None
+
+
 # The longest claim counted as itself: "user " and a name (govern/members.MAX_NAME: 200
 # characters), or a key's prefix. A longer one names no account; kept whole, each wrong
 # sign-in's user field (up to [limits] max_body_kb, a megabyte) stayed in memory for the
@@ -133,5 +142,4 @@ async def guessed(request: Request, user: str | None) -> None:
 
     failures: FailedSignIns = request.app.state.failed_sign_ins
     host = request.client.host if request.client else "?"
-    claimed = f"user {user.lower()}" if user else None
-    await run_in_threadpool(failures.failed, host, claimed, "sign-ins")
+    await run_in_threadpool(failures.failed, host, user_claim(user), "sign-ins")

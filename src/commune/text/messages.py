@@ -359,6 +359,13 @@ PATTERNS = [
         (r"known collections: (?P<known>.*)", "collections connues : {known}"),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
+            r"(?P<quota>requests? per day|tokens? per month|Wh per month) \((?P<used>\S+) used\): "
+            r"a cooperative admin, or the operator, can raise it",
+            "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})\u00a0: un "
+            "administrateur de la coopérative, ou l'opérateur, peut le relever",
+        ),
+        (
+            r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
             r"(?P<quota>requests? per day|tokens? per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
@@ -1828,8 +1835,11 @@ PATTERNS = [
         (
             r"making (?P<user>\S+) (?P<role>[\w-]+), as (?P<actor>\S+) is, is a higher role's "
             r"decision: a password or a key given to them before would act as an equal",
-            "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: un "
-            "mot de passe ou une clé qu'on lui a donné avant agirait comme un égal",
+            # « ce qu'on lui a donné », not « un mot de passe ou une clé qu'on lui a donné »:
+            # a participle after a masculine and a feminine noun joined by « ou » agrees with
+            # neither for sure; the neutral « ce » takes the masculine as it should.
+            "rendre {user} {role}, comme {actor}, revient à un rôle au-dessus du sien\u00a0: ce "
+            "qu'on lui a donné avant, mot de passe ou clé, agirait comme un égal",
         ),
         # An equal added with a password (govern/accounts.require_act_as, adding).
         (
@@ -4599,15 +4609,16 @@ NAMES = ("user", "name", "member", "owner", "actor", "claimed")
 
 # « de » before a name put in a template, elided before a vowel as French writes it (« les
 # administrateurs d'Agglo du Val », not « de Agglo du Val »), as the pages' catalogue does
-# (web/i18n.elided). Names only: a quoted value ('x') or a figure keeps « de ». An h is left
-# alone: « de Hugues » and « d'Hélène » are both French.
+# (web/i18n.elided, with this VOWEL). Names only: a quoted value ('x') or a figure keeps
+# « de ». An h is left alone: « de Hugues » and « d'Hélène » are both French. The joined
+# vowels are vowels: « Œuvres sociales » read « de Œuvres sociales ».
 _DE_NAME = re.compile(r"\bde \{(" + "|".join(NAMES) + r")\}")
-_VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ]")
+VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ]")
 
 
 def _elided(template: str, values: dict[str, str | None]) -> str:
     return _DE_NAME.sub(
-        lambda m: f"d'{{{m[1]}}}" if _VOWEL.match(str(values.get(m[1]) or "")) else m[0],
+        lambda m: f"d'{{{m[1]}}}" if VOWEL.match(str(values.get(m[1]) or "")) else m[0],
         template,
     )
 

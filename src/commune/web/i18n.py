@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from commune.text import numbers, typography
-from commune.text.messages import LANGUAGE_COOKIE, from_accept_language, localise
+from commune.text.messages import LANGUAGE_COOKIE, VOWEL, from_accept_language, localise
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
@@ -80,16 +80,16 @@ def current() -> str:
 
 # French elides "de" before a vowel: "Rôle de %(u)s" with "amelie" reads "Rôle d'amelie", not
 # "Rôle de amelie". Only before a value put in, whose first letter the catalogue cannot know
-# (an h is left alone: "de Hugues" and "d'Hélène" are both French).
+# (an h is left alone: "de Hugues" and "d'Hélène" are both French). The vowels are the
+# library's messages' own (text/messages.VOWEL), so that both faces elide alike.
 _DE_VALUE = re.compile(r"\bde %\((\w+)\)s")
-_VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ]")
 
 
 def elided(text: str, values: dict[str, Any]) -> str:
     if current() != "fr":
         return text
     return _DE_VALUE.sub(
-        lambda m: f"d'%({m[1]})s" if _VOWEL.match(str(values.get(m[1], ""))) else m[0], text
+        lambda m: f"d'%({m[1]})s" if VOWEL.match(str(values.get(m[1], ""))) else m[0], text
     )
 
 

@@ -189,6 +189,16 @@ async def revoke(p: PageOf, actor: SignedIn, commune: TheCommune, key_id: RowId)
             "This key is no longer active: it was revoked already (the table of keys gives "
             "each one's state)."
         )
+        shown = await run_in_threadpool(commune.admin.keys, actor)
+        if key_id not in {k["id"] for k in shown}:
+            # A form made by hand, for another member's key or a number no key has, read
+            # "revoked already": untrue of both. Said alike of both, as the library refuses
+            # them alike (accounts.revoke_key_for): another member's keys are not one's to
+            # know of. A key of one's own table, revoked, is the second click above.
+            gone = _(
+                "This key is not one of those you manage (the table of keys gives those you "
+                "may revoke)."
+            )
         again = admin_again if admin else _again
         return await again(p, commune, actor, Failed("revoke", gone, 404))
     return redirect(f"{'/admin' if admin else '/account'}?done=revoked")

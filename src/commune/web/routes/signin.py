@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.govern.members import AuthError
 from commune.govern.quotas import QuotaExceeded
-from commune.http.signins import FailedSignIns, key_prefix
+from commune.http.signins import FailedSignIns, key_prefix, user_claim
 from commune.web import i18n, sessions
 from commune.web.i18n import gettext as _
 from commune.web.page import (
@@ -73,8 +73,7 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
             if key:
                 await run_in_threadpool(failures.failed, host, key_prefix(key))
             else:
-                claimed = f"user {user.lower()}" if user else None
-                await run_in_threadpool(failures.failed, host, claimed, "sign-ins")
+                await run_in_threadpool(failures.failed, host, user_claim(user), "sign-ins")
         except QuotaExceeded as limit:
             # Said in the sign-in form, the name typed kept, how long to wait with it: a page
             # apart offered someone signed out "Back to the question box".
