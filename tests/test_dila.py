@@ -311,10 +311,9 @@ EXPECTED = [
             "- Jouir de ses droits civils et politiques",
         )
     ),
-    # The box's text follows its title, as the page shows it: « À savoir : un citoyen… ».
     Block(
-        "À savoir : un citoyen européen qui vit en France peut s'inscrire sur les listes "
-        "complémentaires de sa mairie.",
+        "un citoyen européen qui vit en France peut s'inscrire sur les listes complémentaires "
+        "de sa mairie.",
         ("Qui peut s'inscrire ?", "À savoir"),
         "à-savoir",
     ),
@@ -643,33 +642,3 @@ def test_a_billion_laughs_is_refused_in_one_line_of_commune_s_own(tmp_path):
         "toute fiche "
         "(téléchargez à nouveau la fiche avec scripts/fetch-fiches.sh)"
     )
-
-
-def test_a_box_s_text_follows_its_title_only_where_it_continues_it(tmp_path):
-    """DILA writes « le nombre de témoins est de 2 minimum et 4 maximum. » under « À noter »:
-    read alone it is a fragment that began answers; a box's own sentence, or a list opening
-    it, stays as written."""
-
-    def box(name: str, *children: dict) -> dict:  # type: ignore[type-arg]
-        return element(name, element("Titre", text(name.replace("ANoter", "À noter"))), *children)
-
-    fiche = element(
-        "Publication",
-        element("dc:title", text("Témoins d'un mariage")),
-        element(
-            "Texte",
-            box("ANoter", element("Paragraphe", text("le nombre de témoins est de 2 au moins."))),
-            box("ANoter", element("Paragraphe", text("Les témoins signent l'acte."))),
-            box(
-                "ANoter",
-                element("Liste", element("Item", element("Paragraphe", text("un ami,")))),
-            ),
-        ),
-        ID="F1",
-    )
-    doc = read(tmp_path, "F1.json", json.dumps({"id": "F1", "children": [fiche]}))
-    assert [b.text for b in doc.blocks] == [
-        "À noter : le nombre de témoins est de 2 au moins.",
-        "Les témoins signent l'acte.",
-        "- un ami,",
-    ]

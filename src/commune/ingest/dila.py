@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -312,23 +312,7 @@ class _Walker:
             title = _title(node)
             self.content(node, headings + (title,) if title else headings)
         elif name in _BOXES:
-            title = _title(node) or _BOXES[name]
-            first = len(self.blocks)
-            self.content(node, headings + (title,))
-            # DILA writes a box's text as the sequel of its title, « À noter : le nombre de
-            # témoins est de 2 minimum et 4 maximum. », lowercase where the title ends its
-            # sentence: alone, its first block read as a fragment, and began answers so
-            # (« le nombre de témoins est de 2 minimum et 4 maximum. »). It reads as the page
-            # shows it, after its title, as "Où s'adresser : " comes before a contact.
-            # Only a paragraph: a list's first item opening a box stays an item.
-            opening = [c.name for c in node.elements() if c.name != "Titre"][:1]
-            if (
-                opening == ["Paragraphe"]
-                and len(self.blocks) > first
-                and (self.blocks[first].text[:1].islower())
-            ):
-                lead = self.blocks[first]
-                self.blocks[first] = replace(lead, text=f"{title} : {lead.text}")
+            self.content(node, headings + (_title(node) or _BOXES[name],))
         elif name == "OuSAdresser":
             self.emit(("" if top else "Où s'adresser : ") + _contact(node), headings)
         elif name in ("ServiceEnLigne", "LienWeb"):
