@@ -805,3 +805,55 @@ def test_each_quoted_sentences_language_is_read_once(commune, monkeypatch):
     a = extractive_answer("Que faut-il apporter ?", [other, papers], commune.embedder)
     assert [s["language"] for s in a.sentences] == ["fr", "fr"]
     assert sorted(read) == [0, 1]
+
+
+def test_an_item_scoring_best_is_streamed_after_its_announcement(commune, monkeypatch):
+    """The real choice and the stream together: a list's item scoring best is sent after the
+    sentence announcing it, the first event a reader sees, the mark of a list going on after
+    the item, and the other passage's sentence after them."""
+    import numpy as np
+
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import Answer, candidates, extractive_stream
+
+    other = passage("Cette condamnation est prononcée par le tribunal qui a jugé l'affaire.", "fr")
+    fine = passage(
+        "La personne ainsi condamnée risque alors :\n\n"
+        "- une amende civile d'un maximum de 10 000 €,\n\n- des dommages et intérêts.",
+        "fr",
+    )
+    texts = [c.text for c in candidates([other, fine])]
+    item = texts.index("une amende civile d'un maximum de 10 000 €,")
+    lead = item - 1
+    assert texts[lead] == "La personne ainsi condamnée risque alors :"
+
+    class Scorer:
+        margin = float("inf")
+
+        def score(self, features):  # type: ignore[no-untyped-def]
+            scores = np.zeros(len(texts))
+            scores[item], scores[texts.index(other.text)], scores[lead] = 3.0, 2.0, -1.0
+            return scores
+
+        def budget(self, cands, scores):  # type: ignore[no-untyped-def]
+            return 60
+
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, fine])
+    monkeypatch.setattr(answer_module, "sentence_model", lambda: Scorer())
+    events = list(extractive_stream("Que risque-t-on ?", [other, fine], commune.embedder))
+    assert events[0] == "La personne ainsi condamnée risque alors : [1]"
+    a = events[-1]
+    assert isinstance(a, Answer) and "".join(str(e) for e in events[:-1]) == a.text
+    assert [s["text"][:20] for s in a.sentences] == [
+        "La personne ainsi co",
+        "une amende civile d'",
+        "Cette condamnation e",
+    ]
+    # The list goes on in the source ("des dommages et intérêts"), and the announcement is
+    # followed by what it announces: the mark after the item, none after the announcement.
+    assert a.text == (
+        "La personne ainsi condamnée risque alors : [1] "
+        "une amende civile d'un maximum de 10 000 €, […] [1] "
+        "Cette condamnation est prononcée par le tribunal qui a jugé l'affaire. [1]"
+    )
+    assert not a.sentences[0].get("more") and a.sentences[1]["more"]
