@@ -1435,7 +1435,7 @@ class Commune:
         zero = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
         with self.engine.connect() as conn:
             totals = totals_by_member(conn, start, end)
-            names = member_names(conn, end)
+            names = member_names(conn, end, start)
         return [{"member": name, **totals.get(mid, zero)} for mid, name in names.items()]
 
     def statement(self, month: str) -> Statement:

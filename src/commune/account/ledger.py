@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, case, func, select
+from sqlalchemy import ColumnElement, Connection, String, case, func, or_, select
 
 from commune.store.schema import INGESTION, members, usage
 
@@ -103,6 +103,14 @@ def daily_series(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def member_names(conn: Connection, before: datetime) -> dict[int, str]:
+def member_names(
+    conn: Connection, before: datetime, after: datetime | None = None
+) -> dict[int, str]:
+    """The members who were in the cooperative at some time between ``after`` and
+    ``before``: joined before ``before``, and not left by ``after`` (govern/members.leave).
+    A month's statement shares its fixed cost among its members: one that joined or left
+    during the month was a member of it, and pays it (never a month after it left)."""
     q = select(members.c.id, members.c.name).where(members.c.created_at < before)
+    if after is not None:
+        q = q.where(or_(members.c.left_at.is_(None), members.c.left_at > after))
     return {int(r.id): r.name for r in conn.execute(q.order_by(members.c.name))}

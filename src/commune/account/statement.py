@@ -379,7 +379,8 @@ def build_statement(
 
     window = month(parse_month(month_text))
     idle = idle_draw(conn, idle_watts, window.start, window.end)
-    names = member_names(conn, window.end)
+    # The month's members: a member that left before it is no part of it (never charged).
+    names = member_names(conn, window.end, window.start)
     # In one order whatever the database's: PostgreSQL returns GROUP BY's groups in none it
     # promises (a plan changed as the ledger grew reorders them), and floats added in another
     # order differ in their last digit, which the SHA-256 of an issued month sees. The
