@@ -204,14 +204,11 @@ def member_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
 def _leaving(row: dict[str, Any]) -> str:
     """A fifth column for a member that has left or leaves, none for the others (a script
     reading four columns reads a member as it did)."""
-    from commune.store.repository import aware, now
-
-    if row.get("left_at") is None:
+    day = row.get("left_on")
+    if day is None:
         return ""
-    at = aware(row["left_at"])
-    day = at.date().isoformat()
-    if at <= now():
-        return "\t" + said(f"partie le {day}", f"left on {day}")
+    if row["has_left"]:
+        return "\t" + said(f"parti le {day}", f"left on {day}")
     return "\t" + said(f"part le {day}", f"leaves on {day}")
 
 

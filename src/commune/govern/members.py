@@ -208,7 +208,17 @@ def _not_a_twin(conn: Connection, table: Any, what: str, name: str) -> None:
 
 
 def list_members(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in conn.execute(select(members).order_by(members.c.name))]
+    """Every member, with its departure, if one is recorded, said as the faces show it:
+    ``left_on`` its day (UTC), ``has_left`` whether it took effect (leave)."""
+    at = now()
+    return [
+        {
+            **r._mapping,
+            "left_on": None if r.left_at is None else _day(r.left_at),
+            "has_left": left_on(r, at) is not None,
+        }
+        for r in conn.execute(select(members).order_by(members.c.name))
+    ]
 
 
 def add_user(
