@@ -850,6 +850,10 @@ def test_a_departed_members_commons_stay_and_its_private_collection_is_kept_unre
     assert "Ville A a quitté la coopérative le 2099-01-01" in refused.text, refused.text
     english = client("a", EN).post("/api/search", json={"query": "x"})
     assert "Ville A left the cooperative on 2099-01-01" in english.text, english.text
+    for acting in (commune.actor, commune.admin.actor):  # nor does the operator's --as anne
+        with pytest.raises(m.Departed, match="Ville A left the cooperative"):
+            acting("anne")
+    assert commune.actor("bruno").member == "Ville B"
     b = client("b", EN)
     found = b.post("/api/search", json={"query": "compostage collectif", "k": 5}).json()
     assert "compostage" in texts(found) and "piscine" not in texts(found)

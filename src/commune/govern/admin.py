@@ -358,7 +358,7 @@ class Admin:
     def actor(self, user: str) -> Actor:
         """Who ``user`` is (their member and role), for acting as them."""
         with self.engine.connect() as conn:
-            return members.actor_for(conn, user)
+            return members.acting_as(conn, user)
 
     def grantable(self, actor: Actor) -> list[str]:
         from commune.govern.policy import ROLES

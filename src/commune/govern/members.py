@@ -524,6 +524,21 @@ def actor_for(conn: Connection, user: str) -> Actor:
     return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
 
 
+def acting_as(conn: Connection, user: str) -> Actor:
+    """``user``, for the operator to act as (``--as``): not a person of a member that left
+    the cooperative, whose keys and password open nothing either. What they would do (an
+    answer, a document added) is metered to that member, which no statement bills any more:
+    the others would pay for it."""
+    actor = actor_for(conn, user)
+    row = conn.execute(
+        select(members.c.name, members.c.left_at).where(members.c.id == actor.member_id)
+    ).one()
+    left = left_on(row)
+    if left is not None:
+        raise refuse_departed(row.name, left)
+    return actor
+
+
 def profile(conn: Connection, member_id: int | None) -> tuple[str | None, str | None]:
     """(kind, declared use) of a member; (None, None) for the operator, who is none."""
     if member_id is None:
