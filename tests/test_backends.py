@@ -2459,6 +2459,7 @@ class StoreKit:
         from commune.account.statement import build_statement, digest
         from commune.govern import members as m
         from commune.store.schema import members
+        from commune.text.messages import localise
 
         for user, member in (("anne", "Ville A"), ("bruno", "Agglo B"), ("chloe", "Asso C")):
             make_key(c, user, member)
@@ -2470,9 +2471,12 @@ class StoreKit:
         assert done["left_at"] == "2026-11-01T00:00:00+00:00"  # the end of the month under way
         equal = replace(c.settings.cooperative, rule="equal", floor_eur=0.0)
 
+        notices: dict[str, list[str]] = {}
+
         def shares(month: str) -> dict[str, Decimal]:
             with c.engine.connect() as conn:
                 stmt = build_statement(conn, equal, month)
+            notices[month] = stmt.notices
             return {line.member: line.fixed_eur for line in stmt.lines}
 
         pool = Decimal(str(c.settings.cooperative.server_cost_eur_month)).quantize(Decimal("0.01"))
@@ -2481,6 +2485,14 @@ class StoreKit:
         assert set(november) == {"Ville A", "Asso C"}  # never after
         assert sum(november.values()) == pool  # the two left share the whole fixed cost
         assert abs(november["Ville A"] - november["Asso C"]) <= Decimal("0.01")
+        # Said on its last month's statement, whose readers see its line go next month.
+        last = "Agglo B leaves the cooperative on 2026-11-01: 2026-10 is the last month it pays"
+        assert last in notices["2026-10"]
+        assert localise(last, "fr") == (
+            "Agglo B quitte la coopérative le 2026-11-01\u00a0: 2026-10 est le dernier mois qu'il "
+            "paie"
+        )
+        assert not any("leaves" in n for n in notices["2026-11"])
         again = c.statement("2026-09")
         assert [line.member for line in again.lines] == [line.member for line in september.lines]
         assert again.sha256 == september.sha256 == digest(again)

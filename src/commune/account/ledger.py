@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, String, case, func, or_, select
 
+from commune.store.repository import aware
 from commune.store.schema import INGESTION, members, usage
 
 
@@ -114,3 +115,16 @@ def member_names(
     if after is not None:
         q = q.where(or_(members.c.left_at.is_(None), members.c.left_at > after))
     return {int(r.id): r.name for r in conn.execute(q.order_by(members.c.name))}
+
+
+def leaving(conn: Connection, start: datetime, end: datetime) -> list[tuple[str, datetime]]:
+    """The members whose departure takes effect after ``start`` and by ``end`` (name, when),
+    by name: the month from ``start`` to ``end`` is the last they pay."""
+    q = (
+        select(members.c.name, members.c.left_at)
+        .where(members.c.left_at > start, members.c.left_at <= end)
+        .order_by(members.c.name)
+    )
+    # In UTC, as stored: PostgreSQL hands them back in its session's zone, where a departure
+    # at midnight UTC falls on the day before (Europe/Paris: 1 January read 31 December).
+    return [(r.name, aware(r.left_at).astimezone(UTC)) for r in conn.execute(q)]

@@ -1747,6 +1747,12 @@ PATTERNS = [
             "{name} a quitté la coopérative le {day}",
         ),
         (r"nothing to do", "rien à faire"),
+        # The statement of a member's last month (account/statement.build_statement).
+        (
+            r"(?P<name>.+) leaves the cooperative on (?P<day>[\d-]+): (?P<month>[\d-]+) is the "
+            r"last month it pays",
+            "{name} quitte la coopérative le {day}\u00a0: {month} est le dernier mois qu'il paie",
+        ),
         (
             r"(?P<name>.+) joined the cooperative on (?P<joined>[\d-]+): it cannot leave "
             r"before, on (?P<day>[\d-]+)",
