@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,11 @@ ACTIONS: dict[str, tuple[list[str], Callable[[Admin], Any], tuple[str, str, str]
         ["user", "remove", "bob", "--reason", "left the town hall"],
         lambda a: a.remove_user("bob", reason="left the town hall"),
         ("operator", "user-remove", "user bob"),
+    ),
+    "leave": (
+        ["member", "leave", "Ville B", "--end-of", "2099-12", "--reason", "vote of 2099"],
+        lambda a: a.leave("Ville B", datetime(2100, 1, 1, tzinfo=UTC), reason="vote of 2099"),
+        ("operator", "member-leave", "member Ville B"),
     ),
     "set-password": (
         ["user", "password", "bob", "--stdin"],
@@ -980,3 +986,154 @@ def test_an_unknown_person_is_told_in_the_generic_masculine(tmp_path: Path) -> N
     assert refused.stderr == (
         "erreur\u00a0: aucun utilisateur nommé 'zoe' (créez-le avec commune user add)\n"
     ), refused.stderr
+
+
+def _refused(home: Path, args: list[str], lang: str) -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), *args], env={"LANG": lang})
+
+
+def _state(c: Commune) -> tuple[list[Any], list[Any]]:
+    """The members as listed and the audit log: what a refusal must leave as it was."""
+    return [(m["name"], m["left_at"]) for m in c.admin.members()], audit_rows(c, 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "english", "french"),
+    [
+        (
+            ["member", "leave", "Nope"],
+            "no member named 'Nope' (known members: Ville A, Ville B, Ville C)",
+            "aucun membre nommé 'Nope' (membres connus\u00a0: Ville A, Ville B, Ville C)",
+        ),
+        (
+            ["member", "leave", "Ville A", "--on", "2026-02-15"],
+            "the statement of 2026-02 is issued: a departure on 2026-02-15 would change a "
+            "record (give 2026-03-01 or a later date)",
+            "le relevé de 2026-02 est émis\u00a0: un départ le 2026-02-15 changerait un "
+            "document arrêté (donnez le 2026-03-01 ou une date plus tardive)",
+        ),
+        (
+            ["member", "leave", "Ville A", "--on", "2025-06-01"],
+            "Ville A joined the cooperative on 2026-01-01: it cannot leave before, on "
+            "2025-06-01 (give a later date)",
+            "Ville A a adhéré à la coopérative le 2026-01-01\u00a0: il ne peut pas la quitter "
+            "avant, le 2025-06-01 (donnez une date plus tardive)",
+        ),
+        (
+            ["member", "leave", "Ville A", "--on", "2026-04-01"],
+            "Ville A's people used the service after 2026-04-01, last on 2026-05-10: their use "
+            "would be charged to nobody (give 2026-05-11 or a later date)",
+            "les personnes de Ville A ont utilisé le service après le 2026-04-01, la dernière "
+            "fois le 2026-05-10\u00a0: leur usage ne serait facturé à personne (donnez le "
+            "2026-05-11 ou une date plus tardive)",
+        ),
+        (
+            ["member", "leave", "Ville A", "--end-of", "2099-03"],
+            "Ville A is the cooperative's last member: nobody would share the fixed cost after "
+            "it (add another member first: commune member add)",
+            "Ville A est le dernier membre de la coopérative\u00a0: personne ne partagerait le "
+            "coût fixe après lui (ajoutez d'abord un autre membre\u00a0: commune member add)",
+        ),
+        (
+            ["member", "leave", "Ville A", "--on", "2026-02-30"],
+            "a departure's day must look like 2027-03-31, got '2026-02-30' (give the first day "
+            "the member is no longer in, as YYYY-MM-DD)",
+            "le jour d'un départ doit s'écrire comme 2027-03-31, reçu '2026-02-30' (donnez le "
+            "premier jour où le membre n'en fait plus partie, sous la forme AAAA-MM-JJ)",
+        ),
+        (
+            ["member", "leave", "Ville C"],
+            "Ville C left the cooperative on 2026-03-01 (nothing to do)",
+            "Ville C a quitté la coopérative le 2026-03-01 (rien à faire)",
+        ),
+        (
+            ["member", "stay", "Ville C"],
+            "Ville C left the cooperative on 2026-03-01: a departure in effect is not undone "
+            "(the months since were shared without it; to come back it joins again under "
+            "another name: commune member add)",
+            "Ville C a quitté la coopérative le 2026-03-01\u00a0: un départ en vigueur ne "
+            "s'annule pas (les mois depuis ont été partagés sans lui\u00a0; pour revenir, il "
+            "adhère à nouveau sous un autre nom\u00a0: commune member add)",
+        ),
+        (
+            ["member", "stay", "Ville A"],
+            "Ville A has no departure to undo (nothing to do)",
+            "Ville A n'a pas de départ à annuler (rien à faire)",
+        ),
+    ],
+)
+def test_a_departure_refused_says_why_in_one_line_in_either_language_and_changes_nothing(
+    tmp_path: Path, args: list[str], english: str, french: str
+) -> None:
+    """A departure for an unknown member, on a date inside a month whose statement is
+    issued, before the member joined, before its people's last use, or of the last member,
+    is refused in one line; so is undoing a departure in effect. Nothing is written."""
+    from sqlalchemy import insert, update
+
+    from commune.store.schema import members, usage
+
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+        c.admin.add_member("Ville C")
+        with c.engine.begin() as conn:
+            conn.execute(update(members).values(created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+            conn.execute(
+                insert(usage).values(
+                    created_at=datetime(2026, 5, 10, 9, tzinfo=UTC),
+                    route="api/ask",
+                    mode="extractive",
+                    input_tokens=3,
+                    output_tokens=9,
+                    duration_ms=5.0,
+                    fallback=False,
+                    member_id=c.actor("bob").member_id,
+                    user_id=c.actor("bob").user_id,
+                    wh=0.01,
+                    estimated=True,
+                )
+            )
+        c.issue_statement("2026-02")
+        c.admin.leave("Ville C", datetime(2026, 3, 1, tzinfo=UTC))  # in effect: in the past
+        c.admin.leave("Ville B", datetime(2099, 1, 1, tzinfo=UTC))  # to come
+        before = _state(c)
+    for lang, said, label in (
+        ("en_GB.UTF-8", english, "error:"),
+        ("fr_FR.UTF-8", french, "erreur"),
+    ):
+        out = _refused(home, args, lang)
+        assert out.exit_code != 0, out.output
+        [line] = out.output.splitlines()
+        assert line.startswith(label) and line.endswith(f" {said}"), line
+    with Commune(home) as c:
+        assert _state(c) == before
+
+
+def test_a_departure_is_the_cooperatives_decision_undone_before_it_takes_effect(
+    admin: Admin, commune: Commune
+) -> None:
+    """Recorded ahead (an assembly's vote), a departure may be moved or undone until its day:
+    each is audited with its reason and what it replaced. A member admin may do neither: its
+    member would stop paying its share."""
+    alice = admin.actor("alice")
+    with pytest.raises(Forbidden, match="cooperative-admin"):
+        admin.leave("Ville A", actor=alice)
+    admin.leave("Ville A", datetime(2099, 1, 1, tzinfo=UTC), reason="vote of 2098")
+    admin.leave("Ville A", datetime(2099, 7, 1, tzinfo=UTC), reason="moved by the assembly")
+    with pytest.raises(Forbidden, match="cooperative-admin"):
+        admin.stay("Ville A", actor=alice)
+    assert admin.stay("Ville A", reason="stays after all") == {
+        "member": "Ville A",
+        "undone": "2099-07-01T00:00:00+00:00",
+    }
+    assert [m["left_at"] for m in admin.members()] == [None, None]
+    assert admin.actor("alice").member == "Ville A"
+    rows = [r for r in audit_rows(commune, 0) if r[1] in ("member-leave", "member-stay")]
+    assert [r[:3] for r in rows] == [
+        ("operator", "member-leave", "member Ville A"),
+        ("operator", "member-leave", "member Ville A"),
+        ("operator", "member-stay", "member Ville A"),
+    ]
+    assert '"before": null' in rows[0][3] and '"reason": "vote of 2098"' in rows[0][3]
+    assert '"before": "2099-01-01T00:00:00+00:00"' in rows[1][3]
+    assert '"reason": "stays after all"' in rows[2][3]

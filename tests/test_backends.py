@@ -2480,6 +2480,132 @@ class StoreKit:
             "retire one of them)"
         )
 
+    def test_a_member_that_leaves_pays_its_months_and_never_one_after(self, c, monkeypatch):
+        """A member that left the cooperative was still charged an equal share of the fixed
+        cost every month: nothing recorded a departure. It now pays the months it was in,
+        the month it leaves included, and the others share the fixed cost from then on; the
+        month issued before is the record it was, figures and SHA-256 alike."""
+        from dataclasses import replace
+        from datetime import UTC, datetime
+        from decimal import Decimal
+
+        from sqlalchemy import update
+
+        from commune.account.statement import build_statement, digest
+        from commune.govern import members as m
+        from commune.store.schema import members
+        from commune.text.messages import localise
+
+        for user, member in (("anne", "Ville A"), ("bruno", "Agglo B"), ("chloe", "Asso C")):
+            make_key(c, user, member)
+        with c.engine.begin() as conn:
+            conn.execute(update(members).values(created_at=datetime(2026, 9, 1, tzinfo=UTC)))
+        september = c.issue_statement("2026-09")
+        monkeypatch.setattr(m, "now", lambda: datetime(2026, 10, 20, tzinfo=UTC))
+        done = c.admin.leave("Agglo B", reason="délibération du 15 octobre")
+        assert done["left_at"] == "2026-11-01T00:00:00+00:00"  # the end of the month under way
+        equal = replace(c.settings.cooperative, rule="equal", floor_eur=0.0)
+
+        notices: dict[str, list[str]] = {}
+
+        def shares(month: str) -> dict[str, Decimal]:
+            with c.engine.connect() as conn:
+                stmt = build_statement(conn, equal, month)
+            notices[month] = stmt.notices
+            return {line.member: line.fixed_eur for line in stmt.lines}
+
+        pool = Decimal(str(c.settings.cooperative.server_cost_eur_month)).quantize(Decimal("0.01"))
+        october, november = shares("2026-10"), shares("2026-11")
+        assert set(october) == {"Ville A", "Agglo B", "Asso C"}  # its last month: charged
+        assert set(november) == {"Ville A", "Asso C"}  # never after
+        assert sum(november.values()) == pool  # the two left share the whole fixed cost
+        assert abs(november["Ville A"] - november["Asso C"]) <= Decimal("0.01")
+        # Said on its last month's statement, whose readers see its line go next month.
+        last = "Agglo B leaves the cooperative on 2026-11-01: 2026-10 is the last month it pays"
+        assert last in notices["2026-10"]
+        assert localise(last, "fr") == (
+            "Agglo B quitte la coopérative le 2026-11-01\u00a0: 2026-10 est le dernier mois qu'il "
+            "paie"
+        )
+        assert not any("leaves" in n for n in notices["2026-11"])
+        again = c.statement("2026-09")
+        assert [line.member for line in again.lines] == [line.member for line in september.lines]
+        assert again.sha256 == september.sha256 == digest(again)
+
+    def test_a_departed_members_people_are_told_why_their_key_and_password_open_nothing(
+        self, c, monkeypatch
+    ):
+        """Its people signed in and asked as before once their member had left. From the
+        day it takes effect, their key, their password and their open session open nothing,
+        and the refusal says why in one line in their language; before it, all work. Their
+        use stays in the ledger as it was."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import func, select
+
+        from commune.govern import accounts, sessions
+        from commune.govern import members as m
+        from commune.store.schema import usage
+        from commune.text.messages import localise
+        from tests.conftest import PASSWORD, make_person
+
+        key = make_person(c, "anne", "Ville A")
+        make_key(c, "bruno", "Ville B")
+        token = c.open_session(c.authenticate(key), 8)
+        with c.engine.connect() as conn:
+            rows = conn.execute(select(func.count()).select_from(usage)).scalar_one()
+        monkeypatch.setattr(m, "now", lambda: datetime(2026, 12, 20, tzinfo=UTC))
+        c.admin.leave("Ville A", datetime(2027, 1, 1, tzinfo=UTC))
+        assert c.authenticate(key).user == "anne"  # not yet: a departure to come
+        with c.engine.begin() as conn:
+            assert accounts.sign_in(conn, "anne", PASSWORD).user == "anne"
+        monkeypatch.setattr(m, "now", lambda: datetime(2027, 1, 1, tzinfo=UTC))
+        monkeypatch.setattr(sessions, "now", lambda: datetime(2027, 1, 1, tzinfo=UTC))
+        said = "Ville A left the cooperative on 2027-01-01: its people's keys and passwords open"
+        with pytest.raises(m.Departed, match=said) as refused:
+            c.authenticate(key)
+        assert localise(str(refused.value), "fr") == (
+            "Ville A a quitté la coopérative le 2027-01-01\u00a0: les clés et les mots de passe "
+            "de ses personnes n'ouvrent plus rien (adressez-vous à l'opérateur de la coopérative)"
+        )
+        with c.engine.begin() as conn:
+            with pytest.raises(m.Departed, match=said):
+                accounts.sign_in(conn, "anne", PASSWORD)
+            with pytest.raises(m.AuthError, match="wrong user name or password"):
+                accounts.sign_in(conn, "anne", "not the password")  # told nothing more
+            assert sessions.find(conn, token) is None
+            assert conn.execute(select(func.count()).select_from(usage)).scalar_one() == rows
+
+    def test_a_departure_goes_down_and_up_with_its_migration(self, c, database_url):
+        """0024 (members.left_at) goes down and up again over a home with a departure
+        recorded: down, the member is a member again; up, it has no departure."""
+        from datetime import UTC, datetime
+
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import inspect
+
+        from commune.store.db import MIGRATIONS
+
+        make_key(c, "anne", "Ville A")
+        make_key(c, "bruno", "Ville B")
+        c.admin.leave("Ville A", datetime(2099, 1, 1, tzinfo=UTC))
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+
+        def go(rev: str, down: bool = False) -> None:
+            with c.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                (command.downgrade if down else command.upgrade)(cfg, rev)
+
+        go("0023", down=True)
+        with c.engine.connect() as conn:
+            columns = {r["name"] for r in inspect(conn).get_columns("members")}
+        assert "left_at" not in columns
+        go("head")
+        assert [m.get("left_at") for m in c.admin.members()] == [None, None]
+        assert c.check().ok
+
 
 class TestSQLite(StoreKit):
     @pytest.fixture

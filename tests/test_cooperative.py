@@ -848,3 +848,48 @@ def test_a_name_another_member_holds_privately_is_said_taken_not_absent(commune,
     [held] = [c for c in commune.collections() if c["name"] == "deliberations-2026"]
     assert (held["visibility"], held["owner"], held["documents"]) == ("private", "Ville A", 1)
     add("deliberations-2026-b", "zed")  # another name starts Ville B's own
+
+
+def test_a_departed_members_commons_stay_and_its_private_collection_is_kept_unread(
+    commune, tmp_path, monkeypatch
+):
+    """A member that leaves takes nothing from the commons: what it shared is still read by
+    the others, under the licence it was given with, credited to it. Its private collection
+    is kept as it was, read by nobody (its people no longer sign in; the others never did)
+    until the operator decides; and its people are told why their key opens nothing, in
+    their language."""
+    from commune.govern import members as m
+
+    keys = {"a": make_key(commune, "anne", "Ville A"), "b": make_key(commune, "bruno", "Ville B")}
+    for coll, vis, text in (
+        ("a-shared", "shared", "Le compostage collectif de la ville A ouvre le mercredi."),
+        ("a-private", "private", "Le budget secret de la ville A prévoit une piscine."),
+    ):
+        path = tmp_path / f"{coll}.md"
+        path.write_text(f"# {coll}\n\n{text}\n", encoding="utf-8")
+        commune.add([path], collection=coll, member="Ville A", visibility=vis, licence="CC-BY-4.0")
+    commune.admin.leave("Ville A", datetime(2099, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 1, tzinfo=UTC))
+    app = create_app(commune)
+
+    def client(who: str, language: dict[str, str]) -> TestClient:
+        return TestClient(app, headers={"Authorization": f"Bearer {keys[who]}"} | language)
+
+    refused = client("a", {"Accept-Language": "fr"}).post("/api/search", json={"query": "x"})
+    assert refused.status_code == 401
+    assert "Ville A a quitté la coopérative le 2099-01-01" in refused.text, refused.text
+    english = client("a", EN).post("/api/search", json={"query": "x"})
+    assert "Ville A left the cooperative on 2099-01-01" in english.text, english.text
+    for acting in (commune.actor, commune.admin.actor):  # nor does the operator's --as anne
+        with pytest.raises(m.Departed, match="Ville A left the cooperative"):
+            acting("anne")
+    assert commune.actor("bruno").member == "Ville B"
+    b = client("b", EN)
+    found = b.post("/api/search", json={"query": "compostage collectif", "k": 5}).json()
+    assert "compostage" in texts(found) and "piscine" not in texts(found)
+    listed = {d["collection"]: d for d in b.get("/api/documents").json()}
+    assert listed["a-shared"]["licence"] == "CC-BY-4.0" and "a-private" not in listed
+    kept = {c["name"]: c for c in commune.collections()}  # the operator's view
+    assert kept["a-private"]["visibility"] == "private"
+    assert kept["a-private"]["documents"] == kept["a-shared"]["documents"] == 1
+    assert kept["a-shared"]["owner"] == kept["a-private"]["owner"] == "Ville A"  # still its

@@ -370,6 +370,9 @@ ROUTE_ACCESS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/keys/{key_id}/revoke"): (SESSION, "reader"),
     ("GET", "/admin"): (SESSION, "member-admin"),
     ("POST", "/admin/members"): (SESSION, "cooperative-admin"),
+    # A departure stops a member's share of the cost: the cooperative's call, as adding one.
+    ("POST", "/admin/members/leave"): (SESSION, "cooperative-admin"),
+    ("POST", "/admin/members/stay"): (SESSION, "cooperative-admin"),
     # Any contributor's payout choice: the cooperative's admins, as payouts.may_choose says.
     ("POST", "/admin/payouts"): (SESSION, "cooperative-admin"),
     ("POST", "/admin/users"): (SESSION, "member-admin"),
@@ -426,6 +429,9 @@ SENT: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/account/payout"): {"data": {"choice": "waive"}},
     ("POST", "/keys"): {"data": {"label": "script", "password": PASSWORD}},
     ("POST", "/admin/members"): {"data": {"name": " "}},
+    # A day that is none: refused in the form, nothing recorded.
+    ("POST", "/admin/members/leave"): {"data": {"member": "Ville A", "on": "2026-02-30"}},
+    ("POST", "/admin/members/stay"): {"data": {"member": "Ville A"}},  # no departure to undo
     ("POST", "/admin/payouts"): {"data": {"contributor": "Personne", "choice": "waive"}},
     ("POST", "/admin/users"): {"data": {"name": "", "member": "Ville A"}},
     ("POST", "/admin/roles"): {"data": {"user": "reader-a", "role": "reader"}},

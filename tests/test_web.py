@@ -3204,3 +3204,38 @@ def test_a_follow_up_read_alone_leaves_the_question_it_could_not_follow(app):
     assert f'data-follows="{first}"' in r.page
     r = b.post("/ask", {"question": "Et pour le carton ?", "follows": first})
     assert f"Lu comme la suite de votre question « {first} »" in r.page.replace("\u00a0", " ")
+
+
+def test_a_cooperative_admin_records_and_undoes_a_departure_on_the_page_and_its_people_are_told(
+    app, commune, monkeypatch
+):
+    """Members are managed on /admin, where a departure could not be recorded: it is, with
+    the same library call as `commune member leave` (refusals in the form, in French, nothing
+    recorded), undone there before its day; and a departed member's person who signs in
+    with the right password is told why it opens nothing, not "wrong password"."""
+    from datetime import UTC, datetime
+
+    from commune.govern import members as m
+
+    alice = browser(app, "alice")
+    alice.get("/admin")
+    r = alice.post("/admin/members/leave", {"member": "Ville C", "on": "2026-02-30"})
+    form = _form(r.page, "/admin/members/leave")
+    assert r.status_code == 400 and 'id="leave-error"' in form
+    assert "Le jour d'un départ doit s'écrire comme 2027-03-31" in form, form
+    assert [x["left_on"] for x in commune.admin.members()] == [None, None]
+    r = alice.post("/admin/members/leave", {"member": "Ville C", "on": "2099-01-01", "reason": "x"})
+    assert r.status_code == 303 and r.headers["location"] == "/admin?done=leave"
+    page = alice.get("/admin?done=leave").page
+    assert "Départ enregistré\u00a0: le membre paie les mois où il en faisait partie" in page
+    assert "part le 2099-01-01" in page and "/admin/members/stay" in page
+    r = alice.post("/admin/members/stay", {"member": "Ville C"})
+    assert r.status_code == 303 and [x["left_on"] for x in commune.admin.members()] == [None, None]
+    commune.admin.leave("Ville C", datetime(2099, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 1, tzinfo=UTC))
+    carol = browser(app)
+    r = carol.sign_in("carol")
+    assert r.status_code == 401
+    assert "Ville C a quitté la coopérative le 2099-01-01" in r.page, r.page[-800:]
+    r = carol.sign_in("carol", "pas le bon mot de passe")
+    assert "Ville C" not in r.page  # a wrong password learns nothing of the member

@@ -1158,10 +1158,10 @@ class Commune:
         """The operator acting as ``user`` (role checks then apply), or the operator."""
         if user is None:
             return OPERATOR
-        from commune.govern.members import actor_for
+        from commune.govern.members import acting_as
 
         with self.engine.connect() as conn:
-            return actor_for(conn, user)
+            return acting_as(conn, user)
 
     def contributions(self, actor: Actor) -> list[dict[str, Any]]:
         """What ``actor`` contributed, newest first, with where each stands and why
@@ -1454,7 +1454,7 @@ class Commune:
         zero = {"requests": 0, "tokens": 0, "wh": 0.0, "gco2e": 0.0}
         with self.engine.connect() as conn:
             totals = totals_by_member(conn, start, end)
-            names = member_names(conn, end)
+            names = member_names(conn, end, start)
         return [{"member": name, **totals.get(mid, zero)} for mid, name in names.items()]
 
     def statement(self, month: str) -> Statement:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, case, func, select
+from sqlalchemy import ColumnElement, Connection, String, case, func, or_, select
 
+from commune.store.repository import aware
 from commune.store.schema import INGESTION, members, usage
 
 
@@ -103,6 +104,27 @@ def daily_series(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def member_names(conn: Connection, before: datetime) -> dict[int, str]:
+def member_names(
+    conn: Connection, before: datetime, after: datetime | None = None
+) -> dict[int, str]:
+    """The members who were in the cooperative at some time between ``after`` and
+    ``before``: joined before ``before``, and not left by ``after`` (govern/members.leave).
+    A month's statement shares its fixed cost among its members: one that joined or left
+    during the month was a member of it, and pays it (never a month after it left)."""
     q = select(members.c.id, members.c.name).where(members.c.created_at < before)
+    if after is not None:
+        q = q.where(or_(members.c.left_at.is_(None), members.c.left_at > after))
     return {int(r.id): r.name for r in conn.execute(q.order_by(members.c.name))}
+
+
+def leaving(conn: Connection, start: datetime, end: datetime) -> list[tuple[str, datetime]]:
+    """The members whose departure takes effect after ``start`` and by ``end`` (name, when),
+    by name: the month from ``start`` to ``end`` is the last they pay."""
+    q = (
+        select(members.c.name, members.c.left_at)
+        .where(members.c.left_at > start, members.c.left_at <= end)
+        .order_by(members.c.name)
+    )
+    # In UTC, as stored: PostgreSQL hands them back in its session's zone, where a departure
+    # at midnight UTC falls on the day before (Europe/Paris: 1 January read 31 December).
+    return [(r.name, aware(r.left_at).astimezone(UTC)) for r in conn.execute(q)]

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from commune.account.ledger import member_names, totals_by_member
+from commune.account.ledger import leaving, member_names, totals_by_member
 from commune.config import CooperativeSettings
 from commune.errors import InvalidRequest
 from commune.govern.policy import COOPERATIVE, Actor, require
@@ -379,7 +379,8 @@ def build_statement(
 
     window = month(parse_month(month_text))
     idle = idle_draw(conn, idle_watts, window.start, window.end)
-    names = member_names(conn, window.end)
+    # The month's members: a member that left before it is no part of it (never charged).
+    names = member_names(conn, window.end, window.start)
     # In one order whatever the database's: PostgreSQL returns GROUP BY's groups in none it
     # promises (a plan changed as the ledger grew reorders them), and floats added in another
     # order differ in their last digit, which the SHA-256 of an issued month sees. The
@@ -433,6 +434,12 @@ def build_statement(
         # The month under way: its use, its shares by use and its draw at rest grow until
         # it ends, and a statement read today would otherwise pass for the month's.
         stmt.notices.append(f"{month_text} is not over: these are its figures so far")
+    for name, left in leaving(conn, window.start, window.end):
+        # Said, not silent: next month its line is gone, and the others' shares grow.
+        stmt.notices.append(
+            f"{name} leaves the cooperative on {left.date().isoformat()}: {month_text} is the "
+            "last month it pays"
+        )
     if not ids:
         # Said, not silent: a total above no line read as a sum its lines did not add up to.
         stmt.notices.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -198,7 +199,105 @@ def member_list(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
         click.echo(dumps(rows))
         return
     for r in rows:
-        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{_quotas(r)}")
+        click.echo(f"{r['name']}\t{r['kind']}\t{r['declared_use']}\t{_quotas(r)}{_leaving(r)}")
+
+
+def _leaving(row: dict[str, Any]) -> str:
+    """A fifth column for a member that has left or leaves, none for the others (a script
+    reading four columns reads a member as it did)."""
+    day = row.get("left_on")
+    if day is None:
+        return ""
+    if row["has_left"]:
+        return "\t" + said(f"parti le {day}", f"left on {day}")
+    return "\t" + said(f"part le {day}", f"leaves on {day}")
+
+
+def _last_month(at: datetime) -> str:
+    """The last month a member leaving at ``at`` is charged for: the one holding the instant
+    before (a departure at the end of March, 1 April 00:00, is charged March)."""
+    return (at - timedelta(microseconds=1)).strftime("%Y-%m")
+
+
+@member.command(
+    "leave",
+    epilog='Example:\n\ncommune member leave "Ville de Lyon" --end-of 2027-03 '
+    '--reason "conseil municipal du 12 mars 2027"',
+)
+@click.argument("name")
+@click.option(
+    "--on",
+    "on",
+    metavar="DATE",
+    help="The first day the member is no longer in (YYYY-MM-DD, UTC); it pays that month.",
+)
+@click.option(
+    "--end-of",
+    "end_of",
+    metavar="MONTH",
+    help="Leave at the end of this month (YYYY-MM), its last one paid; default: this month.",
+)
+@click.option("--reason", default="", help="Why, kept in the audit log (one line).")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def member_leave(
+    ctx: click.Context,
+    name: str,
+    on: str | None,
+    end_of: str | None,
+    reason: str,
+    as_user: str | None,
+) -> None:
+    """Record that a member leaves the cooperative (audited; undone with member stay).
+
+    It is charged for the months it was in, never after; the others share the fixed cost
+    from then on. Its people no longer sign in nor use keys from that day. Its documents in
+    the commons stay, under their licences, credited to it; its private collections are
+    kept, readable by nobody, until the operator decides (docs/cooperative.md)."""
+    from commune.govern.members import departure_when
+    from commune.store.repository import now
+
+    when = departure_when(on, end_of)
+    done = commune_of(ctx).admin.leave(name, when, reason=reason, actor=acting(ctx, as_user))
+    at = datetime.fromisoformat(done["left_at"])
+    day, last = at.date().isoformat(), _last_month(at)
+    if at <= now():
+        click.echo(
+            said(
+                f"membre {name}\u00a0: a quitté la coopérative le {day}\u00a0; facturé "
+                f"jusqu'au mois {last} inclus, ses personnes ne se connectent plus",
+                f"member {name} left the cooperative on {day}: charged up to {last} included, "
+                "its people no longer sign in",
+            )
+        )
+        return
+    click.echo(
+        said(
+            f"membre {name}\u00a0: quitte la coopérative le {day}\u00a0; facturé jusqu'au mois "
+            f"{last} inclus, ses personnes ne se connectent plus à partir de ce jour "
+            "(commune member stay l'annule d'ici là)",
+            f"member {name} leaves the cooperative on {day}: charged up to {last} included, "
+            "its people no longer sign in from that day (commune member stay undoes it until "
+            "then)",
+        )
+    )
+
+
+@member.command("stay")
+@click.argument("name")
+@click.option("--reason", default="", help="Why, kept in the audit log (one line).")
+@click.option("--as", "as_user", help=AS_ADMIN)
+@click.pass_context
+def member_stay(ctx: click.Context, name: str, reason: str, as_user: str | None) -> None:
+    """Undo a member's departure before it takes effect (audited)."""
+    done = commune_of(ctx).admin.stay(name, reason=reason, actor=acting(ctx, as_user))
+    day = datetime.fromisoformat(done["undone"]).date().isoformat()
+    click.echo(
+        said(
+            f"membre {name}\u00a0: reste dans la coopérative (son départ du {day} est annulé)",
+            f"member {name} stays in the cooperative (its departure on {day} is undone)",
+        )
+    )
 
 
 @cli.group()

@@ -14,7 +14,15 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
-from commune.govern.members import NO_USER, PEER_KIND, AuthError, actor_for, member_id
+from commune.govern.members import (
+    NO_USER,
+    PEER_KIND,
+    AuthError,
+    actor_for,
+    left_on,
+    member_id,
+    refuse_departed,
+)
 from commune.govern.policy import (
     Actor,
     Decision,
@@ -163,6 +171,14 @@ def sign_in(conn: Connection, user: str, password: str) -> Actor:
         raise wrong from None
     if row is None or stored is None or _of_a_peer(conn, row.name):
         raise wrong  # no such person, no password, or a peer's set before that rule
+    departed = conn.execute(
+        select(members.c.name, members.c.left_at)
+        .select_from(users.join(members, members.c.id == users.c.member_id))
+        .where(users.c.name == row.name)
+    ).one()
+    left = left_on(departed)
+    if left is not None:  # the password was right: they are told why it opens nothing
+        raise refuse_departed(departed.name, left)
     if _hasher().check_needs_rehash(stored):  # parameters raised since: upgrade it now
         conn.execute(
             update(users)

@@ -9,6 +9,7 @@ as the operator unless given ``--as USER``; the web acts as the person signed in
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -128,6 +129,40 @@ class Admin:
                 after=quotas,
             )
             return next(m for m in members.list_members(conn) if m["name"] == name)
+
+    def leave(
+        self,
+        name: str,
+        at: datetime | None = None,
+        *,
+        reason: str = "",
+        actor: Actor = OPERATOR,
+    ) -> dict[str, Any]:
+        """Record that member ``name`` leaves the cooperative at ``at`` (None: at the end of
+        the month under way), or move a departure not yet in effect (members.leave says what
+        a departure does and what it is refused for). A cooperative admin's decision, as
+        adding a member is: a member's own admin could otherwise stop its share of the
+        cost. Audited with its reason and the date it replaces. Returns what was done."""
+        require(actor, "administer", COOPERATIVE)
+        reason = reason.strip()
+        if reason:
+            accounts.check_reason(reason)
+        with self.engine.begin() as conn:
+            done = members.leave(conn, name, at)
+            audit.append(conn, actor.user, "member-leave", f"member {name}", reason=reason, **done)
+        return done
+
+    def stay(self, name: str, *, reason: str = "", actor: Actor = OPERATOR) -> dict[str, Any]:
+        """Undo member ``name``'s departure before it takes effect (members.stay), audited
+        with the date undone and its reason. Returns what was done."""
+        require(actor, "administer", COOPERATIVE)
+        reason = reason.strip()
+        if reason:
+            accounts.check_reason(reason)
+        with self.engine.begin() as conn:
+            done = members.stay(conn, name)
+            audit.append(conn, actor.user, "member-stay", f"member {name}", reason=reason, **done)
+        return done
 
     def set_user_quotas(
         self, user: str, quotas: dict[str, float | None], *, actor: Actor = OPERATOR
@@ -323,7 +358,7 @@ class Admin:
     def actor(self, user: str) -> Actor:
         """Who ``user`` is (their member and role), for acting as them."""
         with self.engine.connect() as conn:
-            return members.actor_for(conn, user)
+            return members.acting_as(conn, user)
 
     def grantable(self, actor: Actor) -> list[str]:
         from commune.govern.policy import ROLES

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import secrets
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.policy import OPERATOR, ROLES, Actor
 from commune.store.repository import aware, new_id, now, zoned
-from commune.store.schema import api_keys, members, users
+from commune.store.schema import api_keys, members, usage, users
 
 KINDS = ("town", "agglomeration", "association", "public-body", "other")
 # Another cooperative, asking this one's shared collections (docs/peering.md): its own kind,
@@ -207,7 +208,17 @@ def _not_a_twin(conn: Connection, table: Any, what: str, name: str) -> None:
 
 
 def list_members(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in conn.execute(select(members).order_by(members.c.name))]
+    """Every member, with its departure, if one is recorded, said as the faces show it:
+    ``left_on`` its day (UTC), ``has_left`` whether it took effect (leave)."""
+    at = now()
+    return [
+        {
+            **r._mapping,
+            "left_on": None if r.left_at is None else _day(r.left_at),
+            "has_left": left_on(r, at) is not None,
+        }
+        for r in conn.execute(select(members).order_by(members.c.name))
+    ]
 
 
 def add_user(
@@ -459,6 +470,7 @@ def authenticate(
             users.c.removed_at.label("user_removed_at"),
             members.c.name.label("member"),
             members.c.kind,
+            members.c.left_at,
         )
         .select_from(api_keys.join(users).join(members))
         .where(api_keys.c.prefix == parts[1])
@@ -469,6 +481,11 @@ def authenticate(
         # Removal revokes every key, in the same transaction; this holds even for a key a
         # restored backup or a hand edit brought back.
         raise AuthError("this API key's user was removed", "ask your member admin")
+    left = left_on(row, at)
+    if left is not None:
+        # Its keys are not revoked when it leaves (a departure recorded ahead may still be
+        # undone): they are refused from the day it takes effect, saying why.
+        raise refuse_departed(row.member, left)
     if row.revoked_at is not None:
         raise AuthError("this API key was revoked", "ask your member admin for a new key")
     if row.expires_at is not None and aware(row.expires_at) <= (at or now()):
@@ -507,6 +524,21 @@ def actor_for(conn: Connection, user: str) -> Actor:
     return Actor(int(row.id), row.name, int(row.member_id), row.member, row.role)
 
 
+def acting_as(conn: Connection, user: str) -> Actor:
+    """``user``, for the operator to act as (``--as``): not a person of a member that left
+    the cooperative, whose keys and password open nothing either. What they would do (an
+    answer, a document added) is metered to that member, which no statement bills any more:
+    the others would pay for it."""
+    actor = actor_for(conn, user)
+    row = conn.execute(
+        select(members.c.name, members.c.left_at).where(members.c.id == actor.member_id)
+    ).one()
+    left = left_on(row)
+    if left is not None:
+        raise refuse_departed(row.name, left)
+    return actor
+
+
 def profile(conn: Connection, member_id: int | None) -> tuple[str | None, str | None]:
     """(kind, declared use) of a member; (None, None) for the operator, who is none."""
     if member_id is None:
@@ -528,3 +560,195 @@ def peer_use(conn: Connection, member_id: int | None) -> str | None:
             "commune peer issue NAME",
         )
     return use
+
+
+# -- a member's departure ------------------------------------------------------------------
+#
+# A member (a town, an association) leaves the cooperative as a cooperative expects: on a
+# date, recorded ahead (its assembly voted) or on the day. The statement shares the fixed
+# cost among the members of each month, and a member is one of a month's if it was a member
+# for any part of it, as a member that joins mid-month pays that month whole: so it pays the
+# months it was in, never one after, and the others share the fixed cost from then on. Its
+# row stays, with everything that points to it: the ledger (never rewritten), the
+# statements issued (records), the credits, the payouts, and the documents it gave the
+# commons, under the licences they were given with, still credited to it. Its private
+# collections stay as they are, readable by its people alone, who can no longer sign in:
+# they are the member's documents, not the commons', so they are neither opened to the
+# others nor deleted (the member may want them back); the operator decides, with the
+# member, to hand them back (commune export) or to retire them (docs/cooperative.md).
+
+
+def _at(value: datetime) -> datetime:
+    return aware(value).astimezone(UTC)
+
+
+def end_of_month(at: datetime) -> datetime:
+    """The first instant after the month holding ``at``: a departure "at the end of the
+    month" takes effect then, the month itself still the member's."""
+    start = _at(at).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+
+
+def _day(at: datetime) -> str:
+    return _at(at).date().isoformat()
+
+
+def left_on(row: Any, at: datetime | None = None) -> datetime | None:
+    """When ``row``'s member left, if it has (by ``at``, default now); None while it is a
+    member, a departure to come included."""
+    left = row.left_at
+    if left is None or _at(left) > (at or now()):
+        return None
+    return _at(left)
+
+
+class Departed(AuthError):
+    """A person of a member that left the cooperative: their key or password was right, and
+    they are told why it opens nothing (not "wrong password", which sent them retyping it)."""
+
+
+def refuse_departed(member: str, left: datetime) -> Departed:
+    return Departed(
+        f"{member} left the cooperative on {_day(left)}: its people's keys and passwords "
+        "open nothing any more",
+        "ask the cooperative's operator",
+    )
+
+
+def _last_issued_month(conn: Connection) -> str | None:
+    """The latest month whose statement was issued (account/statement.issue records each in
+    the audit log, action "statement", subject "month YYYY-MM"): read here, below account/,
+    as the audit log's rows, which are the record the issue is."""
+    from commune.store.schema import audit_log
+
+    months = [
+        subject.removeprefix("month ")
+        for (subject,) in conn.execute(
+            select(audit_log.c.subject).where(audit_log.c.action == "statement").distinct()
+        )
+    ]
+    return max(months, default=None)
+
+
+def _departing(conn: Connection, name: str) -> Any:
+    from commune.store.db import lock
+
+    row = conn.execute(select(members).where(members.c.name == name)).first()
+    if row is None:
+        raise _no_member(conn, name)
+    # Two departures at once (or one and its undoing) each saw the other members still in:
+    # the last two could leave together. The second waits here, then sees the first.
+    lock(conn, "name", "departures")
+    return conn.execute(select(members).where(members.c.id == row.id)).one()
+
+
+def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, Any]:
+    """Record that member ``name`` leaves the cooperative at ``at`` (it is no member from
+    then on; None: at the end of the month under way), or move a departure not yet in
+    effect to ``at``. Refused, nothing written: an unknown member, a peer cooperative, a
+    member that has left already, a date before it joined, a date inside or before a month
+    whose statement is issued (a record: issued with this member in it, it would no longer
+    add up), a date in the past after which its people still used the service (their use,
+    which the ledger keeps as it is, would be charged to nobody), and the last member
+    (nobody would share the fixed cost). Returns what it was and what it is now, for the
+    audit log."""
+    row = _departing(conn, name)
+    today = now()
+    at = end_of_month(today) if at is None else _at(at)
+    if row.kind == PEER_KIND:
+        raise InvalidRequest(
+            f"{name} is a peer cooperative, not a member: it does not leave, its key is revoked",
+            "revoke it with commune key revoke ID (commune key list)",
+        )
+    left = left_on(row, today)
+    if left is not None:
+        raise InvalidRequest(f"{name} left the cooperative on {_day(left)}", "nothing to do")
+    if at < _at(row.created_at):
+        raise InvalidRequest(
+            f"{name} joined the cooperative on {_day(row.created_at)}: it cannot leave "
+            f"before, on {_day(at)}",
+            "give a later date",
+        )
+    issued = _last_issued_month(conn)
+    if issued is not None:
+        first = end_of_month(datetime.strptime(issued + "-01", "%Y-%m-%d").replace(tzinfo=UTC))
+        if at < first:
+            raise InvalidRequest(
+                f"the statement of {issued} is issued: a departure on {_day(at)} would change "
+                "a record",
+                f"give {_day(first)} or a later date",
+            )
+    if at < today:
+        used = conn.execute(
+            select(func.max(usage.c.created_at)).where(
+                usage.c.member_id == row.id, usage.c.created_at >= at
+            )
+        ).scalar()
+        if used is not None:
+            raise InvalidRequest(
+                f"{name}'s people used the service after {_day(at)}, last on {_day(used)}: "
+                "their use would be charged to nobody",
+                f"give {_day(used + timedelta(days=1))} or a later date",
+            )
+    others = conn.execute(
+        select(func.count())
+        .select_from(members)
+        .where(
+            members.c.id != row.id,
+            members.c.kind != PEER_KIND,
+            or_(members.c.left_at.is_(None), members.c.left_at > at),
+        )
+    ).scalar_one()
+    if not others:
+        raise InvalidRequest(
+            f"{name} is the cooperative's last member: nobody would share the fixed cost after it",
+            "add another member first: commune member add",
+        )
+    before = None if row.left_at is None else _at(row.left_at).isoformat()
+    conn.execute(update(members).where(members.c.id == row.id).values(left_at=at))
+    return {"member": name, "left_at": at.isoformat(), "before": before}
+
+
+def stay(conn: Connection, name: str) -> dict[str, Any]:
+    """Undo member ``name``'s departure, which has not taken effect: it stays a member as if
+    nothing had been recorded. A departure in effect is not undone: the months since were
+    shared without it, and a statement may have been issued so. Returns the date undone."""
+    row = _departing(conn, name)
+    left = left_on(row)
+    if left is not None:
+        raise InvalidRequest(
+            f"{name} left the cooperative on {_day(left)}: a departure in effect is not undone",
+            "the months since were shared without it; to come back it joins again under "
+            "another name: commune member add",
+        )
+    if row.left_at is None:
+        raise InvalidRequest(f"{name} has no departure to undo", "nothing to do")
+    conn.execute(update(members).where(members.c.id == row.id).values(left_at=None))
+    return {"member": name, "undone": _at(row.left_at).isoformat()}
+
+
+def departure_when(on: str | None = None, end_of: str | None = None) -> datetime | None:
+    """When a departure takes effect, as a face was given it: from the day ``on``
+    (YYYY-MM-DD, UTC: the member is none from that day), or at the end of the month
+    ``end_of`` (YYYY-MM); neither: None, the end of the month under way."""
+    if on and end_of:
+        raise InvalidRequest(
+            "a departure takes effect on a day or at the end of a month, not both",
+            "give one of them",
+        )
+    if end_of:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_of) or not "0001" <= end_of < "9999-12":
+            raise InvalidRequest(f"month must look like 2026-11, got {end_of!r}")
+        return end_of_month(datetime.strptime(end_of + "-01", "%Y-%m-%d").replace(tzinfo=UTC))
+    if on:
+        try:
+            day = datetime.strptime(on, "%Y-%m-%d") if len(on) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise InvalidRequest(
+                f"a departure's day must look like 2027-03-31, got {on!r}",
+                "give the first day the member is no longer in, as YYYY-MM-DD",
+            )
+        return day.replace(tzinfo=UTC)
+    return None

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from commune.govern.members import PEER_KIND
+from commune.govern.members import PEER_KIND, left_on
 from commune.govern.policy import Actor
 from commune.store.repository import aware, now
 from commune.store.schema import api_keys, members, users, web_sessions
@@ -66,6 +66,7 @@ def find(conn: Connection, token: str | None) -> Session | None:
             users.c.removed_at,
             members.c.name.label("member"),
             members.c.kind,
+            members.c.left_at,
             web_sessions.c.key_prefix,
             api_keys.c.id.label("key_id"),
             api_keys.c.revoked_at.label("key_revoked_at"),
@@ -81,6 +82,8 @@ def find(conn: Connection, token: str | None) -> Session | None:
     if row is None or row.ended_at is not None or aware(row.expires_at) <= now():
         return None
     if row.removed_at is not None:  # removal ends the sessions too; this holds regardless
+        return None
+    if left_on(row) is not None:  # their member left: signed out, the sign-in says why
         return None
     if row.key_prefix is not None and (  # opened with a key since revoked, expired or gone
         row.key_id is None

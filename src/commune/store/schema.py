@@ -199,6 +199,9 @@ members = Table(
     # The use the member declared to the cooperative: sources whose licence forbids it
     # are left out of its answers.
     Column("declared_use", String(30), nullable=False, default="non-commercial"),
+    # When it left the cooperative (govern/members.leave; None: a member). A time to come is a
+    # departure recorded and not yet in effect, which may be undone.
+    Column("left_at", DateTime(timezone=True), nullable=True),
 )
 
 users = Table(

@@ -1726,6 +1726,89 @@ PATTERNS = [
             "{member} n'est pas le membre de {user}",
         ),
         (r"no member named (?P<name>'[^']*')", "aucun membre nommé {name}"),
+        # A member's departure (govern/members.leave and stay).
+        (
+            r"(?P<member>.+) left the cooperative on (?P<day>[\d-]+): its people's keys and "
+            r"passwords open nothing any more",
+            "{member} a quitté la coopérative le {day}\u00a0: les clés et les mots de passe de "
+            "ses personnes n'ouvrent plus rien",
+        ),
+        (r"ask the cooperative's operator", "adressez-vous à l'opérateur de la coopérative"),
+        (
+            r"(?P<name>.+) is a peer cooperative, not a member: it does not leave, its key is "
+            r"revoked",
+            "{name} est une coopérative pair, pas un membre\u00a0: elle ne part pas, sa clé est "
+            "révoquée",
+        ),
+        (
+            r"revoke it with commune key revoke ID \(commune key list\)",
+            "révoquez-la avec commune key revoke ID (commune key list)",
+        ),
+        (
+            r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+): a departure in effect is "
+            r"not undone",
+            "{name} a quitté la coopérative le {day}\u00a0: un départ en vigueur ne s'annule pas",
+        ),
+        (
+            r"the months since were shared without it; to come back it joins again under "
+            r"another name: commune member add",
+            "les mois depuis ont été partagés sans lui\u00a0; pour revenir, il adhère à nouveau "
+            "sous un autre nom\u00a0: commune member add",
+        ),
+        (
+            r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+)",
+            "{name} a quitté la coopérative le {day}",
+        ),
+        (r"nothing to do", "rien à faire"),
+        # The statement of a member's last month (account/statement.build_statement).
+        (
+            r"(?P<name>.+) leaves the cooperative on (?P<day>[\d-]+): (?P<month>[\d-]+) is the "
+            r"last month it pays",
+            "{name} quitte la coopérative le {day}\u00a0: {month} est le dernier mois qu'il paie",
+        ),
+        (
+            r"(?P<name>.+) joined the cooperative on (?P<joined>[\d-]+): it cannot leave "
+            r"before, on (?P<day>[\d-]+)",
+            "{name} a adhéré à la coopérative le {joined}\u00a0: il ne peut pas la quitter "
+            "avant, le {day}",
+        ),
+        (r"give a later date", "donnez une date plus tardive"),
+        (
+            r"the statement of (?P<month>[\d-]+) is issued: a departure on (?P<day>[\d-]+) "
+            r"would change a record",
+            "le relevé de {month} est émis\u00a0: un départ le {day} changerait un document arrêté",
+        ),
+        (r"give (?P<day>[\d-]+) or a later date", "donnez le {day} ou une date plus tardive"),
+        (
+            r"(?P<name>.+)'s people used the service after (?P<day>[\d-]+), last on "
+            r"(?P<last>[\d-]+): their use would be charged to nobody",
+            "les personnes de {name} ont utilisé le service après le {day}, la dernière fois le "
+            "{last}\u00a0: leur usage ne serait facturé à personne",
+        ),
+        (
+            r"(?P<name>.+) is the cooperative's last member: nobody would share the fixed cost "
+            r"after it",
+            "{name} est le dernier membre de la coopérative\u00a0: personne ne partagerait le "
+            "coût fixe après lui",
+        ),
+        (
+            r"add another member first: commune member add",
+            "ajoutez d'abord un autre membre\u00a0: commune member add",
+        ),
+        (r"(?P<name>.+) has no departure to undo", "{name} n'a pas de départ à annuler"),
+        (
+            r"a departure takes effect on a day or at the end of a month, not both",
+            "un départ prend effet un jour donné ou à la fin d'un mois, pas les deux",
+        ),
+        (r"give one of them", "donnez l'un des deux"),
+        (
+            r"a departure's day must look like 2027-03-31, got (?P<value>.+)",
+            "le jour d'un départ doit s'écrire comme 2027-03-31, reçu {value}",
+        ),
+        (
+            r"give the first day the member is no longer in, as YYYY-MM-DD",
+            "donnez le premier jour où le membre n'en fait plus partie, sous la forme AAAA-MM-JJ",
+        ),
         (
             r"(?P<name>'[^']*') is a peer cooperative, not a member of this one: its fund pays "
             r"its own members only",

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
-from commune.govern.members import KINDS, MAX_QUOTA, AuthError
+from commune.govern.members import KINDS, MAX_QUOTA, AuthError, departure_when
 from commune.govern.policy import (
     COOPERATIVE,
     ROLES,
@@ -180,6 +180,39 @@ async def add_member(p: PageOf, actor: Administrator, commune: TheCommune) -> Re
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "member", exc, typed))
     return redirect("/admin?done=member")
+
+
+@router.post("/admin/members/leave")
+async def member_leave(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """A member's departure, as `commune member leave` records it: the same library call
+    (govern/admin.Admin.leave), so the same refusals and audit row. The day left empty: at
+    the end of the month under way."""
+    data = await form(p)
+    guard(actor, "administer", COOPERATIVE, _("Recording a departure is for cooperative admins."))
+    typed = {k: field(data, k) for k in ("member", "on", "reason")}
+    try:
+        when = departure_when(typed["on"].strip() or None)
+        await run_in_threadpool(
+            partial(commune.admin.leave, reason=typed["reason"], actor=actor),
+            typed["member"],
+            when,
+        )
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "leave", exc, typed))
+    return redirect("/admin?done=leave")
+
+
+@router.post("/admin/members/stay")
+async def member_stay(p: PageOf, actor: Administrator, commune: TheCommune) -> Response:
+    """Undo a departure before it takes effect, as `commune member stay` does."""
+    data = await form(p)
+    guard(actor, "administer", COOPERATIVE, _("Recording a departure is for cooperative admins."))
+    typed = {"member": field(data, "member")}
+    try:
+        await run_in_threadpool(partial(commune.admin.stay, actor=actor), typed["member"])
+    except CommuneError as exc:
+        return await again(p, commune, actor, refused(p, "stay", exc, typed))
+    return redirect("/admin?done=stay")
 
 
 @router.post("/admin/users")

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from commune.govern.members import AuthError
+from commune.govern.members import AuthError, Departed
 from commune.govern.quotas import QuotaExceeded
 from commune.http.signins import FailedSignIns, key_prefix, user_claim
 from commune.web import i18n, sessions
@@ -85,9 +85,11 @@ async def signin(p: PageOf, commune: TheCommune) -> Response:
             refused.headers["Retry-After"] = str(limit.retry_after)
             return refused
         message = _("Wrong API key.") if key else _("Wrong user name or password.")
-        if key and exc.message not in UNKNOWN_KEY:
+        if key and exc.message not in UNKNOWN_KEY or isinstance(exc, Departed):
             # A key that matched (revoked, expired, a peer cooperative's) says why: whoever
             # holds it has proved so, and "wrong key" sent a peer's admin looking for a typo.
+            # So does a right password of a member that left the cooperative: "wrong
+            # password" sent its people retyping it.
             message = i18n.translate(str(exc))
         # A key refused is said on its field, left open (signin.html).
         return render(
