@@ -401,6 +401,13 @@ def test_a_list_item_chosen_first_comes_after_the_sentence_announcing_it():
         texts[item],
         texts[last],
     ]
+    # The margin is read from the best one's score, not from its announcement's.
+    assert [texts[i] for i in choose(cands, scores, max_words=60, margin=0.5)] == [
+        texts[lead],
+        texts[item],
+    ]
+    # No room for both: the item alone, as before.
+    assert [texts[i] for i in choose(cands, scores, max_words=12)][0] == texts[item]
     # The item second: it keeps its place, its announcement unquoted, as before.
     scores[item], scores[last] = 2.0, 3.0
     chosen = [texts[i] for i in choose(cands, scores, max_words=60)]

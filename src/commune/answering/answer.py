@@ -563,7 +563,8 @@ def _unaside(text: str) -> str:
 def choose(
     cands: list[Candidate], scores: np.ndarray, max_words: int, margin: float = float("inf")
 ) -> list[int]:
-    """The best-scored candidates, best first, within ``max_words`` (the first always) and
+    """The best-scored candidates, best first (after the sentence announcing it, where the
+    best is what such a sentence announces), within ``max_words`` (the first always) and
     ``margin`` of the best one's score, at most :data:`MAX_SENTENCES`, two per passage,
     never an order planted for the assistant, a listing's remark or its line without a
     letter, never a sentence already quoted, alone or (prose) within a longer one. A
@@ -640,6 +641,7 @@ def choosing(
     per_hit: dict[int, int] = {}
     seen: list[str] = []
     words = 0
+    best = float("-inf")  # the score of the first candidate taken on its own score
 
     def repeats(c: Candidate, key: str) -> bool:
         # The same sentence can stand in two documents (a page and its partly untranslated
@@ -659,7 +661,8 @@ def choosing(
             continue
         key = _quote_key(c)
         length = len(c.text.split()) + 1  # and its citation marker
-        if chosen and scores[i] < scores[chosen[0]] - margin:
+        # From the best one's score: the first quoted may be what announces it (below).
+        if chosen and scores[i] < best - margin:
             break  # the rest score further below: each would dilute the answer
         if per_hit.get(c.hit, 0) >= 2 or repeats(c, key) or (chosen and words + length > max_words):
             continue
@@ -672,19 +675,24 @@ def choosing(
         # bench/README.md, item 43) the fiches' answers with every fact 0.580 -> 0.587,
         # Debian's 0.479 -> 0.478; the median answer 58 -> 57 words (Debian), 55 (fiches).
         group = [(i, key, length)]
-        # A list's item chosen first, before the sentence announcing it, began the answer
-        # with a lowercase fragment, the question it answers left out ("une amende civile
-        # d'un maximum de 10 000 €," where its passage says "La personne ainsi condamnée
-        # risque alors :"): that sentence now comes right before it, even a short one ("Il
-        # faut :") never quoted alone. Only for the first sentence, where the fragment opened
-        # the answer, and only for prose: a command alone answers "how do I" best as it
-        # stands. On dev (bench/README.md, item 62) no count of answers with every fact
-        # moved (fiches 118 of 174, Debian 159 of 257, one lost and one gained), and the
-        # answers opening in lowercase went from 19 to 14 (fiches) and 17 to 15 (Debian).
+        # What a sentence ending in a colon announces (a list's item, mostly), chosen first,
+        # began the answer without what it answers, often as a lowercase fragment ("une
+        # amende civile d'un maximum de 10 000 €," where its passage says "La personne
+        # ainsi condamnée risque alors :"): that sentence now comes right before it, even a
+        # short one ("Il faut :") never quoted alone, where both fit the budget. Only for
+        # the first sentence, where the fragment opened the answer, and only for prose: a
+        # command alone answers "how do I" best as it stands. On dev (bench/README.md, item
+        # 62) the answers with every fact: fiches 118 of 174 before and after, Debian 159
+        # of 257 (one lost, one gained); the answers opening in lowercase 19 -> 14 of 183
+        # (fiches) and 17 -> 14 of 255 (Debian).
         h = _announcer(cands, i) if announce and not chosen and not c.code else None
         if h is not None and not _unquotable(cands[h]):
             before = cands[h]
-            group.insert(0, (h, _quote_key(before), len(before.text.split()) + 1))
+            before_length = len(before.text.split()) + 1
+            if length + before_length <= max_words:
+                group.insert(0, (h, _quote_key(before), before_length))
+        if not chosen:
+            best = float(scores[i])
         j = _announced(cands, i) if announce and len(group) == 1 else None
         if j is not None and j not in chosen and not _unquotable(cands[j]):
             after = cands[j]
