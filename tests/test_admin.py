@@ -1035,6 +1035,17 @@ def _state(c: Commune) -> tuple[list[Any], list[Any]]:
             "coût fixe après lui (ajoutez d'abord un autre membre\u00a0: commune member add)",
         ),
         (
+            # Ville B's departure, recorded first, falls later: it let Ville A go, and from
+            # 2099 nobody shared the fixed cost.
+            ["member", "leave", "Ville A", "--on", "2098-06-01"],
+            "every other member leaves the cooperative by 2099-01-01: nobody would share the "
+            "fixed cost after Ville A (undo one of their departures first (commune member stay "
+            "NAME) or add another member: commune member add)",
+            "tous les autres membres quittent la coopérative d'ici le 2099-01-01\u00a0: personne "
+            "ne partagerait le coût fixe après Ville A (annulez d'abord l'un de leurs départs "
+            "(commune member stay NOM) ou ajoutez un autre membre\u00a0: commune member add)",
+        ),
+        (
             ["member", "leave", "Ville A", "--on", "2026-02-30"],
             "a departure's day must look like 2027-03-31, got '2026-02-30' (give the first day "
             "the member is no longer in, as YYYY-MM-DD)",
