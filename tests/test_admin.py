@@ -1039,11 +1039,11 @@ def _state(c: Commune) -> tuple[list[Any], list[Any]]:
             # 2099 nobody shared the fixed cost.
             ["member", "leave", "Ville A", "--on", "2098-06-01"],
             "every other member leaves the cooperative by 2099-01-01: nobody would share the "
-            "fixed cost after Ville A (undo one of their departures first (commune member stay "
-            "NAME) or add another member: commune member add)",
+            "fixed cost after Ville A (undo one of their departures first with commune member "
+            "stay, or add another member: commune member add)",
             "tous les autres membres quittent la coopérative d'ici le 2099-01-01\u00a0: personne "
             "ne partagerait le coût fixe après Ville A (annulez d'abord l'un de leurs départs "
-            "(commune member stay NOM) ou ajoutez un autre membre\u00a0: commune member add)",
+            "avec commune member stay, ou ajoutez un autre membre\u00a0: commune member add)",
         ),
         (
             ["member", "leave", "Ville A", "--on", "2026-02-30"],

@@ -702,7 +702,7 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
             raise InvalidRequest(
                 f"every other member leaves the cooperative by {_day(max(later))}: nobody "
                 f"would share the fixed cost after {name}",
-                "undo one of their departures first (commune member stay NAME) or add "
+                "undo one of their departures first with commune member stay, or add "
                 "another member: commune member add",
             )
         raise InvalidRequest(

@@ -1798,9 +1798,9 @@ PATTERNS = [
             "partagerait le coût fixe après {name}",
         ),
         (
-            r"undo one of their departures first \(commune member stay NAME\) or add another "
+            r"undo one of their departures first with commune member stay, or add another "
             r"member: commune member add",
-            "annulez d'abord l'un de leurs départs (commune member stay NOM) ou ajoutez un autre "
+            "annulez d'abord l'un de leurs départs avec commune member stay, ou ajoutez un autre "
             "membre\u00a0: commune member add",
         ),
         (
