@@ -1035,6 +1035,17 @@ def _state(c: Commune) -> tuple[list[Any], list[Any]]:
             "coût fixe après lui (ajoutez d'abord un autre membre\u00a0: commune member add)",
         ),
         (
+            # Ville B's departure, recorded first, falls later: it let Ville A go, and from
+            # 2099 nobody shared the fixed cost.
+            ["member", "leave", "Ville A", "--on", "2098-06-01"],
+            "every other member leaves the cooperative by 2099-01-01: nobody would share the "
+            "fixed cost after Ville A (undo one of their departures first with commune member "
+            "stay, or add another member: commune member add)",
+            "tous les autres membres quittent la coopérative d'ici le 2099-01-01\u00a0: personne "
+            "ne partagerait le coût fixe après Ville A (annulez d'abord l'un de leurs départs "
+            "avec commune member stay, ou ajoutez un autre membre\u00a0: commune member add)",
+        ),
+        (
             ["member", "leave", "Ville A", "--on", "2026-02-30"],
             "a departure's day must look like 2027-03-31, got '2026-02-30' (give the first day "
             "the member is no longer in, as YYYY-MM-DD)",
@@ -1137,3 +1148,36 @@ def test_a_departure_is_the_cooperatives_decision_undone_before_it_takes_effect(
     assert '"before": null' in rows[0][3] and '"reason": "vote of 2098"' in rows[0][3]
     assert '"before": "2099-01-01T00:00:00+00:00"' in rows[1][3]
     assert '"reason": "stays after all"' in rows[2][3]
+
+
+@pytest.mark.parametrize(("day", "last"), [("2099-07-01", "2099-06"), ("2099-07-15", "2099-07")])
+def test_a_departure_on_a_day_pays_up_to_the_month_of_the_day_before_as_its_help_says(
+    tmp_path: Path, day: str, last: str
+) -> None:
+    """`member leave --on DAY`: its help said "it pays that month", untrue on a month's 1st
+    (from 1 July it pays June last, as the command itself then said). The statements, the
+    command's answer and its help in either language now say the same month."""
+    from dataclasses import replace
+
+    from commune.account.statement import build_statement
+
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+    out = _refused(home, ["member", "leave", "Ville A", "--on", day], "en_GB.UTF-8")
+    assert out.exit_code == 0, out.output
+    assert f"charged up to {last} included" in out.output
+    with Commune(home) as c:
+        equal = replace(c.settings.cooperative, rule="equal", floor_eur=0.0)
+        with c.engine.connect() as conn:
+            billed = {
+                month: {line.member for line in build_statement(conn, equal, month).lines}
+                for month in ("2099-06", "2099-07", "2099-08")
+            }
+    assert [m for m, names in billed.items() if "Ville A" in names][-1] == last
+    for lang, says in (
+        ("en_GB.UTF-8", "it pays up to the month of the day before"),
+        ("fr_FR.UTF-8", "il paie jusqu'au mois de la veille"),
+    ):
+        page = " ".join(_refused(home, ["member", "leave", "--help"], lang).output.split())
+        assert says in page, page

@@ -2571,6 +2571,8 @@ class StoreKit:
         with c.engine.begin() as conn:
             with pytest.raises(m.Departed, match=said):
                 accounts.sign_in(conn, "anne", PASSWORD)
+            with pytest.raises(m.Departed, match=said):  # the sign-in reads a name in any case
+                accounts.sign_in(conn, "Anne", PASSWORD)
             with pytest.raises(m.AuthError, match="wrong user name or password"):
                 accounts.sign_in(conn, "anne", "not the password")  # told nothing more
             assert sessions.find(conn, token) is None

@@ -229,7 +229,9 @@ def _last_month(at: datetime) -> str:
     "--on",
     "on",
     metavar="DATE",
-    help="The first day the member is no longer in (YYYY-MM-DD, UTC); it pays that month.",
+    # "It pays that month" was untrue on a month's 1st: from 2027-07-01 it pays June last.
+    help="The first day the member is no longer in (YYYY-MM-DD, UTC); it pays up to the "
+    "month of the day before.",
 )
 @click.option(
     "--end-of",

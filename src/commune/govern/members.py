@@ -690,16 +690,21 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
                 "their use would be charged to nobody",
                 f"give {_day(used + timedelta(days=1))} or a later date",
             )
+    # Counted among those who stay for good, not those still in at ``at``: a member whose
+    # own departure, recorded first, falls later let this one go, and after it nobody shared
+    # the fixed cost (two departures recorded in the reverse order of their days).
     others = conn.execute(
-        select(func.count())
-        .select_from(members)
-        .where(
-            members.c.id != row.id,
-            members.c.kind != PEER_KIND,
-            or_(members.c.left_at.is_(None), members.c.left_at > at),
-        )
-    ).scalar_one()
-    if not others:
+        select(members.c.left_at).where(members.c.id != row.id, members.c.kind != PEER_KIND)
+    ).all()
+    if not any(o.left_at is None for o in others):
+        later = [_at(o.left_at) for o in others if _at(o.left_at) > at]
+        if later:
+            raise InvalidRequest(
+                f"every other member leaves the cooperative by {_day(max(later))}: nobody "
+                f"would share the fixed cost after {name}",
+                "undo one of their departures first with commune member stay, or add "
+                "another member: commune member add",
+            )
         raise InvalidRequest(
             f"{name} is the cooperative's last member: nobody would share the fixed cost after it",
             "add another member first: commune member add",

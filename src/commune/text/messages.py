@@ -1792,6 +1792,18 @@ PATTERNS = [
             "coût fixe après lui",
         ),
         (
+            r"every other member leaves the cooperative by (?P<day>[\d-]+): nobody would share "
+            r"the fixed cost after (?P<name>.+)",
+            "tous les autres membres quittent la coopérative d'ici le {day}\u00a0: personne ne "
+            "partagerait le coût fixe après {name}",
+        ),
+        (
+            r"undo one of their departures first with commune member stay, or add another "
+            r"member: commune member add",
+            "annulez d'abord l'un de leurs départs avec commune member stay, ou ajoutez un autre "
+            "membre\u00a0: commune member add",
+        ),
+        (
             r"add another member first: commune member add",
             "ajoutez d'abord un autre membre\u00a0: commune member add",
         ),
