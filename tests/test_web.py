@@ -3011,6 +3011,18 @@ def test_a_key_expiry_of_thousands_of_digits_is_refused_in_its_form(app, commune
     assert round((made["expires_at"] - made["created_at"]).total_seconds() / 86400) == 30
 
 
+def _same_text_under_another_licence(commune, tmp_path):  # type: ignore[no-untyped-def]
+    """dora's page sent again with the same text (blank lines added) under another licence:
+    the revisions waiting for review."""
+    page = tmp_path / "piscine.md"
+    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
+    dora = commune.actor("dora")
+    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
+    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
+    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
+    return commune.pending()
+
+
 def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_path):
     # Found walking the product as a curator: a file sent again with the same text (a PDF
     # saved anew, here blank lines) under another licence read "only what is recorded with it
@@ -3018,13 +3030,7 @@ def test_a_revision_whose_text_did_not_change_says_what_did(app, commune, tmp_pa
     # licence and publisher were the same read it too, and its curator looked for a change.
     make_person(commune, "dora", "Ville A", "contributor")
     make_person(commune, "cyril", "Ville A", "curator")
-    page = tmp_path / "piscine.md"
-    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
-    dora = commune.actor("dora")
-    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
-    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
-    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
-    [waiting] = commune.pending()
+    [waiting] = _same_text_under_another_licence(commune, tmp_path)
     cyril = browser(app, "cyril")
     review = cyril.get(f"/curation/{waiting['id']}").page
     assert (
@@ -3044,13 +3050,7 @@ def test_a_documents_history_says_what_changed_where_its_text_did_not(app, commu
     # names it from the same list now, in either language.
     make_person(commune, "dora", "Ville A", "contributor")
     make_person(commune, "carl", "Ville A", "reader")
-    page = tmp_path / "piscine.md"
-    page.write_text("# Piscine\n\nLa piscine ouvre le mercredi à 14 h.\n", encoding="utf-8")
-    dora = commune.actor("dora")
-    commune.add([page], collection="mairie", licence="etalab-2.0", actor=dora)
-    page.write_text("# Piscine\n\n\nLa piscine ouvre le mercredi à 14 h.\n\n", encoding="utf-8")
-    commune.add([page], collection="mairie", licence="CC-BY-4.0", actor=dora)
-    [waiting] = commune.pending()
+    [waiting] = _same_text_under_another_licence(commune, tmp_path)
     assert commune.review(waiting["id"], "approve", "vérifiée") == "published"
     [doc] = [d for d in commune.documents("mairie") if d["title"] == "Piscine"]
     carl = browser(app, "carl")
