@@ -169,3 +169,53 @@ def test_mcp_ask_shows_the_command_to_admins_only(coop, monkeypatch):
 
             answer = asyncio.run(ask())
             assert said in whys(answer) and (COMMAND in whys(answer)) is sees, (user, lang)
+
+
+def test_plain_keeps_a_commune_named_in_parentheses(home, corpus):
+    """The command aside ("(commune peer add)") is the CLI's: French names a town "commune",
+    and a charter's message to its readers ("votre mairie (commune de domicile)") lost its
+    parenthesis for every reader but the admins, the sentence left saying less than the
+    charter wrote."""
+    from commune.api.app import create_app
+    from commune.charter.audience import plain
+    from commune.core import Commune
+
+    for kept in (
+        "l'acte s'obtient à la mairie (commune de naissance)",
+        "ask the town hall (commune de domicile) for it",
+        "réponse des pairs (2 sur 3 ont répondu)",
+        "dans la collection (commune nouvelle)",
+    ):
+        assert plain(kept) == kept
+    assert plain("aucun pair ici (commune peer add) : réponse") == "aucun pair ici : réponse"
+    assert plain("no peer here (`commune peer add`): answered") == "no peer here: answered"
+
+    home.mkdir(parents=True)
+    (home / "charter.toml").write_text(
+        'version = "1"\n[[utility.refuse]]\nname = "etat-civil"\nwords = ["acte de naissance",'
+        ' "birth certificate"]\nmessage_fr = "Un acte de naissance se demande à la mairie '
+        '(commune de naissance)."\nmessage_en = "Ask the town hall (commune de naissance) for '
+        'a birth certificate."\n',
+        encoding="utf-8",
+    )
+    with Commune(home) as c:
+        c.add([corpus], collection="mairie", licence="etalab-2.0")
+        carol = make_person(c, "carol", "Ville C", "reader")
+        client = TestClient(create_app(c))
+        for lang, question in (
+            ("fr", "Où demander un acte de naissance ?"),
+            ("en", "Where do I get a birth certificate?"),
+        ):
+            auth = {"Authorization": f"Bearer {carol}", "Accept-Language": lang}
+            r = client.post("/api/ask", json={"question": question}, headers=auth)
+            assert r.status_code == 200, r.text
+            assert "(commune de naissance)" in whys(r.json()), whys(r.json())
+
+
+def test_the_command_asides_plain_drops_are_the_clis_commands():
+    """plain() drops "(commune peer add)" by the CLI's command names (charter/audience.py),
+    not by the word "commune", a town in French: a command added to the CLI is added there."""
+    from commune.charter.audience import CLI_COMMANDS
+    from commune.cli import cli
+
+    assert sorted(CLI_COMMANDS) == sorted(cli.commands)

@@ -2191,3 +2191,32 @@ def test_an_agent_given_another_address_than_mcp_is_told_where_it_is(coop):
         assert page.json()["detail"].startswith("POST n'est pas accepté à l'adresse /")
         openai = httpx2.post(f"{base}/chat/completions", json={}, headers={"Accept-Language": "en"})
         assert "the OpenAI-compatible API is at /v1/chat/completions" in openai.json()["detail"]
+
+
+def test_an_openai_route_is_an_openai_clients_whatever_it_accepts(coop, monkeypatch):
+    """A streaming client of the OpenAI API without /v1 in its base URL, accepting server-sent
+    events beside JSON, was told of MCP ("aucun serveur MCP à l'adresse /chat/completions")
+    instead of its base URL; and a server without the mcp package, no /mcp, told an MCP
+    client that MCP was at /mcp, where it was told "nothing at /mcp" next."""
+    from fastapi.testclient import TestClient
+
+    import commune.api.app as app_module
+    from commune.api.app import create_app
+
+    commune, ann, _ = coop
+    both = {"Authorization": f"Bearer {ann}", "Accept": "application/json, text/event-stream"}
+    client = TestClient(create_app(commune))
+    for lang, said in (
+        ("fr", "l'API compatible OpenAI est à l'adresse /v1/chat/completions"),
+        ("en", "the OpenAI-compatible API is at /v1/chat/completions"),
+    ):
+        r = client.post(
+            "/chat/completions", json={"stream": True}, headers={**both, "Accept-Language": lang}
+        )
+        assert r.status_code == 404, r.text
+        assert said in r.json()["error"]["message"] and "jsonrpc" not in r.json(), r.text
+    monkeypatch.setattr(app_module, "_mcp", lambda commune, require_auth: ([], None))
+    client = TestClient(create_app(commune))
+    r = client.post("/", json={}, headers={**both, "Accept-Language": "en"})
+    assert r.status_code == 405 and "MCP" not in r.text, r.text
+    assert r.json()["detail"].startswith("POST is not accepted at /"), r.text

@@ -92,6 +92,8 @@ def create_app(commune: Commune | None = None, require_auth: bool = True) -> Fas
         app.include_router(routes.router, dependencies=[Depends(valid_unicode)], responses=refusals)
     mcp_routes, mcp_lifespan = _mcp(commune, require_auth)
     app.router.routes.extend(mcp_routes)
+    # An MCP client at another address is told where /mcp is (api/errors.py): only if it is.
+    app.state.serves_mcp = bool(mcp_routes)
     app.include_router(transparency.router, responses=REFUSALS)
     # The HTML page /transparency is the web's: commune/web/ serves it, like every page.
     install_web(app, commune)  # the web application (commune/web/), on the same library calls

@@ -327,7 +327,24 @@ async def _framework(request: Request, exc: Exception) -> Response:
             "(use chat completions; with LangChain, use_responses_api=False)"
         )
         return error_response(request, 404, message, headers, code=CODES[404], openai=True)
-    if status in (404, 405) and request.url.path != "/mcp" and _from_an_mcp_client(request):
+    # Before MCP's: an OpenAI route (POST /chat/completions without /v1) is an OpenAI client's,
+    # whatever it accepts; one accepting server-sent events beside JSON, as a streaming client
+    # may, was told of MCP instead of its base URL.
+    meant = _openai_route(request.url.path) if status == 404 else None
+    if meant is not None:
+        base = str(request.base_url).rstrip("/") + "/v1"
+        message = (
+            f"nothing at {request.url.path}: the OpenAI-compatible API is at {meant} (give "
+            f"your client the base URL {base})"
+        )
+        return error_response(request, 404, message, headers, code=CODES[404], openai=True)
+    serves_mcp = getattr(request.app.state, "serves_mcp", False)
+    if (
+        status in (404, 405)
+        and request.url.path != "/mcp"
+        and serves_mcp
+        and _from_an_mcp_client(request)
+    ):
         # An agent's host given the server's address, or the old transport's /sse: the SDK
         # reads a refusal only as a JSON-RPC error, and without one told the agent "Not
         # Found" or "Server returned an error response", in English, and nothing of /mcp.
@@ -343,14 +360,6 @@ async def _framework(request: Request, exc: Exception) -> Response:
             f"client the address {base})",
         )
         return error_response(request, status, message, headers, code=CODES[status], mcp=True)
-    meant = _openai_route(request.url.path) if status == 404 else None
-    if meant is not None:
-        base = str(request.base_url).rstrip("/") + "/v1"
-        message = (
-            f"nothing at {request.url.path}: the OpenAI-compatible API is at {meant} (give "
-            f"your client the base URL {base})"
-        )
-        return error_response(request, 404, message, headers, code=CODES[404], openai=True)
     if status == 404:
         message = f"nothing at {request.url.path} (check the address; the API is listed at /docs)"
     elif status == 405:

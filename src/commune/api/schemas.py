@@ -127,8 +127,8 @@ class AnswerReply(BaseModel):
     model: str | None = Field(
         description="The model that ran for it, whose tokens input_tokens and output_tokens "
         "count; null when none ran. With mode extractive, the model's answer was replaced by "
-        "the quotation, and notice says why (it stopped at [generation] max_tokens, or its "
-        "sentences failed the citation checks)."
+        "the quotation, and notice says why (it reached its time or token limit, became "
+        "unavailable, wrote nothing, or its sentences failed the citation checks)."
     )
     notice: str | None = Field(description="Why the answer is not what was asked for.")
     input_tokens: int
