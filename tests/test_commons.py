@@ -1694,7 +1694,7 @@ def test_nobody_names_approvers_above_their_own_role(commune, doc):
     )
     french = (
         "confier les approbations au rôle administrateur de la coopérative dépasse le "
-        "rôle de adele, administrateur de membre (nommez administrateur de membre "
+        "rôle d'adele, administrateur de membre (nommez administrateur de membre "
         "ou un rôle en dessous)"
     )
     assert out.exit_code != 0 and french in out.output, out.output
