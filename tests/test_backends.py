@@ -79,6 +79,21 @@ def _a_request_at_2330_utc_counts_on_its_utc_day(engine) -> None:  # type: ignor
     assert [(d["day"], d["requests"]) for d in days if d["requests"]] == [("2025-01-31", 1)]
 
 
+def _migrate(engine, rev: str, down: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """The schema of ``engine``'s database moved to migration ``rev`` (down to it, with
+    ``down``), as `commune migrate` would, in one transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    from commune.store.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, rev)
+
+
 def _shut_down(c, caplog, monkeypatch):  # type: ignore[no-untyped-def]
     """The server's shutdown (stop_purger) while its purger waits for a lock held elsewhere,
     then the purger waited for until it has ended, however slow the machine: it must have
@@ -364,19 +379,12 @@ class StoreKit:
         refuse to drop on SQLite."""
         from datetime import UTC, datetime
 
-        from alembic import command
-        from alembic.config import Config
-
-        from commune.store.db import MIGRATIONS, make_engine
+        from commune.store.db import make_engine
 
         engine = make_engine(database_url)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
 
         def go(rev: str, down: bool = False) -> None:
-            with engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                (command.downgrade if down else command.upgrade)(cfg, rev)
+            _migrate(engine, rev, down)
 
         go("0012")  # before 0013 (a session's key), 0014 (its reading), 0015, 0016 and 0017
         at = datetime.now(UTC)
@@ -708,12 +716,9 @@ class StoreKit:
         refuses the change again) and up."""
         from datetime import UTC, datetime
 
-        from alembic import command
-        from alembic.config import Config
         from sqlalchemy import insert
 
         from commune.charter import records
-        from commune.store.db import MIGRATIONS
         from commune.store.schema import UNNAMED, usage
 
         (c.settings.home / "charter.toml").write_text(
@@ -743,13 +748,8 @@ class StoreKit:
             with c.engine.connect() as conn:
                 return conn.execute(select(usage.c.user_id).order_by(usage.c.id)).scalars().all()
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-
         def go(rev: str, down: bool = False) -> None:
-            with c.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                (command.downgrade if down else command.upgrade)(cfg, rev)
+            _migrate(c.engine, rev, down)
 
         go("0022", down=True)
         with pytest.raises(exc.DBAPIError, match="append-only"):
@@ -2583,22 +2583,14 @@ class StoreKit:
         recorded: down, the member is a member again; up, it has no departure."""
         from datetime import UTC, datetime
 
-        from alembic import command
-        from alembic.config import Config
         from sqlalchemy import inspect
-
-        from commune.store.db import MIGRATIONS
 
         make_key(c, "anne", "Ville A")
         make_key(c, "bruno", "Ville B")
         c.admin.leave("Ville A", datetime(2099, 1, 1, tzinfo=UTC))
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
 
         def go(rev: str, down: bool = False) -> None:
-            with c.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                (command.downgrade if down else command.upgrade)(cfg, rev)
+            _migrate(c.engine, rev, down)
 
         go("0023", down=True)
         with c.engine.connect() as conn:
@@ -3174,8 +3166,6 @@ def test_a_postgresql_start_waits_for_a_held_lock_a_bounded_time_and_says_who_ho
     outcome does not depend on how fast the machine is), then stops in one line naming the
     session that holds the lock and what to do, in the operator's language; exit 2, which
     commune.service restarts."""
-    from alembic import command
-    from alembic.config import Config
     from click.testing import CliRunner
     from sqlalchemy import create_engine
 
@@ -3201,11 +3191,7 @@ def test_a_postgresql_start_waits_for_a_held_lock_a_bounded_time_and_says_who_ho
     # One migration behind, while a session has read every table (so the one the last
     # migration alters, whichever it is) and stays open.
     engine = create_engine(postgres_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(db.MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")
+    _migrate(engine, "-1", down=True)
     engine.dispose()
     home = tmp_path / "home"
     home.mkdir()
