@@ -15,6 +15,18 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import make_key, serve
 
+# A session's first request, as an MCP client sends it over HTTP.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
 
 @pytest.fixture
 def coop(commune, corpus, tmp_path):  # type: ignore[no-untyped-def]
@@ -943,17 +955,7 @@ def test_an_mcp_session_serves_only_the_key_that_opened_it(coop, caplog):
             headers = {**accept, "Authorization": f"Bearer {key}", "Accept-Language": language}
             return {**headers, "mcp-session-id": session} if session else headers
 
-        hello = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
-        opened = httpx2.post(url, json=hello, headers=as_(ann), timeout=60)
+        opened = httpx2.post(url, json=INITIALIZE, headers=as_(ann), timeout=60)
         assert opened.status_code == 200, opened.text
         session = opened.headers["mcp-session-id"]
         # Bob can neither end it nor listen to it: one line, in his language.
@@ -1605,20 +1607,10 @@ def test_a_session_id_sent_with_a_protocol_without_sessions_changes_nothing(coop
     commune, ann, bob = coop
     with serve(create_app(commune)) as base:
         url = f"{base}/mcp"
-        hello = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
         accept = {"Accept": "application/json, text/event-stream"}
         opened = httpx2.post(
             url,
-            json=hello,
+            json=INITIALIZE,
             headers={**accept, "Authorization": f"Bearer {ann}"},
             timeout=60,
         )
@@ -1940,16 +1932,6 @@ def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(c
 
     commune, ann, _ = coop
     accept = "application/json, text/event-stream"
-    hello = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     envelope = {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {},
@@ -1964,7 +1946,7 @@ def test_a_malformed_request_of_either_protocol_is_said_in_the_agents_language(c
         def said(language: str) -> list[tuple[int, int, object, str]]:
             key = {"Authorization": f"Bearer {ann}", "Accept-Language": language}
             sent = {**key, "Accept": accept}
-            opened = httpx2.post(url, json=hello, headers=sent, timeout=60)
+            opened = httpx2.post(url, json=INITIALIZE, headers=sent, timeout=60)
             assert opened.status_code == 200, opened.text
             session = {"mcp-session-id": opened.headers["mcp-session-id"]}
             replies = [
