@@ -287,6 +287,21 @@ def key(commune) -> str:  # type: ignore[no-untyped-def]
 T = TypeVar("T")
 
 
+def read_terminal(leader: int) -> bytes:
+    """All a process wrote to the terminal whose leader end is ``leader``, until it closed
+    (Linux says so with EIO once the process's end is gone)."""
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    return shown
+
+
 def wait_until(
     condition: Callable[[], T], what: str, timeout: float = 120, every: float = 0.05
 ) -> T:

@@ -483,6 +483,8 @@ def test_ask_on_a_terminal_prints_the_answer_once_as_it_streams(run, home, tmp_p
     import os
     import pty
 
+    from tests.conftest import read_terminal
+
     (tmp_path / "verre.md").write_text(GLASS, encoding="utf-8")
     assert run("add", str(tmp_path / "verre.md"), "--licence", "etalab-2.0").exit_code == 0
     args = ["ask", "Où et quand déposer le verre ?", "--mode", "extractive"]
@@ -491,15 +493,7 @@ def test_ask_on_a_terminal_prints_the_answer_once_as_it_streams(run, home, tmp_p
     cli_run = [sys.executable, "-m", "commune.cli", "--home", str(home), *args]
     with subprocess.Popen(cli_run, stdout=follower, stderr=subprocess.PIPE) as proc:
         os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            shown += chunk
+        shown = read_terminal(leader)
         assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
     os.close(leader)
     # The energy figure is measured anew for each run: compare what comes before it.

@@ -10,7 +10,7 @@ from commune.commons.curation import RETIRED_HOLD
 from commune.errors import CommuneError
 from commune.store.schema import chunks, documents, embeddings, revisions
 from commune.text.messages import localise
-from tests.conftest import make_key
+from tests.conftest import make_key, read_terminal
 
 
 def _minutes(folder: Path, n: int, name: str) -> Path:
@@ -2250,15 +2250,7 @@ def test_the_bar_of_an_add_on_ray_stays_on_the_terminal_when_it_began_before_the
     command = [sys.executable, "-c", _RAY_REFUSES_EACH, *add, "--ray", "127.0.0.1:1"]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=follower) as proc:
         os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            shown += chunk
+        shown = read_terminal(leader)
         assert proc.wait(timeout=300) == 1, shown
     os.close(leader)
     terminal = shown.decode()
