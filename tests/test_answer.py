@@ -864,3 +864,38 @@ def test_an_item_scoring_best_is_streamed_after_its_announcement(commune, monkey
         "Cette condamnation est prononcée par le tribunal qui a jugé l'affaire. [1]"
     )
     assert not a.sentences[0].get("more") and a.sentences[1]["more"]
+
+
+def test_a_box_quoted_from_its_first_words_shows_its_title(commune, monkeypatch):
+    """A fiche's box reads "À noter : le nombre de témoins…" on its page, its first words
+    written to follow the title: quoted alone they opened an answer in lowercase, as a
+    fragment. The title is shown before them, outside the quote, which stays verbatim."""
+    from dataclasses import replace
+
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import extractive_answer
+
+    box = replace(
+        passage(
+            "le nombre de témoins est de 2 minimum et 4 maximum. "
+            "Ils doivent être majeurs et savoir signer.",
+            "fr",
+        ),
+        section="Mariage > Témoins > À noter",
+    )
+    other = passage("Les futurs époux déclarent leurs témoins à la mairie, avant le mariage.", "fr")
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [box, other])
+    monkeypatch.setattr(answer_module, "choosing", lambda *a, **k: iter([0, 1, 2]))
+    a = extractive_answer("Combien de témoins pour un mariage ?", [box, other], commune.embedder)
+    assert a.text.startswith(
+        "À noter\u00a0: le nombre de témoins est de 2 minimum et 4 maximum. [1] "
+        "Ils doivent être majeurs et savoir signer. [1] Les futurs"
+    ), a.text  # only the words that follow the title on the page
+    assert a.sentences[0]["lead"] == "À noter"
+    assert a.sentences[0]["text"] == "le nombre de témoins est de 2 minimum et 4 maximum."
+    assert "lead" not in a.sentences[1] and "lead" not in a.sentences[2]
+    # A section of another name is no box: its lowercase first words stay as they are.
+    plain = replace(box, section="Mariage > Témoins")
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [plain, other])
+    a = extractive_answer("Combien de témoins pour un mariage ?", [plain, other], commune.embedder)
+    assert a.text.startswith("le nombre de témoins") and "lead" not in a.sentences[0]

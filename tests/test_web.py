@@ -3239,3 +3239,22 @@ def test_a_cooperative_admin_records_and_undoes_a_departure_on_the_page_and_its_
     assert "Ville C a quitté la coopérative le 2099-01-01" in r.page, r.page[-800:]
     r = carol.sign_in("carol", "pas le bon mot de passe")
     assert "Ville C" not in r.page  # a wrong password learns nothing of the member
+
+
+def test_an_answer_shows_a_box_title_before_its_first_words(app, commune, tmp_path):
+    """The page shows a box's title before the words it quotes from the box's start, as the
+    answer's text does (answering/answer.py, `lead`), inside the sentence's own language."""
+    page = tmp_path / "mariage.md"
+    page.write_text(
+        "# Mariage\n\n## À noter\n\n"
+        "le nombre de témoins du mariage est de 2 minimum et 4 maximum.\n",
+        encoding="utf-8",
+    )
+    commune.add([page], collection="mairie", licence="etalab-2.0")
+    alice = browser(app, "alice")
+    alice.get("/")  # the form's token
+    question = {"question": "Combien de témoins pour le mariage ?", "mode": "extractive"}
+    answer = alice.post("/ask", question).page
+    assert "À noter\u00a0: le nombre de témoins du mariage est de 2 minimum et 4 maximum." in (
+        answer
+    ), answer

@@ -36,6 +36,7 @@ from commune.generate.base import (
 )
 from commune.index.lexicon import Equivalents, flatten
 from commune.ingest.chunking import split_sentences
+from commune.ingest.dila import BOX_TITLES
 from commune.ingest.model import MARKED
 from commune.text.analysis import analyze
 from commune.text.lang import by_function_words, detect
@@ -796,6 +797,9 @@ def extractive_stream(
         }
         if not c.code:  # a line of code is typed as it stands, in no language
             sentence["language"] = language_of(i)
+            lead = _lead(c, h)
+            if lead:
+                sentence["lead"] = lead
         if more:
             sentence["more"] = True
         sentences.append(sentence)
@@ -898,11 +902,24 @@ def sentence_language(cands: Sequence[Candidate], i: int, hits: Sequence[Hit]) -
 MORE = "[…]"
 
 
+def _lead(c: Candidate, hit: Hit) -> str | None:
+    """The title of the box whose first words sentence ``c`` is, where those words follow
+    the title on the page ("À noter : le nombre de témoins est de 2 minimum et 4 maximum."):
+    quoted alone they opened an answer with a lowercase fragment. Only at the start of the
+    passage, where nothing stands between the title and the sentence."""
+    if c.code or not c.text[:1].islower():
+        return None
+    title = hit.section.rsplit(">", 1)[-1].strip()
+    return title if title in BOX_TITLES and hit.text.lstrip().startswith(c.text) else None
+
+
 def _quote(sentence: dict[str, Any]) -> str:
     # A command line is shown as code, so that it reads as something to type.
     body = f"`{sentence['text']}`" if sentence.get("code") else sentence["text"]
+    # A box's title is French typography's: a no-break space before its colon.
+    lead = f"{sentence['lead']}\u00a0: " if sentence.get("lead") else ""
     more = f" {MORE}" if sentence.get("more") else ""
-    return f"{body}{more} [{sentence['source']}]"
+    return f"{lead}{body}{more} [{sentence['source']}]"
 
 
 def _source(n: int, h: Hit) -> Source:

@@ -74,6 +74,11 @@ class Sentence(BaseModel):
     )
     chunk_id: int | None = Field(None, description="Quoted: the passage it is quoted from.")
     more: bool | None = Field(None, description="Quoted: its list or listing goes on.")
+    lead: str | None = Field(
+        None,
+        description="Quoted: the title of the box it opens (« À noter »), shown before it "
+        "as its page does.",
+    )
     language: str | None = Field(
         None, description="Quoted prose: the language of its own words (ISO 639-1)."
     )

@@ -50,6 +50,9 @@ _SKIP = {
 }  # fmt: skip
 # Boxes set apart from the text, under their own title ("À savoir") or this one.
 _BOXES = {"ASavoir": "À savoir", "ANoter": "À noter", "Attention": "Attention", "Rappel": "Rappel"}
+# The page shows a box's title before its first words ("À noter : le nombre de témoins…"),
+# which are written to follow it: an answer quoting them alone shows the title too.
+BOX_TITLES = frozenset(_BOXES.values())
 # Elements that open a section titled by their <Titre>.
 _SECTIONS = {"Chapitre", "SousChapitre", "Cas", "Situation", "Avertissement"}
 # Elements found at the root that service-public.fr shows in a section of their own.
