@@ -752,6 +752,34 @@ def test_a_removed_person_opens_nothing_and_their_records_stay(
     assert '"reason": "a quitté la mairie"' in row[3]
 
 
+def test_a_removed_persons_questions_leave_the_answer_cache(
+    admin: Admin, commune: Commune, corpus: Path
+) -> None:
+    """The removal page says the person loses the text of their questions; the answer cache
+    kept it beside each answer, under a "hash" charter too, until it expired. An answer is
+    cached with its asker now, and the removal deletes it: from the files too."""
+    from sqlalchemy import select
+
+    from commune.store.schema import answer_cache
+
+    commune.add([corpus], licence="etalab-2.0")
+    bob, carol = admin.actor("bob"), admin.actor("carol")
+    commune.ask("Quand passe le camion des encombrants ?", actor=bob)
+    commune.ask("Où mettre les emballages en plastique ?", actor=carol)
+
+    def askers() -> list[int | None]:
+        with commune.engine.connect() as conn:
+            return list(conn.execute(select(answer_cache.c.user_id)).scalars())
+
+    assert sorted(askers()) == sorted([bob.user_id, carol.user_id])
+    done = admin.remove_user("bob", "a quitté la mairie", actor=admin.actor("alice"))
+    assert done["cached_answers_deleted"] == 1
+    assert askers() == [carol.user_id]
+    for name in ("commune.db", "commune.db-wal"):
+        path = commune.settings.home / name
+        assert not path.exists() or b"camion des encombrants" not in path.read_bytes()
+
+
 def test_only_those_who_administer_a_person_remove_them_and_never_themselves(
     admin: Admin, commune: Commune
 ) -> None:

@@ -2578,6 +2578,122 @@ class StoreKit:
             assert sessions.find(conn, token) is None
             assert conn.execute(select(func.count()).select_from(usage)).scalar_one() == rows
 
+    def test_a_removal_deletes_the_answers_cached_for_the_persons_questions(self, c, monkeypatch):
+        """The answer cache keeps each question's text beside its answer, and named nobody:
+        a removed person's questions stayed there until the cache expired (up to a century),
+        though the removal said they lose their text. On each backend: their entries go with
+        the removal, in its transaction (a removal that fails halfway deletes none, removes
+        nobody), another's stay, and an answer of theirs cached after it is not kept."""
+        import numpy as np
+
+        from commune.answering.cache import AnswerCache
+        from commune.store import audit
+        from commune.store.schema import answer_cache
+
+        make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A")
+        make_key(c, "carol", "Ville A")
+        bob, carol = c.actor("bob"), c.actor("carol")
+        answers = AnswerCache(c.engine)
+
+        def cache(question: str, asker: int | None) -> None:
+            answers.store(
+                question,
+                "scope",
+                0,
+                "fr",
+                np.ones(4, "f4"),
+                "e",
+                {"question": question},
+                24.0,
+                asker,
+            )
+
+        def questions() -> list[str]:
+            with c.engine.connect() as conn:
+                kept = conn.execute(select(answer_cache.c.answer).order_by(answer_cache.c.id))
+                return [json.loads(a)["question"] for a in kept.scalars()]
+
+        cache("Où habite M. Dupont ?", bob.user_id)
+        cache("Quand passe le camion ?", carol.user_id)
+        cache("Où est la piscine ?", None)  # the operator's
+
+        def crash(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the server stopped here")
+
+        monkeypatch.setattr(audit, "append", crash)
+        with pytest.raises(RuntimeError):
+            c.admin.remove_user("bob", "parti", actor=c.actor("alice"))
+        monkeypatch.undo()
+        assert len(questions()) == 3 and c.actor("bob") == bob
+
+        done = c.admin.remove_user("bob", "parti", actor=c.actor("alice"))
+        assert done["cached_answers_deleted"] == 1
+        assert questions() == ["Quand passe le camion ?", "Où est la piscine ?"]
+        # A request of theirs under way when they were removed finishes, its answer not kept.
+        cache("Où habite Mme Martin ?", bob.user_id)
+        assert questions() == ["Quand passe le camion ?", "Où est la piscine ?"]
+
+    def test_an_answer_cached_while_its_asker_is_removed_waits_then_is_not_kept(self, c):
+        """PostgreSQL reads committed rows: an answer cached while the asker's removal was
+        under way read them not yet removed, and its entry, written after the removal's
+        delete, kept their question's text. It waits for the removal now, then keeps
+        nothing. (SQLite's one write lock puts the two one after the other.)"""
+        from commune.answering.cache import AnswerCache
+        from commune.govern import accounts
+        from commune.govern.policy import OPERATOR
+        from commune.store.schema import answer_cache
+        from tests.conftest import wait_until
+
+        if c.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's write lock serialises them")
+        make_key(c, "bob", "Ville A")
+        bob = c.actor("bob")
+        answers = AnswerCache(c.engine)
+        with c.engine.begin() as conn:
+            accounts.remove_user(conn, OPERATOR, "bob", "parti")
+
+            def cache() -> None:
+                answers.store(
+                    "q", "s", 0, "fr", None, None, {"question": "Où ?"}, 24.0, bob.user_id
+                )
+
+            caching = threading.Thread(target=cache)
+            caching.start()
+            with c.engine.connect() as watch:
+                waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                # Until it waits for the removal (or, not waiting, has cached its answer).
+                wait_until(
+                    lambda: not caching.is_alive() or watch.execute(waiting).scalar(),
+                    "the cache to wait",
+                )
+        caching.join()
+        assert count(c, answer_cache) == 0
+
+    def test_the_answers_cached_before_they_named_their_asker_are_deleted(self, c):
+        """0025 (answer_cache.user_id): an entry cached before it names nobody, so that no
+        removal could find its question's text; the migration deletes it. Down and up again."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import inspect
+
+        from commune.store.schema import answer_cache
+
+        _migrate(c.engine, "0024", down=True)
+        with c.engine.begin() as conn:
+            columns = {r["name"] for r in inspect(conn).get_columns("answer_cache")}
+            assert "user_id" not in columns
+            conn.execute(
+                text(
+                    "INSERT INTO answer_cache (key, scope, generation, language, answer, "
+                    "created_at) VALUES ('k', 's', 0, 'fr', :a, :t)"
+                ),
+                {"a": '{"question": "Où habite M. Dupont ?"}', "t": datetime.now(UTC)},
+            )
+        _migrate(c.engine, "head")
+        assert count(c, answer_cache) == 0
+        assert c.check().ok
+
     def test_a_departure_goes_down_and_up_with_its_migration(self, c, database_url):
         """0024 (members.left_at) goes down and up again over a home with a departure
         recorded: down, the member is a member again; up, it has no departure."""

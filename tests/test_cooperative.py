@@ -278,6 +278,44 @@ def test_member_quota_returns_429_with_retry_after_naming_the_quota(commune, cor
     ), fr.json()["detail"]
 
 
+def test_a_persons_spent_cap_says_who_raises_it(commune):  # type: ignore[no-untyped-def]
+    """A member's spent quota said who raises it; a person's own cap said only the wait, and
+    a clerk had nobody to ask. Their member's admins set the caps of the roles below theirs,
+    a cooperative admin a member admin's (policy.can_cap): each is told whom to ask, in
+    English and in French."""
+    from commune.govern.quotas import QuotaExceeded, check_quotas, hold
+    from commune.store.repository import now
+    from commune.text.messages import localise
+
+    make_key(commune, "eve", "Asso Ouest", "contributor", requests_per_day=1)
+    make_key(commune, "ines", "Asso Ouest", "member-admin", requests_per_day=1)
+    spent = "has used their quota of 1 request per day (1 used)"
+    for name, english, french in (
+        (
+            "eve",
+            ": an admin of Asso Ouest, a cooperative admin, or the operator, can raise it",
+            "\u00a0: un administrateur d'Asso Ouest, un administrateur de la coopérative, ou "
+            "l'opérateur, peut le relever",
+        ),
+        (
+            "ines",
+            ": a cooperative admin, or the operator, can raise it",
+            "\u00a0: un administrateur de la coopérative, ou l'opérateur, peut le relever",
+        ),
+    ):
+        actor = commune.admin.actor(name)
+        with commune.engine.begin() as conn:
+            hold(conn, actor, now())  # the day's one request, under way
+            with pytest.raises(QuotaExceeded) as refused:
+                check_quotas(conn, actor, now())
+        said = refused.value.message
+        assert said == f"user '{name}' {spent}{english}"
+        assert localise(said, "fr") == (
+            f"l'utilisateur '{name}' a épuisé son quota de requêtes par jour (limite 1, déjà 1)"
+            + french
+        )
+
+
 def limited_client(commune, member: str, user: str, requests_per_day: int) -> TestClient:  # type: ignore[no-untyped-def]
     """An API client for a user of a new member with a daily request quota."""
     from commune.govern.members import add_member

@@ -106,7 +106,11 @@ VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("govern/members.py", "kind"): ("user", "member"),
     ("govern/quotas.py", "who"): ("member 'Ville de Lyon'", "user 'marie.durand'"),
     ("govern/quotas.py", "whose"): ("its", "their"),
-    ("govern/quotas.py", "by"): ("", ": a cooperative admin, or the operator, can raise it"),
+    ("govern/quotas.py", "by"): (
+        ": a cooperative admin, or the operator, can raise it",
+        ": an admin of Ville de Lyon, a cooperative admin, or the operator, can raise it",
+        ": an admin of Agglo du Val, a cooperative admin, or the operator, can raise it",
+    ),
     ("govern/quotas.py", "amount(label, limit)"): (
         "1 request per day",
         "2 requests per day",

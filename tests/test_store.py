@@ -25,7 +25,7 @@ def test_a_database_a_later_version_upgraded_is_refused_in_one_line(home, tmp_pa
         (
             "en_GB.UTF-8",
             f"error: the database sqlite:///{home / 'commune.db'} was upgraded by a later "
-            "version of Commune (its schema is 0099; this version's is 0024) (install that "
+            "version of Commune (its schema is 0099; this version's is 0025) (install that "
             "version again, or restore the backup taken before the upgrade with commune "
             "restore DIR --force, as docs/operations.md says in section 4)\n",
         ),
@@ -178,7 +178,7 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
     engine.dispose()
     engine = open_database(url)  # second open: nothing to do, nothing broken
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0024"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0025"
         # Every /peer/search prunes the returns past the credit window: by an index.
         plan = conn.exec_driver_sql(
             "explain query plan delete from peer_returns where created_at < '2026-01-01'"

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, or_, select
 
 from commune.store.repository import now
-from commune.store.schema import answer_cache
+from commune.store.schema import answer_cache, users
 
 # Near-duplicates are looked for among the newest entries of a scope only: the look-up must
 # stay cheaper than the answer it saves.
@@ -179,7 +179,10 @@ def store(
     embedder: str | None,
     answer: dict[str, Any],
     ttl_hours: float,
+    asker: int | None = None,
 ) -> None:
+    """Keep ``answer`` to the question of ``asker`` (a person's id; None: the operator's),
+    who is named on the entry so that their removal deletes it (govern/accounts.remove_user)."""
     # Cached only on the generation still current: an answer found before a takedown and
     # cached after it (two requests at once) put the retired passages back in the database,
     # until the next answer was cached; and its delete below took the current entries. The
@@ -197,6 +200,8 @@ def store(
     ).scalar()
     if int(current or 0) != generation:
         return
+    if asker is not None and _removed(conn, asker):
+        return
     # Entries of older generations or past their lifetime can never be served: drop them.
     sweep(conn, generation, ttl_hours)
     conn.execute(
@@ -209,8 +214,22 @@ def store(
             embedder=embedder,
             answer=json.dumps(answer, ensure_ascii=False, default=str),
             created_at=now(),
+            user_id=asker,
         )
     )
+
+
+def _removed(conn: Connection, asker: int) -> bool:
+    """Whether ``asker`` was removed from the cooperative. A request already under way when
+    its asker is removed finishes (govern/accounts.remove_user), and its answer, cached after
+    the removal's delete, kept their question's text for the cache's lifetime. Read under the
+    lock the removal's write of the person's row takes: SQLite's write lock (taken by
+    :func:`store`); on PostgreSQL the row's, which FOR SHARE waits for, or holds the removal
+    back until this entry is in, for its delete to take."""
+    row = conn.execute(
+        select(users.c.removed_at).where(users.c.id == asker).with_for_update(read=True)
+    ).first()
+    return row is None or row.removed_at is not None
 
 
 class AnswerCache:
@@ -260,6 +279,9 @@ class AnswerCache:
         embedder: str | None,
         answer: dict[str, Any],
         ttl_hours: float,
+        asker: int | None = None,
     ) -> None:
         with self.engine.begin() as conn:
-            store(conn, key, scope, generation, language, vector, embedder, answer, ttl_hours)
+            store(
+                conn, key, scope, generation, language, vector, embedder, answer, ttl_hours, asker
+            )

@@ -413,6 +413,7 @@ class AskPath:
             self.embedder().name,
             data,
             charter.sobriety.cache_ttl_hours,
+            req.actor.user_id,
         )
 
     # -- the answers ---------------------------------------------------------------------------

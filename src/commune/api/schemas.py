@@ -429,6 +429,9 @@ class UserRemoved(BaseModel):
     keys_revoked: int
     sessions_ended: int
     questions_erased: int
+    cached_answers_deleted: int = Field(
+        description="The cached answers to their questions, which held the questions' text."
+    )
     revisions_waiting: int = Field(description="Their revisions still waiting for a reviewer.")
 
 

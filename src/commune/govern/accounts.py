@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from commune.errors import CommuneError, Forbidden, InvalidRequest, NotFound
 from commune.govern.members import (
@@ -35,7 +35,15 @@ from commune.govern.policy import (
     who_acts_for,
 )
 from commune.store.repository import now
-from commune.store.schema import api_keys, decisions, members, revisions, users, web_sessions
+from commune.store.schema import (
+    answer_cache,
+    api_keys,
+    decisions,
+    members,
+    revisions,
+    users,
+    web_sessions,
+)
 
 MIN_PASSWORD = 10  # NIST SP 800-63B asks for at least 8; a passphrase is easier at 10
 MAX_PASSWORD = 1024  # hashing a megabyte "password" would be a cheap way to load the server
@@ -374,7 +382,8 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
     commons under a licence, and whether they are published is the curators' call on the
     text, not a side effect of someone leaving (the count is returned and logged). The
     text of the questions they asked, where the charter keeps it, is erased: the records
-    keep its SHA-256, their steps and energy, but nobody needs a departed person's words.
+    keep its SHA-256, their steps and energy, but nobody needs a departed person's words;
+    the answers cached for their questions, which hold their text, are deleted.
     A request already under way when they are removed finishes. Returns what was done."""
     from commune.store import audit
 
@@ -399,6 +408,11 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
         .where(decisions.c.user_id == uid, decisions.c.question.is_not(None))
         .values(question=None)
     ).rowcount
+    # The answer cache keeps each question's text beside its answer, under a "hash" charter
+    # too, for up to the cache's lifetime: the answers cached for their questions go, after
+    # their row is written above (an answer of theirs cached meanwhile waits for it, then is
+    # not kept: answering/cache.py).
+    cached = conn.execute(delete(answer_cache).where(answer_cache.c.user_id == uid)).rowcount
     waiting = len(
         conn.execute(
             select(revisions.c.id).where(
@@ -414,6 +428,7 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
         "keys_revoked": keys,
         "sessions_ended": sessions,
         "questions_erased": questions,
+        "cached_answers_deleted": cached,
         "revisions_waiting": waiting,
     }
     audit.append(conn, actor.user, "user-remove", f"user {user}", reason=reason, **done)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select
 
 from commune.errors import CommuneError
-from commune.govern.policy import Actor
+from commune.govern.policy import ROLES, Actor
 from commune.store.schema import INGESTION, members, quota_holds, usage, users
 
 # A hold not replaced by its ledger row within this time was left by a request that failed:
@@ -175,6 +175,16 @@ def release(conn: Connection, actor: Actor) -> None:
 RAISED_BY = ": a cooperative admin, or the operator, can raise it"
 
 
+def raised_by(role: str, member: str) -> str:
+    """Said after a person's spent cap, of ``role`` in ``member``: who raises it. A clerk
+    who had spent theirs read only "retry in 5 h", and had nobody to ask. Their member's
+    admins set the caps of the roles below theirs (admin.set_user_quotas, policy.can_cap);
+    a member admin's own, and an equal's, are set from above, as a member's quota is."""
+    if ROLES.index(role) >= ROLES.index("member-admin"):
+        return RAISED_BY
+    return f": an admin of {member}, a cooperative admin, or the operator, can raise it"
+
+
 @dataclass(frozen=True)
 class QuotaUse:
     """How much of one quota is used: what the charter's regulate step reports."""
@@ -222,7 +232,7 @@ def check_quotas(conn: Connection, actor: Actor, at: datetime) -> QuotaUse | Non
                 used += _held(conn, owner, owner_id, at)
             if used >= limit:
                 wait = max(1, int((window.end - at).total_seconds()))
-                by = RAISED_BY if whose == "its" else ""
+                by = RAISED_BY if whose == "its" else raised_by(u.role, m.name)
                 raise QuotaExceeded(
                     f"{who} has used {whose} quota of {amount(label, limit)} ({figure(used)} "
                     f"used){by}",

@@ -331,6 +331,9 @@ answer_cache = Table(
     Column("embedder", String(100), nullable=True),
     Column("answer", Text, nullable=False),  # JSON
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Who asked the question kept in ``answer``: their removal deletes it (migration 0025
+    # says why). NULL: the operator's, or nobody's.
+    Column("user_id", Integer, nullable=True),
     Index("ix_answer_cache_key", "key", "generation"),
     Index("ix_answer_cache_scope", "scope", "generation"),
 )

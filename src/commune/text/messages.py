@@ -366,6 +366,14 @@ PATTERNS = [
         ),
         (
             r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
+            r"(?P<quota>requests? per day|tokens? per month|Wh per month) \((?P<used>\S+) used\): "
+            r"an admin of (?P<member>.+), a cooperative admin, or the operator, can raise it",
+            "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})\u00a0: un "
+            "administrateur de {member}, un administrateur de la coopérative, ou l'opérateur, "
+            "peut le relever",
+        ),
+        (
+            r"(?P<who>member|user) (?P<name>'.*') has used (?:its|their) quota of (?P<limit>\S+) "
             r"(?P<quota>requests? per day|tokens? per month|Wh per month) \((?P<used>\S+) used\)",
             "{who} {name} a épuisé son quota de {quota} (limite {limit}, déjà {used})",
         ),
