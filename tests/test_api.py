@@ -23,6 +23,36 @@ def test_healthz(client):
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
+def test_healthz_says_a_full_disk_and_stays_up(commune, monkeypatch):
+    """/healthz said "ok" while the disk holding the home was full and every write failed
+    (an answer's ledger row, an upload). It now says "disk_full" and why, in the caller's
+    language, still with a 200: restarting the server frees no disk. The disk is read
+    through shutil.disk_usage, made to say 4 KiB free here; nothing is filled."""
+    import shutil
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    real = shutil.disk_usage
+    home = commune.settings.home
+
+    def nearly_full(path):  # type: ignore[no-untyped-def]
+        if Path(path).resolve() == Path(home).resolve():
+            return SimpleNamespace(total=2**40, used=2**40 - 4096, free=4096)
+        return real(path)
+
+    client = TestClient(create_app(commune))
+    assert client.get("/healthz", headers=EN).json()["status"] == "ok"
+    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    for language, said in (
+        ("en", "the server's disk is full, nothing stored before is lost: tell the service's"),
+        ("fr", "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu"),
+    ):
+        r = client.get("/healthz", headers={"Accept-Language": language})
+        body = r.json()
+        assert r.status_code == 200 and body["status"] == "disk_full", body
+        assert body["detail"].startswith(said) and body["generation"] >= 0, body
+
+
 def test_search(client):
     r = client.post("/api/search", json={"query": "bac jaune", "k": 2, "collection": "mairie"})
     assert r.status_code == 200

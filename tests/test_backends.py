@@ -3336,6 +3336,40 @@ def test_a_postgresql_start_waits_for_a_held_lock_a_bounded_time_and_says_who_ho
     assert out.exit_code == 0, out.output
 
 
+def test_a_commune_holding_the_start_s_lock_is_named_by_its_command(postgres_url, monkeypatch):
+    """Commune's sessions had no application_name: a second Commune starting while a first
+    one migrated was told "another process (pid 4242, since …)", a pid on a database server
+    the operator may not log in to, and a psql session and a Commune read alike. Each
+    command now names its sessions ("commune serve"), and the line names the holder by it;
+    a name the operator's URL gives its sessions is kept."""
+    from commune.errors import CommuneError
+    from commune.store import db
+
+    monkeypatch.setattr(db, "START_WAIT_MS", 300)  # the lock is held throughout: no race
+    monkeypatch.delenv("PGAPPNAME", raising=False)
+    monkeypatch.setattr(db, "_sessions_name", db._sessions_name)  # put back after
+    db.name_sessions("commune serve")  # as `commune serve` names its own (cli/group.py)
+    serving = db.make_engine(postgres_url)
+    try:
+        with serving.connect() as held:
+            held.exec_driver_sql("SELECT pg_advisory_xact_lock(3, 0)")  # migrating
+            pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            db.name_sessions("commune check")
+            with pytest.raises(CommuneError) as err:
+                db.open_database(postgres_url)
+            said = str(err.value)
+            assert f"is being migrated by another process (pid {pid}, commune serve, " in said
+            held.rollback()
+    finally:
+        serving.dispose()
+    own = db.make_engine(f"{postgres_url}&application_name=ville-a")
+    try:
+        with own.connect() as conn:
+            assert conn.exec_driver_sql("SHOW application_name").scalar_one() == "ville-a"
+    finally:
+        own.dispose()
+
+
 @pytest.mark.parametrize("waiting", ["charter", "erasure"])
 def test_a_postgresql_start_waits_a_bounded_time_for_the_charter_and_the_erasures(
     postgres_url, tmp_path, monkeypatch, caplog, request, waiting

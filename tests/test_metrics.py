@@ -337,7 +337,10 @@ def test_the_alerts_on_node_exporter_s_metrics_are_turned_on_by_the_guides(tmp_p
     prometheus-node-exporter leaves off (its /etc/default file says ARGS=""): following the
     guide, a failed backup never raised an alert. Nor did anything warn of a disk filling
     up, which stops every write, the backup's too. The guides now turn the collector on,
-    with a command run here on the file as Debian ships it, and an alert watches the disk."""
+    with a command run here on the file as Debian ships it, and an alert watches the disk.
+    That command replaced the whole ARGS line: the flags an operator had given node_exporter
+    (its address, a textfile directory) were lost. It now adds the flag beside them, once
+    however many times it runs, and leaves the file's commented list of options alone."""
     import subprocess
 
     alerts = (ROOT / "deploy" / "prometheus" / "commune-alerts.yml").read_text(encoding="utf-8")
@@ -349,14 +352,31 @@ def test_the_alerts_on_node_exporter_s_metrics_are_turned_on_by_the_guides(tmp_p
     commands = set()
     for doc in ("docs/operations.md", "docs/fr/exploitation.md"):
         lines = (ROOT / doc).read_text(encoding="utf-8").splitlines()
-        [turn_on] = [ln for ln in lines if ln.endswith(" /etc/default/prometheus-node-exporter")]
+        [turn_on] = [
+            ln
+            for ln in lines
+            if ln.startswith("sudo sed -i ")
+            and ln.endswith(" /etc/default/prometheus-node-exporter")
+        ]
         assert "sudo systemctl restart prometheus-node-exporter" in lines
         commands.add(turn_on)
     [turn_on] = commands  # the same in both languages
-    shipped = tmp_path / "prometheus-node-exporter"  # Debian 12's, comments shortened
-    shipped.write_text('# Set the command-line arguments to pass to the server.\nARGS=""\n')
-    command = turn_on.removeprefix("sudo ").replace(
-        "/etc/default/prometheus-node-exporter", str(shipped)
+    # Debian 12's file, its comments shortened: the options it lists, commented out.
+    comments = (
+        "# Set the command-line arguments to pass to the server.\n",
+        "#  --[no-]collector.systemd  Enable the systemd collector (default: disabled).\n",
     )
-    subprocess.run(["sh", "-c", command], check=True, timeout=30)
-    assert shipped.read_text().splitlines()[-1] == 'ARGS="--collector.systemd"'
+    given = "--web.listen-address=127.0.0.1:9100 --collector.textfile.directory=/var/lib/x"
+    for args, expected in (
+        ('ARGS=""', 'ARGS="--collector.systemd"'),  # as Debian ships it
+        (f'ARGS="{given}"', f'ARGS="{given} --collector.systemd"'),  # the operator's kept
+        (f'ARGS="--collector.systemd {given}"', f'ARGS="--collector.systemd {given}"'),  # on
+    ):
+        shipped = tmp_path / "prometheus-node-exporter"
+        shipped.write_text(comments[0] + args + "\n\n" + comments[1])
+        command = turn_on.removeprefix("sudo ").replace(
+            "/etc/default/prometheus-node-exporter", str(shipped)
+        )
+        for _ in range(2):  # run again: added once
+            subprocess.run(["sh", "-c", command], check=True, timeout=30)
+            assert shipped.read_text() == comments[0] + expected + "\n\n" + comments[1], args

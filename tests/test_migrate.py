@@ -653,8 +653,127 @@ def test_a_postgresql_database_out_of_reach_is_tried_once_per_command(tmp_path, 
     )
     out = CliRunner().invoke(cli, ["--home", str(tmp_path), "documents"])
     assert out.exit_code == 2 and "Traceback" not in out.output, out.output
-    assert "cannot open the database postgresql+psycopg://u:***@db.example/x" in out.output
+    assert "postgresql+psycopg://u:***@db.example/x" in out.output
     assert "secret" not in out.output and len(tries) == 1, (len(tries), out.output)
+
+
+def test_a_postgresql_server_that_never_answers_is_given_up_on_in_one_line(tmp_path, monkeypatch):
+    """A database_url naming a host that drops the packets (down, behind a firewall) held
+    every command silent for psycopg's own connect timeout, 130 s, then said "connection
+    timeout expired", naming no host. The connection now gives up after
+    db.CONNECT_TIMEOUT_S (10 s; 2 here, psycopg's least) and says which server did not
+    answer and what to check, in the operator's language. The server here is a loopback
+    port that takes the connection and never answers, as such a host does; the join only
+    keeps a regression from hanging: the test asserts the line, not the speed."""
+    import socket
+    import threading
+
+    from commune.store import db
+
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        server = f"127.0.0.1:{silent.getsockname()[1]}"
+        (tmp_path / "commune.toml").write_text(
+            f'database_url = "postgresql+psycopg://u:secret@{server}/x"\n', "utf-8"
+        )
+        for language, said in (
+            (
+                "en_GB.UTF-8",
+                f"error: the database server {server} did not answer within 2 s "
+                f"(postgresql+psycopg://u:***@{server}/x) (check that PostgreSQL runs there",
+            ),
+            (
+                "fr_FR.UTF-8",
+                f"le serveur de base de données {server} n'a pas répondu en 2 s "
+                f"(postgresql+psycopg://u:***@{server}/x) (vérifiez que PostgreSQL y tourne",
+            ),
+        ):
+            outcome: dict[str, object] = {}
+
+            def run(language: str = language, outcome: dict[str, object] = outcome) -> None:
+                outcome["out"] = CliRunner(env={"LANG": language, "LANGUAGE": ""}).invoke(
+                    cli, ["--home", str(tmp_path), "documents"]
+                )
+
+            running = threading.Thread(target=run, daemon=True)
+            running.start()
+            running.join(100)  # psycopg's own 130 s would still be waiting
+            assert not running.is_alive(), "waited past connect_timeout for a silent server"
+            out = outcome["out"]
+            assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
+            assert said in out.output and "secret" not in out.output, out.output
+            assert "database_url" in out.output and "connect_timeout=30" in out.output
+
+
+def test_migrate_to_a_server_that_never_answers_sends_the_operator_to_the_url_given(
+    tmp_path, monkeypatch
+):
+    """A --to server that does not answer is not database_url's: the line sends the
+    operator to the URL given to --to, in their language."""
+    import psycopg
+
+    def timed_out(*args: object, **kwargs: object) -> None:
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired")
+
+    home = make_home(tmp_path / "home")
+    monkeypatch.setattr(psycopg, "connect", timed_out)
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    to = "postgresql+psycopg://u:secret@db.example:6432/x"
+    for language, said in (
+        ("en_GB.UTF-8", "that the URL given to --to names the right host and port"),
+        ("fr_FR.UTF-8", "que l'URL donnée à --to nomme le bon hôte et le bon port"),
+    ):
+        out = CliRunner(env={"LANG": language, "LANGUAGE": ""}).invoke(
+            cli, ["--home", str(home), "migrate", "--to", to]
+        )
+        line = re.sub(r"[ \n]+", " ", out.output)
+        assert out.exit_code == 2 and "db.example:6432" in line and said in line, line
+        assert "database_url" not in line and "secret" not in line, line
+
+
+def test_the_operator_s_connect_timeout_and_application_name_win_over_commune_s(
+    tmp_path, monkeypatch
+):
+    """Commune gives its PostgreSQL connections a connect timeout and a name: each command
+    names itself ("commune documents"), so that a Commune waiting for a lock names the
+    command holding it. What the operator set wins: the URL's own query (which SQLAlchemy's
+    connect_args would have overridden) and libpq's variables (PGCONNECT_TIMEOUT,
+    PGAPPNAME), which a parameter given to the driver overrides."""
+    import psycopg
+
+    given: list[dict[str, object]] = []
+
+    def record(*args: object, **kwargs: object) -> None:
+        given.append(kwargs)
+        raise psycopg.OperationalError("connection refused: is the server running?")
+
+    monkeypatch.setattr(psycopg, "connect", record)
+    for name in ("PGCONNECT_TIMEOUT", "PGAPPNAME"):
+        monkeypatch.delenv(name, raising=False)
+    base = "postgresql+psycopg://u:pw@db.example/x"
+    cases = [
+        (base, {}, {"connect_timeout": 10, "application_name": "commune documents"}),
+        (
+            f"{base}?connect_timeout=30&application_name=ville-a",
+            {},
+            {"connect_timeout": "30", "application_name": "ville-a"},
+        ),
+        (
+            base,
+            {"PGCONNECT_TIMEOUT": "45", "PGAPPNAME": "ville-b"},
+            {"connect_timeout": None, "application_name": None},
+        ),
+    ]
+    for url, environ, expected in cases:
+        (tmp_path / "commune.toml").write_text(f'database_url = "{url}"\n', "utf-8")
+        given.clear()
+        out = CliRunner(env=environ).invoke(cli, ["--home", str(tmp_path), "documents"])
+        assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+        [kwargs] = given
+        assert {k: kwargs.get(k) for k in expected} == expected, (url, environ, kwargs)
 
 
 def test_migrate_to_a_relative_sqlite_path_puts_the_copy_in_the_home(home, tmp_path, monkeypatch):

@@ -1553,6 +1553,19 @@ class Commune:
         with self.engine.connect() as conn:
             return repo.generation(conn)
 
+    def disk_full(self) -> bool:
+        """Whether the disk holding the home has no room left for a write (under
+        ``store.backup.NO_ROOM_BYTES``, as a restore judges it), for /healthz to say so.
+        A disk that cannot be read is not said full: the writes then say what is wrong."""
+        import shutil
+
+        from commune.store.backup import NO_ROOM_BYTES
+
+        try:
+            return shutil.disk_usage(self.settings.home).free < NO_ROOM_BYTES
+        except OSError:
+            return False
+
     # -- added for the CLI
     def charter_history(self) -> list[dict[str, Any]]:
         """The charter's versions, each with the moment it came into force."""

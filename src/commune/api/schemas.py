@@ -379,9 +379,17 @@ class Transparency(BaseModel):
 
 
 class Health(BaseModel):
-    status: str = Field(description="ok.")
+    status: str = Field(
+        description="ok; disk_full when the disk holding the home has no room left (under "
+        "1 MiB): writes fail (answers, uploads) until the operator frees some. Still a 200: "
+        "restarting the server frees no disk."
+    )
     version: str = Field(description="Commune's version.")
     generation: int = Field(description="The commons' generation: it changes with them.")
+    detail: str | None = Field(
+        default=None,
+        description="When status is not ok: what is wrong, in the caller's language.",
+    )
 
 
 class Contribution(BaseModel):

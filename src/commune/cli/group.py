@@ -58,6 +58,15 @@ def _command(ctx: click.Context) -> str:
     return " ".join(names)
 
 
+def name_sessions(ctx: click.Context) -> None:
+    """Name the command's sessions on a database server ("commune serve", "commune check"):
+    a Commune waiting at its start for a lock another one holds names the holder by its
+    command, not by a pid alone (store/db.py)."""
+    from commune.store.db import name_sessions
+
+    name_sessions(f"commune {_command(ctx)}".strip())
+
+
 def _no_home(home: Path, url: str) -> None:
     """Refuse a home that has no database, for a command that does not make one."""
     from commune.store.db import shown_url, sqlite_path
@@ -90,6 +99,7 @@ def commune_of(ctx: click.Context) -> Commune:
 
         settings = load_settings(ctx.obj["home"])
         home = settings.home
+        name_sessions(ctx)
         if _command(ctx) not in MAKES_HOME and not holds_database(settings.database_url, home):
             _no_home(home, settings.database_url)
         # Held until the command ends, taken before the database opens, let go after it

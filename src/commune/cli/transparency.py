@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from commune.cli import speech
-from commune.cli.group import cli, commune_of, dumps, said
+from commune.cli.group import cli, commune_of, dumps, name_sessions, said
 from commune.text.messages import localise
 from commune.text.numbers import billions, number, plural, small
 
@@ -60,6 +60,7 @@ def home_collections(ctx: click.Context) -> list[str] | None:
     from commune.store.db import holds_database
 
     settings = load_settings(ctx.obj["home"])
+    name_sessions(ctx)
     if not holds_database(settings.database_url, settings.home):
         return None
     return [c["name"] for c in commune_of(ctx).collections()]

@@ -508,16 +508,20 @@ def _copy(src: str, dst: str) -> object:
 _WRITE_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 
+# Under this much room left (what the service's user may write, not root's reserve), a disk
+# is full: less than a few of SQLite's writes. Read by a restore here and by /healthz.
+NO_ROOM_BYTES = 1 << 20
+
+
 def _no_room(folder: Path) -> bool:
-    """Whether the disk holding ``folder`` has under 1 MiB left, less than a few of SQLite's
-    writes. SQLite says a full disk "disk I/O error" when it cannot make the -shm a WAL
-    database is read through: the copy's writes on a full disk were told to "fix that", not
-    to free room."""
+    """Whether the disk holding ``folder`` has under :data:`NO_ROOM_BYTES` left. SQLite says
+    a full disk "disk I/O error" when it cannot make the -shm a WAL database is read
+    through: the copy's writes on a full disk were told to "fix that", not to free room."""
     try:
         disk = os.statvfs(folder)
     except OSError:
         return False
-    return disk.f_bavail * disk.f_frsize < 1 << 20
+    return disk.f_bavail * disk.f_frsize < NO_ROOM_BYTES
 
 
 def _restore_failed(

@@ -129,7 +129,11 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         pool_pre_ping=True,
-        connect_args={"options": "-c timezone=UTC", "client_encoding": "utf8"},
+        connect_args={
+            "options": "-c timezone=UTC",
+            "client_encoding": "utf8",
+            **_server_defaults(url),
+        },
     )
     # PGTZ in the environment of the process that connects (the operator's) outranked that
     # startup option (a session in Paris time, seen by test_backends): the zone is also set
@@ -137,6 +141,45 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _utc_session)
     event.listen(engine, "before_cursor_execute", _no_nul)
     return engine
+
+
+# How long a connection to a database server waits for the server to answer. psycopg's own
+# default is 130 s: on a host that drops the packets (down, a firewall, a mistyped address),
+# every command and a start stayed silent that long before saying anything. 10 s is ample for
+# a server on the same network, even a busy one; across a slow link the operator gives the
+# URL its own (?connect_timeout=30), or sets PGCONNECT_TIMEOUT, and either one wins.
+CONNECT_TIMEOUT_S = 10
+
+# The name this process's sessions carry on the server (pg_stat_activity.application_name):
+# without one, a second Commune waiting on the start's lock named its holder by pid only,
+# and a psql session and a Commune looked alike. The command line names each command
+# ("commune serve", "commune check": :func:`name_sessions`); a program embedding Commune
+# shows "commune". Process-wide, not per call: the server's pool opens its connections
+# in other threads, long after the command began.
+_sessions_name = "commune"
+
+
+def name_sessions(name: str) -> None:
+    """Name the sessions that the engines made from now on open on a database server."""
+    global _sessions_name
+    _sessions_name = name
+
+
+def _server_defaults(url: str) -> dict[str, Any]:
+    """The connection parameters Commune gives a database server's connections, except
+    those the operator set: in the URL's query (``?connect_timeout=30&application_name=x``,
+    which ``connect_args`` would override) or in libpq's environment (PGCONNECT_TIMEOUT,
+    PGAPPNAME), which a parameter given here would override too."""
+    target = make_url(url)
+    if target.get_backend_name() != "postgresql":  # psycopg's parameters, libpq's names
+        return {}
+    given = target.query
+    defaults: dict[str, Any] = {}
+    if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
+        defaults["connect_timeout"] = CONNECT_TIMEOUT_S
+    if "application_name" not in given and not os.environ.get("PGAPPNAME"):
+        defaults["application_name"] = _sessions_name
+    return defaults
 
 
 def _utc_session(dbapi_connection: Any, _record: Any) -> None:
@@ -459,7 +502,7 @@ def _has_tables(url: str) -> bool:
 
     engine = None
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, connect_args=_server_defaults(url))
         with engine.connect() as conn:
             return bool(inspect(conn).has_table("alembic_version"))
     except (exc.OperationalError, exc.InterfaceError, exc.NoSuchModuleError, ImportError) as e:
@@ -668,6 +711,14 @@ REFUSED_LOGIN = (
 )
 
 
+# What to check when the database server does not answer at all (CONNECT_TIMEOUT_S).
+NO_ANSWER = (
+    "check that PostgreSQL runs there and listens on that address, that database_url in "
+    "commune.toml names the right host and port, and that no firewall drops the connection; "
+    "a slow network may be given longer with ?connect_timeout=30 in the URL"
+)
+
+
 def _cannot_open(url: str, e: Exception) -> Exception:
     """A server that is down, a wrong address or password, a driver not installed: the
     operator's everyday faults, said in one line (never the driver's traceback).
@@ -691,8 +742,39 @@ def _cannot_open(url: str, e: Exception) -> Exception:
         # PostgreSQL answered and said no: "and that it runs" sent the operator to a
         # server that was running all along.
         return ConfigError(f"cannot open the database {where}: {why}", REFUSED_LOGIN)
+    if any(type(c).__name__ == "ConnectionTimeout" for c in (e, getattr(e, "orig", None))):
+        # Nothing answered at all: psycopg's "connection timeout expired" named neither the
+        # host nor what to look at. Not a configuration error: a server still booting, or a
+        # network back up, lets the next start through.
+        return CommuneError(
+            f"the database server {_server_of(url)} did not answer within "
+            f"{_timeout_of(url)} s ({where})",
+            NO_ANSWER,
+        )
     hint = "check the URL (postgresql+psycopg://user:password@host/db) and that it runs"
     return CommuneError(f"cannot open the database {where}: {why}", hint)
+
+
+def _server_of(url: str) -> str:
+    """The host and port ``url`` connects to, as libpq fills in what it leaves out."""
+    target = make_url(url)
+
+    def given(name: str) -> str | None:  # a query's parameter given twice is a tuple
+        value = target.query.get(name)
+        return value if value is None or isinstance(value, str) else ",".join(value)
+
+    host = target.host or given("host") or os.environ.get("PGHOST") or "localhost"
+    port = target.port or given("port") or os.environ.get("PGPORT") or 5432
+    return f"{host}:{port}"
+
+
+def _timeout_of(url: str) -> int:
+    """How long psycopg waited for ``url``'s server, in seconds: the URL's connect_timeout,
+    PGCONNECT_TIMEOUT or :data:`CONNECT_TIMEOUT_S`, as psycopg reads them (2 s at least)."""
+    from psycopg.conninfo import timeout_from_conninfo
+
+    params = {k: v for k, v in make_url(url).query.items() if isinstance(v, str)}
+    return timeout_from_conninfo({**params, **_server_defaults(url)})
 
 
 def open_database(url: str) -> Engine:

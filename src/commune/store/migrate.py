@@ -177,7 +177,7 @@ def migrate(
     """Copy ``source`` into the database at ``target_url``, then verify every table."""
     from sqlalchemy import make_url
 
-    from commune.store.db import REFUSED_LOGIN, open_database
+    from commune.store.db import NO_ANSWER, REFUSED_LOGIN, open_database
 
     # Compared as URLs: the home's own, as its engine renders it, escapes a socket
     # directory in the query ("host=%2Ftmp"), which the URL given after a switch does not.
@@ -196,6 +196,11 @@ def migrate(
                 "user, the password, the database name; a database is made by createdb "
                 "--owner USER NAME, docs/scaling.md)"
             )
+        if hint == NO_ANSWER:  # its message names the server and the URL already
+            raise CommuneError(
+                e.message,
+                NO_ANSWER.replace("database_url in commune.toml", "the URL given to --to"),
+            ) from None
         raise CommuneError(f"cannot open the target database: {why}", hint) from None
     except Exception as exc:  # noqa: BLE001 -- any driver's failure to connect, said plainly
         raise CommuneError(

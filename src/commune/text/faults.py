@@ -268,8 +268,14 @@ def for_caller(exc: BaseException, language: str | None) -> tuple[str, str] | No
     if found is None:
         return None
     code = found[0]
+    return code, caller_line(code, language)
+
+
+def caller_line(code: str, language: str | None) -> str:
+    """The API caller's line for a fault of the machine named by its ``code`` ("disk_full"),
+    said before any write fails (/healthz)."""
     fr, en = _FOR_CALLER.get(code, _FOR_CALLER["missing_file"])
-    return code, say(language, fr, en)
+    return say(language, fr, en)
 
 
 _FOR_CALLER = {

@@ -3960,6 +3960,29 @@ PATTERNS = [
             r"cannot open the database (?P<url>\S+): (?P<why>.+)",
             "impossible d'ouvrir la base {url} : {why}",
         ),
+        # A database server that did not answer within connect_timeout (store/db.py).
+        (
+            r"the database server (?P<server>\S+) did not answer within (?P<s>\d+) s "
+            r"\((?P<url>\S+)\)",
+            "le serveur de base de données {server} n'a pas répondu en {s} s ({url})",
+        ),
+        *(
+            (
+                r"check that PostgreSQL runs there and listens on that address, that "
+                + re.escape(where)
+                + r" names the right host and port, and that no firewall drops the connection; "
+                r"a slow network may be given longer with \?connect_timeout=30 in the URL",
+                "vérifiez que PostgreSQL y tourne et écoute à cette adresse, que "
+                + french
+                + " nomme le bon hôte et le bon port, et qu'aucun pare-feu ne bloque la "
+                "connexion ; un réseau lent peut recevoir plus de temps avec "
+                "?connect_timeout=30 dans l'URL",
+            )
+            for where, french in (
+                ("database_url in commune.toml", "database_url dans commune.toml"),
+                ("the URL given to --to", "l'URL donnée à --to"),
+            )
+        ),
         (
             r"cannot upgrade the database (?P<url>\S+): (?P<why>.+)",
             "impossible de mettre à jour la base {url} : {why}",
