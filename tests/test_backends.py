@@ -2694,6 +2694,66 @@ class StoreKit:
         assert count(c, answer_cache) == 0
         assert c.check().ok
 
+    def test_a_redirect_lapses_when_its_member_leaves_never_in_a_month_paid_out(self, c, tmp_path):
+        """A share redirected to a member was paid to it after it left the cooperative. It
+        goes back to its contributor from the first month the member is out of; a redirect
+        to a member out by then is refused, until its departure is undone (member stay);
+        and a departure that would move a month whose payouts were issued is refused."""
+        from datetime import UTC, datetime
+        from decimal import Decimal
+
+        from sqlalchemy import update
+
+        from commune.commons.payouts import Weights, build
+        from commune.errors import InvalidRequest
+        from commune.store.schema import members
+
+        this = datetime.now(UTC).strftime("%Y-%m")
+        start = datetime.strptime(this + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+        later = f"{int(this[:4]) + (this[5:] == '12')}-{int(this[5:]) % 12 + 1:02d}"
+        for user, member in (("anne", "Ville A"), ("bea", "Ville B"), ("chloe", "Ville C")):
+            make_key(c, user, member)
+        with c.engine.begin() as conn:  # members since the spring: they may leave on the 1st
+            conn.execute(update(members).values(created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+        (tmp_path / "compost.md").write_text("# Compost\n\nLe compost se fait le samedi.")
+        c.add(
+            [tmp_path / "compost.md"],
+            collection="vie",
+            licence="etalab-2.0",
+            contributor="Jardins partagés",
+        )
+        c.set_payout_choice("Jardins partagés", "redirect", to="Ville B")
+        # Ville C leaves at the end of the month: a redirect from the month after is refused
+        # (it would lapse on its first month), and accepted once the departure is undone.
+        c.admin.leave("Ville C")
+        with pytest.raises(InvalidRequest, match=f"'Ville C' leaves the cooperative on .*{later}"):
+            c.set_payout_choice("Jardins partagés", "redirect", to="Ville C", from_month=later)
+        c.admin.stay("Ville C")
+        assert (
+            c.set_payout_choice("Jardins partagés", "redirect", to="Ville C", from_month=later)[
+                "target"
+            ]
+            == "Ville C"
+        )
+        # Paid out this month to Ville B: its departure from the 1st would take it back.
+        issued, _ = c.issue_payouts(this, amount="10.00")
+        assert issued.recipients() == {"Ville B": Decimal("10.00")}
+        said = f"the payouts of {this} were issued with a share redirected to Ville B"
+        with pytest.raises(InvalidRequest, match=said):
+            c.admin.leave("Ville B", start)
+        assert c.payouts(this, amount="10.00").recipients() == issued.recipients()
+        # Recorded back then, the departure from the 1st takes the share back to its
+        # contributor, on either database (PostgreSQL hands the time back in its zone).
+        with c.engine.connect() as conn:  # not committed: the month issued stays as it is
+            conn.execute(update(members).where(members.c.name == "Ville B").values(left_at=start))
+            [line] = build(conn, this, Decimal("10.00"), Weights()).lines
+        assert (line.paid_to, line.choice, line.lapsed, line.left_on) == (
+            "Jardins partagés",
+            "receive",
+            "Ville B",
+            start.date().isoformat(),
+        )
+
     def test_a_departure_goes_down_and_up_with_its_migration(self, c, database_url):
         """0024 (members.left_at) goes down and up again over a home with a departure
         recorded: down, the member is a member again; up, it has no departure."""

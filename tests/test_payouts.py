@@ -930,3 +930,80 @@ def test_the_payouts_refusal_says_where_ones_own_payout_is(commune) -> None:  # 
     own = "Votre propre rétribution, ce mois-ci à ce jour, est sur votre page «\u00a0Compte\u00a0»."
     assert own in r.page, r.page
     assert 'href="/account"' in r.page  # the menu's « Compte »
+
+
+def _gone_at_the_start_of_the_month(c, member: str) -> datetime:  # type: ignore[no-untyped-def]
+    """``member`` (nobody's use metered to it) left the cooperative on the first day of the
+    month under way, as a departure recorded back then would read."""
+    from sqlalchemy import update
+
+    from commune.store.schema import members
+
+    with c.engine.begin() as conn:  # a member since the spring: it may leave on the 1st
+        conn.execute(update(members).values(created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    start = datetime.strptime(MONTH + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+    c.admin.leave(member, start)
+    return start
+
+
+def test_a_share_redirected_to_a_member_that_left_goes_back_to_its_contributor(
+    month, home: Path
+) -> None:
+    """A share redirected to a member was still paid to it after it left the cooperative,
+    whose fund pays its members. From the first month it is out of, the share goes back
+    to its contributor, and the statement, its files and the pages say why."""
+    from commune.api.app import create_app
+    from commune.cli.accounting import french_payouts
+    from commune.commons.payout_files import csv_text, statement_html
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+    from commune.govern.accounts import set_password
+    from tests.test_web import Browser
+
+    (home / "commune.toml").write_text("[payouts]\nmonthly_eur = 100\n", encoding="utf-8")
+    with Commune(home) as c:
+        make_key(c, "eve", "Ville C")
+        c.set_payout_choice("dora (Ville A)", "redirect", to="Ville C")
+        _gone_at_the_start_of_the_month(c, "Ville C")
+        stmt = c.payouts(MONTH)
+        line = stmt.line_of("dora (Ville A)")
+        assert line is not None and line.paid_to == "dora (Ville A)", line
+        assert (line.choice, line.lapsed, line.left_on) == ("receive", "Ville C", f"{MONTH}-01")
+        assert stmt.redirected == 0 and stmt.paid == stmt.fund
+        assert "Ville C" not in stmt.recipients()
+        gone = f"the redirect to Ville C lapsed: it left the cooperative on {MONTH}-01"
+        parti = f"reversement à Ville C caduc, parti de la coopérative le {MONTH}-01"
+        assert f"({parti})" in french_payouts(stmt)
+        rows = list(csv.reader(csv_text(stmt).splitlines(), delimiter=";"))
+        assert rows[[r[1] for r in rows].index("dora (Ville A)")][8] == f"perçu ({parti})"
+        assert parti in statement_html(stmt) and gone in statement_html(stmt)
+        r = CliRunner(env={"LANG": "en_GB.UTF-8"}).invoke(
+            cli, ["--home", str(home), "payouts", "--month", MONTH]
+        )
+        assert r.exit_code == 0 and f"({gone})" in r.stdout, r.output
+        # Only the lines with a lapsed redirect say so in JSON: a month issued before they
+        # could hashes the same when issued again.
+        lines = stmt.to_json()["lines"]
+        assert [ln["contributor"] for ln in lines if "lapsed" in ln] == ["dora (Ville A)"]
+        # A new redirect to the member that left is refused, in one line in French too.
+        with pytest.raises(InvalidRequest) as refused:
+            c.set_payout_choice("cyril (Ville B)", "redirect", to="Ville C")
+        said = str(refused.value)
+        assert said.startswith(f"'Ville C' left the cooperative on {MONTH}-01: a share from")
+        assert localise(said, "fr").startswith(
+            f"'Ville C' a quitté la coopérative le {MONTH}-01\u00a0: une part à partir de"
+        ), localise(said, "fr")
+        assert "redirigez la part vers un membre de la coopérative" in localise(said, "fr")
+        # The pages: the cooperative's admin reads why on /payouts, dora on her account.
+        make_person(c, "alice", "Ville A", "cooperative-admin")
+        with c.engine.begin() as conn:
+            set_password(conn, "dora", PASSWORD)
+        app = create_app(c)
+        alice = Browser(app)
+        assert alice.sign_in("alice").status_code == 303
+        page = alice.get(f"/payouts?month={MONTH}", headers={"Accept-Language": "en"}).page
+        assert gone in page
+        dora = Browser(app)
+        assert dora.sign_in("dora").status_code == 303
+        mine = dora.get("/account").page
+        assert f"qui a quitté la coopérative le {MONTH}-01" in mine, mine

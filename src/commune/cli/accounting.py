@@ -137,8 +137,12 @@ def payouts(
             f"+ redirected {stmt.redirected} + kept by the fund {stmt.kept}; weights "
             f"citations {w.citations:g}, documents {w.documents:g}, reviews {w.reviews:g}"
         )
+        from commune.commons.payout_files import lapsed_en
+
         for ln in stmt.lines:
             to = "" if ln.choice == "receive" else f"  -> {ln.paid_to} ({ln.choice})"
+            # A redirect that lapsed is said: "paid to them" alone read as the choice ignored.
+            to += f"  ({lapsed_en(ln)})" if ln.lapsed else ""
             click.echo(
                 f"  {ln.contributor:<30} {ln.amount:>10} {stmt.currency}  "
                 f"({_counted(ln.citations, ln.documents, ln.reviews)}){to}"
@@ -297,6 +301,7 @@ def french_payouts(stmt: Any) -> str:
     """The month's payouts in French: the same figures as the English lines."""
     # Imported here: at the module's top it loaded numpy with `commune --help`, before
     # OpenBLAS's threads were limited (stack/threads.py), and every answer's CPU doubled.
+    from commune.commons.payout_files import lapsed_fr
     from commune.commons.payouts import FUND
 
     fr, cur, w = "fr", stmt.currency, stmt.weights
@@ -325,6 +330,7 @@ def french_payouts(stmt: Any) -> str:
             if ln.paid_to == FUND
             else f"  -> {ln.paid_to} ({CHOICES.get(ln.choice, ln.choice)})"
         )
+        to += f"  ({lapsed_fr(ln)})" if ln.lapsed else ""
         lines.append(
             f"  {ln.contributor:<30} {euros(ln.amount):>10} {cur}  "
             f"({counts(ln.citations, ln.documents, ln.reviews)}){to}"

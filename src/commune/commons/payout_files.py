@@ -36,6 +36,28 @@ CSV_HEADER = [
 CHOICE_FR = {"receive": "perçu", "waive": "renoncé (reste au fonds)", "redirect": "reversé"}
 
 
+def lapsed_fr(ln: Line) -> str:
+    """Why a share redirected to a member was paid to its contributor (payouts.build), in
+    French; "" for any other line. A comma, not a colon: the CSV's cells take no French
+    typography (a no-break space in a cell is one more character to a script)."""
+    if not ln.lapsed:
+        return ""
+    return f"reversement à {ln.lapsed} caduc, parti de la coopérative le {ln.left_on}"
+
+
+def lapsed_en(ln: Line) -> str:
+    """``lapsed_fr`` in English."""
+    if not ln.lapsed:
+        return ""
+    return f"the redirect to {ln.lapsed} lapsed: it left the cooperative on {ln.left_on}"
+
+
+def choice_fr(ln: Line) -> str:
+    """The line's choice in French, with why a redirect lapsed where one did."""
+    said = CHOICE_FR[ln.choice]
+    return f"{said} ({lapsed_fr(ln)})" if ln.lapsed else said
+
+
 def comma(value: Decimal | float, places: int = 2) -> str:
     """A number as a French spreadsheet reads it: decimal comma, no thousands separator."""
     return f"{value:.{places}f}".replace(".", ",")
@@ -60,7 +82,7 @@ def csv_text(stmt: PayoutStatement, lines: list[Line] | None = None) -> str:
                 stmt.currency,
                 # In the file's language, as its header: "redirect" under "choix" in a French
                 # spreadsheet. JSON keeps the choice's code, for programs.
-                CHOICE_FR[ln.choice],
+                cell(choice_fr(ln)),
                 "fonds" if ln.paid_to == FUND else cell(ln.paid_to),
             ]
         )
@@ -104,12 +126,19 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _choice(ln: Line, code: bool = False) -> str:
+    """The choice as the HTML pages say it: French, its code (``code``), and why a redirect
+    lapsed in both languages."""
+    said = CHOICE_FR[ln.choice] + (f" ({ln.choice})" if code else "")
+    return f"{said} — {lapsed_fr(ln)} / {lapsed_en(ln)}" if ln.lapsed else said
+
+
 def statement_html(stmt: PayoutStatement) -> str:
     e = html.escape
     rows = "\n".join(
         f"<tr><td>{e(ln.contributor)}</td><td>{ln.citations}</td><td>{ln.documents}</td>"
         f"<td>{ln.reviews}</td><td>{percent(ln.share, 2)}</td>"
-        f"<td>{_money(stmt, ln.amount)}</td><td>{e(CHOICE_FR[ln.choice])}</td>"
+        f"<td>{_money(stmt, ln.amount)}</td><td>{e(_choice(ln))}</td>"
         f"<td>{e('fonds / fund' if ln.paid_to == FUND else ln.paid_to)}</td></tr>"
         for ln in stmt.lines
     )
@@ -142,7 +171,7 @@ def contributor_html(stmt: PayoutStatement, ln: Line) -> str:
 <tr><th>Revues de curation / curation reviews</th><td>{ln.reviews}</td></tr>
 <tr><th>Part du fonds / share of the fund</th><td>{percent(ln.share, 4)}</td></tr>
 <tr><th>Montant / amount</th><td><strong>{_money(stmt, ln.amount)}</strong></td></tr>
-<tr><th>Choix / choice</th><td>{e(CHOICE_FR[ln.choice])} ({e(ln.choice)})</td></tr>
+<tr><th>Choix / choice</th><td>{e(_choice(ln, code=True))}</td></tr>
 <tr><th>Versé à / paid to</th><td>{e(to)}</td></tr>
 </table>
 <p>Fonds du mois / the month's fund\u00a0: {_money(stmt, stmt.fund)}.</p>

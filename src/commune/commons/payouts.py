@@ -25,8 +25,10 @@ remainders go first to the larger exact share, then by the contributor's name in
 order. So the contributors' amounts add up to the fund exactly.
 
 A contributor may waive their share (it stays in the fund) or redirect it to a member of the
-cooperative; the choice applies from a month on and is audited. Nothing here writes to the
-ledger or the credits: a statement only reads them, and issuing one writes an audit entry.
+cooperative; the choice applies from a month on and is audited. A redirect lapses for the
+months after its member left the cooperative (``lapsed``): the share goes back to the
+contributor. Nothing here writes to the ledger or the credits: a statement only reads them,
+and issuing one writes an audit entry.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -48,7 +50,7 @@ from commune.govern.members import PEER_KIND
 from commune.govern.policy import ASK_COOPERATIVE, COOPERATIVE, Actor, Decision, allowed, require
 from commune.govern.quotas import month as month_window
 from commune.store import audit
-from commune.store.repository import now
+from commune.store.repository import aware, now
 from commune.store.schema import (
     audit_log,
     credits,
@@ -109,6 +111,11 @@ class Line:
     amount: Decimal  # to the cent
     choice: str = "receive"  # receive | waive | redirect
     paid_to: str = ""  # the contributor, FUND, or the member a redirected share goes to
+    # A redirect that lapsed: the member it named had left the cooperative before the month
+    # began (lapsed, the member; left_on, the day it left), so the share is the
+    # contributor's, choice "receive" (see ``build``).
+    lapsed: str = ""
+    left_on: str = ""
 
 
 @dataclass
@@ -138,6 +145,11 @@ class PayoutStatement:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        # A line says a lapsed redirect only when there is one: a month issued before lines
+        # could say it hashes, issued again, as its audit entry recorded it.
+        for line in data["lines"]:
+            if not line["lapsed"]:
+                del line["lapsed"], line["left_on"]
         data["recipients"] = {k: str(v) for k, v in sorted(self.recipients().items())}
         return data
 
@@ -267,6 +279,23 @@ def choices_in_force(conn: Connection, month: str) -> dict[str, tuple[str, str |
         .order_by(payout_choices.c.id)
     )
     return {r.contributor: (r.choice, r.target) for r in rows}
+
+
+def departures(conn: Connection) -> dict[str, datetime]:
+    """When each member that leaves the cooperative, or has left it, leaves (in UTC: PostgreSQL
+    hands a time back in its session's zone), by name."""
+    rows = conn.execute(
+        select(members.c.name, members.c.left_at).where(members.c.left_at.is_not(None))
+    )
+    return {r.name: aware(r.left_at).astimezone(UTC) for r in rows}
+
+
+def lapses(left: datetime | None, month: str) -> bool:
+    """Whether a share of ``month`` redirected to a member that leaves at ``left`` goes back
+    to its contributor: the member was in the cooperative for no part of the month. A month
+    it was in for a day is its own, as the statement charges it that month's fixed cost
+    (account/ledger.member_names): so the month it leaves in still pays it."""
+    return left is not None and left <= month_window(parse_month(month)).start
 
 
 def latest_issued(conn: Connection) -> str | None:
@@ -441,6 +470,25 @@ def set_choice(
                 "list members with commune member list",
                 field_hint="choose a member of the list",
             )
+        left = departures(conn).get(target)
+        if lapses(left, from_month):
+            # The fund pays the cooperative's members: recorded, the redirect would lapse on
+            # its first month (``build``) and read as a choice carried out. A departure to
+            # come does not refuse a redirect from before it: it lapses when the member goes.
+            day = left.date().isoformat() if left else ""
+            said = (
+                f"{target!r} left the cooperative on {day}: a share from {from_month} on "
+                "cannot go to it"
+                if left and left <= now()
+                else f"{target!r} leaves the cooperative on {day}: a share from {from_month} "
+                "on cannot go to it"
+            )
+            raise InvalidRequest(
+                said,
+                "redirect the share to a member of the cooperative (commune member list), or "
+                "from an earlier month",
+                field_hint="choose a member that is still in the cooperative",
+            )
     elif target:
         raise InvalidRequest(f"only a redirected share goes to a member; {choice} takes no --to")
     row = {
@@ -488,8 +536,16 @@ def build(
     }
     amounts = split(fund, exact)
     in_force = choices_in_force(conn, month)
+    gone = departures(conn)
     for who in sorted(counts):
         choice, target = in_force.get(who, ("receive", None))
+        lapsed = ""
+        if choice == "redirect" and target and lapses(gone.get(target), month):
+            # The member it named had left: paid to nobody who is not in the cooperative.
+            # The share goes back to the contributor, who earned it, as if they had made no
+            # choice: kept by the fund, or paid to another member, it would be a choice
+            # nobody made. They may waive or redirect it again from the next month unpaid.
+            choice, lapsed = "receive", target
         paid_to = {"receive": who, "waive": FUND}.get(choice, target or FUND)
         c = counts[who]
         stmt.lines.append(
@@ -502,6 +558,8 @@ def build(
                 amounts[who],
                 choice,
                 paid_to,
+                lapsed,
+                gone[lapsed].date().isoformat() if lapsed else "",
             )
         )
     zero = Decimal("0.00")

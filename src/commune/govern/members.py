@@ -630,6 +630,32 @@ def _last_issued_month(conn: Connection) -> str | None:
     return max(months, default=None)
 
 
+def _paid_out_to(conn: Connection, name: str, at: datetime) -> str | None:
+    """The latest month whose payouts were issued (commons/payouts.issue: audit action
+    "payouts", subject "month YYYY-MM") that began at ``at`` or later with a contributor's
+    share redirected to member ``name``, if any. Read here, below commons/, from the audit
+    log's rows and the choices' table: the choice in force in a month is the latest one
+    recorded from that month or before (commons/payouts.choices_in_force)."""
+    from commune.store.schema import audit_log, payout_choices
+
+    subjects = conn.execute(
+        select(audit_log.c.subject).where(audit_log.c.action == "payouts").distinct()
+    ).scalars()
+    months = sorted(
+        m
+        for m in (s.removeprefix("month ") for s in subjects if s.startswith("month "))
+        if datetime.strptime(m + "-01", "%Y-%m-%d").replace(tzinfo=UTC) >= at
+    )
+    if not months:
+        return None
+    rows = conn.execute(select(payout_choices).order_by(payout_choices.c.id)).all()
+    for month in reversed(months):
+        in_force = {r.contributor: (r.choice, r.target) for r in rows if r.from_month <= month}
+        if ("redirect", name) in in_force.values():
+            return str(month)
+    return None
+
+
 def _departing(conn: Connection, name: str) -> Any:
     from commune.store.db import lock
 
@@ -648,7 +674,9 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
     effect to ``at``. Refused, nothing written: an unknown member, a peer cooperative, a
     member that has left already, a date before it joined, a date inside or before a month
     whose statement is issued (a record: issued with this member in it, it would no longer
-    add up), a date in the past after which its people still used the service (their use,
+    add up), a date before a month whose payouts were issued with a share redirected to it
+    (that share would go back to its contributor after the fact), a date in the past after
+    which its people still used the service (their use,
     which the ledger keeps as it is, would be charged to nobody), and the last member
     (nobody would share the fixed cost). Returns what it was and what it is now, for the
     audit log."""
@@ -678,6 +706,17 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
                 "a record",
                 f"give {_day(first)} or a later date",
             )
+    paid = _paid_out_to(conn, name, at)
+    if paid is not None:
+        # A share redirected to a member is paid back to its contributor from the first
+        # month the member is out of (commons/payouts.lapses): a departure before a month
+        # paid out would move that month's money after the fact.
+        first = end_of_month(datetime.strptime(paid + "-01", "%Y-%m-%d").replace(tzinfo=UTC))
+        raise InvalidRequest(
+            f"the payouts of {paid} were issued with a share redirected to {name}: a departure "
+            f"on {_day(at)} would change them",
+            f"give {_day(first)} or a later date",
+        )
     if at < today:
         used = conn.execute(
             select(func.max(usage.c.created_at)).where(

@@ -1835,6 +1835,33 @@ PATTERNS = [
             "{name} est une coopérative pair, pas un membre de celle-ci\u00a0: son fonds ne "
             "verse qu'à ses membres",
         ),
+        # A share redirected to a member that has left, or leaves before the choice's month
+        # (commons/payouts.set_choice), and a departure that would move a month paid out
+        # (govern/members.leave).
+        (
+            r"(?P<name>'[^']*') left the cooperative on (?P<day>[\d-]+): a share from "
+            r"(?P<month>[\d-]+) on cannot go to it",
+            "{name} a quitté la coopérative le {day}\u00a0: une part à partir de {month} ne "
+            "peut pas lui être versée",
+        ),
+        (
+            r"(?P<name>'[^']*') leaves the cooperative on (?P<day>[\d-]+): a share from "
+            r"(?P<month>[\d-]+) on cannot go to it",
+            "{name} quitte la coopérative le {day}\u00a0: une part à partir de {month} ne peut "
+            "pas lui être versée",
+        ),
+        (
+            r"redirect the share to a member of the cooperative \(commune member list\), or "
+            r"from an earlier month",
+            "redirigez la part vers un membre de la coopérative (commune member list), ou à "
+            "partir d'un mois antérieur",
+        ),
+        (
+            r"the payouts of (?P<month>[\d-]+) were issued with a share redirected to "
+            r"(?P<name>.+): a departure on (?P<day>[\d-]+) would change them",
+            "les rétributions de {month} ont été émises avec une part reversée à {name}\u00a0: "
+            "un départ le {day} les changerait",
+        ),
         (
             r"redirect the share to a member of another kind than peer; commune member list "
             r"gives each one's kind",
@@ -2363,6 +2390,10 @@ PATTERNS = [
         # The payouts' refusals in a form (web/routes/administration.py).
         (r"choose the member", "choisissez le membre"),
         (r"choose a member of the list", "choisissez un membre de la liste"),
+        (
+            r"choose a member that is still in the cooperative",
+            "choisissez un membre qui fait encore partie de la coopérative",
+        ),
         (
             r"use the name as the payouts page shows it",
             "utilisez le nom tel que la page des rétributions l'affiche",

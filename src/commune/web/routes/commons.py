@@ -166,6 +166,19 @@ def document(
     )
 
 
+def document_again(p: PageOf, shown: dict[str, Any], failed: Failed) -> Response:
+    """The document's page again (``shown``, read before the retire or reinstate form's
+    library call), the form's refusal in it and what was typed kept."""
+    return render(p, "document.html", failed.status, **shown, failed=failed)
+
+
+def no_reason(which: str, typed: dict[str, str]) -> Failed:
+    """The retire or reinstate form (``which``) sent without a reason: both are audited with
+    one, which the contributor reads too."""
+    why = _("Give a reason: the contributor and the audit log read it.")
+    return Failed(which, why, typed=typed)
+
+
 @router.post("/documents/{document_id}/retire", response_class=HTMLResponse)
 async def retire(p: PageOf, actor: Retirer, commune: TheCommune, document_id: RowId) -> Response:
     """Retire a document, as `commune retire ID --reason … --category …` (a curator of its
@@ -177,21 +190,16 @@ async def retire(p: PageOf, actor: Retirer, commune: TheCommune, document_id: Ro
     typed = {"reason": reason, "category": category}
     # Its collection, read first: retired, the document's page is a "not found".
     shown = await run_in_threadpool(document_shown, commune, actor, document_id)
-
-    def again(failed: Failed) -> Response:
-        """The document's page again, the refusal in its form and what was typed kept."""
-        return render(p, "document.html", failed.status, **shown, failed=failed)
-
     if not reason:
-        why = _("Give a reason: the contributor and the audit log read it.")
-        return again(Failed("retire", why, typed=typed))
+        return document_again(p, shown, no_reason("retire", typed))
     try:
         copies = await run_in_threadpool(
             partial(commune.retire, actor=actor, category=category), document_id, reason
         )
     except CommuneError as exc:
         # Not the curator's document to retire, or gone meanwhile: a page apart says it.
-        return again(refused(p, "retire", exc, typed, pages=(NotFound, Forbidden)))
+        failed = refused(p, "retire", exc, typed, pages=(NotFound, Forbidden))
+        return document_again(p, shown, failed)
     where = quote(shown["doc"]["collection"])
     # The copies of its file retired with it are said, as `commune retire` lists them: a
     # curator who retired one document would not otherwise know that others went too.
@@ -209,19 +217,15 @@ async def reinstate(
     typed = {"reason": reason}
     # Not a curator of its collection: the same "not found" as for an absent document.
     shown = await run_in_threadpool(document_shown, commune, actor, document_id)
-
-    def again(failed: Failed) -> Response:
-        return render(p, "document.html", failed.status, **shown, failed=failed)
-
     if not reason:
-        why = _("Give a reason: the contributor and the audit log read it.")
-        return again(Failed("reinstate", why, typed=typed))
+        return document_again(p, shown, no_reason("reinstate", typed))
     try:
         copies = await run_in_threadpool(
             partial(commune.reinstate, actor=actor), document_id, reason
         )
     except CommuneError as exc:
-        return again(refused(p, "reinstate", exc, typed, pages=(NotFound, Forbidden)))
+        failed = refused(p, "reinstate", exc, typed, pages=(NotFound, Forbidden))
+        return document_again(p, shown, failed)
     if shown["doc"]["published_revision_id"] is None:
         # Retired before any revision was published: it waits again, on the curation page.
         return redirect("/curation")
