@@ -705,7 +705,12 @@ def test_a_postgresql_server_that_never_answers_is_given_up_on_in_one_line(tmp_p
             out = outcome["out"]
             assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
             assert said in out.output and "secret" not in out.output, out.output
-            assert "database_url" in out.output and "connect_timeout=30" in out.output
+            # "?connect_timeout=30" alone, put after a URL with a query (?sslmode=require),
+            # made sslmode "require?connect_timeout=30": the "&" form is said beside it.
+            assert (
+                "database_url" in out.output
+                and "?connect_timeout=30, &connect_timeout=30 " in out.output
+            )
 
 
 def test_a_local_socket_that_never_answers_is_named_by_its_file(monkeypatch):

@@ -711,11 +711,14 @@ REFUSED_LOGIN = (
 )
 
 
-# What to check when the database server does not answer at all (CONNECT_TIMEOUT_S).
+# What to check when the database server does not answer at all (CONNECT_TIMEOUT_S). The
+# parameter is shown with both its separators: "?connect_timeout=30" put after a URL that has
+# a query already (?sslmode=require) made sslmode "require?connect_timeout=30", refused.
 NO_ANSWER = (
     "check that PostgreSQL runs there and listens on that address, that database_url in "
     "commune.toml names the right host and port, and that no firewall drops the connection; "
-    "a slow network may be given longer with ?connect_timeout=30 in the URL"
+    "a slow network may be given longer with connect_timeout=30 in the URL (?connect_timeout=30, "
+    "&connect_timeout=30 after another parameter)"
 )
 
 
