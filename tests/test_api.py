@@ -27,22 +27,25 @@ def test_healthz_says_a_full_disk_and_stays_up(commune, monkeypatch):
     """/healthz said "ok" while the disk holding the home was full and every write failed
     (an answer's ledger row, an upload). It now says "disk_full" and why, in the caller's
     language, still with a 200: restarting the server frees no disk. The disk is read
-    through shutil.disk_usage, made to say 4 KiB free here; nothing is filled."""
-    import shutil
+    through os.statvfs, made to say 4 KiB free here; nothing is filled. A disk mounted
+    read-only (squashfs, an ISO image: no free block counted) is not said full: that line
+    sent the operator to free room that writing would not get."""
+    import os
     from pathlib import Path
     from types import SimpleNamespace
 
-    real = shutil.disk_usage
-    home = commune.settings.home
+    real = os.statvfs
+    home = Path(commune.settings.home).resolve()
+    disk = {"f_flag": 0, "f_bavail": 1, "f_frsize": 4096}
 
     def nearly_full(path):  # type: ignore[no-untyped-def]
-        if Path(path).resolve() == Path(home).resolve():
-            return SimpleNamespace(total=2**40, used=2**40 - 4096, free=4096)
+        if Path(path).resolve() == home:
+            return SimpleNamespace(f_blocks=2**28, f_bfree=1, f_bsize=4096, **disk)
         return real(path)
 
     client = TestClient(create_app(commune))
     assert client.get("/healthz", headers=EN).json()["status"] == "ok"
-    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    monkeypatch.setattr(os, "statvfs", nearly_full)
     for language, said in (
         ("en", "the server's disk is full, nothing stored before is lost: tell the service's"),
         ("fr", "le disque du serveur est plein, rien de ce qui était enregistré n'est perdu"),
@@ -51,6 +54,9 @@ def test_healthz_says_a_full_disk_and_stays_up(commune, monkeypatch):
         body = r.json()
         assert r.status_code == 200 and body["status"] == "disk_full", body
         assert body["detail"].startswith(said) and body["generation"] >= 0, body
+    disk.update(f_flag=os.ST_RDONLY, f_bavail=0)  # mounted read-only: no free block counted
+    body = client.get("/healthz", headers=EN).json()
+    assert body["status"] == "ok" and "detail" not in body, body
 
 
 def test_search(client):

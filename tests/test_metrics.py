@@ -367,10 +367,13 @@ def test_the_alerts_on_node_exporter_s_metrics_are_turned_on_by_the_guides(tmp_p
         "#  --[no-]collector.systemd  Enable the systemd collector (default: disabled).\n",
     )
     given = "--web.listen-address=127.0.0.1:9100 --collector.textfile.directory=/var/lib/x"
+    unit = "--collector.systemd.unit-include=commune.*"
     for args, expected in (
         ('ARGS=""', 'ARGS="--collector.systemd"'),  # as Debian ships it
         (f'ARGS="{given}"', f'ARGS="{given} --collector.systemd"'),  # the operator's kept
         (f'ARGS="--collector.systemd {given}"', f'ARGS="--collector.systemd {given}"'),  # on
+        # A flag of the collector's is not the collector turned on: it was taken for it.
+        (f'ARGS="{unit}"', f'ARGS="{unit} --collector.systemd"'),
     ):
         shipped = tmp_path / "prometheus-node-exporter"
         shipped.write_text(comments[0] + args + "\n\n" + comments[1])

@@ -705,7 +705,41 @@ def test_a_postgresql_server_that_never_answers_is_given_up_on_in_one_line(tmp_p
             out = outcome["out"]
             assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
             assert said in out.output and "secret" not in out.output, out.output
-            assert "database_url" in out.output and "connect_timeout=30" in out.output
+            # "?connect_timeout=30" alone, put after a URL with a query (?sslmode=require),
+            # made sslmode "require?connect_timeout=30": the "&" form is said beside it.
+            assert (
+                "database_url" in out.output
+                and "?connect_timeout=30, &connect_timeout=30 " in out.output
+            )
+
+
+def test_a_local_socket_that_never_answers_is_named_by_its_file(monkeypatch):
+    """A database_url reaching PostgreSQL through a local socket (?host=/var/run/postgresql,
+    or no host at all, libpq's default) was said "the database server
+    /var/run/postgresql:5432" or "localhost:5432" when it did not answer: a TCP address the
+    URL never named. The line names the socket's file, as libpq's own refusals do."""
+    import psycopg
+
+    from commune.errors import CommuneError
+    from commune.store import db
+
+    def timed_out(*args: object, **kwargs: object) -> None:
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired")
+
+    monkeypatch.setattr(psycopg, "connect", timed_out)
+    for name in ("PGHOST", "PGPORT", "PGCONNECT_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    for url, server in (
+        (
+            "postgresql+psycopg://commune@/commune?host=/srv/pg/",
+            "/srv/pg/.s.PGSQL.5432",
+        ),
+        ("postgresql+psycopg://commune@/commune?port=5433", "/var/run/postgresql/.s.PGSQL.5433"),
+        ("postgresql+psycopg://commune@db.example/commune", "db.example:5432"),
+    ):
+        with pytest.raises(CommuneError) as err:
+            db.open_database(url)
+        assert f"the database server {server} did not answer within 10 s" in str(err.value)
 
 
 def test_migrate_to_a_server_that_never_answers_sends_the_operator_to_the_url_given(

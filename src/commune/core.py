@@ -1554,17 +1554,13 @@ class Commune:
             return repo.generation(conn)
 
     def disk_full(self) -> bool:
-        """Whether the disk holding the home has no room left for a write (under
-        ``store.backup.NO_ROOM_BYTES``, as a restore judges it), for /healthz to say so.
-        A disk that cannot be read is not said full: the writes then say what is wrong."""
-        import shutil
+        """Whether the disk holding the home has no room left for a write, as a restore
+        judges it (``store.backup.no_room``: under 1 MiB, a read-only disk not counted), for
+        /healthz to say so. A disk that cannot be read is not said full: the writes then say
+        what is wrong."""
+        from commune.store.backup import no_room
 
-        from commune.store.backup import NO_ROOM_BYTES
-
-        try:
-            return shutil.disk_usage(self.settings.home).free < NO_ROOM_BYTES
-        except OSError:
-            return False
+        return no_room(self.settings.home)
 
     # -- added for the CLI
     def charter_history(self) -> list[dict[str, Any]]:

@@ -441,7 +441,7 @@ def _put_in_place(backup_dir: Path, home: Path, target: Path) -> dict[str, Any]:
         # SQLAlchemy, which wraps SQLite's error: a disk with room for the copy and not for
         # its -wal left the copy, a whole database on a full disk, and said nothing of restore.
         fault = exc.orig if isinstance(exc, DBAPIError) else exc
-        full = _no_room(target.parent)  # before the copy's removal gives room back
+        full = no_room(target.parent)  # before the copy's removal gives room back
         _remove_copy(tmp)
         if kept is not None and not target.exists():  # put the old database back, whole
             _move_database(kept, target)
@@ -513,13 +513,18 @@ _WRITE_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 NO_ROOM_BYTES = 1 << 20
 
 
-def _no_room(folder: Path) -> bool:
+def no_room(folder: str | os.PathLike[str]) -> bool:
     """Whether the disk holding ``folder`` has under :data:`NO_ROOM_BYTES` left. SQLite says
     a full disk "disk I/O error" when it cannot make the -shm a WAL database is read
-    through: the copy's writes on a full disk were told to "fix that", not to free room."""
+    through: the copy's writes on a full disk were told to "fix that", not to free room.
+    A disk mounted read-only is not full: squashfs, an ISO image or EROFS count no free
+    block at all, and /healthz then said "disk_full", sending the operator to free room
+    that writing would not get (the writes say "read-only file system" themselves)."""
     try:
         disk = os.statvfs(folder)
     except OSError:
+        return False
+    if disk.f_flag & os.ST_RDONLY:
         return False
     return disk.f_bavail * disk.f_frsize < NO_ROOM_BYTES
 

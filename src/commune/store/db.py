@@ -711,11 +711,14 @@ REFUSED_LOGIN = (
 )
 
 
-# What to check when the database server does not answer at all (CONNECT_TIMEOUT_S).
+# What to check when the database server does not answer at all (CONNECT_TIMEOUT_S). The
+# parameter is shown with both its separators: "?connect_timeout=30" put after a URL that has
+# a query already (?sslmode=require) made sslmode "require?connect_timeout=30", refused.
 NO_ANSWER = (
     "check that PostgreSQL runs there and listens on that address, that database_url in "
     "commune.toml names the right host and port, and that no firewall drops the connection; "
-    "a slow network may be given longer with ?connect_timeout=30 in the URL"
+    "a slow network may be given longer with connect_timeout=30 in the URL (?connect_timeout=30, "
+    "&connect_timeout=30 after another parameter)"
 )
 
 
@@ -755,16 +758,26 @@ def _cannot_open(url: str, e: Exception) -> Exception:
     return CommuneError(f"cannot open the database {where}: {why}", hint)
 
 
+# Where libpq looks for a server when no host is named: the socket directory it was built
+# with, Debian's and psycopg's own wheels' alike (libpq's refusals name it). Not localhost: a
+# URL without a host (postgresql+psycopg://commune@/commune) never goes through TCP.
+DEFAULT_SOCKET_DIR = "/var/run/postgresql"
+
+
 def _server_of(url: str) -> str:
-    """The host and port ``url`` connects to, as libpq fills in what it leaves out."""
+    """The server ``url`` connects to, as libpq fills in what it leaves out: host:port, or a
+    local socket's file as libpq names it (/var/run/postgresql/.s.PGSQL.5432), which
+    "/var/run/postgresql:5432" or "localhost:5432" sent the operator to look for on TCP."""
     target = make_url(url)
 
     def given(name: str) -> str | None:  # a query's parameter given twice is a tuple
         value = target.query.get(name)
         return value if value is None or isinstance(value, str) else ",".join(value)
 
-    host = target.host or given("host") or os.environ.get("PGHOST") or "localhost"
+    host = target.host or given("host") or os.environ.get("PGHOST") or DEFAULT_SOCKET_DIR
     port = target.port or given("port") or os.environ.get("PGPORT") or 5432
+    if host.startswith("/"):  # libpq's rule: a host that is a path is a socket's directory
+        return f"{host.rstrip('/')}/.s.PGSQL.{port}"
     return f"{host}:{port}"
 
 

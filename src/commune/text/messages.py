@@ -4002,12 +4002,14 @@ PATTERNS = [
                 r"check that PostgreSQL runs there and listens on that address, that "
                 + re.escape(where)
                 + r" names the right host and port, and that no firewall drops the connection; "
-                r"a slow network may be given longer with \?connect_timeout=30 in the URL",
+                r"a slow network may be given longer with connect_timeout=30 in the URL "
+                r"\(\?connect_timeout=30, &connect_timeout=30 after another parameter\)",
                 "vérifiez que PostgreSQL y tourne et écoute à cette adresse, que "
                 + french
                 + " nomme le bon hôte et le bon port, et qu'aucun pare-feu ne bloque la "
-                "connexion ; un réseau lent peut recevoir plus de temps avec "
-                "?connect_timeout=30 dans l'URL",
+                "connexion ; sur un réseau lent, accordez plus de temps avec "
+                "connect_timeout=30 dans l'URL (?connect_timeout=30, &connect_timeout=30 "
+                "après un autre paramètre)",
             )
             for where, french in (
                 ("database_url in commune.toml", "database_url dans commune.toml"),
