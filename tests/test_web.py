@@ -3239,3 +3239,40 @@ def test_a_cooperative_admin_records_and_undoes_a_departure_on_the_page_and_its_
     assert "Ville C a quitté la coopérative le 2099-01-01" in r.page, r.page[-800:]
     r = carol.sign_in("carol", "pas le bon mot de passe")
     assert "Ville C" not in r.page  # a wrong password learns nothing of the member
+
+
+def test_a_members_last_admin_is_kept_on_the_administration_page(app, commune):
+    """Alice, a cooperative admin of Ville A, took the role of Ville C's only member admin
+    away (or removed her) from the administration page, and Ville C had nobody of its own
+    to manage its people. The form says why not and what to do first, in the reader's
+    language; once another admin of Ville C is appointed, it is done."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    alice = browser(app, "alice")
+    alice.get("/admin")
+    for language, said in (
+        (
+            "fr",
+            "mona est le dernier administrateur de Ville C\u00a0: sans administrateur, "
+            "personne de Ville C ne gérerait plus ses personnes (nommez d'abord un autre "
+            "administrateur de Ville C\u00a0: faites d'une personne de Ville C son "
+            "administrateur de membre)",
+        ),
+        (
+            "en",
+            "mona is the last admin of Ville C: without one, nobody of Ville C would manage "
+            "its people (appoint another admin of Ville C first: make a person of Ville C "
+            "its member admin)",
+        ),
+    ):
+        headers = {"Accept-Language": language}
+        for action, data in (
+            ("/admin/roles", {"user": "mona", "role": "reader"}),
+            ("/admin/users/remove", {"user": "mona", "reason": "x"}),
+            ("/admin/users/remove", {"user": "mona", "reason": "x", "confirmed": "1"}),
+        ):
+            r = alice.post(action, data, headers=headers)
+            assert r.status_code == 400, (action, r.status_code)
+            assert said in re.sub(r"[ \n]+", " ", r.page), r.page  # no-break spaces kept
+    assert commune.admin.actor("mona").role == "member-admin"
+    assert alice.post("/admin/roles", {"user": "carol", "role": "member-admin"}).status_code == 303
+    assert alice.post("/admin/roles", {"user": "mona", "role": "reader"}).status_code == 303

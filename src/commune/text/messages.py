@@ -628,6 +628,19 @@ PATTERNS = [
         ),
         # Removing a person (govern/accounts.remove_user).
         (r"you cannot remove yourself", "vous ne pouvez pas vous retirer vous-même"),
+        # A member's last admin, kept (govern/accounts.keeps_an_admin).
+        (
+            r"(?P<user>.+) is the last admin of (?P<member>.+): without one, nobody of "
+            r"(?P=member) would manage its people",
+            "{user} est le dernier administrateur de {member}\u00a0: sans administrateur, "
+            "personne de {member} ne gérerait plus ses personnes",
+        ),
+        (
+            r"appoint another admin of (?P<member>.+) first: make a person of (?P=member) "
+            r"its member admin",
+            "nommez d'abord un autre administrateur de {member}\u00a0: faites d'une personne "
+            "de {member} son administrateur de membre",
+        ),
         (
             r"user (?P<name>'[^']*') was removed from the cooperative",
             "l'utilisateur {name} a été retiré de la coopérative",
