@@ -3276,3 +3276,41 @@ def test_a_members_last_admin_is_kept_on_the_administration_page(app, commune):
     assert commune.admin.actor("mona").role == "member-admin"
     assert alice.post("/admin/roles", {"user": "carol", "role": "member-admin"}).status_code == 303
     assert alice.post("/admin/roles", {"user": "mona", "role": "reader"}).status_code == 303
+
+
+def test_a_departed_members_collection_is_not_opened_wider_from_the_administration_page(
+    app, commune, tmp_path, monkeypatch
+):
+    """A cooperative admin asked to make a departed member's shared collection public was
+    sent to that member's admins, who no longer sign in. The form says why nobody does it
+    in its stead, in the reader's language, and whom to ask; the collection stays shared."""
+    from commune.govern import members as m
+
+    note = tmp_path / "compost.md"
+    note.write_text("# Compost\n\nLe compostage de la ville C.\n", encoding="utf-8")
+    commune.add([note], collection="c-shared", member="Ville C", visibility="shared",
+                licence="CC-BY-4.0")  # fmt: skip
+    commune.admin.leave("Ville C", datetime(2099, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 2, tzinfo=UTC))
+    alice = browser(app, "alice")
+    alice.get("/admin")
+    for language, said in (
+        (
+            "fr",
+            "Ville C a quitté la coopérative le 2099-01-01\u00a0: personne n'ouvre plus "
+            "largement sa collection 'c-shared' à sa place (demandez à l'opérateur)",
+        ),
+        (
+            "en",
+            "Ville C left the cooperative on 2099-01-01: nobody opens its collection "
+            "'c-shared' wider in its stead (ask the operator)",
+        ),
+    ):
+        r = alice.post(
+            "/admin/collections/visibility",
+            {"collection": "c-shared", "visibility": "public"},
+            headers={"Accept-Language": language},
+        )
+        assert r.status_code == 403
+        assert said in re.sub(r"[ \n]+", " ", r.page), r.page  # no-break spaces kept
+    assert {c["name"]: c["visibility"] for c in commune.collections()}["c-shared"] == "shared"

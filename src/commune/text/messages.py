@@ -1768,6 +1768,23 @@ PATTERNS = [
             "les mois depuis ont été partagés sans lui\u00a0; pour revenir, il adhère à nouveau "
             "sous un autre nom\u00a0: commune member add",
         ),
+        # A departed member's collection, not opened wider (govern/policy._kept_as_left).
+        (
+            r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+): nobody opens its "
+            r"collection (?P<coll>'.*') wider in its stead",
+            "{name} a quitté la coopérative le {day}\u00a0: personne n'ouvre plus largement sa "
+            "collection {coll} à sa place",
+        ),
+        (
+            r"hand its documents back to it with commune export (?P<coll>.+), or the "
+            r"collection to the member it joins again as, with --member and --transfer",
+            "rendez-lui ses documents avec commune export {coll}, ou la collection au membre "
+            "sous lequel il adhère à nouveau, avec --member et --transfer",
+        ),
+        (
+            r"hand its documents back to it, or the collection to the member it joins again as",
+            "rendez-lui ses documents, ou la collection au membre sous lequel il adhère à nouveau",
+        ),
         (
             r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+)",
             "{name} a quitté la coopérative le {day}",
