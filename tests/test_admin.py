@@ -1209,3 +1209,83 @@ def test_a_departure_on_a_day_pays_up_to_the_month_of_the_day_before_as_its_help
     ):
         page = " ".join(_refused(home, ["member", "leave", "--help"], lang).output.split())
         assert says in page, page
+
+
+def test_a_members_last_admin_is_kept_until_another_is_appointed_or_it_has_left(
+    admin: Admin, commune: Commune, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cooperative admin of Ville B demoted or removed Ville A's only member admin, and
+    Ville A was left with nobody of its own to manage its people. Neither is done, by
+    anyone (the operator too), until another admin of Ville A is appointed; nothing is
+    written. A member that has left needs no admin: its people no longer sign in."""
+    from commune.errors import InvalidRequest
+    from commune.govern import members as m
+
+    admin.add_user("zoe", member="Ville B", role="cooperative-admin")
+    zoe = admin.actor("zoe")
+    last = "alice is the last admin of Ville A: without one, nobody of Ville A would manage"
+    before = audit_rows(commune, 0)
+    for demote in (
+        lambda: admin.set_role("alice", "curator", actor=zoe),
+        lambda: admin.remove_user("alice", "left the town hall", actor=zoe),
+        lambda: admin.removal("alice", "left the town hall", actor=zoe),  # the page's preview
+        lambda: admin.set_role("alice", "reader"),  # the operator
+        lambda: admin.remove_user("alice", "left the town hall"),
+    ):
+        with pytest.raises(InvalidRequest, match=last) as refused:
+            demote()
+        assert refused.value.hint == (
+            "appoint another admin of Ville A first: make a person of Ville A its member admin"
+        )
+    # Zoe, a cooperative admin, is Ville B's only admin: kept as one, of either role.
+    admin.set_role("zoe", "member-admin")
+    with pytest.raises(InvalidRequest, match="zoe is the last admin of Ville B"):
+        admin.set_role("zoe", "reader")
+    admin.set_role("zoe", "cooperative-admin")
+    assert audit_rows(commune, 0)[len(before) :] == [
+        ("operator", "role-grant", "user zoe", '{"role": "member-admin"}'),
+        ("operator", "role-grant", "user zoe", '{"role": "cooperative-admin"}'),
+    ]
+    assert admin.actor("alice").role == "member-admin"
+    admin.set_role("bob", "member-admin", actor=zoe)  # another admin first: then it is done
+    admin.set_role("alice", "curator", actor=zoe)
+    with pytest.raises(InvalidRequest, match="bob is the last admin of Ville A"):
+        admin.remove_user("bob", "left the town hall", actor=zoe)
+    admin.leave("Ville A", datetime(2099, 1, 1, tzinfo=UTC))
+    with pytest.raises(InvalidRequest, match="bob is the last admin of Ville A"):
+        admin.remove_user("bob", "left the town hall")  # a departure to come: still a member
+    monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 2, tzinfo=UTC))
+    assert admin.remove_user("bob", "left the town hall")["role"] == "member-admin"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en_GB.UTF-8",
+            "error: alice is the last admin of Ville A: without one, nobody of Ville A would "
+            "manage its people (appoint another admin of Ville A first: make a person of "
+            "Ville A its member admin)",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: alice est le dernier administrateur de Ville A\u00a0: sans "
+            "administrateur, personne de Ville A ne gérerait plus ses personnes (nommez "
+            "d'abord un autre administrateur de Ville A\u00a0: faites d'une personne de "
+            "Ville A son administrateur de membre)",
+        ),
+    ],
+)
+def test_the_last_admin_kept_is_said_in_one_line_on_the_command_line(
+    tmp_path: Path, lang: str, said: str
+) -> None:
+    home = tmp_path / "home"
+    with Commune(home) as c:
+        setup(c.admin)
+        before = _state(c)
+    for args in (["user", "set-role", "alice", "reader"], ["user", "remove", "alice"]):
+        out = _refused(home, [*args, "--reason", "x"] if "remove" in args else args, lang)
+        assert out.exit_code != 0 and out.output == said + "\n", out.output
+    with Commune(home) as c:
+        assert _state(c) == before
+        assert c.admin.actor("alice").role == "member-admin"

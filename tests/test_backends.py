@@ -1424,6 +1424,27 @@ class StoreKit:
             kept = conn.execute(select(peer_citations.c.title)).scalars().all()
         assert kept == ["Bell tower visits"]
 
+    def test_a_peer_search_reads_the_reinstatements_through_an_index(self, c):
+        """Every /peer/search reads the subjects of the audit log's reinstatements
+        (citations.reinstatements); without an index on (action, subject) each read the
+        whole log, which is never purged. The plan of that very query names the index on
+        each store. PostgreSQL's planner reads a small table whole whatever its indexes:
+        told not to where it can avoid it, it says whether the index serves the query."""
+        from commune.commons.peering.citations import reinstatements
+
+        with c.engine.begin() as conn:
+            query = str(
+                reinstatements().compile(
+                    dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+                )
+            )
+            if conn.dialect.name == "sqlite":
+                plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}").all()
+            else:
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                plan = conn.exec_driver_sql(f"EXPLAIN {query}").all()
+        assert any("ix_audit_log_action_subject" in str(row) for row in plan), plan
+
     def test_a_peer_removed_while_an_answer_is_under_way_keeps_no_title_of_it(self, c):
         """A peer removed while an answer citing it was under way (its passages gathered,
         the model still writing): the answer's rows, written after the removal or committed

@@ -931,3 +931,86 @@ def test_a_departed_members_commons_stay_and_its_private_collection_is_kept_unre
     assert kept["a-private"]["visibility"] == "private"
     assert kept["a-private"]["documents"] == kept["a-shared"]["documents"] == 1
     assert kept["a-shared"]["owner"] == kept["a-private"]["owner"] == "Ville A"  # still its
+
+
+def test_nobody_opens_a_departed_members_collection_wider_in_its_stead(
+    commune, home, tmp_path, monkeypatch
+):
+    """A departed member's private collection could still be made shared or public, by the
+    operator (`commune visibility`, the administration page served without keys), and its
+    shared one public: the member that decided who reads its documents is no longer there
+    to decide again. Refused, by anyone, saying why and what may be done instead; nothing
+    is written. Closing one further, and handing it to the member it joins again as, stay
+    open; a departure still to come changes nothing."""
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.errors import Forbidden
+    from commune.govern import members as m
+    from commune.govern.policy import OPERATOR
+    from commune.store.audit import entries
+
+    make_key(commune, "anne", "Ville A", "cooperative-admin")
+    make_key(commune, "bruno", "Ville B", "cooperative-admin")
+    for coll, vis in (("a-private", "private"), ("a-shared", "shared")):
+        path = tmp_path / f"{coll}.md"
+        path.write_text(f"# {coll}\n\nLe compostage de la ville A.\n", encoding="utf-8")
+        commune.add([path], collection=coll, member="Ville A", visibility=vis, licence="CC-BY-4.0")
+    commune.admin.leave("Ville A", datetime(2099, 1, 1, tzinfo=UTC))
+    # A departure to come: its own admins, and the operator, still decide.
+    commune.set_visibility("a-shared", "public", actor=commune.actor("anne"))
+    commune.set_visibility("a-shared", "shared")
+    monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 2, tzinfo=UTC))
+
+    def state():  # type: ignore[no-untyped-def]
+        with commune.engine.connect() as conn:
+            logged = len(entries(conn, limit=1000))
+        return {c["name"]: c["visibility"] for c in commune.collections()}, logged
+
+    before = state()
+    said = "Ville A left the cooperative on 2099-01-01: nobody opens its collection"
+    bruno = commune.actor("bruno")
+    for coll, vis, actor in (
+        ("a-private", "shared", OPERATOR),
+        ("a-private", "public", OPERATOR),
+        ("a-shared", "public", OPERATOR),
+        ("a-shared", "public", bruno),  # was "its admins decide", who no longer sign in
+    ):
+        with pytest.raises(Forbidden, match=f"{said} '{coll}' wider in its stead") as refused:
+            commune.set_visibility(coll, vis, actor=actor)
+        assert refused.value.hint == (
+            f"hand its documents back to it with commune export {coll}, or the collection to "
+            "the member it joins again as, with --member and --transfer"
+            if actor is OPERATOR
+            else "ask the operator"
+        )
+    assert state() == before
+    # The administration page offers the operator only what would not be refused: nothing
+    # for the private one, closing for the shared one.
+    offered = {c["name"]: c["choices"] for c in commune.library.shareable(OPERATOR)}
+    assert offered == {"a-shared": ["private", "shared"]}
+    for lang, line in (
+        (
+            "en_GB.UTF-8",
+            f"error: {said} 'a-private' wider in its stead (hand its documents back to it "
+            "with commune export a-private, or the collection to the member it joins again "
+            "as, with --member and --transfer)",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: Ville A a quitté la coopérative le 2099-01-01\u00a0: personne "
+            "n'ouvre plus largement sa collection 'a-private' à sa place (rendez-lui ses "
+            "documents avec commune export a-private, ou la collection au membre sous lequel "
+            "il adhère à nouveau, avec --member et --transfer)",
+        ),
+    ):
+        out = CliRunner(env={"LANG": lang}).invoke(
+            cli, ["--home", str(home), "visibility", "a-private", "public"]
+        )
+        assert out.exit_code != 0 and out.output == line + "\n", out.output
+    assert state() == before
+    commune.set_visibility("a-shared", "private")  # closed further: open to the operator
+    commune.admin.add_member("Ville A 2099")  # it joins again: handed over, then opened
+    commune.set_visibility("a-private", "shared", member="Ville A 2099", transfer=True)
+    kept = {c["name"]: (c["visibility"], c["owner"]) for c in commune.collections()}
+    assert kept == {"a-private": ("shared", "Ville A 2099"), "a-shared": ("private", "Ville A")}

@@ -3258,3 +3258,77 @@ def test_an_answer_shows_a_box_title_before_its_first_words(app, commune, tmp_pa
     assert "À noter\u00a0: le nombre de témoins du mariage est de 2 minimum et 4 maximum." in (
         answer
     ), answer
+
+def test_a_members_last_admin_is_kept_on_the_administration_page(app, commune):
+    """Alice, a cooperative admin of Ville A, took the role of Ville C's only member admin
+    away (or removed her) from the administration page, and Ville C had nobody of its own
+    to manage its people. The form says why not and what to do first, in the reader's
+    language; once another admin of Ville C is appointed, it is done."""
+    make_person(commune, "mona", "Ville C", "member-admin")
+    alice = browser(app, "alice")
+    alice.get("/admin")
+    for language, said in (
+        (
+            "fr",
+            "mona est le dernier administrateur de Ville C\u00a0: sans administrateur, "
+            "personne de Ville C ne gérerait plus ses personnes (nommez d'abord un autre "
+            "administrateur de Ville C\u00a0: faites d'une personne de Ville C son "
+            "administrateur de membre)",
+        ),
+        (
+            "en",
+            "mona is the last admin of Ville C: without one, nobody of Ville C would manage "
+            "its people (appoint another admin of Ville C first: make a person of Ville C "
+            "its member admin)",
+        ),
+    ):
+        headers = {"Accept-Language": language}
+        for action, data in (
+            ("/admin/roles", {"user": "mona", "role": "reader"}),
+            ("/admin/users/remove", {"user": "mona", "reason": "x"}),
+            ("/admin/users/remove", {"user": "mona", "reason": "x", "confirmed": "1"}),
+        ):
+            r = alice.post(action, data, headers=headers)
+            assert r.status_code == 400, (action, r.status_code)
+            assert said in re.sub(r"[ \n]+", " ", r.page), r.page  # no-break spaces kept
+    assert commune.admin.actor("mona").role == "member-admin"
+    assert alice.post("/admin/roles", {"user": "carol", "role": "member-admin"}).status_code == 303
+    assert alice.post("/admin/roles", {"user": "mona", "role": "reader"}).status_code == 303
+
+
+def test_a_departed_members_collection_is_not_opened_wider_from_the_administration_page(
+    app, commune, tmp_path, monkeypatch
+):
+    """A cooperative admin asked to make a departed member's shared collection public was
+    sent to that member's admins, who no longer sign in. The form says why nobody does it
+    in its stead, in the reader's language, and whom to ask; the collection stays shared."""
+    from commune.govern import members as m
+
+    note = tmp_path / "compost.md"
+    note.write_text("# Compost\n\nLe compostage de la ville C.\n", encoding="utf-8")
+    commune.add([note], collection="c-shared", member="Ville C", visibility="shared",
+                licence="CC-BY-4.0")  # fmt: skip
+    commune.admin.leave("Ville C", datetime(2099, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 2, tzinfo=UTC))
+    alice = browser(app, "alice")
+    alice.get("/admin")
+    for language, said in (
+        (
+            "fr",
+            "Ville C a quitté la coopérative le 2099-01-01\u00a0: personne n'ouvre plus "
+            "largement sa collection 'c-shared' à sa place (demandez à l'opérateur)",
+        ),
+        (
+            "en",
+            "Ville C left the cooperative on 2099-01-01: nobody opens its collection "
+            "'c-shared' wider in its stead (ask the operator)",
+        ),
+    ):
+        r = alice.post(
+            "/admin/collections/visibility",
+            {"collection": "c-shared", "visibility": "public"},
+            headers={"Accept-Language": language},
+        )
+        assert r.status_code == 403
+        assert said in re.sub(r"[ \n]+", " ", r.page), r.page  # no-break spaces kept
+    assert {c["name"]: c["visibility"] for c in commune.collections()}["c-shared"] == "shared"

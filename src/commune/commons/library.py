@@ -222,14 +222,26 @@ class Library:
         ``transfer``: its owner's curators lose it, so a visibility change must never carry
         that out in passing. The transfer is audited with both owners."""
         from commune.commons.governed import governed_collection
+        from commune.govern.members import departed
         from commune.govern.policy import Sharing
         from commune.govern.policy import collection as access
 
         _check_access(visibility, member, transfer)
         with self.engine.begin() as conn:
             row = governed_collection(conn, collection, actor, "share")
-            decision = allowed(actor, "share", Sharing(access(row), visibility, member))
+            left = departed(conn).get(row["member_id"])
+            decision = allowed(actor, "share", Sharing(access(row), visibility, member, left))
             if not decision:
+                if actor.is_operator:
+                    # The one refusal the operator meets (policy._kept_as_left): "ask the
+                    # operator" would send them to themselves; what they may do instead.
+                    raise decision.refusal(
+                        f"hand its documents back to it with commune export {row['name']}, "
+                        "or the collection to the member it joins again as, with --member "
+                        "and --transfer",
+                        field_hint="hand its documents back to it, or the collection to the "
+                        "member it joins again as",
+                    )
                 raise decision.refusal()
             _write_access(  # the name stored, which row["name"] read composed
                 conn, row["name"], visibility, member, transfer, actor.user, decision.reason
@@ -240,22 +252,25 @@ class Library:
         """The collections whose readers ``actor`` may change, each with the visibilities
         they may give it (``choices``, from policy.can_share, its current one included): what
         the administration page offers, so that it never offers what the library refuses."""
+        from commune.govern.members import departed
         from commune.govern.policy import VISIBILITIES, Sharing
         from commune.govern.policy import collection as access
 
         with self.engine.connect() as conn:
             rows = repo.collection_access(conn)
+            left = departed(conn)
         offered = []
         for row in sorted(rows, key=lambda r: r["name"]):
             coll = access(row)
             if not allowed(actor, "read", coll):
                 continue
+            gone = None if coll.owner_id is None else left.get(coll.owner_id)
             choices = [
                 v
                 for v in VISIBILITIES
                 # Private needs an owner, which only the operator gives (`--member`).
                 if (v != "private" or coll.owner_id is not None)
-                and allowed(actor, "share", Sharing(coll, v))
+                and allowed(actor, "share", Sharing(coll, v, owner_left=gone))
             ]
             if any(v != coll.visibility for v in choices):
                 offered.append(

@@ -269,6 +269,52 @@ def require_administer(conn: Connection, actor: Actor, user: str) -> None:
         raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")
 
 
+# Who manages a member's people from inside it: its member admins, and its cooperative admins
+# (a role above, administering everyone's). A member left with none of them had its people
+# managed only from outside (another member's cooperative admins, the operator), who do not
+# know who the town hall's clerk is; its own people could not be given a key or a role by
+# one of theirs. A member that has left needs none: its people no longer sign in.
+ADMIN_ROLES = ("member-admin", "cooperative-admin")
+
+
+def keeps_an_admin(
+    conn: Connection, target: Actor, role: str | None = None, *, hold: bool = True
+) -> None:
+    """Refuse (InvalidRequest) taking ``target`` out of their member's admins (given
+    ``role``; None: removed) when they are its last, unless it has left the cooperative.
+    Whoever asks, the operator included: appointing another first is always open to them.
+    ``hold``: in the transaction that writes the change (False: a preview, which writes
+    nothing and holds no lock)."""
+    from commune.store.db import lock
+
+    if target.role not in ADMIN_ROLES or role in ADMIN_ROLES or target.member_id is None:
+        return
+    if hold:
+        # Two admins of one member taken out at once (by two cooperative admins) each saw
+        # the other still there: the second waits here, then sees the first.
+        lock(conn, "name", f"admins of {target.member_id}")
+    member = conn.execute(
+        select(members.c.name, members.c.left_at).where(members.c.id == target.member_id)
+    ).one()
+    if left_on(member) is not None:
+        return
+    others = conn.execute(
+        select(users.c.id).where(
+            users.c.member_id == target.member_id,
+            users.c.id != target.user_id,
+            users.c.removed_at.is_(None),
+            users.c.role.in_(ADMIN_ROLES),
+        )
+    ).first()
+    if others is None:
+        raise InvalidRequest(
+            f"{target.user} is the last admin of {member.name}: without one, nobody of "
+            f"{member.name} would manage its people",
+            f"appoint another admin of {member.name} first: make a person of {member.name} "
+            "its member admin",
+        )
+
+
 def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
     from commune.store import audit
 
@@ -296,6 +342,7 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
                 f"{who} can: commune user set-role",
                 field_hint=f"{who} can",
             )
+    keeps_an_admin(conn, target, role)
     conn.execute(update(users).where(users.c.name == user).values(role=role))
     audit.append(conn, actor.user, "role-grant", f"user {user}", role=role)
 
@@ -314,12 +361,15 @@ def check_reason(reason: str) -> None:
         )
 
 
-def removal(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str, Any]:
+def removal(
+    conn: Connection, actor: Actor, user: str, reason: str, *, hold: bool = False
+) -> dict[str, Any]:
     """What removing ``user`` would end, checked as :func:`remove_user` checks it (the
     reason, ``actor``'s right to), nothing written: the administration page says it before
     it is done. A removal cannot be undone: the person's name stays taken (members.add_user
     refuses it again), so adding them back is a new person under a new name, with a new
-    password, new keys, and their role and caps given again."""
+    password, new keys, and their role and caps given again. A member's last admin is not
+    removed (keeps_an_admin; ``hold``: from remove_user's transaction)."""
     from sqlalchemy import func
 
     reason = reason.strip()
@@ -333,6 +383,7 @@ def removal(conn: Connection, actor: Actor, user: str, reason: str) -> dict[str,
     target = actor_for(conn, user)
     if target.user_id == actor.user_id:
         raise CommuneError("you cannot remove yourself", "another admin of your member can")
+    keeps_an_admin(conn, target, hold=hold)
     uid = target.user_id
     row = conn.execute(
         select(
@@ -387,7 +438,7 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
     A request already under way when they are removed finishes. Returns what was done."""
     from commune.store import audit
 
-    removal(conn, actor, user, reason)  # the same checks as the page's preview
+    removal(conn, actor, user, reason, hold=True)  # the same checks as the page's preview
     reason = reason.strip()
     target = actor_for(conn, user)
     uid = target.user_id

@@ -602,6 +602,15 @@ def left_on(row: Any, at: datetime | None = None) -> datetime | None:
     return _at(left)
 
 
+def departed(conn: Connection) -> dict[int, str]:
+    """The members whose departure has taken effect, each with the day it did (YYYY-MM-DD):
+    what the decisions about their collections need (policy.can_share)."""
+    rows = conn.execute(
+        select(members.c.id, members.c.left_at).where(members.c.left_at.is_not(None))
+    ).all()
+    return {int(r.id): _day(left) for r in rows if (left := left_on(r)) is not None}
+
+
 class Departed(AuthError):
     """A person of a member that left the cooperative: their key or password was right, and
     they are told why it opens nothing (not "wrong password", which sent them retyping it)."""

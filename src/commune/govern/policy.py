@@ -114,11 +114,14 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
     collection to a member (an owner named) stays the operator's: its first owner's people
     lose it."""
     coll = sharing.collection
+    kept = _kept_as_left(sharing)
     if actor.is_operator:
-        return Decision(True, "the operator administers this host")
+        return Decision(True, "the operator administers this host") if kept is None else kept
     read = can_read(actor, coll.visibility, coll.owner_id, coll.owner)
     if not read:
         return read
+    if kept is not None:
+        return kept
     if sharing.owner is not None and sharing.owner != coll.owner:
         return Decision(
             False,
@@ -151,6 +154,28 @@ def can_share(actor: Actor, sharing: Sharing) -> Decision:
         )
     return Decision(
         False, f"the collection belongs to {coll.owner}: its admins decide who reads it", ASK_OWNER
+    )
+
+
+def _kept_as_left(sharing: Sharing) -> Decision | None:
+    """The refusal of opening wider a collection whose owner has left the cooperative, by
+    anyone, the operator included; None where that is not what is asked. Who reads a
+    member's documents was its decision, and it is no longer there to take another: its
+    private collections were added in confidence, its shared ones given to the members, not
+    to everyone with a key (docs/cooperative.md). Closing one further stays open (a
+    takedown may need it), and so does handing it to a member (``owner``), as the member
+    joining again under a new name gets it back: that member's admins then decide. The
+    operator, who hands its documents back, is whom to ask."""
+    coll = sharing.collection
+    if sharing.owner_left is None or (sharing.owner is not None and sharing.owner != coll.owner):
+        return None
+    if VISIBILITIES.index(sharing.visibility) <= VISIBILITIES.index(coll.visibility):
+        return None
+    return Decision(
+        False,
+        f"{coll.owner} left the cooperative on {sharing.owner_left}: nobody opens its "
+        f"collection {coll.name!r} wider in its stead",
+        ASK_OPERATOR,
     )
 
 
@@ -305,6 +330,8 @@ class Sharing:
     collection: Collection
     visibility: str
     owner: str | None = None
+    # The day the collection's owner left the cooperative (members.departed), if it has.
+    owner_left: str | None = None
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,9 @@ audit_log = Table(
     Column("details", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # Every /peer/search reads the reinstatements' subjects (peering/citations), and a
+    # document's retirement or a month's statement is looked up by both (migration 0025).
+    Index("ix_audit_log_action_subject", "action", "subject"),
 )
 
 credits = Table(

@@ -636,6 +636,19 @@ PATTERNS = [
         ),
         # Removing a person (govern/accounts.remove_user).
         (r"you cannot remove yourself", "vous ne pouvez pas vous retirer vous-même"),
+        # A member's last admin, kept (govern/accounts.keeps_an_admin).
+        (
+            r"(?P<user>.+) is the last admin of (?P<member>.+): without one, nobody of "
+            r"(?P=member) would manage its people",
+            "{user} est le dernier administrateur de {member}\u00a0: sans administrateur, "
+            "personne de {member} ne gérerait plus ses personnes",
+        ),
+        (
+            r"appoint another admin of (?P<member>.+) first: make a person of (?P=member) "
+            r"its member admin",
+            "nommez d'abord un autre administrateur de {member}\u00a0: faites d'une personne "
+            "de {member} son administrateur de membre",
+        ),
         (
             r"user (?P<name>'[^']*') was removed from the cooperative",
             "l'utilisateur {name} a été retiré de la coopérative",
@@ -1762,6 +1775,23 @@ PATTERNS = [
             r"another name: commune member add",
             "les mois depuis ont été partagés sans lui\u00a0; pour revenir, il adhère à nouveau "
             "sous un autre nom\u00a0: commune member add",
+        ),
+        # A departed member's collection, not opened wider (govern/policy._kept_as_left).
+        (
+            r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+): nobody opens its "
+            r"collection (?P<coll>'.*') wider in its stead",
+            "{name} a quitté la coopérative le {day}\u00a0: personne n'ouvre plus largement sa "
+            "collection {coll} à sa place",
+        ),
+        (
+            r"hand its documents back to it with commune export (?P<coll>.+), or the "
+            r"collection to the member it joins again as, with --member and --transfer",
+            "rendez-lui ses documents avec commune export {coll}, ou la collection au membre "
+            "sous lequel il adhère à nouveau, avec --member et --transfer",
+        ),
+        (
+            r"hand its documents back to it, or the collection to the member it joins again as",
+            "rendez-lui ses documents, ou la collection au membre sous lequel il adhère à nouveau",
         ),
         (
             r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+)",

@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from commune.commons.peering.shares import shared
 from commune.errors import InvalidRequest
@@ -286,6 +286,13 @@ class Reinstated:
     tdm_reserved: bool
 
 
+def reinstatements() -> Select[str]:
+    """The subjects of the audit log's reinstatements, each once. Reinstatements are rare:
+    their subjects are read through the index on (action, subject) (migration 0025), not
+    the whole log, which grows for good, on every /peer/search."""
+    return select(audit_log.c.subject).where(audit_log.c.action == "reinstate").distinct()
+
+
 def reinstated_cited(conn: Connection, actor: Actor) -> list[Reinstated]:
     """This home's documents the peer ``actor``'s answers cited that were brought back after
     a retirement (reinstated, or a revision of the retired document approved: both audited
@@ -298,10 +305,7 @@ def reinstated_cited(conn: Connection, actor: Actor) -> list[Reinstated]:
     policy and the licence allow to the peer, as it sends passages."""
     back = {
         int(subject[len("document ") :])
-        for subject in conn.execute(
-            # Reinstatements are rare: their subjects, not the whole log, are read.
-            select(audit_log.c.subject).where(audit_log.c.action == "reinstate").distinct()
-        ).scalars()
+        for subject in conn.execute(reinstatements()).scalars()
         if subject.startswith("document ") and subject[len("document ") :].isdigit()
     }
     outward = {s.collection_id: s.collection for s in shared(conn)}
