@@ -3259,6 +3259,7 @@ def test_an_answer_shows_a_box_title_before_its_first_words(app, commune, tmp_pa
         answer
     ), answer
 
+
 def test_a_members_last_admin_is_kept_on_the_administration_page(app, commune):
     """Alice, a cooperative admin of Ville A, took the role of Ville C's only member admin
     away (or removed her) from the administration page, and Ville C had nobody of its own
