@@ -2924,6 +2924,95 @@ def test_a_takedown_and_a_new_revision_of_another_members_copy_at_once_both_succ
         assert c.verify_audit().ok
 
 
+@pytest.mark.parametrize("first", ["removal", "retirement"])
+def test_a_removal_and_a_retirement_at_once_both_succeed(postgres_url, tmp_path, first):
+    """A person's removal deletes the answers cached for their questions, and a retirement
+    every answer cached before it: the removal held its person's entries and waited for the
+    audit log, the retirement held the audit log and waited for those entries, and
+    PostgreSQL failed one (deadlock). Each writer is stopped where it holds the most, the
+    other started against it, for each order."""
+    import numpy as np
+
+    from commune.answering.cache import AnswerCache
+    from commune.core import Commune
+    from commune.store import audit, repository
+    from commune.store.schema import answer_cache
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A")
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [document] = c.documents()
+        with c.engine.connect() as conn:
+            generation = repository.generation(conn)
+        AnswerCache(c.engine).store(
+            "k",
+            "s",
+            generation,
+            "fr",
+            np.ones(4, "f4"),
+            "e",
+            {"question": "Où ?"},
+            24.0,
+            c.actor("bob").user_id,
+        )
+        # Where each holds the most: the removal has deleted bob's entries, the audit log
+        # not yet; the retirement holds the audit log, the cache's entries not yet.
+        stop = {"removal": "user-remove", "retirement": "retire"}[first]
+        reached, go = threading.Event(), threading.Event()
+        append = audit.append
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            mine = threading.current_thread().name == first and action == stop
+            if mine and first == "removal" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            done = append(conn, actor, action, *args, **kwargs)
+            if mine and first == "retirement" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        outcomes: dict[str, str] = {}
+
+        def remove() -> None:
+            try:
+                c.admin.remove_user("bob", "parti", actor=c.actor("alice"))
+                outcomes["removal"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["removal"] = f"{type(e).__name__}: {e}"
+
+        def retire() -> None:
+            try:
+                c.retire(document["id"], "périmé")
+                outcomes["retirement"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["retirement"] = f"{type(e).__name__}: {e}"
+
+        writers = {
+            "removal": threading.Thread(target=remove, name="removal"),
+            "retirement": threading.Thread(target=retire, name="retirement"),
+        }
+        second = "retirement" if first == "removal" else "removal"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(audit, "append", audited)
+            writers[first].start()
+            assert reached.wait(600)
+            writers[second].start()
+            _until_one_waits(c.engine, writers[second])
+            go.set()
+            for w in writers.values():
+                w.join(600)
+        assert outcomes == {"removal": "ok", "retirement": "ok"}, outcomes
+        assert count(c, answer_cache) == 0
+        assert c.verify_audit().ok
+
+
 def test_two_imports_retiring_one_document_at_once_both_succeed(
     postgres_url, tmp_path, monkeypatch
 ):
