@@ -3013,6 +3013,109 @@ def test_a_removal_and_a_retirement_at_once_both_succeed(postgres_url, tmp_path,
         assert c.verify_audit().ok
 
 
+def test_an_answer_cached_during_a_removal_and_a_retirement_fails_none(postgres_url, tmp_path):
+    """The cache read the index generation (FOR SHARE), then waited for its asker's row,
+    which their removal held while it waited for the audit log, which a retirement held
+    while it waited to bump that generation: a deadlock on PostgreSQL, and one of the three
+    failed. The cache reads its asker's row first now, holding nothing while it waits."""
+    import time
+
+    import numpy as np
+
+    from commune.answering.cache import AnswerCache
+    from commune.core import Commune
+    from commune.store import audit, repository
+    from commune.store.schema import answer_cache
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A")
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [document] = c.documents()
+        bob = c.actor("bob").user_id
+        with c.engine.connect() as conn:
+            generation = repository.generation(conn)
+        reached, go = threading.Event(), threading.Event()
+        append = audit.append
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            done = append(conn, actor, action, *args, **kwargs)
+            if action == "retire":  # the audit log held, the generation not yet bumped
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        outcomes: dict[str, str] = {}
+
+        def run(name: str, work) -> None:  # type: ignore[no-untyped-def]
+            try:
+                work()
+                outcomes[name] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes[name] = f"{type(e).__name__}: {e}"
+
+        writers = [
+            threading.Thread(
+                target=run, args=("retirement", lambda: c.retire(document["id"], "périmé"))
+            ),
+            threading.Thread(
+                target=run,
+                args=(
+                    "removal",
+                    lambda: c.admin.remove_user("bob", "parti", actor=c.actor("alice")),
+                ),
+            ),
+            threading.Thread(
+                target=run,
+                args=(
+                    "cache",
+                    lambda: AnswerCache(c.engine).store(
+                        "k",
+                        "s",
+                        generation,
+                        "fr",
+                        np.ones(4, "f4"),
+                        "e",
+                        {"question": "Où ?"},
+                        24.0,
+                        bob,
+                    ),
+                ),
+            ),
+        ]
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+
+        def until_waiting(n: int, writer: threading.Thread) -> None:
+            for _ in range(6000):  # polled, not timed; bounds a hang
+                with c.engine.connect() as conn:
+                    if conn.execute(waiting).scalar_one() >= n or not writer.is_alive():
+                        return
+                time.sleep(0.01)
+            raise AssertionError(f"fewer than {n} writers waited")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(audit, "append", audited)
+            writers[0].start()
+            assert reached.wait(600)
+            writers[1].start()  # bob's row written, then waits for the audit log
+            until_waiting(1, writers[1])
+            writers[2].start()  # waits for bob's row
+            until_waiting(2, writers[2])
+            go.set()
+            for w in writers:
+                w.join(600)
+        assert outcomes == {"retirement": "ok", "removal": "ok", "cache": "ok"}, outcomes
+        assert count(c, answer_cache) == 0
+
+
 def test_two_imports_retiring_one_document_at_once_both_succeed(
     postgres_url, tmp_path, monkeypatch
 ):
