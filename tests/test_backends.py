@@ -2634,6 +2634,54 @@ class StoreKit:
         cache("Où habite Mme Martin ?", bob.user_id)
         assert questions() == ["Quand passe le camion ?", "Où est la piscine ?"]
 
+    def test_the_purge_deletes_the_answers_cached_past_the_retention_naming_their_asker(self, c):
+        """An entry of the answer cache names its asker (migration 0025) and lives
+        cache_ttl_hours, which a charter may set past the retention: a purge made every record
+        forget who asked, and left the cache saying who asked what. Past the retention, an
+        entry naming its asker goes; the operator's, naming nobody, and a newer one stay."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import insert
+
+        from commune.store import audit
+        from commune.store.schema import answer_cache, audit_log
+
+        make_key(c, "bob", "Ville A")
+        bob = c.actor("bob")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+
+        def entry(question: str, at: datetime, asker: int | None) -> dict:  # type: ignore[type-arg]
+            return {
+                "key": question,
+                "scope": "s",
+                "generation": 0,
+                "language": "fr",
+                "answer": json.dumps({"question": question}),
+                "created_at": at,
+                "user_id": asker,
+            }
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(answer_cache),
+                [
+                    entry("Où habite M. Dupont ?", long_ago, bob.user_id),
+                    entry("Où est la piscine ?", long_ago, None),  # the operator's
+                    entry("Quand passe le camion ?", datetime.now(UTC), bob.user_id),
+                ],
+            )
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            kept = conn.execute(select(answer_cache.c.key).order_by(answer_cache.c.id)).scalars()
+            assert list(kept) == ["Où est la piscine ?", "Quand passe le camion ?"]
+            details = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == audit.PURGE_DECISIONS)
+            ).scalars()
+            assert [json.loads(d).get("cached_answers_deleted") for d in details] == [1]
+        c.purge_decisions()  # nothing more to delete, nothing audited twice
+        assert count(c, answer_cache) == 2
+        assert c.verify_audit().ok
+
     def test_an_answer_cached_while_its_asker_is_removed_waits_then_is_not_kept(self, c):
         """PostgreSQL reads committed rows: an answer cached while the asker's removal was
         under way read them not yet removed, and its entry, written after the removal's
