@@ -2655,6 +2655,54 @@ class StoreKit:
         cache("Où habite Mme Martin ?", bob.user_id)
         assert questions() == ["Quand passe le camion ?", "Où est la piscine ?"]
 
+    def test_the_purge_deletes_the_answers_cached_past_the_retention_naming_their_asker(self, c):
+        """An entry of the answer cache names its asker (migration 0025) and lives
+        cache_ttl_hours, which a charter may set past the retention: a purge made every record
+        forget who asked, and left the cache saying who asked what. Past the retention, an
+        entry naming its asker goes; the operator's, naming nobody, and a newer one stay."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import insert
+
+        from commune.store import audit
+        from commune.store.schema import answer_cache, audit_log
+
+        make_key(c, "bob", "Ville A")
+        bob = c.actor("bob")
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+
+        def entry(question: str, at: datetime, asker: int | None) -> dict:  # type: ignore[type-arg]
+            return {
+                "key": question,
+                "scope": "s",
+                "generation": 0,
+                "language": "fr",
+                "answer": json.dumps({"question": question}),
+                "created_at": at,
+                "user_id": asker,
+            }
+
+        with c.engine.begin() as conn:
+            conn.execute(
+                insert(answer_cache),
+                [
+                    entry("Où habite M. Dupont ?", long_ago, bob.user_id),
+                    entry("Où est la piscine ?", long_ago, None),  # the operator's
+                    entry("Quand passe le camion ?", datetime.now(UTC), bob.user_id),
+                ],
+            )
+        c.purge_decisions()
+        with c.engine.connect() as conn:
+            kept = conn.execute(select(answer_cache.c.key).order_by(answer_cache.c.id)).scalars()
+            assert list(kept) == ["Où est la piscine ?", "Quand passe le camion ?"]
+            details = conn.execute(
+                select(audit_log.c.details).where(audit_log.c.action == audit.PURGE_DECISIONS)
+            ).scalars()
+            assert [json.loads(d).get("cached_answers_deleted") for d in details] == [1]
+        c.purge_decisions()  # nothing more to delete, nothing audited twice
+        assert count(c, answer_cache) == 2
+        assert c.verify_audit().ok
+
     def test_an_answer_cached_while_its_asker_is_removed_waits_then_is_not_kept(self, c):
         """PostgreSQL reads committed rows: an answer cached while the asker's removal was
         under way read them not yet removed, and its entry, written after the removal's
@@ -3003,6 +3051,198 @@ def test_a_takedown_and_a_new_revision_of_another_members_copy_at_once_both_succ
         # Its new text is not the file taken down: published, whichever came first.
         assert status["voirie-b"] == "published", status
         assert c.verify_audit().ok
+
+
+@pytest.mark.parametrize("first", ["removal", "retirement"])
+def test_a_removal_and_a_retirement_at_once_both_succeed(postgres_url, tmp_path, first):
+    """A person's removal deletes the answers cached for their questions, and a retirement
+    every answer cached before it: the removal held its person's entries and waited for the
+    audit log, the retirement held the audit log and waited for those entries, and
+    PostgreSQL failed one (deadlock). Each writer is stopped where it holds the most, the
+    other started against it, for each order."""
+    import numpy as np
+
+    from commune.answering.cache import AnswerCache
+    from commune.core import Commune
+    from commune.store import audit, repository
+    from commune.store.schema import answer_cache
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A")
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [document] = c.documents()
+        with c.engine.connect() as conn:
+            generation = repository.generation(conn)
+        AnswerCache(c.engine).store(
+            "k",
+            "s",
+            generation,
+            "fr",
+            np.ones(4, "f4"),
+            "e",
+            {"question": "Où ?"},
+            24.0,
+            c.actor("bob").user_id,
+        )
+        # Where each holds the most: the removal has deleted bob's entries, the audit log
+        # not yet; the retirement holds the audit log, the cache's entries not yet.
+        stop = {"removal": "user-remove", "retirement": "retire"}[first]
+        reached, go = threading.Event(), threading.Event()
+        append = audit.append
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            mine = threading.current_thread().name == first and action == stop
+            if mine and first == "removal" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            done = append(conn, actor, action, *args, **kwargs)
+            if mine and first == "retirement" and not reached.is_set():
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        outcomes: dict[str, str] = {}
+
+        def remove() -> None:
+            try:
+                c.admin.remove_user("bob", "parti", actor=c.actor("alice"))
+                outcomes["removal"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["removal"] = f"{type(e).__name__}: {e}"
+
+        def retire() -> None:
+            try:
+                c.retire(document["id"], "périmé")
+                outcomes["retirement"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes["retirement"] = f"{type(e).__name__}: {e}"
+
+        writers = {
+            "removal": threading.Thread(target=remove, name="removal"),
+            "retirement": threading.Thread(target=retire, name="retirement"),
+        }
+        second = "retirement" if first == "removal" else "removal"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(audit, "append", audited)
+            writers[first].start()
+            assert reached.wait(600)
+            writers[second].start()
+            _until_one_waits(c.engine, writers[second])
+            go.set()
+            for w in writers.values():
+                w.join(600)
+        assert outcomes == {"removal": "ok", "retirement": "ok"}, outcomes
+        assert count(c, answer_cache) == 0
+        assert c.verify_audit().ok
+
+
+def test_an_answer_cached_during_a_removal_and_a_retirement_fails_none(postgres_url, tmp_path):
+    """The cache read the index generation (FOR SHARE), then waited for its asker's row,
+    which their removal held while it waited for the audit log, which a retirement held
+    while it waited to bump that generation: a deadlock on PostgreSQL, and one of the three
+    failed. The cache reads its asker's row first now, holding nothing while it waits."""
+    import time
+
+    import numpy as np
+
+    from commune.answering.cache import AnswerCache
+    from commune.core import Commune
+    from commune.store import audit, repository
+    from commune.store.schema import answer_cache
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A")
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        [document] = c.documents()
+        bob = c.actor("bob").user_id
+        with c.engine.connect() as conn:
+            generation = repository.generation(conn)
+        reached, go = threading.Event(), threading.Event()
+        append = audit.append
+
+        def audited(conn, actor, action, *args, **kwargs):  # type: ignore[no-untyped-def]
+            done = append(conn, actor, action, *args, **kwargs)
+            if action == "retire":  # the audit log held, the generation not yet bumped
+                reached.set()
+                assert go.wait(600)
+            return done
+
+        outcomes: dict[str, str] = {}
+
+        def run(name: str, work) -> None:  # type: ignore[no-untyped-def]
+            try:
+                work()
+                outcomes[name] = "ok"
+            except Exception as e:  # noqa: BLE001
+                outcomes[name] = f"{type(e).__name__}: {e}"
+
+        writers = [
+            threading.Thread(
+                target=run, args=("retirement", lambda: c.retire(document["id"], "périmé"))
+            ),
+            threading.Thread(
+                target=run,
+                args=(
+                    "removal",
+                    lambda: c.admin.remove_user("bob", "parti", actor=c.actor("alice")),
+                ),
+            ),
+            threading.Thread(
+                target=run,
+                args=(
+                    "cache",
+                    lambda: AnswerCache(c.engine).store(
+                        "k",
+                        "s",
+                        generation,
+                        "fr",
+                        np.ones(4, "f4"),
+                        "e",
+                        {"question": "Où ?"},
+                        24.0,
+                        bob,
+                    ),
+                ),
+            ),
+        ]
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+
+        def until_waiting(n: int, writer: threading.Thread) -> None:
+            for _ in range(6000):  # polled, not timed; bounds a hang
+                with c.engine.connect() as conn:
+                    if conn.execute(waiting).scalar_one() >= n or not writer.is_alive():
+                        return
+                time.sleep(0.01)
+            raise AssertionError(f"fewer than {n} writers waited")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(audit, "append", audited)
+            writers[0].start()
+            assert reached.wait(600)
+            writers[1].start()  # bob's row written, then waits for the audit log
+            until_waiting(1, writers[1])
+            writers[2].start()  # waits for bob's row
+            until_waiting(2, writers[2])
+            go.set()
+            for w in writers:
+                w.join(600)
+        assert outcomes == {"retirement": "ok", "removal": "ok", "cache": "ok"}, outcomes
+        assert count(c, answer_cache) == 0
 
 
 def test_two_imports_retiring_one_document_at_once_both_succeed(

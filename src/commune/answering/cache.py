@@ -195,12 +195,15 @@ def store(
 
     if conn.dialect.name == "sqlite":
         lock(conn, "cache")
+    # The asker's row before the generation: a removal holds that row while it waits for the
+    # audit log, which a retirement holds while it waits to bump the generation; read the
+    # other way round, the three waited for each other (PostgreSQL failed one, deadlock).
+    if asker is not None and _removed(conn, asker):
+        return
     current = conn.execute(
         select(meta.c.value).where(meta.c.key == GENERATION).with_for_update(read=True)
     ).scalar()
     if int(current or 0) != generation:
-        return
-    if asker is not None and _removed(conn, asker):
         return
     # Entries of older generations or past their lifetime can never be served: drop them.
     sweep(conn, generation, ttl_hours)

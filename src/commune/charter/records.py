@@ -17,7 +17,15 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
 from commune.store.repository import new_id, now, utc_text
-from commune.store.schema import UNNAMED, charters, credits, decisions, peer_citations, usage
+from commune.store.schema import (
+    UNNAMED,
+    answer_cache,
+    charters,
+    credits,
+    decisions,
+    peer_citations,
+    usage,
+)
 
 
 def question_hash(question: str) -> str:
@@ -64,12 +72,14 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
     charter that keeps only the question's hash, the texts an earlier charter kept are
     erased too: every asker is told "kept with only the question's hash" (steps.
     responsibility), their own earlier questions included. The web sessions ended before
-    the same cutoff go too, and the asker's id on the credits and on the ledger's rows before
-    it. Returns the decision records deleted."""
+    the same cutoff go too, the asker's id on the credits and on the ledger's rows before it,
+    and the answers cached before it that name their asker. Returns the decision records
+    deleted."""
     from commune.govern import guesses
     from commune.govern import sessions as web_sessions
     from commune.govern.quotas import month
     from commune.store import audit
+    from commune.store.db import lock
 
     cutoff = now() - timedelta(days=charter.utility.retention_days)
     # What /metrics counts as answers given (account/observed.py) is the records kept plus
@@ -125,12 +135,25 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
         ).rowcount
         or 0
     )
+    # Who asked, on the answer cache past the same cutoff: an entry keeps the question's text
+    # beside its asker's id (so that their removal deletes it, govern/accounts.remove_user)
+    # for cache_ttl_hours, which a charter may set past the retention; a purge left it
+    # saying who asked what, after every record had forgotten. The entry goes: without its
+    # asker, their removal could no longer find its text. The operator's name nobody, and
+    # stay their lifetime. The audit log's lock first, as a removal takes it before deleting
+    # entries: each holding what the other waits for was a deadlock on PostgreSQL. Taken
+    # only when there is such an entry: an hourly purge with nothing to do waits for nobody.
+    named = (answer_cache.c.created_at < cutoff, answer_cache.c.user_id.is_not(None))
+    cached = 0
+    if conn.execute(select(answer_cache.c.id).where(*named).limit(1)).first() is not None:
+        lock(conn, "audit")
+        cached = int(conn.execute(delete(answer_cache).where(*named)).rowcount or 0)
     erased = 0
     if charter.utility.keep_question != "text":
         erased = conn.execute(
             update(decisions).where(decisions.c.question.is_not(None)).values(question=None)
         ).rowcount
-    if gone or erased or sessions or unnamed or usage_unnamed:
+    if gone or erased or sessions or unnamed or usage_unnamed or cached:
         audit.append(
             conn,
             actor,
@@ -145,6 +168,7 @@ def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:
             **({"sessions_deleted": sessions} if sessions else {}),
             **({"credits_unnamed": unnamed} if unnamed else {}),
             **({"usage_unnamed": usage_unnamed} if usage_unnamed else {}),
+            **({"cached_answers_deleted": cached} if cached else {}),
         )
     return int(gone or 0)
 

@@ -437,6 +437,7 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
     the answers cached for their questions, which hold their text, are deleted.
     A request already under way when they are removed finishes. Returns what was done."""
     from commune.store import audit
+    from commune.store.db import lock
 
     removal(conn, actor, user, reason, hold=True)  # the same checks as the page's preview
     reason = reason.strip()
@@ -462,7 +463,10 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
     # The answer cache keeps each question's text beside its answer, under a "hash" charter
     # too, for up to the cache's lifetime: the answers cached for their questions go, after
     # their row is written above (an answer of theirs cached meanwhile waits for it, then is
-    # not kept: answering/cache.py).
+    # not kept: answering/cache.py). The audit log's lock first: a retirement holds it, then
+    # deletes every entry cached before it (commons/curation.retire), so a removal holding
+    # this person's entries while it waited for the log was a deadlock on PostgreSQL.
+    lock(conn, "audit")
     cached = conn.execute(delete(answer_cache).where(answer_cache.c.user_id == uid)).rowcount
     waiting = len(
         conn.execute(
