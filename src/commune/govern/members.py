@@ -674,10 +674,10 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
     effect to ``at``. Refused, nothing written: an unknown member, a peer cooperative, a
     member that has left already, a date before it joined, a date inside or before a month
     whose statement is issued (a record: issued with this member in it, it would no longer
-    add up), a date before a month whose payouts were issued with a share redirected to it
-    (that share would go back to its contributor after the fact), a date in the past after
-    which its people still used the service (their use,
-    which the ledger keeps as it is, would be charged to nobody), and the last member
+    add up), a date on or before the first day of a month whose payouts were issued with a
+    share redirected to it (that share would go back to its contributor after the fact), a
+    date in the past after which its people still used the service (their use, which the
+    ledger keeps as it is, would be charged to nobody), and the last member
     (nobody would share the fixed cost). Returns what it was and what it is now, for the
     audit log."""
     row = _departing(conn, name)
