@@ -1007,3 +1007,29 @@ def test_a_share_redirected_to_a_member_that_left_goes_back_to_its_contributor(
         assert dora.sign_in("dora").status_code == 303
         mine = dora.get("/account").page
         assert f"qui a quitté la coopérative le {MONTH}-01" in mine, mine
+
+
+def test_a_departure_refused_for_a_month_paid_out_names_the_first_day_it_may_take(
+    month,
+) -> None:
+    """A departure dated before a month whose payouts were issued with a share redirected
+    to the member is refused; its hint named the next month's first day, while a day inside
+    the month paid out (the member in for part of it, the month its own) was accepted. It
+    names the month's second day, which is accepted and leaves the month as it was paid."""
+    from sqlalchemy import update
+
+    from commune.errors import InvalidRequest
+    from commune.store.schema import members
+
+    make_key(month, "eve", "Ville C")
+    with month.engine.begin() as conn:  # members since the spring: they may leave on the 1st
+        conn.execute(update(members).values(created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    month.set_payout_choice("dora (Ville A)", "redirect", to="Ville C")
+    issued, _ = month.issue_payouts(MONTH, amount="10.00")
+    assert "Ville C" in issued.recipients()
+    start = datetime.strptime(MONTH + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+    with pytest.raises(InvalidRequest) as refused:
+        month.admin.leave("Ville C", start)
+    assert f"give {MONTH}-02 or a later date" in str(refused.value), str(refused.value)
+    month.admin.leave("Ville C", start.replace(day=2))
+    assert month.payouts(MONTH, amount="10.00").recipients() == issued.recipients()

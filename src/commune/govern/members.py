@@ -683,10 +683,10 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
     effect to ``at``. Refused, nothing written: an unknown member, a peer cooperative, a
     member that has left already, a date before it joined, a date inside or before a month
     whose statement is issued (a record: issued with this member in it, it would no longer
-    add up), a date before a month whose payouts were issued with a share redirected to it
-    (that share would go back to its contributor after the fact), a date in the past after
-    which its people still used the service (their use,
-    which the ledger keeps as it is, would be charged to nobody), and the last member
+    add up), a date on or before the first day of a month whose payouts were issued with a
+    share redirected to it (that share would go back to its contributor after the fact), a
+    date in the past after which its people still used the service (their use, which the
+    ledger keeps as it is, would be charged to nobody), and the last member
     (nobody would share the fixed cost). Returns what it was and what it is now, for the
     audit log."""
     row = _departing(conn, name)
@@ -719,8 +719,12 @@ def leave(conn: Connection, name: str, at: datetime | None = None) -> dict[str, 
     if paid is not None:
         # A share redirected to a member is paid back to its contributor from the first
         # month the member is out of (commons/payouts.lapses): a departure before a month
-        # paid out would move that month's money after the fact.
-        first = end_of_month(datetime.strptime(paid + "-01", "%Y-%m-%d").replace(tzinfo=UTC))
+        # paid out would move that month's money after the fact. A departure inside it does
+        # not (the member was in for part of it, so the month is its own): the first day it
+        # may take is the month's second. The hint named the next month's first, while the
+        # 15th was accepted: it sent the operator a month later than needed.
+        start = datetime.strptime(paid + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+        first = start + timedelta(days=1)
         raise InvalidRequest(
             f"the payouts of {paid} were issued with a share redirected to {name}: a departure "
             f"on {_day(at)} would change them",
