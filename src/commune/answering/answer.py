@@ -89,6 +89,20 @@ class Source:
     origin: dict[str, Any] | None = None  # a peer's passage: whose (Hit.origin)
 
 
+class Piece(str):
+    """A checked piece of an answer's text that a model wrote: ``model`` names it, as the
+    whole Answer will. A face that names who answers before the answer is whole reads it here
+    (a /v1 stream names the model on its every chunk, the first one too); a piece that is no
+    Piece was quoted from the sources, by no model."""
+
+    model: str
+
+    def __new__(cls, text: str, model: str) -> Piece:
+        piece = super().__new__(cls, text)
+        piece.model = model
+        return piece
+
+
 @dataclass
 class Answer:
     question: str
@@ -982,7 +996,7 @@ def stream_generated(
             mode="generate",
             model=generator.name,
         )
-        yield answer.text
+        yield from pieces(answer)
         yield answer
         return
     # What a sentence may rest on: the passages without the orders a document planted in
@@ -1002,7 +1016,7 @@ def stream_generated(
             text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", text)
             cited = [order[n] for n in valid]
             sentences.append({"text": text, "source": cited[0], "sources": cited})
-            yield text if len(sentences) == 1 else " " + text
+            yield Piece(text if len(sentences) == 1 else " " + text, generator.name)
 
     over_time = None
     messages = build_messages(question, relevant, lang)
@@ -1148,7 +1162,8 @@ def pieces(answer: Answer) -> Iterator[str]:
     quoted = answer.mode != "generate"  # a model's sentences carry their citations already
     for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
         text = _quote(s) if quoted and "source" in s else s["text"]
-        yield text if i == 0 else " " + text
+        text = text if i == 0 else " " + text
+        yield text if quoted or answer.model is None else Piece(text, answer.model)
 
 
 def generated_answer(

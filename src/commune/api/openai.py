@@ -584,6 +584,17 @@ class _Shape:
             **self.closing(answer, content),
         }
 
+    def writer(self, first: Any) -> str:
+        """Who answers, as :meth:`closing` will name them, from a stream's first event: a
+        model's piece names it (answering/answer.Piece), any other piece was quoted by no
+        model, and the Answer itself (a stream of one event) says."""
+        if not isinstance(first, str):
+            return answered_by(self.requested, first)
+        model = getattr(first, "model", None)
+        if model is None:
+            return EXTRACTIVE
+        return self.requested if self.requested not in (AUTO, EXTRACTIVE) else model
+
     def headers(self, answer: Answer) -> dict[str, str]:
         """The model that answered, and any substitution's notice (percent-encoded UTF-8:
         header values are Latin-1, and the notice is in the user's language)."""
@@ -597,6 +608,10 @@ class _Shape:
     def events(self, first: Any, events: Iterator[Any]) -> Iterator[str]:
         """Streamed chunks; each text piece was checked before it is sent."""
         obj = "chat.completion.chunk" if self.kind == "chat" else "text_completion"
+        # Every chunk names the model that answers, known from the first piece: the first
+        # chunks named the model asked for ("auto") and the last the one that answered, and
+        # a client keeps one name for a stream (the openai SDK's helpers, the first chunk's).
+        self.base["model"] = self.writer(first)
 
         def event(choice: dict[str, Any], **extra: Any) -> str:
             body = {**self.base, "object": obj, "choices": [choice], **extra}
