@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import abc as cabc
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, partial
 from importlib import resources
@@ -28,6 +28,7 @@ from commune.answering.refusal import refuses
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.generate.base import (
+    AskerGone,
     Completion,
     GenerationTimedOut,
     Generator,
@@ -969,10 +970,13 @@ def stream_generated(
     equivalents: Equivalents | None = None,
     refusal_threshold: float = 0.0,
     lang: str | None = None,
+    gone: Callable[[], bool] | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
     them, then the whole :class:`Answer`. ``equivalents``, ``refusal_threshold`` and
-    ``lang``: as for :func:`extractive_stream`.
+    ``lang``: as for :func:`extractive_stream`. ``gone``: whether the asker has left, read
+    between the model's tokens; once they have, the model is stopped and
+    :class:`AskerGone` raised, with what it read and wrote until then.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
@@ -1040,13 +1044,21 @@ def stream_generated(
         }
 
     try:
-        for item in within(generator.stream(messages, language=lang), max_seconds):
+        for item in within(generator.stream(messages, language=lang), max_seconds, gone):
             if isinstance(item, Completion):
                 completion = item
             else:
                 written.append(item)
                 yield from accept(gate.feed(item))
         yield from accept(gate.close())
+    except AskerGone as left:
+        # Nobody to answer: no extractive answer in the model's place. The model's work so
+        # far is its own, for the ledger's row (a remote model's energy is estimated from
+        # the tokens it wrote until then, not from the answer it would have written).
+        left.model = generator.name
+        so_far = tokens()
+        left.input_tokens, left.output_tokens = so_far["input_tokens"], so_far["output_tokens"]
+        raise
     except GenerationTimedOut:
         assert max_seconds is not None  # only a limit times out
         over_time = _limit_notice(_OVER_TIME, lang, not sentences, s=max_seconds)

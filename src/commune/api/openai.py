@@ -54,7 +54,9 @@ from commune.config import LimitsSettings
 from commune.conversation import question_of
 from commune.errors import InvalidRequest, NotFound
 from commune.errors import shown as quoted
+from commune.generate.base import AskerGone
 from commune.http.body import envelope
+from commune.http.departure import Departure, left
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
@@ -796,6 +798,7 @@ async def _respond(
     model = shape.requested if mode == "generate" else None
     if model is not None:
         _askable(commune, model)
+    departure = Departure()  # a client gone stops the model (http/departure.py)
     asked: dict[str, Any] = {
         "collection": collection,
         "mode": mode,
@@ -803,17 +806,23 @@ async def _respond(
         "route": route,
         "actor": actor,
         "asker_language": language_of(request),
+        "gone": departure,
     }
-    if not stream:
-        answer = await run_in_threadpool(partial(commune.ask, question, **asked))
-        response.headers.update(shape.headers(answer))
-        return shape.whole(answer)
-    # Take the first piece before answering, so that a bad collection or model
-    # still gets an HTTP error status rather than a broken stream.
-    events = commune.ask_stream(question, **asked)
-    first = await run_in_threadpool(next, events)
+    try:
+        if not stream:
+            async with departure.watching(request.receive):
+                answer = await run_in_threadpool(partial(commune.ask, question, **asked))
+            response.headers.update(shape.headers(answer))
+            return shape.whole(answer)
+        # Take the first piece before answering, so that a bad collection or model
+        # still gets an HTTP error status rather than a broken stream.
+        events = commune.ask_stream(question, **asked)
+        async with departure.watching(request.receive):
+            first = await run_in_threadpool(next, events)
+    except AskerGone:  # recorded as abandoned (answering/path.py)
+        return left()
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
-    return ClosingStream(chunks, events)
+    return ClosingStream(chunks, events, departure)
 
 
 def _askable(commune: Commune, model: str) -> None:
