@@ -1476,6 +1476,7 @@ class StallingGenerator(Generator):
     backend = "openai"
     local = False
     before = ""
+    started: list[str] = []
     stopped: list[str] = []
     finished: list[str] = []
     drip = ""  # a sentence written again every half second while it stalls
@@ -1490,6 +1491,7 @@ class StallingGenerator(Generator):
         prompt = messages[1]["content"]
         blocks = re.findall(r'<passage n="(\d+)">\n(.*?)\n</passage>', prompt, re.S)
         n = next((number for number, text in blocks if "bac jaune" in text), "1")
+        StallingGenerator.started.append(self.name)
         try:
             for word in self.before.replace("[n]", f"[{n}]").split(" ") if self.before else []:
                 yield word + " "
@@ -1509,6 +1511,7 @@ def stalling(monkeypatch):  # type: ignore[no-untyped-def]
     registry._load_registry()
     monkeypatch.setitem(registry._REGISTRY, "openai", StallingGenerator)
     registry._build.cache_clear()
+    StallingGenerator.started = []
     StallingGenerator.stopped = []
     StallingGenerator.finished = []
     yield StallingGenerator
@@ -1655,6 +1658,70 @@ def test_a_client_leaving_a_stream_midway_is_recorded_when_it_leaves(home, corpu
             wait_until(abandoned, "the abandoned answer's ledger row", timeout=30)
             wait_until(lambda: stalling.stopped == ["slow"], "the model to stop", timeout=30)
     assert stalling.finished == []
+
+
+@pytest.mark.parametrize(
+    ("route", "stream", "before"),
+    [
+        # The first sentence sent (the next one begun), then the model writes on and no
+        # sentence ends: the body's thread waited in the generation for one to send.
+        ("/v1/chat/completions", True, "Les emballages vont dans le bac jaune [n]. Il"),
+        # Gone before the first sentence, or before a whole answer: nothing watched.
+        ("/v1/chat/completions", True, ""),
+        ("/v1/chat/completions", False, ""),
+        ("/api/ask", False, ""),
+    ],
+)
+def test_a_client_gone_during_a_generation_stops_the_model(
+    home, corpus, stalling, route, stream, before
+):
+    """A client that left while the model wrote (a closed tab, a script's time-out) cost the
+    whole generation, written for nobody: its CPU time, its energy, the member's quota. The
+    model (a fake backend that writes for a minute, named as such) now stops at its next
+    token, and the ledger's abandoned row has the work done until then, not a whole answer's."""
+    import http.client
+    import json
+    import sqlite3
+    from urllib.parse import urlparse
+
+    from commune.api.app import create_app
+    from commune.core import Commune
+    from tests.conftest import serve
+
+    stalling.before = before
+    _limited(home, 120)
+    question = "Où mettre les emballages en plastique ?"
+    if route == "/api/ask":
+        body = {"question": question, "mode": "generate", "model": "slow"}
+    else:
+        messages = [{"role": "user", "content": question}]
+        body = {"model": "slow", "messages": messages, "stream": stream}
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        with serve(create_app(c, require_auth=False)) as base:
+            url = urlparse(base)
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=300)
+            conn.request("POST", route, json.dumps(body), {"Content-Type": "application/json"})
+            if before:
+                response = conn.getresponse()
+                wait_until(lambda: b"bac jaune" in response.readline(), "the first sentence")
+            else:
+                wait_until(lambda: stalling.started, "the model to start")
+            conn.close()  # the client leaves while the model is still writing
+            # A hang guard far below the model's one-minute stall: the model stops at its
+            # next token, which it writes every tenth of a second.
+            wait_until(lambda: stalling.stopped == ["slow"], "the model to stop", timeout=30)
+            with sqlite3.connect(home / "commune.db") as db:
+                rows = db.execute(
+                    "select mode, model, input_tokens, output_tokens from usage"
+                    " where mode = 'abandoned'"
+                ).fetchall()
+    assert stalling.finished == []
+    [(mode, model, read, wrote)] = rows
+    assert model == "slow" and read > 0  # the model's own work, not a nameless row
+    # What it wrote before the client left (tokens counted here: it said none), not the
+    # 600 its whole answer would have counted.
+    assert (wrote > 0) is bool(before) and wrote < 600
 
 
 class FailingGenerator(StallingGenerator):

@@ -692,3 +692,34 @@ def test_the_description_names_every_key_of_a_streams_error_event(served, monkey
         said = ok["text/event-stream"]["schema"]["description"]
         named = said.partition('{"error": {')[2].partition("}}")[0]
         assert {k.strip(' "') for k in named.split(",")} == set(error), (path, said, error)
+
+
+@pytest.mark.parametrize(
+    ("model", "question", "answered"),
+    [
+        ("auto", "Où mettre les emballages en plastique ?", "extractive"),
+        ("auto", "Où mettre les emballages en plastique ?", "gpu"),  # the charter chooses it
+        ("gpu", "Où mettre les emballages en plastique ?", "gpu"),
+        # The scripted reply is about packaging: for the pool it fails the citation checks,
+        # and extraction answers in the model's place.
+        ("gpu", "When is the pool open for adults?", "extractive"),
+    ],
+)
+def test_every_chunk_of_a_stream_names_the_model_that_answers(
+    client, monkeypatch, model, question, answered
+):
+    """The first chunks named the model asked for ("auto", or the model that then failed)
+    and the last ones the model that answered: an OpenAI client keeps one model for a stream
+    (the SDK's stream helpers, the first chunk's). Each chunk now names the one that answers,
+    as the response without streaming does."""
+    from commune.charter.scores import Scoreboard
+
+    if model == "auto" and answered == "gpu":  # evaluated over the floor, gpu alone
+        scored = {("mairie", "generate", "gpu"): {"correct": 1.0}}
+        monkeypatch.setattr(Scoreboard, "latest", lambda self: scored)  # the server's, here
+    messages = [{"role": "user", "content": question}]
+    chunks = list(client.chat.completions.create(model=model, stream=True, messages=messages))
+    whole = client.chat.completions.with_raw_response.create(model=model, messages=messages)
+    assert [c.model for c in chunks] == [answered] * len(chunks)
+    assert whole.parse().model == whole.headers["X-Commune-Model"] == answered
+    assert chunks[-1].model_extra["commune"]["mode"] == whole.parse().model_extra["commune"]["mode"]

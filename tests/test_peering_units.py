@@ -1893,6 +1893,17 @@ def test_a_peer_s_400_and_plain_http_at_an_https_address_say_what_to_check(home)
         "l'adresse, commune peer update b-plain --url, ou demandez à son opérateur de servir "
         "https à cette adresse)\u00a0: réponse sans lui",
     ]
+    # A reader (a citizen) is shown the fact, not the host's command given mid-sentence, nor
+    # the steps around it, which are the operator's (who sees the whole, as the CLI does).
+    from commune.charter.audience import plain
+
+    assert plain(english[1]) == (
+        "peer b-plain answers in plain http at its https:// address: answered without it"
+    )
+    assert plain(french[1]) == (
+        "le pair b-plain répond en http simple à son adresse https://\u00a0: réponse sans lui"
+    )
+    assert [plain(english[0]), plain(french[0])] == [english[0], french[0]]  # no command
 
 
 def test_a_citation_report_keeps_what_still_matches_and_says_what_it_dropped(home, tmp_path):

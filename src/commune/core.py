@@ -777,6 +777,7 @@ class Commune:
         use_cache: bool = True,
         peers: bool | None = None,
         asker_language: str | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> Answer:
         """Answer with cited sentences, quoted (extractive) or written by a model (generate),
         or as the charter decides (auto): see answering/path.py.
@@ -784,7 +785,8 @@ class Commune:
         ``credit=False`` for questions nobody asked (the evaluation): their energy is still
         recorded, but they do not count as citations in the contributors' credits.
         ``asker_language``: the face's language (the CLI's locale, the page's), in which a
-        question too short to tell its own is answered."""
+        question too short to tell its own is answered. ``gone``: whether the asker has left
+        (a face's connection closed), which stops a model writing for nobody."""
         from commune.answering.answer import Answer
 
         *_, answer = self.ask_stream(
@@ -798,6 +800,7 @@ class Commune:
             use_cache=use_cache,
             peers=peers,
             asker_language=asker_language,
+            gone=gone,
         )
         assert isinstance(answer, Answer)  # the path's last event is always the Answer
         return answer
@@ -814,6 +817,7 @@ class Commune:
         use_cache: bool = True,
         peers: bool | None = None,
         asker_language: str | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> Iterator[Event]:
         """Yield the answer's text as checked pieces, then the whole ``Answer``, which
         carries the charter's decisions, its energy and carbon (recorded in the ledger)."""
@@ -830,6 +834,7 @@ class Commune:
             use_cache=use_cache,
             peers=peers,
             asker_language=asker_language,
+            gone=gone,
         )
         return self.ask_path.stream(request)
 

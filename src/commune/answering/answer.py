@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import abc as cabc
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, partial
 from importlib import resources
@@ -28,6 +28,7 @@ from commune.answering.refusal import refuses
 from commune.answering.retrieve import Hit
 from commune.embed import Embedder
 from commune.generate.base import (
+    AskerGone,
     Completion,
     GenerationTimedOut,
     Generator,
@@ -88,6 +89,20 @@ class Source:
     publisher: str | None
     attribution: str | None = None  # the credit line the licence requires
     origin: dict[str, Any] | None = None  # a peer's passage: whose (Hit.origin)
+
+
+class Piece(str):
+    """A checked piece of an answer's text that a model wrote: ``model`` names it, as the
+    whole Answer will. A face that names who answers before the answer is whole reads it here
+    (a /v1 stream names the model on its every chunk, the first one too); a piece that is no
+    Piece was quoted from the sources, by no model."""
+
+    model: str
+
+    def __new__(cls, text: str, model: str) -> Piece:
+        piece = super().__new__(cls, text)
+        piece.model = model
+        return piece
 
 
 @dataclass
@@ -972,10 +987,13 @@ def stream_generated(
     equivalents: Equivalents | None = None,
     refusal_threshold: float = 0.0,
     lang: str | None = None,
+    gone: Callable[[], bool] | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
     them, then the whole :class:`Answer`. ``equivalents``, ``refusal_threshold`` and
-    ``lang``: as for :func:`extractive_stream`.
+    ``lang``: as for :func:`extractive_stream`. ``gone``: whether the asker has left, read
+    between the model's tokens; once they have, the model is stopped and
+    :class:`AskerGone` raised, with what it read and wrote until then.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
@@ -999,7 +1017,7 @@ def stream_generated(
             mode="generate",
             model=generator.name,
         )
-        yield answer.text
+        yield from pieces(answer)
         yield answer
         return
     # What a sentence may rest on: the passages without the orders a document planted in
@@ -1019,7 +1037,7 @@ def stream_generated(
             text = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{order[int(m.group(1))]}]", text)
             cited = [order[n] for n in valid]
             sentences.append({"text": text, "source": cited[0], "sources": cited})
-            yield text if len(sentences) == 1 else " " + text
+            yield Piece(text if len(sentences) == 1 else " " + text, generator.name)
 
     over_time = None
     messages = build_messages(question, relevant, lang)
@@ -1043,13 +1061,21 @@ def stream_generated(
         }
 
     try:
-        for item in within(generator.stream(messages, language=lang), max_seconds):
+        for item in within(generator.stream(messages, language=lang), max_seconds, gone):
             if isinstance(item, Completion):
                 completion = item
             else:
                 written.append(item)
                 yield from accept(gate.feed(item))
         yield from accept(gate.close())
+    except AskerGone as left:
+        # Nobody to answer: no extractive answer in the model's place. The model's work so
+        # far is its own, for the ledger's row (a remote model's energy is estimated from
+        # the tokens it wrote until then, not from the answer it would have written).
+        left.model = generator.name
+        so_far = tokens()
+        left.input_tokens, left.output_tokens = so_far["input_tokens"], so_far["output_tokens"]
+        raise
     except GenerationTimedOut:
         assert max_seconds is not None  # only a limit times out
         over_time = _limit_notice(_OVER_TIME, lang, not sentences, s=max_seconds)
@@ -1165,7 +1191,8 @@ def pieces(answer: Answer) -> Iterator[str]:
     quoted = answer.mode != "generate"  # a model's sentences carry their citations already
     for i, s in enumerate(answer.sentences or [{"text": answer.text}]):
         text = _quote(s) if quoted and "source" in s else s["text"]
-        yield text if i == 0 else " " + text
+        text = text if i == 0 else " " + text
+        yield text if quoted or answer.model is None else Piece(text, answer.model)
 
 
 def generated_answer(

@@ -39,7 +39,7 @@ from commune.commons.library import Library
 from commune.config import Settings
 from commune.embed import Embedder
 from commune.errors import InvalidRequest
-from commune.generate.base import Generator
+from commune.generate.base import AskerGone, Generator
 from commune.govern.policy import OPERATOR, Actor
 from commune.identity import running_code
 from commune.text.lang import question_language
@@ -113,6 +113,10 @@ class AskRequest:
     # The asker's language as the face knows it (the CLI's locale, the page's), for a
     # question too short to tell its own (text/lang.question_language); None: English.
     asker_language: str | None = None
+    # Whether the asker has left (the face's connection closed), read between a model's
+    # tokens: a client gone midway cost the whole generation (its CPU time, its energy, the
+    # member's quota), written for nobody. None: the asker cannot leave (the evaluation).
+    gone: Callable[[], bool] | None = None
 
     @cached_property
     def language(self) -> str:
@@ -478,6 +482,7 @@ class AskPath:
                 equivalents=self.searcher.equivalents(req.question),
                 refusal_threshold=refusal_threshold,
                 lang=req.language,
+                gone=req.gone,
             )
         else:
             # The best document's other passages that come closest to the question: the
@@ -553,6 +558,22 @@ class AskPath:
                 self.metering.record_usage(
                     req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
                 )
+            raise
+        except AskerGone as left:
+            # The asker left while the model wrote, and it stopped: an abandoned answer, with
+            # the model's work until then, measured here (CPU time, RAPL) and, for a remote
+            # model, estimated from the tokens it wrote, not from a whole answer's estimate.
+            self.metering.record_usage(
+                req.route,
+                "abandoned",
+                left.model,
+                left.input_tokens,
+                left.output_tokens,
+                req.collection,
+                run.meter,
+                req.actor,
+                generator=generator,
+            )
             raise
         except Exception:
             # A model (or the library under a backend) failed in a way it does not say, as

@@ -54,7 +54,9 @@ from commune.config import LimitsSettings
 from commune.conversation import question_of
 from commune.errors import InvalidRequest, NotFound
 from commune.errors import shown as quoted
+from commune.generate.base import AskerGone
 from commune.http.body import envelope
+from commune.http.departure import Departure, left
 from commune.http.deps import CommuneDep
 from commune.http.sse import ClosingStream, guarded
 from commune.text import tokens
@@ -584,6 +586,17 @@ class _Shape:
             **self.closing(answer, content),
         }
 
+    def writer(self, first: Any) -> str:
+        """Who answers, as :meth:`closing` will name them, from a stream's first event: a
+        model's piece names it (answering/answer.Piece), any other piece was quoted by no
+        model, and the Answer itself (a stream of one event) says."""
+        if not isinstance(first, str):
+            return answered_by(self.requested, first)
+        model = getattr(first, "model", None)
+        if model is None:
+            return EXTRACTIVE
+        return self.requested if self.requested not in (AUTO, EXTRACTIVE) else model
+
     def headers(self, answer: Answer) -> dict[str, str]:
         """The model that answered, and any substitution's notice (percent-encoded UTF-8:
         header values are Latin-1, and the notice is in the user's language)."""
@@ -597,6 +610,10 @@ class _Shape:
     def events(self, first: Any, events: Iterator[Any]) -> Iterator[str]:
         """Streamed chunks; each text piece was checked before it is sent."""
         obj = "chat.completion.chunk" if self.kind == "chat" else "text_completion"
+        # Every chunk names the model that answers, known from the first piece: the first
+        # chunks named the model asked for ("auto") and the last the one that answered, and
+        # a client keeps one name for a stream (the openai SDK's helpers, the first chunk's).
+        self.base["model"] = self.writer(first)
 
         def event(choice: dict[str, Any], **extra: Any) -> str:
             body = {**self.base, "object": obj, "choices": [choice], **extra}
@@ -781,6 +798,7 @@ async def _respond(
     model = shape.requested if mode == "generate" else None
     if model is not None:
         _askable(commune, model)
+    departure = Departure()  # a client gone stops the model (http/departure.py)
     asked: dict[str, Any] = {
         "collection": collection,
         "mode": mode,
@@ -788,17 +806,23 @@ async def _respond(
         "route": route,
         "actor": actor,
         "asker_language": language_of(request),
+        "gone": departure,
     }
-    if not stream:
-        answer = await run_in_threadpool(partial(commune.ask, question, **asked))
-        response.headers.update(shape.headers(answer))
-        return shape.whole(answer)
-    # Take the first piece before answering, so that a bad collection or model
-    # still gets an HTTP error status rather than a broken stream.
-    events = commune.ask_stream(question, **asked)
-    first = await run_in_threadpool(next, events)
+    try:
+        if not stream:
+            async with departure.watching(request.receive):
+                answer = await run_in_threadpool(partial(commune.ask, question, **asked))
+            response.headers.update(shape.headers(answer))
+            return shape.whole(answer)
+        # Take the first piece before answering, so that a bad collection or model
+        # still gets an HTTP error status rather than a broken stream.
+        events = commune.ask_stream(question, **asked)
+        async with departure.watching(request.receive):
+            first = await run_in_threadpool(next, events)
+    except AskerGone:  # recorded as abandoned (answering/path.py)
+        return left()
     chunks = guarded(shape.events(first, events), language_of(request), _failed)
-    return ClosingStream(chunks, events)
+    return ClosingStream(chunks, events, departure)
 
 
 def _askable(commune: Commune, model: str) -> None:

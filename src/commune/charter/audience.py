@@ -27,13 +27,16 @@ _COMMAND = re.compile(
 # (commune peer add) : réponse …", the peers' notice, which a reader asking with "peers":
 # true was shown whole. Only the CLI's own commands: French calls a town a "commune", and a
 # charter's message ("à la mairie (commune de naissance)") lost its parenthesis for readers.
+# The whole aside, when the command stands among other steps: "(check the address's port,
+# commune peer update coop-b --url, or ask its operator to serve https there)" is what the
+# operator does, each step of it, and a reader was shown the command mid-sentence.
 CLI_COMMANDS = (
     "add ask audit backup bom charter check collections credits curation documents enrich "
     "eval export history import key mcp member migrate model payouts peer refusals reindex "
     "reinstate restore retire review search serve share sovereignty statement transparency "
     "user visibility"
 ).split()
-_COMMAND_ASIDE = re.compile(rf"\s*\(`?commune (?:{'|'.join(CLI_COMMANDS)})(?: [a-z0-9-]+)*`?\)")
+_COMMAND_ASIDE = re.compile(rf"\s*\([^()]*?\bcommune (?:{'|'.join(CLI_COMMANDS)})\b[^()]*\)")
 # A setting named in brackets: " ([generation] max_tokens)", " ([limits] generation_seconds)".
 _SETTING = re.compile(r"\s*\(\[[a-z_.]+\] [a-z_]+\)")
 # The charter's own setting named as the rule that refused: "(règle « sobriety.member_month_

@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -30,17 +30,38 @@ class GenerationTimedOut(GeneratorUnavailable):
     """The model did not finish within the request's time limit; it has been told to stop."""
 
 
+class AskerGone(Exception):  # noqa: N818 -- a departure, not an error of anyone's
+    """The asker left (their connection closed) while the model wrote, and it was told to
+    stop. No GeneratorUnavailable: an extractive answer in its place would have nobody to
+    read it. ``model`` and the tokens it read and wrote until then are set where the answer
+    knows them (answering/answer.stream_generated), for the ledger's row."""
+
+    def __init__(self) -> None:
+        super().__init__("the asker left while the model wrote")
+        self.model: str | None = None
+        self.input_tokens = 0
+        self.output_tokens = 0
+
+
+# How often a model that sends nothing (busy with another request, reading a long prompt)
+# is asked whether its asker is still there: a model that writes is asked at each token.
+LOOK_SECONDS = 0.25
+
 T = TypeVar("T")
 
 
-def within(stream: Iterator[T], seconds: float | None) -> Iterator[T]:
+def within(
+    stream: Iterator[T], seconds: float | None, gone: Callable[[], bool] | None = None
+) -> Iterator[T]:
     """``stream``'s items while ``seconds`` last (None: no limit), then
-    :class:`GenerationTimedOut`. The time counts the wait for the first item (a model busy
-    with another request, or loading). The stream is read by a thread of its own, so that a
-    model that sends nothing cannot hold the request; on time out, or when the caller stops
-    reading, the stream is closed at its next item: a backend stops its work there
-    (llama.cpp at its next token, an endpoint by closing the connection)."""
-    if seconds is None:
+    :class:`GenerationTimedOut`; and while ``gone`` (None: nobody can leave) says the asker is
+    still there, then :class:`AskerGone`. The time counts the wait for the first item (a
+    model busy with another request, or loading). The stream is read by a thread of its own,
+    so that a model that sends nothing cannot hold the request; on time out, when the asker
+    has gone, or when the caller stops reading, the stream is closed at its next item: a
+    backend stops its work there (llama.cpp at its next token, an endpoint by closing the
+    connection)."""
+    if seconds is None and gone is None:
         yield from stream
         return
     items: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -62,22 +83,25 @@ def within(stream: Iterator[T], seconds: float | None) -> Iterator[T]:
                 close()
 
     threading.Thread(target=read, daemon=True, name="generation").start()
-    deadline = time.monotonic() + seconds
-    over = GenerationTimedOut(
-        f"no answer within {seconds:g} s", "raise [limits] generation_seconds"
-    )
+    deadline = None if seconds is None else time.monotonic() + seconds
     try:
         while True:
             # The clock is read before each item, not only while waiting for one: a model
             # that writes fast and without end (an endpoint ignoring max_tokens) always has
-            # an item ready, and a time-out given only to an empty queue never came.
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise over
+            # an item ready, and a time-out given only to an empty queue never came. The
+            # asker too: one who left is not written for a token longer.
+            if gone is not None and gone():
+                raise AskerGone()
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise GenerationTimedOut(
+                    f"no answer within {seconds:g} s", "raise [limits] generation_seconds"
+                )
+            looks = [x for x in (left, LOOK_SECONDS if gone is not None else None) if x]
             try:
-                kind, value = items.get(timeout=left)
+                kind, value = items.get(timeout=min(looks))
             except queue.Empty:
-                raise over from None
+                continue  # the clock and the asker are read again above
             if kind == "end":
                 return
             if kind == "error":

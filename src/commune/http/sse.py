@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from commune.generate.base import AskerGone
+from commune.http.departure import Departure
 from commune.http.incidents import incident
 from commune.text.messages import localise
 
@@ -45,15 +47,23 @@ class ClosingStream(StreamingResponse):
     happened to run, so its ledger row and decision record came late or never, and its
     quota hold stayed. Closing ``answer`` runs its "abandoned" branch (answering/path.py);
     closing an answer that finished does nothing. The body's thread has returned by then
-    (anyio waits for a thread it cannot cancel), so nothing is closed while it runs."""
+    (anyio waits for a thread it cannot cancel), so nothing is closed while it runs.
 
-    def __init__(self, body: Iterator[str], answer: Iterator[Any]) -> None:
+    That thread may be in a model's generation, waiting for its next checked sentence:
+    ``departure`` (the one the answer was asked with, AskRequest.gone) is told the client
+    left, and the model stops at its next token, where it wrote on to its end for nobody."""
+
+    def __init__(
+        self, body: Iterator[str], answer: Iterator[Any], departure: Departure | None = None
+    ) -> None:
         super().__init__(body, media_type="text/event-stream")
         self._closing = (body, answer)
+        self._departure = departure or Departure()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            async with self._departure.watching(receive):
+                await super().__call__(scope, receive, send)
         finally:
             with anyio.CancelScope(shield=True):  # a client gone cancels the scope
                 await run_in_threadpool(self._close)
@@ -80,6 +90,8 @@ def guarded(
     a client take a cut answer for a whole one."""
     try:
         yield from chunks
+    except AskerGone:
+        return  # nobody to tell, and no failure: the ledger has the answer as abandoned
     except Exception as exc:  # noqa: BLE001 -- every failure is logged, and told to the reader
         yield from ending(failure(exc, language))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -16,6 +16,8 @@ from commune.api.auth import Caller
 from commune.api.errors import language_of
 from commune.api.schemas import AnswerReply, FederatedHits, Hit, described
 from commune.charter.audience import plain, sees_everything
+from commune.generate.base import AskerGone
+from commune.http.departure import Departure, left
 from commune.http.deps import CommuneDep
 from commune.http.sse import STREAMED, ClosingStream, sse
 
@@ -89,25 +91,31 @@ async def federated_search(
 )
 async def ask(
     req: AskRequest, request: Request, actor: Caller, commune: CommuneDep
-) -> dict[str, Any]:
-    answer = await run_in_threadpool(
-        partial(commune.ask, asker_language=language_of(request)),
-        req.question,
-        collection=req.collection,
-        mode=req.mode,
-        model=req.model,
-        route="api/ask",
-        actor=actor,
-        peers=req.peers,
-    )
+) -> dict[str, Any] | Response:
+    departure = Departure()  # a client gone stops the model (http/departure.py)
+    try:
+        async with departure.watching(request.receive):
+            answer = await run_in_threadpool(
+                partial(commune.ask, asker_language=language_of(request), gone=departure),
+                req.question,
+                collection=req.collection,
+                mode=req.mode,
+                model=req.model,
+                route="api/ask",
+                actor=actor,
+                peers=req.peers,
+            )
+    except AskerGone:  # recorded as abandoned (answering/path.py)
+        return left()
     return answer_json(answer, actor)
 
 
 @router.post("/api/ask/stream", response_class=StreamingResponse, responses=STREAMED)
 async def ask_stream(
     req: AskRequest, request: Request, actor: Caller, commune: CommuneDep
-) -> StreamingResponse:
+) -> Response:
     """Server-sent events: ``delta`` events carry checked text, ``answer`` the whole answer."""
+    departure = Departure()
     events = commune.ask_stream(
         req.question,
         collection=req.collection,
@@ -117,7 +125,12 @@ async def ask_stream(
         actor=actor,
         peers=req.peers,
         asker_language=language_of(request),
+        gone=departure,
     )
-    first = await run_in_threadpool(next, events)  # errors before the stream get a status
+    try:
+        async with departure.watching(request.receive):
+            first = await run_in_threadpool(next, events)  # errors before the stream: a status
+    except AskerGone:
+        return left()
     stream = sse(first, events, partial(answer_json, actor=actor), language_of(request))
-    return ClosingStream(stream, events)
+    return ClosingStream(stream, events, departure)

@@ -14,6 +14,8 @@ from starlette.datastructures import FormData
 from commune.charter.audience import shown
 from commune.conversation import elliptic, question_of
 from commune.errors import CommuneError, InvalidRequest
+from commune.generate.base import AskerGone
+from commune.http.departure import Departure, left
 from commune.http.sse import ClosingStream, sse
 from commune.web.forms import refused
 from commune.web.i18n import gettext as _
@@ -83,15 +85,19 @@ async def ask(p: PageOf, actor: SignedIn, commune: TheCommune) -> Response:
     limit = commune.settings.limits.max_query_chars
     searched, followed, after = _following(data, question, limit, p.language)
     answer, failed = None, None
+    departure = Departure()  # a reader gone stops the model (http/departure.py)
     try:
-        answer = await run_in_threadpool(
-            partial(commune.ask, asker_language=p.language),
-            _asked(searched),
-            collection=collection,
-            mode=mode,
-            route="web/ask",
-            actor=actor,
-        )
+        async with departure.watching(p.request.receive):
+            answer = await run_in_threadpool(
+                partial(commune.ask, asker_language=p.language, gone=departure),
+                _asked(searched),
+                collection=collection,
+                mode=mode,
+                route="web/ask",
+                actor=actor,
+            )
+    except AskerGone:  # recorded as abandoned (answering/path.py)
+        return left()
     except CommuneError as exc:
         failed = refused(p, "ask", exc)  # the question stays in its box
     collections = await run_in_threadpool(commune.collections, actor)
@@ -120,6 +126,7 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
     question, collection, mode = _question(data)
     limit = commune.settings.limits.max_query_chars
     searched, followed, after = _following(data, question, limit, p.language)
+    departure = Departure()
     events = commune.ask_stream(
         _asked(searched),
         collection=collection,
@@ -127,8 +134,13 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
         route="web/ask",
         actor=actor,
         asker_language=p.language,
+        gone=departure,
     )
-    first = await run_in_threadpool(next, events)  # errors before the stream get a status
+    try:
+        async with departure.watching(p.request.receive):
+            first = await run_in_threadpool(next, events)  # errors before the stream: a status
+    except AskerGone:
+        return left()
 
     def rendered(answer: Any) -> dict[str, Any]:
         return {
@@ -142,4 +154,4 @@ async def ask_stream(p: PageOf, actor: SignedIn, commune: TheCommune) -> Respons
         }
 
     stream = sse(first, events, rendered, p.language)
-    return ClosingStream(stream, events)
+    return ClosingStream(stream, events, departure)
