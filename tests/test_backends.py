@@ -3790,3 +3790,47 @@ def test_a_postgresql_start_waits_a_bounded_time_for_the_charter_and_the_erasure
         with c.engine.connect() as conn:
             assert len(pending(conn)) == 1  # left to the purge, whole
         assert c.finish_erasures() == 1
+
+
+@pytest.mark.parametrize("removal", [False, True])
+def test_two_admins_of_one_member_taken_out_at_once_leave_it_one(postgres_url, tmp_path, removal):
+    """Two cooperative admins each take one of a member's two admins out at once (a role
+    lowered, or a removal): each saw the other admin still there, and the member was left
+    with none. The second waits for the first (accounts.keeps_an_admin's lock per member,
+    an advisory lock on PostgreSQL: two sessions, two server processes), then sees it and
+    is refused; the member keeps one admin."""
+    from commune.core import Commune
+    from commune.errors import InvalidRequest
+    from commune.govern import accounts
+    from commune.govern.policy import OPERATOR
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "commune.toml").write_text(f'database_url = "{postgres_url}"\n')
+    with Commune(home) as c:
+        c.admin.add_member("Ville A")
+        for name in ("alice", "bob"):
+            c.admin.add_user(name, member="Ville A", role="member-admin")
+        outcome: list[str] = []
+
+        def second() -> None:
+            try:
+                if removal:
+                    c.admin.remove_user("bob", "left the town hall")
+                else:
+                    c.admin.set_role("bob", "reader")
+                outcome.append("done")
+            except InvalidRequest as e:
+                outcome.append(str(e))
+
+        with c.engine.begin() as conn:  # the first, not committed yet
+            accounts.set_role(conn, OPERATOR, "alice", "reader")
+            other = threading.Thread(target=second, name="second")
+            other.start()
+            _until_one_waits(c.engine, other)
+        other.join(600)
+        assert len(outcome) == 1 and outcome[0].startswith(
+            "bob is the last admin of Ville A: without one, nobody of Ville A would manage"
+        ), outcome
+        roles = {u: c.admin.actor(u).role for u in ("alice", "bob")}
+        assert roles == {"alice": "reader", "bob": "member-admin"}

@@ -1011,6 +1011,34 @@ def test_nobody_opens_a_departed_members_collection_wider_in_its_stead(
     assert state() == before
     commune.set_visibility("a-shared", "private")  # closed further: open to the operator
     commune.admin.add_member("Ville A 2099")  # it joins again: handed over, then opened
-    commune.set_visibility("a-private", "shared", member="Ville A 2099", transfer=True)
+    # Handed over and opened in one step, the operator decided in the new owner's stead,
+    # and `--member ANY --transfer` opened any departed member's collection with one flag.
+    before = state()
+    for lang, line in (
+        (
+            "en_GB.UTF-8",
+            f"error: {said} 'a-private' wider in its stead (hand it over as it is: commune "
+            "visibility a-private private --member 'Ville A 2099' --transfer; Ville A 2099's "
+            "admins then decide who reads it)",
+        ),
+        (
+            "fr_FR.UTF-8",
+            "erreur\u00a0: Ville A a quitté la coopérative le 2099-01-01\u00a0: personne "
+            "n'ouvre plus largement sa collection 'a-private' à sa place (confiez-la telle "
+            "quelle\u00a0: commune visibility a-private private --member 'Ville A 2099' "
+            "--transfer\u00a0; les administrateurs de Ville A 2099 décident ensuite qui la lit)",
+        ),
+    ):
+        out = CliRunner(env={"LANG": lang}).invoke(
+            cli,
+            ["--home", str(home), "visibility", "a-private", "public"]
+            + ["--member", "Ville A 2099", "--transfer"],
+        )
+        assert out.exit_code != 0 and out.output == line + "\n", out.output
+    with pytest.raises(Forbidden, match=f"{said} 'a-private' wider in its stead"):
+        commune.set_visibility("a-private", "shared", member="Ville A 2099", transfer=True)
+    assert state() == before
+    commune.set_visibility("a-private", "private", member="Ville A 2099", transfer=True)
+    commune.set_visibility("a-private", "shared")  # its own now: no longer a departed one's
     kept = {c["name"]: (c["visibility"], c["owner"]) for c in commune.collections()}
     assert kept == {"a-private": ("shared", "Ville A 2099"), "a-shared": ("private", "Ville A")}

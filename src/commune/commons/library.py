@@ -232,6 +232,16 @@ class Library:
             left = departed(conn).get(row["member_id"])
             decision = allowed(actor, "share", Sharing(access(row), visibility, member, left))
             if not decision:
+                if actor.is_operator and member is not None and member != row["owner"]:
+                    # Handed over and opened at once (policy._kept_as_left): handed over as
+                    # it is, its new owner's admins decide who reads it.
+                    raise decision.refusal(
+                        f"hand it over as it is: commune visibility {row['name']} "
+                        f"{row['visibility']} --member {member!r} --transfer; {member}'s "
+                        "admins then decide who reads it",
+                        field_hint=f"hand it over as it is; {member}'s admins then decide "
+                        "who reads it",
+                    )
                 if actor.is_operator:
                     # The one refusal the operator meets (policy._kept_as_left): "ask the
                     # operator" would send them to themselves; what they may do instead.

@@ -164,10 +164,12 @@ def _kept_as_left(sharing: Sharing) -> Decision | None:
     private collections were added in confidence, its shared ones given to the members, not
     to everyone with a key (docs/cooperative.md). Closing one further stays open (a
     takedown may need it), and so does handing it to a member (``owner``), as the member
-    joining again under a new name gets it back: that member's admins then decide. The
-    operator, who hands its documents back, is whom to ask."""
+    joining again under a new name gets it back: that member's admins then decide. Handed
+    over as it is, or closed further: opened in the same step, the operator decided in
+    their stead, and `--member ANY --transfer` opened any departed member's collection to
+    everyone with one flag. The operator, who hands its documents back, is whom to ask."""
     coll = sharing.collection
-    if sharing.owner_left is None or (sharing.owner is not None and sharing.owner != coll.owner):
+    if sharing.owner_left is None:
         return None
     if VISIBILITIES.index(sharing.visibility) <= VISIBILITIES.index(coll.visibility):
         return None

@@ -260,7 +260,7 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     # Every /peer/search reads the reinstatements' subjects (peering/citations), and a
-    # document's retirement or a month's statement is looked up by both (migration 0025).
+    # document's retirement or a month's statement is looked up by both (migration 0026).
     Index("ix_audit_log_action_subject", "action", "subject"),
 )
 

@@ -1794,6 +1794,17 @@ PATTERNS = [
             "rendez-lui ses documents, ou la collection au membre sous lequel il adhère à nouveau",
         ),
         (
+            r"hand it over as it is: (?P<cmd>commune visibility .+ --transfer); (?P<member>.+)'s "
+            r"admins then decide who reads it",
+            "confiez-la telle quelle\u00a0: {cmd}\u00a0; les administrateurs de {member} "
+            "décident ensuite qui la lit",
+        ),
+        (
+            r"hand it over as it is; (?P<member>.+)'s admins then decide who reads it",
+            "confiez-la telle quelle\u00a0; les administrateurs de {member} décident ensuite "
+            "qui la lit",
+        ),
+        (
             r"(?P<name>.+) left the cooperative on (?P<day>[\d-]+)",
             "{name} a quitté la coopérative le {day}",
         ),

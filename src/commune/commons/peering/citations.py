@@ -288,7 +288,7 @@ class Reinstated:
 
 def reinstatements() -> Select[str]:
     """The subjects of the audit log's reinstatements, each once. Reinstatements are rare:
-    their subjects are read through the index on (action, subject) (migration 0025), not
+    their subjects are read through the index on (action, subject) (migration 0026), not
     the whole log, which grows for good, on every /peer/search."""
     return select(audit_log.c.subject).where(audit_log.c.action == "reinstate").distinct()
 
