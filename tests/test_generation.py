@@ -1711,11 +1711,18 @@ def test_a_client_gone_during_a_generation_stops_the_model(
             # A hang guard far below the model's one-minute stall: the model stops at its
             # next token, which it writes every tenth of a second.
             wait_until(lambda: stalling.stopped == ["slow"], "the model to stop", timeout=30)
-            with sqlite3.connect(home / "commune.db") as db:
-                rows = db.execute(
-                    "select mode, model, input_tokens, output_tokens from usage"
-                    " where mode = 'abandoned'"
-                ).fetchall()
+
+            def abandoned() -> list[tuple[str, str, int, int]]:
+                with sqlite3.connect(home / "commune.db") as db:
+                    return db.execute(
+                        "select mode, model, input_tokens, output_tokens from usage"
+                        " where mode = 'abandoned'"
+                    ).fetchall()
+
+            # Waited for, not read once the model stopped: the model's thread stops it and
+            # the request's thread writes the row, each at its own pace (a loaded machine
+            # had the row land after the model's stop).
+            rows = wait_until(abandoned, "the abandoned answer's ledger row", timeout=30)
     assert stalling.finished == []
     [(mode, model, read, wrote)] = rows
     assert model == "slow" and read > 0  # the model's own work, not a nameless row
