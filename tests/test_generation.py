@@ -1768,6 +1768,33 @@ def test_an_asker_gone_while_the_local_model_serves_another_costs_it_nothing():
     assert asked == []
 
 
+def test_a_stream_closed_while_the_model_writes_is_recorded_with_the_model_s_work(
+    home, corpus, stalling
+):
+    """A stream closed mid-generation (the web faces close it when their client left while
+    a sentence was on its way, ClosingStream; a library caller that stops reading) was
+    recorded as abandoned with no model and no tokens: a remote model's energy came to
+    nothing, where the docs say the row has the model and what it read and wrote until
+    then, as when the asker's departure stops it (AskerGone)."""
+    import sqlite3
+
+    from commune.core import Commune
+
+    stalling.before = "Les emballages vont dans le bac jaune [n]. Il"
+    _limited(home, 120)
+    with Commune(home) as c:
+        c.add([corpus], licence="etalab-2.0")
+        events = c.ask_stream("Où mettre les emballages ?", mode="generate", model="slow")
+        assert "bac jaune" in next(events)  # the first sentence, the model writing on
+        events.close()
+    with sqlite3.connect(home / "commune.db") as db:
+        rows = db.execute(
+            "select model, input_tokens, output_tokens from usage where mode = 'abandoned'"
+        ).fetchall()
+    [(model, read, wrote)] = rows
+    assert model == "slow" and read > 0 and 0 < wrote < 600
+
+
 class FailingGenerator(StallingGenerator):
     """A backend (a plugin, a library under it) that fails in a way it does not say: no
     GeneratorUnavailable, an error of its own, after its first words."""
