@@ -185,8 +185,18 @@ def test_plain_keeps_a_commune_named_in_parentheses(home, corpus):
         "ask the town hall (commune de domicile) for it",
         "réponse des pairs (2 sur 3 ont répondu)",
         "dans la collection (commune nouvelle)",
+        # French reads a few commands as verbs after the town, mid-aside: no command there.
+        "l'acte s'obtient à la mairie (la commune retire les actes de plus de 75 ans)",
+        "votre dossier va au syndicat (si votre commune serve de relais, à elle d'abord)",
     ):
         assert plain(kept) == kept
+    # A command among the aside's steps, after a comma, a colon or "avec", is the operator's.
+    for aside in (
+        " (vérifiez le port de l'adresse, commune peer update b --url, ou demandez-lui)",
+        " (dernière sauvegarde\u00a0: commune restore DOSSIER)",
+        " (ajoutez des membres avec commune member add)",
+    ):
+        assert plain(f"aucun pair ici{aside}\u00a0: réponse") == "aucun pair ici\u00a0: réponse"
     assert plain("aucun pair ici (commune peer add) : réponse") == "aucun pair ici : réponse"
     assert plain("no peer here (`commune peer add`): answered") == "no peer here: answered"
 

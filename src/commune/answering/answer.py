@@ -988,12 +988,14 @@ def stream_generated(
     refusal_threshold: float = 0.0,
     lang: str | None = None,
     gone: Callable[[], bool] | None = None,
+    spent: dict[str, Any] | None = None,
 ) -> cabc.Generator[str | Answer, None, None]:
     """Yield the sentences that pass the checks (answering/grounding.py) as the model writes
     them, then the whole :class:`Answer`. ``equivalents``, ``refusal_threshold`` and
     ``lang``: as for :func:`extractive_stream`. ``gone``: whether the asker has left, read
     between the model's tokens; once they have, the model is stopped and
-    :class:`AskerGone` raised, with what it read and wrote until then.
+    :class:`AskerGone` raised, with what it read and wrote until then. ``spent``: given,
+    it holds the model and those tokens when the stream is closed while the model writes.
 
     Each sentence is checked as soon as it is complete (citations exist and
     are renumbered to the sources in order of first use); a sentence that
@@ -1075,6 +1077,13 @@ def stream_generated(
         left.model = generator.name
         so_far = tokens()
         left.input_tokens, left.output_tokens = so_far["input_tokens"], so_far["output_tokens"]
+        raise
+    except GeneratorExit:
+        # Closed at a sentence (its caller stopped reading; a face whose client left while
+        # the sentence was on its way): the model's work until then, for the same row, which
+        # named no model and no token, so a remote model's energy came to nothing.
+        if spent is not None:
+            spent.update(model=generator.name, **tokens())
         raise
     except GenerationTimedOut:
         assert max_seconds is not None  # only a limit times out

@@ -438,6 +438,7 @@ class AskPath:
 
         req = run.request
         generator = None
+        spent: dict[str, Any] = {}  # a model's work when its stream is closed midway
         events: cabc.Generator[Event, None, None]
         # The "nothing relevant" threshold of the collection asked, or else of the best
         # passage's (this home's: a peer's collection names are its own), or the home's.
@@ -483,6 +484,7 @@ class AskPath:
                 refusal_threshold=refusal_threshold,
                 lang=req.language,
                 gone=req.gone,
+                spent=spent,
             )
         else:
             # The best document's other passages that come closest to the question: the
@@ -556,7 +558,15 @@ class AskPath:
             events.close()
             if not recorded:
                 self.metering.record_usage(
-                    req.route, "abandoned", None, 0, 0, req.collection, run.meter, req.actor
+                    req.route,
+                    "abandoned",
+                    spent.get("model"),
+                    spent.get("input_tokens", 0),
+                    spent.get("output_tokens", 0),
+                    req.collection,
+                    run.meter,
+                    req.actor,
+                    generator=generator if spent else None,
                 )
             raise
         except AskerGone as left:

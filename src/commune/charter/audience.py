@@ -29,14 +29,21 @@ _COMMAND = re.compile(
 # charter's message ("à la mairie (commune de naissance)") lost its parenthesis for readers.
 # The whole aside, when the command stands among other steps: "(check the address's port,
 # commune peer update coop-b --url, or ask its operator to serve https there)" is what the
-# operator does, each step of it, and a reader was shown the command mid-sentence.
+# operator does, each step of it, and a reader was shown the command mid-sentence. A step:
+# the command opens the aside, or a part of it after a comma, a semicolon or a colon, or
+# after "run", "lancez", "with", "avec", or is quoted (`commune …`); not after any word,
+# where French reads "commune" as the town and a few commands as its verbs ("(la commune
+# retire l'acte ancien)", "serve", "user", "import"), and a reader lost that aside.
 CLI_COMMANDS = (
     "add ask audit backup bom charter check collections credits curation documents enrich "
     "eval export history import key mcp member migrate model payouts peer refusals reindex "
     "reinstate restore retire review search serve share sovereignty statement transparency "
     "user visibility"
 ).split()
-_COMMAND_ASIDE = re.compile(rf"\s*\([^()]*?\bcommune (?:{'|'.join(CLI_COMMANDS)})\b[^()]*\)")
+_COMMAND_ASIDE = re.compile(
+    r"\s*\((?:[^()]*?(?:[,;:]\s+|`|\b(?:run|lancez|relancez|with|avec)\s))?"
+    rf"commune (?:{'|'.join(CLI_COMMANDS)})\b[^()]*\)"
+)
 # A setting named in brackets: " ([generation] max_tokens)", " ([limits] generation_seconds)".
 _SETTING = re.compile(r"\s*\(\[[a-z_.]+\] [a-z_]+\)")
 # The charter's own setting named as the rule that refused: "(règle « sobriety.member_month_

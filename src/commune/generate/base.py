@@ -49,6 +49,19 @@ LOOK_SECONDS = 0.25
 
 T = TypeVar("T")
 
+# The stop of the within() that reads a stream, kept for the thread reading it: a backend
+# whose work waits in a thread of its own (llama.cpp's, for the model's lock while another
+# answer is written) was told to stop only at its next token, so it took the lock once free
+# and read the whole prompt for an asker gone or a time out long past.
+_reading = threading.local()
+
+
+def given_up() -> threading.Event | None:
+    """Set once the :func:`within` reading this thread's stream has stopped (an asker gone,
+    a time out); None where no within() reads it (no limit, nobody to leave). A backend reads
+    it as its stream starts, from the thread that reads it."""
+    return getattr(_reading, "stop", None)
+
 
 def within(
     stream: Iterator[T], seconds: float | None, gone: Callable[[], bool] | None = None
@@ -59,7 +72,8 @@ def within(
     model busy with another request, or loading). The stream is read by a thread of its own,
     so that a model that sends nothing cannot hold the request; on time out, when the asker
     has gone, or when the caller stops reading, the stream is closed at its next item: a
-    backend stops its work there (llama.cpp at its next token, an endpoint by closing the
+    backend stops its work there (llama.cpp at its next token, or before it starts when it
+    waits for the model's lock, :func:`given_up`; an endpoint by closing the
     connection)."""
     if seconds is None and gone is None:
         yield from stream
@@ -68,6 +82,7 @@ def within(
     stop = threading.Event()
 
     def read() -> None:
+        _reading.stop = stop  # this thread's, for the stream's backend (given_up)
         try:
             for item in stream:
                 if stop.is_set():

@@ -20,6 +20,7 @@ from commune.generate.base import (
     Generator,
     GeneratorUnavailable,
     Message,
+    given_up,
 )
 
 if TYPE_CHECKING:
@@ -130,15 +131,21 @@ class LlamaCppGenerator(Generator):
         events: queue.Queue[Any] = queue.Queue()
         done = object()
         closed = threading.Event()  # the reader went away (a time limit): stop generating
+        # Its reader's stop (base.within), read here, in the thread that reads this stream:
+        # given up while this waits for the lock, it is known without a token to tell it.
+        stop = given_up()
+
+        def over() -> bool:
+            return closed.is_set() or (stop is not None and stop.is_set())
 
         def send(event: Any) -> bool:
             events.put(event)
-            return closed.is_set()  # llama.cpp stops when its callback returns True
+            return over()  # llama.cpp stops when its callback returns True
 
         def run() -> None:
             try:
                 with self._lock:
-                    if closed.is_set():  # given up while waiting for the model
+                    if over():  # given up while waiting for the model
                         return
                     self._load().handle_chat_completions(request, send)
             except Exception as exc:  # surfaced in the consumer thread
