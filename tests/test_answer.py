@@ -899,3 +899,58 @@ def test_a_box_quoted_from_its_first_words_shows_its_title(commune, monkeypatch)
     monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [plain, other])
     a = extractive_answer("Combien de témoins pour un mariage ?", [plain, other], commune.embedder)
     assert a.text.startswith("le nombre de témoins") and "lead" not in a.sentences[0]
+
+
+def test_a_later_item_chosen_first_comes_after_what_announces_its_list(commune, monkeypatch):
+    """A list's third item scoring best ("ou où vous êtes redevable des impôts locaux…")
+    opened the answer with a lowercase fragment: its announcement stands two items before
+    it. It now comes first, marked as going on ("[…]", the items between left out), the item
+    right after it, before the other passage's sentence."""
+    import numpy as np
+
+    from commune.answering import answer as answer_module
+    from commune.answering.answer import candidates, extractive_answer
+
+    other = passage("La demande d'inscription se fait en mairie ou en ligne sur le site.", "fr")
+    roll = passage(
+        "Vous pouvez vous inscrire sur la liste électorale de la commune :\n\n"
+        "- où vous avez votre domicile,\n\n- ou où vous résidez depuis au moins 6 mois,\n\n"
+        "- ou où vous êtes redevable des impôts locaux depuis au moins 2 ans.",
+        "fr",
+    )
+    texts = [c.text for c in candidates([other, roll])]
+    item = texts.index("ou où vous êtes redevable des impôts locaux depuis au moins 2 ans.")
+    lead = texts.index("Vous pouvez vous inscrire sur la liste électorale de la commune :")
+
+    class Scorer:
+        margin = float("inf")
+
+        def score(self, features):  # type: ignore[no-untyped-def]
+            scores = np.zeros(len(texts))
+            scores[item], scores[texts.index(other.text)], scores[lead] = 3.0, 2.0, -1.0
+            return scores
+
+        def budget(self, cands, scores):  # type: ignore[no-untyped-def]
+            return 60
+
+    monkeypatch.setattr(answer_module, "answer_context", lambda *a, **k: [other, roll])
+    monkeypatch.setattr(answer_module, "sentence_model", lambda: Scorer())
+    a = extractive_answer("Où puis-je m'inscrire pour voter ?", [other, roll], commune.embedder)
+    assert a.text.startswith(
+        "Vous pouvez vous inscrire sur la liste électorale de la commune : […] [1] "
+        "ou où vous êtes redevable des impôts locaux depuis au moins 2 ans. [1] "
+        "La demande d'inscription"
+    ), a.text
+    # A sentence after a list is no item of it: nothing is brought before it.
+    after = passage(
+        "Pour la demande, il faut apporter :\n\n- une pièce d'identité,\n\n"
+        "- un justificatif de domicile.\n\n"
+        "la mairie vous remet ensuite un récépissé de votre demande.",
+        "fr",
+    )
+    cands = candidates([after])
+    last = [c.text for c in cands].index(
+        "la mairie vous remet ensuite un récépissé de votre demande."
+    )
+    assert answer_module._announcer(cands, last) is None
+    assert answer_module._announcer(cands, last - 1) == 0
