@@ -207,9 +207,13 @@ async def member_stay(p: PageOf, actor: Administrator, commune: TheCommune) -> R
     """Undo a departure before it takes effect, as `commune member stay` does."""
     data = await form(p)
     guard(actor, "administer", COOPERATIVE, _("Recording a departure is for cooperative admins."))
-    typed = {"member": field(data, "member")}
+    # Its reason as the departure's: `commune member stay --reason` kept one in the audit log
+    # and the page had no field for it, so an undoing there read as one nobody explained.
+    typed = {k: field(data, k) for k in ("member", "reason")}
     try:
-        await run_in_threadpool(partial(commune.admin.stay, actor=actor), typed["member"])
+        await run_in_threadpool(
+            partial(commune.admin.stay, reason=typed["reason"], actor=actor), typed["member"]
+        )
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "stay", exc, typed))
     return redirect("/admin?done=stay")
