@@ -1033,3 +1033,41 @@ def test_a_departure_refused_for_a_month_paid_out_names_the_first_day_it_may_tak
     assert f"give {MONTH}-02 or a later date" in str(refused.value), str(refused.value)
     month.admin.leave("Ville C", start.replace(day=2))
     assert month.payouts(MONTH, amount="10.00").recipients() == issued.recipients()
+
+
+def test_a_departure_says_what_it_does_to_the_shares_redirected_to_the_member(month) -> None:
+    """`commune member leave --help` and the administration page's departure form said what a
+    departure does to the member's bill, people and documents, and nothing of the payout
+    shares redirected to it, which go back to their contributors from the first month it is
+    out of (docs/payouts.md). Both say it, in French and English."""
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    for lang, said in (
+        (
+            "fr_FR.UTF-8",
+            "à partir du premier mois où il n'en fait plus partie, chaque "
+            "reversement est caduc et la part est versée à son contributeur",
+        ),
+        (
+            "en_GB.UTF-8",
+            "from the first month it is out of, each redirect lapses and the "
+            "share is paid to its contributor",
+        ),
+    ):
+        helped = CliRunner(env={"LANG": lang}).invoke(cli, ["member", "leave", "--help"])
+        assert said in " ".join(helped.output.split()), helped.output
+    make_person(month, "alice", "Ville A", "cooperative-admin")
+    alice = Browser(create_app(month))
+    alice.sign_in("alice")
+    for lang, said in (
+        (
+            "fr",
+            "à partir du premier mois où il n'en fait plus partie, chacune revient à son "
+            "contributeur",
+        ),
+        ("en", "from the first month it is out of, each goes back to its contributor"),
+    ):
+        page = alice.get("/admin", headers={"Accept-Language": lang}).page
+        found = re.search(r'<p class="help" id="leave-help">(.*?)</p>', page, re.S)
+        assert found and said in found.group(1).replace("&#39;", "'"), page[-800:]
