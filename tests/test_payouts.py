@@ -1035,6 +1035,46 @@ def test_a_departure_refused_for_a_month_paid_out_names_the_first_day_it_may_tak
     assert month.payouts(MONTH, amount="10.00").recipients() == issued.recipients()
 
 
+def _offered(page: str) -> list[str]:
+    """The payout form's member list: each option's text after the empty one."""
+    import html as html_lib
+
+    found = re.search(r'<select id="payout-to"[^>]*>(.*?)</select>', page, re.S)
+    assert found, page[-600:]
+    options = re.findall(r'<option value="[^"]+"[^>]*>(.*?)</option>', found.group(1))
+    return [html_lib.unescape(o).replace("\u00a0", " ") for o in options]
+
+
+def test_the_payout_form_offers_only_the_members_a_share_may_go_to(month) -> None:
+    """The payout form's member list offered every member, one that had left and a peer
+    cooperative included, and choosing one got a refusal. It offers those a share from the
+    month may go to: one leaving later is offered, saying when, and once the form comes back
+    with a month it is out of, it is no longer."""
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    make_person(month, "alice", "Ville A", "cooperative-admin")
+    make_key(month, "eve", "Ville C")
+    make_key(month, "fred", "Ville D")
+    month.admin.issue_peer("Coop Voisine")
+    _gone_at_the_start_of_the_month(month, "Ville C")
+    month.admin.leave("Ville D")  # at the end of this month: still in it
+    alice = Browser(create_app(month))
+    alice.sign_in("alice")
+    fr = {"Accept-Language": "fr"}
+    assert _offered(alice.get("/admin", headers=fr).page) == [
+        "Ville A",
+        "Ville B",
+        f"Ville D (part le {NEXT_MONTH}-01)",
+    ]
+    sent = {"contributor": "Jardins partagés", "choice": "redirect", "to": "Ville D"}
+    r = alice.post("/admin/payouts", sent | {"from": NEXT_MONTH}, headers=fr)
+    assert r.status_code == 400 and "ne peut pas lui être versée" in r.text, r.text[-800:]
+    assert _offered(r.text) == ["Ville A", "Ville B"]
+    r = alice.post("/admin/payouts", sent | {"from": MONTH}, headers=fr)
+    assert r.status_code == 303, r.text[-800:]
+
+
 def test_a_departure_says_what_it_does_to_the_shares_redirected_to_the_member(month) -> None:
     """`commune member leave --help` and the administration page's departure form said what a
     departure does to the member's bill, people and documents, and nothing of the payout
