@@ -1033,3 +1033,81 @@ def test_a_departure_refused_for_a_month_paid_out_names_the_first_day_it_may_tak
     assert f"give {MONTH}-02 or a later date" in str(refused.value), str(refused.value)
     month.admin.leave("Ville C", start.replace(day=2))
     assert month.payouts(MONTH, amount="10.00").recipients() == issued.recipients()
+
+
+def _offered(page: str) -> list[str]:
+    """The payout form's member list: each option's text after the empty one."""
+    import html as html_lib
+
+    found = re.search(r'<select id="payout-to"[^>]*>(.*?)</select>', page, re.S)
+    assert found, page[-600:]
+    options = re.findall(r'<option value="[^"]+"[^>]*>(.*?)</option>', found.group(1))
+    return [html_lib.unescape(o).replace("\u00a0", " ") for o in options]
+
+
+def test_the_payout_form_offers_only_the_members_a_share_may_go_to(month) -> None:
+    """The payout form's member list offered every member, one that had left and a peer
+    cooperative included, and choosing one got a refusal. It offers those a share from the
+    month may go to: one leaving later is offered, saying when, and once the form comes back
+    with a month it is out of, it is no longer."""
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    make_person(month, "alice", "Ville A", "cooperative-admin")
+    make_key(month, "eve", "Ville C")
+    make_key(month, "fred", "Ville D")
+    month.admin.issue_peer("Coop Voisine")
+    _gone_at_the_start_of_the_month(month, "Ville C")
+    month.admin.leave("Ville D")  # at the end of this month: still in it
+    alice = Browser(create_app(month))
+    alice.sign_in("alice")
+    fr = {"Accept-Language": "fr"}
+    assert _offered(alice.get("/admin", headers=fr).page) == [
+        "Ville A",
+        "Ville B",
+        f"Ville D (part le {NEXT_MONTH}-01)",
+    ]
+    sent = {"contributor": "Jardins partagés", "choice": "redirect", "to": "Ville D"}
+    r = alice.post("/admin/payouts", sent | {"from": NEXT_MONTH}, headers=fr)
+    assert r.status_code == 400 and "ne peut pas lui être versée" in r.text, r.text[-800:]
+    assert _offered(r.text) == ["Ville A", "Ville B"]
+    r = alice.post("/admin/payouts", sent | {"from": MONTH}, headers=fr)
+    assert r.status_code == 303, r.text[-800:]
+
+
+def test_a_departure_says_what_it_does_to_the_shares_redirected_to_the_member(month) -> None:
+    """`commune member leave --help` and the administration page's departure form said what a
+    departure does to the member's bill, people and documents, and nothing of the payout
+    shares redirected to it, which go back to their contributors from the first month it is
+    out of (docs/payouts.md). Both say it, in French and English."""
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    for lang, said in (
+        (
+            "fr_FR.UTF-8",
+            "à partir du premier mois où il n'en fait plus partie, chaque "
+            "reversement est caduc et la part est versée à son contributeur",
+        ),
+        (
+            "en_GB.UTF-8",
+            "from the first month it is out of, each redirect lapses and the "
+            "share is paid to its contributor",
+        ),
+    ):
+        helped = CliRunner(env={"LANG": lang}).invoke(cli, ["member", "leave", "--help"])
+        assert said in " ".join(helped.output.split()), helped.output
+    make_person(month, "alice", "Ville A", "cooperative-admin")
+    alice = Browser(create_app(month))
+    alice.sign_in("alice")
+    for lang, said in (
+        (
+            "fr",
+            "à partir du premier mois où il n'en fait plus partie, chacune revient à son "
+            "contributeur",
+        ),
+        ("en", "from the first month it is out of, each goes back to its contributor"),
+    ):
+        page = alice.get("/admin", headers={"Accept-Language": lang}).page
+        found = re.search(r'<p class="help" id="leave-help">(.*?)</p>', page, re.S)
+        assert found and said in found.group(1).replace("&#39;", "'"), page[-800:]

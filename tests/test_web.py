@@ -3213,9 +3213,11 @@ def test_a_cooperative_admin_records_and_undoes_a_departure_on_the_page_and_its_
     the same library call as `commune member leave` (refusals in the form, in French, nothing
     recorded), undone there before its day; and a departed member's person who signs in
     with the right password is told why it opens nothing, not "wrong password"."""
+    import json
     from datetime import UTC, datetime
 
     from commune.govern import members as m
+    from commune.store.audit import entries
 
     alice = browser(app, "alice")
     alice.get("/admin")
@@ -3229,8 +3231,14 @@ def test_a_cooperative_admin_records_and_undoes_a_departure_on_the_page_and_its_
     page = alice.get("/admin?done=leave").page
     assert "Départ enregistré\u00a0: le membre paie les mois où il en faisait partie" in page
     assert "part le 2099-01-01" in page and "/admin/members/stay" in page
-    r = alice.post("/admin/members/stay", {"member": "Ville C"})
+    # Its undoing keeps its reason in the audit log, as `commune member stay --reason` does:
+    # the page's form had no field for it.
+    assert 'name="reason"' in _form(page, "/admin/members/stay")
+    r = alice.post("/admin/members/stay", {"member": "Ville C", "reason": "vote annulé"})
     assert r.status_code == 303 and [x["left_on"] for x in commune.admin.members()] == [None, None]
+    with commune.engine.connect() as conn:
+        stayed = [e for e in entries(conn) if e["action"] == "member-stay"]
+    assert [json.loads(e["details"])["reason"] for e in stayed] == ["vote annulé"]
     commune.admin.leave("Ville C", datetime(2099, 1, 1, tzinfo=UTC))
     monkeypatch.setattr(m, "now", lambda: datetime(2099, 1, 1, tzinfo=UTC))
     carol = browser(app)

@@ -255,7 +255,10 @@ def member_leave(
     It is charged for the months it was in, never after; the others share the fixed cost
     from then on. Its people no longer sign in nor use keys from that day. Its documents in
     the commons stay, under their licences, credited to it; its private collections are
-    kept, readable by nobody, until the operator decides (docs/cooperative.md)."""
+    kept, readable by nobody, until the operator decides (docs/cooperative.md). Payout
+    shares redirected to it are paid to it for the months it was in; from the first month
+    it is out of, each redirect lapses and the share is paid to its contributor
+    (docs/payouts.md)."""
     from commune.govern.members import departure_when
     from commune.store.repository import now
 

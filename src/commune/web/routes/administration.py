@@ -14,9 +14,11 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
+from commune.account.statement import parse_month
+from commune.commons.payouts import lapses
 from commune.core import Commune
 from commune.errors import CommuneError, InvalidRequest
-from commune.govern.members import KINDS, MAX_QUOTA, AuthError, departure_when
+from commune.govern.members import KINDS, MAX_QUOTA, PEER_KIND, AuthError, departure_when
 from commune.govern.policy import (
     COOPERATIVE,
     ROLES,
@@ -27,6 +29,7 @@ from commune.govern.policy import (
     can_give_credentials,
 )
 from commune.http import signins
+from commune.store.repository import aware
 from commune.text import numbers
 from commune.web.forms import Failed, refused
 from commune.web.i18n import N_, current
@@ -41,6 +44,7 @@ from commune.web.page import (
     guard,
     own_member,
     redirect,
+    today,
 )
 from commune.web.render import number as number_text
 from commune.web.render import render
@@ -56,9 +60,10 @@ async def administrator(actor: SignedIn) -> Actor:
 Administrator = Annotated[Actor, Depends(administrator)]
 
 
-def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
+def administration(commune: Commune, actor: Actor, payout_month: str = "") -> dict[str, Any]:
     """What the account and administration pages show ``actor``: the members, people and
-    keys they may see, the roles they may grant."""
+    keys they may see, the roles they may grant. ``payout_month``: the month the payout
+    form was sent with, if it comes back refused (its member list is that month's)."""
     admin = commune.admin
     seen = admin.members(actor)
     people = admin.people(actor)
@@ -93,7 +98,9 @@ def administration(commune: Commune, actor: Actor) -> dict[str, Any]:
         # organisation that contributes has no account to choose on), and the peering form:
         # read for them only.
         **(
-            payout_choices(commune, actor) | peering(commune, actor)
+            payout_choices(commune, actor)
+            | {"payees": payees(seen, payout_month)}
+            | peering(commune, actor)
             if allowed(actor, "administer", COOPERATIVE)
             else {}
         ),
@@ -119,6 +126,26 @@ PEER_CLAUSES = (
     ("share-alike", N_("share alike")),
     ("tdm-reserved", N_("text and data mining reserved")),
 )
+
+
+def payees(seen: list[dict[str, Any]], month: str = "") -> list[dict[str, Any]]:
+    """The members the payout form offers to redirect a share to from ``month`` (empty or
+    not a month: this one), as payouts.set_choice takes them: no peer cooperative (its fund
+    pays its own members) and none out of the cooperative for the whole month (the redirect
+    would lapse on its first month, payouts.lapses), a departure to come included while the
+    month is before it. The form offered every member, and one that had left was refused
+    once chosen. The month is this one until the form is sent back with its own: the list
+    is the page's, and a month typed later is checked by the library, which says why."""
+    try:
+        start = parse_month(month).strftime("%Y-%m")
+    except InvalidRequest:
+        start = today().strftime("%Y-%m")
+    return [
+        m
+        for m in seen
+        if m["kind"] != PEER_KIND
+        and not lapses(None if m["left_at"] is None else aware(m["left_at"]), start)
+    ]
 
 
 def payout_choices(commune: Commune, actor: Actor) -> dict[str, Any]:
@@ -153,7 +180,8 @@ def admin_page(
 
 async def again(p: Page, commune: Commune, actor: Actor, failed: Failed) -> Response:
     """The administration page with ``failed`` said in its form."""
-    shown = await run_in_threadpool(administration, commune, actor)
+    month = failed.typed.get("from", "") if failed.form == "payout" else ""
+    shown = await run_in_threadpool(administration, commune, actor, month)
     return render(
         p,
         "admin.html",
@@ -207,9 +235,13 @@ async def member_stay(p: PageOf, actor: Administrator, commune: TheCommune) -> R
     """Undo a departure before it takes effect, as `commune member stay` does."""
     data = await form(p)
     guard(actor, "administer", COOPERATIVE, _("Recording a departure is for cooperative admins."))
-    typed = {"member": field(data, "member")}
+    # Its reason as the departure's: `commune member stay --reason` kept one in the audit log
+    # and the page had no field for it, so an undoing there read as one nobody explained.
+    typed = {k: field(data, k) for k in ("member", "reason")}
     try:
-        await run_in_threadpool(partial(commune.admin.stay, actor=actor), typed["member"])
+        await run_in_threadpool(
+            partial(commune.admin.stay, reason=typed["reason"], actor=actor), typed["member"]
+        )
     except CommuneError as exc:
         return await again(p, commune, actor, refused(p, "stay", exc, typed))
     return redirect("/admin?done=stay")
