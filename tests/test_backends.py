@@ -2739,6 +2739,85 @@ class StoreKit:
         caching.join()
         assert count(c, answer_cache) == 0
 
+    @pytest.mark.parametrize("removed", ["before the record", "while it is written"])
+    def test_a_record_written_after_its_askers_removal_keeps_no_text(
+        self, c, tmp_path, monkeypatch, removed
+    ):
+        """Under keep_question = "text", a request under way when its asker was removed wrote
+        its decision record, with the question's text, after the removal had erased their
+        texts: it stayed until the retention's purge, though the removal says they are gone.
+        The record now reads its asker under their row's lock: a removal landing between the
+        answer and its record leaves it the SHA-256, the steps and the energy, no text; one
+        landing while it is written (PostgreSQL) waits for it, then erases its text."""
+        from contextlib import contextmanager
+
+        from commune.answering.path import AskPath
+        from commune.charter import records
+        from commune.store.schema import answer_cache, decisions
+
+        if removed == "while it is written" and c.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's one write lock puts the removal before the record or after")
+        (c.settings.home / "charter.toml").write_text(
+            'version = "1"\n[utility]\nkeep_question = "text"\n', encoding="utf-8"
+        )
+        page = tmp_path / "piscine.txt"
+        page.write_text("La piscine municipale ouvre le lundi à neuf heures.\n", "utf-8")
+        c.add([page], collection="mairie", licence="CC0-1.0")
+        make_key(c, "alice", "Ville A", "member-admin")
+        make_key(c, "bob", "Ville A")
+        bob = c.actor("bob")
+        question = "Quand ouvre la piscine municipale ?"
+        done: dict[str, object] = {}
+
+        def remove() -> None:
+            done["removal"] = c.admin.remove_user("bob", "parti", actor=c.actor("alice"))
+
+        if removed == "before the record":
+            recording = AskPath._recording
+
+            @contextmanager
+            def removed_first(self):  # type: ignore[no-untyped-def]
+                remove()  # the answer found, its records not yet begun
+                with recording(self) as conn:
+                    yield conn
+
+            monkeypatch.setattr(AskPath, "_recording", removed_first)
+            answer = c.ask(question, actor=bob)
+            assert done["removal"]["questions_erased"] == 0  # type: ignore[index]
+        else:
+            reached, go = threading.Event(), threading.Event()
+            write = records.write
+
+            def written(*args, **kwargs):  # type: ignore[no-untyped-def]
+                ident = write(*args, **kwargs)
+                reached.set()  # the record written, its transaction not yet committed
+                assert go.wait(600)
+                return ident
+
+            def ask() -> None:
+                done["answer"] = c.ask(question, actor=bob)
+
+            monkeypatch.setattr(records, "write", written)
+            asking = threading.Thread(target=ask)
+            asking.start()
+            assert reached.wait(600)
+            removing = threading.Thread(target=remove)
+            removing.start()
+            _until_one_waits(c.engine, removing)  # or, not waiting for the record, removed
+            go.set()
+            asking.join(600)
+            removing.join(600)
+            answer = done["answer"]  # type: ignore[assignment]
+            assert done["removal"]["questions_erased"] == 1  # type: ignore[index]
+        assert answer.text and answer.decision_id is not None  # the request finished
+        with c.engine.connect() as conn:
+            row = conn.execute(select(decisions).where(decisions.c.id == answer.decision_id)).one()
+        assert row.question is None
+        assert row.question_sha256 == records.question_hash(question)
+        assert json.loads(row.steps) and row.user_id == bob.user_id
+        assert count(c, answer_cache) == 0
+        assert c.verify_audit().ok
+
     def test_the_answers_cached_before_they_named_their_asker_are_deleted(self, c):
         """0025 (answer_cache.user_id): an entry cached before it names nobody, so that no
         removal could find its question's text; the migration deletes it. Down and up again."""
