@@ -27,7 +27,8 @@ order. So the contributors' amounts add up to the fund exactly.
 A contributor may waive their share (it stays in the fund) or redirect it to a member of the
 cooperative; the choice applies from a month on and is audited. A redirect lapses for the
 months after its member left the cooperative (``lapsed``): the share goes back to the
-contributor. Nothing here writes to the ledger or the credits: a statement only reads them,
+contributor, in every month but those paid out before that rule was (``redirects_lapse``).
+Nothing here writes to the ledger or the credits: a statement only reads them,
 and issuing one writes an audit entry.
 """
 
@@ -132,6 +133,9 @@ class PayoutStatement:
     paid: Decimal = Decimal("0.00")  # to contributors themselves
     redirected: Decimal = Decimal("0.00")  # to members, on the contributors' choice
     kept: Decimal = Decimal("0.00")  # stays in the fund: waived, or earned by nobody
+    # Whether a redirect to a member out of the month lapsed in it (``redirects_lapse``):
+    # recorded by the issue's audit entry, not in the JSON it hashes.
+    redirects_lapse: bool = True
 
     def recipients(self) -> dict[str, Decimal]:
         """Who receives what: each payee's total (the fund's included), adding up to it."""
@@ -145,6 +149,7 @@ class PayoutStatement:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        del data["redirects_lapse"]  # the rule the month was built under: its audit entry's
         # A line says a lapsed redirect only when there is one: a month issued before lines
         # could say it hashes, issued again, as its audit entry recorded it.
         for line in data["lines"]:
@@ -296,6 +301,27 @@ def lapses(left: datetime | None, month: str) -> bool:
     it was in for a day is its own, as the statement charges it that month's fixed cost
     (account/ledger.member_names): so the month it leaves in still pays it."""
     return left is not None and left <= month_window(parse_month(month)).start
+
+
+# The audit entry of an issue says which rule its statement was built under (``issue``).
+LAPSE_RULE = "redirects_lapse"
+
+
+def redirects_lapse(conn: Connection, month: str) -> bool:
+    """Whether a redirect to a member out of the cooperative for the whole of ``month`` lapses
+    in it (``lapses``): yes, unless the month was paid out (its latest issue once it was over,
+    as its fund: ``_paid_out``) under the rule before, which paid the share to the member.
+
+    An issued month must read the same every time it is issued (its SHA-256). Its issue says
+    under which rule it was built (LAPSE_RULE); an issue written before the lapse existed says
+    nothing, and paid the member, whenever its departure was recorded (that rule read no
+    departure): issued again, the month pays it still, as it was paid. Not a date (the day the
+    rule came in): a cooperative upgrades when it chooses, so a date cannot tell which rule
+    issued its month; nor "the departure recorded before the issue": the rule before issued
+    months whose departure was recorded already. A month never paid out, or paid out since,
+    lapses; and a departure cannot come later to move one (govern/members.leave)."""
+    paid = _paid_out(conn, month)
+    return not paid or bool(paid.get(LAPSE_RULE, False))
 
 
 def latest_issued(conn: Connection) -> str | None:
@@ -536,7 +562,9 @@ def build(
     }
     amounts = split(fund, exact)
     in_force = choices_in_force(conn, month)
-    gone = departures(conn)
+    stmt.redirects_lapse = redirects_lapse(conn, month)
+    # Paid out before a redirect could lapse, a month reads as it was paid: nobody gone.
+    gone = departures(conn) if stmt.redirects_lapse else {}
     for who in sorted(counts):
         choice, target = in_force.get(who, ("receive", None))
         lapsed = ""
@@ -608,5 +636,7 @@ def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
         contributors=len(stmt.lines),
         weights=asdict(stmt.weights),
         sha256=digest,
+        # The rule it was built under: issued again, the month is built under it again.
+        **{LAPSE_RULE: stmt.redirects_lapse},
     )
     return digest
