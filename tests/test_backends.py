@@ -2823,7 +2823,7 @@ class StoreKit:
             start.date().isoformat(),
         )
 
-    @pytest.mark.parametrize("rule", ["before", "since"])
+    @pytest.mark.parametrize("rule", ["before", "between", "since"])
     def test_a_month_paid_out_is_issued_again_the_same_whichever_rule_paid_it(
         self, c, tmp_path, monkeypatch, rule
     ):
@@ -2831,7 +2831,8 @@ class StoreKit:
         96c195e1) paid the share to the member, its departure recorded already (that rule
         read none). Issued again, it lapsed: the share paid to its contributor, another
         SHA-256 than its audit entry's. It is paid as it was now; and a month paid out since
-        the rule (its issue says so) keeps lapsing, issued again."""
+        the rule (its issue says so), or by the code that brought it in before its issues said
+        so (96c195e1, "between": its entry's hash tells), keeps lapsing, issued again."""
         from datetime import UTC, datetime
         from decimal import Decimal
 
@@ -2863,8 +2864,10 @@ class StoreKit:
             if rule == "since":
                 first, digest = c.issue_payouts(this, amount="10.00")
             else:  # as the code before issued it, its audit entry and all
-                first, digest = paid_out_before_the_lapse(c, this, "10.00")
-        paid_to = {"before": "Ville B", "since": "Jardins partagés"}[rule]
+                first, digest = paid_out_before_the_lapse(
+                    c, this, "10.00", lapsing=rule == "between"
+                )
+        paid_to = "Ville B" if rule == "before" else "Jardins partagés"
         assert first.recipients() == {paid_to: Decimal("10.00")}
         again, again_digest = c.issue_payouts(this)  # its fund, as it was paid out
         assert again_digest == digest and again.lines == first.lines
@@ -2876,7 +2879,9 @@ class StoreKit:
                 .order_by(audit_log.c.id)
             ).scalars()
             rules = [json.loads(d).get("redirects_lapse") for d in said]
-        assert rules == {"before": [None, False], "since": [True, True]}[rule]
+        assert (
+            rules == {"before": [None, False], "between": [None, True], "since": [True, True]}[rule]
+        )
         assert c.verify_audit().ok
 
     def test_a_departure_goes_down_and_up_with_its_migration(self, c, database_url):

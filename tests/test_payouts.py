@@ -1035,10 +1035,14 @@ def test_a_departure_refused_for_a_month_paid_out_names_the_first_day_it_may_tak
     assert month.payouts(MONTH, amount="10.00").recipients() == issued.recipients()
 
 
-def paid_out_before_the_lapse(c, month: str, fund: str) -> tuple[PayoutStatement, str]:  # type: ignore[no-untyped-def]
+def paid_out_before_the_lapse(  # type: ignore[no-untyped-def]
+    c, month: str, fund: str, lapsing: bool = False
+) -> tuple[PayoutStatement, str]:
     """``month``'s payouts issued once it was over (a month on) by the code before a redirect
     to a member that left could lapse (before 96c195e1): its statement, which read no
-    departure, and its audit entry as that code wrote it. Returns the statement and its
+    departure, and its audit entry as that code wrote it. With ``lapsing``, by the code that
+    brought the lapse in before its entries named the rule (96c195e1 to a9a60a76): its
+    statement read the departures, its entry as the old one. Returns the statement and its
     SHA-256."""
     import hashlib
     from dataclasses import asdict
@@ -1052,7 +1056,8 @@ def paid_out_before_the_lapse(c, month: str, fund: str) -> tuple[PayoutStatement
 
     weights = c.payouts(month, amount=fund).weights
     with c.engine.connect() as conn:  # not committed: that rule read no departure
-        conn.execute(update(members).values(left_at=None))
+        if not lapsing:
+            conn.execute(update(members).values(left_at=None))
         stmt = build(conn, month, Decimal(fund), weights)
     text = json.dumps(stmt.to_json(), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -1102,3 +1107,23 @@ def test_a_month_paid_out_before_a_redirect_could_lapse_reads_as_it_was_paid(
     assert alice.sign_in("alice").status_code == 303
     page = alice.get(f"/payouts?month={MONTH}", headers={"Accept-Language": "en"}).page
     assert "Ville C" in page and "lapsed" not in page, page
+
+
+def test_a_month_paid_out_with_a_lapse_before_entries_named_the_rule_reads_as_it_was_paid(
+    month,
+) -> None:
+    """Between 96c195e1 and a9a60a76 a month paid out lapsed a redirect to a member that had
+    left, and its audit entry named no rule, as the entries of the code before the lapse.
+    Read as the rule before, it came out otherwise when issued again: the share paid to the
+    member that left, another SHA-256 than its entry's. It is built under the rule whose
+    statement its entry hashed."""
+    make_key(month, "eve", "Ville C")
+    month.set_payout_choice("dora (Ville A)", "redirect", to="Ville C")
+    _gone_at_the_start_of_the_month(month, "Ville C")
+    paid, digest = paid_out_before_the_lapse(month, MONTH, "10.00", lapsing=True)
+    assert paid.line_of("dora (Ville A)").lapsed == "Ville C"  # type: ignore[union-attr]
+    again, again_digest = month.issue_payouts(MONTH)
+    assert again_digest == digest and again.lines == paid.lines
+    assert again.line_of("dora (Ville A)").paid_to == "dora (Ville A)"  # type: ignore[union-attr]
+    assert month.issue_payouts(MONTH)[1] == digest  # its entry says the rule now
+    assert month.verify_audit().ok
