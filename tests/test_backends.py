@@ -2902,6 +2902,67 @@ class StoreKit:
             start.date().isoformat(),
         )
 
+    @pytest.mark.parametrize("rule", ["before", "between", "since"])
+    def test_a_month_paid_out_is_issued_again_the_same_whichever_rule_paid_it(
+        self, c, tmp_path, monkeypatch, rule
+    ):
+        """A month paid out before a redirect to a member that left could lapse (before
+        96c195e1) paid the share to the member, its departure recorded already (that rule
+        read none). Issued again, it lapsed: the share paid to its contributor, another
+        SHA-256 than its audit entry's. It is paid as it was now; and a month paid out since
+        the rule (its issue says so), or by the code that brought it in before its issues said
+        so (96c195e1, "between": its entry's hash tells), keeps lapsing, issued again."""
+        from datetime import UTC, datetime
+        from decimal import Decimal
+
+        from sqlalchemy import update
+
+        from commune.store import audit
+        from commune.store.schema import audit_log, members
+        from tests.test_payouts import paid_out_before_the_lapse
+
+        this = datetime.now(UTC).strftime("%Y-%m")
+        start = datetime.strptime(this + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+        later = f"{int(this[:4]) + (this[5:] == '12')}-{int(this[5:]) % 12 + 1:02d}"
+        over = datetime.strptime(later + "-01", "%Y-%m-%d").replace(tzinfo=UTC)  # a month on
+        for user, member in (("anne", "Ville A"), ("bea", "Ville B")):
+            make_key(c, user, member)
+        with c.engine.begin() as conn:  # members since the spring: they may leave on the 1st
+            conn.execute(update(members).values(created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+        (tmp_path / "compost.md").write_text("# Compost\n\nLe compost se fait le samedi.")
+        c.add(
+            [tmp_path / "compost.md"],
+            collection="vie",
+            licence="etalab-2.0",
+            contributor="Jardins partagés",
+        )
+        c.set_payout_choice("Jardins partagés", "redirect", to="Ville B")
+        c.admin.leave("Ville B", start)  # recorded before the month was paid out
+        with monkeypatch.context() as m:  # the month paid out once it was over
+            m.setattr(audit, "now", lambda: over)
+            if rule == "since":
+                first, digest = c.issue_payouts(this, amount="10.00")
+            else:  # as the code before issued it, its audit entry and all
+                first, digest = paid_out_before_the_lapse(
+                    c, this, "10.00", lapsing=rule == "between"
+                )
+        paid_to = "Ville B" if rule == "before" else "Jardins partagés"
+        assert first.recipients() == {paid_to: Decimal("10.00")}
+        again, again_digest = c.issue_payouts(this)  # its fund, as it was paid out
+        assert again_digest == digest and again.lines == first.lines
+        assert c.payouts(this).recipients() == {paid_to: Decimal("10.00")}  # the pages'
+        with c.engine.connect() as conn:  # the rule each issue was built under, said
+            said = conn.execute(
+                select(audit_log.c.details)
+                .where(audit_log.c.action == "payouts")
+                .order_by(audit_log.c.id)
+            ).scalars()
+            rules = [json.loads(d).get("redirects_lapse") for d in said]
+        assert (
+            rules == {"before": [None, False], "between": [None, True], "since": [True, True]}[rule]
+        )
+        assert c.verify_audit().ok
+
     def test_a_departure_goes_down_and_up_with_its_migration(self, c, database_url):
         """0024 (members.left_at) goes down and up again over a home with a departure
         recorded: down, the member is a member again; up, it has no departure."""

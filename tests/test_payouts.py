@@ -1111,3 +1111,97 @@ def test_a_departure_says_what_it_does_to_the_shares_redirected_to_the_member(mo
         page = alice.get("/admin", headers={"Accept-Language": lang}).page
         found = re.search(r'<p class="help" id="leave-help">(.*?)</p>', page, re.S)
         assert found and said in found.group(1).replace("&#39;", "'"), page[-800:]
+
+
+def paid_out_before_the_lapse(  # type: ignore[no-untyped-def]
+    c, month: str, fund: str, lapsing: bool = False
+) -> tuple[PayoutStatement, str]:
+    """``month``'s payouts issued once it was over (a month on) by the code before a redirect
+    to a member that left could lapse (before 96c195e1): its statement, which read no
+    departure, and its audit entry as that code wrote it. With ``lapsing``, by the code that
+    brought the lapse in before its entries named the rule (96c195e1 to a9a60a76): its
+    statement read the departures, its entry as the old one. Returns the statement and its
+    SHA-256."""
+    import hashlib
+    from dataclasses import asdict
+    from unittest import mock
+
+    from sqlalchemy import update
+
+    from commune.commons.payouts import build
+    from commune.store import audit
+    from commune.store.schema import members
+
+    weights = c.payouts(month, amount=fund).weights
+    with c.engine.connect() as conn:  # not committed: that rule read no departure
+        if not lapsing:
+            conn.execute(update(members).values(left_at=None))
+        stmt = build(conn, month, Decimal(fund), weights)
+    text = json.dumps(stmt.to_json(), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    after = f"{int(month[:4]) + (month[5:] == '12')}-{int(month[5:]) % 12 + 1:02d}"
+    over = datetime.strptime(after, "%Y-%m").replace(tzinfo=UTC)
+    with mock.patch.object(audit, "now", lambda: over), c.engine.begin() as conn:
+        audit.append(
+            conn,
+            "operator",
+            "payouts",
+            f"month {month}",
+            fund=str(stmt.fund),
+            currency=stmt.currency,
+            paid=str(stmt.paid),
+            redirected=str(stmt.redirected),
+            kept=str(stmt.kept),
+            contributors=len(stmt.lines),
+            weights=asdict(stmt.weights),
+            sha256=digest,
+        )
+    return stmt, digest
+
+
+def test_a_month_paid_out_before_a_redirect_could_lapse_reads_as_it_was_paid(
+    month, home: Path
+) -> None:
+    """A month paid out before a redirect to a member that left could lapse paid the share to
+    the member, its departure recorded already. Issued again on the command line, it lapsed:
+    the share paid to its contributor, another SHA-256 than its audit entry's. It reads as it
+    was paid now, on the command line (its fund the one it was paid out with) and the page."""
+    from commune.api.app import create_app
+    from tests.test_web import Browser
+
+    make_key(month, "eve", "Ville C")
+    month.set_payout_choice("dora (Ville A)", "redirect", to="Ville C")
+    _gone_at_the_start_of_the_month(month, "Ville C")
+    paid, digest = paid_out_before_the_lapse(month, MONTH, "10.00")
+    assert paid.line_of("dora (Ville A)").paid_to == "Ville C"  # type: ignore[union-attr]
+    r = CliRunner().invoke(cli, ["--home", str(home), "payouts", "--month", MONTH, "--json"])
+    assert r.exit_code == 0, r.output
+    again = json.loads(r.stdout)
+    assert again["sha256"] == digest and again["fund"] == "10.00"
+    [dora] = [ln for ln in again["lines"] if ln["contributor"] == "dora (Ville A)"]
+    assert (dora["choice"], dora["paid_to"], "lapsed" in dora) == ("redirect", "Ville C", False)
+    make_person(month, "alice", "Ville A", "cooperative-admin")
+    alice = Browser(create_app(month))
+    assert alice.sign_in("alice").status_code == 303
+    page = alice.get(f"/payouts?month={MONTH}", headers={"Accept-Language": "en"}).page
+    assert "Ville C" in page and "lapsed" not in page, page
+
+
+def test_a_month_paid_out_with_a_lapse_before_entries_named_the_rule_reads_as_it_was_paid(
+    month,
+) -> None:
+    """Between 96c195e1 and a9a60a76 a month paid out lapsed a redirect to a member that had
+    left, and its audit entry named no rule, as the entries of the code before the lapse.
+    Read as the rule before, it came out otherwise when issued again: the share paid to the
+    member that left, another SHA-256 than its entry's. It is built under the rule whose
+    statement its entry hashed."""
+    make_key(month, "eve", "Ville C")
+    month.set_payout_choice("dora (Ville A)", "redirect", to="Ville C")
+    _gone_at_the_start_of_the_month(month, "Ville C")
+    paid, digest = paid_out_before_the_lapse(month, MONTH, "10.00", lapsing=True)
+    assert paid.line_of("dora (Ville A)").lapsed == "Ville C"  # type: ignore[union-attr]
+    again, again_digest = month.issue_payouts(MONTH)
+    assert again_digest == digest and again.lines == paid.lines
+    assert again.line_of("dora (Ville A)").paid_to == "dora (Ville A)"  # type: ignore[union-attr]
+    assert month.issue_payouts(MONTH)[1] == digest  # its entry says the rule now
+    assert month.verify_audit().ok

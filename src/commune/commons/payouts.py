@@ -27,7 +27,8 @@ order. So the contributors' amounts add up to the fund exactly.
 A contributor may waive their share (it stays in the fund) or redirect it to a member of the
 cooperative; the choice applies from a month on and is audited. A redirect lapses for the
 months after its member left the cooperative (``lapsed``): the share goes back to the
-contributor. Nothing here writes to the ledger or the credits: a statement only reads them,
+contributor, in every month but those paid out before that rule was (``redirects_lapse``).
+Nothing here writes to the ledger or the credits: a statement only reads them,
 and issuing one writes an audit entry.
 """
 
@@ -132,6 +133,9 @@ class PayoutStatement:
     paid: Decimal = Decimal("0.00")  # to contributors themselves
     redirected: Decimal = Decimal("0.00")  # to members, on the contributors' choice
     kept: Decimal = Decimal("0.00")  # stays in the fund: waived, or earned by nobody
+    # Whether a redirect to a member out of the month lapsed in it (``redirects_lapse``):
+    # recorded by the issue's audit entry, not in the JSON it hashes.
+    redirects_lapse: bool = True
 
     def recipients(self) -> dict[str, Decimal]:
         """Who receives what: each payee's total (the fund's included), adding up to it."""
@@ -145,6 +149,7 @@ class PayoutStatement:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        del data["redirects_lapse"]  # the rule the month was built under: its audit entry's
         # A line says a lapsed redirect only when there is one: a month issued before lines
         # could say it hashes, issued again, as its audit entry recorded it.
         for line in data["lines"]:
@@ -296,6 +301,29 @@ def lapses(left: datetime | None, month: str) -> bool:
     it was in for a day is its own, as the statement charges it that month's fixed cost
     (account/ledger.member_names): so the month it leaves in still pays it."""
     return left is not None and left <= month_window(parse_month(month)).start
+
+
+# The audit entry of an issue says which rule its statement was built under (``issue``).
+LAPSE_RULE = "redirects_lapse"
+
+
+def redirects_lapse(paid: dict[str, Any]) -> bool | None:
+    """Whether a redirect to a member out of the cooperative for the whole of a month lapses
+    in it (``lapses``), given the audit entry that paid it out (``_paid_out``: its latest
+    issue once it was over, as its fund): yes if it was not paid out; what the entry says if
+    it says (LAPSE_RULE); None if it says nothing, for ``build`` to tell by its hash.
+
+    An issued month must read the same every time it is issued (its SHA-256). Its issue says
+    under which rule it was built; an issue written before the lapse existed says nothing,
+    and paid the member, whenever its departure was recorded (that rule read no departure):
+    issued again, the month pays it still, as it was paid. Not a date (the day the rule came
+    in): a cooperative upgrades when it chooses, so a date cannot tell which rule issued its
+    month; nor "the departure recorded before the issue": the rule before issued months whose
+    departure was recorded already. A month never paid out, or paid out since, lapses; and a
+    departure cannot come later to move one (govern/members.leave)."""
+    if not paid:
+        return True
+    return bool(paid[LAPSE_RULE]) if LAPSE_RULE in paid else None
 
 
 def latest_issued(conn: Connection) -> str | None:
@@ -513,11 +541,35 @@ def set_choice(
 
 
 # -- the statement ----------------------------------------------------------------------------
+def digest(stmt: PayoutStatement) -> str:
+    """The SHA-256 of the statement's JSON, as its issue's audit entry records it."""
+    text = json.dumps(stmt.to_json(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def build(
     conn: Connection, month: str, fund: Decimal, weights: Weights, currency: str = "EUR"
 ) -> PayoutStatement:
     """The month's payouts: read from the credits, the audit log and the reviews; nothing is
-    written."""
+    written. Built under the rule that paid the month out (``redirects_lapse``)."""
+    paid = _paid_out(conn, month)
+    rule = redirects_lapse(paid)
+    if rule is not None:
+        return _build(conn, month, fund, weights, currency, rule)
+    # Its entry names no rule: written by the code before the lapse (the member paid), or by
+    # the code that brought the lapse in before its entries said so (96c195e1: the share
+    # lapsed). The statement its entry hashed tells which; the rule before where neither
+    # does (another fund given, data since), as the entries without the rule mostly are.
+    before = _build(conn, month, fund, weights, currency, False)
+    if digest(before) == paid.get("sha256"):
+        return before
+    lapsing = _build(conn, month, fund, weights, currency, True)
+    return lapsing if digest(lapsing) == paid.get("sha256") else before
+
+
+def _build(
+    conn: Connection, month: str, fund: Decimal, weights: Weights, currency: str, lapse: bool
+) -> PayoutStatement:
     fund = as_amount(fund, "the fund")
     measured = measures(conn, month)
     stmt = PayoutStatement(month, currency, fund, weights, RULE)
@@ -536,7 +588,9 @@ def build(
     }
     amounts = split(fund, exact)
     in_force = choices_in_force(conn, month)
-    gone = departures(conn)
+    stmt.redirects_lapse = lapse
+    # Paid out before a redirect could lapse, a month reads as it was paid: nobody gone.
+    gone = departures(conn) if stmt.redirects_lapse else {}
     for who in sorted(counts):
         choice, target = in_force.get(who, ("receive", None))
         lapsed = ""
@@ -593,8 +647,7 @@ def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
             f"{stmt.month} has not begun: its payouts cannot be issued",
             f"check --month: the month under way is {this}",
         )
-    text = json.dumps(stmt.to_json(), sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    sha256 = digest(stmt)
     audit.append(
         conn,
         actor.user,
@@ -607,6 +660,8 @@ def issue(conn: Connection, stmt: PayoutStatement, actor: Actor) -> str:
         kept=str(stmt.kept),
         contributors=len(stmt.lines),
         weights=asdict(stmt.weights),
-        sha256=digest,
+        sha256=sha256,
+        # The rule it was built under: issued again, the month is built under it again.
+        **{LAPSE_RULE: stmt.redirects_lapse},
     )
-    return digest
+    return sha256
