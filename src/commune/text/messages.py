@@ -690,6 +690,10 @@ PATTERNS = [
             "un autre administrateur de votre membre le peut",
         ),
         (
+            r"appoint another admin of (?P<member>.+) first: they can then do it",
+            "nommez d'abord un autre administrateur de {member}\u00a0: il pourra ensuite le faire",
+        ),
+        (
             r"administering people needs the role (?P<role>[\w-]+) or above; (?P<user>\S+) is "
             r"(?P<has>[\w-]+)",
             "administrer des personnes demande le rôle {role} ou au-dessus ; {user} est {has}",
