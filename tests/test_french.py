@@ -936,10 +936,11 @@ def test_de_and_a_contract_with_the_article_that_opens_a_name_on_every_face(home
         assert i18n.gettext("Your share will be paid to %(m)s.", m="Le Havre") == (
             "Votre part sera versée au Havre."
         )
-        assert i18n.gettext("Role of %(u)s", u="Les <Mureaux>") == "Rôle des <Mureaux>"
-        page = environment().from_string('{{ _("Role of %(u)s", u=m) }}')
-        assert page.render(m="Les <Mureaux>") == "Rôle des &lt;Mureaux&gt;"
-        assert page.render(m="Asso Ouest") == "Rôle d'Asso Ouest"
+        paid = "Your share will be paid to %(m)s."
+        assert i18n.gettext(paid, m="Les <Mureaux>") == "Votre part sera versée aux <Mureaux>."
+        page = environment().from_string('{{ _("Documents of %(c)s", c=m) }}')
+        assert page.render(m="Les <Mureaux>") == "Documents des &lt;Mureaux&gt;"
+        assert page.render(m="Asso Ouest") == "Documents d'Asso Ouest"
         i18n.use("en")
         assert i18n.gettext("Your share will be paid to %(m)s.", m="Le Havre") == (
             "Your share will be paid to Le Havre."
@@ -959,6 +960,46 @@ def test_de_and_a_contract_with_the_article_that_opens_a_name_on_every_face(home
         cli, ["--home", str(home), "user", "password", "amelie", "--stdin"], input=password
     )
     assert done.output.startswith("mot de passe d'amelie défini"), done.output
+
+
+def test_a_persons_name_keeps_its_article_after_de_and_a(home):
+    # A login may be a surname, « Le Goff »: French contracts a place's article (« du
+    # Havre ») but keeps a surname's (« le mot de passe de Le Goff », not « du Goff »). The
+    # pages' « de %(u)s » and « à %(u)s », `user password`, and the library's people.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.messages import NAMES, PEOPLE, before_names
+    from commune.web import i18n
+    from commune.web.render import environment
+
+    i18n.use("fr")
+    assert i18n.gettext("Role of %(u)s", u="Le Goff") == "Rôle de Le Goff"
+    assert i18n.gettext("Role of %(u)s", u="amelie") == "Rôle d'amelie"
+    page = environment().from_string(
+        '{{ _("Nothing credited to %(u)s this month so far.", u=who) }}'
+    )
+    assert page.render(who="Le Goff (Le Havre)") == (
+        "Rien n'est crédité à Le Goff (Le Havre) ce mois-ci pour l'instant."
+    )
+    template, values = before_names(
+        "le rôle de {user}, administrateur de {member}",
+        {"user": "Le Goff", "member": "Le Havre"},
+        "{}",
+        NAMES,
+        PEOPLE,
+    )
+    assert template.format(**values) == "le rôle de Le Goff, administrateur du Havre"
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for args in (["member", "add", "Le Havre"], ["user", "add", "Le Goff", "--member", "Le Havre"]):
+        done = run.invoke(cli, ["--home", str(home), *args])
+        assert done.exit_code == 0, done.output
+    assert "utilisateur Le Goff ajouté au Havre comme " in done.output, done.output
+    password = "une phrase de passe assez longue\n"
+    done = run.invoke(
+        cli, ["--home", str(home), "user", "password", "Le Goff", "--stdin"], input=password
+    )
+    assert done.output.startswith("mot de passe de Le Goff défini"), done.output
 
 
 def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_whole(home):

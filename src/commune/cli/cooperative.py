@@ -453,8 +453,8 @@ def user_password(
     click.echo(
         say(
             lang,
-            f"mot de passe {joined('de', name)} défini, sessions fermées, {keys}\u00a0: "
-            "connexion sur /signin",
+            f"mot de passe {joined('de', name, person=True)} défini, sessions fermées, "
+            f"{keys}\u00a0: connexion sur /signin",
             f"password of {name} set, sessions ended, {keys}: sign in at /signin",
         )
     )

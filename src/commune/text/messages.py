@@ -4804,13 +4804,17 @@ def _french(text: str) -> str | None:
                 values["found"] = ", ".join(str(part) for part in parts)
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
-            template, said = before_names(template, values, "{}", NAMES)
+            template, said = before_names(template, values, "{}", NAMES, PEOPLE)
             return _typeset(template).format(**said)
     return None
 
 
 # The values of PATTERNS that are someone's or something's name, kept as written.
 NAMES = ("user", "name", "member", "owner", "actor", "claimed")
+# Those of them that name a person (a login may be « Le Goff »): elided (« d'amelie ») but
+# never contracted, as French keeps the article of a surname (« le mot de passe de Le Goff »,
+# not « du Goff ») where it contracts a place's or an organisation's (« du Havre »).
+PEOPLE = ("user", "actor")
 
 # « de » and « à » before a name, as French writes them: elided before a vowel (« les
 # administrateurs d'Agglo du Val », not « de Agglo du Val »), contracted with the article
@@ -4826,11 +4830,12 @@ _ARTICLE = re.compile(r"([Ll]es?) (?=\S)")
 _CONTRACTED = {("de", "le"): "du", ("de", "les"): "des", ("à", "le"): "au", ("à", "les"): "aux"}
 
 
-def preposition(word: str, name: str) -> tuple[str, str]:
+def preposition(word: str, name: str, person: bool = False) -> tuple[str, str]:
     """« de » or « à » (``word``, « De » and « À » opening a sentence) before ``name``, as
     French writes it, and what of the name follows it: ("d'", "Asso Ouest"), ("du ",
-    "Havre"), ("aux ", "Mureaux"), ("de ", "La Rochelle")."""
-    article = _ARTICLE.match(name)
+    "Havre"), ("aux ", "Mureaux"), ("de ", "La Rochelle"). ``person``: ``name`` is a
+    person's, whose article stays (("de ", "Le Goff"))."""
+    article = None if person else _ARTICLE.match(name)
     if article:
         said = _CONTRACTED[(word.lower(), article[1].lower())]
         return (said.capitalize() if word[0].isupper() else said) + " ", name[article.end() :]
@@ -4839,20 +4844,26 @@ def preposition(word: str, name: str) -> tuple[str, str]:
     return word + " ", name
 
 
-def joined(word: str, name: str) -> str:
-    """``word`` (« de », « à ») and ``name`` as French writes them: « du Havre »."""
-    return "".join(preposition(word, name))
+def joined(word: str, name: str, person: bool = False) -> str:
+    """``word`` (« de », « à ») and ``name`` as French writes them: « du Havre »
+    (``person``: « de Le Goff »)."""
+    return "".join(preposition(word, name, person))
 
 
 def before_names(
-    template: str, values: Mapping[str, object], slot: str, names: tuple[str, ...] | None = None
+    template: str,
+    values: Mapping[str, object],
+    slot: str,
+    names: tuple[str, ...] | None = None,
+    people: tuple[str, ...] = (),
 ) -> tuple[str, dict[str, object]]:
     """``template`` with each « de » and « à » before a value said as :func:`preposition`
     says it, and the values to put in it: a name that loses its article is put in under a
     key of its own (``name`` then may be said whole elsewhere in the line). ``slot``: how
     the template writes a value, "{}" (str.format) or "%()s" (the pages' catalogue);
     ``names``: the values that are names (None: all of them, as the pages' catalogue says
-    nothing of what a value is; only a name opens with « Le » or a vowel-led word there).
+    nothing of what a value is; only a name opens with « Le » or a vowel-led word there);
+    ``people``: the values that are a person's name (elided, never contracted).
     The preposition stays in the template, not in a value: a page escapes its values."""
     opening, closing = {"{}": ("{", "}"), "%()s": ("%(", ")s")}[slot]
     keys = "|".join(names) if names is not None else r"\w+"
@@ -4863,7 +4874,7 @@ def before_names(
 
     def put(m: re.Match[str]) -> str:
         key = m[2]
-        said, rest = preposition(m[1], str(values.get(key) or ""))
+        said, rest = preposition(m[1], str(values.get(key) or ""), key in people)
         if rest != str(values.get(key) or ""):
             key = f"{key}__after_article"
             values[key] = rest

@@ -87,13 +87,18 @@ def current() -> str:
 # de %(u)s" with "amelie" reads "Rôle d'amelie", "versée à %(m)s" with "Le Havre" reads "versée
 # au Havre". Only before a value put in, whose first letters the catalogue cannot know. The
 # rule is the library's messages' own (text/messages.before_names), so that both faces say
-# a name alike.
+# a name alike. A person's name is elided, never contracted: the catalogue puts one in as
+# %(u)s (a login, "Le Goff": "Rôle de Le Goff", not "Rôle du Goff"), as the library's
+# messages say of theirs (text/messages.PEOPLE).
+PEOPLE = ("u",)
+
+
 def elided(text: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """``text`` with « de » and « à » said as French says them before its values, and the
     values to put in it (a name that lost its article is put in under a key of its own)."""
     if current() != "fr":
         return text, values
-    return before_names(text, values, "%()s")
+    return before_names(text, values, "%()s", people=PEOPLE)
 
 
 def gettext(message: str, **values: Any) -> str:
