@@ -921,6 +921,36 @@ def test_two_member_admins_do_not_lift_each_others_caps(admin: Admin, commune: C
     assert 'aria-label="Changer les plafonds d\'alice"' not in shown
 
 
+def test_a_members_only_admin_is_told_to_appoint_another_before_leaving_their_role(
+    admin: Admin,
+) -> None:
+    """alice, Ville A's only admin, changing her own role or removing herself was told
+    "another admin of your member can": there was none, and none could be until she
+    appointed one (keeps_an_admin). Once there is one, that is what she is told."""
+    from commune.text.messages import localise
+
+    alice = admin.actor("alice")
+    attempts = (
+        lambda: admin.set_role("alice", "reader", actor=alice),
+        lambda: admin.remove_user("alice", "left the town hall", actor=alice),
+        lambda: admin.removal("alice", "left the town hall", actor=alice),  # the page's preview
+    )
+    for attempt in attempts:
+        with pytest.raises(CommuneError, match="^you cannot") as refused:
+            attempt()
+        assert refused.value.hint == "appoint another admin of Ville A first: they can then do it"
+    assert localise(str(refused.value), "fr") == (
+        "vous ne pouvez pas vous retirer vous-même (nommez d'abord un autre administrateur de "
+        "Ville A\u00a0: il pourra ensuite le faire)"
+    )
+    admin.set_role("bob", "member-admin")
+    for attempt in attempts:
+        with pytest.raises(CommuneError, match="^you cannot") as refused:
+            attempt()
+        assert refused.value.hint == "another admin of your member can"
+    assert admin.actor("alice").role == "member-admin"
+
+
 def test_another_members_name_is_answered_as_an_unknown_one(admin: Admin, tmp_path: Path) -> None:
     """`user list --member OTHER --as member-admin` listed nobody for a member that exists
     and refused one that does not: a member admin could probe the other members' names."""

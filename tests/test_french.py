@@ -882,7 +882,124 @@ def test_a_name_after_de_is_elided_before_a_vowel_as_the_pages_do():
 
     i18n.use("fr")
     for member, said in (("Œuvres sociales", "d'Œuvres sociales"), ("Hôpital", "de Hôpital")):
-        assert i18n.elided("Rôle de %(m)s", {"m": member}) % {"m": member} == f"Rôle {said}"
+        text, values = i18n.elided("Rôle de %(m)s", {"m": member})
+        assert text % values == f"Rôle {said}"
+
+
+def test_de_and_a_contract_with_the_article_that_opens_a_name_on_every_face(home):
+    # « un administrateur de Le Havre », « versée à Les Mureaux »: a name that opens with
+    # « Le » or « Les » takes « du », « des », « au », « aux », as French writes it; « La »
+    # and « L' » do not contract. One rule (text/messages.preposition) for the library's
+    # messages (the CLI, the API), the pages' catalogue and the lines written where made.
+    from decimal import Decimal
+
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.commons.payout_files import lapsed_fr
+    from commune.commons.payouts import Line
+    from commune.text.messages import localise
+    from commune.web import i18n
+    from commune.web.render import environment
+
+    def last(member: str) -> str:
+        return localise(
+            f"alice is the last admin of {member}: without one, nobody of {member} would "
+            f"manage its people (appoint another admin of {member} first: make a person of "
+            f"{member} its member admin)",
+            "fr",
+        )
+
+    assert last("Le Havre") == (
+        "alice est le dernier administrateur du Havre : sans administrateur, personne "
+        "du Havre ne gérerait plus ses personnes (nommez d'abord un autre administrateur du "
+        "Havre : faites d'une personne du Havre son administrateur de membre)"
+    )
+    for member, said in (
+        ("Les Mureaux", "des Mureaux"),
+        ("La Rochelle", "de La Rochelle"),
+        ("L'Haÿ-les-Roses", "de L'Haÿ-les-Roses"),
+        ("Asso Ouest", "d'Asso Ouest"),
+        ("Lesneven", "de Lesneven"),  # a name that merely opens with the letters
+    ):
+        assert f"le dernier administrateur {said} :" in last(member), member
+    said = localise("the collection belongs to Les Mureaux: its admins decide who reads it", "fr")
+    assert said.startswith("la collection appartient aux Mureaux : "), said
+    # A path after « à » is no name: « aucune charte à Le dossier/charter.toml » stays.
+    assert localise("no charter at Le dossier/charter.toml", "fr") == (
+        "aucune charte à Le dossier/charter.toml"
+    )
+    # The pages: the catalogue's « à %(m)s » and « de %(u)s », and the same through a
+    # template, whose values are escaped (the name left after the article too).
+    i18n.use("fr")
+    try:
+        assert i18n.gettext("Your share will be paid to %(m)s.", m="Le Havre") == (
+            "Votre part sera versée au Havre."
+        )
+        paid = "Your share will be paid to %(m)s."
+        assert i18n.gettext(paid, m="Les <Mureaux>") == "Votre part sera versée aux <Mureaux>."
+        page = environment().from_string('{{ _("Documents of %(c)s", c=m) }}')
+        assert page.render(m="Les <Mureaux>") == "Documents des &lt;Mureaux&gt;"
+        assert page.render(m="Asso Ouest") == "Documents d'Asso Ouest"
+        i18n.use("en")
+        assert i18n.gettext("Your share will be paid to %(m)s.", m="Le Havre") == (
+            "Your share will be paid to Le Havre."
+        )
+    finally:
+        i18n.use("fr")
+    # Lines written in French where they are made: a payout file's, the CLI's own.
+    lapsed = Line("amelie", 1, 1, 0, 1.0, Decimal("1.00"), lapsed="Le Havre", left_on="2026-10-31")
+    assert lapsed_fr(lapsed).startswith("reversement au Havre caduc"), lapsed_fr(lapsed)
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for args in (["member", "add", "Le Havre"], ["user", "add", "amelie", "--member", "Le Havre"]):
+        done = run.invoke(cli, ["--home", str(home), *args])
+        assert done.exit_code == 0, done.output
+    assert "utilisateur amelie ajouté au Havre comme " in done.output, done.output
+    password = "une phrase de passe assez longue\n"
+    done = run.invoke(
+        cli, ["--home", str(home), "user", "password", "amelie", "--stdin"], input=password
+    )
+    assert done.output.startswith("mot de passe d'amelie défini"), done.output
+
+
+def test_a_persons_name_keeps_its_article_after_de_and_a(home):
+    # A login may be a surname, « Le Goff »: French contracts a place's article (« du
+    # Havre ») but keeps a surname's (« le mot de passe de Le Goff », not « du Goff »). The
+    # pages' « de %(u)s » and « à %(u)s », `user password`, and the library's people.
+    from click.testing import CliRunner
+
+    from commune.cli import cli
+    from commune.text.messages import NAMES, PEOPLE, before_names
+    from commune.web import i18n
+    from commune.web.render import environment
+
+    i18n.use("fr")
+    assert i18n.gettext("Role of %(u)s", u="Le Goff") == "Rôle de Le Goff"
+    assert i18n.gettext("Role of %(u)s", u="amelie") == "Rôle d'amelie"
+    page = environment().from_string(
+        '{{ _("Nothing credited to %(u)s this month so far.", u=who) }}'
+    )
+    assert page.render(who="Le Goff (Le Havre)") == (
+        "Rien n'est crédité à Le Goff (Le Havre) ce mois-ci pour l'instant."
+    )
+    template, values = before_names(
+        "le rôle de {user}, administrateur de {member}",
+        {"user": "Le Goff", "member": "Le Havre"},
+        "{}",
+        NAMES,
+        PEOPLE,
+    )
+    assert template.format(**values) == "le rôle de Le Goff, administrateur du Havre"
+    run = CliRunner(env={"LANG": "fr_FR.UTF-8"})
+    for args in (["member", "add", "Le Havre"], ["user", "add", "Le Goff", "--member", "Le Havre"]):
+        done = run.invoke(cli, ["--home", str(home), *args])
+        assert done.exit_code == 0, done.output
+    assert "utilisateur Le Goff ajouté au Havre comme " in done.output, done.output
+    password = "une phrase de passe assez longue\n"
+    done = run.invoke(
+        cli, ["--home", str(home), "user", "password", "Le Goff", "--stdin"], input=password
+    )
+    assert done.output.startswith("mot de passe de Le Goff défini"), done.output
 
 
 def test_figures_in_french_lines_take_a_decimal_comma_and_quotas_are_written_whole(home):

@@ -26,6 +26,7 @@ from commune.cli.group import (
     said,
 )
 from commune.govern.policy import Member, allowed
+from commune.text.messages import joined
 from commune.text.numbers import exact, plural
 from commune.text.say import say
 
@@ -351,7 +352,7 @@ def user_add(
     click.echo(
         say(
             lang,
-            f"utilisateur {name} ajouté à {member_name} comme {speech.role(role, lang)}",
+            f"utilisateur {name} ajouté {joined('à', member_name)} comme {speech.role(role, lang)}",
             f"user {name} added to {member_name} as {role}",
         )
     )
@@ -455,7 +456,8 @@ def user_password(
     click.echo(
         say(
             lang,
-            f"mot de passe de {name} défini, sessions fermées, {keys}\u00a0: connexion sur /signin",
+            f"mot de passe {joined('de', name, person=True)} défini, sessions fermées, "
+            f"{keys}\u00a0: connexion sur /signin",
             f"password of {name} set, sessions ended, {keys}: sign in at /signin",
         )
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from commune.commons.payouts import FUND, Line, PayoutStatement
 from commune.store.files import write_whole
 from commune.text import numbers
+from commune.text.messages import joined
 from commune.text.slugs import slugs
 from commune.text.spreadsheet import cell
 
@@ -42,7 +43,7 @@ def lapsed_fr(ln: Line) -> str:
     typography (a no-break space in a cell is one more character to a script)."""
     if not ln.lapsed:
         return ""
-    return f"reversement à {ln.lapsed} caduc, parti de la coopérative le {ln.left_on}"
+    return f"reversement {joined('à', ln.lapsed)} caduc, parti de la coopérative le {ln.left_on}"
 
 
 def lapsed_en(ln: Line) -> str:

@@ -285,19 +285,33 @@ def keeps_an_admin(
     Whoever asks, the operator included: appointing another first is always open to them.
     ``hold``: in the transaction that writes the change (False: a preview, which writes
     nothing and holds no lock)."""
-    from commune.store.db import lock
-
-    if target.role not in ADMIN_ROLES or role in ADMIN_ROLES or target.member_id is None:
+    if role in ADMIN_ROLES:
         return
-    if hold:
+    if hold and target.role in ADMIN_ROLES and target.member_id is not None:
         # Two admins of one member taken out at once (by two cooperative admins) each saw
         # the other still there: the second waits here, then sees the first.
+        from commune.store.db import lock
+
         lock(conn, "name", f"admins of {target.member_id}")
+    member = last_admin_of(conn, target)
+    if member is not None:
+        raise InvalidRequest(
+            f"{target.user} is the last admin of {member}: without one, nobody of "
+            f"{member} would manage its people",
+            f"appoint another admin of {member} first: make a person of {member} its member admin",
+        )
+
+
+def last_admin_of(conn: Connection, target: Actor) -> str | None:
+    """The name of the member ``target`` is the last admin of (one that has not left), or
+    None: they are not an admin, or another admin of their member is there."""
+    if target.role not in ADMIN_ROLES or target.member_id is None:
+        return None
     member = conn.execute(
         select(members.c.name, members.c.left_at).where(members.c.id == target.member_id)
     ).one()
     if left_on(member) is not None:
-        return
+        return None
     others = conn.execute(
         select(users.c.id).where(
             users.c.member_id == target.member_id,
@@ -306,13 +320,19 @@ def keeps_an_admin(
             users.c.role.in_(ADMIN_ROLES),
         )
     ).first()
-    if others is None:
-        raise InvalidRequest(
-            f"{target.user} is the last admin of {member.name}: without one, nobody of "
-            f"{member.name} would manage its people",
-            f"appoint another admin of {member.name} first: make a person of {member.name} "
-            "its member admin",
-        )
+    return str(member.name) if others is None else None
+
+
+def another_admin(conn: Connection, target: Actor, role: str | None = None) -> str:
+    """Who can change ``target``'s own role to ``role`` (None: remove them), which they
+    cannot do themselves: another admin of their member; where that would take their
+    member's only admin away, nobody until another is appointed (keeps_an_admin), which is
+    what they are told to do first. "another admin of your member can" sent them looking
+    for one that does not exist."""
+    member = None if role in ADMIN_ROLES else last_admin_of(conn, target)
+    if member is None:
+        return "another admin of your member can"
+    return f"appoint another admin of {member} first: they can then do it"
 
 
 def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
@@ -326,7 +346,7 @@ def set_role(conn: Connection, actor: Actor, user: str, role: str) -> None:
     if not actor.at_least(target.role):
         raise Forbidden(f"{user} is {target.role}, above {actor.user}'s role")
     if target.user_id == actor.user_id and role != actor.role:
-        raise CommuneError("you cannot change your own role", "another admin of your member can")
+        raise CommuneError("you cannot change your own role", another_admin(conn, target, role))
     if target.user_id != actor.user_id:
         # An equal's role is a higher role's to change: lowering it, setting the password
         # of someone now below, then raising it back was acting as an equal in three steps.
@@ -382,7 +402,7 @@ def removal(
     require_administer(conn, actor, user)  # another member's people: "no user named"
     target = actor_for(conn, user)
     if target.user_id == actor.user_id:
-        raise CommuneError("you cannot remove yourself", "another admin of your member can")
+        raise CommuneError("you cannot remove yourself", another_admin(conn, target))
     keeps_an_admin(conn, target, hold=hold)
     uid = target.user_id
     row = conn.execute(

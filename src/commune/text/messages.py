@@ -690,6 +690,10 @@ PATTERNS = [
             "un autre administrateur de votre membre le peut",
         ),
         (
+            r"appoint another admin of (?P<member>.+) first: they can then do it",
+            "nommez d'abord un autre administrateur de {member}\u00a0: il pourra ensuite le faire",
+        ),
+        (
             r"administering people needs the role (?P<role>[\w-]+) or above; (?P<user>\S+) is "
             r"(?P<has>[\w-]+)",
             "administrer des personnes demande le rôle {role} ou au-dessus ; {user} est {has}",
@@ -2507,7 +2511,7 @@ PATTERNS = [
             "`make eval EVAL_UPDATE=1` (quelques minutes une fois eval-data/ construit, "
             "environ 25 de plus la première fois), et validez eval/reports/",
         ),
-        (r"no evaluation report at (?P<name>.+)", "aucun rapport d'évaluation à {name}"),
+        (r"no evaluation report at (?P<path>.+)", "aucun rapport d'évaluation à {path}"),
         (
             r"the home (?P<name>.+) was removed while the command waited for it",
             "le répertoire du service {name} a été supprimé pendant que la commande l'attendait",
@@ -2766,7 +2770,7 @@ PATTERNS = [
             r"move the \[charter\] table \(tdm_reserved\) into commune\.toml",
             "déplacez la table [charter] (tdm_reserved) dans commune.toml",
         ),
-        (r"no charter at (?P<name>.+)", "aucune charte à {name}"),
+        (r"no charter at (?P<path>.+)", "aucune charte à {path}"),
         (r"give the path of a charter\.toml", "donnez le chemin d'un charter.toml"),
         (
             r"(?P<name>.+): not valid TOML: (?P<toml>.+)",
@@ -4800,27 +4804,83 @@ def _french(text: str) -> str | None:
                 values["found"] = ", ".join(str(part) for part in parts)
             if "why" in values:  # the system's own words (an OSError's strerror)
                 values["why"] = _system_words(values["why"])
-            return _typeset(_elided(template, values)).format(**values)
+            template, said = before_names(template, values, "{}", NAMES, PEOPLE)
+            return _typeset(template).format(**said)
     return None
 
 
 # The values of PATTERNS that are someone's or something's name, kept as written.
 NAMES = ("user", "name", "member", "owner", "actor", "claimed")
+# Those of them that name a person (a login may be « Le Goff »): elided (« d'amelie ») but
+# never contracted, as French keeps the article of a surname (« le mot de passe de Le Goff »,
+# not « du Goff ») where it contracts a place's or an organisation's (« du Havre »).
+PEOPLE = ("user", "actor")
 
-# « de » before a name put in a template, elided before a vowel as French writes it (« les
-# administrateurs d'Agglo du Val », not « de Agglo du Val »), as the pages' catalogue does
-# (web/i18n.elided, with this VOWEL). Names only: a quoted value ('x') or a figure keeps
-# « de ». An h is left alone: « de Hugues » and « d'Hélène » are both French. The joined
-# vowels are vowels: « Œuvres sociales » read « de Œuvres sociales ».
-_DE_NAME = re.compile(r"\bde \{(" + "|".join(NAMES) + r")\}")
+# « de » and « à » before a name, as French writes them: elided before a vowel (« les
+# administrateurs d'Agglo du Val », not « de Agglo du Val »), contracted with the article
+# that opens a name (« un administrateur du Havre », « aux Mureaux », where the line read
+# « de Le Havre », « à Les Mureaux »). Only « le » and « les » contract: « de La Rochelle »,
+# « à L'Haÿ-les-Roses » are French as they are. An h is left alone: « de Hugues » and
+# « d'Hélène » are both French. The joined vowels are vowels: « Œuvres sociales » read « de
+# Œuvres sociales ». One rule for every face: the library's messages (the CLI, the API),
+# the pages' catalogue (web/i18n.elided) and the lines written in both languages where they
+# are made (commons/payout_files, the CLI) all ask :func:`preposition`.
 VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ]")
+_ARTICLE = re.compile(r"([Ll]es?) (?=\S)")
+_CONTRACTED = {("de", "le"): "du", ("de", "les"): "des", ("à", "le"): "au", ("à", "les"): "aux"}
 
 
-def _elided(template: str, values: dict[str, str | None]) -> str:
-    return _DE_NAME.sub(
-        lambda m: f"d'{{{m[1]}}}" if VOWEL.match(str(values.get(m[1]) or "")) else m[0],
-        template,
+def preposition(word: str, name: str, person: bool = False) -> tuple[str, str]:
+    """« de » or « à » (``word``, « De » and « À » opening a sentence) before ``name``, as
+    French writes it, and what of the name follows it: ("d'", "Asso Ouest"), ("du ",
+    "Havre"), ("aux ", "Mureaux"), ("de ", "La Rochelle"). ``person``: ``name`` is a
+    person's, whose article stays (("de ", "Le Goff"))."""
+    article = None if person else _ARTICLE.match(name)
+    if article:
+        said = _CONTRACTED[(word.lower(), article[1].lower())]
+        return (said.capitalize() if word[0].isupper() else said) + " ", name[article.end() :]
+    if word.lower() == "de" and VOWEL.match(name):
+        return word[0] + "'", name
+    return word + " ", name
+
+
+def joined(word: str, name: str, person: bool = False) -> str:
+    """``word`` (« de », « à ») and ``name`` as French writes them: « du Havre »
+    (``person``: « de Le Goff »)."""
+    return "".join(preposition(word, name, person))
+
+
+def before_names(
+    template: str,
+    values: Mapping[str, object],
+    slot: str,
+    names: tuple[str, ...] | None = None,
+    people: tuple[str, ...] = (),
+) -> tuple[str, dict[str, object]]:
+    """``template`` with each « de » and « à » before a value said as :func:`preposition`
+    says it, and the values to put in it: a name that loses its article is put in under a
+    key of its own (``name`` then may be said whole elsewhere in the line). ``slot``: how
+    the template writes a value, "{}" (str.format) or "%()s" (the pages' catalogue);
+    ``names``: the values that are names (None: all of them, as the pages' catalogue says
+    nothing of what a value is; only a name opens with « Le » or a vowel-led word there);
+    ``people``: the values that are a person's name (elided, never contracted).
+    The preposition stays in the template, not in a value: a page escapes its values."""
+    opening, closing = {"{}": ("{", "}"), "%()s": ("%(", ")s")}[slot]
+    keys = "|".join(names) if names is not None else r"\w+"
+    place = re.compile(
+        r"\b(de|De|à|À) " + re.escape(opening) + "(" + keys + ")" + re.escape(closing)
     )
+    values = dict(values)
+
+    def put(m: re.Match[str]) -> str:
+        key = m[2]
+        said, rest = preposition(m[1], str(values.get(key) or ""), key in people)
+        if rest != str(values.get(key) or ""):
+            key = f"{key}__after_article"
+            values[key] = rest
+        return said + opening + key + closing
+
+    return place.sub(put, template), values
 
 
 def opens_with_name(message: str, language: str | None) -> bool:

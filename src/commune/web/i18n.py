@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from commune.text import numbers, typography
-from commune.text.messages import LANGUAGE_COOKIE, VOWEL, from_accept_language, localise
+from commune.text.messages import (
+    LANGUAGE_COOKIE,
+    before_names,
+    from_accept_language,
+    localise,
+)
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "fr"  # the cooperative's working language, when a browser states no preference
@@ -78,24 +83,30 @@ def current() -> str:
     return _current.get()
 
 
-# French elides "de" before a vowel: "Rôle de %(u)s" with "amelie" reads "Rôle d'amelie", not
-# "Rôle de amelie". Only before a value put in, whose first letter the catalogue cannot know
-# (an h is left alone: "de Hugues" and "d'Hélène" are both French). The vowels are the
-# library's messages' own (text/messages.VOWEL), so that both faces elide alike.
-_DE_VALUE = re.compile(r"\bde %\((\w+)\)s")
+# French elides "de" before a vowel and contracts "de" and "à" with a name's article: "Rôle
+# de %(u)s" with "amelie" reads "Rôle d'amelie", "versée à %(m)s" with "Le Havre" reads "versée
+# au Havre". Only before a value put in, whose first letters the catalogue cannot know. The
+# rule is the library's messages' own (text/messages.before_names), so that both faces say
+# a name alike. A person's name is elided, never contracted: the catalogue puts one in as
+# %(u)s (a login, "Le Goff": "Rôle de Le Goff", not "Rôle du Goff"), as the library's
+# messages say of theirs (text/messages.PEOPLE).
+PEOPLE = ("u",)
 
 
-def elided(text: str, values: dict[str, Any]) -> str:
+def elided(text: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``text`` with « de » and « à » said as French says them before its values, and the
+    values to put in it (a name that lost its article is put in under a key of its own)."""
     if current() != "fr":
-        return text
-    return _DE_VALUE.sub(
-        lambda m: f"d'%({m[1]})s" if VOWEL.match(str(values.get(m[1], ""))) else m[0], text
-    )
+        return text, values
+    return before_names(text, values, "%()s", people=PEOPLE)
 
 
 def gettext(message: str, **values: Any) -> str:
     text = str(catalogue(current()).gettext(message))
-    return elided(text, values) % values if values else text
+    if not values:
+        return text
+    text, values = elided(text, values)
+    return text % values
 
 
 def ngettext(singular: str, plural: str, n: float, **values: Any) -> str:
@@ -475,7 +486,8 @@ def _from_catalogue(text: str) -> str:
                 if re.fullmatch(r"\d+\.\d+", values.get(name) or ""):
                     values[name] = numbers.number(float(values[name]), 2, current())
             if message in COUNTED and (values.get("n") or "").isdigit():
-                return elided(COUNTED[message](int(values["n"])), values) % values
+                text, values = elided(COUNTED[message](int(values["n"])), values)
+                return text % values
             return gettext(message, **values)
     return text
 

@@ -45,8 +45,9 @@ def environment() -> Environment:
         lambda s, p, n: i18n.catalogue(i18n.current()).ngettext(s, p, n),
         newstyle=True,
     )
-    # As the extension's newstyle gettext, but French "de" elided before a value that starts
-    # with a vowel (i18n.elided): "Rôle d'amelie", where the page read "Rôle de amelie".
+    # As the extension's newstyle gettext, but French "de" and "à" said as French says them
+    # before a value (i18n.elided): "Rôle d'amelie", "versée au Havre", where the page read
+    # "Rôle de amelie", "versée à Le Havre".
     env.globals["gettext"] = env.globals["_"] = _page_gettext
     env.filters["mwh"] = lambda wh: "—" if wh is None else small(wh * 1000, 2)
     env.filters["num"] = number
@@ -82,7 +83,7 @@ def number(value: Any, digits: int = 0) -> str:
 def _page_gettext(context: Context, string: str, **variables: Any) -> str:
     text = i18n.catalogue(i18n.current()).gettext(string)
     if variables:
-        text = i18n.elided(text, variables)
+        text, variables = i18n.elided(text, variables)
     rv: str = Markup(text) if context.eval_ctx.autoescape else text
     return rv % variables if variables else rv
 
