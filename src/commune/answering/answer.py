@@ -623,25 +623,11 @@ def _announced(cands: list[Candidate], i: int) -> int | None:
     return i + 1 if after.hit == c.hit and after.position == c.position + 1 else None
 
 
-# How many of a list's earlier items are passed over looking for what announces a later one.
-_ITEMS_BACK = 8
-
-
 def _announcer(cands: list[Candidate], i: int) -> int | None:
-    """The sentence that announces candidate ``i``, or None: what an item chosen alone ("une
-    amende civile d'un maximum de 10 000 €,") needs before it to be read as an answer. The
-    one before it in its passage, ending in a colon; or, for a later item of a list ("ou où
-    vous êtes redevable des impôts locaux…"), the one before the list's first item, past the
-    earlier items (each a candidate whose list goes on past it)."""
-    c = cands[i]
-    j = i - 1
-    while j >= 0 and i - j <= _ITEMS_BACK and cands[j].hit == c.hit:
-        if _announced(cands, j) == j + 1:
-            return j
-        if not cands[j].more or cands[j].code:
-            return None  # no item of a list that goes on to candidate i
-        j -= 1
-    return None
+    """The sentence that announces candidate ``i`` (the one before it in its passage, ending
+    in a colon), or None: what an item chosen alone ("une amende civile d'un maximum de
+    10 000 €,") needs before it to be read as an answer."""
+    return i - 1 if i > 0 and _announced(cands, i - 1) == i else None
 
 
 def _announces(c: Candidate) -> bool:
@@ -714,9 +700,7 @@ def choosing(
         # command alone answers "how do I" best as it stands. On dev (bench/README.md, item
         # 62) the answers with every fact: fiches 118 of 174 before and after, Debian 159
         # of 257 (one lost, one gained); the answers opening in lowercase 19 -> 14 of 183
-        # (fiches) and 17 -> 14 of 255 (Debian). A later item of a list brings the sentence
-        # before the list's first item (item 64: facts unchanged on both suites' dev, the
-        # answers opening in lowercase 2 -> 0 and 14 -> 10).
+        # (fiches) and 17 -> 14 of 255 (Debian).
         h = _announcer(cands, i) if announce and not chosen and not c.code else None
         if h is not None and not _unquotable(cands[h]):
             before = cands[h]
@@ -867,10 +851,6 @@ def extractive_stream(
     # it, when both were chosen (choosing() brings the item with its announcement). An item
     # chosen first keeps its place, and its announcement its own.
     announced = {i - 1: i for i in picked if i - 1 in quoted and _announced(cands, i - 1) == i}
-    if chosen_first and picked and _announcer(cands, picked[0]) == best:
-        # A later item of a list chosen first, brought by what announces the list (past the
-        # items between them, which the announcement's "[…]" stands for): right after it.
-        announced[best] = picked[0]
     after = set(announced.values())
 
     def with_announced(i: int) -> Iterator[str]:
