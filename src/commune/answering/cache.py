@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, or_, select
 
+from commune.govern.accounts import was_removed
 from commune.store.repository import now
-from commune.store.schema import answer_cache, users
+from commune.store.schema import answer_cache
 
 # Near-duplicates are looked for among the newest entries of a scope only: the look-up must
 # stay cheaper than the answer it saves.
@@ -198,7 +199,10 @@ def store(
     # The asker's row before the generation: a removal holds that row while it waits for the
     # audit log, which a retirement holds while it waits to bump the generation; read the
     # other way round, the three waited for each other (PostgreSQL failed one, deadlock).
-    if asker is not None and _removed(conn, asker):
+    # A request already under way when its asker is removed finishes (remove_user), and
+    # its answer, cached after the removal's delete, kept their question's text for the
+    # cache's lifetime: not cached. SQLite's write lock is store()'s already.
+    if asker is not None and was_removed(conn, asker):
         return
     current = conn.execute(
         select(meta.c.value).where(meta.c.key == GENERATION).with_for_update(read=True)
@@ -220,19 +224,6 @@ def store(
             user_id=asker,
         )
     )
-
-
-def _removed(conn: Connection, asker: int) -> bool:
-    """Whether ``asker`` was removed from the cooperative. A request already under way when
-    its asker is removed finishes (govern/accounts.remove_user), and its answer, cached after
-    the removal's delete, kept their question's text for the cache's lifetime. Read under the
-    lock the removal's write of the person's row takes: SQLite's write lock (taken by
-    :func:`store`); on PostgreSQL the row's, which FOR SHARE waits for, or holds the removal
-    back until this entry is in, for its delete to take."""
-    row = conn.execute(
-        select(users.c.removed_at).where(users.c.id == asker).with_for_update(read=True)
-    ).first()
-    return row is None or row.removed_at is not None
 
 
 class AnswerCache:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from commune.charter.rules import Charter
 from commune.commons.payouts import Weights
+from commune.govern.accounts import was_removed
 from commune.store.repository import new_id, now, utc_text
 from commune.store.schema import (
     UNNAMED,
@@ -25,7 +26,6 @@ from commune.store.schema import (
     decisions,
     peer_citations,
     usage,
-    users,
 )
 
 
@@ -48,11 +48,15 @@ def write(
     wh: float | None,
 ) -> int:
     keep = charter.utility.keep_question == "text"
-    if keep and actor.user_id is not None and _asker_removed(conn, actor.user_id):
+    if keep and actor.user_id is not None and was_removed(conn, actor.user_id):
         # A request already under way when its asker was removed finishes, and its record
         # lands after the removal erased that person's texts (govern/accounts.remove_user):
         # it kept the text the removal said was gone, until the retention's purge. It is
-        # written as theirs are left: the SHA-256, the steps and the energy, no text.
+        # written as theirs are left: the SHA-256, the steps and the energy, no text. No lock
+        # is held while was_removed waits that the removal wants: it writes their row first,
+        # the audit log after, and this is read before the purge that may take the audit log
+        # (CharterBook.write); the quota's lock, which the answer's transaction holds, no
+        # removal takes.
         keep = False
     result = conn.execute(
         insert(decisions).values(
@@ -72,26 +76,6 @@ def write(
         )
     )
     return new_id(result)
-
-
-def _asker_removed(conn: Connection, user_id: int) -> bool:
-    """Whether the person ``user_id`` was removed, read under the lock their removal's write
-    of their row takes, as the answer cache reads it (answering/cache._removed): SQLite's
-    one write lock, taken here if the transaction does not hold it yet (its kind names a
-    PostgreSQL lock only); on PostgreSQL the row's. FOR SHARE waits for a removal under way,
-    then reads it removed; or, read first, holds the removal back until this record is
-    committed, for its erasure to take it. No lock is held while it waits that the removal
-    wants: it writes their row first, the audit log after (govern/accounts.remove_user),
-    and this is read before the purge that may take the audit log (CharterBook.write); the
-    quota's lock, which the answer's transaction holds, no removal takes."""
-    from commune.store.db import lock
-
-    if conn.dialect.name == "sqlite":
-        lock(conn, "quota")
-    row = conn.execute(
-        select(users.c.removed_at).where(users.c.id == user_id).with_for_update(read=True)
-    ).first()
-    return row is None or row.removed_at is not None
 
 
 def purge(conn: Connection, charter: Charter, actor: str = "charter") -> int:

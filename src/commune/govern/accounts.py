@@ -510,6 +510,24 @@ def remove_user(conn: Connection, actor: Actor, user: str, reason: str) -> dict[
     return done
 
 
+def was_removed(conn: Connection, user_id: int) -> bool:
+    """Whether the person ``user_id`` was removed (or never was), read under the lock their
+    removal's write of their row takes (:func:`remove_user`): on SQLite its one write lock,
+    taken here unless the transaction holds it already; on PostgreSQL the row's, which FOR
+    SHARE waits for while a removal is under way, then reads it removed, or, read first,
+    holds the removal back until the reader's transaction ends, for its erasure to take what
+    that transaction wrote. What a request under way writes after its asker's removal (its
+    cached answer, its decision record) asks here first, so as to keep no question text."""
+    from commune.store.db import lock
+
+    if conn.dialect.name == "sqlite":
+        lock(conn, "quota")
+    row = conn.execute(
+        select(users.c.removed_at).where(users.c.id == user_id).with_for_update(read=True)
+    ).first()
+    return row is None or row.removed_at is not None
+
+
 def people(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
     """The users ``actor`` administers: every one for cooperative admins, their member's
     for member admins, none otherwise."""
